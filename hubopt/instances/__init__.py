@@ -15,7 +15,7 @@ from pathlib import Path
 from hubopt._errors import InputFormatError
 from hubopt.instances._instance import HubInstance, resolve_hub_dir
 from hubopt.instances._parse import read_vector
-from hubopt.instances.ap import aggregate_ap, load_ap, read_ap_file
+from hubopt.instances.ap import aggregate_ap, genfcost_fixed_costs, load_ap, read_ap_file
 from hubopt.instances.cab import load_cab
 from hubopt.instances.optima import ReferenceOptimum, find_optimum, load_optima
 from hubopt.instances.tr import TR_NODES, load_tr
@@ -26,6 +26,7 @@ __all__ = [
     "ReferenceOptimum",
     "aggregate_ap",
     "find_optimum",
+    "genfcost_fixed_costs",
     "load_ap",
     "load_cab",
     "load_instance",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -99,6 +100,14 @@ class HubInstance:
         object.__setattr__(self, "chi", float(self.chi))
         object.__setattr__(self, "alpha", float(self.alpha))
         object.__setattr__(self, "delta", float(self.delta))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle support (mapping proxies cannot be pickled; plain dicts are sent)."""
+        values = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            values.append(dict(value) if isinstance(value, MappingProxyType) else value)
+        return (type(self), tuple(values))
 
     def scaled_flows(self) -> FloatArray:
         """Flows times ``flow_scale``: ``sum scaled_flows * cost`` is in published units."""

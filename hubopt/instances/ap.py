@@ -36,6 +36,7 @@ __all__ = [
     "APFile",
     "aggregate_ap",
     "euclidean_distances",
+    "genfcost_fixed_costs",
     "load_ap",
     "read_ap_file",
     "read_ap_raw",
@@ -301,3 +302,28 @@ def load_ap(n: int, *, data_dir: Path | str | None = None) -> HubInstance:
         capacities=caps,
         source=inst.source,
     )
+
+
+def genfcost_fixed_costs(inst: HubInstance) -> FloatArray:
+    """Hub fixed costs by the rule of ``genfcost.cpp`` (Mokhtar et al. 2019, ``Fcost.NN``).
+
+    With h the node nearest the centroid of the coordinates,
+    fo = (sum_ij w_ij (chi d_ih + delta d_hj) - sum_ij w_ij alpha d_ij) / n and
+    F_i = fo (1 - 0.6 r_i / max_k r_k), r_i the distance of node i to the centroid.
+    The result is on the **raw** cost scale (no division by 1000), like the
+    shipped ``Fcost.NN`` files, unlike ``FcostL/T.NN``.
+    """
+    if inst.coords is None:
+        where = str(inst.source) if inst.source is not None else inst.name
+        msg = f"{where}: the genfcost rule needs node coordinates, the instance has none"
+        raise InputFormatError(msg)
+    coords = np.asarray(inst.coords)
+    centroid = coords.mean(axis=0)
+    radius = np.hypot(coords[:, 0] - centroid[0], coords[:, 1] - centroid[1])
+    h = int(np.argmin(radius))
+    d, W = inst.costs, inst.flows
+    via_h = inst.chi * d[:, h][:, None] + inst.delta * d[h, :][None, :]
+    fo = float((W * via_h).sum() - inst.alpha * (W * d).sum()) / inst.n
+    top = float(radius.max())
+    ratio = radius / top if top > 0 else np.zeros_like(radius)
+    return np.asarray(fo * (1.0 - 0.6 * ratio), dtype=np.float64)
