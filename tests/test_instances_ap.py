@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import pickle
 import shutil
 from pathlib import Path
@@ -19,7 +20,7 @@ from hubopt.instances import (
     read_ap_file,
     read_vector,
 )
-from hubopt.instances.ap import genfcost_fixed_costs
+from hubopt.instances.ap import aggregation_boxes, genfcost_fixed_costs
 
 AP_TOTAL_FLOW = 3978.91525  # data README 2.1: the same in every size
 SHIPPED = (5, 10, 20, 25, 40, 50, 100)  # generate.c outputs shipped as N.3
@@ -186,6 +187,24 @@ def test_aggregation_to_unshipped_sizes_keeps_the_total_flow(ap200: HubInstance,
     assert ap200.coords is not None
     assert np.all(made.coords.min(axis=0) >= ap200.coords.min(axis=0))
     assert np.all(made.coords.max(axis=0) <= ap200.coords.max(axis=0))
+
+
+def test_aggregation_partitions_rows_of_40_with_remainders_to_the_first_boxes(
+    ap200: HubInstance,
+) -> None:
+    coords = ap200.coords
+    assert coords is not None
+    boxes = aggregation_boxes(coords, 35)  # 7 boxes per row of 40 nodes: 6,6,6,6,6,5,5
+    assert [len(b) for b in boxes] == [6, 6, 6, 6, 6, 5, 5] * 5
+    members = np.concatenate(boxes)
+    assert sorted(members) == list(range(200))
+    rows = [np.concatenate(boxes[7 * r : 7 * r + 7]) for r in range(5)]
+    for low, high in itertools.pairwise(rows):
+        assert coords[low, 1].max() <= coords[high, 1].min()  # rows are horizontal strips
+    for r in range(5):
+        row_boxes = boxes[7 * r : 7 * r + 7]
+        for left, right in itertools.pairwise(row_boxes):
+            assert coords[left, 0].max() <= coords[right, 0].min()  # boxes left to right
 
 
 def test_aggregation_rows_run_from_low_y_and_columns_from_low_x(ap200: HubInstance) -> None:

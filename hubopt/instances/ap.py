@@ -35,6 +35,7 @@ __all__ = [
     "AP_FLOW_SCALE",
     "APFile",
     "aggregate_ap",
+    "aggregation_boxes",
     "euclidean_distances",
     "genfcost_fixed_costs",
     "load_ap",
@@ -153,15 +154,15 @@ def _cut(count: int, parts: int) -> list[int]:
     return [size + 1 if k < rest else size for k in range(parts)]
 
 
-def aggregation_boxes(coords: FloatArray, flows: FloatArray, n: int) -> list[IndexArray]:
+def aggregation_boxes(coords: FloatArray, n: int) -> list[IndexArray]:
     """Member indices (0-based) of each of the ``n`` aggregated nodes, in new-node order.
 
     Rule of ``generate.c``: sort nodes by y (ties by x), cut into 5 rows of
     consecutive nodes (remainder to the first rows); sort each row by x (ties by
     y) and cut it into n/5 boxes of equal node count (remainder to the first
-    boxes); number the boxes row-major from low y and low x.
+    boxes); number the boxes row-major from low y and low x.  Needs
+    5 <= n <= len(coords) with n a multiple of 5 (checked by :func:`aggregate_ap`).
     """
-    del flows  # the partition depends on the coordinates only
     base_n = coords.shape[0]
     index = np.arange(base_n)
     order = np.lexsort((index, coords[:, 0], coords[:, 1]))  # y, then x, then index
@@ -172,12 +173,6 @@ def aggregation_boxes(coords: FloatArray, flows: FloatArray, n: int) -> list[Ind
         row = order[start : start + row_size]
         start += row_size
         row = row[np.lexsort((row, coords[row, 1], coords[row, 0]))]  # x, then y
-        if row_size < per_row:
-            msg = (
-                f"cannot cut a row of {row_size} nodes into {per_row} boxes "
-                f"(base has {base_n} nodes)"
-            )
-            raise InputFormatError(msg)
         pos = 0
         for box_size in _cut(row_size, per_row):
             boxes.append(row[pos : pos + box_size])
@@ -204,7 +199,7 @@ def aggregate_ap(base: HubInstance, n: int, *, p: int | None = None) -> HubInsta
     coords = np.asarray(base.coords)
     flows = np.asarray(base.flows)
     od = flows.sum(axis=1) + flows.sum(axis=0)
-    boxes = aggregation_boxes(coords, flows, n)
+    boxes = aggregation_boxes(coords, n)
     member = np.empty(base.n, dtype=np.intp)
     new_coords = np.empty((n, 2))
     for k, box in enumerate(boxes):
