@@ -21,7 +21,7 @@ def read_text(path: Path | str) -> str:
     """Return the text of ``path``, or raise InputFormatError if it cannot be read."""
     path = Path(path)
     try:
-        return path.read_text(encoding="utf-8", errors="strict")
+        return path.read_text(encoding="utf-8-sig", errors="strict")
     except FileNotFoundError:
         msg = f"{path}: file not found"
         raise InputFormatError(msg) from None
