@@ -405,3 +405,8 @@ def test_missing_base_file_is_named(tmp_path: Path) -> None:
 def test_missing_data_folder_says_how_to_set_it(tmp_path: Path) -> None:
     with pytest.raises(InputFormatError, match="HUBOPT_DATA"):
         load_ap(10, data_dir=tmp_path / "nowhere")
+
+
+def test_default_data_folder_is_the_configured_one(hub_data_dir: Path) -> None:
+    inst = load_ap(10)  # no data_dir: $HUBOPT_DATA or ../shared/data
+    assert inst.source == hub_data_dir / "AP" / "10.3"
