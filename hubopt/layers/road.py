@@ -1,0 +1,42 @@
+"""Road layer: drivable ways, speed from ``maxspeed`` or the highway class, travel time.
+
+Speeds follow osmnx (``add_edge_speeds``) with the profile's per-class speeds and fallback,
+capped at the profile's truck speed; travel time is length over speed. The layer keeps the
+largest weakly connected component, so that every node reaches every other.
+Road has no terminals of its own: the other modes' terminals link to it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hubopt.layers import (
+    Layer,
+    Mode,
+    Source,
+    apply_unit_costs,
+    empty_layer,
+    empty_terminals,
+)
+from hubopt.layers._osm import graph_frames, mode_input
+from hubopt.profiles import ModeProfile, Profiles
+
+
+def road_layer(source: Source, profile: ModeProfile, profiles: Profiles | None = None) -> Layer:
+    """Build the road layer of ``source`` (file or online); empty with a warning if none."""
+    import osmnx as ox
+
+    graph, _, _ = mode_input(source, Mode.ROAD, retain_all=False)
+    if graph is None or graph.number_of_edges() == 0:
+        return empty_layer(Mode.ROAD, source.describe(), reason="no drivable ways")
+    graph = ox.routing.add_edge_speeds(graph, hwy_speeds=dict(profile.speed_by_class),
+                                       fallback=profile.speed_kmh)
+    nodes, edges = graph_frames(graph, Mode.ROAD, ("maxspeed", "oneway", "ref"))
+    speeds = np.array([d["speed_kph"] for _, _, d in graph.edges(data=True)], dtype="float64")
+    # graph_to_gdfs keeps the graph's edge order, so the speeds line up with the rows
+    cap = profile.param("truck_speed_cap_kmh", 1e9)
+    speeds = np.clip(np.nan_to_num(speeds, nan=profile.speed_kmh), 1.0, cap)
+    edges["speed_kmh"] = speeds
+    edges["time_h"] = edges["length_m"].to_numpy() / 1000.0 / speeds
+    edges = apply_unit_costs(edges, profile)
+    return Layer(Mode.ROAD, nodes, edges, empty_terminals(), source.describe())
