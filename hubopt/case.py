@@ -138,24 +138,34 @@ class Region:
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """Layers, their source, mode profiles and the generalized-cost weights."""
+    """Layers, their source, mode profiles and the generalized-cost weights.
+
+    Generalized cost of an edge = ``time_weight`` (EUR per hour) * time_h
+    + ``money_weight`` * cost (EUR per unit) + ``co2_weight`` (EUR per kg) * co2_kg.
+    """
 
     source: NetworkSource
     modes: tuple[str, ...] = MODES
     profiles: Path | None = None
-    time_weight: float = 1.0
-    money_weight: float = 0.0
+    time_weight: float = 0.0
+    money_weight: float = 1.0
     co2_weight: float = 0.0
 
 
 @dataclass(frozen=True)
 class DemandSpec:
-    """Demand points: GeoNames cities or a file of weighted points."""
+    """Demand points: GeoNames cities or a file of weighted points.
+
+    ``min_separation_km`` drops a GeoNames city closer than that to a more populous one
+    already kept (GeoNames lists city districts, e.g. "East Helsinki", beside the city,
+    whose population already includes them).
+    """
 
     source: DemandSource
     min_population: int = 15000
     countries: tuple[str, ...] = ()
     max_points: int | None = None
+    min_separation_km: float = 0.0
     file: Path | None = None
     name_field: str = "name"
     weight_field: str = "population"
@@ -221,7 +231,10 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class Target:
-    """One scorecard target: metric, operator, threshold and its public source."""
+    """One scorecard target: metric, operator, threshold and its public source.
+
+    ``field`` is where the target was defined (``targets[0]``, or ``default_targets``).
+    """
 
     id: str
     metric: Metric
@@ -232,6 +245,7 @@ class Target:
     mode: str | None = None
     min_population: int = 100_000
     description: str = ""
+    field: str = "default_targets"
 
 
 @dataclass(frozen=True)
@@ -471,11 +485,15 @@ def _read_network(t: Table | None) -> NetworkSpec | None:
         return None
     source = t.string("source", required=True, choices=[s.value for s in NetworkSource])
     modes = t.strings("modes", choices=MODES, non_empty=True)
-    profiles = t.path("profiles")
+    profiles = t.path("profiles", must_exist=False)
+    if profiles is not None and not profiles.is_dir():
+        t.problems.add(t.field("profiles"), "a folder of mode profiles (road.toml, rail.toml, "
+                       "sea.toml, air.toml, transfers.toml)", str(profiles))
+        profiles = None
     weights = t.table("weights")
-    tw, mw, cw = 1.0, 0.0, 0.0
+    tw, mw, cw = 0.0, 1.0, 0.0
     if weights is not None:
-        tw = weights.number("time", default=1.0, lo=0)
+        tw = weights.number("time", default=0.0, lo=0)
         mw = weights.number("money", default=0.0, lo=0)
         cw = weights.number("co2", default=0.0, lo=0)
         if tw is not None and mw is not None and cw is not None and tw + mw + cw <= 0:
@@ -512,16 +530,19 @@ def _read_demand(t: Table | None) -> DemandSpec | None:
     if bad:
         t.problems.add(t.field("countries"), "ISO 3166-1 alpha-2 codes such as 'FI'", bad)
     max_points = t.number("max_points", lo=2, integer=True)
+    separation = t.number("min_separation_km", default=0.0, lo=0, hi=1000)
     file = t.path("file", required=source == DemandSource.FILE)
     fields = {k: t.string(k, default=k.removesuffix("_field").replace("weight", "population"))
               for k in ("name_field", "weight_field", "lon_field", "lat_field")}
-    _only_for(t, ("min_population", "countries"), "source", source, "geonames")
+    _only_for(t, ("min_population", "countries", "min_separation_km"), "source", source,
+              "geonames")
     _only_for(t, ("file", *fields), "source", source, "file")
     t.finish()
     if source is None:
         return None
     return DemandSpec(source=DemandSource(source), min_population=min_pop or 15000,
-                      countries=tuple(countries), max_points=max_points, file=file,
+                      countries=tuple(countries), max_points=max_points,
+                      min_separation_km=separation or 0.0, file=file,
                       name_field=fields["name_field"] or "name",
                       weight_field=fields["weight_field"] or "population",
                       lon_field=fields["lon_field"] or "lon",
@@ -707,13 +728,14 @@ def _read_target(t: Table) -> Target | None:
     assert source is not None
     return Target(id=tid, metric=metric, operator=op, threshold=float(threshold),
                   source=source, minutes=minutes, mode=mode, min_population=min_pop or 100_000,
-                  description=description or "")
+                  description=description or "", field=t.prefix)
 
 
 def _cross_check(p: Problems, region: Region | None, network: NetworkSpec | None, *,
                  demand: DemandSpec | None, candidates: CandidateSpec | None,
                  model: ModelSpec | None) -> None:
-    if region is not None and network is not None:
+    region_broken = any(": region." in item for item in p.items)
+    if region is not None and network is not None and not region_broken:
         src = network.source
         if src == NetworkSource.WORLD and region.bbox is None and region.polygon is None:
             p.add("region.bbox", "a bounding box (or polygon) for network.source = 'world'")

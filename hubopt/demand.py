@@ -137,6 +137,8 @@ def demand_from_case(case: Case) -> DemandPoints:
             countries=spec.countries,
             polygon=region_polygon(case),
         )
+        if spec.min_separation_km > 0:
+            points = thin_points(points, spec.min_separation_km)
         if len(points) < 2:
             problems = Problems(case.path)
             problems.add("demand.min_population", "a threshold that leaves at least 2 "
@@ -146,6 +148,17 @@ def demand_from_case(case: Case) -> DemandPoints:
     if spec.max_points is not None and len(points) > spec.max_points:
         points = _take(points, spec.max_points)
     return points
+
+
+def thin_points(points: DemandPoints, km: float) -> DemandPoints:
+    """Keep, in order (most populous first), points farther than ``km`` from every kept one."""
+    keep: list[int] = []
+    for i in range(len(points)):
+        if not keep or float(np.min(great_circle_km(
+                points.lon[keep], points.lat[keep], points.lon[i], points.lat[i]))) > km:
+            keep.append(i)
+    return DemandPoints(tuple(points.names[i] for i in keep), points.lon[keep],
+                        points.lat[keep], points.weight[keep])
 
 
 def _take(points: DemandPoints, k: int) -> DemandPoints:
@@ -298,4 +311,5 @@ __all__ = [
     "read_point_records",
     "region_bounds",
     "region_polygon",
+    "thin_points",
 ]

@@ -1,0 +1,286 @@
+"""The connectivity scorecard: how far a region with its proposed hubs stands from world class.
+
+Measures (all from travel-time arrays that the pipeline computes on the network):
+
+* population share within T minutes by road of an open hub (and of a terminal of a mode);
+* each hub's mode completeness: which of sea, air, rail and road it reaches within X
+  minutes by road, and whether it is a full four-mode hub;
+* inter-hub connectivity on the trunk modes (rail, sea, air): hub pairs whose nearby
+  terminals lie in one connected component of that mode's network;
+* resilience (N-1): each hub removed in turn, the transport-cost increase (its flows
+  re-routed through the remaining hubs) and the population that loses T-minute access;
+* the objective and its split by mode.
+
+:func:`evaluate_targets` turns the measures into a pass/fail line per target with its
+metric, operator, threshold, measured value and source. A target that no
+configuration of the candidate sites could meet is marked ``unreachable``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hubopt.case import MODES, TRUNK_MODES, Metric, Target
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
+    "==": lambda a, b: math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12),
+}
+
+
+@dataclass(frozen=True)
+class HubMeasure:
+    """Per-hub measures: minutes to each mode, the modes reached, resilience figures."""
+
+    name: str
+    site: int
+    minutes_to_mode: dict[str, float]
+    modes_reached: tuple[str, ...]
+    full: bool
+    cost_increase: float = 0.0
+    cost_increase_share: float = 0.0
+    population_lost: float = 0.0
+    population_lost_share: float = 0.0
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """A target with its measured value and verdict."""
+
+    id: str
+    metric: str
+    operator: str
+    threshold: float
+    value: float
+    passed: bool
+    source: str
+    description: str = ""
+    best_possible: float | None = None
+    unreachable: bool = False
+
+
+@dataclass(frozen=True)
+class Measures:
+    """Every measure of a run, the inputs of :func:`evaluate_targets`."""
+
+    access_minutes: float
+    mode_reach_minutes: float
+    population_total: float
+    population_near_hub: float
+    population_near_hub_best: float
+    hubs: tuple[HubMeasure, ...]
+    trunk_pairs: tuple[tuple[str, str, tuple[str, ...]], ...]
+    objective: float
+    fixed_cost_total: float
+    objective_by_mode: dict[str, float]
+    near_terminal: dict[str, dict[float, float]] = field(default_factory=dict)
+    urban_nodes: dict[tuple[float, int], tuple[float, int]] = field(default_factory=dict)
+    urban_nodes_best: dict[tuple[float, int], tuple[float, int]] = field(default_factory=dict)
+
+    @property
+    def trunk_connected_share(self) -> float:
+        """Share of hub pairs joined on at least one trunk mode (1.0 with fewer than 2 hubs)."""
+        if not self.trunk_pairs:
+            return 1.0
+        return sum(1 for p in self.trunk_pairs if p[2]) / len(self.trunk_pairs)
+
+
+def covered_mask(minutes: np.ndarray, cols: Sequence[int], limit: float) -> np.ndarray:
+    """Boolean per row: some column in ``cols`` is within ``limit`` minutes."""
+    if len(cols) == 0:
+        return np.zeros(minutes.shape[0], dtype=bool)
+    return np.asarray((minutes[:, list(cols)] <= limit).any(axis=1), dtype=bool)
+
+
+def share_within(minutes: np.ndarray, weights: np.ndarray, cols: Sequence[int],
+                 limit: float) -> float:
+    """Weighted share of rows within ``limit`` minutes of a column in ``cols``."""
+    total = float(weights.sum())
+    if total <= 0:
+        return 0.0
+    return float(weights[covered_mask(minutes, cols, limit)].sum()) / total
+
+
+def mode_completeness(site_mode_minutes: np.ndarray, limit: float) -> list[tuple[str, ...]]:
+    """For each site row of (n_sites, 4) minutes (MODES order), the modes within ``limit``."""
+    return [tuple(m for j, m in enumerate(MODES) if row[j] <= limit)
+            for row in np.asarray(site_mode_minutes)]
+
+
+def trunk_pairs(
+    hubs: Sequence[int],
+    names: Sequence[str],
+    site_components: Mapping[str, Sequence[frozenset[int]]],
+) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """Hub pairs and the trunk modes that join them.
+
+    ``site_components[mode][k]`` holds the component labels (in that mode's network) of
+    the terminals that site k reaches within the mode-reach time; two hubs are joined
+    on a mode when these sets intersect.
+    """
+    out = []
+    for a_pos, a in enumerate(hubs):
+        for b in hubs[a_pos + 1:]:
+            joined = tuple(m for m in TRUNK_MODES if m in site_components
+                           and site_components[m][a] & site_components[m][b])
+            out.append((names[a], names[b], joined))
+    return tuple(out)
+
+
+def evaluate_targets(targets: Sequence[Target], m: Measures) -> tuple[TargetResult, ...]:
+    """Measure every target and compare it with its threshold."""
+    results = []
+    for t in targets:
+        value, best = _value(t, m)
+        passed = bool(_OPS[t.operator](value, t.threshold)) if math.isfinite(value) else False
+        unreachable = (not passed and best is not None and math.isfinite(best)
+                       and not _OPS[t.operator](best, t.threshold))
+        results.append(TargetResult(
+            id=t.id, metric=t.metric.value, operator=t.operator, threshold=t.threshold,
+            value=value, passed=passed, source=t.source, description=t.description,
+            best_possible=best, unreachable=unreachable))
+    return tuple(results)
+
+
+def _value(t: Target, m: Measures) -> tuple[float, float | None]:
+    """The measured value of target ``t`` and, where defined, the best any configuration gets."""
+    tot = m.population_total
+    if t.metric == Metric.POPULATION_NEAR_HUB:
+        assert t.minutes is not None
+        if math.isclose(t.minutes, m.access_minutes):
+            return (m.population_near_hub / tot if tot else 0.0,
+                    m.population_near_hub_best / tot if tot else 0.0)
+        near = m.near_terminal.get("hub", {}).get(t.minutes, math.nan)
+        best = m.near_terminal.get("hub_best", {}).get(t.minutes)
+        return near, best
+    if t.metric == Metric.POPULATION_NEAR_TERMINAL:
+        assert t.minutes is not None
+        assert t.mode is not None
+        v = m.near_terminal.get(t.mode, {}).get(t.minutes, math.nan)
+        return v, v  # terminals are given by the network: no hub choice changes them
+    if t.metric == Metric.FULL_HUB_COUNT:
+        return float(sum(1 for h in m.hubs if h.full)), None
+    if t.metric == Metric.URBAN_NODE_MULTIMODAL:
+        assert t.minutes is not None
+        key = (t.minutes, t.min_population)
+        served, n = m.urban_nodes.get(key, (0.0, 0))
+        best_served, _ = m.urban_nodes_best.get(key, (0.0, 0))
+        return (served / n if n else 1.0), (best_served / n if n else 1.0)
+    if t.metric == Metric.TRUNK_CONNECTED:
+        return m.trunk_connected_share, None
+    if t.metric == Metric.RESILIENCE_POPULATION_LOSS:
+        return max((h.population_lost_share for h in m.hubs), default=0.0), None
+    if t.metric == Metric.RESILIENCE_COST_INCREASE:
+        return max((h.cost_increase_share for h in m.hubs), default=0.0), None
+    raise AssertionError(t.metric)  # pragma: no cover
+
+
+# ------------------------------------------------------------------------------------------
+# transport cost of a hub network, used for resilience
+
+
+def single_allocation_cost(C: np.ndarray, W: np.ndarray, alloc: np.ndarray, *, chi: float,
+                           alpha: float, delta: float) -> float:
+    """``sum_ij W_ij (chi C[a_i,.]...)``: cost when node i uses hub ``alloc[i]`` both ways."""
+    a = np.asarray(alloc, dtype=int)
+    out_flow, in_flow = W.sum(axis=1), W.sum(axis=0)
+    collect = float((out_flow * C[np.arange(len(a)), a]).sum()) * chi
+    distribute = float((in_flow * C[a, np.arange(len(a))]).sum()) * delta
+    transfer = float((W * C[a[:, None], a[None, :]]).sum()) * alpha
+    return collect + transfer + distribute
+
+
+def multiple_allocation_cost(C: np.ndarray, W: np.ndarray, hubs: Sequence[int], *, chi: float,
+                             alpha: float, delta: float) -> tuple[float, np.ndarray]:
+    """Least cost with free choice of first and last hub per OD pair, and the (n, n, 2) routes."""
+    h = np.asarray(list(hubs), dtype=int)
+    # via[i, m] = min_k chi*C[i,k] + alpha*C[k,m]  over open hubs k
+    first = chi * C[:, h][:, :, None] + alpha * C[np.ix_(h, h)][None, :, :]  # (n, H, H)
+    best_k = first.argmin(axis=1)  # (n, H)
+    via = np.take_along_axis(first, best_k[:, None, :], axis=1)[:, 0, :]  # (n, H)
+    total = via[:, None, :] + delta * C[h, :].T[None, :, :]  # (n, n, H)
+    best_m = total.argmin(axis=2)  # (n, n)
+    unit = np.take_along_axis(total, best_m[:, :, None], axis=2)[:, :, 0]
+    routes = np.stack([h[np.take_along_axis(best_k, best_m, axis=1)], h[best_m]], axis=2)
+    return float((W * unit).sum()), routes
+
+
+def reallocate_without(C: np.ndarray, alloc: np.ndarray, hubs: Sequence[int], removed: int,
+                       allowed_rows: np.ndarray | None = None) -> np.ndarray:
+    """Single allocation after hub ``removed`` fails: its nodes go to the cheapest other hub."""
+    rest = [k for k in hubs if k != removed]
+    new = np.asarray(alloc, dtype=int).copy()
+    if not rest:
+        return new
+    moved = np.flatnonzero(new == removed)
+    if len(moved):
+        cand = np.asarray(rest)
+        new[moved] = cand[np.argmin(C[np.ix_(moved, cand)], axis=1)]
+    return new
+
+
+def to_dict(
+    m: Measures, results: Sequence[TargetResult], extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A JSON-ready scorecard (deterministic key order, no timings)."""
+
+    def clean(v: Any) -> Any:
+        if isinstance(v, float):
+            return None if not math.isfinite(v) else round(v, 9)
+        if isinstance(v, dict):
+            return {str(k): clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        if isinstance(v, np.generic):
+            return clean(v.item())
+        return v
+
+    return clean({
+        **extra,
+        "access_minutes": m.access_minutes,
+        "mode_reach_minutes": m.mode_reach_minutes,
+        "objective": m.objective,
+        "fixed_cost_total": m.fixed_cost_total,
+        "objective_by_mode": m.objective_by_mode,
+        "population_total": m.population_total,
+        "population_near_hub": m.population_near_hub,
+        "population_near_hub_share": (m.population_near_hub / m.population_total
+                                      if m.population_total else 0.0),
+        "trunk_connected_share": m.trunk_connected_share,
+        "targets": [r.__dict__ for r in results],
+        "passed": sum(1 for r in results if r.passed),
+        "failed": sum(1 for r in results if not r.passed),
+        "hubs": [{
+            "name": h.name,
+            "minutes_to_mode": h.minutes_to_mode,
+            "modes_reached": list(h.modes_reached),
+            "full_four_mode_hub": h.full,
+            "failure_cost_increase": h.cost_increase,
+            "failure_cost_increase_share": h.cost_increase_share,
+            "failure_population_lost": h.population_lost,
+            "failure_population_lost_share": h.population_lost_share,
+        } for h in m.hubs],
+        "trunk_pairs": [{"a": a, "b": b, "modes": list(ms)} for a, b, ms in m.trunk_pairs],
+    })
+
+
+__all__ = [
+    "HubMeasure",
+    "Measures",
+    "TargetResult",
+    "covered_mask",
+    "evaluate_targets",
+    "mode_completeness",
+    "multiple_allocation_cost",
+    "reallocate_without",
+    "share_within",
+    "single_allocation_cost",
+    "to_dict",
+    "trunk_pairs",
+]
