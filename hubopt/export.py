@@ -14,7 +14,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -65,6 +68,18 @@ def network_to_gdfs(network: MultimodalNetwork) -> dict[str, gpd.GeoDataFrame]:
     return out
 
 
+@contextmanager
+def _quiet_gdal() -> Iterator[None]:
+    """Silence pyogrio's per-layer 'Created N records' info messages."""
+    logger = logging.getLogger("pyogrio")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def save_network_geopackage(network: MultimodalNetwork, path: str | os.PathLike[str], *,
                             overwrite: bool = True) -> Path:
     """Write the six layers to one GeoPackage at ``path`` (atomically)."""
@@ -73,7 +88,7 @@ def save_network_geopackage(network: MultimodalNetwork, path: str | os.PathLike[
     target = Path(path)
     meta = {"attribution": network.attribution, "source": network.source,
             "license": "Map data " + OSM_ATTRIBUTION}
-    with atomic_path(target, overwrite=overwrite) as tmp:
+    with _quiet_gdal(), atomic_path(target, overwrite=overwrite) as tmp:
         for i, (name, frame) in enumerate(network_to_gdfs(network).items()):
             pyogrio.write_dataframe(
                 frame, tmp, layer=name, driver="GPKG", append=i > 0,
@@ -94,7 +109,7 @@ def save_network_geojson(network: MultimodalNetwork, folder: str | os.PathLike[s
     paths: dict[str, Path] = {}
     for name, frame in network_to_gdfs(network).items():
         target = base / f"{name}.geojson"
-        with atomic_path(target, overwrite=overwrite) as tmp:
+        with _quiet_gdal(), atomic_path(target, overwrite=overwrite) as tmp:
             pyogrio.write_dataframe(
                 frame, tmp, driver="GeoJSON", geometry_type=GEOMETRY_TYPES.get(name, "LineString"),
                 layer_options={"RFC7946": "YES", "DESCRIPTION": network.attribution,
