@@ -99,6 +99,8 @@ def candidates_from_terminals(
              (terminals["name"] if "name" in terminals else [""] * len(terminals))]
     refs = [str(r) if isinstance(r, str) and r.strip() else "" for r in
             (terminals["ref"] if "ref" in terminals else [""] * len(terminals))]
+    kinds = [str(k).replace("_", " ") if isinstance(k, str) and k.strip() else "terminal"
+             for k in (terminals["kind"] if "kind" in terminals else [""] * len(terminals))]
     labels = _cluster(lon, lat, cluster_km)
     sites = []
     for lab in sorted(set(labels)):
@@ -111,7 +113,7 @@ def candidates_from_terminals(
             _MODE_ORDER.index(modes[i]) if modes[i] in _MODE_ORDER else 9,
             names[i] == "", names[i], refs[i], lon[i], lat[i]))
         head = ranked[0]
-        name = names[head] or refs[head] or f"{modes[head]} terminal"
+        name = names[head] or refs[head] or f"{modes[head]} {kinds[head]}"
         mem_lon = float(np.mean(lon[members]))
         mem_lat = float(np.mean(lat[members]))
         desc = tuple(sorted(f"{modes[i]}:{names[i] or refs[i] or '?'}" for i in members))

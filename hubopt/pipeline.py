@@ -387,18 +387,6 @@ def hub_flows(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candid
     C = mx.costs
     lines: list[dict[str, Any]] = []
     through = np.zeros(ns)
-    if solved.covered is not None:  # coverage: each point to its nearest open hub
-        assert solved.single is not None
-        for i in range(nd):
-            k = int(solved.single[i])
-            through[k] += demand.weight[i]
-            lines.append({"kind": "access", "from_index": i, "to_site": k,
-                          "flow": float(demand.weight[i]), "flow_out": float(demand.weight[i]),
-                          "flow_in": 0.0, "unit_cost_out": float(C[i, off + k]),
-                          "unit_cost_in": float(C[off + k, i]), "cost": 0.0,
-                          "minutes": float(mx.demand_minutes[i, k]),
-                          "covered": bool(solved.covered[i])})
-        return lines, through, 0.0
     out_f = np.zeros((nd, ns))
     in_f = np.zeros((nd, ns))
     inter = np.zeros((ns, ns))
@@ -453,6 +441,12 @@ def hub_flows(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candid
                       "flow": float(inter[k, m]), "flow_out": float(inter[k, m]), "flow_in": 0.0,
                       "unit_cost_out": float(C[off + k, off + m]), "unit_cost_in": 0.0,
                       "cost": float(cost)})
+    if solved.covered is not None:  # coverage: say which points reach their hub in time
+        for ln in lines:
+            if ln["kind"] == "access":
+                i, k = ln["from_index"], ln["to_site"]
+                ln["minutes"] = float(mx.demand_minutes[i, k])
+                ln["covered"] = bool(solved.covered[i])
     lines.sort(key=lambda ln: (ln["kind"], ln.get("from_index", -1), ln.get("from_site", -1),
                                ln["to_site"]))
     return lines, through, float(transport)
@@ -478,7 +472,7 @@ def route_legs(case: Case, mx: Matrices, lines: list[dict[str, Any]], demand: De
             ds, ss = _pick(mx.demand_snap, i), _pick(mx.site_snap, k)
             if ln["flow_out"] > 0:
                 legs.append(("collect", dn, sn, ds, ss, d_xy[i], s_xy[k], ln["flow_out"],
-                             spec.chi if ln.get("covered") is None else 1.0))
+                             spec.chi))
             if ln["flow_in"] > 0:
                 legs.append(("distribute", sn, dn, ss, ds, s_xy[k], d_xy[i], ln["flow_in"],
                              spec.delta))
@@ -488,12 +482,10 @@ def route_legs(case: Case, mx: Matrices, lines: list[dict[str, Any]], demand: De
                          _pick(mx.site_snap, m), s_xy[k], s_xy[m], ln["flow"], spec.alpha))
     by_mode: dict[str, float] = {}
     segments: list[dict[str, Any]] = []
-    covered_model = any(ln.get("covered") is not None for ln in lines)
     for leg_id, (kind, a_name, b_name, a, b, a_xy, b_xy, flow, factor) in enumerate(legs):
         leg: Leg = r.legs(a, b)[0][0]
-        if not covered_model:
-            for mode, c in leg.by_mode.items():
-                by_mode[mode] = by_mode.get(mode, 0.0) + c * flow * factor
+        for mode, c in leg.by_mode.items():
+            by_mode[mode] = by_mode.get(mode, 0.0) + c * flow * factor
         base = {"leg": leg_id + 1, "leg_kind": kind, "from_name": a_name, "to_name": b_name,
                 "flow": float(flow)}
         segments.extend(_segments(r, leg, base, a, b, a_xy=a_xy, b_xy=b_xy))
@@ -575,9 +567,6 @@ def score(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates
         pop_lost = float(w[lost].sum())
         if not rest:
             inc = math.inf
-        elif solved.covered is not None:
-            inc = float(w[solved.covered].sum()) - float(
-                w[sc.covered_mask(mx.demand_minutes, rest, spec.coverage_minutes or T)].sum())
         else:
             C = mx.costs[:, :]
             Wn = np.zeros_like(C)
@@ -593,7 +582,7 @@ def score(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates
                                                       chi=spec.chi, alpha=spec.alpha,
                                                       delta=spec.delta)
             inc = cost - base_cost
-        base = base_cost if solved.covered is None else float(w[solved.covered].sum())
+        base = base_cost
         hub_measures.append(sc.HubMeasure(
             name=cands.names[k], site=k,
             minutes_to_mode={m: float(mx.site_mode_minutes[k, j]) for j, m in enumerate(MODES)},

