@@ -1,0 +1,322 @@
+"""The hub model class shared by the five problems, and its solve strategy.
+
+``solve`` picks the method (``SolveParameters.method == "auto"``):
+
+* p-hub medians whose hub sets can be enumerated (``C(n, p) <= max_sets``): the exact
+  hub-set search of :mod:`hubopt.models._search` (OR-Tools MIP for allocations);
+* otherwise the E&K flow MIP on an OR-Tools MathOpt backend, warm-started from the
+  heuristics, while the model fits in memory (``mip_max_n``);
+* beyond that, the heuristic solution with a facility-location lower bound
+  (:mod:`hubopt.models.bounds`): a valid bound and an honest gap.
+
+Every path honours the time limit and returns the best solution found with its bound.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from hubopt._errors import InfeasibleModelError, SolverError
+from hubopt.models import _search, bounds
+from hubopt.models._mip import solve_multiple_allocation_mip, solve_single_allocation_mip
+from hubopt.models.base import (
+    FloatArray,
+    HubData,
+    IntArray,
+    Problem,
+    Solution,
+    SolveParameters,
+    Status,
+    make_hub_data,
+    relative_gap,
+)
+from hubopt.models.evaluate import (
+    best_routes,
+    evaluate,
+    multiple_allocation_od_costs,
+    single_allocation_od_costs,
+)
+from hubopt.models.heuristics import (
+    greedy_hubs,
+    improve_allocation,
+    local_search_hubs,
+    ma_costs,
+)
+
+
+class HubModel:
+    """Base of the five hub models; build one with ``from_cost_matrix``."""
+
+    problem: ClassVar[Problem]
+    max_sets: ClassVar[int] = _search.DEFAULT_MAX_SETS
+    mip_max_n: ClassVar[int] = 60
+
+    def __init__(self, data: HubData) -> None:
+        """Use :meth:`from_cost_matrix`; this takes validated :class:`HubData`."""
+        self.data = data
+
+    # -- construction -------------------------------------------------------------
+    @classmethod
+    def _build(
+        cls,
+        costs: Any,
+        flows: Any,
+        *,
+        p: int | None = None,
+        chi: float = 1.0,
+        alpha: float = 1.0,
+        delta: float = 1.0,
+        fixed_costs: Any = None,
+        capacities: Any = None,
+        fixed_hubs: Any = (),
+        excluded: Any = (),
+    ) -> Self:
+        prob = cls.problem
+        data = make_hub_data(
+            costs,
+            flows,
+            chi=chi,
+            alpha=alpha,
+            delta=delta,
+            p=p,
+            fixed_costs=fixed_costs,
+            capacities=capacities,
+            fixed_hubs=fixed_hubs,
+            excluded=excluded,
+            need_p=prob.has_p,
+            need_fixed_costs=not prob.has_p,
+            need_capacities=prob is Problem.CSAHLP,
+        )
+        return cls(data)
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return self.data.n
+
+    def __repr__(self) -> str:
+        """Short description."""
+        p = f", p={self.data.p}" if self.data.p is not None else ""
+        return f"{type(self).__name__}(n={self.n}{p})"
+
+    # -- evaluation -----------------------------------------------------------------
+    def objective(self, solution: Solution) -> float:
+        """The solution's objective recomputed from the matrix, independent of any solver.
+
+        Raises :class:`~hubopt._errors.InfeasibleModelError` for an infeasible solution.
+        """
+        return evaluate(self.problem, self.data, solution.hubs, solution.allocation)
+
+    def od_costs(self, solution: Solution) -> FloatArray:
+        """Flow-weighted cost of every OD pair under ``solution`` (no fixed costs)."""
+        if self.problem.single_allocation:
+            return single_allocation_od_costs(self.data, solution.allocation)
+        return multiple_allocation_od_costs(self.data, solution.allocation)
+
+    # -- solving ----------------------------------------------------------------------
+    def solve(self, params: SolveParameters | None = None, **kwargs: Any) -> Solution:
+        """Solve the model; keyword arguments build :class:`SolveParameters`."""
+        if params is None:
+            params = SolveParameters(**kwargs)
+        elif kwargs:
+            msg = "give either params or keyword arguments, not both"
+            raise TypeError(msg)
+        t0 = time.perf_counter()
+        deadline = None if params.time_limit is None else t0 + params.time_limit
+        method = params.method
+        if method == "auto":
+            method = self._auto_method()
+        if method == "search":
+            if not self.problem.has_p:
+                msg = "method 'search' is for the p-hub median problems only"
+                raise SolverError(msg)
+            return self._solve_search(params, t0, deadline)
+        if method == "mip":
+            return self._solve_mip(params, t0, deadline)
+        return self._solve_heuristic_with_bound(params, t0, deadline)
+
+    def _auto_method(self) -> str:
+        if self.problem.has_p and _search.count_hub_sets(self.data, int(self.data.p or 0)) <= (
+            self.max_sets
+        ):
+            return "search"
+        if self.n <= self.mip_max_n:
+            return "mip"
+        return "bound"
+
+    def _finish(
+        self,
+        hubs: tuple[int, ...],
+        allocation: IntArray,
+        bound: float,
+        t0: float,
+        method: str,
+        *,
+        proven: bool,
+        info: dict[str, Any] | None = None,
+    ) -> Solution:
+        hubs = tuple(sorted(int(h) for h in hubs))
+        objective = evaluate(self.problem, self.data, hubs, allocation)
+        bound = min(bound, objective)
+        gap = relative_gap(objective, bound)
+        status = Status.OPTIMAL if proven else Status.FEASIBLE
+        return Solution(
+            problem=self.problem,
+            hubs=hubs,
+            allocation=np.asarray(allocation, dtype=np.int64),
+            objective=objective,
+            bound=bound,
+            gap=gap,
+            status=status,
+            seconds=time.perf_counter() - t0,
+            method=method,
+            info=info or {},
+        )
+
+    def _allocation_for(self, hubs: tuple[int, ...]) -> IntArray:
+        if self.problem.single_allocation:
+            return improve_allocation(self.data, hubs)
+        return best_routes(self.data, hubs)[1]
+
+    def _solve_search(self, params: SolveParameters, t0: float, deadline: float | None) -> Solution:
+        res = _search.hub_set_search(self.problem, self.data, params, deadline=deadline)
+        alloc = res.allocation if res.allocation is not None else self._allocation_for(res.hubs)
+        info = {
+            "hub_sets": res.sets_total,
+            "hub_sets_evaluated": res.sets_evaluated,
+            "allocations_solved": res.allocations_solved,
+        }
+        return self._finish(
+            res.hubs, alloc, res.bound, t0, "search", proven=res.complete, info=info
+        )
+
+    def _heuristic(self, deadline: float | None) -> tuple[tuple[int, ...], IntArray]:
+        """A good feasible solution from greedy + swap descent (and add/drop for *AHLP)."""
+        data = self.data
+        if self.problem.has_p:
+            H, _ = local_search_hubs(data, greedy_hubs(data, int(data.p or 0)))
+            hubs = tuple(H)
+        else:
+            hubs = _fixed_cost_local_search(data, deadline)
+        if self.problem is Problem.CSAHLP:
+            alloc = _capacitated_allocation(data, hubs)
+            if alloc is None:
+                return (), np.zeros(0, dtype=np.int64)
+            return hubs, alloc
+        return hubs, self._allocation_for(hubs)
+
+    def _solve_mip(self, params: SolveParameters, t0: float, deadline: float | None) -> Solution:
+        hubs0, alloc0 = self._heuristic(deadline)
+        remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
+        if self.problem.single_allocation:
+            start = (hubs0, alloc0) if hubs0 else None
+            res = solve_single_allocation_mip(
+                self.problem, self.data, params, time_limit=remaining, start=start
+            )
+        else:
+            res = solve_multiple_allocation_mip(
+                self.problem, self.data, params, time_limit=remaining, start_hubs=hubs0 or None
+            )
+        method = f"mip:{params.solver}"
+        if res.infeasible:
+            msg = f"{self.problem.label}: the solver proved the model infeasible"
+            raise InfeasibleModelError(msg)
+        candidates: list[tuple[tuple[int, ...], IntArray]] = []
+        if res.hubs is not None:
+            alloc = res.allocation if res.allocation is not None else self._allocation_for(res.hubs)
+            candidates.append((res.hubs, alloc))
+        if hubs0:
+            candidates.append((hubs0, alloc0))
+        if not candidates:
+            return Solution(
+                problem=self.problem,
+                hubs=(),
+                allocation=np.zeros(0, dtype=np.int64),
+                objective=math.inf,
+                bound=res.bound,
+                gap=math.inf,
+                status=Status.NO_SOLUTION,
+                seconds=time.perf_counter() - t0,
+                method=method,
+            )
+        scored = [(evaluate(self.problem, self.data, h, a), h, a) for h, a in candidates]
+        obj, hubs, alloc = min(scored, key=lambda s: s[0])
+        proven = res.proven_optimal and obj <= res.objective * (1 + 1e-9) + 1e-9
+        if proven:
+            bound = obj if res.bound >= obj * (1 - 2 * params.relative_gap) else res.bound
+        else:
+            bound = res.bound
+        return self._finish(hubs, alloc, bound, t0, method, proven=proven)
+
+    def _solve_heuristic_with_bound(
+        self, params: SolveParameters, t0: float, deadline: float | None
+    ) -> Solution:
+        hubs, alloc = self._heuristic(deadline)
+        if not hubs:
+            msg = f"{self.problem.label}: no feasible solution found"
+            raise SolverError(msg)
+        remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
+        lb = bounds.facility_location_bound(self.problem, self.data, params, time_limit=remaining)
+        return self._finish(hubs, alloc, lb, t0, "heuristic+bound", proven=False)
+
+
+def _fixed_cost_local_search(data: HubData, deadline: float | None) -> tuple[int, ...]:
+    """Add/drop/swap descent on fixed cost + multiple-allocation cost."""
+    f = data.fixed_costs if data.fixed_costs is not None else np.zeros(data.n)
+
+    def cost(sets: IntArray) -> FloatArray:
+        return ma_costs(data, sets) + f[sets].sum(axis=1)
+
+    best_hubs: tuple[int, ...] = ()
+    best_val = math.inf
+    cands = [k for k in data.candidates if k not in set(data.fixed_hubs)]
+    max_q = min(len(data.candidates), max(len(data.fixed_hubs), 1) + 8)
+    stale = 0
+    for q in range(max(1, len(data.fixed_hubs)), max_q + 1):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        if q - len(data.fixed_hubs) > len(cands):
+            break
+        H, val = local_search_hubs(data, greedy_hubs(data, q, cost=cost), cost=cost)
+        if val < best_val - 1e-12:
+            best_val, best_hubs = val, tuple(H)
+            stale = 0
+        else:
+            stale += 1
+            if stale >= 2:
+                break
+    return best_hubs
+
+
+def _capacitated_allocation(data: HubData, hubs: tuple[int, ...]) -> IntArray | None:
+    """A capacity-feasible single allocation to ``hubs`` (greedy by regret), or None."""
+    if data.capacities is None:
+        return improve_allocation(data, hubs)
+    H = np.asarray(hubs, dtype=np.int64)
+    O = data.origin_totals
+    cap = data.capacities
+    n = data.n
+    load = np.zeros(n)
+    a = np.full(n, -1, dtype=np.int64)
+    a[H] = H
+    load[H] = O[H]
+    if np.any(load[H] > cap[H] * (1 + 1e-12)):
+        return None
+    access = data.chi * O[:, None] * data.costs[:, H] + data.delta * (
+        data.destination_totals[:, None] * data.costs[H, :].T
+    )
+    rest = [i for i in np.argsort(-O, kind="stable") if a[i] < 0]
+    for i in rest:
+        for idx in np.argsort(access[i], kind="stable"):
+            k = int(H[idx])
+            if load[k] + O[i] <= cap[k] * (1 + 1e-12):
+                a[i] = k
+                load[k] += O[i]
+                break
+        else:
+            return None
+    return improve_allocation(data, hubs, a, capacities=cap)

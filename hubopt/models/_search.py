@@ -1,0 +1,181 @@
+"""Exact hub-set search for the p-hub median problems.
+
+For a fixed hub set ``H`` the multiple-allocation cost ``MA(H)`` is a closed-form
+minimum over hub pairs, and it is a lower bound on the single-allocation cost
+``SA(H)`` of the same hubs.  A weighted p-median cost ``PM(H) <= MA(H)`` costs only
+``O(n p)`` per set.  The search therefore
+
+1. finds a good solution with a greedy start and swap descent (upper bound ``UB``);
+2. discards every hub set with ``PM(H) >= UB`` and evaluates ``MA(H)`` for the rest;
+3. UMApHMP: the least ``MA(H)`` is the optimum (every set is accounted for);
+   USApHMP: sharpens ``MA(H)`` into ``LB(H)`` (single allocation relaxed on one side
+   only, see :func:`~hubopt.models.heuristics.sa_lower_bounds`), visits the sets in
+   increasing ``LB(H)``, solves each one's allocation exactly with the OR-Tools MIP
+   restricted to ``H`` (after a reallocation descent), lowers ``UB``, and stops when
+   the next ``LB(H) >= UB``: nothing left can be better.
+
+On a time limit it returns the incumbent with the bound ``min(UB, next LB(H))``.
+It is used when the number of hub sets is small enough to enumerate (``max_sets``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hubopt.models._mip import solve_single_allocation_mip
+from hubopt.models.base import HubData, IntArray, Problem, SolveParameters
+from hubopt.models.evaluate import single_allocation_od_costs
+from hubopt.models.heuristics import (
+    greedy_hubs,
+    improve_allocation,
+    local_search_hubs,
+    ma_costs,
+    pm_bounds,
+    sa_lower_bounds,
+)
+
+DEFAULT_MAX_SETS = 3_000_000
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Outcome of the hub-set search."""
+
+    hubs: tuple[int, ...]
+    allocation: IntArray | None  # single allocation only
+    objective: float
+    bound: float
+    complete: bool
+    sets_total: int
+    sets_evaluated: int
+    allocations_solved: int
+
+
+def count_hub_sets(data: HubData, p: int) -> int:
+    """Number of hub sets of size ``p`` that contain the fixed hubs."""
+    free = len(data.candidates) - len(data.fixed_hubs)
+    need = p - len(data.fixed_hubs)
+    if need < 0 or need > free:
+        return 0
+    return math.comb(free, need)
+
+
+def _hub_sets(data: HubData, p: int) -> IntArray:
+    fixed = list(data.fixed_hubs)
+    free = [k for k in data.candidates if k not in set(fixed)]
+    need = p - len(fixed)
+    combos = np.fromiter(
+        itertools.chain.from_iterable(itertools.combinations(free, need)),
+        dtype=np.int32,
+        count=math.comb(len(free), need) * need,
+    ).reshape(-1, need)
+    if fixed:
+        lead = np.broadcast_to(np.array(fixed, dtype=np.int32), (combos.shape[0], len(fixed)))
+        combos = np.hstack([lead, combos])
+        combos.sort(axis=1)
+    return combos.astype(np.int64)
+
+
+def _single_cost(data: HubData, alloc: IntArray) -> float:
+    return float(single_allocation_od_costs(data, alloc).sum())
+
+
+def _exact_allocation(
+    data: HubData, hubs: Sequence[int], params: SolveParameters, deadline: float | None
+) -> tuple[IntArray, float, bool]:
+    """Best allocation to the open ``hubs`` (descent, then the restricted MIP)."""
+    start = improve_allocation(data, hubs)
+    if len(hubs) == 1:
+        return start, _single_cost(data, start), True
+    remaining = None if deadline is None else max(0.01, deadline - time.perf_counter())
+    res = solve_single_allocation_mip(
+        Problem.USAPHMP,
+        data,
+        params,
+        time_limit=remaining,
+        hub_sites=hubs,
+        open_all_sites=True,
+        start=(hubs, start),
+    )
+    if res.allocation is None:
+        return start, _single_cost(data, start), False
+    alloc = res.allocation
+    cost = _single_cost(data, alloc)
+    start_cost = _single_cost(data, start)
+    if start_cost < cost:
+        alloc, cost = start, start_cost
+    return alloc, cost, res.proven_optimal
+
+
+def hub_set_search(
+    problem: Problem,
+    data: HubData,
+    params: SolveParameters,
+    *,
+    deadline: float | None = None,
+) -> SearchResult:
+    """Exact search over all hub sets of size ``p`` (see the module docstring)."""
+    p = int(data.p or 0)
+    total = count_hub_sets(data, p)
+    # 1. upper bound: greedy + swap descent on the multiple-allocation cost
+    start = greedy_hubs(data, p)
+    H0, ma0 = local_search_hubs(data, start)
+    single = problem.single_allocation
+    best_alloc: IntArray | None = None
+    if single:
+        best_alloc = improve_allocation(data, H0)
+        ub = _single_cost(data, best_alloc)
+    else:
+        ub = ma0
+    best_hubs = tuple(H0)
+    # 2. filter by the p-median bound, evaluate MA(H) for the rest
+    sets = _hub_sets(data, p)
+    tol = 1e-9
+    keep = pm_bounds(data, sets) < ub * (1 + tol)
+    sets = sets[keep]
+    ma = ma_costs(data, sets)
+    evaluated = int(sets.shape[0])
+    if not single:
+        if ma.size and ma.min() < ub:
+            best = int(np.argmin(ma))
+            best_hubs = tuple(int(h) for h in sets[best])
+            ub = float(ma[best])
+        return SearchResult(best_hubs, None, ub, ub, True, total, evaluated, 0)
+    # 3. single allocation: best-first over a sharper per-set bound, LB(H) >= MA(H)
+    promising = ma < ub * (1 - tol)
+    sets, ma = sets[promising], ma[promising]
+    ma = np.maximum(ma, sa_lower_bounds(data, sets))
+    order = np.argsort(ma, kind="stable")
+    solved = 0
+    bound = ub
+    complete = True
+    for idx in order:
+        lower = float(ma[idx])
+        if lower >= ub * (1 - tol):
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            bound = min(ub, lower)
+            complete = False
+            break
+        hubs = [int(h) for h in sets[idx]]
+        alloc, cost, exact = _exact_allocation(data, hubs, params, deadline)
+        solved += 1
+        if cost < ub:
+            ub = cost
+            best_alloc = alloc
+            best_hubs = tuple(hubs)
+        if not exact:  # allocation not proven: its MA value stays the bound
+            bound = min(bound, lower)
+            complete = False
+            break
+    if complete:
+        bound = ub
+    return SearchResult(
+        best_hubs, best_alloc, ub, min(bound, ub), complete, total, evaluated, solved
+    )

@@ -1,0 +1,202 @@
+"""Fast heuristics: good hub sets and allocations for upper bounds and warm starts.
+
+* :func:`ma_costs` evaluates the multiple-allocation cost of many hub sets at once.
+* :func:`improve_allocation` is a first-improvement reallocation descent for single
+  allocation with a fixed hub set (capacities respected when given).
+* :func:`local_search_hubs` is a swap-based descent over hub sets of a fixed size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from hubopt.models.base import FloatArray, HubData, IntArray
+
+_BATCH_ELEMENTS = 4_000_000  # bound on the temporary array size of a batch
+
+
+def ma_costs(data: HubData, hub_sets: IntArray, *, weights: FloatArray | None = None) -> FloatArray:
+    """Multiple-allocation transport cost of each row of ``hub_sets`` (shape ``(B, q)``).
+
+    ``sum_ij W_ij min_{k, m in H} (chi C_ik + alpha C_km + delta C_mj)``, computed in
+    batches with numpy; fixed costs are not included.
+    """
+    C = data.costs
+    W = data.flows if weights is None else weights
+    sets = np.asarray(hub_sets, dtype=np.int64)
+    B, q = sets.shape
+    n = data.n
+    out = np.empty(B, dtype=np.float64)
+    step = max(1, _BATCH_ELEMENTS // max(1, n * n * q))
+    for s in range(0, B, step):
+        H = sets[s : s + step]
+        CiH = C[:, H].transpose(1, 0, 2)  # (b, n, q): C[i, k]
+        CHH = C[H[:, :, None], H[:, None, :]]  # (b, q, q): C[k, m]
+        A = (data.chi * CiH[:, :, :, None] + data.alpha * CHH[:, None, :, :]).min(axis=2)
+        CHj = C[H]  # (b, q, n): C[m, j]
+        u = A[:, :, 0, None] + data.delta * CHj[:, 0, None, :]
+        for t in range(1, q):
+            np.minimum(u, A[:, :, t, None] + data.delta * CHj[:, t, None, :], out=u)
+        out[s : s + step] = np.einsum("bij,ij->b", u, W)
+    return out
+
+
+def pm_bounds(data: HubData, hub_sets: IntArray) -> FloatArray:
+    """A lower bound on :func:`ma_costs` for each hub set (valid for any cost matrix).
+
+    Every path from ``i`` to ``j`` costs at least ``chi d(i, H) + delta d(j, H)``, where
+    ``d(i, H)`` is the distance from ``i`` to its nearest hub, so the cost is at least a
+    weighted p-median objective, which is cheap: ``O(n q)`` per hub set.
+    """
+    C = data.costs
+    w = data.chi * data.origin_totals
+    v = data.delta * data.destination_totals
+    sets = np.asarray(hub_sets, dtype=np.int64)
+    B, q = sets.shape
+    n = data.n
+    out = np.empty(B, dtype=np.float64)
+    step = max(1, _BATCH_ELEMENTS // max(1, n * q))
+    CT = np.ascontiguousarray(C.T)
+    for s in range(0, B, step):
+        H = sets[s : s + step]
+        d_out = C[:, H].min(axis=2)  # (n, b): min_k C[i, k]
+        d_in = CT[:, H].min(axis=2)  # (n, b): min_m C[m, j]
+        out[s : s + step] = w @ d_out + v @ d_in
+    return out
+
+
+def _single_cost_parts(data: HubData) -> tuple[FloatArray, FloatArray]:
+    O = data.origin_totals
+    D = data.destination_totals
+    access = data.chi * O[:, None] * data.costs + data.delta * D[:, None] * data.costs.T
+    return access, O
+
+
+def improve_allocation(
+    data: HubData,
+    hubs: Sequence[int],
+    allocation: IntArray | None = None,
+    *,
+    capacities: FloatArray | None = None,
+    max_passes: int = 50,
+) -> IntArray:
+    """Reallocate non-hub nodes one at a time while the total cost falls.
+
+    Starts from ``allocation`` or, without it, from the nearest hub (by collection plus
+    distribution cost).  With ``capacities`` a move is taken only if the hub has room;
+    the start must then already be feasible.
+    """
+    H = np.asarray(sorted(hubs), dtype=np.int64)
+    C = data.costs
+    W = data.flows
+    n = data.n
+    access, O = _single_cost_parts(data)  # access[i, k]: collection + distribution via k
+    if allocation is None:
+        a = H[access[:, H].argmin(axis=1)]
+    else:
+        a = np.asarray(allocation, dtype=np.int64).copy()
+    a[H] = H
+    load = np.bincount(a, weights=O, minlength=n) if capacities is not None else None
+    is_hub = np.zeros(n, dtype=bool)
+    is_hub[H] = True
+    alpha = data.alpha
+    for _ in range(max_passes):
+        improved = False
+        for i in range(n):
+            if is_hub[i]:
+                continue
+            # transfer cost of i's flows (out and in) if i used hub k, for every k in H
+            w_out = W[i].copy()
+            w_in = W[:, i].copy()
+            w_out[i] = 0.0
+            w_in[i] = 0.0
+            to_hub = np.bincount(a, weights=w_out, minlength=n)[H]  # flow i -> hub-group
+            from_hub = np.bincount(a, weights=w_in, minlength=n)[H]
+            trans = alpha * (C[np.ix_(H, H)] @ to_hub + C[np.ix_(H, H)].T @ from_hub)
+            total = access[i, H] + trans  # W_ii: collection+distribution via k, no transfer
+            cur = int(np.searchsorted(H, a[i]))
+            order = np.argsort(total, kind="stable")
+            for best in order:
+                if total[best] >= total[cur] - 1e-12 * max(1.0, abs(total[cur])):
+                    break
+                k = int(H[best])
+                if load is not None and capacities is not None:
+                    if load[k] + O[i] > capacities[k] * (1 + 1e-12):
+                        continue
+                    load[a[i]] -= O[i]
+                    load[k] += O[i]
+                a[i] = k
+                improved = True
+                break
+        if not improved:
+            break
+    return a
+
+
+def greedy_hubs(
+    data: HubData, p: int, *, cost: Callable[[IntArray], FloatArray] | None = None
+) -> list[int]:
+    """Add hubs one at a time, each time the one that lowers the cost most."""
+    evaluate = cost or (lambda sets: ma_costs(data, sets))
+    hubs = list(data.fixed_hubs)
+    cands = [k for k in data.candidates if k not in set(hubs)]
+    while len(hubs) < p:
+        sets = np.array([[*hubs, c] for c in cands], dtype=np.int64)
+        vals = evaluate(sets)
+        best = int(np.argmin(vals))
+        hubs.append(cands.pop(best))
+    return sorted(hubs)
+
+
+def local_search_hubs(
+    data: HubData,
+    hubs: Sequence[int],
+    *,
+    cost: Callable[[IntArray], FloatArray] | None = None,
+    max_iterations: int = 1000,
+) -> tuple[list[int], float]:
+    """Best-improvement swap descent (one hub out, one candidate in) on a hub-set cost."""
+    evaluate = cost or (lambda sets: ma_costs(data, sets))
+    H = sorted(hubs)
+    fixed = set(data.fixed_hubs)
+    current = float(evaluate(np.array([H], dtype=np.int64))[0])
+    for _ in range(max_iterations):
+        outs = [h for h in H if h not in fixed]
+        ins = [c for c in data.candidates if c not in set(H)]
+        if not outs or not ins:
+            break
+        moves = [(o, c) for o in outs for c in ins]
+        sets = np.array([sorted([*(h for h in H if h != o), c]) for o, c in moves], dtype=np.int64)
+        vals = evaluate(sets)
+        best = int(np.argmin(vals))
+        if vals[best] >= current - 1e-12 * max(1.0, abs(current)):
+            break
+        H = sets[best].tolist()
+        current = float(vals[best])
+    return H, current
+
+
+def sa_lower_bounds(data: HubData, hub_sets: IntArray) -> FloatArray:
+    """Lower bounds on the single-allocation cost of each hub set, at least ``MA(H)``.
+
+    Single allocation sends all of node ``i``'s outgoing flow through one hub; relaxing
+    only the destinations' side gives ``sum_i min_k [chi O_i C_ik + sum_j W_ij g(k, j)]``
+    with ``g(k, j) = min_{m in H} alpha C_km + delta C_mj``; the symmetric relaxation
+    keeps the destinations' side.  The larger of the two is returned.
+    """
+    C = data.costs
+    W = data.flows
+    O = data.origin_totals
+    D = data.destination_totals
+    sets = np.asarray(hub_sets, dtype=np.int64)
+    out = np.empty(sets.shape[0], dtype=np.float64)
+    for b, H in enumerate(sets):
+        CHH = C[np.ix_(H, H)]
+        g = (data.alpha * CHH[:, :, None] + data.delta * C[H][None, :, :]).min(axis=1)
+        lb_out = (data.chi * O[:, None] * C[:, H] + W @ g.T).min(axis=1).sum()
+        f = (data.chi * C[:, H][:, :, None] + data.alpha * CHH[None, :, :]).min(axis=1)
+        lb_in = (data.delta * D[:, None] * C[H].T + W.T @ f).min(axis=1).sum()
+        out[b] = max(lb_out, lb_in)
+    return out
