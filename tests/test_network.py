@@ -132,7 +132,7 @@ def test_unknown_mode_and_bad_inputs_raise_typed_errors(tmp_path) -> None:
         build_network(source=tmp_path / "missing.osm.pbf")
     bad = tmp_path / "corrupt.osm.pbf"
     bad.write_bytes(b"this is not a pbf file" * 100)
-    with pytest.raises(InputFormatError, match="corrupt.osm.pbf"):
+    with pytest.raises(InputFormatError, match=r"corrupt\.osm\.pbf"):
         build_network(source=bad, modes="road")
     with pytest.raises(InputFormatError, match=r"west \(10.0\) > east \(2.0\)"):
         Source.from_bbox("10,50,2,51")

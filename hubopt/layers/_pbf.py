@@ -23,7 +23,7 @@ from hubopt._errors import InputFormatError
 from hubopt._io import atomic_path, write_json_atomic
 from hubopt.layers import BBox, Mode
 
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"
 
 DRIVABLE = frozenset({
     "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
