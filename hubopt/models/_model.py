@@ -146,7 +146,7 @@ class HubModel:
             return "search"
         if self.n <= self.mip_max_n:
             return "mip"
-        return "bound"
+        return "heuristic"
 
     def _finish(
         self,

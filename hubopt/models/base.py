@@ -94,7 +94,8 @@ class SolveParameters:
     method
         ``"auto"`` (default: the fastest exact method for the model), ``"search"``
         (hub-set search, p-hub medians only), ``"mip"`` (the flow formulation on an
-        OR-Tools MathOpt backend).
+        OR-Tools MathOpt backend), ``"heuristic"`` (local search plus a
+        facility-location lower bound: fast, not exact).
     solver
         MathOpt backend for MIPs: ``"highs"`` (default), ``"scip"`` or ``"cpsat"``.
     verbose
@@ -115,8 +116,10 @@ class SolveParameters:
             problems.append(f"time_limit: expected a positive number, found {self.time_limit}")
         if not 0 <= self.relative_gap < 1:
             problems.append(f"relative_gap: expected 0 <= gap < 1, found {self.relative_gap}")
-        if self.method not in ("auto", "search", "mip"):
-            problems.append(f"method: expected auto, search or mip, found {self.method!r}")
+        if self.method not in ("auto", "search", "mip", "heuristic"):
+            problems.append(
+                f"method: expected auto, search, mip or heuristic, found {self.method!r}"
+            )
         if self.solver not in ("highs", "scip", "cpsat"):
             problems.append(f"solver: expected highs, scip or cpsat, found {self.solver!r}")
         if problems:

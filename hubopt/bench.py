@@ -1,0 +1,272 @@
+"""Standard benchmark suites (CAB, AP, TR) run through the engine.
+
+:func:`grid` expands a suite and problem into benchmark cases, :func:`run_case` solves
+one, and :func:`run_grid` solves them all, writing the results file atomically after
+each instance so that an interrupted run keeps what it finished.  Objectives are in
+the units of the published tables: AP transport cost divided by 1000 (plus the
+``FcostX`` values, which are on that scale), CAB with flows normalised to sum 1, TR as
+given.  Hub numbers in the results are 1-based, as in ``optima.json``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import platform
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hubopt._errors import ModelSpecificationError
+from hubopt._io import write_json_atomic
+from hubopt.instances import HubInstance, ReferenceOptimum, find_optimum, load_instance
+from hubopt.models import Problem, SolveParameters, build_model
+
+DEFAULT_N = {"cab": (10, 15, 20, 25), "ap": (10, 20, 25, 40, 50, 100, 200), "tr": (81,)}
+DEFAULT_P = {"cab": (1, 2, 3, 4), "ap": (2, 3, 4, 5), "tr": (2, 3, 4, 5)}
+DEFAULT_ALPHA: dict[str, tuple[float, ...] | None] = {
+    "cab": (0.2, 0.4, 0.6, 0.8, 1.0),
+    "ap": None,  # from the file (0.75)
+    "tr": (0.2, 0.5, 0.8),
+}
+TR_CHI_DELTA = 1.0
+
+
+@dataclass(frozen=True)
+class BenchCase:
+    """One benchmark instance: suite, size, problem and parameters."""
+
+    suite: str
+    problem: Problem
+    n: int
+    p: int | None
+    alpha: float | None  # None: the instance file's value
+    fixed_cost: str | None
+    capacity: str | None
+
+    @property
+    def label(self) -> str:
+        """Short name, e.g. ``AP25 USApHMP p=3``."""
+        parts = [f"{self.suite.upper()}{self.n}", self.problem.label]
+        if self.p is not None:
+            parts.append(f"p={self.p}")
+        if self.alpha is not None:
+            parts.append(f"alpha={self.alpha:g}")
+        if self.fixed_cost:
+            parts.append(f"F={self.fixed_cost}{self.capacity or ''}")
+        return " ".join(parts)
+
+
+def grid(
+    suite: str,
+    problem: Problem | str,
+    *,
+    n: Sequence[int] | None = None,
+    p: Sequence[int] | None = None,
+    alpha: Sequence[float] | None = None,
+    fixed_cost: Sequence[str] | None = None,
+    capacity: Sequence[str] | None = None,
+) -> list[BenchCase]:
+    """The benchmark cases of ``suite`` x ``problem`` (issue defaults where not given)."""
+    suite = suite.lower()
+    prob = Problem.parse(problem)
+    if suite not in DEFAULT_N:
+        msg = f"--suite: expected one of cab, ap, tr, found {suite!r}"
+        raise ModelSpecificationError(msg)
+    if not prob.has_p and suite != "ap":
+        msg = (
+            f"--problem {prob.value}: the {suite.upper()} data have no fixed hub costs; "
+            "fixed-cost problems run on the AP suite"
+        )
+        raise ModelSpecificationError(msg)
+    sizes = tuple(n) if n else DEFAULT_N[suite]
+    ps: tuple[int | None, ...] = (tuple(p) if p else DEFAULT_P[suite]) if prob.has_p else (None,)
+    default_alpha = DEFAULT_ALPHA[suite]
+    alphas: tuple[float | None, ...] = (
+        tuple(alpha) if alpha else (default_alpha if default_alpha else (None,))
+    )
+    fcs: tuple[str | None, ...] = (None,)
+    caps: tuple[str | None, ...] = (None,)
+    if not prob.has_p:
+        fcs = tuple(fixed_cost) if fixed_cost else ("L", "T")
+    if prob is Problem.CSAHLP:
+        caps = tuple(capacity) if capacity else ("L", "T")
+    bad = [v for v in (*fcs, *caps) if v not in (None, "L", "T")]
+    if bad:
+        msg = f"--fixed-cost/--capacity: expected L or T, found {bad}"
+        raise ModelSpecificationError(msg)
+    return [
+        BenchCase(suite, prob, size, pp, a, fc, cap)
+        for size, pp, a, fc, cap in itertools.product(sizes, ps, alphas, fcs, caps)
+    ]
+
+
+def model_inputs(case: BenchCase, inst: HubInstance) -> dict[str, Any]:
+    """Keyword arguments of ``build_model`` for ``case`` on ``inst`` (published units)."""
+    chi, delta = inst.chi, inst.delta
+    if case.suite == "tr":
+        chi = delta = TR_CHI_DELTA
+    alpha = inst.alpha if case.alpha is None else case.alpha
+    kwargs: dict[str, Any] = {
+        "costs": inst.costs,
+        "flows": inst.scaled_flows(),
+        "chi": chi,
+        "alpha": alpha,
+        "delta": delta,
+    }
+    if case.p is not None:
+        kwargs["p"] = case.p
+    if case.fixed_cost is not None:
+        if case.fixed_cost not in inst.fixed_costs:
+            msg = f"{inst.name}: no Fcost{case.fixed_cost}.{inst.n} file for this size"
+            raise ModelSpecificationError(msg)
+        kwargs["fixed_costs"] = inst.fixed_costs[case.fixed_cost]
+    if case.capacity is not None:
+        if case.capacity not in inst.capacities:
+            msg = f"{inst.name}: no Cap{case.capacity}.{inst.n} file for this size"
+            raise ModelSpecificationError(msg)
+        # capacities bound raw flows; the model's flows are scaled
+        kwargs["capacities"] = inst.capacities[case.capacity] * inst.flow_scale
+    return kwargs
+
+
+def run_case(
+    case: BenchCase,
+    params: SolveParameters,
+    *,
+    instance: HubInstance | None = None,
+    optima: Sequence[ReferenceOptimum] = (),
+    data_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Solve one case; return its result record (1-based hubs, reference if known)."""
+    inst = instance or load_instance(case.suite, case.n, data_dir=data_dir)
+    kwargs = model_inputs(case, inst)
+    model = build_model(case.problem, kwargs.pop("costs"), kwargs.pop("flows"), **kwargs)
+    sol = model.solve(params)
+    ref = find_optimum(
+        optima,
+        problem=case.problem.label,
+        suite=case.suite,
+        n=case.n,
+        p=case.p,
+        alpha=kwargs["alpha"],
+        fixed_cost=case.fixed_cost,
+        capacity=case.capacity,
+    )
+    record: dict[str, Any] = {
+        "suite": case.suite,
+        "problem": case.problem.value,
+        "n": case.n,
+        "p": case.p if case.p is not None else len(sol.hubs),
+        "alpha": kwargs["alpha"],
+        "chi": kwargs["chi"],
+        "delta": kwargs["delta"],
+        "fixed_cost": case.fixed_cost,
+        "capacity": case.capacity,
+        "objective": _finite(sol.objective),
+        "bound": _finite(sol.bound),
+        "gap": _finite(sol.gap),
+        "status": sol.status.value,
+        "hubs": [h + 1 for h in sol.hubs],
+        "seconds": round(sol.seconds, 3),
+        "method": sol.method,
+        "reference": ref.objective if ref else None,
+        "reference_status": ref.status if ref else None,
+        "relative_difference": (
+            (sol.objective - ref.objective) / abs(ref.objective)
+            if ref and math.isfinite(sol.objective)
+            else None
+        ),
+    }
+    return record
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def run_grid(
+    cases: Iterable[BenchCase],
+    params: SolveParameters,
+    *,
+    out: Path | None,
+    optima: Sequence[ReferenceOptimum] = (),
+    data_dir: Path | None = None,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+    previous: Sequence[dict[str, Any]] = (),
+) -> list[dict[str, Any]]:
+    """Solve every case; rewrite ``out`` atomically after each one."""
+    results = list(previous)
+    cache: dict[tuple[str, int], HubInstance] = {}
+    for case in cases:
+        key = (case.suite, case.n)
+        if key not in cache:
+            cache[key] = load_instance(case.suite, case.n, data_dir=data_dir)
+        record = run_case(case, params, instance=cache[key], optima=optima)
+        results.append(record)
+        if out is not None:
+            write_json_atomic(out, results)
+        if on_result is not None:
+            on_result(record)
+    return results
+
+
+TABLE_COLUMNS = (
+    ("instance", 22),
+    ("objective", 14),
+    ("bound", 14),
+    ("gap", 9),
+    ("status", 9),
+    ("seconds", 8),
+    ("reference", 14),
+    ("rel.diff", 9),
+    ("hubs", 18),
+)
+
+
+def table_header() -> str:
+    """Header line of the printed results table."""
+    return "  ".join(
+        name.rjust(w) if i else name.ljust(w) for i, (name, w) in enumerate(TABLE_COLUMNS)
+    )
+
+
+def table_row(r: dict[str, Any]) -> str:
+    """One printed line for a result record."""
+    label = f"{r['suite'].upper()}{r['n']} {r['problem']}"
+    if r["fixed_cost"]:
+        label += f" {r['fixed_cost']}{r['capacity'] or ''}"
+    else:
+        label += f" p={r['p']}"
+    if r["suite"] != "ap":
+        label += f" a={r['alpha']:g}"
+
+    def num(x: float | None, fmt: str = ",.2f") -> str:
+        return "-" if x is None else format(x, fmt)
+
+    cells = [
+        label,
+        num(r["objective"]),
+        num(r["bound"]),
+        num(r["gap"], ".2e"),
+        r["status"],
+        num(r["seconds"], ".2f"),
+        num(r["reference"]),
+        num(r["relative_difference"], ".1e"),
+        ",".join(str(h) for h in r["hubs"]),
+    ]
+    return "  ".join(
+        c.rjust(w) if i else c.ljust(w)
+        for i, (c, (_, w)) in enumerate(zip(cells, TABLE_COLUMNS, strict=True))
+    )
+
+
+def machine_description() -> str:
+    """One line on the machine and Python used, for result files."""
+    import os
+
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )

@@ -1,0 +1,161 @@
+"""``hubopt bench``: run the standard hub-location suites and compare with published optima."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hubopt._errors import OutputExistsError
+
+_MULTI = ("--n", "--p", "--alpha", "--fixed-cost", "--capacity")
+
+
+def expand_multi_values(args: Sequence[str], options: Sequence[str] = _MULTI) -> list[str]:
+    """Let ``--n 10 20 25`` mean ``--n 10 --n 20 --n 25`` (also ``--n 10,20``)."""
+    out: list[str] = []
+    current: str | None = None
+    for arg in args:
+        if arg in options:
+            current = arg
+            continue
+        if current is not None and not arg.startswith("--"):
+            for part in arg.split(","):
+                if part:
+                    out.extend([current, part])
+            continue
+        if current is not None:
+            current = None
+        out.append(arg)
+    return out
+
+
+def _key(
+    suite: str,
+    problem: str,
+    n: int,
+    p: int | None,
+    alpha: float | None,
+    fixed_cost: str | None,
+    capacity: str | None,
+) -> tuple[Any, ...]:
+    """Identity of a benchmark instance; AP runs at the file's alpha (key ``None``)."""
+    a = None if suite == "ap" else (round(alpha, 9) if alpha is not None else None)
+    return (suite, problem, n, p if fixed_cost is None else None, a, fixed_cost, capacity)
+
+
+class _MultiValueCommand(click.Command):
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, expand_multi_values(args))
+
+
+@click.command(cls=_MultiValueCommand)
+@click.option("--suite", type=click.Choice(["cab", "ap", "tr"]), required=True)
+@click.option(
+    "--problem",
+    type=click.Choice(["usaphmp", "umaphmp", "usahlp", "umahlp", "csahlp"]),
+    required=True,
+)
+@click.option("--n", "sizes", type=int, multiple=True, help="Instance sizes (default: suite grid).")
+@click.option("--p", "ps", type=int, multiple=True, help="Numbers of hubs (p-hub medians).")
+@click.option("--alpha", "alphas", type=float, multiple=True, help="Inter-hub factors.")
+@click.option("--fixed-cost", "fixed_costs", type=click.Choice(["L", "T"]), multiple=True)
+@click.option("--capacity", "capacities", type=click.Choice(["L", "T"]), multiple=True)
+@click.option(
+    "--time-limit", type=float, default=300.0, show_default=True, help="Seconds per instance."
+)
+@click.option(
+    "--method",
+    type=click.Choice(["auto", "search", "mip", "heuristic"]),
+    default="auto",
+    show_default=True,
+)
+@click.option(
+    "--solver",
+    type=click.Choice(["highs", "scip", "cpsat"]),
+    default="highs",
+    show_default=True,
+    help="OR-Tools MathOpt backend for MIPs.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Results JSON (one object per instance).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing results file.")
+@click.option("--resume", is_flag=True, help="Keep the results already in --out, skip them.")
+def bench(
+    suite: str,
+    problem: str,
+    sizes: tuple[int, ...],
+    ps: tuple[int, ...],
+    alphas: tuple[float, ...],
+    fixed_costs: tuple[str, ...],
+    capacities: tuple[str, ...],
+    time_limit: float,
+    method: str,
+    solver: str,
+    seed: int,
+    out: Path,
+    force: bool,
+    resume: bool,
+) -> None:
+    """Solve a standard suite (CAB, AP, TR) and print a table against the published optima."""
+    from hubopt.bench import grid, run_grid, table_header, table_row
+    from hubopt.instances import load_optima
+    from hubopt.models import SolveParameters
+
+    previous: list[dict[str, Any]] = []
+    if out.exists() and not (force or resume):
+        msg = f"{out}: exists; pass --force to overwrite it or --resume to continue it"
+        raise OutputExistsError(msg)
+    if resume and out.exists():
+        try:
+            previous = json.loads(out.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            msg = f"{out}: cannot resume, not a results file ({exc})"
+            raise click.UsageError(msg) from exc
+    cases = grid(
+        suite,
+        problem,
+        n=sizes or None,
+        p=ps or None,
+        alpha=alphas or None,
+        fixed_cost=fixed_costs or None,
+        capacity=capacities or None,
+    )
+    done = {
+        _key(r["suite"], r["problem"], r["n"], r["p"], r["alpha"], r["fixed_cost"], r["capacity"])
+        for r in previous
+    }
+    params = SolveParameters(time_limit=time_limit, method=method, solver=solver, seed=seed)
+    optima = load_optima()
+    click.echo(f"{len(cases)} instance(s) of {problem} on {suite.upper()}; results -> {out}")
+    click.echo(table_header())
+
+    def show(record: dict[str, Any]) -> None:
+        click.echo(table_row(record))
+
+    todo = [
+        c
+        for c in cases
+        if _key(c.suite, c.problem.value, c.n, c.p, c.alpha, c.fixed_cost, c.capacity) not in done
+        and _key(c.suite, c.problem.value, c.n, c.p, None, c.fixed_cost, c.capacity) not in done
+    ]
+    results = run_grid(todo, params, out=out, optima=optima, on_result=show, previous=previous)
+    n_ref = sum(1 for r in results if r["relative_difference"] is not None)
+    n_match = sum(
+        1
+        for r in results
+        if r["relative_difference"] is not None and abs(r["relative_difference"]) <= 1e-6
+    )
+    n_opt = sum(1 for r in results if r["status"] == "optimal")
+    click.echo(
+        f"{len(results)} solved, {n_opt} proven optimal; "
+        f"{n_match}/{n_ref} equal to the reference value (|rel. diff| <= 1e-6)"
+    )

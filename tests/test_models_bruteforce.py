@@ -1,0 +1,179 @@
+"""Every model against brute force over all hub sets and allocations on tiny instances.
+
+The brute force below is written from the problem definitions with plain loops; it
+shares no code with the engine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from hubopt.models import CSAHLP, UMAHLP, USAHLP, Status, UMApHMP, USApHMP
+
+CHI, ALPHA, DELTA = 3.0, 0.75, 2.0
+
+
+def random_instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, size=(n, 2))
+    C = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+    W = rng.uniform(0, 10, size=(n, n)) * (rng.uniform(size=(n, n)) < 0.8)
+    f = rng.uniform(200, 900, size=n)
+    O = W.sum(1)
+    cap = O.sum() * rng.uniform(0.3, 0.7, size=n)
+    return C, W, f, cap
+
+
+def path_cost(C, i, k, m, j):
+    return CHI * C[i, k] + ALPHA * C[k, m] + DELTA * C[m, j]
+
+
+def brute_single(C, W, hub_sets, *, f=None, cap=None):
+    n = len(C)
+    best = math.inf
+    for H in hub_sets:
+        others = [i for i in range(n) if i not in H]
+        for choice in itertools.product(H, repeat=len(others)):
+            a = list(range(n))
+            for i, k in zip(others, choice, strict=True):
+                a[i] = k
+            if cap is not None:
+                load = dict.fromkeys(H, 0.0)
+                for i in range(n):
+                    load[a[i]] += W[i].sum()
+                if any(load[k] > cap[k] + 1e-9 for k in H):
+                    continue
+            total = sum(
+                W[i, j] * path_cost(C, i, a[i], a[j], j) for i in range(n) for j in range(n)
+            )
+            if f is not None:
+                total += sum(f[k] for k in H)
+            best = min(best, total)
+    return best
+
+
+def brute_multiple(C, W, hub_sets, *, f=None):
+    n = len(C)
+    best = math.inf
+    for H in hub_sets:
+        total = 0.0
+        for i in range(n):
+            for j in range(n):
+                total += W[i, j] * min(path_cost(C, i, k, m, j) for k in H for m in H)
+        if f is not None:
+            total += sum(f[k] for k in H)
+        best = min(best, total)
+    return best
+
+
+def sets_of_size(n, p, fixed=(), excluded=()):
+    cand = [k for k in range(n) if k not in excluded]
+    return [H for H in itertools.combinations(cand, p) if set(fixed) <= set(H)]
+
+
+def all_sets(n, fixed=(), excluded=()):
+    return [H for q in range(1, n + 1) for H in sets_of_size(n, q, fixed, excluded)]
+
+
+def assert_solution_matches(model, sol, expected):
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == pytest.approx(expected, rel=1e-7)
+    assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-9)
+    assert sol.bound <= sol.objective + 1e-9
+    assert sol.gap <= 1e-6
+
+
+@pytest.mark.parametrize("method", ["search", "mip"])
+@pytest.mark.parametrize(("n", "p", "seed"), [(6, 2, 1), (7, 3, 2), (7, 1, 3), (8, 2, 4)])
+def test_single_allocation_p_hub_median_equals_brute_force(n, p, seed, method):
+    C, W, _, _ = random_instance(n, seed)
+    model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+    sol = model.solve(method=method)
+    assert_solution_matches(model, sol, brute_single(C, W, sets_of_size(n, p)))
+    assert len(sol.hubs) == p
+    assert all(sol.allocation[h] == h for h in sol.hubs)
+
+
+@pytest.mark.parametrize("method", ["search", "mip"])
+@pytest.mark.parametrize(("n", "p", "seed"), [(6, 2, 5), (7, 3, 6), (8, 2, 7), (8, 4, 8)])
+def test_multiple_allocation_p_hub_median_equals_brute_force(n, p, seed, method):
+    C, W, _, _ = random_instance(n, seed)
+    model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+    sol = model.solve(method=method)
+    assert_solution_matches(model, sol, brute_multiple(C, W, sets_of_size(n, p)))
+    assert sol.allocation.shape == (n, n, 2)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_single_allocation_hub_location_equals_brute_force(seed):
+    n = 6
+    C, W, f, _ = random_instance(n, seed)
+    model = USAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
+    sol = model.solve()
+    assert_solution_matches(model, sol, brute_single(C, W, all_sets(n), f=f))
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_multiple_allocation_hub_location_equals_brute_force(seed):
+    n = 8
+    C, W, f, _ = random_instance(n, seed)
+    model = UMAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
+    sol = model.solve()
+    assert_solution_matches(model, sol, brute_multiple(C, W, all_sets(n), f=f))
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33, 34])
+def test_capacitated_hub_location_equals_brute_force_and_respects_capacities(seed):
+    n = 6
+    C, W, f, cap = random_instance(n, seed)
+    model = CSAHLP.from_cost_matrix(
+        C, W, fixed_costs=f, capacities=cap, chi=CHI, alpha=ALPHA, delta=DELTA
+    )
+    sol = model.solve()
+    assert_solution_matches(model, sol, brute_single(C, W, all_sets(n), f=f, cap=cap))
+    load = np.bincount(sol.allocation, weights=W.sum(1), minlength=n)
+    assert np.all(load <= cap + 1e-9)
+
+
+@pytest.mark.parametrize("method", ["search", "mip"])
+def test_fixed_and_excluded_hubs_are_honoured_in_p_hub_median(method):
+    n, p = 8, 3
+    C, W, _, _ = random_instance(n, 41)
+    fixed, excluded = (5,), (0, 2)
+    sets = sets_of_size(n, p, fixed, excluded)
+    for cls, brute in ((USApHMP, brute_single), (UMApHMP, brute_multiple)):
+        model = cls.from_cost_matrix(
+            C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA, fixed_hubs=fixed, excluded=excluded
+        )
+        sol = model.solve(method=method)
+        assert 5 in sol.hubs
+        assert not set(sol.hubs) & set(excluded)
+        assert_solution_matches(model, sol, brute(C, W, sets))
+
+
+def test_fixed_and_excluded_hubs_are_honoured_in_hub_location():
+    n = 6
+    C, W, f, cap = random_instance(n, 42)
+    fixed, excluded = (1,), (3,)
+    sets = all_sets(n, fixed, excluded)
+    m1 = USAHLP.from_cost_matrix(
+        C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA, fixed_hubs=fixed, excluded=excluded
+    )
+    assert_solution_matches(m1, m1.solve(), brute_single(C, W, sets, f=f))
+    m2 = UMAHLP.from_cost_matrix(
+        C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA, fixed_hubs=fixed, excluded=excluded
+    )
+    sol2 = m2.solve()
+    assert 1 in sol2.hubs
+    assert 3 not in sol2.hubs
+    assert_solution_matches(m2, sol2, brute_multiple(C, W, sets, f=f))
+    big_cap = cap * 3
+    m3 = CSAHLP.from_cost_matrix(
+        C, W, fixed_costs=f, capacities=big_cap, chi=CHI, alpha=ALPHA, delta=DELTA,
+        fixed_hubs=fixed, excluded=excluded,
+    )
+    assert_solution_matches(m3, m3.solve(), brute_single(C, W, sets, f=f, cap=big_cap))
