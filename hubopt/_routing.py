@@ -134,16 +134,23 @@ class Router:
         """Road-only travel time (h) from each source node to all nodes."""
         return np.asarray(dijkstra(self.road_graph, directed=True, indices=sources))
 
+    def _pred(self, source: int) -> np.ndarray:
+        """Predecessor row of the least-cost tree from ``source`` (cached)."""
+        trees: dict[int, np.ndarray] = self._cache.setdefault("pred", {})
+        if source not in trees:
+            _, pred = dijkstra(self.graph, directed=True, indices=source,
+                               return_predecessors=True)
+            trees[source] = np.asarray(pred, dtype=np.int32)
+        return trees[source]
+
     def legs(self, a: Snap, b: Snap) -> list[list[Leg]]:
         """Least-cost legs from every point of ``a`` to every point of ``b``."""
-        uniq, _, pred = self.cost_tree(a.node)
-        row = {int(s): i for i, s in enumerate(uniq)}
         out: list[list[Leg]] = []
         for i in range(len(a.node)):
-            r = row[int(a.node[i])]
+            pred = self._pred(int(a.node[i]))
             legs = []
             for j in range(len(b.node)):
-                path = self._path(pred[r], int(a.node[i]), int(b.node[j]))
+                path = self._path(pred, int(a.node[i]), int(b.node[j]))
                 by_mode: dict[str, float] = {"road": float(a.gen_cost[i] + b.gen_cost[j])}
                 for eid in path:
                     m = str(self.edge_mode[eid])

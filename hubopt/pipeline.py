@@ -324,7 +324,12 @@ def solve_model(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Cand
         cm = CoverageModel(mx.demand_minutes, demand.weight, spec.coverage_minutes, p=spec.p,
                            share=spec.coverage_share, fixed_hubs=cands.existing,
                            excluded=cands.excluded)
-        cs = cm.solve(time_limit=spec.time_limit, seed=spec.seed)
+        try:
+            cs = cm.solve(time_limit=spec.time_limit, seed=spec.seed)
+        except InfeasibleModelError as exc:
+            field = "model.share" if spec.coverage_share is not None else "model.p"
+            msg = f"{case.path}: {field}: infeasible: {exc}"
+            raise InfeasibleModelError(msg) from exc
         return Solved(cs.hubs, cs.allocation, None, cs.objective, cs.bound, cs.gap, cs.status,
                       cs.seconds, cs.method, covered=cs.covered)
     from hubopt.models import Problem, SolveParameters, Status, build_model
@@ -352,8 +357,8 @@ def solve_model(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Cand
     try:
         model = build_model(Problem(spec.problem.value), mx.costs, W, **kwargs)
         sol = model.solve(SolveParameters(time_limit=spec.time_limit, seed=spec.seed))
-    except ModelSpecificationError as exc:
-        msg = f"{case.path}: model: {exc}"
+    except (ModelSpecificationError, InfeasibleModelError) as exc:
+        msg = f"{case.path}: model: infeasible {spec.problem.value} model: {exc}"
         raise InfeasibleModelError(msg) from exc
     if sol.status in (Status.INFEASIBLE, Status.NO_SOLUTION):
         msg = (f"{case.path}: model: the {spec.problem.value} model has no solution "

@@ -116,6 +116,12 @@ def report_text(r: RunResult) -> str:
     parts.append(f"Solver status **{s.status}**, objective **{s.objective:,.2f}** "
                  f"(bound {_fmt(s.bound)}, gap {_fmt(s.gap)}), {len(r.demand)} demand points, "
                  f"{len(r.candidates)} candidate sites, total flow {r.flows.sum():,.0f} {unit}.\n")
+    if s.covered is not None:
+        share = s.objective / float(r.demand.weight.sum()) if r.demand.weight.sum() else 0.0
+        parts.append(f"The coverage model's objective is the demand weight within "
+                     f"{case.model.coverage_minutes:g} min by road of an open hub ({share:.1%} of "
+                     f"the total); the flows are routed through each point's nearest hub, at a "
+                     f"transport cost of {r.transport_cost:,.2f}.\n")
     parts.append("![Map of the proposed hubs, flows and network](map.png)\n")
     parts.append("## Proposed hubs\n")
     parts.append(_table(
@@ -136,7 +142,7 @@ def report_text(r: RunResult) -> str:
     parts.append("## Resilience (each hub fails in turn)\n")
     parts.append(_table(
         ["failed hub", "cost increase", "cost increase share",
-         f"population losing {m.access_minutes:g}-min access", "share of population"],
+         f"demand weight losing {m.access_minutes:g}-min access", "share of total"],
         [[h.name, h.cost_increase, h.cost_increase_share, h.population_lost,
           h.population_lost_share] for h in m.hubs]))
     parts.append("## Inter-hub connectivity on trunk modes\n")

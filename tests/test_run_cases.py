@@ -162,3 +162,55 @@ access_minutes = 5.0
                                  for k in h for q in h)
                    for i in range(len(W)) for j in range(len(W)))
         assert best == pytest.approx(r.solved.objective, rel=1e-6)
+
+
+def test_coverage_share_no_configuration_reaches_is_reported(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hubopt.case import BUILTIN_FOLDER
+    from hubopt.cli import cli
+
+    text = (BUILTIN_FOLDER / "helsinki.toml").read_text(encoding="utf-8")
+    text = text.replace("minutes = 6.0                       # coverage time by road (van, "
+                        "inner city)\np = 2", "minutes = 0.5\nshare = 1.0")
+    text = text.replace('file = "helsinki_demand.csv"',
+                        f'file = "{BUILTIN_FOLDER / "helsinki_demand.csv"}"')
+    assert "share = 1.0" in text
+    (tmp_path / "c.toml").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run", str(tmp_path / "c.toml"), "--out",
+                                      str(tmp_path / "out")])
+    out = result.output + (result.stderr or "")
+    assert result.exit_code == 2, out
+    assert "model.share: infeasible" in out
+    assert "cannot be reached" in out
+    assert "Traceback" not in out
+
+
+@pytest.mark.online
+def test_online_case_by_place_name(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text(
+        "name,population,lon,lat\nA,1000,10.139,54.323\nB,800,10.150,54.335\n"
+        "C,500,10.132,54.360\n", encoding="utf-8")
+    (tmp_path / "c.toml").write_text("""
+[case]
+name = "online"
+[region]
+place = "Kiel, Germany"
+[network]
+source = "online"
+modes = ["road"]
+[demand]
+source = "file"
+file = "p.csv"
+[flows]
+source = "gravity"
+[candidates]
+source = "demand"
+[model]
+problem = "usaphmp"
+p = 1
+[scorecard]
+default_targets = false
+""", encoding="utf-8")
+    r = run_case(tmp_path / "c.toml", out=tmp_path / "out")
+    assert len(r.solved.hubs) == 1
