@@ -100,6 +100,7 @@ class Metric(enum.StrEnum):
 
     POPULATION_NEAR_HUB = "population_share_near_hub"
     POPULATION_NEAR_TERMINAL = "population_share_near_terminal"
+    POPULATION_NEAR_MOTORWAY = "population_share_near_motorway_junction"
     FULL_HUB_COUNT = "full_hub_count"
     URBAN_NODE_MULTIMODAL = "urban_node_multimodal_share"
     TRUNK_CONNECTED = "trunk_connected_share"
@@ -108,6 +109,7 @@ class Metric(enum.StrEnum):
 
 
 _NEEDS_MINUTES = {Metric.POPULATION_NEAR_HUB, Metric.POPULATION_NEAR_TERMINAL,
+                  Metric.POPULATION_NEAR_MOTORWAY,
                   Metric.URBAN_NODE_MULTIMODAL}
 _SHARE_METRICS = set(Metric) - {Metric.FULL_HUB_COUNT, Metric.RESILIENCE_COST_INCREASE}
 OPERATORS: tuple[str, ...] = (">=", ">", "<=", "<", "==")
@@ -379,6 +381,9 @@ def default_targets(scorecard: ScorecardSpec | None = None) -> tuple[Target, ...
         Target("airport_60min", Metric.POPULATION_NEAR_TERMINAL, ">=", 0.9, _BVWP + "; share "
                "0.9: hubopt default", minutes=60.0, mode="air",
                description="population share within 60 min by road of an airport"),
+        Target("motorway_30min", Metric.POPULATION_NEAR_MOTORWAY, ">=", 0.9, _BVWP + "; share "
+               "0.9: hubopt default", minutes=30.0,
+               description="population share within 30 min by road of a motorway junction"),
         Target("port_90min", Metric.POPULATION_NEAR_TERMINAL, ">=", 0.8,
                "container-port access within 90 min by road; threshold and share 0.8: hubopt "
                "default, after " + _TENT_LINKS, minutes=90.0, mode="sea",

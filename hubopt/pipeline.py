@@ -242,6 +242,7 @@ class Matrices:
     demand_mode_minutes: np.ndarray  # (n_d, 4)
     site_components: dict[str, list[frozenset[int]]]
     shared: bool  # sites are the demand points
+    demand_motorway_minutes: np.ndarray | None = None  # None: no road classes in the network
 
 
 def compute_matrices(case: Case, net: MultimodalNetwork, demand: DemandPoints,
@@ -303,7 +304,33 @@ def compute_matrices(case: Case, net: MultimodalNetwork, demand: DemandPoints,
         labels = router.mode_components(m)[term["node"].to_numpy(dtype=np.int64)[sel]]
         comps[m] = [frozenset(int(labels[q]) for q in np.flatnonzero(to_term_s[k, sel] <= reach)
                               if labels[q] >= 0) for k in range(len(ss.node))]
-    return Matrices(router, ds, ss, costs, demand_minutes, site_mode, demand_mode, comps, shared)
+    junctions = motorway_junctions(net)
+    motorway = None
+    if junctions is not None:
+        motorway = np.full(nd, np.inf)
+        if len(junctions):
+            motorway = 60.0 * (ds.time_h + d_hours[:, junctions].min(axis=1))
+    return Matrices(router, ds, ss, costs, demand_minutes, site_mode, demand_mode, comps, shared,
+                    motorway)
+
+
+def motorway_junctions(net: MultimodalNetwork) -> np.ndarray | None:
+    """Road nodes where a motorway link meets the ordinary road network.
+
+    ``None`` when the road layer has no OSM road classes (world-scale roads).
+    """
+    e = net.edges[net.edges["mode"] == "road"]
+    kind = e["kind"].astype(str)
+    classes = {"motorway", "motorway_link", "trunk", "primary", "secondary", "tertiary",
+               "residential", "unclassified", "service"}
+    if not kind.str.split(";").map(lambda ks: bool(set(ks) & classes)).any():
+        return None
+    link = kind.str.contains("motorway_link", regex=False).to_numpy()
+    ordinary = (~kind.str.contains("motorway", regex=False)).to_numpy()
+    u, v = e["u"].to_numpy(), e["v"].to_numpy()
+    on_link = set(u[link].tolist()) | set(v[link].tolist())
+    on_road = set(u[ordinary].tolist()) | set(v[ordinary].tolist())
+    return np.array(sorted(on_link & on_road), dtype=np.int64)
 
 
 # ------------------------------------------------------------------------------------------
@@ -605,6 +632,10 @@ def score(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates
             j = MODES.index(t.mode)
             ok = mx.demand_mode_minutes[:, j] <= t.minutes
             near_terminal.setdefault(t.mode, {})[t.minutes] = float(w[ok].sum() / w.sum())
+        if t.metric == Metric.POPULATION_NEAR_MOTORWAY and t.minutes:
+            mm = mx.demand_motorway_minutes
+            near_terminal.setdefault("motorway", {})[t.minutes] = (
+                math.nan if mm is None else float(w[mm <= t.minutes].sum() / w.sum()))
         if t.metric == Metric.POPULATION_NEAR_HUB and t.minutes:
             near_terminal["hub"][t.minutes] = sc.share_within(mx.demand_minutes, w, hubs,
                                                               t.minutes)

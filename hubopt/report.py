@@ -132,13 +132,15 @@ def report_text(r: RunResult) -> str:
     parts.append("## Scorecard against world-class connectivity targets\n")
     rows = []
     for t in r.results:
-        verdict = "PASS" if t.passed else ("UNREACHABLE" if t.unreachable else "FAIL")
+        verdict = ("PASS" if t.passed else "UNREACHABLE" if t.unreachable else
+                   "FAIL" if t.measured else "NOT MEASURED")
         rows.append([t.id, t.description or t.metric, f"{t.operator} {t.threshold:g}", t.value,
                      t.best_possible, verdict, t.source])
     parts.append(_table(["target", "metric", "threshold", "measured", "best possible",
                          "result", "source"], rows))
     parts.append("\"Best possible\" is the value with every candidate site open; UNREACHABLE "
-                 "means no configuration of the candidate sites meets the target.\n")
+                 "means no configuration of the candidate sites meets the target; NOT MEASURED "
+                 "means the network lacks the data (e.g. road classes for motorway junctions).\n")
     parts.append("## Resilience (each hub fails in turn)\n")
     parts.append(_table(
         ["failed hub", "cost increase", "cost increase share",

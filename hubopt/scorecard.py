@@ -13,7 +13,9 @@ Measures (all from travel-time arrays that the pipeline computes on the network)
 
 :func:`evaluate_targets` turns the measures into a pass/fail line per target with its
 metric, operator, threshold, measured value and source. A target that no
-configuration of the candidate sites could meet is marked ``unreachable``.
+configuration of the candidate sites could meet is marked ``unreachable``; one that the
+network cannot measure (e.g. motorway junctions on world-scale roads, which have no road
+classes) has ``measured`` false and does not pass.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class TargetResult:
     description: str = ""
     best_possible: float | None = None
     unreachable: bool = False
+    measured: bool = True
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ def evaluate_targets(targets: Sequence[Target], m: Measures) -> tuple[TargetResu
         results.append(TargetResult(
             id=t.id, metric=t.metric.value, operator=t.operator, threshold=t.threshold,
             value=value, passed=passed, source=t.source, description=t.description,
-            best_possible=best, unreachable=unreachable))
+            best_possible=best, unreachable=unreachable, measured=math.isfinite(value)))
     return tuple(results)
 
 
@@ -164,6 +167,10 @@ def _value(t: Target, m: Measures) -> tuple[float, float | None]:
         assert t.mode is not None
         v = m.near_terminal.get(t.mode, {}).get(t.minutes, math.nan)
         return v, v  # terminals are given by the network: no hub choice changes them
+    if t.metric == Metric.POPULATION_NEAR_MOTORWAY:
+        assert t.minutes is not None
+        v = m.near_terminal.get("motorway", {}).get(t.minutes, math.nan)
+        return v, v  # motorway junctions are given by the network
     if t.metric == Metric.FULL_HUB_COUNT:
         return float(sum(1 for h in m.hubs if h.full)), None
     if t.metric == Metric.URBAN_NODE_MULTIMODAL:

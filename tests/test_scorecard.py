@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -158,3 +159,30 @@ def test_coverage_reports_why_it_is_infeasible() -> None:
     with pytest.raises(InfeasibleModelError, match="p = 3 hubs asked but only 2"):
         CoverageModel(t, w, 60.0, p=3).solve()
     assert math.isfinite(CoverageModel(t, w, 60.0, p=1).solve().objective)
+
+
+def test_motorway_junctions_lie_near_osm_tagged_junctions(osm_data_dir: Path) -> None:
+    """Baltimore's extract: every OSM ``highway=motorway_junction`` has a ramp end nearby."""
+    import osmium
+
+    from hubopt.demand import great_circle_km
+    from hubopt.network import build_network
+    from hubopt.pipeline import motorway_junctions
+
+    pbf = osm_data_dir / "baltimore_2015-02.osm.pbf"
+    if not pbf.is_file():
+        pytest.skip(f"{pbf} not found")
+    net = build_network(source=pbf, modes="road")
+    nodes = motorway_junctions(net)
+    assert nodes is not None
+    assert len(nodes) > 0
+    tagged = [(n.location.lon, n.location.lat) for n in osmium.FileProcessor(str(pbf))
+              .with_filter(osmium.filter.TagFilter(("highway", "motorway_junction")))
+              if n.is_node()]
+    assert tagged, "the extract has tagged motorway junctions"
+    x = net.nodes.loc[nodes, "x"].to_numpy()
+    y = net.nodes.loc[nodes, "y"].to_numpy()
+    inner = [(lon, lat) for lon, lat in tagged if -76.60 < lon < -76.54 and 39.265 < lat < 39.30]
+    assert len(inner) >= 3
+    for lon, lat in inner:
+        assert float(great_circle_km(x, y, lon, lat).min()) < 1.5
