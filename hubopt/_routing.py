@@ -12,6 +12,10 @@ connected components per trunk mode. This module computes them with
   ``connector_detour``, at ``connector_speed_kmh``), so every pair stays reachable;
 * the generalized cost of an edge is ``time_weight * time_h + money_weight * cost +
   co2_weight * co2_kg``.
+
+:func:`compute_matrices` gives a run's :class:`Matrices`: the generalized-cost matrix
+between model nodes, road minutes from demand points to sites, minutes to the nearest
+terminal of each mode, trunk-mode components near each site and motorway-junction access.
 """
 
 from __future__ import annotations
@@ -24,10 +28,14 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from hubopt._errors import LayerExtractionError
+from hubopt._errors import InfeasibleModelError, LayerExtractionError
+from hubopt.case import MODES, TRUNK_MODES
 from hubopt.demand import great_circle_km
 
 if TYPE_CHECKING:
+    from hubopt.candidates import Candidates
+    from hubopt.case import Case
+    from hubopt.demand import DemandPoints
     from hubopt.network import MultimodalNetwork
 
 _EPS = 1e-12  # zero-cost edges stay edges in the sparse graph
@@ -218,4 +226,111 @@ def min_over(matrix: np.ndarray, cols: Sequence[np.ndarray]) -> np.ndarray:
     return out
 
 
-__all__ = ["Leg", "Router", "Snap", "min_over"]
+# ------------------------------------------------------------------------------------------
+# matrices of a run
+
+
+@dataclass(frozen=True)
+class Matrices:
+    """Costs and times the model and the scorecard need."""
+
+    router: Router
+    demand_snap: Snap
+    site_snap: Snap
+    costs: np.ndarray  # model nodes
+    demand_minutes: np.ndarray  # (n_d, n_s) road minutes
+    site_mode_minutes: np.ndarray  # (n_s, 4) minutes to the nearest terminal of each mode
+    demand_mode_minutes: np.ndarray  # (n_d, 4)
+    site_components: dict[str, list[frozenset[int]]]
+    shared: bool  # sites are the demand points
+    demand_motorway_minutes: np.ndarray | None = None  # None: no road classes in the network
+
+
+def compute_matrices(case: Case, net: MultimodalNetwork, demand: DemandPoints,
+                     cands: Candidates) -> Matrices:
+    """Snap points, then least-cost and road-time matrices and terminal reach."""
+    spec = case.network
+    router = Router(net, time_weight=spec.time_weight, money_weight=spec.money_weight,
+                    co2_weight=spec.co2_weight)
+    ds = router.snap(demand.lon, demand.lat)
+    ss = router.snap(cands.lon, cands.lat)
+    shared = cands.demand_index is not None
+    # model nodes: demand points, then (unless shared) the sites
+    node = ds.node if shared else np.concatenate([ds.node, ss.node])
+    conn = ds.gen_cost if shared else np.concatenate([ds.gen_cost, ss.gen_cost])
+    uniq, dist, _ = router.cost_tree(node)
+    row = np.searchsorted(uniq, node)
+    costs = conn[:, None] + dist[row][:, node] + conn[None, :]
+    np.fill_diagonal(costs, 0.0)
+    if not np.isfinite(costs).all():
+        bad = np.argwhere(~np.isfinite(costs))[0]
+        msg = f"model nodes {bad[0]} and {bad[1]} are not connected on the network"
+        raise InfeasibleModelError(msg)
+    # road minutes: demand -> sites and sites/demand -> terminals
+    term = net.terminals
+    t_mode = term["mode"].astype(str).to_numpy() if len(term) else np.array([], dtype=str)
+    if len(term):
+        tg = term.geometry
+        tsnap = router.snap(np.asarray(tg.x, float), np.asarray(tg.y, float))
+        t_node, t_hours = tsnap.node, tsnap.time_h
+    else:
+        t_node, t_hours = np.zeros(0, dtype=np.int64), np.zeros(0)
+    src = np.concatenate([ds.node, ss.node])
+    hours = router.road_hours(src)
+    nd = len(ds.node)
+    d_hours, s_hours = hours[:nd], hours[nd:]
+    demand_minutes = 60.0 * (ds.time_h[:, None] + d_hours[:, ss.node] + ss.time_h[None, :])
+    to_term_d = 60.0 * (ds.time_h[:, None] + d_hours[:, t_node] + t_hours[None, :])
+    to_term_s = 60.0 * (ss.time_h[:, None] + s_hours[:, t_node] + t_hours[None, :])
+    site_mode = np.full((len(ss.node), len(MODES)), np.inf)
+    demand_mode = np.full((nd, len(MODES)), np.inf)
+    for j, m in enumerate(MODES):
+        if m == "road":
+            if m in spec.modes:
+                site_mode[:, j] = 60.0 * ss.time_h
+                demand_mode[:, j] = 60.0 * ds.time_h
+            continue
+        sel = np.flatnonzero(t_mode == m)
+        if len(sel):
+            site_mode[:, j] = to_term_s[:, sel].min(axis=1)
+            demand_mode[:, j] = to_term_d[:, sel].min(axis=1)
+    reach = case.scorecard.mode_reach_minutes
+    comps: dict[str, list[frozenset[int]]] = {}
+    for m in TRUNK_MODES:
+        sel = np.flatnonzero(t_mode == m)
+        if not len(sel):
+            continue
+        labels = router.mode_components(m)[term["node"].to_numpy(dtype=np.int64)[sel]]
+        comps[m] = [frozenset(int(labels[q]) for q in np.flatnonzero(to_term_s[k, sel] <= reach)
+                              if labels[q] >= 0) for k in range(len(ss.node))]
+    junctions = motorway_junctions(net)
+    motorway = None
+    if junctions is not None:
+        motorway = np.full(nd, np.inf)
+        if len(junctions):
+            motorway = 60.0 * (ds.time_h + d_hours[:, junctions].min(axis=1))
+    return Matrices(router, ds, ss, costs, demand_minutes, site_mode, demand_mode, comps, shared,
+                    motorway)
+
+
+def motorway_junctions(net: MultimodalNetwork) -> np.ndarray | None:
+    """Road nodes where a motorway link meets the ordinary road network.
+
+    ``None`` when the road layer has no OSM road classes (world-scale roads).
+    """
+    e = net.edges[net.edges["mode"] == "road"]
+    kind = e["kind"].astype(str)
+    classes = {"motorway", "motorway_link", "trunk", "primary", "secondary", "tertiary",
+               "residential", "unclassified", "service"}
+    if not kind.str.split(";").map(lambda ks: bool(set(ks) & classes)).any():
+        return None
+    link = kind.str.contains("motorway_link", regex=False).to_numpy()
+    ordinary = (~kind.str.contains("motorway", regex=False)).to_numpy()
+    u, v = e["u"].to_numpy(), e["v"].to_numpy()
+    on_link = set(u[link].tolist()) | set(v[link].tolist())
+    on_road = set(u[ordinary].tolist()) | set(v[ordinary].tolist())
+    return np.array(sorted(on_link & on_road), dtype=np.int64)
+
+
+__all__ = ["Leg", "Matrices", "Router", "Snap", "compute_matrices", "min_over",
+           "motorway_junctions"]

@@ -20,7 +20,6 @@ Steps (each timed, with the process's peak memory, and reported through ``progre
 
 from __future__ import annotations
 
-import math
 import resource
 import sys
 import time
@@ -33,10 +32,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hubopt._errors import InfeasibleModelError, OutputExistsError
+from hubopt._routing import Matrices, compute_matrices, motorway_junctions
 from hubopt.candidates import Candidates, candidates_from_case
 from hubopt.case import (
-    MODES,
-    TRUNK_MODES,
     CandidateSource,
     Case,
     Metric,
@@ -46,6 +44,7 @@ from hubopt.case import (
 )
 from hubopt.demand import DemandPoints, demand_from_case, region_bounds, region_polygon
 from hubopt.flows import flows_from_case
+from hubopt.scorecard import score_run
 
 if TYPE_CHECKING:
     from hubopt._routing import Leg, Router, Snap
@@ -223,114 +222,6 @@ def network_for_case(case: Case) -> MultimodalNetwork:
         assert region.place is not None
         source = Source.from_place(region.place)
     return build_network(source=source, modes=list(spec.modes), profiles=profiles, world=world)
-
-
-# ------------------------------------------------------------------------------------------
-# step 4: matrices
-
-
-@dataclass(frozen=True)
-class Matrices:
-    """Costs and times the model and the scorecard need."""
-
-    router: Router
-    demand_snap: Snap
-    site_snap: Snap
-    costs: np.ndarray  # model nodes
-    demand_minutes: np.ndarray  # (n_d, n_s) road minutes
-    site_mode_minutes: np.ndarray  # (n_s, 4) minutes to the nearest terminal of each mode
-    demand_mode_minutes: np.ndarray  # (n_d, 4)
-    site_components: dict[str, list[frozenset[int]]]
-    shared: bool  # sites are the demand points
-    demand_motorway_minutes: np.ndarray | None = None  # None: no road classes in the network
-
-
-def compute_matrices(case: Case, net: MultimodalNetwork, demand: DemandPoints,
-                     cands: Candidates) -> Matrices:
-    """Snap points, then least-cost and road-time matrices and terminal reach."""
-    from hubopt._routing import Router
-
-    spec = case.network
-    router = Router(net, time_weight=spec.time_weight, money_weight=spec.money_weight,
-                    co2_weight=spec.co2_weight)
-    ds = router.snap(demand.lon, demand.lat)
-    ss = router.snap(cands.lon, cands.lat)
-    shared = cands.demand_index is not None
-    # model nodes: demand points, then (unless shared) the sites
-    node = ds.node if shared else np.concatenate([ds.node, ss.node])
-    conn = ds.gen_cost if shared else np.concatenate([ds.gen_cost, ss.gen_cost])
-    uniq, dist, _ = router.cost_tree(node)
-    row = np.searchsorted(uniq, node)
-    costs = conn[:, None] + dist[row][:, node] + conn[None, :]
-    np.fill_diagonal(costs, 0.0)
-    if not np.isfinite(costs).all():
-        bad = np.argwhere(~np.isfinite(costs))[0]
-        msg = f"model nodes {bad[0]} and {bad[1]} are not connected on the network"
-        raise InfeasibleModelError(msg)
-    # road minutes: demand -> sites and sites/demand -> terminals
-    term = net.terminals
-    t_mode = term["mode"].astype(str).to_numpy() if len(term) else np.array([], dtype=str)
-    if len(term):
-        tg = term.geometry
-        tsnap = router.snap(np.asarray(tg.x, float), np.asarray(tg.y, float))
-        t_node, t_hours = tsnap.node, tsnap.time_h
-    else:
-        t_node, t_hours = np.zeros(0, dtype=np.int64), np.zeros(0)
-    src = np.concatenate([ds.node, ss.node])
-    hours = router.road_hours(src)
-    nd = len(ds.node)
-    d_hours, s_hours = hours[:nd], hours[nd:]
-    demand_minutes = 60.0 * (ds.time_h[:, None] + d_hours[:, ss.node] + ss.time_h[None, :])
-    to_term_d = 60.0 * (ds.time_h[:, None] + d_hours[:, t_node] + t_hours[None, :])
-    to_term_s = 60.0 * (ss.time_h[:, None] + s_hours[:, t_node] + t_hours[None, :])
-    site_mode = np.full((len(ss.node), len(MODES)), np.inf)
-    demand_mode = np.full((nd, len(MODES)), np.inf)
-    for j, m in enumerate(MODES):
-        if m == "road":
-            if m in spec.modes:
-                site_mode[:, j] = 60.0 * ss.time_h
-                demand_mode[:, j] = 60.0 * ds.time_h
-            continue
-        sel = np.flatnonzero(t_mode == m)
-        if len(sel):
-            site_mode[:, j] = to_term_s[:, sel].min(axis=1)
-            demand_mode[:, j] = to_term_d[:, sel].min(axis=1)
-    reach = case.scorecard.mode_reach_minutes
-    comps: dict[str, list[frozenset[int]]] = {}
-    for m in TRUNK_MODES:
-        sel = np.flatnonzero(t_mode == m)
-        if not len(sel):
-            continue
-        labels = router.mode_components(m)[term["node"].to_numpy(dtype=np.int64)[sel]]
-        comps[m] = [frozenset(int(labels[q]) for q in np.flatnonzero(to_term_s[k, sel] <= reach)
-                              if labels[q] >= 0) for k in range(len(ss.node))]
-    junctions = motorway_junctions(net)
-    motorway = None
-    if junctions is not None:
-        motorway = np.full(nd, np.inf)
-        if len(junctions):
-            motorway = 60.0 * (ds.time_h + d_hours[:, junctions].min(axis=1))
-    return Matrices(router, ds, ss, costs, demand_minutes, site_mode, demand_mode, comps, shared,
-                    motorway)
-
-
-def motorway_junctions(net: MultimodalNetwork) -> np.ndarray | None:
-    """Road nodes where a motorway link meets the ordinary road network.
-
-    ``None`` when the road layer has no OSM road classes (world-scale roads).
-    """
-    e = net.edges[net.edges["mode"] == "road"]
-    kind = e["kind"].astype(str)
-    classes = {"motorway", "motorway_link", "trunk", "primary", "secondary", "tertiary",
-               "residential", "unclassified", "service"}
-    if not kind.str.split(";").map(lambda ks: bool(set(ks) & classes)).any():
-        return None
-    link = kind.str.contains("motorway_link", regex=False).to_numpy()
-    ordinary = (~kind.str.contains("motorway", regex=False)).to_numpy()
-    u, v = e["u"].to_numpy(), e["v"].to_numpy()
-    on_link = set(u[link].tolist()) | set(v[link].tolist())
-    on_road = set(u[ordinary].tolist()) | set(v[ordinary].tolist())
-    return np.array(sorted(on_link & on_road), dtype=np.int64)
 
 
 # ------------------------------------------------------------------------------------------
@@ -573,95 +464,6 @@ def _segments(r: Router, leg: Leg, base: dict[str, Any], a: Snap, b: Snap, *,
 
 
 # ------------------------------------------------------------------------------------------
-# step 7: scorecard
-
-
-def score(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates, *,
-          mx: Matrices, solved: Solved, objective_by_mode: dict[str, float],
-          transport: float, fixed_total: float) -> tuple[Measures, tuple[TargetResult, ...]]:
-    """All scorecard measures and the verdict on every target."""
-    from hubopt import scorecard as sc
-
-    T = case.scorecard.access_minutes
-    X = case.scorecard.mode_reach_minutes
-    w = demand.weight.astype(float)
-    hubs = list(solved.hubs)
-    allowed = list(cands.allowed)
-    reached = sc.mode_completeness(mx.site_mode_minutes, X)
-    near = sc.covered_mask(mx.demand_minutes, hubs, T)
-    nd = len(demand)
-    spec = case.model
-    off = 0 if mx.shared else nd
-    # resilience: each hub fails in turn
-    base_cost = transport
-    hub_measures = []
-    for k in hubs:
-        rest = [h for h in hubs if h != k]
-        lost = near & ~sc.covered_mask(mx.demand_minutes, rest, T)
-        pop_lost = float(w[lost].sum())
-        if not rest:
-            inc = math.inf
-        else:
-            C = mx.costs[:, :]
-            Wn = np.zeros_like(C)
-            Wn[:nd, :nd] = flows
-            if solved.single is not None:
-                alloc = np.concatenate([solved.single + off, np.arange(off, off + len(cands))]
-                                       ) if not mx.shared else solved.single.copy()
-                new = sc.reallocate_without(C, alloc, [h + off for h in hubs], k + off)
-                cost = sc.single_allocation_cost(C, Wn, new, chi=spec.chi, alpha=spec.alpha,
-                                                 delta=spec.delta)
-            else:
-                cost, _ = sc.multiple_allocation_cost(C, Wn, [h + off for h in rest],
-                                                      chi=spec.chi, alpha=spec.alpha,
-                                                      delta=spec.delta)
-            inc = cost - base_cost
-        base = base_cost
-        hub_measures.append(sc.HubMeasure(
-            name=cands.names[k], site=k,
-            minutes_to_mode={m: float(mx.site_mode_minutes[k, j]) for j, m in enumerate(MODES)},
-            modes_reached=reached[k], full=len(reached[k]) == len(MODES),
-            cost_increase=inc, cost_increase_share=(inc / base if base > 0 else 0.0),
-            population_lost=pop_lost, population_lost_share=pop_lost / float(w.sum())))
-    near_terminal: dict[str, dict[float, float]] = {"hub": {}, "hub_best": {}}
-    urban: dict[tuple[float, int], tuple[float, int]] = {}
-    urban_best: dict[tuple[float, int], tuple[float, int]] = {}
-    multimodal = [k for k in range(len(cands)) if {"rail", "sea"} & set(reached[k])]
-    for t in case.targets:
-        if t.metric == Metric.POPULATION_NEAR_TERMINAL and t.minutes and t.mode:
-            j = MODES.index(t.mode)
-            ok = mx.demand_mode_minutes[:, j] <= t.minutes
-            near_terminal.setdefault(t.mode, {})[t.minutes] = float(w[ok].sum() / w.sum())
-        if t.metric == Metric.POPULATION_NEAR_MOTORWAY and t.minutes:
-            mm = mx.demand_motorway_minutes
-            near_terminal.setdefault("motorway", {})[t.minutes] = (
-                math.nan if mm is None else float(w[mm <= t.minutes].sum() / w.sum()))
-        if t.metric == Metric.POPULATION_NEAR_HUB and t.minutes:
-            near_terminal["hub"][t.minutes] = sc.share_within(mx.demand_minutes, w, hubs,
-                                                              t.minutes)
-            near_terminal["hub_best"][t.minutes] = sc.share_within(mx.demand_minutes, w,
-                                                                   allowed, t.minutes)
-        if t.metric == Metric.URBAN_NODE_MULTIMODAL and t.minutes:
-            urb = w >= t.min_population
-            open_mm = [k for k in hubs if k in multimodal]
-            best_mm = [k for k in allowed if k in multimodal]
-            served = sc.covered_mask(mx.demand_minutes, open_mm, t.minutes) & urb
-            best = sc.covered_mask(mx.demand_minutes, best_mm, t.minutes) & urb
-            urban[(t.minutes, t.min_population)] = (float(served.sum()), int(urb.sum()))
-            urban_best[(t.minutes, t.min_population)] = (float(best.sum()), int(urb.sum()))
-    measures = sc.Measures(
-        access_minutes=T, mode_reach_minutes=X, population_total=float(w.sum()),
-        population_near_hub=float(w[near].sum()),
-        population_near_hub_best=float(w[sc.covered_mask(mx.demand_minutes, allowed, T)].sum()),
-        hubs=tuple(hub_measures),
-        trunk_pairs=sc.trunk_pairs(hubs, cands.names, mx.site_components),
-        objective=solved.objective, fixed_cost_total=fixed_total,
-        objective_by_mode=objective_by_mode, near_terminal=near_terminal, urban_nodes=urban,
-        urban_nodes_best=urban_best)
-    return measures, sc.evaluate_targets(case.targets, measures)
-
-
-# ------------------------------------------------------------------------------------------
 # the whole run
 
 
@@ -726,7 +528,7 @@ def run_case(case: str | Path | Case | None = None, *, out: str | Path | None = 
                               f"({transport + fixed_total:,.4f}) differs from the solver's "
                               f"({solved.objective:,.4f})")
     with log.step("scorecard", f"{len(case_obj.targets)} targets"):
-        measures, results = score(case_obj, inputs.demand, inputs.flows, cands, mx=mx,
+        measures, results = score_run(case_obj, inputs.demand, inputs.flows, cands, mx=mx,
                                   solved=solved, objective_by_mode=by_mode, transport=transport,
                                   fixed_total=fixed_total)
         progress(f"      {sum(r.passed for r in results)} of {len(results)} targets met")
@@ -774,11 +576,12 @@ __all__ = [
     "compute_matrices",
     "hub_flows",
     "load_inputs",
+    "motorway_junctions",
     "network_for_case",
     "prepare_output",
     "route_legs",
     "run_case",
-    "score",
+    "score_run",
     "site_capacities",
     "site_fixed_costs",
     "solve_model",

@@ -24,11 +24,18 @@ import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hubopt.case import MODES, TRUNK_MODES, Metric, Target
+
+if TYPE_CHECKING:
+    from hubopt._routing import Matrices
+    from hubopt.candidates import Candidates
+    from hubopt.case import Case
+    from hubopt.demand import DemandPoints
+    from hubopt.pipeline import Solved
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
@@ -277,6 +284,94 @@ def to_dict(
     })
 
 
+# ------------------------------------------------------------------------------------------
+# the scorecard of a run
+
+
+def score_run(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates, *,
+              mx: Matrices, solved: Solved, objective_by_mode: dict[str, float],
+              transport: float, fixed_total: float) -> tuple[Measures, tuple[TargetResult, ...]]:
+    """All scorecard measures of a run and the verdict on every target."""
+
+    T = case.scorecard.access_minutes
+    X = case.scorecard.mode_reach_minutes
+    w = demand.weight.astype(float)
+    hubs = list(solved.hubs)
+    allowed = list(cands.allowed)
+    reached = mode_completeness(mx.site_mode_minutes, X)
+    near = covered_mask(mx.demand_minutes, hubs, T)
+    nd = len(demand)
+    spec = case.model
+    off = 0 if mx.shared else nd
+    # resilience: each hub fails in turn
+    base_cost = transport
+    hub_measures = []
+    for k in hubs:
+        rest = [h for h in hubs if h != k]
+        lost = near & ~covered_mask(mx.demand_minutes, rest, T)
+        pop_lost = float(w[lost].sum())
+        if not rest:
+            inc = math.inf
+        else:
+            C = mx.costs[:, :]
+            Wn = np.zeros_like(C)
+            Wn[:nd, :nd] = flows
+            if solved.single is not None:
+                alloc = np.concatenate([solved.single + off, np.arange(off, off + len(cands))]
+                                       ) if not mx.shared else solved.single.copy()
+                new = reallocate_without(C, alloc, [h + off for h in hubs], k + off)
+                cost = single_allocation_cost(C, Wn, new, chi=spec.chi, alpha=spec.alpha,
+                                                 delta=spec.delta)
+            else:
+                cost, _ = multiple_allocation_cost(C, Wn, [h + off for h in rest],
+                                                      chi=spec.chi, alpha=spec.alpha,
+                                                      delta=spec.delta)
+            inc = cost - base_cost
+        base = base_cost
+        hub_measures.append(HubMeasure(
+            name=cands.names[k], site=k,
+            minutes_to_mode={m: float(mx.site_mode_minutes[k, j]) for j, m in enumerate(MODES)},
+            modes_reached=reached[k], full=len(reached[k]) == len(MODES),
+            cost_increase=inc, cost_increase_share=(inc / base if base > 0 else 0.0),
+            population_lost=pop_lost, population_lost_share=pop_lost / float(w.sum())))
+    near_terminal: dict[str, dict[float, float]] = {"hub": {}, "hub_best": {}}
+    urban: dict[tuple[float, int], tuple[float, int]] = {}
+    urban_best: dict[tuple[float, int], tuple[float, int]] = {}
+    multimodal = [k for k in range(len(cands)) if {"rail", "sea"} & set(reached[k])]
+    for t in case.targets:
+        if t.metric == Metric.POPULATION_NEAR_TERMINAL and t.minutes and t.mode:
+            j = MODES.index(t.mode)
+            ok = mx.demand_mode_minutes[:, j] <= t.minutes
+            near_terminal.setdefault(t.mode, {})[t.minutes] = float(w[ok].sum() / w.sum())
+        if t.metric == Metric.POPULATION_NEAR_MOTORWAY and t.minutes:
+            mm = mx.demand_motorway_minutes
+            near_terminal.setdefault("motorway", {})[t.minutes] = (
+                math.nan if mm is None else float(w[mm <= t.minutes].sum() / w.sum()))
+        if t.metric == Metric.POPULATION_NEAR_HUB and t.minutes:
+            near_terminal["hub"][t.minutes] = share_within(mx.demand_minutes, w, hubs,
+                                                              t.minutes)
+            near_terminal["hub_best"][t.minutes] = share_within(mx.demand_minutes, w,
+                                                                   allowed, t.minutes)
+        if t.metric == Metric.URBAN_NODE_MULTIMODAL and t.minutes:
+            urb = w >= t.min_population
+            open_mm = [k for k in hubs if k in multimodal]
+            best_mm = [k for k in allowed if k in multimodal]
+            served = covered_mask(mx.demand_minutes, open_mm, t.minutes) & urb
+            best = covered_mask(mx.demand_minutes, best_mm, t.minutes) & urb
+            urban[(t.minutes, t.min_population)] = (float(served.sum()), int(urb.sum()))
+            urban_best[(t.minutes, t.min_population)] = (float(best.sum()), int(urb.sum()))
+    measures = Measures(
+        access_minutes=T, mode_reach_minutes=X, population_total=float(w.sum()),
+        population_near_hub=float(w[near].sum()),
+        population_near_hub_best=float(w[covered_mask(mx.demand_minutes, allowed, T)].sum()),
+        hubs=tuple(hub_measures),
+        trunk_pairs=trunk_pairs(hubs, cands.names, mx.site_components),
+        objective=solved.objective, fixed_cost_total=fixed_total,
+        objective_by_mode=objective_by_mode, near_terminal=near_terminal, urban_nodes=urban,
+        urban_nodes_best=urban_best)
+    return measures, evaluate_targets(case.targets, measures)
+
+
 __all__ = [
     "HubMeasure",
     "Measures",
@@ -286,6 +381,7 @@ __all__ = [
     "mode_completeness",
     "multiple_allocation_cost",
     "reallocate_without",
+    "score_run",
     "share_within",
     "single_allocation_cost",
     "to_dict",
