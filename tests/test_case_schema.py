@@ -171,3 +171,25 @@ def test_validate_reports_infeasibility_with_the_reason() -> None:
         validate_case(CORPUS / "p_larger_than_candidates.toml")
     with pytest.raises(InfeasibleModelError, match=r"less than the total flow"):
         validate_case(CORPUS / "capacity_below_demand.toml")
+
+
+def test_cases_command_lists_the_builtin_cases() -> None:
+    from click.testing import CliRunner
+
+    from hubopt.cli import cli
+
+    result = CliRunner().invoke(cli, ["cases"])
+    assert result.exit_code == 0
+    for name in ("default (default)", "gulf-of-finland", "helsinki"):
+        assert name in result.output
+
+
+def test_validate_command_accepts_every_builtin_case() -> None:
+    from click.testing import CliRunner
+
+    from hubopt.cli import cli
+
+    for name in builtin_cases():
+        result = CliRunner().invoke(cli, ["validate", name])
+        assert result.exit_code == 0, result.output
+        assert f"valid case '{name}'" in result.output
