@@ -218,7 +218,7 @@ def read_point_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     problems: list[str] = []
     try:
         if path.suffix.lower() in (".geojson", ".json"):
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
             rows = []
             for i, feat in enumerate(data.get("features", []) if isinstance(data, dict) else []):
                 geom = (feat or {}).get("geometry") or {}
@@ -233,7 +233,7 @@ def read_point_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
             if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
                 problems.append("type: expected a GeoJSON FeatureCollection")
             return rows, problems
-        with path.open(newline="", encoding="utf-8") as fh:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
             return list(csv.DictReader(fh)), problems
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
         return [], [f"file: expected a readable CSV or GeoJSON file; got {exc}"]
