@@ -193,3 +193,39 @@ def test_validate_command_accepts_every_builtin_case() -> None:
         result = CliRunner().invoke(cli, ["validate", name])
         assert result.exit_code == 0, result.output
         assert f"valid case '{name}'" in result.output
+
+
+def test_polygon_region_selects_the_cities_inside_it(tmp_path: Path) -> None:
+    from shapely.geometry import Point, shape
+
+    poly = {"type": "Polygon", "coordinates": [[[23.5, 59.0], [26.5, 59.0], [26.5, 60.6],
+                                                 [23.5, 60.6], [23.5, 59.0]]]}
+    (tmp_path / "region.geojson").write_text(json.dumps(
+        {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": poly}]}), encoding="utf-8")
+    (tmp_path / "c.toml").write_text("""
+[case]
+name = "poly"
+[region]
+polygon = "region.geojson"
+[network]
+source = "world"
+[demand]
+source = "geonames"
+min_population = 20000
+[flows]
+source = "gravity"
+[candidates]
+source = "terminals"
+[model]
+problem = "usaphmp"
+p = 2
+""", encoding="utf-8")
+    inputs = validate_case(tmp_path / "c.toml")
+    names = set(inputs.demand.names)
+    assert {"Helsinki", "Tallinn", "Espoo"} <= names
+    assert "Saint Petersburg" not in names
+    assert "Turku" not in names
+    region = shape(poly)
+    assert all(region.contains(Point(x, y)) for x, y in
+               zip(inputs.demand.lon, inputs.demand.lat, strict=True))
