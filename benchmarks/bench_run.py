@@ -92,6 +92,18 @@ def summary_markdown(results: dict[str, object]) -> str:
                      f"{TARGET_SECONDS:.0f} s on a 2-core machine once caches are built.")
     lines += ["", f"Solution: {runs[-1]['status']}, hubs {', '.join(runs[-1]['hubs'])}, "
               f"objective {runs[-1]['objective']:,.2f}.", ""]
+    others = results.get("others") or []
+    assert isinstance(others, list)
+    if others:
+        lines += ["Other built-in cases (one warm run each):", "",
+                  "| case | wall (s) | network (s) | model (s) | outputs (s) | peak RSS (MB) "
+                  "| hubs |", "|---|---|---|---|---|---|---|"]
+        for o in others:
+            step = {s["step"]: s["seconds"] for s in o["steps"]}
+            lines.append(f"| {o['case']} | {o['wall_seconds']:.1f} | {step['network']:.2f} | "
+                         f"{step['model']:.2f} | {step['outputs']:.2f} | {o['peak_rss_mb']:.0f} "
+                         f"| {', '.join(o['hubs'])} |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -101,6 +113,8 @@ def main() -> None:
     parser.add_argument("--case", default="default")
     parser.add_argument("--repeat", type=int, default=3, help="warm runs")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-cache run")
+    parser.add_argument("--other", nargs="*", default=["gulf-of-finland", "helsinki"],
+                        help="other cases to time once each (warm)")
     args = parser.parse_args()
     runs = []
     with tempfile.TemporaryDirectory() as cold_cache:
@@ -112,8 +126,10 @@ def main() -> None:
         for i in range(args.repeat):
             runs.append({"kind": "warm", **one_run(args.case, warm_cache)})
             print(f"warm {i + 1}: {runs[-1]['wall_seconds']:.1f} s", file=sys.stderr)
+        others = [{"case": name, **one_run(name, warm_cache)} for name in args.other]
     results = {
         "case": args.case,
+        "others": others,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
                    f"{platform.python_version()}, {platform.system()}",
         "runs": runs,
