@@ -123,6 +123,7 @@ class RunResult:
     solved: Solved
     costs: np.ndarray  # (n_model, n_model) generalized cost between model nodes
     demand_minutes: np.ndarray  # road minutes demand x sites
+    site_mode_minutes: np.ndarray  # minutes from each site to the nearest terminal per mode
     lines: list[dict[str, Any]]  # allocation and inter-hub lines
     routes: list[dict[str, Any]]  # route segments
     throughput: np.ndarray  # per site
@@ -512,6 +513,8 @@ def run_case(case: str | Path | Case | None = None, *, out: str | Path | None = 
                  + (" ..." if len(cands) > 8 else ""))
     with log.step("matrices", "snapping, least-cost and road-time matrices"):
         mx = compute_matrices(case_obj, net, inputs.demand, cands)
+        caught += far_from_network(inputs.demand.names, mx.demand_snap.km, "demand point")
+        caught += far_from_network(cands.names, mx.site_snap.km, "candidate site")
     with log.step("model", f"{case_obj.model.problem.value}"):
         solved = solve_model(case_obj, inputs.demand, inputs.flows, cands, mx)
         progress(f"      {solved.status}: hubs " + ", ".join(cands.names[k] for k in solved.hubs)
@@ -534,7 +537,8 @@ def run_case(case: str | Path | Case | None = None, *, out: str | Path | None = 
         progress(f"      {sum(r.passed for r in results)} of {len(results)} targets met")
     result = RunResult(case=case_obj, out=folder, demand=inputs.demand, candidates=cands,
                        network=net, flows=inputs.flows, solved=solved, costs=mx.costs,
-                       demand_minutes=mx.demand_minutes, lines=lines, routes=routes,
+                       demand_minutes=mx.demand_minutes,
+                       site_mode_minutes=mx.site_mode_minutes, lines=lines, routes=routes,
                        throughput=through, measures=measures, results=results,
                        transport_cost=transport, fixed_cost_total=fixed_total, steps=log.steps,
                        options={"case": str(case_obj.path), "out": str(folder), "force": force},
@@ -543,6 +547,20 @@ def run_case(case: str | Path | Case | None = None, *, out: str | Path | None = 
         outputs.write_outputs(result)
     outputs.write_run_json(result)  # again, with the outputs step timed
     return result
+
+
+FAR_KM = 10.0
+
+
+def far_from_network(names: tuple[str, ...], km: np.ndarray, what: str) -> list[str]:
+    """A warning when points lie more than :data:`FAR_KM` (connector length) from the roads."""
+    far = np.flatnonzero(np.asarray(km) > FAR_KM)
+    if not len(far):
+        return []
+    worst = int(far[np.argmax(np.asarray(km)[far])])
+    return [f"{len(far)} {what}(s) lie more than {FAR_KM:g} km from the road network "
+            f"(farthest: {names[worst]}, {float(km[worst]):.1f} km by connector); check the "
+            f"region and the data"]
 
 
 def _fixed_total(case: Case, cands: Candidates, solved: Solved) -> float:

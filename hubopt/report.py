@@ -105,8 +105,10 @@ def report_text(r: RunResult) -> str:
     """The Markdown report."""
     from hubopt import __version__
     from hubopt.outputs import hub_features
+    from hubopt.scorecard import mode_completeness
 
     case, s, m = r.case, r.solved, r.measures
+    reached = mode_completeness(r.site_mode_minutes, m.mode_reach_minutes)
     unit = case.flows.unit
     parts = [f"# {case.title or case.name}\n",
              f"Case `{case.name}` ({case.path.name}), model **{case.model.problem.value}**, "
@@ -147,6 +149,14 @@ def report_text(r: RunResult) -> str:
          f"demand weight losing {m.access_minutes:g}-min access", "share of total"],
         [[h.name, h.cost_increase, h.cost_increase_share, h.population_lost,
           h.population_lost_share] for h in m.hubs]))
+    parts.append("## Candidate sites\n")
+    c = r.candidates
+    open_sites = set(s.hubs)
+    parts.append(_table(
+        ["site", "modes joined", f"modes within {m.mode_reach_minutes:g} min", "open",
+         "existing", "excluded"],
+        [[c.names[k], ",".join(c.modes[k]), ",".join(reached[k]), k in open_sites,
+          k in c.existing, k in c.excluded] for k in range(len(c))]))
     parts.append("## Inter-hub connectivity on trunk modes\n")
     if m.trunk_pairs:
         parts.append(_table(["hub", "hub", "joined on"],
