@@ -470,7 +470,7 @@ def _segments(r: Router, leg: Leg, base: dict[str, Any], a: Snap, b: Snap, *,
 
 def prepare_output(case: Case, out: str | Path | None, *, force: bool) -> Path:
     """The output folder; refuse an existing non-empty one unless ``force``."""
-    folder = Path(out) if out is not None else (case.output or Path("hubopt-out") / case.name)
+    folder = Path(out) if out is not None else (case.output or Path("out") / case.name)
     if folder.exists() and not folder.is_dir():
         msg = f"{folder}: exists and is not a folder"
         raise OutputExistsError(msg)

@@ -40,7 +40,7 @@ def _echo(message: str) -> None:
 @click.command()
 @click.argument("case", required=False)
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
-              help="Output folder (default: the case's [output] folder, else hubopt-out/NAME).")
+              help="Output folder (default: the case's [output] folder, else out/NAME).")
 @click.option("--force", is_flag=True, help="Overwrite an existing, non-empty output folder.")
 @_typed_errors
 def run(case: str | None, out: str | None, force: bool) -> None:
