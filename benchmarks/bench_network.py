@@ -99,16 +99,18 @@ def _matrix_phase(source: str, cache: str, n_sources: int, n_nx: int) -> dict[st
     rng = np.random.default_rng(42)
     sources = np.sort(rng.choice(n, size=n_sources, replace=False))
     all_nodes = np.arange(n)
-    # warm-up (imports, caches)
-    travel_costs(net, sources[:2], all_nodes, weights=weights)
+    # warm-up (imports; the reduced graph is built once per weights and cached)
+    _, t_reduce = _timed(travel_costs, net, sources[:2], all_nodes, weights=weights)
     dijkstra(csr, indices=sources[:2])
 
-    best = {"hubopt": np.inf, "scipy": np.inf}
-    for _ in range(3):
+    best = {"hubopt": np.inf, "scipy": np.inf, "hubopt_full_graph": np.inf}
+    for _ in range(3):  # interleaved, best of three, to even out the machine's load
         m, t_h = _timed(travel_costs, net, sources, all_nodes, weights=weights)
         raw, t_s = _timed(dijkstra, csr, directed=True, indices=sources)
+        _, t_f = _timed(travel_costs, net, sources, all_nodes, weights=weights, reduce=False)
         best["hubopt"] = min(best["hubopt"], t_h)
         best["scipy"] = min(best["scipy"], t_s)
+        best["hubopt_full_graph"] = min(best["hubopt_full_graph"], t_f)
     # networkx on the same graph: DiGraph of the cheapest parallel edges (the CSR entries)
     coo = csr.tocoo()
     G = nx.DiGraph()
@@ -116,9 +118,11 @@ def _matrix_phase(source: str, cache: str, n_sources: int, n_nx: int) -> dict[st
     G.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(),
                                   strict=True))
     nx_sources = sources[:n_nx]
-    t0 = time.perf_counter()
-    nx_rows = [nx.single_source_dijkstra_path_length(G, int(s)) for s in nx_sources]
-    t_nx = time.perf_counter() - t0
+    t_nx = np.inf
+    for _ in range(2):  # best of two, like the others (best of three)
+        t0 = time.perf_counter()
+        nx_rows = [nx.single_source_dijkstra_path_length(G, int(s)) for s in nx_sources]
+        t_nx = min(t_nx, time.perf_counter() - t0)
     # agreement check on the networkx rows
     max_diff = 0.0
     for r, row in enumerate(nx_rows):
@@ -131,6 +135,7 @@ def _matrix_phase(source: str, cache: str, n_sources: int, n_nx: int) -> dict[st
                                               / np.maximum(1.0, ref[fin]))))
     rate = {
         "hubopt": n_sources / best["hubopt"],
+        "hubopt_full_graph": n_sources / best["hubopt_full_graph"],
         "scipy": n_sources / best["scipy"],
         "networkx": n_nx / t_nx,
     }
@@ -138,7 +143,9 @@ def _matrix_phase(source: str, cache: str, n_sources: int, n_nx: int) -> dict[st
         "source": source, "nodes": n, "csr_entries": int(csr.nnz),
         "weights": {"time": weights.time, "money": weights.money, "co2": weights.co2},
         "sources_hubopt_scipy": n_sources, "sources_networkx": n_nx,
+        "first_call_seconds_incl_reduction": round(t_reduce, 3),
         "seconds": {"hubopt": round(best["hubopt"], 4), "scipy": round(best["scipy"], 4),
+                    "hubopt_full_graph": round(best["hubopt_full_graph"], 4),
                     "networkx": round(t_nx, 4)},
         "sources_per_second": {k: round(v, 2) for k, v in rate.items()},
         "speedup_vs_networkx": round(rate["hubopt"] / rate["networkx"], 1),
@@ -183,15 +190,22 @@ def _markdown(res: dict[str, Any]) -> str:
         f"parallel edges; generalized cost = {m['weights']['time']} x hours + "
         f"{m['weights']['money']} x EUR.", "",
         "| engine | sources | seconds | sources per second |", "|---|---:|---:|---:|",
-        f"| hubopt `travel_costs` (float32 matrix) | {m['sources_hubopt_scipy']} | "
-        f"{m['seconds']['hubopt']} | {m['sources_per_second']['hubopt']} |",
+        f"| hubopt `travel_costs` (reduced graph, float32 matrix) | "
+        f"{m['sources_hubopt_scipy']} | {m['seconds']['hubopt']} | "
+        f"{m['sources_per_second']['hubopt']} |",
+        f"| hubopt `travel_costs(reduce=False)` (full graph) | {m['sources_hubopt_scipy']} | "
+        f"{m['seconds']['hubopt_full_graph']} | {m['sources_per_second']['hubopt_full_graph']} |",
         f"| raw `scipy.sparse.csgraph.dijkstra` | {m['sources_hubopt_scipy']} | "
         f"{m['seconds']['scipy']} | {m['sources_per_second']['scipy']} |",
         f"| networkx `single_source_dijkstra_path_length` | {m['sources_networkx']} | "
         f"{m['seconds']['networkx']} | {m['sources_per_second']['networkx']} |", "",
         f"* hubopt vs networkx: **{m['speedup_vs_networkx']}x** faster (target >= 20x).",
         f"* raw scipy vs hubopt: hubopt takes **{m['slowdown_vs_scipy']}x** the time of raw "
-        "scipy (target <= 1.5x).",
+        "scipy on the full graph (target <= 1.5x; below 1 means faster). hubopt contracts "
+        "the graph exactly (a contraction hierarchy with a core, see `hubopt/costs.py`) and "
+        "runs scipy's Dijkstra on the smaller core.",
+        f"* hubopt's first call with these weights also builds the reduced graph: "
+        f"{m['first_call_seconds_incl_reduction']} s (cached afterwards).",
         f"* the three agree (max relative difference to networkx "
         f"{m['max_relative_difference_vs_networkx']:.1e}, float32 rounding).",
         f"* peak RSS of the matrix process: {m['peak_rss_mb']} MB.", "",

@@ -113,3 +113,48 @@ def test_bad_weights_raise_a_typed_error(kwargs) -> None:
 def test_node_positions_out_of_range_raise_a_typed_error(kiel) -> None:
     with pytest.raises(ModelSpecificationError, match="origins"):
         travel_costs(kiel, [kiel.n_nodes + 3])
+
+
+@pytest.mark.parametrize("name", ["baltimore", "world"])
+def test_reduced_graph_gives_the_same_matrix_as_the_full_graph(name) -> None:
+    from test_network_helpers import world_network
+
+    net = world_network() if name == "world" else network_of(name)
+    n = net.n_nodes
+    sources = np.random.default_rng(3).choice(n, size=min(n, 150), replace=False)
+    for cutoff in (None, 5.0):
+        a = travel_costs(net, sources, weights=WEIGHTS, cutoff=cutoff, reduce=False).values
+        b = travel_costs(net, sources, weights=WEIGHTS, cutoff=cutoff, reduce=True).values
+        np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
+        np.testing.assert_allclose(a[np.isfinite(a)], b[np.isfinite(b)], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reduction_is_exact_on_random_directed_graphs(seed) -> None:
+    """Brute force: trees, chains, one-way edges, zero weights and parallel paths."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    from hubopt.costs import _reduce, _reduced_columns
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    parent = [int(rng.integers(0, i)) for i in range(1, n)]  # a random tree ...
+    u = list(range(1, n)) + parent
+    v = parent + list(range(1, n))
+    extra = rng.integers(0, n, size=(25, 2))  # ... plus random one-way edges
+    u += extra[:, 0].tolist()
+    v += extra[:, 1].tolist()
+    w = rng.choice([0.0, 0.5, 1.0, 2.5], size=len(u))
+    keep = np.asarray(u) != np.asarray(v)
+    pairs = {}
+    for a, b, c in zip(np.asarray(u)[keep], np.asarray(v)[keep], w[keep], strict=True):
+        pairs[(a, b)] = min(c, pairs.get((a, b), np.inf))
+    r, c = np.array(list(pairs)).T
+    csr = sp.csr_matrix((list(pairs.values()), (r, c)), shape=(n, n))
+    red = _reduce(csr)
+    assert red.n_core < n
+    expected = dijkstra(csr, indices=np.arange(n))
+    got = _reduced_columns(red, np.arange(n), np.inf).T
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
+    np.testing.assert_allclose(got[np.isfinite(got)], expected[np.isfinite(expected)])
