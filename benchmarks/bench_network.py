@@ -24,7 +24,6 @@ Targets (issue 3): hubopt >= 20x networkx, and within 1.5x of raw scipy.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import platform
 import resource
@@ -171,7 +170,7 @@ def _markdown(res: dict[str, Any]) -> str:
     for key, title in (("build_malta", "Build time per layer: Malta extract (.osm.pbf)"),
                        ("build_world", "Build time per layer: world-scale layers")):
         b = res[key]
-        lines += [f"## {title}", "", f"Source: `{b['source']}`.", ""]
+        lines += [f"## {title}", "", f"Source: `{Path(b['source']).name}`.", ""]
         warm = b["world"]
         head = "| layer | seconds (first read) |" + (" seconds (warm cache) |" if warm else "")
         lines += [head + " nodes | edges | terminals | length km |",

@@ -76,3 +76,19 @@ def test_existing_output_needs_force(tmp_path) -> None:
     again = _run("--pbf", str(osm_file("kiel")), "--modes", "road", "--out", str(tmp_path))
     assert again.exit_code != 0
     assert "--force" in again.output
+
+
+def test_osm_xml_input_gives_the_same_road_layer_as_the_pbf(tmp_path) -> None:
+    import osmium
+
+    xml = tmp_path / "kiel.osm"
+    with osmium.SimpleWriter(str(xml)) as writer:
+        for obj in osmium.FileProcessor(str(osm_file("kiel"))):
+            writer.add(obj)
+    a = _run("--osm", str(xml), "--modes", "road", "--out", str(tmp_path / "a"))
+    b = _run("--pbf", str(osm_file("kiel")), "--modes", "road", "--out", str(tmp_path / "b"))
+    assert a.exit_code == 0, a.output
+    assert b.exit_code == 0, b.output
+    ra = gpd.read_file(tmp_path / "a" / "network.gpkg", layer="road")
+    rb = gpd.read_file(tmp_path / "b" / "network.gpkg", layer="road")
+    assert len(ra) == len(rb) > 500
