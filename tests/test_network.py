@@ -30,6 +30,14 @@ def test_every_terminal_reaches_the_road_network(name: str) -> None:
     assert reach.all(), f"terminals that cannot reach a road: {missing.to_dict('records')}"
 
 
+def test_terminal_ids_and_node_keys_are_unique() -> None:
+    for net in (network_of("kiel"), network_of("baltimore"), world_network()):
+        assert net.terminals["terminal_id"].is_unique
+        assert net.terminals["node"].is_unique
+        assert net.nodes["key"].is_unique
+        assert (net.transfers["u"] != net.transfers["v"]).all()
+
+
 def test_world_terminals_reach_the_road_network() -> None:
     net = world_network()
     road = np.flatnonzero(net.nodes["mode"].to_numpy() == "road")

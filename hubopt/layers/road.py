@@ -2,7 +2,8 @@
 
 Speeds follow osmnx (``add_edge_speeds``) with the profile's per-class speeds and fallback,
 capped at the profile's truck speed; travel time is length over speed. The layer keeps the
-largest weakly connected component, so that every node reaches every other.
+largest weakly connected component (as osmnx does), so that isolated fragments of
+a clipped extract do not attract snapped points.
 Road has no terminals of its own: the other modes' terminals link to it.
 """
 

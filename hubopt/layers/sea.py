@@ -86,6 +86,16 @@ def _links(nodes: pd.DataFrame, u: np.ndarray, v: np.ndarray, kind: str,
     }, geometry=np.concatenate([segments(x1, y1, x2, y2), segments(x2, y2, x1, y1)]), crs=CRS)
 
 
+def _unique_ids(ids: list[str]) -> list[str]:
+    """Suffix repeated ids (searoute lists a few UN/LOCODEs twice) with ``#2``, ``#3``..."""
+    seen: dict[str, int] = {}
+    out = []
+    for i in ids:
+        seen[i] = seen.get(i, 0) + 1
+        out.append(i if seen[i] == 1 else f"{i}#{seen[i]}")
+    return out
+
+
 def _ports(features: list[dict[str, object]], bbox: BBox | None,
            merge_m: float) -> pd.DataFrame:
     """OSM port features plus searoute ports inside ``bbox`` (merged when close)."""
@@ -115,7 +125,8 @@ def _ports(features: list[dict[str, object]], bbox: BBox | None,
         "kind": "port", "name": sr["name"].to_numpy(), "ref": sr["locode"].to_numpy(),
         "lon": sr["lon"].to_numpy(), "lat": sr["lat"].to_numpy(),
         "node_id": SEAROUTE_PORT_ID_OFFSET + sr["pos"].to_numpy().astype("int64"),
-        "terminal_id": [f"sea:locode/{c}" for c in sr["locode"]], "source": "searoute",
+        "terminal_id": _unique_ids([f"sea:locode/{c}" for c in sr["locode"]]),
+        "source": "searoute",
     })
     cols = ["terminal_id", "kind", "name", "ref", "lon", "lat", "node_id", "source"]
     frames = [f[cols] for f in (osm, sr_rows) if len(f)]
