@@ -340,7 +340,8 @@ def travel_costs(
     d_cols = np.where(d_ok, d_nodes, 0)
     unique_src, inverse = np.unique(o_nodes[valid_o], return_inverse=True)
     if chunk_size is None:
-        bytes_per_row = n * (8 + (4 if chains else 0))
+        # float64 distances (twice with the reduction: rows and their transpose)
+        bytes_per_row = n * (12 if chains else 16 if reduce else 8)
         chunk_size = max(1, int(max_memory_mb * 1e6 // bytes_per_row))
     limit = np.inf if cutoff is None else float(cutoff)
     all_dest = bool(d_ok.all()) and len(d_cols) == n and bool((d_cols == np.arange(n)).all())

@@ -29,6 +29,9 @@ Build::
   connector's distance, time, cost and CO2 (straight line times the road profile's detour
   factor, at its connector speed).
 * :func:`network_to_networkx` ``(network) -> nx.MultiDiGraph``: the same graph for networkx.
+* Cost matrices and paths: :mod:`hubopt.costs` (``travel_costs``, ``shortest_path``,
+  ``CostMatrix``, ``Weights``); export: :mod:`hubopt.export` (``network_to_gdfs``,
+  ``save_network_geopackage``, ``save_network_geojson``).
 
 Transfer links: each terminal is linked, both ways, to the nearest node of every other mode
 within the radius of that mode pair (``networks/transfers.toml``; ``world_radius_m`` for

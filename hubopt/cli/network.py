@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def _source(pbf: Path | None, osm: Path | None, place: str | None,
               help="Output folder; network.gpkg is written there.")
 @click.option("--geojson", is_flag=True, help="Also write one GeoJSON file per layer.")
 @click.option("--force", is_flag=True, help="Overwrite an existing network.gpkg.")
-def network(  # noqa: PLR0917  (click passes options as arguments)
+def network(
     pbf: Path | None, osm: Path | None, place: str | None, bbox: str | None,
     world: bool, modes: str, out: Path, geojson: bool, force: bool,
 ) -> None:
@@ -58,9 +59,15 @@ def network(  # noqa: PLR0917  (click passes options as arguments)
         _run(pbf, osm, place, bbox, world, modes, out, geojson, force)
     except HuboptError as exc:
         raise click.ClickException(str(exc)) from exc
+    except (click.ClickException, click.exceptions.Abort, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # never a traceback on the command line
+        logging.getLogger(__name__).debug("network failed", exc_info=True)
+        msg = f"unexpected failure ({type(exc).__name__}: {exc}); run with -vv for details"
+        raise click.ClickException(msg) from exc
 
 
-def _run(  # noqa: PLR0917
+def _run(
     pbf: Path | None, osm: Path | None, place: str | None, bbox: str | None,
     world: bool, modes: str, out: Path, geojson: bool, force: bool,
 ) -> None:

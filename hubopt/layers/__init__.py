@@ -211,13 +211,16 @@ class Source:
 
     @classmethod
     def infer(cls, value: Source | str | os.PathLike[str]) -> Source:
-        """Return ``value`` as a :class:`Source`; a path picks PBF or XML by its suffix."""
+        """Return ``value`` as a :class:`Source`; a path picks PBF or XML by its suffix.
+
+        ``.pbf`` is PBF; ``.osm``, ``.xml``, ``.osm.bz2`` and ``.osm.gz`` are OSM XML.
+        """
         if isinstance(value, Source):
             return value
         name = str(value).lower()
         if name.endswith(".pbf"):
             return cls.pbf(value)
-        if name.endswith((".osm", ".xml", ".osm.xml")):
+        if name.endswith((".osm", ".xml", ".osm.bz2", ".osm.gz")):
             return cls.xml(value)
         msg = f"{value}: cannot tell the source kind; expected a .osm.pbf or .osm file"
         raise InputFormatError(msg)

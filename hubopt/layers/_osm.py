@@ -63,8 +63,11 @@ def graph_from_filtered_xml(path: Path, *, retain_all: bool) -> nx.MultiDiGraph 
     with _useful_tags():
         try:
             return ox.graph_from_xml(path, simplify=True, retain_all=retain_all)
-        except (ValueError, ox._errors.InsufficientResponseError):  # no ways in the file
+        except ox._errors.InsufficientResponseError:  # no ways in the file
             return None
+        except (ValueError, KeyError) as exc:
+            msg = f"{path}: osmnx cannot build a graph from the filtered ways ({exc})"
+            raise LayerExtractionError(msg) from exc
 
 
 def polygon_of(source: Source) -> shapely.Geometry:
@@ -106,6 +109,9 @@ def graph_online(source: Source, mode: Mode, *, retain_all: bool) -> nx.MultiDiG
                                          custom_filter=CUSTOM_FILTERS[mode])
         except ox._errors.InsufficientResponseError:
             return None
+        except Exception as exc:  # network failures, Overpass errors
+            msg = f"{source.describe()}: cannot download the {mode.value} ways ({exc})"
+            raise LayerExtractionError(msg) from exc
 
 
 def features_online(source: Source, mode: Mode) -> list[dict[str, object]]:
@@ -118,6 +124,9 @@ def features_online(source: Source, mode: Mode) -> list[dict[str, object]]:
         gdf = ox.features_from_polygon(polygon_of(source), FEATURE_TAGS[mode])
     except ox._errors.InsufficientResponseError:
         return []
+    except Exception as exc:  # network failures, Overpass errors
+        msg = f"{source.describe()}: cannot download the {mode.value} terminals ({exc})"
+        raise LayerExtractionError(msg) from exc
     out: list[dict[str, object]] = []
     points = gdf.geometry.representative_point()
     for (osm_type, osm_id), row in gdf.iterrows():
