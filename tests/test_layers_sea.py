@@ -45,3 +45,19 @@ def test_searoute_port_inside_the_region_keeps_its_locode(kiel_sea) -> None:
     sr = searoute_ports()
     inside = sr[(sr["lon"].between(10.124, 10.211)) & (sr["lat"].between(54.344, 54.377))]
     assert set(inside["locode"]) <= set(kiel_sea.terminals["ref"].dropna())
+
+
+def test_kiel_ferry_routes_continue_on_the_sea_lanes(kiel_sea) -> None:
+    """The Oslo and Göteborg routes, clipped at the file's edge, join searoute's lanes."""
+    import networkx as nx
+
+    e = kiel_sea.edges
+    g = nx.Graph(list(zip(e["u"], e["v"], strict=True)))
+    lanes = set(e.loc[e["kind"] == "lane", "u"])
+    for route in ("Kiel – Oslo", "Kiel – Göteborg"):
+        start = int(e.loc[e["name"] == route, "u"].iloc[0])
+        assert nx.node_connected_component(g, start) & lanes
+    # no lane fragment without a port or ferry route
+    ports = set(kiel_sea.terminals["node_id"])
+    for comp in nx.connected_components(g):
+        assert comp & ports or any(n < 10**12 for n in comp)

@@ -8,8 +8,9 @@
 * Sea lanes: searoute's lane segments within ``lane_buffer_km`` of the region.
 * Legs: each port joins the nearest ferry node within ``ferry_link_radius_m``
   (``port_link``) and the nearest lane node within ``port_leg_radius_km`` (``port_leg``);
-  each loose end of a ferry route without a port near it joins the nearest lane node
-  (``ferry_leg``).
+  each loose end of a ferry route joins the nearest port within ``ferry_link_radius_m``
+  (``port_link``), or else the nearest lane node (``ferry_leg``), so that a route clipped
+  at the edge of an extract continues on the lanes.
 """
 
 from __future__ import annotations
@@ -133,6 +134,20 @@ def _ports(features: list[dict[str, object]], bbox: BBox | None,
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
 
 
+def _drop_portless_lanes(nodes: pd.DataFrame, edges: pd.DataFrame,
+                         ports: set[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop pieces of the clipped lane network that reach no port and no ferry route."""
+    g = nx.Graph()
+    g.add_nodes_from(nodes.index)
+    g.add_edges_from(zip(edges["u"], edges["v"], strict=True))
+    keep: set[int] = set()
+    for comp in nx.connected_components(g):
+        if comp & ports or any(n < LANE_ID_OFFSET for n in comp):  # OSM ferry nodes
+            keep |= comp
+    keep_nodes = nodes.index.isin(list(keep))
+    return nodes[keep_nodes], edges[edges["u"].isin(list(keep))].reset_index(drop=True)
+
+
 def build_sea_layer(
     ferries: nx.MultiDiGraph | None, features: list[dict[str, object]], bbox: BBox | None,
     profile: ModeProfile, *, source: str,
@@ -180,12 +195,16 @@ def build_sea_layer(
         port_index = NearestIndex(px, py)
         lx, ly = f_nodes.loc[loose, "x"].to_numpy(), f_nodes.loc[loose, "y"].to_numpy()
         near_port, _ = port_index.nearest(lx, ly, max_m=link_m)
-        loose, lx, ly = loose[near_port < 0], lx[near_port < 0], ly[near_port < 0]
+        ok = near_port >= 0
+        parts_edges.append(_links(nodes, loose[ok], p_nodes.index.to_numpy()[near_port[ok]],
+                                  "port_link"))
+        loose, lx, ly = loose[~ok], lx[~ok], ly[~ok]
         lpos, _ = lane_index.nearest(lx, ly, max_m=leg_m)
         ok = lpos >= 0
         parts_edges.append(_links(nodes, loose[ok], l_nodes.index.to_numpy()[lpos[ok]],
                                   "ferry_leg"))
     edges = pd.concat([e for e in parts_edges if len(e)], ignore_index=True)
+    nodes, edges = _drop_portless_lanes(nodes, edges, set(p_nodes.index))
     edges = gpd.GeoDataFrame(edges, geometry="geometry", crs=CRS)
     edges["speed_kmh"] = profile.speed_kmh
     edges["time_h"] = edges["length_m"] / 1000.0 / profile.speed_kmh
