@@ -148,7 +148,7 @@ def _graph(network: MultimodalNetwork, weights: Weights) -> _Graph:
 # non-negative weights; tests compare with plain Dijkstra and networkx.
 
 
-_MAX_NEIGHBOURS = 3
+_MAX_NEIGHBOURS = 8
 
 
 @dataclass(frozen=True)

@@ -129,8 +129,9 @@ def test_reduced_graph_gives_the_same_matrix_as_the_full_graph(name) -> None:
         np.testing.assert_allclose(a[np.isfinite(a)], b[np.isfinite(b)], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("max_neighbours", [2, 8])
 @pytest.mark.parametrize("seed", range(6))
-def test_reduction_is_exact_on_random_directed_graphs(seed) -> None:
+def test_reduction_is_exact_on_random_directed_graphs(seed, max_neighbours) -> None:
     """Brute force: trees, chains, one-way edges, zero weights and parallel paths."""
     import scipy.sparse as sp
     from scipy.sparse.csgraph import dijkstra
@@ -152,7 +153,7 @@ def test_reduction_is_exact_on_random_directed_graphs(seed) -> None:
         pairs[(a, b)] = min(c, pairs.get((a, b), np.inf))
     r, c = np.array(list(pairs)).T
     csr = sp.csr_matrix((list(pairs.values()), (r, c)), shape=(n, n))
-    red = _reduce(csr)
+    red = _reduce(csr, max_neighbours=max_neighbours)
     assert red.n_core < n
     expected = dijkstra(csr, indices=np.arange(n))
     got = _reduced_columns(red, np.arange(n), np.inf).T
