@@ -92,3 +92,21 @@ def test_osm_xml_input_gives_the_same_road_layer_as_the_pbf(tmp_path) -> None:
     ra = gpd.read_file(tmp_path / "a" / "network.gpkg", layer="road")
     rb = gpd.read_file(tmp_path / "b" / "network.gpkg", layer="road")
     assert len(ra) == len(rb) > 500
+
+
+def test_unknown_file_kind_is_rejected(tmp_path) -> None:
+    from hubopt._errors import InputFormatError
+    from hubopt.layers import Source
+
+    other = tmp_path / "roads.shp"
+    other.write_bytes(b"")
+    with pytest.raises(InputFormatError, match=r"\.osm\.pbf or \.osm"):
+        Source.infer(other)
+
+
+@pytest.mark.online
+def test_place_name_is_fetched_online(tmp_path) -> None:
+    result = _run("--place", "Holtenau, Kiel, Germany", "--modes", "road,air",
+                  "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert len(gpd.read_file(tmp_path / "network.gpkg", layer="road")) > 10
