@@ -301,3 +301,97 @@ def solve_multiple_allocation_mip(
         False,
         seconds,
     )
+
+
+def solve_allocation_mip(
+    data: HubData,
+    hubs: Sequence[int],
+    params: SolveParameters,
+    *,
+    time_limit: float | None,
+    start: IntArray | None = None,
+) -> MipResult:
+    """Best single allocation to the open ``hubs``: the E&K model with the hubs fixed.
+
+    A lean build of :func:`solve_single_allocation_mip` for the hub-set search: hubs
+    serve themselves (constants, no variables), every other node gets one binary per
+    hub, and each origin's inter-hub flow is a small network flow over the hubs.
+    """
+    t0 = time.perf_counter()
+    n = data.n
+    H = [int(h) for h in hubs]
+    hub_set = set(H)
+    C = data.costs.tolist()
+    W = data.flows.tolist()
+    O = data.origin_totals.tolist()
+    D = data.destination_totals.tolist()
+    chi, alpha, delta = data.chi, data.alpha, data.delta
+    model = mathopt.Model(name="allocation")
+    z: dict[tuple[int, int], mathopt.Variable] = {}
+    terms: list[mathopt.LinearTypes] = []
+    constant = 0.0
+    for i in range(n):
+        if i in hub_set:
+            constant += (chi * O[i] + delta * D[i]) * C[i][i]
+            continue
+        row = []
+        for k in H:
+            v = model.add_binary_variable()
+            z[i, k] = v
+            row.append(v)
+            c = (chi * O[i] + delta * D[i]) * C[i][k]
+            if c:
+                terms.append(c * v)
+        model.add_linear_constraint(mathopt.fast_sum(row) == 1.0)
+    if alpha > 0 and len(H) > 1:
+        for i in range(n):
+            if O[i] <= 0:
+                continue
+            Wi = W[i]
+            Y = {(k, m): model.add_variable(lb=0.0) for k in H for m in H if k != m}
+            terms.extend(alpha * C[k][m] * v for (k, m), v in Y.items() if C[k][m])
+            for k in H:
+                out = mathopt.fast_sum(Y[k, m] for m in H if m != k)
+                inn = mathopt.fast_sum(Y[m, k] for m in H if m != k)
+                # flow of origin i that reaches its last hub k, minus what i sends in at k
+                rhs = 0.0
+                expr = []
+                for j in range(n):
+                    w = Wi[j]
+                    if not w:
+                        continue
+                    if j in hub_set:
+                        if j == k:
+                            rhs -= w
+                    else:
+                        expr.append(w * z[j, k])
+                if i in hub_set:
+                    if i == k:
+                        rhs += O[i]
+                else:
+                    expr.append(-O[i] * z[i, k])
+                model.add_linear_constraint(out - inn + mathopt.fast_sum(expr) == rhs)
+    model.minimize(mathopt.fast_sum(terms) + constant)
+    hint = None
+    if start is not None:
+        hint = {v: (1.0 if int(start[i]) == k else 0.0) for (i, k), v in z.items()}
+    remaining = None if time_limit is None else time_limit - (time.perf_counter() - t0)
+    res = _solve(model, params, remaining, hint)
+    seconds = time.perf_counter() - t0
+    bound = float(res.termination.objective_bounds.dual_bound)
+    if not res.has_primal_feasible_solution():
+        return MipResult(None, None, math.inf, bound, False, False, seconds)
+    values = res.variable_values()
+    alloc = np.arange(n, dtype=np.int64)
+    for i in range(n):
+        if i not in hub_set:
+            alloc[i] = max((values[z[i, k]], k) for k in H)[1]
+    return MipResult(
+        tuple(sorted(H)),
+        alloc,
+        float(res.objective_value()),
+        bound,
+        res.termination.reason is mathopt.TerminationReason.OPTIMAL,
+        False,
+        seconds,
+    )

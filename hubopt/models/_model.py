@@ -189,6 +189,7 @@ class HubModel:
             "hub_sets": res.sets_total,
             "hub_sets_evaluated": res.sets_evaluated,
             "allocations_solved": res.allocations_solved,
+            "lagrangian_pruned": res.lagrangian_pruned,
         }
         return self._finish(
             res.hubs, alloc, res.bound, t0, "search", proven=res.complete, info=info

@@ -20,6 +20,7 @@ It is used when the number of hub sets is small enough to enumerate (``max_sets`
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hubopt.models._mip import solve_single_allocation_mip
+from hubopt.models._mip import solve_allocation_mip
 from hubopt.models.base import HubData, IntArray, Problem, SolveParameters
 from hubopt.models.evaluate import single_allocation_od_costs
 from hubopt.models.heuristics import (
@@ -37,6 +38,7 @@ from hubopt.models.heuristics import (
     local_search_hubs,
     ma_costs,
     pm_bounds,
+    sa_lagrangian_bounds,
     sa_lower_bounds,
 )
 
@@ -55,6 +57,7 @@ class SearchResult:
     sets_total: int
     sets_evaluated: int
     allocations_solved: int
+    lagrangian_pruned: int = 0
 
 
 def count_hub_sets(data: HubData, p: int) -> int:
@@ -82,6 +85,19 @@ def _hub_sets(data: HubData, p: int) -> IntArray:
     return combos.astype(np.int64)
 
 
+def reversed_data(data: HubData) -> HubData:
+    """The same network with every flow reversed: single-allocation costs are unchanged.
+
+    ``W_ij (chi C_ik + alpha C_km + delta C_mj)`` equals the cost of the reversed flow
+    ``W'_ji = W_ij`` on ``C' = C^T`` with ``chi' = delta`` and ``delta' = chi``.
+    """
+    costs = np.ascontiguousarray(data.costs.T)
+    flows = np.ascontiguousarray(data.flows.T)
+    costs.setflags(write=False)
+    flows.setflags(write=False)
+    return dataclasses.replace(data, costs=costs, flows=flows, chi=data.delta, delta=data.chi)
+
+
 def _single_cost(data: HubData, alloc: IntArray) -> float:
     return float(single_allocation_od_costs(data, alloc).sum())
 
@@ -94,15 +110,7 @@ def _exact_allocation(
     if len(hubs) == 1:
         return start, _single_cost(data, start), True
     remaining = None if deadline is None else max(0.01, deadline - time.perf_counter())
-    res = solve_single_allocation_mip(
-        Problem.USAPHMP,
-        data,
-        params,
-        time_limit=remaining,
-        hub_sites=hubs,
-        open_all_sites=True,
-        start=(hubs, start),
-    )
+    res = solve_allocation_mip(data, hubs, params, time_limit=remaining, start=start)
     if res.allocation is None:
         return start, _single_cost(data, start), False
     alloc = res.allocation
@@ -153,9 +161,19 @@ def hub_set_search(
     ma = np.maximum(ma, sa_lower_bounds(data, sets))
     order = np.argsort(ma, kind="stable")
     solved = 0
+    pruned = 0
+    symmetric = bool(
+        np.array_equal(data.costs, data.costs.T)
+        and np.array_equal(data.flows, data.flows.T)
+        and data.chi == data.delta
+    )
+    reverse = None if symmetric else reversed_data(data)
     bound = ub
     complete = True
-    for idx in order:
+    chunk = 64
+    lag = np.empty(0)
+    lag_alloc = np.empty((0, data.n), dtype=np.int64)
+    for pos, idx in enumerate(order):
         lower = float(ma[idx])
         if lower >= ub * (1 - tol):
             break
@@ -163,7 +181,20 @@ def hub_set_search(
             bound = min(ub, lower)
             complete = False
             break
+        if pos % chunk == 0:  # Lagrangian bounds for the next chunk of sets at once
+            block = sets[order[pos : pos + chunk]]
+            lag, lag_alloc = sa_lagrangian_bounds(data, block, target=ub * (1 - tol))
+            if reverse is not None:
+                lag_rev, _ = sa_lagrangian_bounds(reverse, block, target=ub * (1 - tol))
+                lag = np.maximum(lag, lag_rev)
         hubs = [int(h) for h in sets[idx]]
+        candidate = improve_allocation(data, hubs, lag_alloc[pos % chunk])
+        cost0 = _single_cost(data, candidate)
+        if cost0 < ub:
+            ub, best_alloc, best_hubs = cost0, candidate, tuple(hubs)
+        if lag[pos % chunk] >= ub * (1 - tol):
+            pruned += 1
+            continue
         alloc, cost, exact = _exact_allocation(data, hubs, params, deadline)
         solved += 1
         if cost < ub:
@@ -177,5 +208,5 @@ def hub_set_search(
     if complete:
         bound = ub
     return SearchResult(
-        best_hubs, best_alloc, ub, min(bound, ub), complete, total, evaluated, solved
+        best_hubs, best_alloc, ub, min(bound, ub), complete, total, evaluated, solved, pruned
     )

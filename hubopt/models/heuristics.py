@@ -200,3 +200,70 @@ def sa_lower_bounds(data: HubData, hub_sets: IntArray) -> FloatArray:
         lb_in = (data.delta * D[:, None] * C[H].T + W.T @ f).min(axis=1).sum()
         out[b] = max(lb_out, lb_in)
     return out
+
+
+def sa_lagrangian_bounds(
+    data: HubData,
+    hub_sets: IntArray,
+    *,
+    target: float,
+    iterations: int = 150,
+    decay: float = 0.97,
+) -> tuple[FloatArray, IntArray]:
+    """Lagrangian lower bounds on the best single allocation to each hub set (rows).
+
+    Relax single allocation on the destinations' side: each OD pair ``(i, j)`` picks
+    its last hub ``m_ij`` freely, and the coupling ``sum_i W_ij [m_ij = m] = D_j [a_j = m]``
+    is priced with multipliers ``mu_jm``.  For any ``mu`` ::
+
+        L(mu) = sum_i min_k [chi O_i C_ik - D_i mu_ik
+                             + sum_j W_ij min_m (alpha C_km + delta C_mj + mu_jm)]
+
+    is a lower bound (hubs are allocated to themselves in both roles).  Subgradient steps
+    (Polyak, towards ``target``) run for all sets at once and stop for a set once its
+    bound reaches ``target``.  Returns the best bounds ``(B,)`` and the origin-side
+    allocations ``(B, n)`` of the last step (feasible single allocations).
+    """
+    sets = np.sort(np.asarray(hub_sets, dtype=np.int64), axis=1)
+    C = data.costs
+    W = data.flows
+    O = data.origin_totals
+    D = data.destination_totals
+    n = data.n
+    B, q = sets.shape
+    big = 1e300
+    bidx = np.arange(B)[:, None]
+    allowed = np.ones((B, n, q), dtype=bool)
+    allowed[bidx, sets, :] = False
+    allowed[bidx, sets, np.arange(q)[None, :]] = True
+    access = data.chi * O[None, :, None] * C[:, sets].transpose(1, 0, 2)  # (B, i, k)
+    CHH = C[sets[:, :, None], sets[:, None, :]]  # (B, k, m)
+    CHj = C[sets].transpose(0, 2, 1)  # (B, j, m)
+    base = data.alpha * CHH[:, :, None, :] + data.delta * CHj[:, None, :, :]  # (B, k, j, m)
+    base = np.where(allowed[:, None, :, :], base, big)
+    mu = np.zeros((B, n, q))
+    best = np.full(B, -np.inf)
+    active = np.ones(B, dtype=bool)
+    kstar = np.zeros((B, n), dtype=np.int64)
+    for it in range(iterations):
+        G = base + mu[:, None, :, :]
+        mstar = G.argmin(axis=3)  # (B, k, j)
+        gmin = np.take_along_axis(G, mstar[..., None], axis=3)[..., 0]  # (B, k, j)
+        val = access - D[None, :, None] * mu + np.einsum("ij,bkj->bik", W, gmin)
+        val = np.where(allowed, val, big)
+        kstar = val.argmin(axis=2)  # (B, i)
+        bound = np.take_along_axis(val, kstar[..., None], axis=2)[..., 0].sum(axis=1)
+        best = np.maximum(best, bound)
+        active &= best < target
+        if not active.any():
+            break
+        M = np.take_along_axis(mstar, kstar[:, :, None], axis=1)  # (B, i, j): m of pair i->j
+        g = np.empty((B, n, q))
+        for t in range(q):
+            g[:, :, t] = np.einsum("bij,ij->bj", t == M, W)
+        g[bidx, np.arange(n)[None, :], kstar] -= D[None, :]
+        norm = (g * g).sum(axis=(1, 2))
+        step = np.where(norm > 0, (target * 1.001 - bound) / np.maximum(norm, 1e-300), 0.0)
+        step = np.where(active, step * decay**it, 0.0)
+        mu += step[:, None, None] * g
+    return best, np.take_along_axis(sets, kstar, axis=1)
