@@ -173,6 +173,9 @@ def run_case(
         "method": sol.method,
         "reference": ref.objective if ref else None,
         "reference_status": ref.status if ref else None,
+        "matches_reference": matches_reference(
+            _finite(sol.objective), ref.objective if ref else None
+        ),
         "relative_difference": (
             (sol.objective - ref.objective) / abs(ref.objective)
             if ref and math.isfinite(sol.objective)
@@ -186,6 +189,13 @@ def _finite(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
 
 
+def _run_one(
+    args: tuple[BenchCase, SolveParameters, Sequence[ReferenceOptimum], Path | None],
+) -> dict[str, Any]:
+    case, params, optima, data_dir = args
+    return run_case(case, params, optima=optima, data_dir=data_dir)
+
+
 def run_grid(
     cases: Iterable[BenchCase],
     params: SolveParameters,
@@ -195,21 +205,50 @@ def run_grid(
     data_dir: Path | None = None,
     on_result: Callable[[dict[str, Any]], None] | None = None,
     previous: Sequence[dict[str, Any]] = (),
+    jobs: int = 1,
 ) -> list[dict[str, Any]]:
-    """Solve every case; rewrite ``out`` atomically after each one."""
+    """Solve every case (``jobs`` processes); rewrite ``out`` atomically after each one.
+
+    Results come back in the order of ``cases`` whatever ``jobs`` is.
+    """
     results = list(previous)
-    cache: dict[tuple[str, int], HubInstance] = {}
-    for case in cases:
-        key = (case.suite, case.n)
-        if key not in cache:
-            cache[key] = load_instance(case.suite, case.n, data_dir=data_dir)
-        record = run_case(case, params, instance=cache[key], optima=optima)
+
+    def keep(record: dict[str, Any]) -> None:
         results.append(record)
         if out is not None:
             write_json_atomic(out, results)
         if on_result is not None:
             on_result(record)
+
+    todo = list(cases)
+    if jobs > 1 and len(todo) > 1:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(processes=jobs) as pool:
+            args = [(c, params, optima, data_dir) for c in todo]
+            for record in pool.imap(_run_one, args):
+                keep(record)
+        return results
+    cache: dict[tuple[str, int], HubInstance] = {}
+    for case in todo:
+        key = (case.suite, case.n)
+        if key not in cache:
+            cache[key] = load_instance(case.suite, case.n, data_dir=data_dir)
+        keep(run_case(case, params, instance=cache[key], optima=optima))
     return results
+
+
+def matches_reference(objective: float | None, reference: float | None) -> bool | None:
+    """True when ``objective`` equals a published value to its printed precision.
+
+    The published tables give two decimals, so a value matches when it agrees to within
+    a relative 1e-6 or within half a unit of the second decimal (0.005), whichever is
+    larger; ``None`` when there is no reference.
+    """
+    if reference is None or objective is None:
+        return None
+    return abs(objective - reference) <= max(1e-6 * abs(reference), 0.005 + 1e-9)
 
 
 TABLE_COLUMNS = (

@@ -82,6 +82,13 @@ class _MultiValueCommand(click.Command):
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
+    "--jobs",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Instances solved in parallel (processes).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
@@ -101,6 +108,7 @@ def bench(
     method: str,
     solver: str,
     seed: int,
+    jobs: int,
     out: Path,
     force: bool,
     resume: bool,
@@ -147,15 +155,14 @@ def bench(
         if _key(c.suite, c.problem.value, c.n, c.p, c.alpha, c.fixed_cost, c.capacity) not in done
         and _key(c.suite, c.problem.value, c.n, c.p, None, c.fixed_cost, c.capacity) not in done
     ]
-    results = run_grid(todo, params, out=out, optima=optima, on_result=show, previous=previous)
-    n_ref = sum(1 for r in results if r["relative_difference"] is not None)
-    n_match = sum(
-        1
-        for r in results
-        if r["relative_difference"] is not None and abs(r["relative_difference"]) <= 1e-6
+    results = run_grid(
+        todo, params, out=out, optima=optima, on_result=show, previous=previous, jobs=max(1, jobs)
     )
+    n_ref = sum(1 for r in results if r["relative_difference"] is not None)
+    n_match = sum(1 for r in results if r.get("matches_reference"))
     n_opt = sum(1 for r in results if r["status"] == "optimal")
     click.echo(
         f"{len(results)} solved, {n_opt} proven optimal; "
-        f"{n_match}/{n_ref} equal to the reference value (|rel. diff| <= 1e-6)"
+        f"{n_match}/{n_ref} equal to the reference value "
+        "(to its printed 2 decimals, or within 1e-6 relative)"
     )

@@ -42,7 +42,7 @@ from hubopt.models.heuristics import (
     sa_lower_bounds,
 )
 
-DEFAULT_MAX_SETS = 3_000_000
+DEFAULT_MAX_SETS = 5_000_000
 
 
 @dataclass(frozen=True)
