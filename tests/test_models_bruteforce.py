@@ -173,7 +173,14 @@ def test_fixed_and_excluded_hubs_are_honoured_in_hub_location():
     assert_solution_matches(m2, sol2, brute_multiple(C, W, sets, f=f))
     big_cap = cap * 3
     m3 = CSAHLP.from_cost_matrix(
-        C, W, fixed_costs=f, capacities=big_cap, chi=CHI, alpha=ALPHA, delta=DELTA,
-        fixed_hubs=fixed, excluded=excluded,
+        C,
+        W,
+        fixed_costs=f,
+        capacities=big_cap,
+        chi=CHI,
+        alpha=ALPHA,
+        delta=DELTA,
+        fixed_hubs=fixed,
+        excluded=excluded,
     )
     assert_solution_matches(m3, m3.solve(), brute_single(C, W, sets, f=f, cap=big_cap))

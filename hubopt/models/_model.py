@@ -204,10 +204,10 @@ class HubModel:
         else:
             hubs = _fixed_cost_local_search(data, deadline)
         if self.problem is Problem.CSAHLP:
-            alloc = _capacitated_allocation(data, hubs)
-            if alloc is None:
+            found = _capacitated_local_search(data, hubs, deadline)
+            if found is None:
                 return (), np.zeros(0, dtype=np.int64)
-            return hubs, alloc
+            return found
         return hubs, self._allocation_for(hubs)
 
     def _solve_mip(self, params: SolveParameters, t0: float, deadline: float | None) -> Solution:
@@ -251,6 +251,10 @@ class HubModel:
             bound = obj if res.bound >= obj * (1 - 2 * params.relative_gap) else res.bound
         else:
             bound = res.bound
+            if not math.isfinite(bound):  # stopped before the root LP: use the cheap bound
+                bound = bounds.facility_location_bound(
+                    self.problem, self.data, params, time_limit=10.0
+                )
         return self._finish(hubs, alloc, bound, t0, method, proven=proven)
 
     def _solve_heuristic_with_bound(
@@ -291,6 +295,55 @@ def _fixed_cost_local_search(data: HubData, deadline: float | None) -> tuple[int
             if stale >= 2:
                 break
     return best_hubs
+
+
+def _capacitated_local_search(
+    data: HubData, start: tuple[int, ...], deadline: float | None
+) -> tuple[tuple[int, ...], IntArray] | None:
+    """Capacity-feasible hubs and allocation: repair ``start``, then drop/swap descent."""
+    f = data.fixed_costs if data.fixed_costs is not None else np.zeros(data.n)
+    cap = data.capacities if data.capacities is not None else np.full(data.n, np.inf)
+
+    def score(hubs: tuple[int, ...]) -> tuple[float, IntArray | None]:
+        alloc = _capacitated_allocation(data, hubs)
+        if alloc is None:
+            return math.inf, None
+        od = single_allocation_od_costs(data, alloc)
+        return float(od.sum() + f[list(hubs)].sum()), alloc
+
+    hubs = tuple(sorted(start))
+    value, alloc = score(hubs)
+    spare = sorted(
+        (k for k in data.candidates if k not in hubs), key=lambda k: (-cap[k] / (1 + f[k]), k)
+    )
+    while alloc is None and spare:  # repair: open the roomiest sites first
+        hubs = tuple(sorted((*hubs, spare.pop(0))))
+        value, alloc = score(hubs)
+    if alloc is None:
+        return None
+    improved = True
+    while improved:
+        improved = False
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        moves: list[tuple[int, ...]] = [
+            tuple(h for h in hubs if h != out) for out in hubs if out not in data.fixed_hubs
+        ]
+        near = [k for k in data.candidates if k not in hubs]
+        moves += [
+            tuple(sorted((*(h for h in hubs if h != out), inn)))
+            for out in hubs
+            if out not in data.fixed_hubs
+            for inn in near
+        ]
+        for move in moves:
+            if not move:
+                continue
+            v, a = score(move)
+            if a is not None and v < value - 1e-9 * max(1.0, abs(value)):
+                hubs, value, alloc, improved = move, v, a, True
+                break
+    return hubs, alloc
 
 
 def _capacitated_allocation(data: HubData, hubs: tuple[int, ...]) -> IntArray | None:
