@@ -6,12 +6,18 @@ the optimum of a facility-location problem: open hubs (``p`` of them, or paying 
 fixed costs) and send each node's outgoing flow ``O_i`` from its nearest hub and its
 incoming flow ``D_j`` to its nearest hub.  Its MIP is small (``2 n^2`` continuous
 variables) and is solved with OR-Tools MathOpt; its dual bound is the returned bound.
+
+When the costs satisfy the triangle inequality and ``chi, delta >= alpha``, the inter-hub
+leg is bounded too: ``alpha C_km >= alpha (C_ij - C_ik - C_mj)``, and the path cost is
+non-decreasing in ``C_ik`` and ``C_mj``, so every OD pair costs at least
+``chi d_i + delta d_j + alpha max(0, C_ij - d_i - d_j)`` (one more variable per OD pair).
 """
 
 from __future__ import annotations
 
 import datetime
 
+import numpy as np
 from ortools.math_opt.python import mathopt
 
 from hubopt.models.base import HubData, Problem, SolveParameters
@@ -36,16 +42,30 @@ def facility_location_bound(
         terms.extend(data.fixed_costs[k] * y[k] for k in sites)
     if problem.has_p:
         model.add_linear_constraint(mathopt.fast_sum(y.values()) == float(data.p or 0))
-    for weight, costs in ((data.chi * O, C), (data.delta * D, C.T)):
+    transfer = data.alpha > 0 and data.chi >= data.alpha and data.delta >= data.alpha
+    transfer = transfer and is_metric(C)
+    dist: dict[tuple[int, int], mathopt.LinearExpression] = {}
+    for side, (weight, costs) in enumerate(((data.chi * O, C), (data.delta * D, C.T))):
         for i in range(n):
-            if weight[i] <= 0:
+            if weight[i] <= 0 and not transfer:
                 continue
             x = {k: model.add_variable(lb=0.0, ub=1.0) for k in sites}
             model.add_linear_constraint(mathopt.fast_sum(x.values()) == 1.0)
             for k, v in x.items():
                 model.add_linear_constraint(v <= y[k])
-                if costs[i, k]:
+                if costs[i, k] and weight[i] > 0:
                     terms.append(weight[i] * costs[i, k] * v)
+            dist[side, i] = mathopt.fast_sum(costs[i, k] * v for k, v in x.items() if costs[i, k])
+    if transfer:
+        W = data.flows
+        for i, j in zip(*np.nonzero(W), strict=True):
+            if C[i, j] <= 0:
+                continue
+            s = model.add_variable(lb=0.0)
+            model.add_linear_constraint(
+                s >= data.alpha * (C[i, j] - dist[0, int(i)] - dist[1, int(j)])
+            )
+            terms.append(float(W[i, j]) * s)
     model.minimize(mathopt.fast_sum(terms))
     kwargs: dict[str, object] = {"relative_gap_tolerance": 1e-6, "random_seed": params.seed}
     if time_limit is not None:
@@ -57,3 +77,13 @@ def facility_location_bound(
     )
     bound = float(res.termination.objective_bounds.dual_bound)
     return bound if bound > float("-inf") else 0.0
+
+
+def is_metric(costs: np.ndarray, *, tolerance: float = 1e-9) -> bool:
+    """True when ``C_ij <= C_ik + C_kj`` for all ``i, j, k`` (to a relative tolerance)."""
+    C = np.asarray(costs, dtype=np.float64)
+    scale = max(1.0, float(C.max(initial=0.0)))
+    for k in range(C.shape[0]):
+        if np.any(C > C[:, k, None] + C[None, k, :] + tolerance * scale):
+            return False
+    return True
