@@ -145,16 +145,33 @@ def hub_set_search(
     # 2. filter by the p-median bound, evaluate MA(H) for the rest
     sets = _hub_sets(data, p)
     tol = 1e-9
-    keep = pm_bounds(data, sets) < ub * (1 + tol)
-    sets = sets[keep]
-    ma = ma_costs(data, sets)
-    evaluated = int(sets.shape[0])
+    pm = pm_bounds(data, sets)
+    keep = pm < ub * (1 + tol)
+    sets, pm = sets[keep], pm[keep]
+    by_pm = np.argsort(pm, kind="stable")  # most promising first; the rest bound the optimum
+    sets, pm = sets[by_pm], pm[by_pm]
+    # evaluate in chunks so that a time limit is honoured; unevaluated sets keep PM(H)
+    ma = pm.copy()
+    evaluated = 0
+    step = 20_000
+    for s in range(0, sets.shape[0], step):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        ma[s : s + step] = ma_costs(data, sets[s : s + step])
+        evaluated = min(sets.shape[0], s + step)
+    finished = evaluated == sets.shape[0]
     if not single:
-        if ma.size and ma.min() < ub:
-            best = int(np.argmin(ma))
+        done = ma[:evaluated]
+        if done.size and done.min() < ub:
+            best = int(np.argmin(done))
             best_hubs = tuple(int(h) for h in sets[best])
-            ub = float(ma[best])
-        return SearchResult(best_hubs, None, ub, ub, True, total, evaluated, 0)
+            ub = float(done[best])
+        lower = float(pm[evaluated]) if not finished else ub
+        return SearchResult(best_hubs, None, ub, min(ub, lower), finished, total, evaluated, 0)
+    if not finished:  # time is up: PM(H) bounds the sets not evaluated
+        seen = float(ma[:evaluated].min()) if evaluated else ub
+        lower = min(ub, float(pm[evaluated]), seen)
+        return SearchResult(best_hubs, best_alloc, ub, lower, False, total, evaluated, 0)
     # 3. single allocation: best-first over a sharper per-set bound, LB(H) >= MA(H)
     promising = ma < ub * (1 - tol)
     sets, ma = sets[promising], ma[promising]
