@@ -1,0 +1,122 @@
+"""``hubopt bench`` end to end through the real command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hubopt.cli.bench import expand_multi_values
+
+KEYS = {
+    "suite",
+    "problem",
+    "n",
+    "p",
+    "alpha",
+    "chi",
+    "delta",
+    "fixed_cost",
+    "capacity",
+    "objective",
+    "bound",
+    "gap",
+    "status",
+    "hubs",
+    "seconds",
+}
+
+
+def hubopt(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hubopt", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_bench_writes_one_record_per_instance_with_published_references(tmp_path: Path):
+    out = tmp_path / "results.json"
+    res = hubopt(
+        "bench",
+        "--suite",
+        "cab",
+        "--problem",
+        "usaphmp",
+        "--n",
+        "10",
+        "15",
+        "--p",
+        "2",
+        "3",
+        "--alpha",
+        "0.4",
+        "--out",
+        str(out),
+    )
+    assert res.returncode == 0, res.stderr
+    records = json.loads(out.read_text())
+    assert len(records) == 4
+    for r in records:
+        assert KEYS <= set(r)
+        assert r["status"] == "optimal"
+        assert r["matches_reference"] is True
+        assert all(1 <= h <= r["n"] for h in r["hubs"])
+    assert "4/4 equal to the reference value" in res.stdout
+    assert "CAB10 usaphmp p=2" in res.stdout
+
+
+def test_bench_refuses_to_overwrite_results_without_force(tmp_path: Path):
+    out = tmp_path / "results.json"
+    out.write_text("[]")
+    res = hubopt("bench", "--suite", "tr", "--problem", "umaphmp", "--out", str(out))
+    assert res.returncode == 2
+    assert "--force" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert out.read_text() == "[]"
+
+
+def test_fixed_cost_problem_on_cab_is_a_clear_error(tmp_path: Path):
+    res = hubopt(
+        "bench", "--suite", "cab", "--problem", "usahlp", "--out", str(tmp_path / "r.json")
+    )
+    assert res.returncode == 2
+    assert "no fixed hub costs" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_bench_runs_fixed_cost_and_capacity_grid_on_ap(tmp_path: Path):
+    out = tmp_path / "r.json"
+    res = hubopt(
+        "bench",
+        "--suite",
+        "ap",
+        "--problem",
+        "csahlp",
+        "--n",
+        "10",
+        "--fixed-cost",
+        "T",
+        "--capacity",
+        "L",
+        "T",
+        "--out",
+        str(out),
+    )
+    assert res.returncode == 0, res.stderr
+    records = json.loads(out.read_text())
+    assert [(r["fixed_cost"], r["capacity"]) for r in records] == [("T", "L"), ("T", "T")]
+    assert all(r["matches_reference"] for r in records)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--n", "10", "20", "--p", "3"], ["--n", "10", "--n", "20", "--p", "3"]),
+        (["--n", "10,20", "--out", "x"], ["--n", "10", "--n", "20", "--out", "x"]),
+        (["--suite", "ap", "--n", "5"], ["--suite", "ap", "--n", "5"]),
+    ],
+)
+def test_multi_value_options_accept_space_and_comma_lists(args, expected):
+    assert expand_multi_values(args) == expected
