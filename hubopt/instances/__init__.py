@@ -18,6 +18,7 @@ from hubopt.instances._parse import read_vector
 from hubopt.instances.ap import aggregate_ap, genfcost_fixed_costs, load_ap, read_ap_file
 from hubopt.instances.cab import load_cab
 from hubopt.instances.optima import ReferenceOptimum, find_optimum, load_optima
+from hubopt.instances.random import random_euclidean
 from hubopt.instances.tr import TR_NODES, load_tr
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "load_instance",
     "load_optima",
     "load_tr",
+    "random_euclidean",
     "read_ap_file",
     "read_vector",
     "resolve_hub_dir",
