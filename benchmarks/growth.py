@@ -37,7 +37,14 @@ from typing import Any
 
 from hubopt._io import write_json_atomic, write_text_atomic
 from hubopt.bench import machine_description
-from hubopt.instances import HubInstance, load_ap, load_tr, random_euclidean
+from hubopt.instances import (
+    HubInstance,
+    find_optimum,
+    load_ap,
+    load_optima,
+    load_tr,
+    random_euclidean,
+)
 from hubopt.models import Problem, SolveParameters, build_model
 from hubopt.models._mip import solve_multiple_allocation_mip, solve_single_allocation_mip
 
@@ -232,7 +239,10 @@ def markdown(doc: dict[str, Any], note: str) -> str:
         "MathOpt/HiGHS, no warm start; run only for n <= "
         f"{doc['baseline_max_n']} and, per problem and p, only until it first fails to "
         "prove optimality within its limit. Seconds are wall clock including model "
-        "building. Gap = (objective - bound) / objective.",
+        "building. Gap = (objective - bound) / objective. Speed-up = baseline s / engine s "
+        "(\">\" when the baseline stopped at its limit). Published = the value in "
+        "`$HUBOPT_DATA/hub-instances/optima.json` where it has one (E&K solution files, "
+        "n <= 40; no AP 100/200 or TR value is available there, see `literature.md`).",
         "",
         "Instances: AP (chi 3, alpha 0.75, delta 2, flows / 1000); TR 81 (chi = delta = 1, "
         "alpha = 0.5); RND = `random_euclidean(n, seed=0)` (uniform points in a 100 x 100 "
@@ -243,22 +253,36 @@ def markdown(doc: dict[str, Any], note: str) -> str:
         lines += [note, ""]
     lines += [
         "| instance | n | problem | p | engine s | engine status | engine gap | engine method "
-        "| baseline s | baseline status | baseline gap | objective |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| baseline s | baseline status | baseline gap | speed-up | objective | published |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    try:
+        optima = load_optima()
+    except Exception:  # the report works without the data folder
+        optima = []
     for inst, prob, p, _fam in keys:
         eng = next((r for r in rows if (r["instance"], r["problem"], r["p"], role(r))
                     == (inst, prob, p, "engine")), None)
         base = next((r for r in rows if (r["instance"], r["problem"], r["p"], role(r))
                      == (inst, prob, p, "baseline")), None)
         e_s, e_st, e_gap = _cell(eng)
-        b_s, b_st, b_gap = _cell(base) if base is not None else ("-", "not run (n > 60)", "")
+        b_s, b_st, b_gap = _cell(base) if base is not None else ("-", "not run", "")
         method = "" if eng is None else str(eng.get("method", ""))
         obj = "" if eng is None or eng.get("objective") is None else f"{eng['objective']:.2f}"
         n = eng["n"] if eng is not None else ""
+        speed = ""
+        if eng is not None and base is not None and "seconds" in eng and "seconds" in base:
+            speed = f"{base['seconds'] / max(eng['seconds'], 1e-3):.0f}x"
+            if not base.get("proven"):
+                speed = ">" + speed
+        ref = None
+        if _fam in ("ap", "tr") and n != "":
+            alpha = TR_ALPHA if _fam == "tr" else None
+            ref = find_optimum(optima, problem=prob, suite=_fam, n=int(n), p=p, alpha=alpha)
+        pub = "" if ref is None else f"{ref.objective:.2f} ({ref.status})"
         lines.append(
             f"| {inst} | {n} | {prob} | {p} | {e_s} | {e_st} | {e_gap} | {method} "
-            f"| {b_s} | {b_st} | {b_gap} | {obj} |"
+            f"| {b_s} | {b_st} | {b_gap} | {speed} | {obj} | {pub} |"
         )
     lines += [
         "",
@@ -315,16 +339,24 @@ def plot(doc: dict[str, Any], target: Path) -> None:
                     markeredgewidth=1 if proven else 1.6,
                     label=label if not styles[fam] and r is grp[0] else None,
                 )
+                method_name = str(r.get("method", ""))
+                if method == "engine" and method_name != "search":
+                    ax.annotate(method_name, (x, y), textcoords="offset points",
+                                xytext=(4, -9), fontsize=6, color=colour)
         ax.axhline(doc["time_limit"], color="grey", linestyle=":", linewidth=1)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ticks = [t for t in (10, 20, 50, 100, 200, 500) if t <= max(r["n"] for r in rows) * 1.2]
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.xaxis.set_minor_formatter(mpl.ticker.NullFormatter())
         ax.set_xlabel("n (nodes)")
         ax.set_title(prob.upper())
         ax.grid(visible=True, which="both", alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")
     axes_list[0].set_ylabel("seconds (wall clock)")
-    fig.suptitle("Solve time against n (open red-edged markers: not proven optimal; "
-                 "dotted: time limit)", fontsize=10)
+    fig.suptitle("Solve time against n (open red-edged markers: not proven optimal; dotted: "
+                 "time limit; engine method written beside points not solved by the exact "
+                 "hub-set search)", fontsize=9)
     fig.tight_layout()
     with_tmp = target.with_suffix(".tmp.png")
     fig.savefig(with_tmp, dpi=110)
