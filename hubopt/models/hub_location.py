@@ -19,66 +19,45 @@ from hubopt.models._model import HubModel
 from hubopt.models.base import Problem
 
 
-class USAHLP(HubModel):
+class _UncapacitatedHubLocation(HubModel):
+    """Shared constructor of the two uncapacitated fixed-cost models."""
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        costs: Any,
+        flows: Any,
+        *,
+        fixed_costs: Any,
+        chi: float = 1.0,
+        alpha: float = 1.0,
+        delta: float = 1.0,
+        fixed_hubs: Iterable[int] = (),
+        excluded: Iterable[int] = (),
+    ) -> Self:
+        """Build the model from costs, flows and one opening cost per node."""
+        return cls._build(
+            costs,
+            flows,
+            fixed_costs=fixed_costs,
+            chi=chi,
+            alpha=alpha,
+            delta=delta,
+            fixed_hubs=fixed_hubs,
+            excluded=excluded,
+        )
+
+
+class USAHLP(_UncapacitatedHubLocation):
     """Uncapacitated single allocation hub location problem (fixed hub costs)."""
 
     problem: ClassVar[Problem] = Problem.USAHLP
 
-    @classmethod
-    def from_cost_matrix(
-        cls,
-        costs: Any,
-        flows: Any,
-        *,
-        fixed_costs: Any,
-        chi: float = 1.0,
-        alpha: float = 1.0,
-        delta: float = 1.0,
-        fixed_hubs: Iterable[int] = (),
-        excluded: Iterable[int] = (),
-    ) -> Self:
-        """Build the model from costs, flows and one opening cost per node."""
-        return cls._build(
-            costs,
-            flows,
-            fixed_costs=fixed_costs,
-            chi=chi,
-            alpha=alpha,
-            delta=delta,
-            fixed_hubs=fixed_hubs,
-            excluded=excluded,
-        )
 
-
-class UMAHLP(HubModel):
+class UMAHLP(_UncapacitatedHubLocation):
     """Uncapacitated multiple allocation hub location problem (fixed hub costs)."""
 
     problem: ClassVar[Problem] = Problem.UMAHLP
-
-    @classmethod
-    def from_cost_matrix(
-        cls,
-        costs: Any,
-        flows: Any,
-        *,
-        fixed_costs: Any,
-        chi: float = 1.0,
-        alpha: float = 1.0,
-        delta: float = 1.0,
-        fixed_hubs: Iterable[int] = (),
-        excluded: Iterable[int] = (),
-    ) -> Self:
-        """Build the model from costs, flows and one opening cost per node."""
-        return cls._build(
-            costs,
-            flows,
-            fixed_costs=fixed_costs,
-            chi=chi,
-            alpha=alpha,
-            delta=delta,
-            fixed_hubs=fixed_hubs,
-            excluded=excluded,
-        )
 
 
 class CSAHLP(HubModel):

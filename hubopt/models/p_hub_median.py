@@ -19,63 +19,42 @@ from hubopt.models._model import HubModel
 from hubopt.models.base import Problem
 
 
-class USApHMP(HubModel):
+class _PHubMedian(HubModel):
+    """Shared constructor of the two p-hub median models."""
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        costs: Any,
+        flows: Any,
+        *,
+        p: int,
+        chi: float = 1.0,
+        alpha: float = 1.0,
+        delta: float = 1.0,
+        fixed_hubs: Iterable[int] = (),
+        excluded: Iterable[int] = (),
+    ) -> Self:
+        """Build the model from an (n, n) cost matrix and an (n, n) flow matrix."""
+        return cls._build(
+            costs,
+            flows,
+            p=p,
+            chi=chi,
+            alpha=alpha,
+            delta=delta,
+            fixed_hubs=fixed_hubs,
+            excluded=excluded,
+        )
+
+
+class USApHMP(_PHubMedian):
     """Uncapacitated single allocation p-hub median problem."""
 
     problem: ClassVar[Problem] = Problem.USAPHMP
 
-    @classmethod
-    def from_cost_matrix(
-        cls,
-        costs: Any,
-        flows: Any,
-        *,
-        p: int,
-        chi: float = 1.0,
-        alpha: float = 1.0,
-        delta: float = 1.0,
-        fixed_hubs: Iterable[int] = (),
-        excluded: Iterable[int] = (),
-    ) -> Self:
-        """Build the model from an (n, n) cost matrix and an (n, n) flow matrix."""
-        return cls._build(
-            costs,
-            flows,
-            p=p,
-            chi=chi,
-            alpha=alpha,
-            delta=delta,
-            fixed_hubs=fixed_hubs,
-            excluded=excluded,
-        )
 
-
-class UMApHMP(HubModel):
+class UMApHMP(_PHubMedian):
     """Uncapacitated multiple allocation p-hub median problem."""
 
     problem: ClassVar[Problem] = Problem.UMAPHMP
-
-    @classmethod
-    def from_cost_matrix(
-        cls,
-        costs: Any,
-        flows: Any,
-        *,
-        p: int,
-        chi: float = 1.0,
-        alpha: float = 1.0,
-        delta: float = 1.0,
-        fixed_hubs: Iterable[int] = (),
-        excluded: Iterable[int] = (),
-    ) -> Self:
-        """Build the model from an (n, n) cost matrix and an (n, n) flow matrix."""
-        return cls._build(
-            costs,
-            flows,
-            p=p,
-            chi=chi,
-            alpha=alpha,
-            delta=delta,
-            fixed_hubs=fixed_hubs,
-            excluded=excluded,
-        )
