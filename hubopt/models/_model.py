@@ -45,6 +45,7 @@ from hubopt.models.heuristics import (
     improve_allocation,
     local_search_hubs,
     ma_costs,
+    single_local_search,
 )
 
 
@@ -200,6 +201,9 @@ class HubModel:
         data = self.data
         if self.problem.has_p:
             H, _ = local_search_hubs(data, greedy_hubs(data, int(data.p or 0)))
+            if self.problem.single_allocation:
+                H, alloc, _ = single_local_search(data, H, deadline=deadline)
+                return tuple(H), alloc
             hubs = tuple(H)
         else:
             hubs = _fixed_cost_local_search(data, deadline)
@@ -264,8 +268,20 @@ class HubModel:
         if not hubs:
             msg = f"{self.problem.label}: no feasible solution found"
             raise SolverError(msg)
-        remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
-        lb = bounds.facility_location_bound(self.problem, self.data, params, time_limit=remaining)
+        # the plain facility-location bound first (fast), then the one with the inter-hub
+        # term (stronger, slower) in the time that is left; the larger one counts
+        remaining = None if deadline is None else max(0.5, deadline - time.perf_counter())
+        lb = bounds.facility_location_bound(
+            self.problem, self.data, params, time_limit=remaining, transfer=False
+        )
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if remaining is None or remaining > 5:
+            lb = max(
+                lb,
+                bounds.facility_location_bound(
+                    self.problem, self.data, params, time_limit=remaining, transfer=True
+                ),
+            )
         return self._finish(hubs, alloc, lb, t0, "heuristic+bound", proven=False)
 
 
