@@ -151,6 +151,13 @@ def solve_single_allocation_mip(
         for k in sites:
             load = mathopt.fast_sum(O[i] * z[i, k] for i in range(n) if (i, k) in z and O[i])
             model.add_linear_constraint(load <= cap[k] * z[k, k])
+            for i in range(n):  # a node that alone exceeds a hub's capacity cannot use it
+                if (i, k) in z and i != k and O[i] + O[k] > cap[k] * (1 + 1e-12):
+                    z[i, k].upper_bound = 0.0
+        # the open hubs must be able to take all the flow (a cover the LP misses)
+        model.add_linear_constraint(
+            mathopt.fast_sum(cap[k] * z[k, k] for k in sites) >= float(O.sum())
+        )
     # inter-hub flows of each origin
     if data.alpha > 0 and S > 1:
         for i in range(n):
