@@ -194,3 +194,14 @@ def test_capacities_below_total_demand_are_infeasible_before_solving():
 def test_unknown_problem_name_lists_the_choices():
     with pytest.raises(ModelSpecificationError, match="usaphmp, umaphmp"):
         Problem.parse("p-median")
+
+
+@pytest.mark.parametrize("seed", [31, 33])
+def test_capacitated_bound_stays_below_the_optimum(seed):
+    from test_models_bruteforce import all_sets
+
+    C, W, f, cap = random_instance(6, seed)
+    model = CSAHLP.from_cost_matrix(C, W, fixed_costs=f, capacities=cap, chi=3, alpha=0.75, delta=2)
+    optimum = brute_single(C, W, all_sets(6), f=f, cap=cap)
+    sol = model.solve(method="heuristic")
+    assert sol.bound <= optimum + 1e-9 <= sol.objective + 2e-9

@@ -11,6 +11,8 @@ When the costs satisfy the triangle inequality and ``chi, delta >= alpha``, the 
 leg is bounded too: ``alpha C_km >= alpha (C_ij - C_ik - C_mj)``, and the path cost is
 non-decreasing in ``C_ik`` and ``C_mj``, so every OD pair costs at least
 ``chi d_i + delta d_j + alpha max(0, C_ij - d_i - d_j)`` (one more variable per OD pair).
+For CSAHLP the outgoing assignment also respects the hub capacities (single allocation
+puts all of ``O_i`` at one hub), which keeps the bound valid and much closer.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ def facility_location_bound(
     transfer = transfer and data.alpha > 0 and data.chi >= data.alpha
     transfer = transfer and data.delta >= data.alpha and is_metric(C)
     dist: dict[tuple[int, int], mathopt.Variable] = {}
+    outgoing: dict[int, dict[int, mathopt.Variable]] = {}
     for side, (weight, costs) in enumerate(((data.chi * O, C), (data.delta * D, C.T))):
         for i in range(n):
             if weight[i] <= 0 and not transfer:
@@ -64,12 +67,19 @@ def facility_location_bound(
                 model.add_linear_constraint(v <= y[k])
                 if costs[i, k] and weight[i] > 0:
                     terms.append(weight[i] * costs[i, k] * v)
+            if side == 0 and problem is Problem.CSAHLP and data.capacities is not None:
+                outgoing[i] = x
             if transfer:  # d = distance to the assigned hub, as one variable
                 d = model.add_variable(lb=0.0)
                 model.add_linear_constraint(
                     d == mathopt.fast_sum(costs[i, k] * v for k, v in x.items() if costs[i, k])
                 )
                 dist[side, i] = d
+    if outgoing and data.capacities is not None:
+        # single allocation: node i's outgoing flow O_i sits at its hub, within capacity
+        for k in sites:
+            load = mathopt.fast_sum(float(O[i]) * x[k] for i, x in outgoing.items() if O[i])
+            model.add_linear_constraint(load <= float(data.capacities[k]) * y[k])
     if transfer:
         W = data.flows
         for i, j in zip(*np.nonzero(W), strict=True):
