@@ -133,6 +133,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Run the grid, rewriting the results file after every solve."""
     rows: list[dict[str, Any]] = []
     baseline_failed: set[tuple[str, int]] = set()
+    args.commit = _commit()  # the engine code this process runs (imported at start)
     for family, n in instance_plan(tuple(args.ap), tuple(args.random), tr=not args.no_tr):
         inst = None if _past(args.deadline) else load(family, n)
         for prob_name in args.problem:
@@ -178,7 +179,7 @@ def results_document(rows: list[dict[str, Any]], args: argparse.Namespace) -> di
     return {
         "machine": machine_description(),
         "processor": platform.processor() or "cpu",
-        "commit": _commit(),
+        "commit": getattr(args, "commit", None) or _commit(),
         "time_limit": args.time_limit,
         "baseline_max_n": BASELINE_MAX_N,
         "deadline": None if args.deadline is None else args.deadline.strftime("%H:%M UTC"),
@@ -229,8 +230,8 @@ def markdown(doc: dict[str, Any], note: str) -> str:
         f"Machine: {doc['machine']} ({doc['processor']}); commit {doc['commit']}. "
         f"Time limit {doc['time_limit']:g} s per solve for both methods. The machine's two "
         "cores were shared with other benchmark and test runs during this run (load "
-        "average about 2 before it started), so the times are inflated and noisy: read "
-        "them as orders of magnitude.",
+        "average 3 when it started, 4 to 5.5 during it), so the times are inflated and "
+        "noisy: read them as orders of magnitude.",
         "",
         "Engine: `model.solve(SolveParameters(time_limit=300, seed=0))` with its own "
         "method choice (`search` = exact hub-set search, proven optimal when it "
@@ -364,6 +365,26 @@ def plot(doc: dict[str, Any], target: Path) -> None:
     with_tmp.replace(target)
 
 
+def _key(row: dict[str, Any]) -> tuple[str, str, int, str]:
+    return (str(row["instance"]), str(row["problem"]), int(row["p"]), role(row))
+
+
+def merge(out: Path, others: list[Path]) -> None:
+    """Merge the rows of ``others`` into ``out``: a row that was solved replaces one that
+    was skipped or missing (same instance, problem, p and role); rows stay sorted by n."""
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    rows = {_key(r): r for r in doc["rows"]}
+    for path in others:
+        for r in json.loads(path.read_text(encoding="utf-8"))["rows"]:
+            k = _key(r)
+            if k not in rows or ("skipped" in rows[k] and "skipped" not in r):
+                rows[k] = dict(r, run=path.name)
+    order = {"ap": 0, "tr": 1, "random": 2}
+    doc["rows"] = sorted(rows.values(), key=lambda r: (r["n"], order.get(r["family"], 3)))
+    doc["merged_from"] = [p.name for p in others]
+    write_json_atomic(out, doc)
+
+
 def report(out: Path, note: str) -> None:
     """Write growth.md and growth.png beside ``out`` from its JSON."""
     doc = json.loads(out.read_text(encoding="utf-8"))
@@ -391,9 +412,13 @@ def main() -> None:
     parser.add_argument("--note", default="", help="paragraph added to growth.md")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--merge", type=Path, nargs="*", default=[],
+                        help="results files of other runs of this script to merge into --out")
     args = parser.parse_args()
     if not args.report_only:
         run(args)
+    if args.merge:
+        merge(args.out, args.merge)
     report(args.out, args.note)
 
 
