@@ -127,7 +127,9 @@ class HubModel:
             msg = "give either params or keyword arguments, not both"
             raise TypeError(msg)
         t0 = time.perf_counter()
-        deadline = None if params.time_limit is None else t0 + params.time_limit
+        # phases stop at 93 % of the limit: building a model or a bound and the final
+        # evaluation must fit in the rest
+        deadline = None if params.time_limit is None else t0 + 0.93 * params.time_limit
         method = params.method
         if method == "auto":
             method = self._auto_method()
