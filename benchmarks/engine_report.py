@@ -43,6 +43,9 @@ def main(paths: list[str]) -> None:
         "`ref` is the value in `optima.json` where it has one; *match* means equal to its",
         "printed two decimals. Held-out references (CAB 25, AP 50) are blank by design.",
         "",
+        "Reproduce: see the docstring of `benchmarks/engine_report.py` (one `hubopt bench` call",
+        "per suite and problem, then this script over the result files in `benchmarks/results/`).",
+        "",
     ]
     summary: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
