@@ -99,15 +99,11 @@ def solve_single_allocation_mip(
     params: SolveParameters,
     *,
     time_limit: float | None,
-    hub_sites: Sequence[int] | None = None,
-    open_all_sites: bool = False,
     start: tuple[Sequence[int], IntArray] | None = None,
 ) -> MipResult:
     """E&K single-allocation MIP (USApHMP, USAHLP, CSAHLP).
 
-    ``hub_sites`` restricts the possible hubs (default: the candidates); with
-    ``open_all_sites`` they are all open (the allocation subproblem of a hub set).
-    ``start`` is a (hubs, allocation) hint.
+    Hubs may open at the candidate sites; ``start`` is a (hubs, allocation) hint.
     """
     t0 = time.perf_counter()
     n = data.n
@@ -115,12 +111,12 @@ def solve_single_allocation_mip(
     W = data.flows
     O = data.origin_totals
     D = data.destination_totals
-    sites = list(hub_sites) if hub_sites is not None else list(data.candidates)
+    sites = list(data.candidates)
     S = len(sites)
     model = mathopt.Model(name=problem.value)
     z: dict[tuple[int, int], mathopt.Variable] = {}
     for k in sites:
-        lb = 1.0 if (open_all_sites or k in data.fixed_hubs) else 0.0
+        lb = 1.0 if k in data.fixed_hubs else 0.0
         z[k, k] = model.add_variable(lb=lb, ub=1.0, is_integer=True, name=f"z_{k}_{k}")
     for i in range(n):
         for k in sites:
@@ -137,14 +133,11 @@ def solve_single_allocation_mip(
     # allocation
     for i in range(n):
         row = [z[i, k] for k in sites if (i, k) in z]
-        if i in sites:
-            model.add_linear_constraint(mathopt.fast_sum(row) == 1.0)
-        else:
-            model.add_linear_constraint(mathopt.fast_sum(row) == 1.0)
+        model.add_linear_constraint(mathopt.fast_sum(row) == 1.0)
         for k in sites:
             if k != i:
                 model.add_linear_constraint(z[i, k] <= z[k, k])
-    if problem.has_p and not open_all_sites:
+    if problem.has_p:
         model.add_linear_constraint(mathopt.fast_sum(z[k, k] for k in sites) == float(data.p or 0))
     if problem is Problem.CSAHLP and data.capacities is not None:
         cap = data.capacities
