@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hubopt._validate import Problems
-from hubopt.demand import DemandPoints, _as_float, great_circle_km, read_point_records
+from hubopt.demand import DemandPoints, _as_float, great_circle_km, read_records_with_columns
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -95,12 +95,18 @@ def candidates_from_terminals(
     lon = np.asarray(pts.x, dtype=float)
     lat = np.asarray(pts.y, dtype=float)
     modes = [str(m) for m in terminals["mode"]]
-    names = [str(n) if isinstance(n, str) and n.strip() else "" for n in
-             (terminals["name"] if "name" in terminals else [""] * len(terminals))]
-    refs = [str(r) if isinstance(r, str) and r.strip() else "" for r in
-            (terminals["ref"] if "ref" in terminals else [""] * len(terminals))]
-    kinds = [str(k).replace("_", " ") if isinstance(k, str) and k.strip() else "terminal"
-             for k in (terminals["kind"] if "kind" in terminals else [""] * len(terminals))]
+    names = [
+        str(n) if isinstance(n, str) and n.strip() else ""
+        for n in (terminals["name"] if "name" in terminals else [""] * len(terminals))
+    ]
+    refs = [
+        str(r) if isinstance(r, str) and r.strip() else ""
+        for r in (terminals["ref"] if "ref" in terminals else [""] * len(terminals))
+    ]
+    kinds = [
+        str(k).replace("_", " ") if isinstance(k, str) and k.strip() else "terminal"
+        for k in (terminals["kind"] if "kind" in terminals else [""] * len(terminals))
+    ]
     labels = _cluster(lon, lat, cluster_km)
     sites = []
     for lab in sorted(set(labels)):
@@ -109,16 +115,25 @@ def candidates_from_terminals(
         if len(site_modes) < min_modes:
             continue
         # name: the named terminal of the highest-ranked mode (sea, air, rail, road)
-        ranked = sorted(members, key=lambda i: (
-            _MODE_ORDER.index(modes[i]) if modes[i] in _MODE_ORDER else 9,
-            names[i] == "", names[i], refs[i], lon[i], lat[i]))
+        ranked = sorted(
+            members,
+            key=lambda i: (
+                _MODE_ORDER.index(modes[i]) if modes[i] in _MODE_ORDER else 9,
+                names[i] == "",
+                names[i],
+                refs[i],
+                lon[i],
+                lat[i],
+            ),
+        )
         head = ranked[0]
         name = names[head] or refs[head] or f"{modes[head]} {kinds[head]}"
         mem_lon = float(np.mean(lon[members]))
         mem_lat = float(np.mean(lat[members]))
         desc = tuple(sorted(f"{modes[i]}:{names[i] or refs[i] or '?'}" for i in members))
-        sites.append((-len(site_modes), -len(members), name, mem_lon, mem_lat,
-                      _sort_modes(site_modes), desc))
+        sites.append(
+            (-len(site_modes), -len(members), name, mem_lon, mem_lat, _sort_modes(site_modes), desc)
+        )
     sites.sort(key=lambda s: (s[0], s[1], s[2], s[3], s[4]))
     if max_candidates is not None:
         sites = sites[:max_candidates]
@@ -186,15 +201,7 @@ def candidates_from_file(
     """
     from hubopt.case import MODES
 
-    problems = Problems(path)
-    rows, read_problems = read_point_records(path)
-    for msg in read_problems:
-        problems.note("file", msg)
-    if rows:
-        for f in (name_field, lon_field, lat_field):
-            if f not in rows[0]:
-                problems.add(f"column {f!r}", f"a column named {f!r}", sorted(rows[0]))
-        problems.raise_if_any()
+    rows, problems = read_records_with_columns(path, (name_field, lon_field, lat_field))
     names: list[str] = []
     lon: list[float] = []
     lat: list[float] = []
@@ -215,8 +222,11 @@ def candidates_from_file(
         raw_modes = str(row.get("modes") or "road").replace(",", ";")
         ms = {m.strip() for m in raw_modes.split(";") if m.strip()}
         if not ms <= set(MODES):
-            problems.add(f"{where}.modes", "modes from road, rail, sea, air separated by ';'",
-                         row.get("modes"))
+            problems.add(
+                f"{where}.modes",
+                "modes from road, rail, sea, air separated by ';'",
+                row.get("modes"),
+            )
         for col, store in (("fixed_cost", fixed), ("capacity", cap)):
             if col in row:
                 v = _as_float(row[col])
@@ -270,18 +280,25 @@ def apply_site_rules(cands: Candidates, spec: CandidateSpec, case_path: Path) ->
             k = match_site(cands, ref, within_km=spec.match_km)
             if k is None:
                 near = ", ".join(cands.names[:12]) + (" ..." if len(cands) > 12 else "")
-                how = ("the name of exactly one candidate site" if ref.name is not None else
-                       f"a candidate site within candidates.match_km = {spec.match_km:g} km")
+                how = (
+                    "the name of exactly one candidate site"
+                    if ref.name is not None
+                    else f"a candidate site within candidates.match_km = {spec.match_km:g} km"
+                )
                 problems.add(f"candidates.{key}[{i}]", f"{how} (sites: {near})", ref.label())
             else:
                 found[key].append(k)
     clash = sorted(set(found["existing"]) & set(found["excluded"]))
     if clash:
-        problems.add("candidates.excluded", "no site that is also existing",
-                     [cands.names[k] for k in clash])
+        problems.add(
+            "candidates.excluded", "no site that is also existing", [cands.names[k] for k in clash]
+        )
     problems.raise_if_any()
-    return replace(cands, existing=tuple(sorted(set(found["existing"]))),
-                   excluded=tuple(sorted(set(found["excluded"]))))
+    return replace(
+        cands,
+        existing=tuple(sorted(set(found["existing"]))),
+        excluded=tuple(sorted(set(found["excluded"]))),
+    )
 
 
 def candidates_from_case(
@@ -293,8 +310,12 @@ def candidates_from_case(
     spec = case.candidates
     if spec.source == CandidateSource.FILE:
         assert spec.file is not None
-        cands = candidates_from_file(spec.file, name_field=spec.name_field,
-                                     lon_field=spec.lon_field, lat_field=spec.lat_field)
+        cands = candidates_from_file(
+            spec.file,
+            name_field=spec.name_field,
+            lon_field=spec.lon_field,
+            lat_field=spec.lat_field,
+        )
     elif spec.source == CandidateSource.DEMAND:
         cands = candidates_from_demand(demand)
     else:
@@ -302,8 +323,12 @@ def candidates_from_case(
             msg = "candidates from terminals need the network's terminal table"
             raise ValueError(msg)
         cands = candidates_from_terminals(
-            terminals, cluster_km=spec.cluster_km, min_modes=spec.min_modes,
-            max_candidates=None, road="road" in case.network.modes)
+            terminals,
+            cluster_km=spec.cluster_km,
+            min_modes=spec.min_modes,
+            max_candidates=None,
+            road="road" in case.network.modes,
+        )
     cands = apply_site_rules(cands, spec, case.path)
     if spec.max_candidates is not None and len(cands) > spec.max_candidates:
         cands = _keep(cands, spec.max_candidates)
@@ -313,7 +338,7 @@ def candidates_from_case(
 def _keep(cands: Candidates, k: int) -> Candidates:
     """The first ``k`` sites, keeping every existing site (existing first, then rank order)."""
     keep = list(cands.existing) + [i for i in range(len(cands)) if i not in cands.existing]
-    keep = sorted(keep[:max(k, len(cands.existing))])
+    keep = sorted(keep[: max(k, len(cands.existing))])
     pos = {old: new for new, old in enumerate(keep)}
 
     def sub(a: Any) -> Any:
@@ -321,13 +346,16 @@ def _keep(cands: Candidates, k: int) -> Candidates:
 
     return Candidates(
         names=tuple(cands.names[i] for i in keep),
-        lon=cands.lon[keep], lat=cands.lat[keep],
+        lon=cands.lon[keep],
+        lat=cands.lat[keep],
         modes=tuple(cands.modes[i] for i in keep),
         existing=tuple(pos[i] for i in cands.existing),
         excluded=tuple(pos[i] for i in cands.excluded if i in pos),
-        demand_index=None if cands.demand_index is None else tuple(
-            cands.demand_index[i] for i in keep),
-        fixed_cost=sub(cands.fixed_cost), capacity=sub(cands.capacity),
+        demand_index=None
+        if cands.demand_index is None
+        else tuple(cands.demand_index[i] for i in keep),
+        fixed_cost=sub(cands.fixed_cost),
+        capacity=sub(cands.capacity),
         terminals=tuple(cands.terminals[i] for i in keep) if cands.terminals else (),
     )
 

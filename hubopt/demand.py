@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,13 +89,15 @@ def region_polygon(case: Case) -> Any:
             gdf = gdf.to_crs("EPSG:4326")
         shape = gdf.geometry.union_all()
     except Exception as exc:
-        problems.add("region.polygon", "a readable polygon file", f"{exc}",
-                     file=str(case.region.polygon))
+        problems.add(
+            "region.polygon", "a readable polygon file", f"{exc}", file=str(case.region.polygon)
+        )
         problems.raise_if_any()
         raise AssertionError from exc  # pragma: no cover
     if shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon"):
-        problems.add("region.polygon", "polygon geometries", shape.geom_type,
-                     file=str(case.region.polygon))
+        problems.add(
+            "region.polygon", "polygon geometries", shape.geom_type, file=str(case.region.polygon)
+        )
         problems.raise_if_any()
     return shape
 
@@ -110,8 +113,11 @@ def osm_file_bounds(path: Path) -> tuple[float, float, float, float]:
         reader.close()
     if not box.valid():
         problems = Problems(str(path))
-        problems.add("header.bbox", "an OSM file whose header has a bounding box; give "
-                     "region.bbox in the case", "none")
+        problems.add(
+            "header.bbox",
+            "an OSM file whose header has a bounding box; give region.bbox in the case",
+            "none",
+        )
         problems.raise_if_any()
     return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
 
@@ -141,9 +147,12 @@ def demand_from_case(case: Case) -> DemandPoints:
             points = thin_points(points, spec.min_separation_km)
         if len(points) < 2:
             problems = Problems(case.path)
-            problems.add("demand.min_population", "a threshold that leaves at least 2 "
-                         f"GeoNames cities in the region (found {len(points)})",
-                         spec.min_population)
+            problems.add(
+                "demand.min_population",
+                "a threshold that leaves at least 2 "
+                f"GeoNames cities in the region (found {len(points)})",
+                spec.min_population,
+            )
             problems.raise_if_any()
     if spec.max_points is not None and len(points) > spec.max_points:
         points = _take(points, spec.max_points)
@@ -154,11 +163,24 @@ def thin_points(points: DemandPoints, km: float) -> DemandPoints:
     """Keep, in order (most populous first), points farther than ``km`` from every kept one."""
     keep: list[int] = []
     for i in range(len(points)):
-        if not keep or float(np.min(great_circle_km(
-                points.lon[keep], points.lat[keep], points.lon[i], points.lat[i]))) > km:
+        if (
+            not keep
+            or float(
+                np.min(
+                    great_circle_km(
+                        points.lon[keep], points.lat[keep], points.lon[i], points.lat[i]
+                    )
+                )
+            )
+            > km
+        ):
             keep.append(i)
-    return DemandPoints(tuple(points.names[i] for i in keep), points.lon[keep],
-                        points.lat[keep], points.weight[keep])
+    return DemandPoints(
+        tuple(points.names[i] for i in keep),
+        points.lon[keep],
+        points.lat[keep],
+        points.weight[keep],
+    )
 
 
 def _take(points: DemandPoints, k: int) -> DemandPoints:
@@ -200,8 +222,10 @@ def demand_from_geonames(
     counts = {nm: names.count(nm) for nm in names}
     labels = [f"{r[1]} ({r[2]})" if counts[r[1]] > 1 else r[1] for r in rows]
     if len(set(labels)) != len(labels):
-        labels = [f"{lab} #{r[3]}" if labels.count(lab) > 1 else lab
-                  for lab, r in zip(labels, rows, strict=True)]
+        labels = [
+            f"{lab} #{r[3]}" if labels.count(lab) > 1 else lab
+            for lab, r in zip(labels, rows, strict=True)
+        ]
     return DemandPoints(
         names=tuple(labels),
         lon=np.array([r[4] for r in rows], dtype=float),
@@ -224,8 +248,9 @@ def read_point_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
                 geom = (feat or {}).get("geometry") or {}
                 props = dict((feat or {}).get("properties") or {})
                 if geom.get("type") != "Point":
-                    problems.append(f"features[{i}].geometry: expected a Point; got "
-                                    f"{geom.get('type')!r}")
+                    problems.append(
+                        f"features[{i}].geometry: expected a Point; got {geom.get('type')!r}"
+                    )
                     continue
                 props.setdefault("lon", geom["coordinates"][0])
                 props.setdefault("lat", geom["coordinates"][1])
@@ -237,6 +262,28 @@ def read_point_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
             return list(csv.DictReader(fh)), problems
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
         return [], [f"file: expected a readable CSV or GeoJSON file; got {exc}"]
+
+
+def read_records_with_columns(
+    path: Path, columns: Sequence[str]
+) -> tuple[list[dict[str, Any]], Problems]:
+    """Read a point file's records and check that ``columns`` are present.
+
+    Returns the rows and the :class:`Problems` collected so far (the file's own read
+    problems); raises at once only when a column is missing, so that row-level problems
+    can still be gathered and reported together with the rest.
+    """
+    problems = Problems(path)
+    rows, read_problems = read_point_records(path)
+    for msg in read_problems:
+        problems.note("file", msg)
+    if rows:
+        missing = [c for c in columns if c not in rows[0]]
+        for c in missing:
+            problems.add(f"column {c!r}", f"a column named {c!r}", sorted(rows[0]))
+        if missing:
+            problems.raise_if_any()
+    return rows, problems
 
 
 def _as_float(value: Any) -> float | None:
@@ -256,21 +303,17 @@ def demand_from_file(
     lat_field: str = "lat",
 ) -> DemandPoints:
     """Weighted points from a CSV (columns name, weight, lon, lat) or a GeoJSON point file."""
-    problems = Problems(path)
-    rows, read_problems = read_point_records(path)
-    for msg in read_problems:
-        problems.note("file", msg)
-    if rows:
-        missing = [f for f in (name_field, weight_field, lon_field, lat_field) if f not in rows[0]]
-        for f in missing:
-            problems.add(f"column {f!r}", f"a column named {f!r}", sorted(rows[0]))
-        if missing:
-            problems.raise_if_any()
+    rows, problems = read_records_with_columns(
+        path, (name_field, weight_field, lon_field, lat_field)
+    )
     names, lon, lat, weight = [], [], [], []
     for i, row in enumerate(rows, start=2 if path.suffix.lower() == ".csv" else 0):
         where = f"row {i}" if path.suffix.lower() == ".csv" else f"features[{i}]"
-        x, y, wgt = _as_float(row[lon_field]), _as_float(row[lat_field]), _as_float(
-            row[weight_field])
+        x, y, wgt = (
+            _as_float(row[lon_field]),
+            _as_float(row[lat_field]),
+            _as_float(row[weight_field]),
+        )
         nm = str(row[name_field] or "").strip()
         if not nm:
             problems.add(f"{where}.{name_field}", "a non-empty name", row[name_field])
@@ -309,6 +352,7 @@ __all__ = [
     "great_circle_km",
     "osm_file_bounds",
     "read_point_records",
+    "read_records_with_columns",
     "region_bounds",
     "region_polygon",
     "thin_points",

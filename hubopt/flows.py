@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hubopt._validate import Problems
-from hubopt.demand import DemandPoints, _as_float, great_circle_km, read_point_records
+from hubopt.demand import DemandPoints, _as_float, great_circle_km, read_records_with_columns
 
 if TYPE_CHECKING:
     from hubopt.case import Case
@@ -59,15 +58,7 @@ def flows_from_file(
 
     Repeated pairs add up. Every unknown name and bad value is reported at once.
     """
-    problems = Problems(path)
-    rows, read_problems = read_point_records(path)
-    for msg in read_problems:
-        problems.note("file", msg)
-    if rows:
-        for f in (origin_field, destination_field, flow_field):
-            if f not in rows[0]:
-                problems.add(f"column {f!r}", f"a column named {f!r}", sorted(rows[0]))
-        problems.raise_if_any()
+    rows, problems = read_records_with_columns(path, (origin_field, destination_field, flow_field))
     index = {n: i for i, n in enumerate(names)}
     w = np.zeros((len(names), len(names)), dtype=float)
     for r, row in enumerate(rows, start=2):
