@@ -35,7 +35,7 @@ __all__ = ["gvns_single_allocation"]
 _REL_EPS = 1e-10  # relative improvement that counts
 _SWAP_SHORTLIST = 6  # hub swaps, ranked by the estimate, that are reallocated and compared
 _DEFAULT_MAX_ITERATIONS = 60  # shakes without improvement before stopping
-_K_MAX = 4  # largest number of random hub swaps in a shake
+_K_MAX = 12  # largest number of random hub swaps in a shake
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,7 +43,9 @@ class _Problem:
     """Arrays derived once from the data."""
 
     C: FloatArray  # costs
+    CT: FloatArray  # costs transposed (contiguous: BLAS is slow on transposed views)
     Wo: FloatArray  # flows without the diagonal
+    WoT: FloatArray  # its transpose, contiguous
     acc: FloatArray  # acc[i, h]: collection + distribution + own flow of i through hub h
     alpha: float
     n: int
@@ -69,7 +71,9 @@ def _prepare(data: HubData) -> _Problem:
     allowed[list(data.excluded)] = False
     return _Problem(
         C=C,
+        CT=np.ascontiguousarray(C.T),
         Wo=Wo,
+        WoT=np.ascontiguousarray(Wo.T),
         acc=acc,
         alpha=data.alpha,
         n=data.n,
@@ -95,13 +99,14 @@ class _State:
         Z = np.zeros((n, p))
         Z[np.arange(n), self.g] = 1.0
         self.Out = prob.Wo @ Z
-        self.In = prob.Wo.T @ Z
+        self.In = prob.WoT @ Z
         self._refresh_values()
         self.value = prob.cost(self.a)
 
     def _refresh_values(self) -> None:
         prob = self.prob
-        self.V = prob.acc[:, self.H] + prob.alpha * (self.Out @ self.CHH.T + self.In @ self.CHH)
+        CHH_T = np.ascontiguousarray(self.CHH.T)
+        self.V = prob.acc[:, self.H] + prob.alpha * (self.Out @ CHH_T + self.In @ self.CHH)
 
     def current(self) -> FloatArray:
         """``V[i, g_i]``: the cost attributable to each node where it is."""
@@ -190,7 +195,7 @@ def _swap_candidates(state: _State) -> list[_Swap]:
     cur = state.current()
     # value of each node on every candidate site c as a hub (others where they are)
     Vc = prob.acc[:, sites] + prob.alpha * (
-        state.Out @ prob.C[np.ix_(sites, H)].T + state.In @ prob.C[np.ix_(H, sites)]
+        state.Out @ prob.CT[np.ix_(H, sites)] + state.In @ prob.C[np.ix_(H, sites)]
     )
     E = Vc - cur[:, None]  # (n, s): gain of moving i to the new hub c
     order = np.argsort(state.V, axis=1)
