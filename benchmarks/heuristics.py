@@ -1,0 +1,221 @@
+"""USApHMP heuristics on AP 100 and AP 200: the current local search beside the GVNS.
+
+For p in {2, 3, 4, 5, 10, 15, 20} (chi 3, alpha 0.75, delta 2, flows / 1000):
+
+* ``local search``: what the engine runs today (``hubopt.models._model._heuristic``):
+  ``greedy_hubs`` + ``local_search_hubs`` on the multiple-allocation cost, then
+  ``single_local_search`` with a deadline of 10 s or 50 s after the start;
+* ``gvns default``: :func:`hubopt.models.gvns.gvns_single_allocation` with its default
+  stopping rule (60 shakes in a row without improvement), no deadline;
+* ``gvns 10 s`` / ``gvns 50 s``: the GVNS running until the deadline (no iteration limit).
+
+Each value is checked with the independent evaluator and compared with the proven
+optima of ``benchmarks/results/ap_usaphmp.json`` (a heuristic value below a proven
+optimum would be a bug).  Seed 0 everywhere.
+
+    nice python benchmarks/heuristics.py                 # full run (~30 min)
+    python benchmarks/heuristics.py --report-only        # rebuild heuristics.md
+
+Outputs: ``benchmarks/results/heuristics.json`` (rewritten after every instance) and
+``benchmarks/heuristics.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from hubopt._io import write_json_atomic, write_text_atomic
+from hubopt.bench import machine_description
+from hubopt.instances import load_ap
+from hubopt.models.base import HubData, Problem, make_hub_data
+from hubopt.models.evaluate import evaluate
+from hubopt.models.gvns import gvns_single_allocation
+from hubopt.models.heuristics import greedy_hubs, local_search_hubs, single_local_search
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "heuristics.json"
+REPORT = HERE / "heuristics.md"
+EXACT = HERE / "results" / "ap_usaphmp.json"
+SIZES = (100, 200)
+PS = (2, 3, 4, 5, 10, 15, 20)
+BUDGETS = (10.0, 50.0)
+
+
+def _data(n: int, p: int) -> HubData:
+    inst = load_ap(n)
+    return make_hub_data(
+        inst.costs,
+        inst.scaled_flows(),
+        chi=inst.chi,
+        alpha=inst.alpha,
+        delta=inst.delta,
+        p=p,
+        need_p=True,
+        need_fixed_costs=False,
+        need_capacities=False,
+    )
+
+
+def _proven_optima() -> dict[tuple[int, int], float]:
+    if not EXACT.exists():
+        return {}
+    records = json.loads(EXACT.read_text(encoding="utf-8"))
+    return {
+        (int(r["n"]), int(r["p"])): float(r["objective"])
+        for r in records
+        if r.get("status") == "optimal" and r.get("p") is not None
+    }
+
+
+def _local_search(data: HubData, p: int, budget: float) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    hubs, _ = local_search_hubs(data, greedy_hubs(data, p))
+    hubs, alloc, _ = single_local_search(data, hubs, deadline=t0 + budget)
+    seconds = time.perf_counter() - t0
+    value = evaluate(Problem.USAPHMP, data, hubs, alloc)
+    return {"objective": value, "seconds": round(seconds, 3), "hubs": sorted(hubs)}
+
+
+def _gvns(data: HubData, p: int, budget: float | None) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    if budget is None:
+        hubs, alloc, value = gvns_single_allocation(data, p, seed=0)
+    else:
+        hubs, alloc, value = gvns_single_allocation(
+            data, p, seed=0, deadline=t0 + budget, max_iterations=10**9
+        )
+    seconds = time.perf_counter() - t0
+    check = evaluate(Problem.USAPHMP, data, hubs, alloc)
+    if abs(check - value) > 1e-9 * abs(check):
+        msg = f"GVNS reported {value} but the evaluator gives {check}"
+        raise RuntimeError(msg)
+    return {"objective": value, "seconds": round(seconds, 3), "hubs": list(hubs)}
+
+
+def run() -> list[dict[str, Any]]:
+    proven = _proven_optima()
+    records: list[dict[str, Any]] = []
+    for n in SIZES:
+        for p in PS:
+            data = _data(n, p)
+            rec: dict[str, Any] = {"n": n, "p": p, "proven_optimum": proven.get((n, p))}
+            # the local search stops at its own local optimum; a run that ends before the
+            # shorter budget is the same run for both budgets
+            long = _local_search(data, p, BUDGETS[-1])
+            short = long if long["seconds"] < BUDGETS[0] else _local_search(data, p, BUDGETS[0])
+            rec["local_search_10s"] = short
+            rec["local_search_50s"] = long
+            rec["gvns_default"] = _gvns(data, p, None)
+            rec["gvns_10s"] = _gvns(data, p, BUDGETS[0])
+            rec["gvns_50s"] = _gvns(data, p, BUDGETS[1])
+            opt = rec["proven_optimum"]
+            if opt is not None:
+                for key in ("gvns_default", "gvns_10s", "gvns_50s"):
+                    if rec[key]["objective"] < opt * (1 - 1e-9):
+                        msg = f"AP{n} p={p}: {key} {rec[key]['objective']} below optimum {opt}"
+                        raise RuntimeError(msg)
+            records.append(rec)
+            print(
+                f"AP{n} p={p}: local search {long['objective']:.2f} ({long['seconds']} s), "
+                f"gvns default {rec['gvns_default']['objective']:.2f} "
+                f"({rec['gvns_default']['seconds']} s), 50 s {rec['gvns_50s']['objective']:.2f}",
+                flush=True,
+            )
+            _write(records)
+    return records
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=HERE,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
+
+
+def _write(records: list[dict[str, Any]]) -> None:
+    payload = {
+        "machine": machine_description(),
+        "commit": _commit(),
+        "finished": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "records": records,
+    }
+    write_json_atomic(RESULTS, payload)
+
+
+def _gap(value: float, best: float) -> str:
+    gap = 100 * (value - best) / best
+    return "0" if gap < 5e-7 else f"{gap:.3f}"
+
+
+def report() -> str:
+    payload = json.loads(RESULTS.read_text(encoding="utf-8"))
+    records = payload["records"]
+    keys = ("local_search_10s", "local_search_50s", "gvns_default", "gvns_10s", "gvns_50s")
+    lines = [
+        "# USApHMP heuristics on AP 100 and AP 200",
+        "",
+        "Produced by `benchmarks/heuristics.py` (raw data: `results/heuristics.json`) on "
+        f"{payload['machine']}, commit {payload['commit']}, {payload['finished']}. "
+        "The machine was shared with other jobs; times are wall-clock and inflated.",
+        "",
+        "* **LS**: the engine's current heuristic (greedy + hub swap descent on the "
+        "multiple-allocation cost, then `single_local_search`) with a 10 s / 50 s deadline;",
+        "* **GVNS**: `hubopt.models.gvns.gvns_single_allocation`, seed 0: *default* stops "
+        "after 60 shakes without improvement; *10 s* / *50 s* run until the deadline.",
+        "",
+        "Gap (%) to the best value any method found for the instance; *opt* marks values "
+        "proven optimal by hubopt's exact hub-set search (`results/ap_usaphmp.json`). "
+        "Seconds in brackets.",
+        "",
+        "| instance | p | best found | LS 10 s | LS 50 s | GVNS default | GVNS 10 s | GVNS 50 s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for rec in records:
+        best = min(rec[k]["objective"] for k in keys)
+        mark = " (opt)" if rec["proven_optimum"] is not None else ""
+        cells = [f"{_gap(rec[k]['objective'], best)} ({rec[k]['seconds']:.1f})" for k in keys]
+        lines.append(
+            f"| AP{rec['n']} | {rec['p']} | {best:.2f}{mark} | " + " | ".join(cells) + " |"
+        )
+    n_best = {
+        k: sum(
+            1
+            for r in records
+            if r[k]["objective"] <= min(r[m]["objective"] for m in keys) * (1 + 5e-9)
+        )
+        for k in keys
+    }
+    lines += [
+        "",
+        "Instances on which each method reaches the best value found: "
+        + ", ".join(f"{k} {v}/{len(records)}" for k, v in n_best.items())
+        + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--report-only", action="store_true", help="rebuild the Markdown only")
+    args = parser.parse_args()
+    if not args.report_only:
+        run()
+    write_text_atomic(REPORT, report())
+
+
+if __name__ == "__main__":
+    main()
