@@ -13,7 +13,7 @@ from hubopt._errors import ModelSpecificationError
 from hubopt.instances import ReferenceOptimum, load_instance, load_optima
 from hubopt.models.base import HubData, Problem, make_hub_data
 from hubopt.models.evaluate import evaluate
-from hubopt.models.gvns import gvns_single_allocation
+from hubopt.models.gvns import gvns_single_allocation, gvns_single_allocation_fixed_cost
 
 
 def hub_data(C, W, p, *, chi=3.0, alpha=0.75, delta=2.0, fixed=(), excluded=()) -> HubData:
@@ -198,3 +198,90 @@ def test_bad_start_and_capacities_are_rejected_clearly() -> None:
         gvns_single_allocation(data, 11)
     with pytest.raises(NotImplementedError, match="capacities"):
         gvns_single_allocation(data, 2, capacities=np.ones(10))
+
+
+def fixed_cost_data(C, W, f, *, chi=3.0, alpha=0.75, delta=2.0, fixed=(), excluded=()) -> HubData:
+    return make_hub_data(
+        C,
+        W,
+        chi=chi,
+        alpha=alpha,
+        delta=delta,
+        p=None,
+        fixed_costs=f,
+        fixed_hubs=fixed,
+        excluded=excluded,
+        need_p=False,
+        need_fixed_costs=True,
+        need_capacities=False,
+    )
+
+
+def test_fixed_cost_variant_finds_the_published_usahlp_optima(
+    optima: list[ReferenceOptimum],
+) -> None:
+    records = [r for r in optima if r.problem == "USAHLP" and r.suite == "ap"]
+    assert len(records) == 8
+    for rec in records:
+        inst = load_instance("ap", rec.n)
+        assert rec.fixed_cost_type is not None
+        data = fixed_cost_data(
+            inst.costs, inst.scaled_flows(), inst.fixed_costs[rec.fixed_cost_type]
+        )
+        hubs, alloc, value = gvns_single_allocation_fixed_cost(data)
+        assert matches(value, rec.objective), (rec.instance, value, rec.objective)
+        assert value == pytest.approx(evaluate(Problem.USAHLP, data, hubs, alloc), rel=1e-12)
+
+
+@pytest.mark.parametrize(("n", "seed"), [(6, 5), (7, 6)])
+def test_fixed_cost_variant_equals_brute_force_over_every_hub_count(n: int, seed: int) -> None:
+    C, W = random_instance(n, seed)
+    rng = np.random.default_rng(seed)
+    for scale in (200.0, 2000.0, 20000.0):  # few to many hubs
+        f = rng.uniform(0.5, 1.5, size=n) * scale
+        fixed, excluded = (n - 1,), (0,)
+        data = fixed_cost_data(C, W, f, fixed=fixed, excluded=excluded)
+        hubs, alloc, value = gvns_single_allocation_fixed_cost(data, seed=seed)
+        exact = min(
+            brute_force_fixed(C, W, f, p, fixed=fixed, excluded=excluded) for p in range(1, n)
+        )
+        assert value == pytest.approx(exact, rel=1e-9)
+        assert value == pytest.approx(evaluate(Problem.USAHLP, data, hubs, alloc), rel=1e-12)
+        assert n - 1 in hubs
+        assert 0 not in hubs
+
+
+def brute_force_fixed(C, W, f, p, *, fixed, excluded) -> float:
+    """Every hub set of size p with its opening costs and every allocation."""
+    n = len(C)
+    sites = [k for k in range(n) if k not in excluded]
+    best = math.inf
+    for H in itertools.combinations(sites, p):
+        if not set(fixed) <= set(H):
+            continue
+        others = [i for i in range(n) if i not in H]
+        opening = sum(f[k] for k in H)
+        for choice in itertools.product(H, repeat=len(others)):
+            a = list(range(n))
+            for i, k in zip(others, choice, strict=True):
+                a[i] = k
+            total = opening + sum(
+                W[i, j] * (3.0 * C[i, a[i]] + 0.75 * C[a[i], a[j]] + 2.0 * C[a[j], j])
+                for i in range(n)
+                for j in range(n)
+            )
+            best = min(best, total)
+    return best
+
+
+def test_fixed_cost_variant_is_never_worse_than_its_start_and_needs_fixed_costs() -> None:
+    inst = load_instance("ap", 25)
+    data = fixed_cost_data(inst.costs, inst.scaled_flows(), inst.fixed_costs["L"])
+    hubs = (0, 5, 10, 20)
+    alloc = np.array(hubs)[np.arange(25) % 4]
+    alloc[list(hubs)] = hubs
+    start_value = evaluate(Problem.USAHLP, data, hubs, alloc)
+    _, _, value = gvns_single_allocation_fixed_cost(data, start=(hubs, alloc), max_iterations=0)
+    assert value <= start_value
+    with pytest.raises(ModelSpecificationError, match="fixed_costs"):
+        gvns_single_allocation_fixed_cost(instance_data("ap", 10, 2))

@@ -30,7 +30,7 @@ import numpy as np
 from hubopt._errors import ModelSpecificationError
 from hubopt.models.base import FloatArray, HubData, IntArray
 
-__all__ = ["gvns_single_allocation"]
+__all__ = ["gvns_single_allocation", "gvns_single_allocation_fixed_cost"]
 
 _REL_EPS = 1e-10  # relative improvement that counts
 _SWAP_SHORTLIST = 6  # hub swaps, ranked by the estimate, that are reallocated and compared
@@ -51,6 +51,7 @@ class _Problem:
     n: int
     fixed: frozenset[int]
     allowed: FloatArray  # bool mask of candidate hub sites
+    f: FloatArray  # opening cost of every site (zeros for p-hub medians)
 
     def cost(self, a: IntArray) -> float:
         """Exact single-allocation cost of allocation ``a``."""
@@ -58,7 +59,7 @@ class _Problem:
         return float(self.acc[np.arange(self.n), a].sum()) + self.alpha * transfer
 
 
-def _prepare(data: HubData) -> _Problem:
+def _prepare(data: HubData, *, with_fixed_costs: bool = False) -> _Problem:
     C = np.asarray(data.costs, dtype=np.float64)
     W = np.asarray(data.flows, dtype=np.float64)
     O = W.sum(axis=1)
@@ -69,6 +70,9 @@ def _prepare(data: HubData) -> _Problem:
     np.fill_diagonal(Wo, 0.0)
     allowed = np.ones(data.n, dtype=bool)
     allowed[list(data.excluded)] = False
+    f = np.zeros(data.n)
+    if with_fixed_costs and data.fixed_costs is not None:
+        f = np.asarray(data.fixed_costs, dtype=np.float64)
     return _Problem(
         C=C,
         CT=np.ascontiguousarray(C.T),
@@ -79,6 +83,7 @@ def _prepare(data: HubData) -> _Problem:
         n=data.n,
         fixed=frozenset(data.fixed_hubs),
         allowed=allowed,
+        f=f,
     )
 
 
@@ -101,7 +106,13 @@ class _State:
         self.Out = prob.Wo @ Z
         self.In = prob.WoT @ Z
         self._refresh_values()
-        self.value = prob.cost(self.a)
+        self.value = prob.cost(self.a)  # transport cost
+        self.fixed_total = float(prob.f[self.H].sum())
+
+    @property
+    def total(self) -> float:
+        """Transport cost plus the opening costs of the hubs."""
+        return self.value + self.fixed_total
 
     def _refresh_values(self) -> None:
         prob = self.prob
@@ -179,128 +190,202 @@ def _exchange(state: _State) -> bool:
     return True
 
 
-_Swap = tuple[float, int, int, IntArray, FloatArray]
+@dataclass(frozen=True, eq=False)
+class _Landscape:
+    """What the hub-set moves of one state are estimated from."""
+
+    sites: IntArray  # closed candidate sites
+    cur: FloatArray  # V[i, g_i]
+    Vc: FloatArray  # (n, s): value of node i on site c opened as a hub
+    E: FloatArray  # Vc - cur
+    neg_e: FloatArray  # min(E, 0)
+    base: FloatArray  # (s,): sum over non-hub nodes of min(E, 0)
+    e_cc: FloatArray  # (s,): change of c's own value when it becomes a hub
+    alt_pos: IntArray  # (n, p): best hub position of i when position k closes
+    alt_val: FloatArray  # (n, p): its value
 
 
-def _swap_candidates(state: _State) -> list[_Swap]:
-    """Estimated gain of every hub swap with the allocation it would start from."""
+def _landscape(state: _State) -> _Landscape:
     prob = state.prob
-    n = prob.n
     H = state.H
     p = H.size
-    closable = [k for k in range(p) if int(H[k]) not in prob.fixed]
     sites = np.flatnonzero(prob.allowed & ~state.is_hub)
-    if not closable or sites.size == 0:
-        return []
     cur = state.current()
-    # value of each node on every candidate site c as a hub (others where they are)
     Vc = prob.acc[:, sites] + prob.alpha * (
         state.Out @ prob.CT[np.ix_(H, sites)] + state.In @ prob.C[np.ix_(H, sites)]
     )
-    E = Vc - cur[:, None]  # (n, s): gain of moving i to the new hub c
+    E = Vc - cur[:, None]
+    neg_e = np.minimum(E, 0.0)
     order = np.argsort(state.V, axis=1)
-    best1 = np.take_along_axis(state.V, order[:, :1], axis=1)[:, 0]
-    best2 = np.take_along_axis(state.V, order[:, 1:2], axis=1)[:, 0] if p > 1 else best1 + np.inf
-    arg1 = order[:, 0]
-    arg2 = order[:, 1] if p > 1 else order[:, 0]
+    best1 = np.take_along_axis(state.V, order[:, :1], axis=1)
+    arg1 = order[:, :1]
+    if p > 1:
+        best2 = np.take_along_axis(state.V, order[:, 1:2], axis=1)
+        arg2 = order[:, 1:2]
+    else:
+        best2 = np.full_like(best1, np.inf)
+        arg2 = arg1
+    closing = arg1 == np.arange(p)[None, :]
+    return _Landscape(
+        sites=sites,
+        cur=cur,
+        Vc=Vc,
+        E=E,
+        neg_e=neg_e,
+        base=neg_e[~state.is_hub].sum(axis=0),
+        e_cc=E[sites, np.arange(sites.size)],
+        alt_pos=np.where(closing, arg2, arg1),
+        alt_val=np.where(closing, best2, best1),
+    )
+
+
+_Move = tuple[float, tuple[str, int, int]]
+
+
+def _swap_moves(state: _State, land: _Landscape) -> list[_Move]:
+    """Estimated change of the two best hub swaps for every closable hub."""
+    prob = state.prob
+    H = state.H
+    closable = [k for k in range(H.size) if int(H[k]) not in prob.fixed]
+    sites = land.sites
+    if not closable or sites.size == 0:
+        return []
     nonhub = ~state.is_hub
-    negE = np.minimum(E, 0.0)
-    base = negE[nonhub].sum(axis=0)  # every non-hub node may defect to c
-    site_index = np.full(n, -1, dtype=np.int64)
-    site_index[sites] = np.arange(sites.size)
     cols = np.arange(sites.size)
-    e_cc = E[sites, cols]  # c's own change when it becomes a hub
-    out: list[_Swap] = []
+    out: list[_Move] = []
     for k in closable:
         members = np.flatnonzero(state.g == k)  # hub H[k] itself included
-        alt_pos = np.where(arg1[members] == k, arg2[members], arg1[members])
-        alt_abs = np.where(arg1[members] == k, best2[members], best1[members])
-        alt = alt_abs - cur[members]
-        gain_m = np.minimum(alt[:, None], E[members])  # (|G_k|, s)
-        est = base - negE[members][nonhub[members]].sum(axis=0) + gain_m.sum(axis=0)
+        alt = land.alt_val[members, k] - land.cur[members]
+        gain_m = np.minimum(alt[:, None], land.E[members])  # (|G_k|, s)
+        est = land.base - land.neg_e[members][nonhub[members]].sum(axis=0) + gain_m.sum(axis=0)
         # remove the row of c itself (counted above as an ordinary node), add its move
         in_k = state.g[sites] == k
         own = np.where(
             in_k,
             gain_m[np.searchsorted(members, sites).clip(0, members.size - 1), cols],
-            negE[sites, cols],
+            land.neg_e[sites, cols],
         )
-        est = est - own + e_cc
-        c_best = int(np.argmin(est))
-        out.append((float(est[c_best]), k, int(sites[c_best]), alt_pos, alt_abs))
-        # a second good site for this hub keeps the list diverse
-        if sites.size > 1:
-            est2 = est.copy()
-            est2[c_best] = np.inf
-            c2 = int(np.argmin(est2))
-            out.append((float(est2[c2]), k, int(sites[c2]), alt_pos, alt_abs))
-    out.sort(key=lambda t: t[0])
+        est = est - own + land.e_cc + prob.f[sites] - prob.f[H[k]]
+        for c in np.argsort(est, kind="stable")[:2]:
+            out.append((float(est[c]), ("swap", k, int(c))))
     return out
 
 
-def _apply_swap(state: _State, k: int, c: int, alt_pos: IntArray, alt_val: FloatArray) -> _State:
-    """A new state with hub ``H[k]`` replaced by ``c`` (allocation by the estimate)."""
+def _drop_moves(state: _State, land: _Landscape) -> list[_Move]:
+    """Estimated change of closing each hub (its nodes go to their best other hub)."""
     prob = state.prob
+    H = state.H
+    if H.size < 2:
+        return []
+    out: list[_Move] = []
+    for k in range(H.size):
+        if int(H[k]) in prob.fixed:
+            continue
+        members = np.flatnonzero(state.g == k)
+        est = float((land.alt_val[members, k] - land.cur[members]).sum()) - float(prob.f[H[k]])
+        out.append((est, ("drop", k, -1)))
+    return out
+
+
+def _add_moves(state: _State, land: _Landscape) -> list[_Move]:
+    """Estimated change of opening each closed site (nodes move to it where cheaper)."""
+    prob = state.prob
+    sites = land.sites
+    if sites.size == 0:
+        return []
+    cols = np.arange(sites.size)
+    est = land.base - land.neg_e[sites, cols] + land.e_cc + prob.f[sites]
+    return [(float(est[c]), ("add", -1, int(c))) for c in np.argsort(est, kind="stable")[:8]]
+
+
+def _build(state: _State, land: _Landscape, move: tuple[str, int, int]) -> _State:
+    """The state after ``move``, allocated as its estimate assumed."""
+    kind, k, ci = move
     H = state.H.copy()
-    H[k] = c
     a = state.a.copy()
-    members = np.flatnonzero(state.g == k)
-    ci = int(c)
-    Vc = prob.acc[:, ci] + prob.alpha * (
-        state.Out @ prob.C[ci, state.H] + state.In @ prob.C[state.H, ci]
-    )
-    cur = state.current()
-    to_c = Vc[members] <= alt_val
-    a[members] = np.where(to_c, ci, state.H[alt_pos])
-    others = ~state.is_hub & (Vc < cur)
-    others[members] = False
-    a[others] = ci
-    a[ci] = ci
-    order = np.argsort(H)
-    H = H[order]
-    return _State(prob, H, a)
+    nonhub = ~state.is_hub
+    if kind in ("swap", "drop"):
+        members = np.flatnonzero(state.g == k)
+        a[members] = H[land.alt_pos[members, k]]
+    if kind in ("swap", "add"):
+        c = int(land.sites[ci])
+        vc = land.Vc[:, ci]
+        others = nonhub & (vc < land.cur)
+        if kind == "swap":
+            members = np.flatnonzero(state.g == k)
+            others[members] = False
+            to_c = vc[members] <= land.alt_val[members, k]
+            a[members[to_c]] = c
+        a[others] = c
+        a[c] = c
+    if kind == "swap":
+        H[k] = int(land.sites[ci])
+    elif kind == "drop":
+        H = np.delete(H, k)
+    else:
+        H = np.append(H, int(land.sites[ci]))
+    return _State(state.prob, np.sort(H), a)
 
 
-def _swap(state: _State, deadline: float | None) -> _State | None:
-    """First improving hub swap (after reallocation) among the best estimates."""
-    for _, k, c, alt_pos, alt_val in _swap_candidates(state)[:_SWAP_SHORTLIST]:
+def _hub_move(state: _State, deadline: float | None, *, free_count: bool) -> _State | None:
+    """First improving hub-set move (after reallocation) among the best estimates."""
+    land = _landscape(state)
+    moves = sorted(_swap_moves(state, land), key=lambda t: t[0])[:_SWAP_SHORTLIST]
+    if free_count:
+        extra = sorted(_drop_moves(state, land) + _add_moves(state, land), key=lambda t: t[0])
+        moves = sorted(moves + extra[:_SWAP_SHORTLIST], key=lambda t: t[0])
+    for _, move in moves:
         if deadline is not None and time.perf_counter() > deadline:
             return None
-        trial = _apply_swap(state, k, c, alt_pos, alt_val)
+        trial = _build(state, land, move)
         _reallocate(trial)
-        if _improves(trial.value, state.value):
+        if _improves(trial.total, state.total):
             return trial
     return None
 
 
-def _vnd(state: _State, deadline: float | None) -> _State:
-    """Reallocate, exchange and swap until none of them improves."""
+def _vnd(state: _State, deadline: float | None, *, free_count: bool = False) -> _State:
+    """Reallocate, exchange and change the hub set until none of them improves."""
     while True:
         _reallocate(state)
         if _exchange(state):
             continue
         if deadline is not None and time.perf_counter() > deadline:
             return state
-        better = _swap(state, deadline)
+        better = _hub_move(state, deadline, free_count=free_count)
         if better is None:
             return state
         state = better
 
 
-def _shake(state: _State, k: int, rng: np.random.Generator) -> _State | None:
-    """``k`` random hub swaps; the nodes of a closed hub go to their cheapest hub."""
+def _shake(
+    state: _State, k: int, rng: np.random.Generator, *, free_count: bool = False
+) -> _State | None:
+    """``k`` random hub moves (swaps; also adds and drops when the count is free).
+
+    The nodes of a closed hub go to their cheapest open hub by access cost.
+    """
     prob = state.prob
-    H = state.H.copy()
+    hubs = state.H.tolist()
     for _ in range(k):
-        closable = [int(h) for h in H if int(h) not in prob.fixed]
-        opened = set(H.tolist())
+        closable = [h for h in hubs if h not in prob.fixed]
+        opened = set(hubs)
         sites = [int(c) for c in np.flatnonzero(prob.allowed) if int(c) not in opened]
-        if not closable or not sites:
+        kinds = []
+        if closable and sites:
+            kinds.append("swap")
+        if free_count and sites:
+            kinds.append("add")
+        if free_count and closable and len(hubs) > 1:
+            kinds.append("drop")
+        if not kinds:
             break
-        out = closable[int(rng.integers(len(closable)))]
-        inn = sites[int(rng.integers(len(sites)))]
-        H[H == out] = inn
-    H = np.sort(H)
+        kind = kinds[int(rng.integers(len(kinds)))]
+        if kind in ("swap", "drop"):
+            hubs.remove(closable[int(rng.integers(len(closable)))])
+        if kind in ("swap", "add"):
+            hubs.append(sites[int(rng.integers(len(sites)))])
+    H = np.asarray(sorted(hubs), dtype=np.int64)
     if np.array_equal(H, state.H):
         return None
     a = state.a.copy()
@@ -312,11 +397,73 @@ def _shake(state: _State, k: int, rng: np.random.Generator) -> _State | None:
     return _State(prob, H, a)
 
 
+def _search(
+    best: _State,
+    *,
+    deadline: float | None,
+    seed: int,
+    limit: int,
+    free_count: bool,
+) -> _State:
+    """The GVNS loop: shake the best solution by k moves, descend, keep the better."""
+    prob = best.prob
+    rng = np.random.default_rng(seed)
+    best = _vnd(best, deadline, free_count=free_count)
+    k = 1
+    stale = 0
+    while stale < limit:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        free = sum(1 for h in best.H if int(h) not in prob.fixed)
+        n_sites = int(prob.allowed.sum())
+        if not free_count and (free == 0 or n_sites == best.H.size):
+            break  # a single hub set is possible
+        k_max = max(1, min(_K_MAX, free if not free_count else max(free, 2)))
+        k = min(k, k_max)
+        shaken = _shake(best, k, rng, free_count=free_count)
+        stale += 1
+        if shaken is None:
+            continue
+        trial = _vnd(shaken, deadline, free_count=free_count)
+        if _improves(trial.total, best.total):
+            best = trial
+            k = 1
+            stale = 0
+        else:
+            k = k + 1 if k < k_max else 1
+    return best
+
+
 def _initial(data: HubData, prob: _Problem, p: int) -> _State:
     """Greedy hub set on the p-median relaxation, nodes on their cheapest hub."""
     from hubopt.models.heuristics import greedy_hubs, pm_bounds
 
     H = np.asarray(greedy_hubs(data, p, cost=lambda sets: pm_bounds(data, sets)), dtype=np.int64)
+    a = H[prob.acc[:, H].argmin(axis=1)]
+    a[H] = H
+    return _State(prob, H, a)
+
+
+def _initial_free(data: HubData, prob: _Problem) -> _State:
+    """Add hubs greedily while the p-median relaxation plus opening costs falls."""
+    from hubopt.models.heuristics import pm_bounds
+
+    hubs = list(data.fixed_hubs)
+    current = np.inf
+    if hubs:
+        current = float(pm_bounds(data, np.array([hubs]))[0] + prob.f[hubs].sum())
+    while True:
+        cands = [int(c) for c in np.flatnonzero(prob.allowed) if int(c) not in set(hubs)]
+        if not cands:
+            break
+        sets = np.array([[*hubs, c] for c in cands], dtype=np.int64)
+        vals = pm_bounds(data, sets) + prob.f[sets].sum(axis=1)
+        b = int(np.argmin(vals))
+        if not vals[b] < current:
+            break
+        hubs.append(cands[b])
+        current = float(vals[b])
+    H = np.asarray(sorted(hubs), dtype=np.int64)
     a = H[prob.acc[:, H].argmin(axis=1)]
     a[H] = H
     return _State(prob, H, a)
@@ -395,33 +542,42 @@ def gvns_single_allocation(
         raise ModelSpecificationError(msg)
     limit = _DEFAULT_MAX_ITERATIONS if max_iterations is None else max_iterations
     prob = _prepare(data)
-    rng = np.random.default_rng(seed)
     if start is not None:
         H0, a0 = _check_start(data, p, start)
         state = _State(prob, H0, a0)
     else:
         state = _initial(data, prob, p)
-    best = _vnd(state, deadline)
-    free = sum(1 for h in best.H if int(h) not in prob.fixed)
-    k_max = max(1, min(_K_MAX, free))
-    k = 1
-    stale = 0
-    while stale < limit:
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-        shaken = _shake(best, k, rng)
-        stale += 1
-        if shaken is None:
-            if free == 0 or n_cand == p:
-                break
-            continue
-        trial = _vnd(shaken, deadline)
-        if _improves(trial.value, best.value):
-            best = trial
-            k = 1
-            stale = 0
-        else:
-            k = k + 1 if k < k_max else 1
+    best = _search(state, deadline=deadline, seed=seed, limit=limit, free_count=False)
     hubs = tuple(int(h) for h in np.sort(best.H))
     alloc = best.a.copy()
     return hubs, alloc, prob.cost(alloc)
+
+
+def gvns_single_allocation_fixed_cost(
+    data: HubData,
+    *,
+    deadline: float | None = None,
+    seed: int = 0,
+    start: tuple[tuple[int, ...], IntArray] | None = None,
+    max_iterations: int | None = None,
+) -> tuple[tuple[int, ...], IntArray, float]:
+    """Search hubs and a single allocation of least transport plus opening cost (USAHLP).
+
+    The number of hubs is free: the descent and the shaking also open and close hubs.
+    Parameters and result as :func:`gvns_single_allocation` (``data.fixed_costs`` is
+    required); the objective includes the opening costs of the hubs.
+    """
+    if data.fixed_costs is None:
+        msg = "fixed_costs: expected one opening cost per node, found none"
+        raise ModelSpecificationError(msg)
+    limit = _DEFAULT_MAX_ITERATIONS if max_iterations is None else max_iterations
+    prob = _prepare(data, with_fixed_costs=True)
+    if start is not None:
+        H0, a0 = _check_start(data, len({int(h) for h in start[0]}), start)
+        state = _State(prob, H0, a0)
+    else:
+        state = _initial_free(data, prob)
+    best = _search(state, deadline=deadline, seed=seed, limit=limit, free_count=True)
+    hubs = tuple(int(h) for h in np.sort(best.H))
+    alloc = best.a.copy()
+    return hubs, alloc, prob.cost(alloc) + float(prob.f[list(hubs)].sum())
