@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hubopt._errors import ModelSpecificationError
+from hubopt._errors import InfeasibleModelError, ModelSpecificationError
 from hubopt.instances import ReferenceOptimum, load_instance, load_optima
 from hubopt.models.base import HubData, Problem, make_hub_data
 from hubopt.models.evaluate import evaluate
@@ -196,8 +196,8 @@ def test_bad_start_and_capacities_are_rejected_clearly() -> None:
         gvns_single_allocation(data, 2, start=((0, 1), alloc))
     with pytest.raises(ModelSpecificationError, match="p: expected"):
         gvns_single_allocation(data, 11)
-    with pytest.raises(NotImplementedError, match="capacities"):
-        gvns_single_allocation(data, 2, capacities=np.ones(10))
+    with pytest.raises(ModelSpecificationError, match="capacities: expected 10"):
+        gvns_single_allocation(data, 2, capacities=np.ones(9))
 
 
 def fixed_cost_data(C, W, f, *, chi=3.0, alpha=0.75, delta=2.0, fixed=(), excluded=()) -> HubData:
@@ -251,8 +251,8 @@ def test_fixed_cost_variant_equals_brute_force_over_every_hub_count(n: int, seed
         assert 0 not in hubs
 
 
-def brute_force_fixed(C, W, f, p, *, fixed, excluded) -> float:
-    """Every hub set of size p with its opening costs and every allocation."""
+def brute_force_fixed(C, W, f, p, *, fixed, excluded, cap=None) -> float:
+    """Every hub set of size p with its opening costs and every allocation (within cap)."""
     n = len(C)
     sites = [k for k in range(n) if k not in excluded]
     best = math.inf
@@ -265,6 +265,12 @@ def brute_force_fixed(C, W, f, p, *, fixed, excluded) -> float:
             a = list(range(n))
             for i, k in zip(others, choice, strict=True):
                 a[i] = k
+            if cap is not None:
+                load = dict.fromkeys(H, 0.0)
+                for i in range(n):
+                    load[a[i]] += W[i].sum()
+                if any(load[k] > cap[k] + 1e-9 for k in H):
+                    continue
             total = opening + sum(
                 W[i, j] * (3.0 * C[i, a[i]] + 0.75 * C[a[i], a[j]] + 2.0 * C[a[j], j])
                 for i in range(n)
@@ -285,3 +291,56 @@ def test_fixed_cost_variant_is_never_worse_than_its_start_and_needs_fixed_costs(
     assert value <= start_value
     with pytest.raises(ModelSpecificationError, match="fixed_costs"):
         gvns_single_allocation_fixed_cost(instance_data("ap", 10, 2))
+
+
+def test_capacitated_variant_finds_the_published_csahlp_optima(
+    optima: list[ReferenceOptimum],
+) -> None:
+    records = [r for r in optima if r.problem == "CSAHLP" and r.suite == "ap" and r.n <= 25]
+    assert len(records) == 12
+    for rec in records:
+        inst = load_instance("ap", rec.n)
+        assert rec.fixed_cost_type is not None
+        assert rec.capacity_type is not None
+        cap = inst.capacities[rec.capacity_type] * inst.flow_scale
+        data = fixed_cost_data(
+            inst.costs, inst.scaled_flows(), inst.fixed_costs[rec.fixed_cost_type]
+        )
+        _, alloc, value = gvns_single_allocation_fixed_cost(data, capacities=cap)
+        assert matches(value, rec.objective), (rec.instance, value, rec.objective)
+        load = np.bincount(alloc, weights=data.origin_totals, minlength=rec.n)
+        assert np.all(load <= cap * (1 + 1e-9))
+
+
+@pytest.mark.parametrize(("n", "seed"), [(6, 8), (7, 9)])
+def test_capacitated_search_equals_brute_force(n: int, seed: int) -> None:
+    C, W = random_instance(n, seed)
+    rng = np.random.default_rng(seed)
+    O = W.sum(axis=1)
+    cap = O.sum() * rng.uniform(0.3, 0.7, size=n)
+    f = rng.uniform(0.5, 1.5, size=n) * 2000.0
+    for p in (2, 3):
+        data = hub_data(C, W, p)
+        hubs, alloc, value = gvns_single_allocation(data, p, capacities=cap)
+        exact = brute_force_fixed(C, W, np.zeros(n), p, fixed=(), excluded=(), cap=cap)
+        assert value == pytest.approx(exact, rel=1e-9)
+        load = np.bincount(alloc, weights=O, minlength=n)
+        assert np.all(load <= cap * (1 + 1e-9))
+    data = fixed_cost_data(C, W, f)
+    _, alloc, value = gvns_single_allocation_fixed_cost(data, capacities=cap)
+    exact = min(
+        brute_force_fixed(C, W, f, p, fixed=(), excluded=(), cap=cap) for p in range(1, n + 1)
+    )
+    assert value == pytest.approx(exact, rel=1e-9)
+    assert np.all(np.bincount(alloc, weights=O, minlength=n) <= cap * (1 + 1e-9))
+
+
+def test_capacities_too_small_for_the_flow_are_reported_as_infeasible() -> None:
+    C, W = random_instance(6, 1)
+    data = hub_data(C, W, 2)
+    with pytest.raises(InfeasibleModelError, match="capacities"):
+        gvns_single_allocation(data, 2, capacities=np.full(6, W.sum() / 10))
+    hubs = (0, 1)
+    alloc = np.array([0, 1, 0, 0, 0, 0])
+    with pytest.raises(ModelSpecificationError, match="exceed their capacities"):
+        gvns_single_allocation(data, 2, start=(hubs, alloc), capacities=np.full(6, W.sum() / 3))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hubopt._errors import ModelSpecificationError
+from hubopt._errors import InfeasibleModelError, ModelSpecificationError
 from hubopt.models.base import FloatArray, HubData, IntArray
 
 __all__ = ["gvns_single_allocation", "gvns_single_allocation_fixed_cost"]
@@ -52,6 +52,8 @@ class _Problem:
     fixed: frozenset[int]
     allowed: FloatArray  # bool mask of candidate hub sites
     f: FloatArray  # opening cost of every site (zeros for p-hub medians)
+    O: FloatArray  # flow originating at each node (the load it puts on its hub)
+    cap: FloatArray | None  # hub capacities on that load, or None
 
     def cost(self, a: IntArray) -> float:
         """Exact single-allocation cost of allocation ``a``."""
@@ -59,7 +61,9 @@ class _Problem:
         return float(self.acc[np.arange(self.n), a].sum()) + self.alpha * transfer
 
 
-def _prepare(data: HubData, *, with_fixed_costs: bool = False) -> _Problem:
+def _prepare(
+    data: HubData, *, with_fixed_costs: bool = False, capacities: FloatArray | None = None
+) -> _Problem:
     C = np.asarray(data.costs, dtype=np.float64)
     W = np.asarray(data.flows, dtype=np.float64)
     O = W.sum(axis=1)
@@ -70,6 +74,9 @@ def _prepare(data: HubData, *, with_fixed_costs: bool = False) -> _Problem:
     np.fill_diagonal(Wo, 0.0)
     allowed = np.ones(data.n, dtype=bool)
     allowed[list(data.excluded)] = False
+    if capacities is not None:
+        # a hub serves itself: a site whose own flow exceeds its capacity never opens
+        allowed &= O <= np.asarray(capacities, dtype=np.float64) * (1 + 1e-12) + 1e-12
     f = np.zeros(data.n)
     if with_fixed_costs and data.fixed_costs is not None:
         f = np.asarray(data.fixed_costs, dtype=np.float64)
@@ -84,6 +91,8 @@ def _prepare(data: HubData, *, with_fixed_costs: bool = False) -> _Problem:
         fixed=frozenset(data.fixed_hubs),
         allowed=allowed,
         f=f,
+        O=O,
+        cap=None if capacities is None else np.asarray(capacities, dtype=np.float64),
     )
 
 
@@ -108,6 +117,18 @@ class _State:
         self._refresh_values()
         self.value = prob.cost(self.a)  # transport cost
         self.fixed_total = float(prob.f[self.H].sum())
+        self.load = np.bincount(self.g, weights=prob.O, minlength=p)
+        self.cap = None if prob.cap is None else prob.cap[self.H] * (1 + 1e-12) + 1e-12
+
+    def room(self) -> FloatArray:
+        """Spare capacity of each hub (infinite without capacities)."""
+        if self.cap is None:
+            return np.full(self.H.size, np.inf)
+        return np.asarray(self.cap - self.load)
+
+    def feasible(self) -> bool:
+        """True when no hub is over its capacity."""
+        return bool(np.all(self.room() >= 0))
 
     @property
     def total(self) -> float:
@@ -141,6 +162,8 @@ class _State:
         self.V += prob.alpha * (np.outer(col_out, dC_row) + np.outer(row_in, dC_col))
         self.g[i] = h
         self.a[i] = self.H[h]
+        self.load[g] -= prob.O[i]
+        self.load[h] += prob.O[i]
         self.value += float(delta_v)
 
 
@@ -155,12 +178,59 @@ def _reallocate(state: _State) -> bool:
     while True:
         M = state.V - state.current()[:, None]
         M[hub_rows] = 0.0
+        if state.cap is not None:
+            M[state.prob.O[:, None] > state.room()[None, :]] = np.inf  # no room (own hub: 0)
+            M[np.arange(M.shape[0]), state.g] = 0.0
+            M[hub_rows] = 0.0
         flat = int(np.argmin(M))
         i, h = divmod(flat, M.shape[1])
         if not M[i, h] < -_REL_EPS * max(1.0, abs(state.value)):
             return moved
         state.move(i, h)
         moved = True
+
+
+def _pack(prob: _Problem, H: IntArray) -> IntArray | None:
+    """Allocate the non-hub nodes, heaviest first, each to its cheapest hub with room."""
+    assert prob.cap is not None
+    cap = prob.cap[H] * (1 + 1e-12) + 1e-12
+    load = prob.O[H].copy()
+    if np.any(load > cap):
+        return None
+    a = np.empty(prob.n, dtype=np.int64)
+    a[H] = H
+    is_hub = np.zeros(prob.n, dtype=bool)
+    is_hub[H] = True
+    others = np.flatnonzero(~is_hub)
+    for i in others[np.argsort(-prob.O[others], kind="stable")]:
+        costs = np.where(load + prob.O[i] <= cap, prob.acc[i, H], np.inf)
+        h = int(np.argmin(costs))
+        if not np.isfinite(costs[h]):
+            return None
+        a[i] = H[h]
+        load[h] += prob.O[i]
+    return a
+
+
+def _repair(state: _State) -> _State | None:
+    """Move nodes off overloaded hubs at least cost; ``None`` if no feasible allocation."""
+    if state.cap is None:
+        return state
+    prob = state.prob
+    for _ in range(2 * prob.n):
+        room = state.room()
+        over = room < 0
+        if not over.any():
+            return state
+        idx = np.flatnonzero(~state.is_hub & over[state.g])
+        M = state.V[idx] - state.current()[idx, None]
+        M[(prob.O[idx, None] > room[None, :]) | over[None, :]] = np.inf
+        if idx.size == 0 or not np.isfinite(M).any():
+            break
+        r, h = divmod(int(np.argmin(M)), M.shape[1])
+        state.move(int(idx[r]), h)
+    a = _pack(prob, state.H)
+    return None if a is None else _State(prob, state.H, a)
 
 
 def _exchange(state: _State) -> bool:
@@ -179,6 +249,11 @@ def _exchange(state: _State) -> bool:
     w = prob.Wo[np.ix_(nodes, nodes)]
     pair += prob.alpha * (w + w.T) * corr
     pair[g[:, None] == g[None, :]] = 0.0
+    if state.cap is not None:
+        room = state.room()
+        o = prob.O[nodes]
+        grow = o[:, None] - o[None, :]  # load change of j's hub when i joins and j leaves
+        pair[(grow > room[g][None, :]) | (-grow > room[g][:, None])] = np.inf
     flat = int(np.argmin(pair))
     r, s = divmod(flat, nodes.size)
     if not pair[r, s] < -_REL_EPS * max(1.0, abs(state.value)):
@@ -337,7 +412,10 @@ def _hub_move(state: _State, deadline: float | None, *, free_count: bool) -> _St
     for _, move in moves:
         if deadline is not None and time.perf_counter() > deadline:
             return None
-        trial = _build(state, land, move)
+        built = _repair(_build(state, land, move))
+        if built is None:
+            continue
+        trial = built
         _reallocate(trial)
         if _improves(trial.total, state.total):
             return trial
@@ -397,6 +475,20 @@ def _shake(
     return _State(prob, H, a)
 
 
+def _shake_allocation(state: _State, k: int, rng: np.random.Generator) -> None:
+    """``k`` random reallocations that keep the capacities (capacitated problems)."""
+    prob = state.prob
+    nodes = np.flatnonzero(~state.is_hub)
+    for _ in range(k):
+        if nodes.size == 0:
+            return
+        i = int(nodes[int(rng.integers(nodes.size))])
+        fits = np.flatnonzero(state.room() >= prob.O[i])
+        fits = fits[fits != state.g[i]]
+        if fits.size:
+            state.move(i, int(fits[int(rng.integers(fits.size))]))
+
+
 def _search(
     best: _State,
     *,
@@ -420,7 +512,14 @@ def _search(
             break  # a single hub set is possible
         k_max = max(1, min(_K_MAX, free if not free_count else max(free, 2)))
         k = min(k, k_max)
-        shaken = _shake(best, k, rng, free_count=free_count)
+        if prob.cap is not None and stale % 2 == 1:
+            # capacitated: every other shake keeps the hubs and moves k + 1 nodes
+            shaken = _State(prob, best.H, best.a)
+            _shake_allocation(shaken, k + 1, rng)
+        else:
+            shaken = _shake(best, k, rng, free_count=free_count)
+            if shaken is not None:
+                shaken = _repair(shaken)
         stale += 1
         if shaken is None:
             continue
@@ -434,14 +533,36 @@ def _search(
     return best
 
 
+def _nearest(prob: _Problem, H: IntArray) -> _State | None:
+    """Nodes on their cheapest hub by access cost, repaired to fit the capacities."""
+    a = H[prob.acc[:, H].argmin(axis=1)]
+    a[H] = H
+    return _repair(_State(prob, H, a))
+
+
+_NO_FEASIBLE = "no allocation within the hub capacities was found"
+
+
 def _initial(data: HubData, prob: _Problem, p: int) -> _State:
-    """Greedy hub set on the p-median relaxation, nodes on their cheapest hub."""
+    """Greedy hub set on the p-median relaxation, nodes on their cheapest hub.
+
+    With capacities, falls back to the fixed hubs plus the largest capacities.
+    """
     from hubopt.models.heuristics import greedy_hubs, pm_bounds
 
     H = np.asarray(greedy_hubs(data, p, cost=lambda sets: pm_bounds(data, sets)), dtype=np.int64)
-    a = H[prob.acc[:, H].argmin(axis=1)]
-    a[H] = H
-    return _State(prob, H, a)
+    state = _nearest(prob, H)
+    if state is None and prob.cap is not None:
+        hubs = list(data.fixed_hubs)
+        for c in np.argsort(-np.where(prob.allowed, prob.cap, -np.inf), kind="stable"):
+            if len(hubs) == p:
+                break
+            if int(c) not in hubs:
+                hubs.append(int(c))
+        state = _nearest(prob, np.asarray(sorted(hubs), dtype=np.int64))
+    if state is None:
+        raise InfeasibleModelError(_NO_FEASIBLE)
+    return state
 
 
 def _initial_free(data: HubData, prob: _Problem) -> _State:
@@ -463,10 +584,19 @@ def _initial_free(data: HubData, prob: _Problem) -> _State:
             break
         hubs.append(cands[b])
         current = float(vals[b])
-    H = np.asarray(sorted(hubs), dtype=np.int64)
-    a = H[prob.acc[:, H].argmin(axis=1)]
-    a[H] = H
-    return _State(prob, H, a)
+    state = _nearest(prob, np.asarray(sorted(hubs), dtype=np.int64))
+    while state is None and prob.cap is not None:
+        # open the largest remaining capacity until the nodes fit
+        spare = np.where(prob.allowed, prob.cap, -np.inf)
+        spare[hubs] = -np.inf
+        c = int(np.argmax(spare))
+        if not np.isfinite(spare[c]):
+            break
+        hubs.append(c)
+        state = _nearest(prob, np.asarray(sorted(hubs), dtype=np.int64))
+    if state is None:
+        raise InfeasibleModelError(_NO_FEASIBLE)
+    return state
 
 
 def _check_start(
@@ -498,6 +628,25 @@ def _check_start(
     return H, a
 
 
+def _check_capacities(data: HubData, capacities: FloatArray | None) -> FloatArray | None:
+    if capacities is None:
+        return None
+    cap = np.asarray(capacities, dtype=np.float64).reshape(-1)
+    if cap.shape != (data.n,) or not np.all(np.isfinite(cap)) or np.any(cap < 0):
+        msg = f"capacities: expected {data.n} finite non-negative values (one per node)"
+        raise ModelSpecificationError(msg)
+    return cap
+
+
+def _feasible_start(prob: _Problem, H: IntArray, a: IntArray) -> _State:
+    state = _State(prob, H, a)
+    if not state.feasible():
+        over = state.H[state.room() < 0].tolist()
+        msg = f"start: hubs {over} exceed their capacities"
+        raise ModelSpecificationError(msg)
+    return state
+
+
 def gvns_single_allocation(
     data: HubData,
     p: int,
@@ -525,7 +674,8 @@ def gvns_single_allocation(
     max_iterations
         Stop after this many shakes in a row without improvement (default 60).
     capacities
-        Not supported yet (raises :class:`NotImplementedError`).
+        Hub capacities on the flow originating at the nodes allocated to a hub
+        (``sum_{i: a_i = k} O_i <= capacities[k]``); every move keeps them.
 
     Returns
     -------
@@ -533,18 +683,15 @@ def gvns_single_allocation(
         ``(sorted hubs, allocation, objective)``; ``allocation[h] == h`` for every hub
         and the objective is recomputed exactly from the allocation.
     """
-    if capacities is not None:
-        msg = "gvns_single_allocation: capacities are not supported yet"
-        raise NotImplementedError(msg)
     n_cand = data.n - len(data.excluded)
     if not 1 <= p <= n_cand or len(data.fixed_hubs) > p:
         msg = f"p: expected {max(1, len(data.fixed_hubs))} <= p <= {n_cand}, found {p}"
         raise ModelSpecificationError(msg)
     limit = _DEFAULT_MAX_ITERATIONS if max_iterations is None else max_iterations
-    prob = _prepare(data)
+    prob = _prepare(data, capacities=_check_capacities(data, capacities))
     if start is not None:
         H0, a0 = _check_start(data, p, start)
-        state = _State(prob, H0, a0)
+        state = _feasible_start(prob, H0, a0)
     else:
         state = _initial(data, prob, p)
     best = _search(state, deadline=deadline, seed=seed, limit=limit, free_count=False)
@@ -560,21 +707,23 @@ def gvns_single_allocation_fixed_cost(
     seed: int = 0,
     start: tuple[tuple[int, ...], IntArray] | None = None,
     max_iterations: int | None = None,
+    capacities: FloatArray | None = None,
 ) -> tuple[tuple[int, ...], IntArray, float]:
-    """Search hubs and a single allocation of least transport plus opening cost (USAHLP).
+    """Search hubs and a single allocation of least transport plus opening cost.
 
-    The number of hubs is free: the descent and the shaking also open and close hubs.
-    Parameters and result as :func:`gvns_single_allocation` (``data.fixed_costs`` is
-    required); the objective includes the opening costs of the hubs.
+    USAHLP, or CSAHLP with ``capacities`` (pass ``data.capacities``).  The number of
+    hubs is free: the descent and the shaking also open and close hubs.  Parameters
+    and result as :func:`gvns_single_allocation` (``data.fixed_costs`` is required);
+    the objective includes the opening costs of the hubs.
     """
     if data.fixed_costs is None:
         msg = "fixed_costs: expected one opening cost per node, found none"
         raise ModelSpecificationError(msg)
     limit = _DEFAULT_MAX_ITERATIONS if max_iterations is None else max_iterations
-    prob = _prepare(data, with_fixed_costs=True)
+    prob = _prepare(data, with_fixed_costs=True, capacities=_check_capacities(data, capacities))
     if start is not None:
         H0, a0 = _check_start(data, len({int(h) for h in start[0]}), start)
-        state = _State(prob, H0, a0)
+        state = _feasible_start(prob, H0, a0)
     else:
         state = _initial_free(data, prob)
     best = _search(state, deadline=deadline, seed=seed, limit=limit, free_count=True)
