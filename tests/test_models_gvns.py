@@ -324,6 +324,7 @@ def test_capacitated_search_equals_brute_force(n: int, seed: int) -> None:
         hubs, alloc, value = gvns_single_allocation(data, p, capacities=cap)
         exact = brute_force_fixed(C, W, np.zeros(n), p, fixed=(), excluded=(), cap=cap)
         assert value == pytest.approx(exact, rel=1e-9)
+        assert len(hubs) == p
         load = np.bincount(alloc, weights=O, minlength=n)
         assert np.all(load <= cap * (1 + 1e-9))
     data = fixed_cost_data(C, W, f)
