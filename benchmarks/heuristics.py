@@ -13,7 +13,13 @@ Each value is checked with the independent evaluator and compared with the prove
 optima of ``benchmarks/results/ap_usaphmp.json`` (a heuristic value below a proven
 optimum would be a bug).  Seed 0 everywhere.
 
-    nice python benchmarks/heuristics.py                 # full run (~30 min)
+A second part (``--part fixed``) runs :func:`gvns_single_allocation_fixed_cost` on
+USAHLP and CSAHLP (fixed costs L/T, capacities none/L/T) for AP 50, 100 and 200, with
+its default stopping rule and with a 10 s deadline, beside the engine's own results in
+``results/ap_usahlp.json`` / ``results/ap_csahlp.json`` (proven optima for AP 50).
+
+    nice python benchmarks/heuristics.py                 # p-hub median part (~30 min)
+    nice python benchmarks/heuristics.py --part fixed    # fixed-cost part (~5 min)
     python benchmarks/heuristics.py --report-only        # rebuild heuristics.md
 
 Outputs: ``benchmarks/results/heuristics.json`` (rewritten after every instance) and
@@ -35,7 +41,7 @@ from hubopt.bench import machine_description
 from hubopt.instances import load_ap
 from hubopt.models.base import HubData, Problem, make_hub_data
 from hubopt.models.evaluate import evaluate
-from hubopt.models.gvns import gvns_single_allocation
+from hubopt.models.gvns import gvns_single_allocation, gvns_single_allocation_fixed_cost
 from hubopt.models.heuristics import greedy_hubs, local_search_hubs, single_local_search
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +51,11 @@ EXACT = HERE / "results" / "ap_usaphmp.json"
 SIZES = (100, 200)
 PS = (2, 3, 4, 5, 10, 15, 20)
 BUDGETS = (10.0, 50.0)
+FIXED_SIZES = (50, 100, 200)
+ENGINE = {
+    "usahlp": HERE / "results" / "ap_usahlp.json",
+    "csahlp": HERE / "results" / "ap_csahlp.json",
+}
 
 
 def _data(n: int, p: int) -> HubData:
@@ -145,14 +156,95 @@ def _commit() -> str:
     return out.stdout.strip()
 
 
-def _write(records: list[dict[str, Any]]) -> None:
-    payload = {
+def _write(records: list[dict[str, Any]], key: str = "records") -> None:
+    payload: dict[str, Any] = {}
+    if RESULTS.exists():
+        payload = json.loads(RESULTS.read_text(encoding="utf-8"))
+    stamp = {
         "machine": machine_description(),
         "commit": _commit(),
         "finished": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "records": records,
     }
+    if key == "records":
+        payload.update(stamp)
+    else:
+        payload[f"{key}_run"] = stamp
+    payload[key] = records
     write_json_atomic(RESULTS, payload)
+
+
+def _engine_results() -> dict[tuple[str, int, str, str | None], dict[str, Any]]:
+    out = {}
+    for problem, path in ENGINE.items():
+        if not path.exists():
+            continue
+        for r in json.loads(path.read_text(encoding="utf-8")):
+            out[(problem, int(r["n"]), str(r["fixed_cost"]), r["capacity"])] = r
+    return out
+
+
+def run_fixed() -> list[dict[str, Any]]:
+    engine = _engine_results()
+    records: list[dict[str, Any]] = []
+    for n in FIXED_SIZES:
+        inst = load_ap(n)
+        for fc in ("L", "T"):
+            for cap_type in (None, "L", "T"):
+                problem = "usahlp" if cap_type is None else "csahlp"
+                cap = None if cap_type is None else inst.capacities[cap_type] * inst.flow_scale
+                data = make_hub_data(
+                    inst.costs,
+                    inst.scaled_flows(),
+                    chi=inst.chi,
+                    alpha=inst.alpha,
+                    delta=inst.delta,
+                    p=None,
+                    fixed_costs=inst.fixed_costs[fc],
+                    capacities=cap,
+                    need_p=False,
+                    need_fixed_costs=True,
+                    need_capacities=cap is not None,
+                )
+                kind = Problem.USAHLP if cap is None else Problem.CSAHLP
+                rec: dict[str, Any] = {"n": n, "fixed_cost": fc, "capacity": cap_type}
+                for label, budget in (("gvns_default", None), ("gvns_10s", BUDGETS[0])):
+                    t0 = time.perf_counter()
+                    if budget is None:
+                        hubs, alloc, value = gvns_single_allocation_fixed_cost(data, capacities=cap)
+                    else:
+                        hubs, alloc, value = gvns_single_allocation_fixed_cost(
+                            data, capacities=cap, deadline=t0 + budget, max_iterations=10**9
+                        )
+                    seconds = time.perf_counter() - t0
+                    check = evaluate(kind, data, hubs, alloc)
+                    if abs(check - value) > 1e-9 * abs(check):
+                        msg = f"GVNS reported {value} but the evaluator gives {check}"
+                        raise RuntimeError(msg)
+                    rec[label] = {
+                        "objective": value,
+                        "seconds": round(seconds, 3),
+                        "hubs": list(hubs),
+                    }
+                eng = engine.get((problem, n, fc, cap_type))
+                if eng is not None:
+                    rec["engine"] = {
+                        key: eng[key]
+                        for key in ("objective", "bound", "status", "seconds", "method")
+                    }
+                    if eng["status"] == "optimal":
+                        for label in ("gvns_default", "gvns_10s"):
+                            if rec[label]["objective"] < eng["objective"] * (1 - 1e-9):
+                                msg = f"AP{n} {fc}{cap_type}: {label} below the proven optimum"
+                                raise RuntimeError(msg)
+                records.append(rec)
+                print(
+                    f"AP{n} {problem} {fc}{cap_type or ''}: gvns "
+                    f"{rec['gvns_default']['objective']:.2f} ({rec['gvns_default']['seconds']} s)"
+                    f", 10 s {rec['gvns_10s']['objective']:.2f}",
+                    flush=True,
+                )
+                _write(records, key="fixed_cost_records")
+    return records
 
 
 def _gap(value: float, best: float) -> str:
@@ -205,15 +297,53 @@ def report() -> str:
         + ".",
         "",
     ]
+    fixed = payload.get("fixed_cost_records")
+    if fixed:
+        run = payload.get("fixed_cost_records_run", {})
+        lines += [
+            "## Fixed-cost variant (USAHLP, CSAHLP)",
+            "",
+            "`gvns_single_allocation_fixed_cost` (seed 0; capacities passed for CSAHLP), "
+            f"commit {run.get('commit', '?')}, {run.get('finished', '?')}, beside the engine's "
+            "results in `results/ap_usahlp.json` / `results/ap_csahlp.json` (its own "
+            "heuristic plus bound, or a proven optimum: *opt*). Gap (%) to the best of the "
+            "three; seconds in brackets.",
+            "",
+            "| instance | best found | engine | GVNS default | GVNS 10 s |",
+            "|---|---|---|---|---|",
+        ]
+        for rec in fixed:
+            vals = [rec["gvns_default"]["objective"], rec["gvns_10s"]["objective"]]
+            eng = rec.get("engine")
+            if eng is not None:
+                vals.append(eng["objective"])
+            best = min(vals)
+            mark = " (opt)" if eng is not None and eng["status"] == "optimal" else ""
+            name = f"AP{rec['n']} {rec['fixed_cost']}{rec['capacity'] or ''}"
+            eng_cell = (
+                "-" if eng is None else f"{_gap(eng['objective'], best)} ({eng['seconds']:.0f})"
+            )
+            cells = [
+                f"{_gap(rec[k]['objective'], best)} ({rec[k]['seconds']:.1f})"
+                for k in ("gvns_default", "gvns_10s")
+            ]
+            lines.append(f"| {name} | {best:.2f}{mark} | {eng_cell} | " + " | ".join(cells) + " |")
+        lines.append("")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report-only", action="store_true", help="rebuild the Markdown only")
+    parser.add_argument(
+        "--part", choices=("phub", "fixed"), default="phub", help="which part to run"
+    )
     args = parser.parse_args()
     if not args.report_only:
-        run()
+        if args.part == "phub":
+            run()
+        else:
+            run_fixed()
     write_text_atomic(REPORT, report())
 
 
