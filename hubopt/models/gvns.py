@@ -265,6 +265,51 @@ def _exchange(state: _State) -> bool:
     return True
 
 
+def _eject(state: _State, tries: int = 4) -> bool:
+    """Capacitated only: move ``i`` into a full hub ``h`` after moving some ``j`` out of it.
+
+    Pairs are ranked by the sum of the two single-move changes (which ignores the
+    flow between ``i`` and ``j``); the best few are applied exactly and undone unless
+    the cost falls.  True if it improved.
+    """
+    if state.cap is None or state.H.size < 2:
+        return False
+    prob = state.prob
+    O = prob.O
+    room = state.room()
+    nonhub = ~state.is_hub
+    M = state.V - state.current()[:, None]
+    M[~nonhub] = np.inf
+    tol = _REL_EPS * max(1.0, abs(state.value))
+    found: list[tuple[float, int, int, int, int]] = []
+    for h in range(state.H.size):
+        want = np.flatnonzero((M[:, h] < -tol) & (O > room[h]) & (state.g != h))
+        leave = np.flatnonzero(nonhub & (state.g == h))
+        if want.size == 0 or leave.size == 0:
+            continue
+        Mj = M[leave].copy()
+        Mj[:, h] = np.inf
+        Mj[O[leave, None] > room[None, :]] = np.inf
+        m_best = Mj.argmin(axis=1)
+        j_cost = Mj[np.arange(leave.size), m_best]
+        total = M[want, h][:, None] + j_cost[None, :]
+        total[O[leave][None, :] < (O[want] - room[h])[:, None]] = np.inf
+        r, c = divmod(int(np.argmin(total)), leave.size)
+        if total[r, c] < -tol:
+            found.append((float(total[r, c]), int(want[r]), h, int(leave[c]), int(m_best[c])))
+    found.sort()
+    for _, i, h, j, m in found[:tries]:
+        before = state.value
+        gi = int(state.g[i])
+        state.move(j, m)
+        state.move(i, h)
+        if _improves(state.value, before) and state.feasible():
+            return True
+        state.move(i, gi)
+        state.move(j, h)
+    return False
+
+
 @dataclass(frozen=True, eq=False)
 class _Landscape:
     """What the hub-set moves of one state are estimated from."""
@@ -426,7 +471,7 @@ def _vnd(state: _State, deadline: float | None, *, free_count: bool = False) -> 
     """Reallocate, exchange and change the hub set until none of them improves."""
     while True:
         _reallocate(state)
-        if _exchange(state):
+        if _exchange(state) or _eject(state):
             continue
         if deadline is not None and time.perf_counter() > deadline:
             return state
@@ -512,6 +557,7 @@ def _search(
             break  # a single hub set is possible
         k_max = max(1, min(_K_MAX, free if not free_count else max(free, 2)))
         k = min(k, k_max)
+        shaken: _State | None
         if prob.cap is not None and stale % 2 == 1:
             # capacitated: every other shake keeps the hubs and moves k + 1 nodes
             shaken = _State(prob, best.H, best.a)
