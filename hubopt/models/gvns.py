@@ -503,7 +503,7 @@ def _shake(
             kinds.append("drop")
         if not kinds:
             break
-        kind = kinds[int(rng.integers(len(kinds)))]
+        kind = kinds[0] if len(kinds) == 1 else kinds[int(rng.integers(len(kinds)))]
         if kind in ("swap", "drop"):
             hubs.remove(closable[int(rng.integers(len(closable)))])
         if kind in ("swap", "add"):
