@@ -34,6 +34,7 @@ from hubopt.models.base import (
     make_hub_data,
     relative_gap,
 )
+from hubopt.models.benders import benders_multiple_allocation
 from hubopt.models.evaluate import (
     best_routes,
     evaluate,
@@ -46,6 +47,7 @@ from hubopt.models.heuristics import (
     local_search_hubs,
     ma_costs,
     single_local_search,
+    vns_hubs,
 )
 
 
@@ -140,6 +142,8 @@ class HubModel:
             return self._solve_search(params, t0, deadline)
         if method == "mip":
             return self._solve_mip(params, t0, deadline)
+        if method == "benders":
+            return self._solve_benders(params, t0, deadline)
         return self._solve_heuristic_with_bound(params, t0, deadline)
 
     def _auto_method(self) -> str:
@@ -198,11 +202,21 @@ class HubModel:
             res.hubs, alloc, res.bound, t0, "search", proven=res.complete, info=info
         )
 
-    def _heuristic(self, deadline: float | None) -> tuple[tuple[int, ...], IntArray]:
-        """A good feasible solution from greedy + swap descent (and add/drop for *AHLP)."""
+    def _heuristic(
+        self, deadline: float | None, *, seed: int = 0, budget: float | None = None
+    ) -> tuple[tuple[int, ...], IntArray]:
+        """A good feasible solution: greedy + swap descent, VNS within ``budget`` seconds
+        (p-hub medians), add/drop for *AHLP."""
         data = self.data
         if self.problem.has_p:
-            H, _ = local_search_hubs(data, greedy_hubs(data, int(data.p or 0)))
+            p = int(data.p or 0)
+            if budget is not None and budget > 0:
+                stop = time.perf_counter() + budget
+                if deadline is not None:
+                    stop = min(stop, deadline)
+                H, _ = vns_hubs(data, greedy_hubs(data, p), deadline=stop, seed=seed)
+            else:
+                H, _ = local_search_hubs(data, greedy_hubs(data, p), near=10, deadline=deadline)
             if self.problem.single_allocation:
                 H, alloc, _ = single_local_search(data, H, deadline=deadline)
                 return tuple(H), alloc
@@ -263,10 +277,36 @@ class HubModel:
                 )
         return self._finish(hubs, alloc, bound, t0, method, proven=proven)
 
+    def _solve_benders(
+        self, params: SolveParameters, t0: float, deadline: float | None
+    ) -> Solution:
+        if self.problem.single_allocation:
+            msg = "method 'benders' is for the multiple-allocation problems (UMApHMP, UMAHLP)"
+            raise SolverError(msg)
+        hubs0, _ = self._heuristic(deadline, seed=params.seed, budget=self._vns_budget(params))
+        res = benders_multiple_allocation(
+            self.data, start=hubs0, deadline=deadline, relative_gap=params.relative_gap
+        )
+        info = {
+            "lp_bound": res.lp_bound,
+            "lp_iterations": res.lp_iterations,
+            "mip_iterations": res.mip_iterations,
+            "cuts": res.cuts,
+            "fixed_closed": res.fixed_closed,
+            "fixed_open": res.fixed_open,
+        }
+        alloc = self._allocation_for(res.hubs)
+        return self._finish(res.hubs, alloc, res.bound, t0, "benders", proven=res.proven, info=info)
+
+    @staticmethod
+    def _vns_budget(params: SolveParameters) -> float:
+        """Seconds of VNS for the large p-hub medians: half the limit, 30 s without one."""
+        return 30.0 if params.time_limit is None else 0.5 * params.time_limit
+
     def _solve_heuristic_with_bound(
         self, params: SolveParameters, t0: float, deadline: float | None
     ) -> Solution:
-        hubs, alloc = self._heuristic(deadline)
+        hubs, alloc = self._heuristic(deadline, seed=params.seed, budget=self._vns_budget(params))
         if not hubs:
             msg = f"{self.problem.label}: no feasible solution found"
             raise SolverError(msg)

@@ -95,7 +95,8 @@ class SolveParameters:
         ``"auto"`` (default: the fastest exact method for the model), ``"search"``
         (hub-set search, p-hub medians only), ``"mip"`` (the flow formulation on an
         OR-Tools MathOpt backend), ``"heuristic"`` (local search plus a
-        facility-location lower bound: fast, not exact).
+        facility-location lower bound: fast, not exact), ``"benders"`` (Benders
+        decomposition, multiple allocation only: exact, see :mod:`hubopt.models.benders`).
     solver
         MathOpt backend for MIPs: ``"highs"`` (default), ``"scip"`` or ``"cpsat"``.
     verbose
@@ -116,9 +117,9 @@ class SolveParameters:
             problems.append(f"time_limit: expected a positive number, found {self.time_limit}")
         if not 0 <= self.relative_gap < 1:
             problems.append(f"relative_gap: expected 0 <= gap < 1, found {self.relative_gap}")
-        if self.method not in ("auto", "search", "mip", "heuristic"):
+        if self.method not in ("auto", "search", "mip", "heuristic", "benders"):
             problems.append(
-                f"method: expected auto, search, mip or heuristic, found {self.method!r}"
+                f"method: expected auto, search, mip, heuristic or benders, found {self.method!r}"
             )
         if self.solver not in ("highs", "scip", "cpsat"):
             problems.append(f"solver: expected highs, scip or cpsat, found {self.solver!r}")

@@ -156,25 +156,51 @@ def local_search_hubs(
     *,
     cost: Callable[[IntArray], FloatArray] | None = None,
     max_iterations: int = 1000,
+    near: int | None = None,
+    deadline: float | None = None,
 ) -> tuple[list[int], float]:
-    """Best-improvement swap descent (one hub out, one candidate in) on a hub-set cost."""
+    """Best-improvement swap descent (one hub out, one candidate in) on a hub-set cost.
+
+    With ``near``, each hub is first swapped only with its ``near`` closest non-hub
+    candidates (a neighbourhood of ``p * near`` sets instead of ``p * n``); the full
+    neighbourhood is scanned only when that finds nothing, so the result is a local
+    optimum of the full swap neighbourhood unless ``deadline`` (a
+    ``time.perf_counter()`` value) stops it first.
+    """
+    import time
+
     evaluate = cost or (lambda sets: ma_costs(data, sets))
     H = sorted(hubs)
     fixed = set(data.fixed_hubs)
     current = float(evaluate(np.array([H], dtype=np.int64))[0])
+    C = data.costs
+    restricted = near is not None
     for _ in range(max_iterations):
-        outs = [h for h in H if h not in fixed]
-        ins = [c for c in data.candidates if c not in set(H)]
-        if not outs or not ins:
+        if deadline is not None and time.perf_counter() > deadline:
             break
-        moves = [(o, c) for o in outs for c in ins]
+        outs = [h for h in H if h not in fixed]
+        in_H = set(H)
+        ins = np.array([c for c in data.candidates if c not in in_H], dtype=np.int64)
+        if not outs or ins.size == 0:
+            break
+        if restricted and near is not None and near < ins.size:
+            moves: list[tuple[int, int]] = []
+            for o in outs:
+                closest = ins[np.argsort(C[o, ins] + C[ins, o], kind="stable")[:near]]
+                moves.extend((o, int(c)) for c in closest)
+        else:
+            moves = [(o, int(c)) for o in outs for c in ins]
         sets = np.array([sorted([*(h for h in H if h != o), c]) for o, c in moves], dtype=np.int64)
         vals = evaluate(sets)
         best = int(np.argmin(vals))
         if vals[best] >= current - 1e-12 * max(1.0, abs(current)):
+            if restricted:
+                restricted = False  # confirm with the full neighbourhood
+                continue
             break
         H = sets[best].tolist()
         current = float(vals[best])
+        restricted = near is not None
     return H, current
 
 
@@ -315,3 +341,49 @@ def single_local_search(
             break
         current, H, alloc = best
     return H, alloc, current
+
+
+def vns_hubs(
+    data: HubData,
+    hubs: Sequence[int],
+    *,
+    deadline: float,
+    seed: int = 0,
+    near: int = 10,
+    cost: Callable[[IntArray], FloatArray] | None = None,
+    k_max: int = 3,
+    max_stale: int = 30,
+) -> tuple[list[int], float]:
+    """Variable neighbourhood search over hub sets of a fixed size, until ``deadline``.
+
+    Shaking replaces ``k`` random hubs (``k = 1 .. k_max``) by random close non-hubs,
+    then :func:`local_search_hubs` (restricted to ``near`` closest swaps, confirmed on
+    the full neighbourhood) descends; an improvement restarts at ``k = 1``.  It stops
+    at ``deadline`` or after ``max_stale`` shakes in a row without improvement.
+    Deterministic for a given ``seed`` as long as the deadline is not what stops it.
+    """
+    import time
+
+    rng = np.random.default_rng(seed)
+    best, best_val = local_search_hubs(data, hubs, cost=cost, near=near, deadline=deadline)
+    fixed = set(data.fixed_hubs)
+    C = data.costs
+    k = 1
+    stale = 0
+    while time.perf_counter() < deadline and stale < max_stale:
+        free = [h for h in best if h not in fixed]
+        outside = np.array([c for c in data.candidates if c not in set(best)], dtype=np.int64)
+        if not free or outside.size == 0:
+            break
+        H = list(best)
+        for o in rng.choice(free, size=min(k, len(free)), replace=False):
+            pool = outside[~np.isin(outside, H)]
+            closest = pool[np.argsort(C[o, pool] + C[pool, o], kind="stable")[: 2 * near]]
+            H[H.index(int(o))] = int(rng.choice(closest))
+        H2, val = local_search_hubs(data, H, cost=cost, near=near, deadline=deadline)
+        if val < best_val - 1e-12 * max(1.0, abs(best_val)):
+            best, best_val, k, stale = sorted(H2), val, 1, 0
+        else:
+            k = k + 1 if k < k_max else 1
+            stale += 1
+    return sorted(best), best_val

@@ -1,0 +1,422 @@
+"""Benders decomposition for multiple-allocation hub location (UMApHMP, UMAHLP).
+
+Once the hub set ``H`` is fixed, the best multiple-allocation route of every OD pair
+is a shortest path through at most two hubs, ``c*_ij(H) = min_{k, m in H} c_ijkm`` with
+``c_ijkm = chi C_ik + alpha C_km + delta C_mj``.  The decomposition keeps only the hub
+variables ``y`` in a master problem and one variable ``theta_i`` per origin for the
+routing cost of all flows leaving ``i`` (Contreras, Cordeau & Laporte 2011 use the
+same per-origin aggregation)::
+
+    min  sum_i theta_i + sum_k f_k y_k
+    s.t. sum_k y_k = p             (p-hub median)   or   sum_k y_k >= 1 (fixed costs)
+         theta_i >= Benders cuts,   y binary.
+
+Cuts.  For one OD pair the routing subproblem, in the transportation form of the
+path formulation (``sum_m x_km <= y_k``, ``sum_k x_km <= y_m``, ``sum x = 1``), has the
+dual ``max u - sum_k a_k y_k - sum_m b_m y_m`` with ``u - a_k - b_m <= c_km`` and
+``a, b >= 0``.  Every dual-feasible point gives a valid cut.  At a point ``y*`` with
+support ``S``, :meth:`_CutGenerator.separate` builds one: a greedy unit flow over the
+pairs of ``S x S`` gives the level ``u`` and the duals of ``S`` (each cheaper pair is
+charged to a side it found exhausted); a site ``k`` outside ``S`` gets
+``a_k = (u - chi C_ik - G_kj)^+`` with ``G_kj = min_m alpha C_km + delta C_mj`` and
+``b_k = (u - min_{h in S} c_hk)^+``.  At an integer point the cut is exact (it equals
+``c*(H)`` there); at a fractional one it is valid but, the greedy duals not being
+optimal, weaker than the LP dual would give.  The pairs of an origin are summed into
+one cut on ``theta_i``.
+
+Algorithm.
+
+1. LP phase (Kelley cutting planes on the master's LP relaxation): at a fractional
+   ``y*`` the reference sets are ``{k : y*_k >= t}`` for a few thresholds and the top
+   ``p``; each pair keeps the most violated cut.  Rounded points give hub sets whose
+   exact cost ``MA(H)`` updates the incumbent.
+2. Reduction tests: with the LP bound ``LB`` and reduced cost ``r_k``, a site with
+   ``LB + r_k > UB`` cannot be a hub of a better solution and is fixed closed; one with
+   ``LB - r_k > UB`` (at its upper bound) is fixed open.
+3. Integer phase: the master MIP (OR-Tools MathOpt on HiGHS) is solved repeatedly; its
+   solution ``H`` is evaluated exactly, cuts at ``H`` are added, until the master bound
+   reaches the incumbent.  The master's dual bound is a valid lower bound at any time.
+
+Multiple allocation is a relaxation of single allocation on the same hubs, so the
+bound is also a valid lower bound for USApHMP and USAHLP.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.math_opt.python import mathopt
+
+from hubopt._errors import SolverError
+from hubopt.models.base import FloatArray, HubData, IntArray
+from hubopt.models.heuristics import ma_costs
+
+_log = logging.getLogger(__name__)
+_CHUNK_ELEMENTS = 3_000_000  # bound on the (origins x n x n) temporaries of a cut batch
+
+
+@dataclass(frozen=True)
+class BendersResult:
+    """Outcome of :func:`benders_multiple_allocation`."""
+
+    hubs: tuple[int, ...]
+    objective: float  # exact multiple-allocation cost plus fixed costs of ``hubs``
+    bound: float  # valid lower bound on the optimum
+    proven: bool
+    lp_bound: float
+    lp_iterations: int
+    mip_iterations: int
+    cuts: int
+    fixed_closed: int
+    fixed_open: int
+    info: dict[str, float] = field(default_factory=dict)
+
+
+class _CutGenerator:
+    """Closed-form Benders cuts of the per-origin routing subproblems."""
+
+    def __init__(self, data: HubData) -> None:
+        self.data = data
+        n = data.n
+        C = np.asarray(data.costs, dtype=np.float64)
+        cand = np.asarray(data.candidates, dtype=np.int64)
+        self.cand = cand
+        self.chiC = data.chi * C
+        self.aC = data.alpha * C
+        self.dC = data.delta * C
+        self.W = np.asarray(data.flows, dtype=np.float64)
+        # G[k, j] = min over candidate m of alpha C_km + delta C_mj; E[i, m] mirror
+        self.G = np.empty((n, n))
+        self.E = np.empty((n, n))
+        step = max(1, _CHUNK_ELEMENTS // max(1, n * len(cand)))
+        for s in range(0, n, step):
+            rows = slice(s, min(n, s + step))
+            self.G[rows] = (self.aC[rows][:, cand][:, :, None] + self.dC[cand][None, :, :]).min(
+                axis=1
+            )
+            self.E[rows] = (self.chiC[rows][:, cand][:, :, None] + self.aC[cand][None, :, :]).min(
+                axis=1
+            )
+        # the cheapest route of every pair with every candidate allowed: theta_i >= this
+        self.free = np.empty(n)
+        for s in range(0, n, step):
+            rows = slice(s, min(n, s + step))
+            best = (self.chiC[rows][:, cand][:, :, None] + self.G[cand][None, :, :]).min(axis=1)
+            self.free[rows] = (best * self.W[rows]).sum(axis=1)
+        self.step = max(1, _CHUNK_ELEMENTS // max(1, n * n))
+
+    def separate(self, point: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Per-origin cuts ``theta_i >= const_i - coef_i . y``, built at ``point``.
+
+        ``S`` is the support of ``point``.  For each OD pair a greedy fills one unit of
+        flow over the hub pairs of ``S x S`` in increasing cost, within the capacities
+        ``y_k`` (first hub) and ``y_m`` (second hub); the cost of the pair that completes
+        the unit is the level ``u``, and every cheaper pair was blocked by an exhausted
+        side, which then carries ``u - c_km`` as its dual.  Sites outside ``S`` get the
+        closed-form duals of the module docstring (X).  The result is dual feasible,
+        hence a valid cut for every ``y``; at an integer point it is exact.
+        """
+        n = self.data.n
+        S = np.nonzero(point > 1e-9)[0]
+        s = len(S)
+        cap = np.asarray(point[S], dtype=np.float64)
+        closed = np.ones(n)
+        closed[S] = 0.0
+        const = np.zeros(n)
+        coef = np.zeros((n, n))
+        aSS = self.aC[np.ix_(S, S)]  # (s, s)
+        dS = self.dC[S]  # (s, n): delta C_mj
+        step = max(1, 4_000_000 // max(1, n * s * s))
+        for lo in range(0, n, step):
+            rows = np.arange(lo, min(n, lo + step))
+            b = len(rows)
+            chiS = self.chiC[rows][:, S]  # (b, s)
+            # pair costs (b, n_j, s_k, s_m)
+            pc = chiS[:, None, :, None] + aSS[None, None, :, :] + dS.T[None, :, None, :]
+            pc = pc.reshape(b * n, s * s)
+            u, blame_a, blame_b = _greedy_levels(pc, cap, s)
+            u2 = u.reshape(b, n)
+            coefS = (
+                np.maximum(u[:, None] - blame_a, 0.0) + np.maximum(u[:, None] - blame_b, 0.0)
+            ).reshape(b, n, s)
+            # sites outside S (closed form X)
+            A = (chiS[:, :, None] + self.aC[S][None, :, :]).min(axis=1)  # (b, n): S to m
+            uu = u2[:, :, None]
+            chiC = self.chiC[rows]
+            aX = np.maximum(uu - chiC[:, None, :] - self.G.T[None, :, :], 0.0)
+            bX = np.maximum(uu - A[:, None, :] - self.dC.T[None, :, :], 0.0)
+            cfull = (aX + bX) * closed
+            cfull[:, :, S] = coefS
+            w = self.W[rows]
+            const[rows] = (w * u2).sum(axis=1)
+            coef[rows] = np.einsum("ij,ijk->ik", w, cfull)
+        return const, coef
+
+
+def _greedy_levels(
+    pc: FloatArray, cap: FloatArray, s: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Greedy unit flow over hub pairs, for many OD pairs at once (rows of ``pc``).
+
+    Returns the level ``u`` of each row and, per row and site of ``S``, the cheapest
+    cost of a pair blamed on the site as first hub (``blame_a``) or second hub
+    (``blame_b``), ``inf`` where none.
+    """
+    B = pc.shape[0]
+    order = np.argsort(pc, axis=1, kind="stable")
+    sorted_cost = np.take_along_axis(pc, order, axis=1)
+    capk = np.broadcast_to(cap, (B, s)).copy()
+    capm = capk.copy()
+    rem = np.ones(B)
+    u = sorted_cost[:, -1].copy()
+    blame_a = np.full((B, s), np.inf)
+    blame_b = np.full((B, s), np.inf)
+    active = np.arange(B)
+    eps = 1e-9
+    for t in range(s * s):
+        if active.size == 0:
+            break
+        idx = order[active, t]
+        k = idx // s
+        m = idx % s
+        c = sorted_cost[active, t]
+        ck = capk[active, k]
+        cm = capm[active, m]
+        r = rem[active]
+        f = np.minimum(np.minimum(ck, cm), r)
+        finish = f >= r - eps
+        u[active[finish]] = c[finish]
+        go = ~finish
+        ag, kg, mg, fg = active[go], k[go], m[go], f[go]
+        capk[ag, kg] -= fg
+        capm[ag, mg] -= fg
+        rem[ag] -= fg
+        on_k = capk[ag, kg] <= eps
+        bk = ag[on_k]
+        blame_a[bk, kg[on_k]] = np.minimum(blame_a[bk, kg[on_k]], c[go][on_k])
+        bm = ag[~on_k]
+        blame_b[bm, mg[~on_k]] = np.minimum(blame_b[bm, mg[~on_k]], c[go][~on_k])
+        active = ag
+    return u, blame_a, blame_b
+
+
+def _top(point: FloatArray, q: int, allowed: FloatArray) -> IntArray:
+    score = np.where(allowed > 0, point, -np.inf)
+    order = np.argsort(-score, kind="stable")
+    return np.sort(order[:q])
+
+
+def benders_multiple_allocation(
+    data: HubData,
+    *,
+    start: Sequence[int],
+    deadline: float | None,
+    relative_gap: float = 1e-6,
+    lp_max_iterations: int = 200,
+) -> BendersResult:
+    """Solve UMApHMP (``data.p`` set) or UMAHLP (fixed costs) by Benders decomposition.
+
+    ``start`` is a feasible hub set (the incumbent to improve).  Returns the best hub
+    set found with a valid lower bound; ``proven`` when the bound meets the objective.
+    """
+    t0 = time.perf_counter()
+    n = data.n
+    p = data.p
+    f = np.zeros(n) if data.fixed_costs is None else np.asarray(data.fixed_costs, dtype=float)
+    allowed = np.zeros(n)
+    allowed[list(data.candidates)] = 1.0
+    gen = _CutGenerator(data)
+
+    def exact(H: Sequence[int]) -> float:
+        arr = np.array([sorted(int(h) for h in H)], dtype=np.int64)
+        return float(ma_costs(data, arr)[0] + f[arr[0]].sum())
+
+    best_H = tuple(sorted(int(h) for h in start))
+    UB = exact(best_H)
+    seen: set[tuple[int, ...]] = {best_H}
+
+    model = mathopt.Model(name="benders_master")
+    y = []
+    for k in range(n):
+        lb = 1.0 if k in data.fixed_hubs else 0.0
+        ub = allowed[k]
+        y.append(model.add_variable(lb=lb, ub=ub, name=f"y_{k}"))
+    theta = [model.add_variable(lb=float(gen.free[i]), name=f"t_{i}") for i in range(n)]
+    if p is not None:
+        model.add_linear_constraint(sum(y) == p)
+    else:
+        model.add_linear_constraint(sum(y) >= 1)
+    model.minimize(sum(theta) + sum(float(f[k]) * y[k] for k in range(n) if f[k] != 0.0))
+    n_cuts = 0
+
+    def add_cuts(const: FloatArray, coef: FloatArray, yv: FloatArray, tv: FloatArray | None) -> int:
+        nonlocal n_cuts
+        added = 0
+        viol = const - coef @ yv
+        for i in range(n):
+            if tv is not None and viol[i] <= tv[i] + 1e-9 * max(1.0, abs(tv[i])):
+                continue
+            nz = np.nonzero(coef[i] > 1e-12)[0]
+            expr = theta[i] + sum(float(coef[i, k]) * y[k] for k in nz)
+            model.add_linear_constraint(expr >= float(const[i]))
+            added += 1
+        n_cuts += added
+        return added
+
+    def consider(H: IntArray) -> None:
+        nonlocal UB, best_H
+        key = tuple(int(h) for h in H)
+        if key in seen:
+            return
+        seen.add(key)
+        v = exact(key)
+        if v < UB - 1e-9 * max(1.0, abs(UB)):
+            UB, best_H = v, key
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
+
+    def remaining() -> float | None:
+        return None if deadline is None else max(0.01, deadline - time.perf_counter())
+
+    # initial cuts at the incumbent
+    y_inc = np.zeros(n)
+    y_inc[list(best_H)] = 1.0
+    const, coef = gen.separate(y_inc)
+    add_cuts(const, coef, y_inc, None)
+
+    # ---- LP phase -------------------------------------------------------------------
+    solver = mathopt.IncrementalSolver(model, mathopt.SolverType.HIGHS)
+    lp_bound = -math.inf
+    lp_iter = 0
+    yv = y_inc
+    rc = np.zeros(n)
+    stall = 0
+    q = p if p is not None else max(1, len(best_H))
+    while lp_iter < lp_max_iterations and not out_of_time():
+        lp_iter += 1
+        res = solver.solve(params=_lp_params(remaining()))
+        if res.termination.reason != mathopt.TerminationReason.OPTIMAL:
+            break
+        value = res.objective_value()
+        yv = np.array([res.variable_values(v) for v in y])
+        tv = np.array([res.variable_values(v) for v in theta])
+        rc = np.array([res.reduced_costs(v) for v in y])
+        if value > lp_bound + 1e-7 * max(1.0, abs(value)):
+            stall = 0 if value > lp_bound + 1e-5 * max(1.0, abs(value)) else stall + 1
+            lp_bound = max(lp_bound, value)
+        else:
+            stall += 1
+        _log.debug("LP %d: %.4f UB %.4f cuts %d", lp_iter, value, UB, n_cuts)
+        if UB - lp_bound <= relative_gap * max(1.0, abs(UB)) or stall >= 8:
+            break
+        top = _top(yv, q, allowed)
+        const, coef = gen.separate(yv)
+        added = add_cuts(const, coef, yv, tv)
+        if p is not None:
+            consider(top)
+        else:
+            consider(np.nonzero((yv > 0.5) & (allowed > 0))[0] if (yv > 0.5).any() else top)
+        if added == 0:
+            break
+
+    # ---- reduction tests ------------------------------------------------------------
+    fixed_closed = fixed_open = 0
+    if math.isfinite(lp_bound):
+        for k in range(n):
+            if allowed[k] == 0 or k in data.fixed_hubs:
+                continue
+            if yv[k] <= 1e-9 and lp_bound + rc[k] > UB * (1 + 1e-9) and k not in best_H:
+                y[k].upper_bound = 0.0
+                fixed_closed += 1
+            elif yv[k] >= 1 - 1e-9 and lp_bound - rc[k] > UB * (1 + 1e-9) and k in best_H:
+                y[k].lower_bound = 1.0
+                fixed_open += 1
+
+    # ---- integer phase --------------------------------------------------------------
+    for v in y:
+        v.integer = True
+    bound = lp_bound
+    mip_iter = 0
+    proven = UB - bound <= relative_gap * max(1.0, abs(UB))
+    while not proven and not out_of_time():
+        mip_iter += 1
+        hint = mathopt.ModelSolveParameters(
+            solution_hints=[
+                mathopt.SolutionHint(
+                    variable_values={y[k]: (1.0 if k in best_H else 0.0) for k in range(n)}
+                )
+            ]
+        )
+        try:
+            res = mathopt.solve(
+                model,
+                mathopt.SolverType.HIGHS,
+                params=_mip_params(remaining(), relative_gap),
+                model_params=hint,
+            )
+        except Exception as exc:  # MathOpt wraps solver failures in several types
+            msg = f"Benders master (MathOpt/HiGHS) failed: {exc}"
+            raise SolverError(msg) from exc
+        reason = res.termination.reason
+        if reason not in (mathopt.TerminationReason.OPTIMAL, mathopt.TerminationReason.FEASIBLE):
+            break
+        master_bound = res.termination.objective_bounds.dual_bound
+        if reason == mathopt.TerminationReason.OPTIMAL:
+            master_bound = max(master_bound, res.objective_value() * (1 - relative_gap))
+        bound = max(bound, master_bound)
+        yv = np.array([res.variable_values(v) for v in y])
+        H = np.nonzero(yv > 0.5)[0]
+        consider(H)
+        _log.debug("MIP %d: bound %.4f UB %.4f cuts %d", mip_iter, bound, UB, n_cuts)
+        if UB - bound <= relative_gap * max(1.0, abs(UB)):
+            proven = True
+            break
+        if reason != mathopt.TerminationReason.OPTIMAL:
+            break
+        # cuts at the master's hub set and at its local-search improvement
+        y_int = np.zeros(n)
+        y_int[H] = 1.0
+        tv = np.array([res.variable_values(v) for v in theta])
+        const, coef = gen.separate(y_int)
+        if add_cuts(const, coef, y_int, tv) == 0:
+            # the master's value is exact at H: H is optimal for the master, so optimal
+            bound = max(bound, UB) if exact(H.tolist()) <= UB * (1 + 1e-12) else bound
+            proven = UB - bound <= relative_gap * max(1.0, abs(UB))
+            break
+    return BendersResult(
+        hubs=best_H,
+        objective=UB,
+        bound=min(bound, UB),
+        proven=proven,
+        lp_bound=lp_bound,
+        lp_iterations=lp_iter,
+        mip_iterations=mip_iter,
+        cuts=n_cuts,
+        fixed_closed=fixed_closed,
+        fixed_open=fixed_open,
+        info={"seconds": time.perf_counter() - t0},
+    )
+
+
+def _lp_params(time_limit: float | None) -> mathopt.SolveParameters:
+    kwargs: dict[str, object] = {}
+    if time_limit is not None:
+        kwargs["time_limit"] = datetime.timedelta(seconds=time_limit)
+    return mathopt.SolveParameters(**kwargs)
+
+
+def _mip_params(time_limit: float | None, gap: float) -> mathopt.SolveParameters:
+    kwargs: dict[str, object] = {"relative_gap_tolerance": gap, "absolute_gap_tolerance": 1e-9}
+    if time_limit is not None:
+        kwargs["time_limit"] = datetime.timedelta(seconds=time_limit)
+    return mathopt.SolveParameters(**kwargs)
+
+
+__all__ = ["BendersResult", "benders_multiple_allocation"]

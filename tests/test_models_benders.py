@@ -1,0 +1,135 @@
+"""Benders decomposition and VNS for multiple allocation, against independent truths.
+
+Truths: brute force over all hub sets written with plain loops, the published AP
+optima, and the exact routing cost of a hub set recomputed here from its definition.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+
+import numpy as np
+import pytest
+
+from hubopt.instances import ReferenceOptimum, find_optimum, load_instance, load_optima
+from hubopt.models import UMAHLP, Status, UMApHMP
+from hubopt.models.benders import _CutGenerator
+from hubopt.models.heuristics import greedy_hubs, vns_hubs
+
+CHI, ALPHA, DELTA = 3.0, 0.75, 2.0
+
+
+def random_instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, size=(n, 2))
+    C = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+    W = rng.uniform(0, 10, size=(n, n)) * (rng.uniform(size=(n, n)) < 0.8)
+    f = rng.uniform(200, 900, size=n)
+    return C, W, f
+
+
+def _ref(data_dir, n: int, p: int) -> ReferenceOptimum:
+    ref = find_optimum(load_optima(data_dir=data_dir), problem="UMApHMP", suite="ap", n=n, p=p)
+    assert ref is not None
+    return ref
+
+
+def routing_cost_by_origin(C: np.ndarray, W: np.ndarray, H: tuple[int, ...]) -> np.ndarray:
+    n = len(C)
+    out = np.zeros(n)
+    for i in range(n):
+        for j in range(n):
+            best = min(CHI * C[i, k] + ALPHA * C[k, m] + DELTA * C[m, j] for k in H for m in H)
+            out[i] += W[i, j] * best
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("p", [2, 3])
+def test_benders_proves_the_brute_force_optimum_of_umaphmp(seed: int, p: int) -> None:
+    C, W, _ = random_instance(7, seed)
+    truth = min(routing_cost_by_origin(C, W, H).sum() for H in itertools.combinations(range(7), p))
+    model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+    sol = model.solve(method="benders")
+    assert sol.status is Status.OPTIMAL
+    assert sol.method == "benders"
+    assert sol.objective == pytest.approx(truth, rel=1e-9)
+    assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_benders_proves_the_brute_force_optimum_of_umahlp(seed: int) -> None:
+    C, W, f = random_instance(7, seed)
+    truth = min(
+        routing_cost_by_origin(C, W, H).sum() + f[list(H)].sum()
+        for q in range(1, 8)
+        for H in itertools.combinations(range(7), q)
+    )
+    model = UMAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
+    sol = model.solve(method="benders")
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == pytest.approx(truth, rel=1e-9)
+
+
+def test_every_benders_cut_is_below_the_true_routing_cost_of_every_hub_set() -> None:
+    C, W, _ = random_instance(8, 5)
+    model = UMApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
+    gen = _CutGenerator(model.data)
+    rng = np.random.default_rng(0)
+    points = [rng.dirichlet(np.ones(8)) * 3 for _ in range(3)]
+    points = [np.minimum(pt, 1.0) for pt in points]
+    H0 = (1, 4, 6)
+    y0 = np.zeros(8)
+    y0[list(H0)] = 1.0
+    points.append(y0)
+    for point in points:
+        const, coef = gen.separate(point)
+        for H in itertools.combinations(range(8), 3):
+            y = np.zeros(8)
+            y[list(H)] = 1.0
+            assert np.all(const - coef @ y <= routing_cost_by_origin(C, W, H) + 1e-7)
+    # at an integer point the cut is exact
+    const, coef = gen.separate(y0)
+    np.testing.assert_allclose(const - coef @ y0, routing_cost_by_origin(C, W, H0), rtol=1e-9)
+
+
+@pytest.mark.parametrize(("n", "p"), [(10, 3), (20, 4)])
+def test_benders_reaches_the_published_ap_optimum(hub_data_dir, n: int, p: int) -> None:
+    inst = load_instance("ap", n, data_dir=hub_data_dir)
+    ref = _ref(hub_data_dir, n, p)
+    model = UMApHMP.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=p, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+    )
+    sol = model.solve(method="benders", time_limit=120)
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == pytest.approx(ref.objective, abs=0.006)
+
+
+def test_time_limited_benders_returns_a_valid_bound_and_gap(hub_data_dir) -> None:
+    inst = load_instance("ap", 25, data_dir=hub_data_dir)
+    ref = _ref(hub_data_dir, 25, 5)
+    model = UMApHMP.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=5, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+    )
+    sol = model.solve(method="benders", time_limit=3)
+    assert sol.bound <= ref.objective + 0.006
+    assert sol.objective >= ref.objective - 0.006
+    assert math.isclose(sol.gap, (sol.objective - sol.bound) / sol.objective, rel_tol=1e-9)
+    assert sol.seconds < 3 * 1.5 + 2
+
+
+def test_vns_finds_the_published_optimum_and_is_deterministic(hub_data_dir) -> None:
+    inst = load_instance("ap", 40, data_dir=hub_data_dir)
+    ref = _ref(hub_data_dir, 40, 5)
+    model = UMApHMP.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=5, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+    )
+    runs = [
+        vns_hubs(model.data, greedy_hubs(model.data, 5), deadline=time.perf_counter() + 2, seed=7)
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1]
+    assert runs[0][1] == pytest.approx(ref.objective, abs=0.006)
+    assert runs[0][0] == sorted(h - 1 for h in ref.hubs)
