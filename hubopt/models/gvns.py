@@ -35,6 +35,7 @@ __all__ = ["gvns_single_allocation", "gvns_single_allocation_fixed_cost"]
 _REL_EPS = 1e-10  # relative improvement that counts
 _SWAP_SHORTLIST = 6  # hub swaps, ranked by the estimate, that are reallocated and compared
 _DEFAULT_MAX_ITERATIONS = 60  # shakes without improvement before stopping
+_DEFAULT_MAX_ITERATIONS_CAPACITATED = 200  # capacities make the descent weaker
 _K_MAX = 12  # largest number of random hub swaps in a shake
 
 
@@ -674,6 +675,12 @@ def _check_start(
     return H, a
 
 
+def _default_limit(capacities: FloatArray | None) -> int:
+    if capacities is None:
+        return _DEFAULT_MAX_ITERATIONS
+    return _DEFAULT_MAX_ITERATIONS_CAPACITATED
+
+
 def _check_capacities(data: HubData, capacities: FloatArray | None) -> FloatArray | None:
     if capacities is None:
         return None
@@ -718,7 +725,8 @@ def gvns_single_allocation(
     start
         ``(hubs, allocation)`` to start from; the result is never worse than it.
     max_iterations
-        Stop after this many shakes in a row without improvement (default 60).
+        Stop after this many shakes in a row without improvement (default 60; 200
+        with capacities, where the descent is weaker).
     capacities
         Hub capacities on the flow originating at the nodes allocated to a hub
         (``sum_{i: a_i = k} O_i <= capacities[k]``); every move keeps them.
@@ -733,7 +741,7 @@ def gvns_single_allocation(
     if not 1 <= p <= n_cand or len(data.fixed_hubs) > p:
         msg = f"p: expected {max(1, len(data.fixed_hubs))} <= p <= {n_cand}, found {p}"
         raise ModelSpecificationError(msg)
-    limit = _DEFAULT_MAX_ITERATIONS if max_iterations is None else max_iterations
+    limit = _default_limit(capacities) if max_iterations is None else max_iterations
     prob = _prepare(data, capacities=_check_capacities(data, capacities))
     if start is not None:
         H0, a0 = _check_start(data, p, start)
@@ -765,7 +773,7 @@ def gvns_single_allocation_fixed_cost(
     if data.fixed_costs is None:
         msg = "fixed_costs: expected one opening cost per node, found none"
         raise ModelSpecificationError(msg)
-    limit = _DEFAULT_MAX_ITERATIONS if max_iterations is None else max_iterations
+    limit = _default_limit(capacities) if max_iterations is None else max_iterations
     prob = _prepare(data, with_fixed_costs=True, capacities=_check_capacities(data, capacities))
     if start is not None:
         H0, a0 = _check_start(data, len({int(h) for h in start[0]}), start)
