@@ -135,6 +135,20 @@ def test_equals_brute_force_with_fixed_and_excluded_sites_and_asymmetric_costs()
         assert not {0, 2} & set(hubs)
 
 
+def test_equals_brute_force_with_nonzero_diagonal_costs() -> None:
+    # own-flow W_ii travels i -> hub -> hub -> i and pays alpha * C[h, h]
+    rng = np.random.default_rng(21)
+    C = rng.uniform(1, 10, size=(6, 6))
+    W = rng.uniform(0, 5, size=(6, 6))
+    for p in (1, 2, 3):
+        data = hub_data(C, W, p)
+        hubs, alloc, value = gvns_single_allocation(data, p)
+        assert value == pytest.approx(
+            brute_force(C, W, p, chi=3.0, alpha=0.75, delta=2.0), rel=1e-9
+        )
+        assert value == pytest.approx(evaluate(Problem.USAPHMP, data, hubs, alloc), rel=1e-12)
+
+
 def test_fixed_hubs_stay_open_and_excluded_sites_stay_closed_on_ap40() -> None:
     inst = load_instance("ap", 40)
     free = hub_data(inst.costs, inst.scaled_flows(), 4)

@@ -10,6 +10,13 @@ solutions shaken by ``k`` random hub swaps.
   or to the new one, other nodes move to the new hub where that is cheaper), ranked
   by an estimate, then reallocated by descent and compared exactly.
 
+:func:`gvns_single_allocation` solves USApHMP (``p`` hubs);
+:func:`gvns_single_allocation_fixed_cost` solves USAHLP, where opening costs are paid
+and the descent and the shaking also open and close hubs.  Both accept hub capacities
+(CSAHLP): moves then keep every hub within its capacity, overloaded solutions from
+shaking are repaired, and a further move lets a node into a full hub after another
+node leaves it.
+
 The cost of node ``i`` on hub ``h`` with every other node fixed is ::
 
     V[i, h] = chi O_i C_ih + delta D_i C_hi + alpha W_ii C_hh
