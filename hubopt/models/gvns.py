@@ -1,6 +1,6 @@
 """General variable neighbourhood search (GVNS) for single-allocation hub problems.
 
-After the idea of Ilić, Urošević, Brimberg & Mladenović (2010, EJOR 206(2):289-300):
+After the idea of Ilić, Urošević, Brimberg & Mladenović (2010, EJOR), GVNS for USApHMP:
 a variable neighbourhood descent (VND) over three neighbourhoods, restarted from
 solutions shaken by ``k`` random hub swaps.
 
