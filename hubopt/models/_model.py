@@ -41,12 +41,12 @@ from hubopt.models.evaluate import (
     multiple_allocation_od_costs,
     single_allocation_od_costs,
 )
+from hubopt.models.gvns import gvns_single_allocation, gvns_single_allocation_fixed_cost
 from hubopt.models.heuristics import (
     greedy_hubs,
     improve_allocation,
     local_search_hubs,
     ma_costs,
-    single_local_search,
     vns_hubs,
 )
 
@@ -190,7 +190,17 @@ class HubModel:
         return best_routes(self.data, hubs)[1]
 
     def _solve_search(self, params: SolveParameters, t0: float, deadline: float | None) -> Solution:
-        res = _search.hub_set_search(self.problem, self.data, params, deadline=deadline)
+        start = None
+        if self.problem.single_allocation:  # GVNS: a strong first bound, in seconds
+            budget = None if params.time_limit is None else 0.2 * params.time_limit
+            stop = None if budget is None else time.perf_counter() + budget
+            hubs, alloc, _ = gvns_single_allocation(
+                self.data, int(self.data.p or 0), deadline=stop, seed=params.seed
+            )
+            start = (hubs, alloc)
+        res = _search.hub_set_search(
+            self.problem, self.data, params, deadline=deadline, start=start
+        )
         alloc = res.allocation if res.allocation is not None else self._allocation_for(res.hubs)
         info = {
             "hub_sets": res.sets_total,
@@ -205,33 +215,49 @@ class HubModel:
     def _heuristic(
         self, deadline: float | None, *, seed: int = 0, budget: float | None = None
     ) -> tuple[tuple[int, ...], IntArray]:
-        """A good feasible solution: greedy + swap descent, VNS within ``budget`` seconds
-        (p-hub medians), add/drop for *AHLP."""
+        """A good feasible solution within ``budget`` seconds (and ``deadline``).
+
+        Single allocation: the GVNS of :mod:`hubopt.models.gvns` (fixed-cost variant
+        for USAHLP and CSAHLP, capacities respected); UMApHMP: VNS over hub sets (swap
+        descent without a budget); UMAHLP: add/drop/swap descent.  Returns ``((), [])``
+        when no capacity-feasible solution is found.
+        """
         data = self.data
+        stop_at = None if budget is None else time.perf_counter() + budget
+        if deadline is not None:
+            stop_at = deadline if stop_at is None else min(stop_at, deadline)
+        if self.problem is Problem.USAPHMP:
+            hubs, alloc, _ = gvns_single_allocation(
+                data, int(data.p or 0), deadline=stop_at, seed=seed
+            )
+            return hubs, alloc
+        if self.problem in (Problem.USAHLP, Problem.CSAHLP):
+            try:
+                hubs, alloc, _ = gvns_single_allocation_fixed_cost(
+                    data, deadline=stop_at, seed=seed, capacities=data.capacities
+                )
+                return hubs, alloc
+            except InfeasibleModelError:
+                if self.problem is Problem.USAHLP:
+                    raise
+            # capacities too tight for the GVNS repair: the older repair-and-descent
+            found = _capacitated_local_search(
+                data, _fixed_cost_local_search(data, deadline), deadline
+            )
+            return found if found is not None else ((), np.zeros(0, dtype=np.int64))
         if self.problem.has_p:
             p = int(data.p or 0)
-            if budget is not None and budget > 0:
-                stop = time.perf_counter() + budget
-                if deadline is not None:
-                    stop = min(stop, deadline)
-                H, _ = vns_hubs(data, greedy_hubs(data, p), deadline=stop, seed=seed)
+            if stop_at is not None and budget is not None:
+                H, _ = vns_hubs(data, greedy_hubs(data, p), deadline=stop_at, seed=seed)
             else:
                 H, _ = local_search_hubs(data, greedy_hubs(data, p), near=10, deadline=deadline)
-            if self.problem.single_allocation:
-                H, alloc, _ = single_local_search(data, H, deadline=deadline)
-                return tuple(H), alloc
             hubs = tuple(H)
         else:
             hubs = _fixed_cost_local_search(data, deadline)
-        if self.problem is Problem.CSAHLP:
-            found = _capacitated_local_search(data, hubs, deadline)
-            if found is None:
-                return (), np.zeros(0, dtype=np.int64)
-            return found
         return hubs, self._allocation_for(hubs)
 
     def _solve_mip(self, params: SolveParameters, t0: float, deadline: float | None) -> Solution:
-        hubs0, alloc0 = self._heuristic(deadline)
+        hubs0, alloc0 = self._heuristic(deadline, seed=params.seed)
         remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
         if self.problem.single_allocation:
             start = (hubs0, alloc0) if hubs0 else None
@@ -283,7 +309,8 @@ class HubModel:
         if self.problem.single_allocation:
             msg = "method 'benders' is for the multiple-allocation problems (UMApHMP, UMAHLP)"
             raise SolverError(msg)
-        hubs0, _ = self._heuristic(deadline, seed=params.seed, budget=self._vns_budget(params))
+        budget = 0.3 * self._vns_budget(params)  # Benders improves the hub set too
+        hubs0, _ = self._heuristic(deadline, seed=params.seed, budget=budget)
         res = benders_multiple_allocation(
             self.data, start=hubs0, deadline=deadline, relative_gap=params.relative_gap
         )

@@ -127,13 +127,17 @@ def hub_set_search(
     params: SolveParameters,
     *,
     deadline: float | None = None,
+    start: tuple[Sequence[int], IntArray | None] | None = None,
 ) -> SearchResult:
-    """Exact search over all hub sets of size ``p`` (see the module docstring)."""
+    """Exact search over all hub sets of size ``p`` (see the module docstring).
+
+    ``start`` is a known solution (hubs and, for single allocation, its allocation),
+    e.g. from VNS/GVNS; the better of it and the greedy descent is the first bound.
+    """
     p = int(data.p or 0)
     total = count_hub_sets(data, p)
     # 1. upper bound: greedy + swap descent on the multiple-allocation cost
-    start = greedy_hubs(data, p)
-    H0, ma0 = local_search_hubs(data, start)
+    H0, ma0 = local_search_hubs(data, greedy_hubs(data, p), near=10, deadline=deadline)
     single = problem.single_allocation
     best_alloc: IntArray | None = None
     if single:
@@ -142,6 +146,17 @@ def hub_set_search(
     else:
         ub = ma0
     best_hubs = tuple(H0)
+    if start is not None:
+        s_hubs = tuple(sorted(int(h) for h in start[0]))
+        if single and start[1] is not None:
+            s_alloc = np.asarray(start[1], dtype=np.int64)
+            s_val = _single_cost(data, s_alloc)
+            if s_val < ub:
+                ub, best_hubs, best_alloc = s_val, s_hubs, s_alloc
+        elif not single:
+            s_val = float(ma_costs(data, np.array([s_hubs], dtype=np.int64))[0])
+            if s_val < ub:
+                ub, best_hubs = s_val, s_hubs
     # 2. filter by the p-median bound, evaluate MA(H) for the rest
     sets = _hub_sets(data, p)
     tol = 1e-9

@@ -112,98 +112,165 @@ class _CutGenerator:
         self.step = max(1, _CHUNK_ELEMENTS // max(1, n * n))
 
     def separate(self, point: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Per-origin cuts ``theta_i >= const_i - coef_i . y``, built at ``point``.
+        """Per-origin cuts ``theta_i >= const_i - coef_i . y``, optimal at ``point``.
 
-        ``S`` is the support of ``point``.  For each OD pair a greedy fills one unit of
-        flow over the hub pairs of ``S x S`` in increasing cost, within the capacities
-        ``y_k`` (first hub) and ``y_m`` (second hub); the cost of the pair that completes
-        the unit is the level ``u``, and every cheaper pair was blocked by an exhausted
-        side, which then carries ``u - c_km`` as its dual.  Sites outside ``S`` get the
-        closed-form duals of the module docstring (X).  The result is dual feasible,
-        hence a valid cut for every ``y``; at an integer point it is exact.
+        ``S`` is the support of ``point``.  For each OD pair the routing LP restricted to
+        ``S x S`` (a transportation problem with capacities ``y``) is solved exactly by
+        successive shortest paths (:func:`transport_duals`), which gives its optimal
+        duals ``u``, ``a``, ``b`` on ``S``; sites outside ``S`` get the smallest duals
+        that keep every constraint ``u - a_k - b_m <= c_km`` satisfied (with
+        ``G_kj = min_m alpha C_km + delta C_mj`` for pairs of two such sites).  The cut
+        is valid for every ``y`` and, by LP duality, equals the routing LP at ``point``.
         """
         n = self.data.n
         S = np.nonzero(point > 1e-9)[0]
         s = len(S)
-        cap = np.asarray(point[S], dtype=np.float64)
-        closed = np.ones(n)
-        closed[S] = 0.0
+        cap = np.minimum(np.asarray(point[S], dtype=np.float64), 1.0)
         const = np.zeros(n)
         coef = np.zeros((n, n))
         aSS = self.aC[np.ix_(S, S)]  # (s, s)
         dS = self.dC[S]  # (s, n): delta C_mj
-        step = max(1, 4_000_000 // max(1, n * s * s))
+        outside = np.ones(n, dtype=bool)
+        outside[S] = False
+        step = max(1, _CHUNK_ELEMENTS // max(1, n * n * s))
         for lo in range(0, n, step):
             rows = np.arange(lo, min(n, lo + step))
             b = len(rows)
             chiS = self.chiC[rows][:, S]  # (b, s)
-            # pair costs (b, n_j, s_k, s_m)
             pc = chiS[:, None, :, None] + aSS[None, None, :, :] + dS.T[None, :, None, :]
-            pc = pc.reshape(b * n, s * s)
-            u, blame_a, blame_b = _greedy_levels(pc, cap, s)
+            u, aS, bS, _ = transport_duals(pc.reshape(b * n, s, s), cap)
             u2 = u.reshape(b, n)
-            coefS = (
-                np.maximum(u[:, None] - blame_a, 0.0) + np.maximum(u[:, None] - blame_b, 0.0)
-            ).reshape(b, n, s)
-            # sites outside S (closed form X)
-            A = (chiS[:, :, None] + self.aC[S][None, :, :]).min(axis=1)  # (b, n): S to m
+            aS = aS.reshape(b, n, s)
+            bS = bS.reshape(b, n, s)
             uu = u2[:, :, None]
-            chiC = self.chiC[rows]
-            aX = np.maximum(uu - chiC[:, None, :] - self.G.T[None, :, :], 0.0)
-            bX = np.maximum(uu - A[:, None, :] - self.dC.T[None, :, :], 0.0)
-            cfull = (aX + bX) * closed
-            cfull[:, :, S] = coefS
+            chiC = self.chiC[rows]  # (b, n_k)
+            # a site k outside S as first hub, m in S: a_k >= u - c_km - b_m
+            ck = chiC[:, None, :, None] + self.aC[:, S][None, None, :, :] + dS.T[None, :, None, :]
+            a_out = np.maximum(
+                (uu[:, :, :, None] - ck - bS[:, :, None, :]).max(axis=3),
+                uu - chiC[:, None, :] - self.G.T[None, :, :],
+            )
+            # a site m outside S as second hub, k in S: b_m >= u - c_km - a_k
+            cm = chiS[:, None, :, None] + self.aC[S][None, None, :, :] + self.dC.T[None, :, None, :]
+            b_out = (uu[:, :, None, :] - cm - aS[:, :, :, None]).max(axis=2)
+            cfull = (np.maximum(a_out, 0.0) + np.maximum(b_out, 0.0)) * outside
+            cfull[:, :, S] = aS + bS
             w = self.W[rows]
             const[rows] = (w * u2).sum(axis=1)
             coef[rows] = np.einsum("ij,ijk->ik", w, cfull)
         return const, coef
 
 
-def _greedy_levels(
-    pc: FloatArray, cap: FloatArray, s: int
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Greedy unit flow over hub pairs, for many OD pairs at once (rows of ``pc``).
+def transport_duals(
+    c: FloatArray, y: FloatArray, eps: float = 1e-12
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Optimal primal value and duals of many small routing LPs at once.
 
-    Returns the level ``u`` of each row and, per row and site of ``S``, the cheapest
-    cost of a pair blamed on the site as first hub (``blame_a``) or second hub
-    (``blame_b``), ``inf`` where none.
+    Row ``r`` of ``c`` (shape ``(B, s, s)``) is ``min sum c_km x_km`` subject to
+    ``sum_m x_km <= y_k``, ``sum_k x_km <= y_m``, ``sum x = 1``, ``x >= 0`` (needs
+    ``sum y >= 1``).  Successive shortest paths (Bellman-Ford on the residual graph,
+    vectorised over the rows) send the unit; the distances ``d_K``, ``d_M`` of the last
+    shortest-path tree give the duals ``u = d_t``, ``a_k = max(0, d_K(k))`` and
+    ``b_m = max(0, u - d_M(m))``, feasible for ``u - a_k - b_m <= c_km`` because every
+    forward arc satisfies ``d_M(m) <= d_K(k) + c_km``.  Returns ``u``, ``a``, ``b`` and
+    the primal value of each row.
     """
-    B = pc.shape[0]
-    order = np.argsort(pc, axis=1, kind="stable")
-    sorted_cost = np.take_along_axis(pc, order, axis=1)
-    capk = np.broadcast_to(cap, (B, s)).copy()
-    capm = capk.copy()
+    B, s, _ = c.shape
+    x = np.zeros((B, s, s))
+    fk = np.zeros((B, s))
+    gm = np.zeros((B, s))
     rem = np.ones(B)
-    u = sorted_cost[:, -1].copy()
-    blame_a = np.full((B, s), np.inf)
-    blame_b = np.full((B, s), np.inf)
+    inf = np.inf
+    u = np.zeros(B)
+    dK_out = np.zeros((B, s))
+    dM_out = np.zeros((B, s))
     active = np.arange(B)
-    eps = 1e-9
-    for t in range(s * s):
+
+    def tol(d: FloatArray) -> FloatArray:
+        return 1e-12 * (1.0 + np.abs(np.where(np.isfinite(d), d, 0.0)))
+
+    for _ in range(2 * s + 2):
         if active.size == 0:
             break
-        idx = order[active, t]
-        k = idx // s
-        m = idx % s
-        c = sorted_cost[active, t]
-        ck = capk[active, k]
-        cm = capm[active, m]
-        r = rem[active]
-        f = np.minimum(np.minimum(ck, cm), r)
-        finish = f >= r - eps
-        u[active[finish]] = c[finish]
-        go = ~finish
-        ag, kg, mg, fg = active[go], k[go], m[go], f[go]
-        capk[ag, kg] -= fg
-        capm[ag, mg] -= fg
-        rem[ag] -= fg
-        on_k = capk[ag, kg] <= eps
-        bk = ag[on_k]
-        blame_a[bk, kg[on_k]] = np.minimum(blame_a[bk, kg[on_k]], c[go][on_k])
-        bm = ag[~on_k]
-        blame_b[bm, mg[~on_k]] = np.minimum(blame_b[bm, mg[~on_k]], c[go][~on_k])
-        active = ag
-    return u, blame_a, blame_b
+        ca, xa, fa, ga = c[active], x[active], fk[active], gm[active]
+        A = active.size
+        ar = np.arange(A)
+        dK = np.where(fa < y - eps, 0.0, inf)
+        predK = np.full((A, s), -1)
+        dM = np.full((A, s), inf)
+        predM = np.zeros((A, s), dtype=np.int64)
+        has = xa > eps  # residual reverse arcs m -> k
+        for _r in range(4 * s + 4):  # Bellman-Ford, strict improvements only (a tree)
+            tot = dK[:, :, None] + ca
+            am = tot.argmin(axis=1)
+            nm = np.take_along_axis(tot, am[:, None, :], axis=1)[:, 0, :]
+            imp_m = nm < dM - tol(dM)
+            dM = np.where(imp_m, nm, dM)
+            predM = np.where(imp_m, am, predM)
+            rev = np.where(has, dM[:, None, :] - ca, inf)
+            pm = rev.argmin(axis=2)
+            vr = np.take_along_axis(rev, pm[:, :, None], axis=2)[:, :, 0]
+            imp_k = vr < dK - tol(dK)
+            if not imp_k.any() and not imp_m.any():
+                break
+            dK = np.where(imp_k, vr, dK)
+            predK = np.where(imp_k, pm, predK)
+        dMt = np.where(ga < y - eps, dM, inf)
+        mt = dMt.argmin(axis=1)
+        dt = dMt[ar, mt]
+        # trace the path back from t, with its bottleneck
+        bn = np.minimum(rem[active], y[mt] - ga[ar, mt])
+        m = mt.copy()
+        steps = []
+        alive = np.ones(A, dtype=bool)
+        for _st in range(2 * s + 2):
+            if not alive.any():
+                break
+            k = predM[ar, m]
+            pk = predK[ar, k]
+            steps.append((alive.copy(), k, m.copy(), pk))
+            direct = pk < 0
+            bn = np.where(alive & direct, np.minimum(bn, y[k] - fa[ar, k]), bn)
+            cont = alive & ~direct
+            bn = np.where(cont, np.minimum(bn, xa[ar, k, np.maximum(pk, 0)]), bn)
+            alive = cont
+            m = np.where(cont, pk, m)
+        finishing = bn >= rem[active] - eps
+        if finishing.any():  # duals from this tree, closed under the arcs t -> m
+            fr = np.nonzero(finishing)[0]
+            dKf, dMf, caf, hasf, gf, ut = dK[fr], dM[fr], ca[fr], has[fr], ga[fr], dt[fr]
+            for _r in range(4 * s + 4):
+                dMn = np.where(gf > eps, np.minimum(dMf, ut[:, None]), dMf)
+                dMn = np.minimum(dMn, (dKf[:, :, None] + caf).min(axis=1))
+                dKn = np.minimum(dKf, np.where(hasf, dMn[:, None, :] - caf, inf).min(axis=2))
+                if np.array_equal(dKn, dKf) and np.array_equal(dMn, dMf):
+                    break
+                dKf, dMf = dKn, dMn
+            g = active[fr]
+            u[g] = ut
+            dK_out[g] = dKf
+            dM_out[g] = dMf
+        amt = np.minimum(bn, rem[active])
+        for alive_s, k, m_s, pk in steps:
+            idx = np.nonzero(alive_s)[0]
+            g = active[idx]
+            x[g, k[idx], m_s[idx]] += amt[idx]
+            d = pk[idx] < 0
+            fk[g[d], k[idx][d]] += amt[idx][d]
+            x[g[~d], k[idx][~d], pk[idx][~d]] -= amt[idx][~d]
+        gm[active, mt] += amt
+        rem[active] -= amt
+        active = active[~finishing]
+    a = np.maximum(0.0, dK_out)
+    b = np.maximum(0.0, u[:, None] - dM_out)
+    return u, a, b, (x * c).sum(axis=(1, 2))
+
+
+def _sparsify(point: FloatArray, threshold: float = 0.02) -> FloatArray:
+    """``point`` without its entries below ``threshold`` (a cheaper separation point),
+    unless that would leave less than one unit of hub capacity."""
+    out = np.where(point >= threshold, point, 0.0)
+    return out if out.sum() >= 1.0 else point
 
 
 def _top(point: FloatArray, q: int, allowed: FloatArray) -> IntArray:
@@ -219,6 +286,7 @@ def benders_multiple_allocation(
     deadline: float | None,
     relative_gap: float = 1e-6,
     lp_max_iterations: int = 200,
+    warm_neighbours: int = 5,
 ) -> BendersResult:
     """Solve UMApHMP (``data.p`` set) or UMAHLP (fixed costs) by Benders decomposition.
 
@@ -290,6 +358,22 @@ def benders_multiple_allocation(
     y_inc[list(best_H)] = 1.0
     const, coef = gen.separate(y_inc)
     add_cuts(const, coef, y_inc, None)
+    # cuts at the incumbent's closest swap neighbours: cheap (integer points) and they
+    # tell the master what leaving the incumbent costs
+    if p is not None and warm_neighbours > 0:
+        C = data.costs
+        for h in best_H:
+            if h in data.fixed_hubs:
+                continue
+            outside = np.array([k for k in data.candidates if k not in best_H], dtype=np.int64)
+            near = outside[np.argsort(C[h, outside] + C[outside, h], kind="stable")]
+            for c in near[:warm_neighbours]:
+                if out_of_time():
+                    break
+                y_nb = y_inc.copy()
+                y_nb[h] = 0.0
+                y_nb[c] = 1.0
+                add_cuts(*gen.separate(y_nb), y_nb, None)
 
     # ---- LP phase -------------------------------------------------------------------
     solver = mathopt.IncrementalSolver(model, mathopt.SolverType.HIGHS)
@@ -313,12 +397,21 @@ def benders_multiple_allocation(
             lp_bound = max(lp_bound, value)
         else:
             stall += 1
-        _log.debug("LP %d: %.4f UB %.4f cuts %d", lp_iter, value, UB, n_cuts)
+        _log.debug(
+            "LP %d: %.4f UB %.4f cuts %d support %d at %.1f s",
+            lp_iter,
+            value,
+            UB,
+            n_cuts,
+            int((yv > 1e-9).sum()),
+            time.perf_counter() - t0,
+        )
         if UB - lp_bound <= relative_gap * max(1.0, abs(UB)) or stall >= 8:
             break
         top = _top(yv, q, allowed)
-        const, coef = gen.separate(yv)
-        added = add_cuts(const, coef, yv, tv)
+        # in-out stabilisation (Ben-Ameur & Neto): separate between a core point and y*,
+        # and at y* itself only when that cut is not violated at y*
+        added = add_cuts(*gen.separate(_sparsify(yv)), yv, tv)
         if p is not None:
             consider(top)
         else:
@@ -419,4 +512,4 @@ def _mip_params(time_limit: float | None, gap: float) -> mathopt.SolveParameters
     return mathopt.SolveParameters(**kwargs)
 
 
-__all__ = ["BendersResult", "benders_multiple_allocation"]
+__all__ = ["BendersResult", "benders_multiple_allocation", "transport_duals"]
