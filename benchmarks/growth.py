@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 for method in ("engine", "baseline"):
                     row = dict(base_row, role=method, method=method)
                     if method == "baseline":
-                        if n > BASELINE_MAX_N:
+                        if args.no_baseline or n > BASELINE_MAX_N:
                             continue
                         if (prob.value, p) in baseline_failed:
                             row["skipped"] = "baseline failed at a smaller n"
@@ -404,6 +404,8 @@ def main() -> None:
     parser.add_argument("--ap", type=int, nargs="*", default=list(AP_SIZES))
     parser.add_argument("--random", type=int, nargs="*", default=list(RANDOM_SIZES))
     parser.add_argument("--no-tr", action="store_true")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="engine only (merge the baseline rows of an earlier run)")
     parser.add_argument("--problem", nargs="+", default=list(PROBLEMS))
     parser.add_argument("--p", type=int, nargs="+", default=list(PS))
     parser.add_argument("--time-limit", type=float, default=300.0)

@@ -69,7 +69,7 @@ class _MultiValueCommand(click.Command):
 )
 @click.option(
     "--method",
-    type=click.Choice(["auto", "search", "mip", "heuristic"]),
+    type=click.Choice(["auto", "search", "mip", "heuristic", "benders"]),
     default="auto",
     show_default=True,
 )
