@@ -161,7 +161,8 @@ def test_transport_duals_equal_the_lp_optimum_of_every_routing_subproblem() -> N
             method="highs",
         )
         assert np.all(u[0] - a[0][:, None] - b[0][None, :] <= c + 1e-9)  # dual feasible
-        assert np.all(a >= 0) and np.all(b >= 0)
+        assert np.all(a >= 0)
+        assert np.all(b >= 0)
         assert u[0] - a[0] @ y - b[0] @ y == pytest.approx(lp.fun, abs=1e-7)
         assert primal[0] == pytest.approx(lp.fun, abs=1e-7)
 
