@@ -200,21 +200,27 @@ def transport_duals(
         dM = np.full((A, s), inf)
         predM = np.zeros((A, s), dtype=np.int64)
         has = xa > eps  # residual reverse arcs m -> k
-        for _r in range(4 * s + 4):  # Bellman-Ford, strict improvements only (a tree)
-            tot = dK[:, :, None] + ca
+        live = ar  # rows whose labels still change (Bellman-Ford, strict improvements)
+        for _r in range(4 * s + 4):
+            cl = ca[live]
+            tot = dK[live][:, :, None] + cl
             am = tot.argmin(axis=1)
             nm = np.take_along_axis(tot, am[:, None, :], axis=1)[:, 0, :]
-            imp_m = nm < dM - tol(dM)
-            dM = np.where(imp_m, nm, dM)
-            predM = np.where(imp_m, am, predM)
-            rev = np.where(has, dM[:, None, :] - ca, inf)
+            dml = dM[live]
+            imp_m = nm < dml - tol(dml)
+            dM[live] = np.where(imp_m, nm, dml)
+            predM[live] = np.where(imp_m, am, predM[live])
+            rev = np.where(has[live], dM[live][:, None, :] - cl, inf)
             pm = rev.argmin(axis=2)
             vr = np.take_along_axis(rev, pm[:, :, None], axis=2)[:, :, 0]
-            imp_k = vr < dK - tol(dK)
-            if not imp_k.any() and not imp_m.any():
+            dkl = dK[live]
+            imp_k = vr < dkl - tol(dkl)
+            dK[live] = np.where(imp_k, vr, dkl)
+            predK[live] = np.where(imp_k, pm, predK[live])
+            changed = imp_k.any(axis=1) | imp_m.any(axis=1)
+            live = live[changed]
+            if live.size == 0:
                 break
-            dK = np.where(imp_k, vr, dK)
-            predK = np.where(imp_k, pm, predK)
         dMt = np.where(ga < y - eps, dM, inf)
         mt = dMt.argmin(axis=1)
         dt = dMt[ar, mt]
