@@ -227,15 +227,14 @@ def markdown(doc: dict[str, Any], note: str) -> str:
     lines = [
         "# Growth: solve time against n, engine and textbook baseline",
         "",
-        f"Machine: {doc['machine']} ({doc['processor']}); commit {doc['commit']}. "
-        f"Time limit {doc['time_limit']:g} s per solve for both methods. The machine's two "
-        "cores were shared with other benchmark and test runs during this run (load "
-        "average 3 when it started, 4 to 5.5 during it), so the times are inflated and "
-        "noisy: read them as orders of magnitude.",
+        f"Machine: {doc['machine']} ({doc['processor']}); commit {doc['commit']}; "
+        f"time limit {doc['time_limit']:g} s per solve (rows merged from other runs keep "
+        "their own limit and commit, see the note below). The machine has two cores and "
+        "other jobs ran beside these solves: read the times as orders of magnitude.",
         "",
-        "Engine: `model.solve(SolveParameters(time_limit=300, seed=0))` with its own "
-        "method choice (`search` = exact hub-set search, proven optimal when it "
-        "completes; otherwise local search with a facility-location lower bound). "
+        f"Engine: `model.solve(SolveParameters(time_limit={doc['time_limit']:g}, seed=0))` "
+        "with its own method choice (`search` = exact hub-set search, proven optimal when "
+        "it completes; `heuristic+bound` = GVNS/VNS with a facility-location lower bound). "
         "Baseline: the Ernst & Krishnamoorthy flow MIP (`hubopt.models._mip`) on "
         "MathOpt/HiGHS, no warm start; run only for n <= "
         f"{doc['baseline_max_n']} and, per problem and p, only until it first fails to "

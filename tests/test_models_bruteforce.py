@@ -184,3 +184,25 @@ def test_fixed_and_excluded_hubs_are_honoured_in_hub_location():
         excluded=excluded,
     )
     assert_solution_matches(m3, m3.solve(), brute_single(C, W, sets, f=f, cap=big_cap))
+
+
+@pytest.mark.parametrize("seed", [41, 42, 43])
+def test_cheap_bounds_never_exceed_the_brute_force_optimum(seed):
+    from hubopt.models import bounds
+    from hubopt.models.base import SolveParameters
+
+    n = 6
+    C, W, f, _ = random_instance(n, seed)
+    for p in (1, 2, 3):
+        model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+        truth = brute_multiple(C, W, sets_of_size(n, p))  # MA <= SA: valid for both
+        nn = bounds.nearest_neighbour_bound(model.data)
+        fl = bounds.facility_location_bound(
+            model.problem, model.data, SolveParameters(), time_limit=30
+        )
+        assert 0 < nn <= truth + 1e-9
+        assert fl <= truth + 1e-9
+    model = UMAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
+    assert bounds.nearest_neighbour_bound(model.data) <= brute_multiple(
+        C, W, all_sets(n), f=f
+    ) + 1e-9
