@@ -27,7 +27,8 @@ PROBLEMS = ("usaphmp", "umaphmp", "usahlp", "umahlp", "csahlp")
 
 def key(r: dict[str, Any]) -> tuple[Any, ...]:
     """Instance identity across result files."""
-    return (r["problem"], r["n"], r.get("p"), r.get("fixed_cost"), r.get("capacity"))
+    p = r.get("p") if r.get("fixed_cost") is None else None  # fixed-cost rows: p = hubs opened
+    return (r["problem"], r["n"], p, r.get("fixed_cost"), r.get("capacity"))
 
 
 def earlier_best() -> dict[tuple[Any, ...], tuple[float, str]]:
@@ -91,7 +92,7 @@ def main() -> None:
         "engine run or the GVNS benchmark), and *vs earlier* is this run's objective "
         "relative to it (negative: better now).",
         "",
-        "| instance | problem | p / F | objective | bound | gap | status | seconds | method "
+        "| instance | problem | p / F(cap) | objective | bound | gap | status | seconds | method "
         "| earlier best | vs earlier |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -100,7 +101,7 @@ def main() -> None:
         key=lambda r: (
             order[r["problem"]],
             r["n"],
-            r.get("p") or 0,
+            r.get("p") if r.get("fixed_cost") is None else 0,
             r.get("fixed_cost") or "",
             r.get("capacity") or "",
         )
@@ -108,9 +109,10 @@ def main() -> None:
     proven = 0
     under60 = 0
     for r in rows:
-        pf = (
-            str(r["p"]) if r.get("p") is not None else f"{r['fixed_cost']}{r.get('capacity') or ''}"
-        )
+        if r.get("fixed_cost") is None:
+            pf = str(r["p"])
+        else:
+            pf = f"{r['fixed_cost']}{r.get('capacity') or ''} ({r['p']} hubs)"
         prev = best.get(key(r))
         rel = "-"
         if prev is not None and r.get("objective") is not None:
