@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 for method in ("engine", "baseline"):
                     row = dict(base_row, role=method, method=method)
                     if method == "baseline":
-                        if args.no_baseline or n > BASELINE_MAX_N:
+                        if args.no_baseline or n > args.baseline_max_n:
                             continue
                         if (prob.value, p) in baseline_failed:
                             row["skipped"] = "baseline failed at a smaller n"
@@ -181,7 +181,7 @@ def results_document(rows: list[dict[str, Any]], args: argparse.Namespace) -> di
         "processor": platform.processor() or "cpu",
         "commit": getattr(args, "commit", None) or _commit(),
         "time_limit": args.time_limit,
-        "baseline_max_n": BASELINE_MAX_N,
+        "baseline_max_n": getattr(args, "baseline_max_n", BASELINE_MAX_N),
         "deadline": None if args.deadline is None else args.deadline.strftime("%H:%M UTC"),
         "rows": rows,
     }
@@ -405,6 +405,8 @@ def main() -> None:
     parser.add_argument("--no-tr", action="store_true")
     parser.add_argument("--no-baseline", action="store_true",
                         help="engine only (merge the baseline rows of an earlier run)")
+    parser.add_argument("--baseline-max-n", type=int, default=BASELINE_MAX_N,
+                        help="largest n for which the baseline is run")
     parser.add_argument("--problem", nargs="+", default=list(PROBLEMS))
     parser.add_argument("--p", type=int, nargs="+", default=list(PS))
     parser.add_argument("--time-limit", type=float, default=300.0)

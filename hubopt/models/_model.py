@@ -333,44 +333,45 @@ class HubModel:
     def _solve_heuristic_with_bound(
         self, params: SolveParameters, t0: float, deadline: float | None
     ) -> Solution:
-        """Bounds first, then the heuristic in the time that is left.
+        """A floor bound, the plain facility-location bound, the heuristic, then the
+        stronger bound in the time that is left.
 
-        The plain facility-location bound (fast) and then the one with the inter-hub term
-        (much stronger for many hubs, slower) get up to 55 % of the time; the larger one
-        counts.  The heuristic (GVNS, VNS or descent) then runs until the deadline.
+        The ``O(n^2)`` nearest-neighbour bound is always there; the plain
+        facility-location bound gets up to 15 % of the limit, the heuristic (GVNS, VNS
+        or descent, which usually stops by itself much earlier) up to 45 %, and the
+        facility-location bound with the inter-hub term (much stronger for many hubs,
+        but slow to solve) the rest.  The largest bound counts.
         """
         limit = params.time_limit
 
-        def share(fraction: float) -> float | None:
+        def until(fraction: float) -> float | None:
             if deadline is None or limit is None:
                 return None
-            return max(0.5, min(fraction * limit, deadline - time.perf_counter()))
+            return max(0.5, min(t0 + fraction * limit, deadline) - time.perf_counter())
 
         lb = max(
             bounds.nearest_neighbour_bound(self.data),
             bounds.facility_location_bound(
-                self.problem, self.data, params, time_limit=share(0.15), transfer=False
+                self.problem, self.data, params, time_limit=until(0.15), transfer=False
             ),
         )
-        if limit is None or t0 + 0.45 * limit - time.perf_counter() > 3:
-            stop = None if limit is None else t0 + 0.55 * limit
-            lb = max(
-                lb,
-                bounds.facility_location_bound(
-                    self.problem,
-                    self.data,
-                    params,
-                    time_limit=None if stop is None else stop - time.perf_counter(),
-                    transfer=True,
-                ),
-            )
-        budget = self._vns_budget(params)
-        if deadline is not None:
-            budget = max(0.5, deadline - time.perf_counter())
-        hubs, alloc = self._heuristic(deadline, seed=params.seed, budget=budget)
+        budget = until(0.6)
+        hubs, alloc = self._heuristic(
+            deadline,
+            seed=params.seed,
+            budget=self._vns_budget(params) if budget is None else budget,
+        )
         if not hubs:
             msg = f"{self.problem.label}: no feasible solution found"
             raise SolverError(msg)
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if remaining is None or remaining > 3:
+            lb = max(
+                lb,
+                bounds.facility_location_bound(
+                    self.problem, self.data, params, time_limit=remaining, transfer=True
+                ),
+            )
         return self._finish(hubs, alloc, lb, t0, "heuristic+bound", proven=False)
 
 
