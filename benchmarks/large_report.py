@@ -7,7 +7,7 @@ engine run, and ``benchmarks/results/heuristics.json``, the GVNS benchmark).  Pu
 values for AP 100/200 could not be obtained here (``benchmarks/literature.md``), so the
 "published" column says so instead of inventing a number.
 
-    python benchmarks/large_report.py > benchmarks/large.md
+    python benchmarks/large_report.py ["a note paragraph"] > benchmarks/large.md
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ def main() -> None:
         "engine run or the GVNS benchmark), and *vs earlier* is this run's objective "
         "relative to it (negative: better now).",
         "",
+        *([sys.argv[1], ""] if len(sys.argv) > 1 else []),
         "| instance | problem | p / F(cap) | objective | bound | gap | status | seconds | method "
         "| earlier best | vs earlier |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
