@@ -36,6 +36,14 @@ def _ref(data_dir, n: int, p: int) -> ReferenceOptimum:
     return ref
 
 
+def _ap_model(data_dir, n: int, p: int) -> tuple[UMApHMP, ReferenceOptimum]:
+    inst = load_instance("ap", n, data_dir=data_dir)
+    model = UMApHMP.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=p, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+    )
+    return model, _ref(data_dir, n, p)
+
+
 def routing_cost_by_origin(C: np.ndarray, W: np.ndarray, H: tuple[int, ...]) -> np.ndarray:
     n = len(C)
     out = np.zeros(n)
@@ -97,22 +105,14 @@ def test_every_benders_cut_is_below_the_true_routing_cost_of_every_hub_set() -> 
 
 @pytest.mark.parametrize(("n", "p"), [(10, 3), (20, 4)])
 def test_benders_reaches_the_published_ap_optimum(hub_data_dir, n: int, p: int) -> None:
-    inst = load_instance("ap", n, data_dir=hub_data_dir)
-    ref = _ref(hub_data_dir, n, p)
-    model = UMApHMP.from_cost_matrix(
-        inst.costs, inst.scaled_flows(), p=p, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
-    )
+    model, ref = _ap_model(hub_data_dir, n, p)
     sol = model.solve(method="benders", time_limit=120)
     assert sol.status is Status.OPTIMAL
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
 
 
 def test_time_limited_benders_returns_a_valid_bound_and_gap(hub_data_dir) -> None:
-    inst = load_instance("ap", 25, data_dir=hub_data_dir)
-    ref = _ref(hub_data_dir, 25, 5)
-    model = UMApHMP.from_cost_matrix(
-        inst.costs, inst.scaled_flows(), p=5, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
-    )
+    model, ref = _ap_model(hub_data_dir, 25, 5)
     sol = model.solve(method="benders", time_limit=3)
     assert sol.bound <= ref.objective + 0.006
     assert sol.objective >= ref.objective - 0.006
@@ -121,11 +121,7 @@ def test_time_limited_benders_returns_a_valid_bound_and_gap(hub_data_dir) -> Non
 
 
 def test_vns_finds_the_published_optimum_and_is_deterministic(hub_data_dir) -> None:
-    inst = load_instance("ap", 40, data_dir=hub_data_dir)
-    ref = _ref(hub_data_dir, 40, 5)
-    model = UMApHMP.from_cost_matrix(
-        inst.costs, inst.scaled_flows(), p=5, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
-    )
+    model, ref = _ap_model(hub_data_dir, 40, 5)
     runs = [
         vns_hubs(model.data, greedy_hubs(model.data, 5), deadline=time.perf_counter() + 2, seed=7)
         for _ in range(2)
@@ -168,11 +164,7 @@ def test_transport_duals_equal_the_lp_optimum_of_every_routing_subproblem() -> N
 
 
 def test_benders_lp_bound_is_within_a_tenth_of_a_percent_on_ap25(hub_data_dir) -> None:
-    inst = load_instance("ap", 25, data_dir=hub_data_dir)
-    ref = _ref(hub_data_dir, 25, 3)
-    model = UMApHMP.from_cost_matrix(
-        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
-    )
+    model, ref = _ap_model(hub_data_dir, 25, 3)
     sol = model.solve(method="benders", time_limit=120)
     assert sol.status is Status.OPTIMAL
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
