@@ -15,6 +15,6 @@ lane2() {
   $H bench --suite ap --problem umaphmp --n 100 200 --p 2 3 4 5 10 15 20 --time-limit 60 --out $R/large_umaphmp.json "$@"
   $H bench --suite ap --problem umahlp --n 100 200 --fixed-cost L T --time-limit 120 --out $R/large_umahlp.json "$@"
 }
-lane1 "$@" > $R/large_lane1.log 2>&1 &
-lane2 "$@" > $R/large_lane2.log 2>&1 &
+lane1 "$@" > "${TMPDIR:-/tmp}/hubopt_large_lane1.log" 2>&1 &
+lane2 "$@" > "${TMPDIR:-/tmp}/hubopt_large_lane2.log" 2>&1 &
 wait
