@@ -355,7 +355,12 @@ class HubModel:
                 self.problem, self.data, params, time_limit=until(0.15), transfer=False
             ),
         )
-        budget = until(0.6)
+        # GVNS (single allocation) stops by itself long before; the VNS over hub sets uses
+        # its share, so it gets less where the inter-hub bound needs the time (many hubs)
+        many = (
+            self.problem.has_p and not self.problem.single_allocation and (self.data.p or 0) >= 10
+        )
+        budget = until(0.3 if many else 0.6)
         hubs, alloc = self._heuristic(
             deadline,
             seed=params.seed,
