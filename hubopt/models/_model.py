@@ -337,10 +337,11 @@ class HubModel:
         stronger bound in the time that is left.
 
         The ``O(n^2)`` nearest-neighbour bound is always there; the plain
-        facility-location bound gets up to 15 % of the limit, the heuristic (GVNS, VNS
-        or descent, which usually stops by itself much earlier) up to 45 %, and the
+        facility-location bound runs until 15 % of the limit, the heuristic until 60 %
+        (GVNS and the descents usually stop by themselves much earlier; the VNS over hub
+        sets of multiple allocation stops at 30 % when ``p >= 10``), and the
         facility-location bound with the inter-hub term (much stronger for many hubs,
-        but slow to solve) the rest.  The largest bound counts.
+        but slow to solve) gets the rest.  The largest bound counts.
         """
         limit = params.time_limit
 

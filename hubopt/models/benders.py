@@ -15,21 +15,20 @@ Cuts.  For one OD pair the routing subproblem, in the transportation form of the
 path formulation (``sum_m x_km <= y_k``, ``sum_k x_km <= y_m``, ``sum x = 1``), has the
 dual ``max u - sum_k a_k y_k - sum_m b_m y_m`` with ``u - a_k - b_m <= c_km`` and
 ``a, b >= 0``.  Every dual-feasible point gives a valid cut.  At a point ``y*`` with
-support ``S``, :meth:`_CutGenerator.separate` builds one: a greedy unit flow over the
-pairs of ``S x S`` gives the level ``u`` and the duals of ``S`` (each cheaper pair is
-charged to a side it found exhausted); a site ``k`` outside ``S`` gets
-``a_k = (u - chi C_ik - G_kj)^+`` with ``G_kj = min_m alpha C_km + delta C_mj`` and
-``b_k = (u - min_{h in S} c_hk)^+``.  At an integer point the cut is exact (it equals
-``c*(H)`` there); at a fractional one it is valid but, the greedy duals not being
-optimal, weaker than the LP dual would give.  The pairs of an origin are summed into
-one cut on ``theta_i``.
+support ``S``, :meth:`_CutGenerator.separate` solves the subproblem restricted to
+``S x S`` exactly for all OD pairs at once (:func:`transport_duals`, successive
+shortest paths), which gives ``u`` and the optimal duals of ``S``; a site outside ``S``
+gets the smallest duals that keep the dual constraints satisfied (with
+``G_kj = min_m alpha C_km + delta C_mj`` for pairs of two such sites).  The cut equals
+the routing LP at ``y*`` (at an integer point: ``c*(H)``) and is valid for every ``y``.
+The pairs of an origin are summed into one cut on ``theta_i``.
 
 Algorithm.
 
-1. LP phase (Kelley cutting planes on the master's LP relaxation): at a fractional
-   ``y*`` the reference sets are ``{k : y*_k >= t}`` for a few thresholds and the top
-   ``p``; each pair keeps the most violated cut.  Rounded points give hub sets whose
-   exact cost ``MA(H)`` updates the incumbent.
+1. LP phase (Kelley cutting planes on the master's LP relaxation), seeded with cuts at
+   the incumbent and at its closest swap neighbours; separation at ``y*`` without its
+   entries below 0.02 (a cheaper point, still a valid cut).  The top ``p`` sites of
+   each LP solution give a hub set whose exact cost ``MA(H)`` updates the incumbent.
 2. Reduction tests: with the LP bound ``LB`` and reduced cost ``r_k``, a site with
    ``LB + r_k > UB`` cannot be a hub of a better solution and is fixed closed; one with
    ``LB - r_k > UB`` (at its upper bound) is fixed open.
@@ -86,21 +85,16 @@ class _CutGenerator:
         n = data.n
         C = np.asarray(data.costs, dtype=np.float64)
         cand = np.asarray(data.candidates, dtype=np.int64)
-        self.cand = cand
         self.chiC = data.chi * C
         self.aC = data.alpha * C
         self.dC = data.delta * C
         self.W = np.asarray(data.flows, dtype=np.float64)
-        # G[k, j] = min over candidate m of alpha C_km + delta C_mj; E[i, m] mirror
+        # G[k, j] = min over candidate m of alpha C_km + delta C_mj
         self.G = np.empty((n, n))
-        self.E = np.empty((n, n))
         step = max(1, _CHUNK_ELEMENTS // max(1, n * len(cand)))
         for s in range(0, n, step):
             rows = slice(s, min(n, s + step))
             self.G[rows] = (self.aC[rows][:, cand][:, :, None] + self.dC[cand][None, :, :]).min(
-                axis=1
-            )
-            self.E[rows] = (self.chiC[rows][:, cand][:, :, None] + self.aC[cand][None, :, :]).min(
                 axis=1
             )
         # the cheapest route of every pair with every candidate allowed: theta_i >= this
@@ -109,7 +103,6 @@ class _CutGenerator:
             rows = slice(s, min(n, s + step))
             best = (self.chiC[rows][:, cand][:, :, None] + self.G[cand][None, :, :]).min(axis=1)
             self.free[rows] = (best * self.W[rows]).sum(axis=1)
-        self.step = max(1, _CHUNK_ELEMENTS // max(1, n * n))
 
     def separate(self, point: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Per-origin cuts ``theta_i >= const_i - coef_i . y``, optimal at ``point``.
@@ -415,8 +408,6 @@ def benders_multiple_allocation(
         if UB - lp_bound <= relative_gap * max(1.0, abs(UB)) or stall >= 8:
             break
         top = _top(yv, q, allowed)
-        # in-out stabilisation (Ben-Ameur & Neto): separate between a core point and y*,
-        # and at y* itself only when that cut is not violated at y*
         added = add_cuts(*gen.separate(_sparsify(yv)), yv, tv)
         if p is not None:
             consider(top)
@@ -479,7 +470,7 @@ def benders_multiple_allocation(
             break
         if reason != mathopt.TerminationReason.OPTIMAL:
             break
-        # cuts at the master's hub set and at its local-search improvement
+        # cuts at the master's hub set
         y_int = np.zeros(n)
         y_int[H] = 1.0
         tv = np.array([res.variable_values(v) for v in theta])

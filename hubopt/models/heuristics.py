@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -167,8 +168,6 @@ def local_search_hubs(
     optimum of the full swap neighbourhood unless ``deadline`` (a
     ``time.perf_counter()`` value) stops it first.
     """
-    import time
-
     evaluate = cost or (lambda sets: ma_costs(data, sets))
     H = sorted(hubs)
     fixed = set(data.fixed_hubs)
@@ -295,54 +294,6 @@ def sa_lagrangian_bounds(
     return best, np.take_along_axis(sets, kstar, axis=1)
 
 
-def single_local_search(
-    data: HubData,
-    hubs: Sequence[int],
-    *,
-    shortlist: int = 15,
-    max_iterations: int = 50,
-    deadline: float | None = None,
-) -> tuple[list[int], IntArray, float]:
-    """Swap descent on the single-allocation cost, for a fixed number of hubs.
-
-    Each step ranks every swap (one hub out, one candidate in) by its cheap
-    multiple-allocation cost, reallocates the ``shortlist`` best with
-    :func:`improve_allocation`, and moves to the best if it lowers the cost.
-    """
-    import time
-
-    from hubopt.models.evaluate import single_allocation_od_costs
-
-    def cost_of(H: Sequence[int]) -> tuple[IntArray, float]:
-        a = improve_allocation(data, H)
-        return a, float(single_allocation_od_costs(data, a).sum())
-
-    H = sorted(int(h) for h in hubs)
-    alloc, current = cost_of(H)
-    fixed = set(data.fixed_hubs)
-    for _ in range(max_iterations):
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-        outs = [h for h in H if h not in fixed]
-        ins = [c for c in data.candidates if c not in set(H)]
-        if not outs or not ins:
-            break
-        sets = np.array(
-            [sorted([*(h for h in H if h != o), c]) for o in outs for c in ins], dtype=np.int64
-        )
-        order = np.argsort(ma_costs(data, sets), kind="stable")[:shortlist]
-        best: tuple[float, list[int], IntArray] | None = None
-        for idx in order:
-            cand = sets[idx].tolist()
-            a, value = cost_of(cand)
-            if best is None or value < best[0]:
-                best = (value, cand, a)
-        if best is None or best[0] >= current - 1e-12 * max(1.0, abs(current)):
-            break
-        current, H, alloc = best
-    return H, alloc, current
-
-
 def vns_hubs(
     data: HubData,
     hubs: Sequence[int],
@@ -362,8 +313,6 @@ def vns_hubs(
     at ``deadline`` or after ``max_stale`` shakes in a row without improvement.
     Deterministic for a given ``seed`` as long as the deadline is not what stops it.
     """
-    import time
-
     rng = np.random.default_rng(seed)
     best, best_val = local_search_hubs(data, hubs, cost=cost, near=near, deadline=deadline)
     fixed = set(data.fixed_hubs)
