@@ -195,6 +195,9 @@ def _solve_pair(
     argb[:] = arg0
     rem = 1.0
     u = np.nan
+    # run-time booleans: literal ones would compile _label_correct twice
+    without_sink = s < 0
+    with_sink = not without_sink
     max_aug = 16 * s + 16
     finished = False
     for _aug in range(max_aug):
@@ -213,7 +216,9 @@ def _solve_pair(
         for m in range(s):
             if g[m] > _FLOW_EPS:
                 _push(s + m, queue, inq, qs)
-        if not _label_correct(s, A, dj, cap, xM, f, g, lab, pred, queue, inq, qs, False, tol):
+        if not _label_correct(
+            s, A, dj, cap, xM, f, g, lab, pred, queue, inq, qs, without_sink, tol
+        ):
             return u, np.nan, _LIMIT
         mt = -1
         dt = np.inf
@@ -275,7 +280,7 @@ def _solve_pair(
     for k in range(s):
         if f[k] > _FLOW_EPS and lab[k] < lab[src] - tol:
             _push(k, queue, inq, qs)
-    if not _label_correct(s, A, dj, cap, xM, f, g, lab, pred, queue, inq, qs, True, tol):
+    if not _label_correct(s, A, dj, cap, xM, f, g, lab, pred, queue, inq, qs, with_sink, tol):
         return u, np.nan, _LIMIT
     ps = lab[src]
     pt = lab[t]
@@ -302,7 +307,7 @@ def _solve_pair(
 
 @njit(cache=True)
 def _pair_kernel(
-    c: FloatArray, cap: FloatArray
+    c: FloatArray, cap: FloatArray, check: bool
 ) -> tuple[float, FloatArray, FloatArray, float, int]:
     s = c.shape[0]
     dj = np.zeros(s)
@@ -324,7 +329,7 @@ def _pair_kernel(
         base0,
         arg0,
         _TOL_REL * (1.0 + scale),
-        True,
+        check,
         np.zeros((s, s)),
         np.zeros(s),
         np.zeros(s),
@@ -342,112 +347,120 @@ def _pair_kernel(
     return u, a, b, value, status
 
 
-@njit(cache=True, parallel=True)
-def _origin_cuts_kernel(
+@njit(cache=True)
+def _origin_row(
+    i: int,
     chiC: FloatArray,
-    aC: FloatArray,
-    dC: FloatArray,
     W: FloatArray,
-    G: FloatArray,
     S: IntArray,
     cap: FloatArray,
+    tol: float,
     check: bool,
-) -> tuple[FloatArray, FloatArray, IntArray]:
+    aSS: FloatArray,
+    aCS: FloatArray,
+    aCTS: FloatArray,
+    dST: FloatArray,
+    GT: FloatArray,
+    dCT: FloatArray,
+    outside: FloatArray,
+    crow: FloatArray,
+) -> tuple[float, int]:
+    """The cut of origin ``i``: returns ``(const_i, status)`` and adds ``coef_i`` to ``crow``."""
     n = chiC.shape[0]
     s = S.shape[0]
     N = 2 * s + 2
-    scale = np.abs(chiC).max() + np.abs(aC).max() + np.abs(dC).max()
-    tol = _TOL_REL * (1.0 + scale)
-    # gathered and transposed copies, so that every inner loop is contiguous
-    aSS = np.empty((s, s))  # aC[S_k, S_m]
-    aCS = np.empty((s, n))  # aC[S_k, m]
-    aCTS = np.empty((s, n))  # aC[k, S_m] at [m, k]
-    dST = np.empty((n, s))  # dC[S_m, j] at [j, m]
+    chiS = np.empty(s)
+    for q in range(s):
+        chiS[q] = chiC[i, S[q]]
+    A = np.empty((s, s))  # chi C_ik + alpha C_km on S x S
     for q in range(s):
         for r in range(s):
-            aSS[q, r] = aC[S[q], S[r]]
-        for j in range(n):
-            aCS[q, j] = aC[S[q], j]
-            aCTS[q, j] = aC[j, S[q]]
-            dST[j, q] = dC[S[q], j]
-    GT = np.ascontiguousarray(G.T)  # G[k, j] at [j, k]
-    dCT = np.ascontiguousarray(dC.T)  # dC[m, j] at [j, m]
-    outside = np.ones(n)
-    for q in range(s):
-        outside[S[q]] = 0.0
+            A[q, r] = chiS[q] + aSS[q, r]
+    base0 = np.empty(s)
+    arg0 = np.empty(s, dtype=np.int64)
+    all_open = np.ones(s, dtype=np.int64)
+    for r in range(s):
+        base0[r], arg0[r] = _column_min(A, all_open, r)
+    xM = np.empty((s, s))
+    f = np.empty(s)
+    g = np.empty(s)
+    open_k = np.empty(s, dtype=np.int64)
+    base = np.empty(s)
+    argb = np.empty(s, dtype=np.int64)
+    lab = np.empty(N)
+    pred = np.empty(N, dtype=np.int64)
+    queue = np.empty(N, dtype=np.int64)
+    inq = np.zeros(N, dtype=np.int64)
+    qs = np.zeros(2, dtype=np.int64)
+    a = np.empty(s)
+    b = np.empty(s)
+    first = np.empty(n)  # min over m in S (and G) for a first hub k outside S
+    second = np.empty(n)  # min over k in S for a second hub m outside S
+    chii = chiC[i]
+    ci = 0.0
+    for j in range(n):
+        w = W[i, j]
+        if w == 0.0:
+            continue
+        dj = dST[j]
+        u, _value, st = _solve_pair(
+            A, dj, cap, base0, arg0, tol, check,
+            xM, f, g, open_k, base, argb, lab, pred, queue, inq, qs, a, b,
+        )  # fmt: skip
+        if st != _OK:
+            return ci, st
+        ci += w * u
+        # k outside S: a_k = max(0, u - chi C_ik - min(min_m (aC_km + dC_mj + b_m), G_kj))
+        Gj = GT[j]
+        for k in range(n):
+            first[k] = Gj[k]
+        for r in range(s):
+            vr = dj[r] + b[r]
+            row = aCTS[r]
+            for k in range(n):
+                first[k] = min(first[k], row[k] + vr)
+        # m outside S: b_m = max(0, u - min_k (chi C_ik + a_k + aC_km) - dC_mj)
+        for m in range(n):
+            second[m] = np.inf
+        for q in range(s):
+            vq = chiS[q] + a[q]
+            row = aCS[q]
+            for m in range(n):
+                second[m] = min(second[m], row[m] + vq)
+        dCj = dCT[j]
+        for k in range(n):
+            ao = max(0.0, u - chii[k] - first[k])
+            bo = max(0.0, u - second[k] - dCj[k])
+            crow[k] += w * outside[k] * (ao + bo)
+        for q in range(s):
+            crow[S[q]] += w * (a[q] + b[q])
+    return ci, _OK
+
+
+@njit(cache=True, parallel=True)
+def _origin_cuts_kernel(
+    chiC: FloatArray,
+    W: FloatArray,
+    S: IntArray,
+    cap: FloatArray,
+    tol: float,
+    check: bool,
+    aSS: FloatArray,
+    aCS: FloatArray,
+    aCTS: FloatArray,
+    dST: FloatArray,
+    GT: FloatArray,
+    dCT: FloatArray,
+    outside: FloatArray,
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    n = chiC.shape[0]
     const = np.zeros(n)
     coef = np.zeros((n, n))
     status = np.zeros(n, dtype=np.int64)
-    for i in prange(n):
-        chiS = np.empty(s)
-        for q in range(s):
-            chiS[q] = chiC[i, S[q]]
-        A = np.empty((s, s))  # chi C_ik + alpha C_km on S x S
-        for q in range(s):
-            for r in range(s):
-                A[q, r] = chiS[q] + aSS[q, r]
-        base0 = np.empty(s)
-        arg0 = np.empty(s, dtype=np.int64)
-        all_open = np.ones(s, dtype=np.int64)
-        for r in range(s):
-            base0[r], arg0[r] = _column_min(A, all_open, r)
-        xM = np.empty((s, s))
-        f = np.empty(s)
-        g = np.empty(s)
-        open_k = np.empty(s, dtype=np.int64)
-        base = np.empty(s)
-        argb = np.empty(s, dtype=np.int64)
-        lab = np.empty(N)
-        pred = np.empty(N, dtype=np.int64)
-        queue = np.empty(N, dtype=np.int64)
-        inq = np.zeros(N, dtype=np.int64)
-        qs = np.zeros(2, dtype=np.int64)
-        a = np.empty(s)
-        b = np.empty(s)
-        first = np.empty(n)  # min over m in S (and G) for a first hub k outside S
-        second = np.empty(n)  # min over k in S for a second hub m outside S
-        crow = np.zeros(n)
-        chii = chiC[i]
-        ci = 0.0
-        for j in range(n):
-            w = W[i, j]
-            if w == 0.0:
-                continue
-            dj = dST[j]
-            u, _value, st = _solve_pair(
-                A, dj, cap, base0, arg0, tol, check,
-                xM, f, g, open_k, base, argb, lab, pred, queue, inq, qs, a, b,
-            )  # fmt: skip
-            if st != _OK:
-                status[i] = st
-                continue
-            ci += w * u
-            # k outside S: a_k = max(0, u - chi C_ik - min(min_m (aC_km + dC_mj + b_m), G_kj))
-            Gj = GT[j]
-            for k in range(n):
-                first[k] = Gj[k]
-            for r in range(s):
-                vr = dj[r] + b[r]
-                row = aCTS[r]
-                for k in range(n):
-                    first[k] = min(first[k], row[k] + vr)
-            # m outside S: b_m = max(0, u - min_k (chi C_ik + a_k + aC_km) - dC_mj)
-            for m in range(n):
-                second[m] = np.inf
-            for q in range(s):
-                vq = chiS[q] + a[q]
-                row = aCS[q]
-                for m in range(n):
-                    second[m] = min(second[m], row[m] + vq)
-            dCj = dCT[j]
-            for k in range(n):
-                ao = max(0.0, u - chii[k] - first[k])
-                bo = max(0.0, u - second[k] - dCj[k])
-                crow[k] += w * outside[k] * (ao + bo)
-            for q in range(s):
-                crow[S[q]] += w * (a[q] + b[q])
-        const[i] = ci
-        coef[i, :] = crow
+    for i in prange(n):  # origins are independent: the result does not depend on threads
+        const[i], status[i] = _origin_row(
+            np.int64(i), chiC, W, S, cap, tol, check, aSS, aCS, aCTS, dST, GT, dCT, outside, coef[i]
+        )
     return const, coef, status
 
 
@@ -486,7 +499,7 @@ def pair_transport_duals(
             f"found {cm.shape}, {cp.shape}"
         )
         raise ModelSpecificationError(msg)
-    u, a, b, value, status = _pair_kernel(cm, cp)
+    u, a, b, value, status = _pair_kernel(cm, cp, True)
     if status != _OK:
         msg = f"routing LP: {_STATUS_TEXT[int(status)]}"
         raise SolverError(msg)
@@ -542,7 +555,26 @@ def origin_cuts(
         problems.append("cap: expected positive capacities")
     if problems:
         raise ModelSpecificationError("; ".join(problems))
-    const, coef, status = _origin_cuts_kernel(*arrays, Wm, Gm, S, cp, check)
+    chiCm, aCm, dCm = arrays
+    scale = float(np.abs(chiCm).max() + np.abs(aCm).max() + np.abs(dCm).max())
+    outside = np.ones(n)
+    outside[S] = 0.0
+    const, coef, status = _origin_cuts_kernel(
+        chiCm,
+        Wm,
+        S,
+        cp,
+        _TOL_REL * (1.0 + scale),
+        check,
+        # gathered and transposed copies, so that every inner loop is contiguous
+        np.ascontiguousarray(aCm[np.ix_(S, S)]),  # aC[S_k, S_m]
+        np.ascontiguousarray(aCm[S]),  # aC[S_k, m]
+        np.ascontiguousarray(aCm[:, S].T),  # aC[k, S_m] at [m, k]
+        np.ascontiguousarray(dCm[S].T),  # dC[S_m, j] at [j, m]
+        np.ascontiguousarray(Gm.T),  # G[k, j] at [j, k]
+        np.ascontiguousarray(dCm.T),  # dC[m, j] at [j, m]
+        outside,
+    )
     bad = np.nonzero(status)[0]
     if bad.size:
         msg = f"routing LP of origin {int(bad[0])}: {_STATUS_TEXT[int(status[bad[0]])]}"
