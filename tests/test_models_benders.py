@@ -171,3 +171,72 @@ def test_benders_lp_bound_is_within_a_tenth_of_a_percent_on_ap25(hub_data_dir) -
     # the routing LP (transportation form) is tight on AP: the LP phase alone gets
     # within 0.1 % of the optimum, and never above it
     assert ref.objective * (1 - 1e-3) <= sol.info["lp_bound"] <= ref.objective + 0.006
+
+
+# -- the large-instance path of ``auto`` (heuristic, then Benders) ----------------------
+
+
+@pytest.fixture
+def large_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send small instances down the path ``auto`` takes beyond enumeration and MIP."""
+    from hubopt.models import _model
+
+    monkeypatch.setattr(_model.HubModel, "max_sets", 0)
+    monkeypatch.setattr(_model.HubModel, "mip_max_n", 0)
+
+
+@pytest.mark.usefixtures("large_path")
+@pytest.mark.parametrize(("n", "p"), [(20, 4), (25, 3)])
+def test_auto_beyond_enumeration_proves_the_published_umaphmp_optimum(
+    hub_data_dir, n: int, p: int
+) -> None:
+    model, ref = _ap_model(hub_data_dir, n, p)
+    sol = model.solve(time_limit=60)
+    assert sol.method == "heuristic+benders"
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == pytest.approx(ref.objective, abs=0.006)
+    assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-12)
+
+
+@pytest.mark.usefixtures("large_path")
+def test_auto_beyond_enumeration_bounds_usaphmp_by_the_multiple_allocation_optimum(
+    hub_data_dir,
+) -> None:
+    from hubopt.models import USApHMP
+
+    inst = load_instance("ap", 25, data_dir=hub_data_dir)
+    model = USApHMP.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+    )
+    sa = find_optimum(load_optima(data_dir=hub_data_dir), problem="USApHMP", suite="ap", n=25, p=3)
+    assert sa is not None
+    ma = _ref(hub_data_dir, 25, 3)
+    sol = model.solve(time_limit=60)
+    assert sol.method == "heuristic+benders"
+    assert sol.objective == pytest.approx(sa.objective, abs=0.006)
+    # a multiple-allocation bound: never above the MA optimum, and tight on AP
+    assert ma.objective * (1 - 1e-3) <= sol.bound <= ma.objective + 0.006
+    assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective, rel=1e-9)
+    proven_by_ma = sa.objective - ma.objective <= 1e-6 * sa.objective
+    assert (sol.status is Status.OPTIMAL) == proven_by_ma
+
+
+@pytest.mark.usefixtures("large_path")
+def test_auto_beyond_enumeration_proves_the_umahlp_optimum(hub_data_dir) -> None:
+    inst = load_instance("ap", 20, data_dir=hub_data_dir)
+    ref = find_optimum(
+        load_optima(data_dir=hub_data_dir), problem="UMAHLP", suite="ap", n=20, fixed_cost="L"
+    )
+    assert ref is not None
+    model = UMAHLP.from_cost_matrix(
+        inst.costs,
+        inst.scaled_flows(),
+        fixed_costs=inst.fixed_costs["L"],
+        chi=inst.chi,
+        alpha=inst.alpha,
+        delta=inst.delta,
+    )
+    sol = model.solve(time_limit=60)
+    assert sol.method == "heuristic+benders"
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == pytest.approx(ref.objective, abs=0.006)

@@ -69,7 +69,8 @@ def _label_correct(
     A: FloatArray,
     dj: FloatArray,
     cap: FloatArray,
-    xM: FloatArray,
+    adj: IntArray,
+    deg: IntArray,
     f: FloatArray,
     g: FloatArray,
     lab: FloatArray,
@@ -83,7 +84,8 @@ def _label_correct(
     """FIFO label correcting on the residual graph from the queued nodes.
 
     Nodes: first hubs ``0..s-1``, second hubs ``s..2s-1``, source ``2s``, sink
-    ``2s+1``; the arc ``k -> m`` costs ``A[k, m] + dj[m]``.  Without ``closure`` the
+    ``2s+1``; the arc ``k -> m`` costs ``A[k, m] + dj[m]``; the first hubs ``k`` with
+    flow on ``k -> m`` are ``adj[m, :deg[m]]``.  Without ``closure`` the
     arcs into the source and out of / into the sink are left out (the augmenting path
     search); with it, every residual arc counts.  Returns False on the pop limit.
     """
@@ -108,7 +110,7 @@ def _label_correct(
                 if cand < lab[s + m] - tol:
                     lab[s + m] = cand
                     pred[s + m] = k
-                    if closure or g[m] > _FLOW_EPS:  # else m has no arcs in the search
+                    if closure or deg[m] > 0:  # else m has no arcs in the search
                         _push(s + m, queue, inq, qs)
             if closure and f[k] > _FLOW_EPS and lv < lab[src] - tol:
                 lab[src] = lv
@@ -116,13 +118,13 @@ def _label_correct(
                 _push(src, queue, inq, qs)
         elif v < src:  # second hub m: reverse arcs m -> k (x_km > 0), arc m -> t
             m = v - s
-            for k in range(s):
-                if xM[m, k] > _FLOW_EPS:
-                    cand = lv - (A[k, m] + dj[m])
-                    if cand < lab[k] - tol:
-                        lab[k] = cand
-                        pred[k] = v
-                        _push(k, queue, inq, qs)
+            for q in range(deg[m]):
+                k = adj[m, q]
+                cand = lv - (A[k, m] + dj[m])
+                if cand < lab[k] - tol:
+                    lab[k] = cand
+                    pred[k] = v
+                    _push(k, queue, inq, qs)
             if closure and cap[m] - g[m] > _FLOW_EPS and lv < lab[t] - tol:
                 lab[t] = lv
                 pred[t] = v
@@ -140,6 +142,27 @@ def _label_correct(
                     pred[s + m] = t
                     _push(s + m, queue, inq, qs)
     return True
+
+
+@njit(cache=True)
+def _link(m: int, k: int, adj: IntArray, deg: IntArray, pos: IntArray) -> None:
+    """Record the reverse arc ``m -> k`` (flow on ``k -> m``) unless recorded."""
+    if pos[m, k] < 0:
+        adj[m, deg[m]] = k
+        pos[m, k] = deg[m]
+        deg[m] += 1
+
+
+@njit(cache=True)
+def _unlink(m: int, k: int, adj: IntArray, deg: IntArray, pos: IntArray) -> None:
+    """Forget the reverse arc ``m -> k`` (its flow is gone)."""
+    q = pos[m, k]
+    if q >= 0:
+        last = adj[m, deg[m] - 1]
+        adj[m, q] = last
+        pos[m, last] = q
+        deg[m] -= 1
+        pos[m, k] = -1
 
 
 @njit(cache=True)
@@ -164,6 +187,9 @@ def _solve_pair(
     tol: float,
     check: bool,
     xM: FloatArray,
+    adj: IntArray,
+    deg: IntArray,
+    pos: IntArray,
     f: FloatArray,
     g: FloatArray,
     open_k: IntArray,
@@ -188,6 +214,8 @@ def _solve_pair(
     src = 2 * s
     t = 2 * s + 1
     xM[:, :] = 0.0  # xM[m, k] = flow on k -> m
+    pos[:, :] = -1  # position of k in adj[m] while xM[m, k] > _FLOW_EPS, else -1
+    deg[:] = 0
     f[:] = 0.0
     g[:] = 0.0
     open_k[:] = 1
@@ -214,10 +242,10 @@ def _solve_pair(
         qs[0] = 0
         qs[1] = 0
         for m in range(s):
-            if g[m] > _FLOW_EPS:
+            if deg[m] > 0:
                 _push(s + m, queue, inq, qs)
         if not _label_correct(
-            s, A, dj, cap, xM, f, g, lab, pred, queue, inq, qs, without_sink, tol
+            s, A, dj, cap, adj, deg, f, g, lab, pred, queue, inq, qs, without_sink, tol
         ):
             return u, np.nan, _LIMIT
         mt = -1
@@ -252,11 +280,15 @@ def _solve_pair(
         for _step in range(2 * s + 2):
             k = pred[v]
             xM[v - s, k] += amt
+            if xM[v - s, k] > _FLOW_EPS:
+                _link(v - s, k, adj, deg, pos)
             p = pred[k]
             if p == src:
                 f[k] += amt
                 break
             xM[p - s, k] -= amt
+            if xM[p - s, k] <= _FLOW_EPS:
+                _unlink(p - s, k, adj, deg, pos)
             v = p
         rem -= amt
         if finished:
@@ -280,7 +312,7 @@ def _solve_pair(
     for k in range(s):
         if f[k] > _FLOW_EPS and lab[k] < lab[src] - tol:
             _push(k, queue, inq, qs)
-    if not _label_correct(s, A, dj, cap, xM, f, g, lab, pred, queue, inq, qs, with_sink, tol):
+    if not _label_correct(s, A, dj, cap, adj, deg, f, g, lab, pred, queue, inq, qs, with_sink, tol):
         return u, np.nan, _LIMIT
     ps = lab[src]
     pt = lab[t]
@@ -331,6 +363,9 @@ def _pair_kernel(
         _TOL_REL * (1.0 + scale),
         check,
         np.zeros((s, s)),
+        np.empty((s, s), dtype=np.int64),
+        np.empty(s, dtype=np.int64),
+        np.empty((s, s), dtype=np.int64),
         np.zeros(s),
         np.zeros(s),
         np.ones(s, dtype=np.int64),
@@ -382,6 +417,9 @@ def _origin_row(
     for r in range(s):
         base0[r], arg0[r] = _column_min(A, all_open, r)
     xM = np.empty((s, s))
+    adj = np.empty((s, s), dtype=np.int64)
+    deg = np.empty(s, dtype=np.int64)
+    pos = np.empty((s, s), dtype=np.int64)
     f = np.empty(s)
     g = np.empty(s)
     open_k = np.empty(s, dtype=np.int64)
@@ -405,7 +443,7 @@ def _origin_row(
         dj = dST[j]
         u, _value, st = _solve_pair(
             A, dj, cap, base0, arg0, tol, check,
-            xM, f, g, open_k, base, argb, lab, pred, queue, inq, qs, a, b,
+            xM, adj, deg, pos, f, g, open_k, base, argb, lab, pred, queue, inq, qs, a, b,
         )  # fmt: skip
         if st != _OK:
             return ci, st

@@ -286,6 +286,7 @@ def benders_multiple_allocation(
     relative_gap: float = 1e-6,
     lp_max_iterations: int = 200,
     warm_neighbours: int = 5,
+    stabilise: float = 0.5,
 ) -> BendersResult:
     """Solve UMApHMP (``data.p`` set) or UMAHLP (fixed costs) by Benders decomposition.
 
@@ -382,6 +383,9 @@ def benders_multiple_allocation(
     rc = np.zeros(n)
     stall = 0
     q = p if p is not None else max(1, len(best_H))
+    # in-out stabilisation: separate between the LP point and a centre that follows it
+    center = allowed * (q / max(1.0, allowed.sum()))
+    lam = stabilise
     while lp_iter < lp_max_iterations and not out_of_time():
         lp_iter += 1
         res = solver.solve(params=_lp_params(remaining()))
@@ -405,10 +409,19 @@ def benders_multiple_allocation(
             int((yv > 1e-9).sum()),
             time.perf_counter() - t0,
         )
-        if UB - lp_bound <= relative_gap * max(1.0, abs(UB)) or stall >= 8:
+        if UB - lp_bound <= relative_gap * max(1.0, abs(UB)):
+            break
+        if stall >= 5 and lam < 1.0:
+            lam, stall = 1.0, 0
+        elif stall >= 8:
             break
         top = _top(yv, q, allowed)
-        added = add_cuts(*gen.separate(_sparsify(yv)), yv, tv)
+        point = lam * yv + (1.0 - lam) * center
+        added = add_cuts(*gen.separate(_sparsify(point)), yv, tv)
+        if added == 0 and lam < 1.0:  # the stabilised cut does not cut off yv: plain one
+            lam = 1.0
+            added = add_cuts(*gen.separate(_sparsify(yv)), yv, tv)
+        center = 0.5 * (center + yv)
         if p is not None:
             consider(top)
         else:
