@@ -166,15 +166,13 @@ def _unlink(m: int, k: int, adj: IntArray, deg: IntArray, pos: IntArray) -> None
 
 
 @njit(cache=True)
-def _column_min(A: FloatArray, open_k: IntArray, m: int) -> tuple[float, int]:
-    """``min`` and first ``argmin`` over the open rows ``k`` of ``A[k, m]``."""
-    best = np.inf
-    arg = -1
-    for k in range(A.shape[0]):
-        if open_k[k] != 0 and A[k, m] < best:
-            best = A[k, m]
-            arg = k
-    return best, arg
+def _column_order(A: FloatArray) -> IntArray:
+    """``order[m]``: the rows ``k`` by increasing ``A[k, m]`` (ties by ``k``)."""
+    s = A.shape[0]
+    order = np.empty((s, s), dtype=np.int64)
+    for m in range(s):
+        order[m] = np.argsort(A[:, m], kind="mergesort")
+    return order
 
 
 @njit(cache=True)
@@ -182,8 +180,7 @@ def _solve_pair(
     A: FloatArray,
     dj: FloatArray,
     cap: FloatArray,
-    base0: FloatArray,
-    arg0: IntArray,
+    order: IntArray,
     tol: float,
     check: bool,
     xM: FloatArray,
@@ -195,6 +192,7 @@ def _solve_pair(
     open_k: IntArray,
     base: FloatArray,
     argb: IntArray,
+    ptr: IntArray,
     lab: FloatArray,
     pred: IntArray,
     queue: IntArray,
@@ -205,8 +203,8 @@ def _solve_pair(
 ) -> tuple[float, float, int]:
     """Optimal value and duals of the transportation LP with ``c_km = A[k, m] + dj[m]``.
 
-    ``base0[m]``, ``arg0[m]`` are the minimum and first argmin over ``k`` of
-    ``A[k, m]``.  Everything from ``xM`` on is work space (overwritten); the duals go
+    ``order`` is :func:`_column_order` of ``A``.  Everything from ``xM`` on is work
+    space (overwritten); the duals go
     to ``a`` and ``b``.  Returns ``(u, value, status)``; ``value`` is the primal value
     when ``check`` is set (``nan`` otherwise).
     """
@@ -219,8 +217,10 @@ def _solve_pair(
     f[:] = 0.0
     g[:] = 0.0
     open_k[:] = 1
-    base[:] = base0
-    argb[:] = arg0
+    for m in range(s):  # base[m]: min over the open first hubs k of A[k, m], at argb[m]
+        ptr[m] = 0
+        argb[m] = order[m, 0]
+        base[m] = A[argb[m], m]
     rem = 1.0
     u = np.nan
     # run-time booleans: literal ones would compile _label_correct twice
@@ -298,7 +298,12 @@ def _solve_pair(
             open_k[k0] = 0
             for m in range(s):
                 if argb[m] == k0:
-                    base[m], argb[m] = _column_min(A, open_k, m)
+                    r = ptr[m] + 1
+                    while r < s and open_k[order[m, r]] == 0:
+                        r += 1
+                    ptr[m] = r
+                    argb[m] = order[m, r] if r < s else -1
+                    base[m] = A[argb[m], m] if r < s else np.inf
     if not finished:
         return u, np.nan, _LIMIT
     # correct the labels into a feasible potential of the final residual graph: the
@@ -343,12 +348,8 @@ def _pair_kernel(
 ) -> tuple[float, FloatArray, FloatArray, float, int]:
     s = c.shape[0]
     dj = np.zeros(s)
-    base0 = np.empty(s)
-    arg0 = np.empty(s, dtype=np.int64)
-    all_open = np.ones(s, dtype=np.int64)
     scale = 0.0
     for m in range(s):
-        base0[m], arg0[m] = _column_min(c, all_open, m)
         for k in range(s):
             scale = max(scale, abs(c[k, m]))
     a = np.zeros(s)
@@ -358,8 +359,7 @@ def _pair_kernel(
         c,
         dj,
         cap,
-        base0,
-        arg0,
+        _column_order(c),
         _TOL_REL * (1.0 + scale),
         check,
         np.zeros((s, s)),
@@ -370,6 +370,7 @@ def _pair_kernel(
         np.zeros(s),
         np.ones(s, dtype=np.int64),
         np.empty(s),
+        np.empty(s, dtype=np.int64),
         np.empty(s, dtype=np.int64),
         np.empty(N),
         np.empty(N, dtype=np.int64),
@@ -411,11 +412,7 @@ def _origin_row(
     for q in range(s):
         for r in range(s):
             A[q, r] = chiS[q] + aSS[q, r]
-    base0 = np.empty(s)
-    arg0 = np.empty(s, dtype=np.int64)
-    all_open = np.ones(s, dtype=np.int64)
-    for r in range(s):
-        base0[r], arg0[r] = _column_min(A, all_open, r)
+    order = _column_order(A)
     xM = np.empty((s, s))
     adj = np.empty((s, s), dtype=np.int64)
     deg = np.empty(s, dtype=np.int64)
@@ -425,6 +422,7 @@ def _origin_row(
     open_k = np.empty(s, dtype=np.int64)
     base = np.empty(s)
     argb = np.empty(s, dtype=np.int64)
+    ptr = np.empty(s, dtype=np.int64)
     lab = np.empty(N)
     pred = np.empty(N, dtype=np.int64)
     queue = np.empty(N, dtype=np.int64)
@@ -442,8 +440,8 @@ def _origin_row(
             continue
         dj = dST[j]
         u, _value, st = _solve_pair(
-            A, dj, cap, base0, arg0, tol, check,
-            xM, adj, deg, pos, f, g, open_k, base, argb, lab, pred, queue, inq, qs, a, b,
+            A, dj, cap, order, tol, check,
+            xM, adj, deg, pos, f, g, open_k, base, argb, ptr, lab, pred, queue, inq, qs, a, b,
         )  # fmt: skip
         if st != _OK:
             return ci, st
