@@ -80,6 +80,48 @@ def test_pair_duals_are_optimal_against_highs(seed: int) -> None:
     assert u - a @ cap - b @ cap == pytest.approx(truth, rel=1e-9, abs=1e-9)
 
 
+# AP 100, origin 76, a point on 20 sites: the routing LPs of destinations 0 and 1 need
+# more augmenting paths than the numpy transport_duals of hubopt.models.benders allows
+# (2 s + 2), which left them with a non-optimal dual (a valid, weaker cut)
+AP100_SITES = [1, 3, 6, 15, 22, 26, 42, 46, 52, 53, 55, 57, 59, 61, 68, 70, 73, 83, 92, 93]
+AP100_CAPS = [
+    0.221912, 0.2919, 0.319924, 0.0547226, 0.267483, 0.0351376, 0.451175, 0.0399041,
+    0.447938, 0.272293, 0.116374, 0.107406, 0.0839837, 0.139772, 0.760277, 0.380585,
+    0.317619, 0.00960785, 0.480881, 0.201105,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("j", [0, 1])
+def test_pair_needing_many_augmenting_paths_is_optimal_against_highs(
+    hub_data_dir: Path, j: int
+) -> None:
+    C = load_ap(100, data_dir=hub_data_dir).costs
+    S = np.array(AP100_SITES)
+    cap = np.array(AP100_CAPS)
+    c = 3.0 * C[76, S][:, None] + 0.75 * C[np.ix_(S, S)] + 2.0 * C[S, j][None, :]
+    u, a, b, value = pair_transport_duals(c, cap)
+    truth = highs_routing_lp(c, cap)
+    assert value == pytest.approx(truth, rel=1e-9)
+    assert u - a @ cap - b @ cap == pytest.approx(truth, rel=1e-9)
+    assert np.max(u - a[:, None] - b[None, :] - c) <= 1e-9 * truth
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pair_with_many_small_capacities_is_optimal_against_highs(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    s = 20 + 5 * seed
+    cap = np.minimum(1.0, 5.0 * rng.dirichlet(np.ones(s) * 0.5))
+    cap /= min(1.0, cap.sum())
+    xy = rng.uniform(0, 100, size=(s + 2, 2))
+    C = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+    c = 3.0 * C[s, :s][:, None] + 0.75 * C[:s, :s] + 2.0 * C[:s, s + 1][None, :]
+    u, a, b, value = pair_transport_duals(c, cap)
+    truth = highs_routing_lp(c, cap)
+    assert value == pytest.approx(truth, rel=1e-9)
+    assert u - a @ cap - b @ cap == pytest.approx(truth, rel=1e-9)
+    assert np.max(u - a[:, None] - b[None, :] - c) <= 1e-9 * truth
+
+
 def test_pair_with_one_full_site_routes_through_it() -> None:
     c = np.array([[7.5]])
     u, a, b, value = pair_transport_duals(c, np.array([1.0]))
@@ -184,6 +226,19 @@ def test_cuts_match_numpy_separation_and_are_valid(hub_data_dir: Path, case: str
         ref_const, ref_coef = numpy_separation(gen, point)
         value = const - coef @ point
         np.testing.assert_allclose(value, ref_const - ref_coef @ point, rtol=1e-7)
+        if case == "ap10":  # two origins against HiGHS, pair by pair
+            S = np.nonzero(point > 1e-9)[0]
+            cap = np.minimum(point[S], 1.0)
+            for i in (0, 7):
+                truth = sum(
+                    gen.W[i, j]
+                    * highs_routing_lp(
+                        gen.chiC[i, S][:, None] + gen.aC[np.ix_(S, S)] + gen.dC[S, j][None, :],
+                        cap,
+                    )
+                    for j in range(data.n)
+                )
+                assert value[i] == pytest.approx(truth, rel=1e-9)
         if np.all((point == 0.0) | (point == 1.0)):  # at a hub set the cut is its cost
             H = np.nonzero(point)[0]
             np.testing.assert_allclose(value, exact_routing_cost_by_origin(gen, H), rtol=1e-9)
