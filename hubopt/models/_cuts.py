@@ -1,7 +1,8 @@
 """Compiled (numba) separation of the Benders cuts of :mod:`hubopt.models.benders`.
 
-The same cuts as :meth:`hubopt.models.benders._CutGenerator.separate`, computed pair
-by pair in compiled loops instead of vectorised numpy temporaries.  For a point ``y*``
+The cuts of the Benders decomposition of :mod:`hubopt.models.benders`, computed pair
+by pair in compiled loops instead of the vectorised numpy temporaries of its first
+separation code (kept there as ``_CutGenerator._separate_numpy``).  For a point ``y*``
 with support ``S`` (``s`` sites) and capacities ``cap = min(y*_S, 1)``, the routing LP
 of the OD pair ``(i, j)`` restricted to ``S x S`` is the transportation problem::
 
@@ -559,9 +560,11 @@ def origin_cuts(
     ``G[k, j] = min`` over candidate ``m`` of ``aC[k, m] + dC[m, j]``; ``support`` the
     sites ``S`` where the point is positive and ``cap = min(point[S], 1)`` (summing to
     at least 1).  Returns ``const`` of shape ``(n,)`` and ``coef`` of shape ``(n, n)``,
-    the same cuts as :meth:`hubopt.models.benders._CutGenerator.separate` up to dual
-    degeneracy (``const - coef . point`` is the routing LP value at the point).  With
-    ``check`` every pair's duals are verified (feasible, objective equal to the primal).
+    the cuts of the numpy separation of :mod:`hubopt.models.benders` up to dual
+    degeneracy: ``const_i - coef_i . point`` is the routing LP value of origin ``i`` at
+    the point (the exact multiple-allocation cost at a hub set), and every cut is
+    valid for every ``y``.  Pairs without flow are skipped.  With ``check`` (about 5 %
+    slower) every pair's duals are verified (feasible, objective equal to the primal).
 
     Raises
     ------
