@@ -435,7 +435,10 @@ class HubModel:
             hubs = res.hubs
             alloc = self._allocation_for(hubs)
         objective = evaluate(self.problem, self.data, hubs, alloc)
-        proven = lb >= objective - params.relative_gap * max(1.0, abs(objective))
+        ma_proven = not self.problem.single_allocation and res.proven
+        proven = (ma_proven and res.objective >= objective * (1 - 1e-12)) or (
+            lb >= objective - 1.000001 * params.relative_gap * max(1.0, abs(objective))
+        )
         return self._finish(hubs, alloc, lb, t0, "heuristic+benders", proven=proven, info=info)
 
 

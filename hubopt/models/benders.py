@@ -51,12 +51,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.math_opt.python import mathopt
+from ortools.math_opt.solvers import highs_pb2
 
 from hubopt._errors import SolverError
+from hubopt.models._cuts import origin_cuts
 from hubopt.models.base import FloatArray, HubData, IntArray
 from hubopt.models.heuristics import ma_costs
 
 _log = logging.getLogger(__name__)
+_VERBOSE_MIP = False
+LP_SOLVER = mathopt.SolverType.GLOP
 _CHUNK_ELEMENTS = 3_000_000  # bound on the (origins x n x n) temporaries of a cut batch
 
 
@@ -104,7 +108,28 @@ class _CutGenerator:
             best = (self.chiC[rows][:, cand][:, :, None] + self.G[cand][None, :, :]).min(axis=1)
             self.free[rows] = (best * self.W[rows]).sum(axis=1)
 
+    rate = 0.0  # seconds per unit of work, from the last separation
+
+    def _work(self, point: FloatArray) -> float:
+        s = int((point > 1e-9).sum())
+        return float((s + 1) * (self.data.n + s))  # per pair: s^2 routing + n s completion
+
+    def predict(self, point: FloatArray) -> float:
+        """Seconds the separation at ``point`` is expected to take."""
+        return self.rate * self._work(point)
+
     def separate(self, point: FloatArray) -> tuple[FloatArray, FloatArray]:
+        start = time.perf_counter()
+        out = self._separate(point)
+        self.rate = (time.perf_counter() - start) / self._work(point)
+        return out
+
+    def _separate(self, point: FloatArray) -> tuple[FloatArray, FloatArray]:
+        S = np.nonzero(point > 1e-9)[0]
+        cap = np.minimum(np.asarray(point[S], dtype=np.float64), 1.0)
+        return origin_cuts(self.chiC, self.aC, self.dC, self.W, self.G, S, cap, check=False)
+
+    def _separate_numpy(self, point: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Per-origin cuts ``theta_i >= const_i - coef_i . y``, optimal at ``point``.
 
         ``S`` is the support of ``point``.  For each OD pair the routing LP restricted to
@@ -287,6 +312,9 @@ def benders_multiple_allocation(
     lp_max_iterations: int = 200,
     warm_neighbours: int = 5,
     stabilise: float = 0.5,
+    tail_rounds: int = 5,
+    tail_gain: float = 5e-4,
+    drop_slack_cuts: bool = True,
 ) -> BendersResult:
     """Solve UMApHMP (``data.p`` set) or UMAHLP (fixed costs) by Benders decomposition.
 
@@ -322,6 +350,9 @@ def benders_multiple_allocation(
         model.add_linear_constraint(sum(y) >= 1)
     model.minimize(sum(theta) + sum(float(f[k]) * y[k] for k in range(n) if f[k] != 0.0))
     n_cuts = 0
+    pool: list[tuple[mathopt.LinearConstraint, int]] = []  # (cut, origin)
+    pool_const: list[float] = []
+    pool_coef: list[FloatArray] = []
 
     def add_cuts(const: FloatArray, coef: FloatArray, yv: FloatArray, tv: FloatArray | None) -> int:
         nonlocal n_cuts
@@ -331,8 +362,10 @@ def benders_multiple_allocation(
             if tv is not None and viol[i] <= tv[i] + 1e-9 * max(1.0, abs(tv[i])):
                 continue
             nz = np.nonzero(coef[i] > 1e-12)[0]
-            expr = theta[i] + sum(float(coef[i, k]) * y[k] for k in nz)
-            model.add_linear_constraint(expr >= float(const[i]))
+            expr = theta[i] + mathopt.fast_sum(float(coef[i, k]) * y[k] for k in nz)
+            pool.append((model.add_linear_constraint(expr >= float(const[i])), i))
+            pool_const.append(float(const[i]))
+            pool_coef.append(coef[i].copy())
             added += 1
         n_cuts += added
         return added
@@ -376,12 +409,14 @@ def benders_multiple_allocation(
                 add_cuts(*gen.separate(y_nb), y_nb, None)
 
     # ---- LP phase -------------------------------------------------------------------
-    solver = mathopt.IncrementalSolver(model, mathopt.SolverType.HIGHS)
+    solver = mathopt.IncrementalSolver(model, LP_SOLVER)
     lp_bound = -math.inf
     lp_iter = 0
     yv = y_inc
     rc = np.zeros(n)
+    tv_last = np.zeros(n)
     stall = 0
+    history: list[float] = []
     q = p if p is not None else max(1, len(best_H))
     # in-out stabilisation: separate between the LP point and a centre that follows it
     center = allowed * (q / max(1.0, allowed.sum()))
@@ -394,6 +429,7 @@ def benders_multiple_allocation(
         value = res.objective_value()
         yv = np.array([res.variable_values(v) for v in y])
         tv = np.array([res.variable_values(v) for v in theta])
+        tv_last = tv
         rc = np.array([res.reduced_costs(v) for v in y])
         if value > lp_bound + 1e-7 * max(1.0, abs(value)):
             stall = 0 if value > lp_bound + 1e-5 * max(1.0, abs(value)) else stall + 1
@@ -411,17 +447,28 @@ def benders_multiple_allocation(
         )
         if UB - lp_bound <= relative_gap * max(1.0, abs(UB)):
             break
+        history.append(value)
         if stall >= 5 and lam < 1.0:
             lam, stall = 1.0, 0
         elif stall >= 8:
             break
+        if len(history) > tail_rounds and history[-1] - history[-1 - tail_rounds] < (
+            tail_gain * abs(history[-1])
+        ):
+            break  # the tail: the integer phase closes the rest faster
         top = _top(yv, q, allowed)
-        point = lam * yv + (1.0 - lam) * center
-        added = add_cuts(*gen.separate(_sparsify(point)), yv, tv)
+        point = _sparsify(lam * yv + (1.0 - lam) * center)
+        if deadline is not None and time.perf_counter() + gen.predict(point) > deadline:
+            break
+        added = add_cuts(*gen.separate(point), yv, tv)
         if added == 0 and lam < 1.0:  # the stabilised cut does not cut off yv: plain one
             lam = 1.0
             added = add_cuts(*gen.separate(_sparsify(yv)), yv, tv)
         center = 0.5 * (center + yv)
+        if p is not None:  # the rounded point: an exact cut at an integer hub set
+            y_top = np.zeros(n)
+            y_top[top] = 1.0
+            added += add_cuts(*gen.separate(y_top), yv, tv)
         if p is not None:
             consider(top)
         else:
@@ -443,6 +490,25 @@ def benders_multiple_allocation(
                 fixed_open += 1
 
     # ---- integer phase --------------------------------------------------------------
+    if math.isfinite(lp_bound) and drop_slack_cuts and pool:
+        # the master MIP's node LPs are what costs: keep the cuts that hold the LP
+        # optimum or the incumbent, drop the others (all stay valid; fewer is faster)
+        y_best = np.zeros(n)
+        y_best[list(best_H)] = 1.0
+        origin = np.array([i for _, i in pool])
+        cst = np.array(pool_const)
+        cf = np.array(pool_coef)
+        at_lp = cst - cf @ yv
+        at_inc = cst - cf @ y_best
+        inc_theta = np.full(n, -np.inf)
+        np.maximum.at(inc_theta, origin, at_inc)
+        tol = 1e-6 * np.maximum(1.0, np.abs(tv_last[origin]))
+        keep = (at_lp >= tv_last[origin] - tol) | (at_inc >= inc_theta[origin] - tol)
+        for (con, _), k in zip(pool, keep, strict=True):
+            if not k:
+                model.delete_linear_constraint(con)
+        info_kept = int(keep.sum())
+        _log.debug("integer phase with %d of %d cuts", info_kept, len(pool))
     for v in y:
         v.integer = True
     bound = lp_bound
@@ -457,28 +523,35 @@ def benders_multiple_allocation(
                 )
             ]
         )
+        # only master solutions below the incumbent matter: HiGHS prunes the rest, and
+        # "infeasible" then means that none exists, i.e. the incumbent is optimal
+        cutoff = UB - relative_gap * max(1.0, abs(UB))
         try:
             res = mathopt.solve(
                 model,
                 mathopt.SolverType.HIGHS,
-                params=_mip_params(remaining(), relative_gap),
+                params=_mip_params(remaining(), relative_gap, cutoff),
                 model_params=hint,
             )
         except Exception as exc:  # MathOpt wraps solver failures in several types
             msg = f"Benders master (MathOpt/HiGHS) failed: {exc}"
             raise SolverError(msg) from exc
         reason = res.termination.reason
+        if reason == mathopt.TerminationReason.INFEASIBLE:
+            bound = max(bound, cutoff)
+            proven = True
+            break
+        # the master optimum is at least min(dual bound below the cutoff, cutoff)
+        master_bound = min(res.termination.objective_bounds.dual_bound, cutoff)
+        if math.isfinite(master_bound):
+            bound = max(bound, master_bound)
         if reason not in (mathopt.TerminationReason.OPTIMAL, mathopt.TerminationReason.FEASIBLE):
             break
-        master_bound = res.termination.objective_bounds.dual_bound
-        if reason == mathopt.TerminationReason.OPTIMAL:
-            master_bound = max(master_bound, res.objective_value() * (1 - relative_gap))
-        bound = max(bound, master_bound)
         yv = np.array([res.variable_values(v) for v in y])
         H = np.nonzero(yv > 0.5)[0]
         consider(H)
         _log.debug("MIP %d: bound %.4f UB %.4f cuts %d", mip_iter, bound, UB, n_cuts)
-        if UB - bound <= relative_gap * max(1.0, abs(UB)):
+        if bound >= cutoff or UB - bound <= relative_gap * max(1.0, abs(UB)):
             proven = True
             break
         if reason != mathopt.TerminationReason.OPTIMAL:
@@ -515,8 +588,16 @@ def _lp_params(time_limit: float | None) -> mathopt.SolveParameters:
     return mathopt.SolveParameters(**kwargs)
 
 
-def _mip_params(time_limit: float | None, gap: float) -> mathopt.SolveParameters:
-    kwargs: dict[str, object] = {"relative_gap_tolerance": gap, "absolute_gap_tolerance": 1e-9}
+def _mip_params(time_limit: float | None, gap: float, cutoff: float) -> mathopt.SolveParameters:
+    highs = highs_pb2.HighsOptionsProto()
+    highs.double_options["objective_bound"] = cutoff
+    highs.double_options["mip_heuristic_effort"] = 0.0  # the incumbent comes from outside
+    kwargs: dict[str, object] = {
+        "relative_gap_tolerance": gap,
+        "absolute_gap_tolerance": 1e-9,
+        "highs": highs,
+        "enable_output": _VERBOSE_MIP,
+    }
     if time_limit is not None:
         kwargs["time_limit"] = datetime.timedelta(seconds=time_limit)
     return mathopt.SolveParameters(**kwargs)
