@@ -58,6 +58,9 @@ class HubModel:
     problem: ClassVar[Problem]
     max_sets: ClassVar[int] = _search.DEFAULT_MAX_SETS
     mip_max_n: ClassVar[int] = 60
+    # heuristic + Benders up to here (AP 100: LP phase in 15-50 s); beyond, the
+    # facility-location bounds (at AP 200 one Benders round takes 5-10 s)
+    benders_max_n: ClassVar[int] = 150
 
     def __init__(self, data: HubData) -> None:
         """Use :meth:`from_cost_matrix`; this takes validated :class:`HubData`."""
@@ -351,7 +354,7 @@ class HubModel:
                 return None
             return max(0.5, min(t0 + fraction * limit, deadline) - time.perf_counter())
 
-        if self.problem is not Problem.CSAHLP:
+        if self.problem is not Problem.CSAHLP and self.n <= self.benders_max_n:
             return self._solve_heuristic_with_benders(params, t0, deadline, until)
         lb = max(
             bounds.nearest_neighbour_bound(self.data),
