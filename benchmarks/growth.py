@@ -368,19 +368,21 @@ def _key(row: dict[str, Any]) -> tuple[str, str, int, str]:
     return (str(row["instance"]), str(row["problem"]), int(row["p"]), role(row))
 
 
-def merge(out: Path, others: list[Path]) -> None:
+def merge(out: Path, others: list[Path], *, replace: bool = False) -> None:
     """Merge the rows of ``others`` into ``out``: a row that was solved replaces one that
-    was skipped or missing (same instance, problem, p and role); rows stay sorted by n."""
+    was skipped or missing (same instance, problem, p and role), or any row with
+    ``replace`` (a re-run of newer code); rows stay sorted by n."""
     doc = json.loads(out.read_text(encoding="utf-8"))
     rows = {_key(r): r for r in doc["rows"]}
     for path in others:
         for r in json.loads(path.read_text(encoding="utf-8"))["rows"]:
             k = _key(r)
-            if k not in rows or ("skipped" in rows[k] and "skipped" not in r):
+            solved = "skipped" not in r
+            if k not in rows or (solved and ("skipped" in rows[k] or replace)):
                 rows[k] = dict(r, run=path.name)
     order = {"ap": 0, "tr": 1, "random": 2}
     doc["rows"] = sorted(rows.values(), key=lambda r: (r["n"], order.get(r["family"], 3)))
-    doc["merged_from"] = [p.name for p in others]
+    doc["merged_from"] = [*doc.get("merged_from", []), *(p.name for p in others)]
     write_json_atomic(out, doc)
 
 
@@ -417,11 +419,15 @@ def main() -> None:
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--merge", type=Path, nargs="*", default=[],
                         help="results files of other runs of this script to merge into --out")
+    parser.add_argument("--merge-replace", type=Path, nargs="*", default=[],
+                        help="re-runs (newer code) whose solved rows replace those in --out")
     args = parser.parse_args()
     if not args.report_only:
         run(args)
     if args.merge:
         merge(args.out, args.merge)
+    if args.merge_replace:
+        merge(args.out, args.merge_replace, replace=True)
     report(args.out, args.note)
 
 

@@ -66,13 +66,31 @@ def fmt(x: float | None, spec: str = ",.2f") -> str:
     return "-" if x is None else format(x, spec)
 
 
+def load(path: Path) -> list[dict[str, Any]]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
 def main() -> None:
-    rows: list[dict[str, Any]] = []
-    for prob in PROBLEMS:
-        path = RESULTS / f"large_{prob}.json"
-        if path.exists():
-            rows.extend(json.loads(path.read_text(encoding="utf-8")))
     best = earlier_best()
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for prob in PROBLEMS:
+        for r in load(RESULTS / f"large_{prob}.json"):
+            merged[key(r)] = {**r, "run": "2"}
+        # third pass (run_large_v3.sh): replaces the rows it re-ran; the second pass's
+        # value becomes an "earlier" one
+        for r in load(RESULTS / f"large3_{prob}.json"):
+            old = merged.get(key(r))
+            if old is not None and old.get("objective") is not None:
+                prev = best.get(key(r))
+                if prev is None or old["objective"] < prev[0] - 1e-9:
+                    best[key(r)] = (old["objective"], "second pass (large_*.json)")
+            merged[key(r)] = {**r, "run": "3"}
+    rows = list(merged.values())
+    long_rows = [
+        r
+        for name in ("large3_umaphmp600_p5.json", "large3_umaphmp600.json")
+        for r in load(RESULTS / name)
+    ]
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
@@ -94,8 +112,8 @@ def main() -> None:
         "",
         *([sys.argv[1], ""] if len(sys.argv) > 1 else []),
         "| instance | problem | p / F(cap) | objective | bound | gap | status | seconds | method "
-        "| earlier best | vs earlier |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| run | earlier best | vs earlier |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = {p: i for i, p in enumerate(PROBLEMS)}
     rows.sort(
@@ -123,7 +141,7 @@ def main() -> None:
         out.append(
             f"| AP{r['n']} | {r['problem']} | {pf} | {fmt(r.get('objective'))} | "
             f"{fmt(r.get('bound'))} | {fmt(r.get('gap'), '.2%')} | {r['status']} | "
-            f"{r['seconds']:.1f} | {r.get('method', '-')} | "
+            f"{r['seconds']:.1f} | {r.get('method', '-')} | {r['run']} | "
             f"{fmt(prev[0]) if prev else '-'} | {rel} |"
         )
     out += [
@@ -131,6 +149,20 @@ def main() -> None:
         f"{len(rows)} instances, {proven} proven optimal, {under60} finished within 60.5 s.",
         "",
     ]
+    if long_rows:
+        out += [
+            "## UMApHMP AP 100 with 600 s (the 10-minute proof target)",
+            "",
+            "| instance | p | objective | bound | gap | status | seconds | method |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in sorted(long_rows, key=lambda r: (r["n"], r["p"])):
+            out.append(
+                f"| AP{r['n']} | {r['p']} | {fmt(r.get('objective'))} | {fmt(r.get('bound'))} "
+                f"| {fmt(r.get('gap'), '.4%')} | {r['status']} | {r['seconds']:.1f} "
+                f"| {r.get('method', '-')} |"
+            )
+        out.append("")
     sys.stdout.write("\n".join(out))
 
 

@@ -6,7 +6,10 @@
   hub-set search of :mod:`hubopt.models._search` (OR-Tools MIP for allocations);
 * otherwise the E&K flow MIP on an OR-Tools MathOpt backend, warm-started from the
   heuristics, while the model fits in memory (``mip_max_n``);
-* beyond that, the heuristic solution with a facility-location lower bound
+* beyond that, up to ``benders_max_n`` nodes (CSAHLP excepted): the heuristic, then
+  Benders decomposition of the multiple-allocation problem (:mod:`hubopt.models.benders`),
+  exact for UMApHMP/UMAHLP and a lower bound for USApHMP/USAHLP;
+* larger still, the heuristic solution with facility-location lower bounds
   (:mod:`hubopt.models.bounds`): a valid bound and an honest gap.
 
 Every path honours the time limit and returns the best solution found with its bound.

@@ -16,25 +16,34 @@ path formulation (``sum_m x_km <= y_k``, ``sum_k x_km <= y_m``, ``sum x = 1``), 
 dual ``max u - sum_k a_k y_k - sum_m b_m y_m`` with ``u - a_k - b_m <= c_km`` and
 ``a, b >= 0``.  Every dual-feasible point gives a valid cut.  At a point ``y*`` with
 support ``S``, :meth:`_CutGenerator.separate` solves the subproblem restricted to
-``S x S`` exactly for all OD pairs at once (:func:`transport_duals`, successive
-shortest paths), which gives ``u`` and the optimal duals of ``S``; a site outside ``S``
-gets the smallest duals that keep the dual constraints satisfied (with
-``G_kj = min_m alpha C_km + delta C_mj`` for pairs of two such sites).  The cut equals
-the routing LP at ``y*`` (at an integer point: ``c*(H)``) and is valid for every ``y``.
-The pairs of an origin are summed into one cut on ``theta_i``.
+``S x S`` exactly for every OD pair with the compiled kernel of
+:mod:`hubopt.models._cuts` (successive shortest paths, in parallel over origins), which
+gives ``u`` and the optimal duals of ``S``; a site outside ``S`` gets the smallest duals
+that keep the dual constraints satisfied (with ``G_kj = min_m alpha C_km + delta C_mj``
+for pairs of two such sites).  The cut equals the routing LP at ``y*`` (at an integer
+point: ``c*(H)``) and is valid for every ``y``.  The pairs of an origin are summed into
+one cut on ``theta_i``.  (:func:`transport_duals` and ``_separate_numpy`` are the same
+computation in vectorised numpy: the slow reference the tests check the kernel against.)
 
 Algorithm.
 
-1. LP phase (Kelley cutting planes on the master's LP relaxation), seeded with cuts at
-   the incumbent and at its closest swap neighbours; separation at ``y*`` without its
-   entries below 0.02 (a cheaper point, still a valid cut).  The top ``p`` sites of
-   each LP solution give a hub set whose exact cost ``MA(H)`` updates the incumbent.
+1. LP phase: cutting planes on the master's LP relaxation (GLOP, re-solved
+   incrementally), seeded with cuts at the incumbent and its closest swap neighbours.
+   In-out stabilisation (Ben-Ameur & Neto 2007; Fischetti, Ljubić & Sinnl 2017):
+   separation at ``lam y* + (1 - lam) c`` with a centre ``c`` that starts uniform
+   (``p / n`` everywhere) and moves half-way to each LP point; plain ``y*`` once the
+   bound stalls.  Entries below 0.02 are dropped from the separation point (a cheaper
+   point, still a valid cut).  Every round also adds the exact cut at the rounded hub
+   set (top ``p`` sites), whose cost updates the incumbent.  The phase ends when the
+   bound gains less than 0.05 % in 5 rounds: the integer phase closes the tail faster.
 2. Reduction tests: with the LP bound ``LB`` and reduced cost ``r_k``, a site with
    ``LB + r_k > UB`` cannot be a hub of a better solution and is fixed closed; one with
    ``LB - r_k > UB`` (at its upper bound) is fixed open.
-3. Integer phase: the master MIP (OR-Tools MathOpt on HiGHS) is solved repeatedly; its
-   solution ``H`` is evaluated exactly, cuts at ``H`` are added, until the master bound
-   reaches the incumbent.  The master's dual bound is a valid lower bound at any time.
+3. Integer phase: cuts slack at both the last LP point and the incumbent are dropped;
+   the master MIP (MathOpt/HiGHS, incumbent as hint and as objective bound, primal
+   heuristics off) is solved repeatedly; its solution ``H`` is evaluated exactly and
+   cuts at ``H`` are added.  "Infeasible" under the objective bound means no hub set
+   beats the incumbent: optimal.  The master's dual bound is valid at any time.
 
 Multiple allocation is a relaxation of single allocation on the same hubs, so the
 bound is also a valid lower bound for USApHMP and USAHLP.
@@ -59,7 +68,7 @@ from hubopt.models.base import FloatArray, HubData, IntArray
 from hubopt.models.heuristics import ma_costs
 
 _log = logging.getLogger(__name__)
-_VERBOSE_MIP = False
+_VERBOSE_MIP = False  # HiGHS log of the master MIPs (debugging)
 LP_SOLVER = mathopt.SolverType.GLOP
 _CHUNK_ELEMENTS = 3_000_000  # bound on the (origins x n x n) temporaries of a cut batch
 
@@ -207,7 +216,7 @@ def transport_duals(
     def tol(d: FloatArray) -> FloatArray:
         return 1e-12 * (1.0 + np.abs(np.where(np.isfinite(d), d, 0.0)))
 
-    for _ in range(2 * s + 2):
+    for _ in range(16 * s + 16):  # augmentations (each saturates a capacity)
         if active.size == 0:
             break
         ca, xa, fa, ga = c[active], x[active], fk[active], gm[active]
