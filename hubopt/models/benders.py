@@ -39,9 +39,10 @@ Algorithm.
 2. Reduction tests: with the LP bound ``LB`` and reduced cost ``r_k``, a site with
    ``LB + r_k > UB`` cannot be a hub of a better solution and is fixed closed; one with
    ``LB - r_k > UB`` (at its upper bound) is fixed open.
-3. Integer phase: cuts slack at both the last LP point and the incumbent are dropped;
-   the master MIP (MathOpt/HiGHS, incumbent as hint and as objective bound, primal
-   heuristics off) is solved repeatedly; its solution ``H`` is evaluated exactly and
+3. Integer phase: the master MIP (MathOpt/HiGHS, incumbent as hint and as objective
+   bound, primal heuristics off) is solved repeatedly (``drop_slack_cuts`` first drops
+   the cuts slack at both the last LP point and the incumbent: faster node LPs but a
+   weaker master; on AP 100 p = 5 keeping them all was much better); its solution ``H`` is evaluated exactly and
    cuts at ``H`` are added.  "Infeasible" under the objective bound means no hub set
    beats the incumbent: optimal.  The master's dual bound is valid at any time.
 
@@ -323,7 +324,7 @@ def benders_multiple_allocation(
     stabilise: float = 0.5,
     tail_rounds: int = 5,
     tail_gain: float = 5e-4,
-    drop_slack_cuts: bool = True,
+    drop_slack_cuts: bool = False,
 ) -> BendersResult:
     """Solve UMApHMP (``data.p`` set) or UMAHLP (fixed costs) by Benders decomposition.
 
