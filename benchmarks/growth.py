@@ -234,7 +234,9 @@ def markdown(doc: dict[str, Any], note: str) -> str:
         "",
         f"Engine: `model.solve(SolveParameters(time_limit={doc['time_limit']:g}, seed=0))` "
         "with its own method choice (`search` = exact hub-set search, proven optimal when "
-        "it completes; `heuristic+bound` = GVNS/VNS with a facility-location lower bound). "
+        "it completes; `heuristic+benders` = GVNS/VNS, then Benders of the multiple-allocation "
+        "problem (n <= 150: exact for UMApHMP, a bound for USApHMP); `heuristic+bound` = "
+        "GVNS/VNS with facility-location lower bounds). "
         "Baseline: the Ernst & Krishnamoorthy flow MIP (`hubopt.models._mip`) on "
         "MathOpt/HiGHS, no warm start; run only for n <= "
         f"{doc['baseline_max_n']} and, per problem and p, only until it first fails to "
