@@ -45,8 +45,9 @@ Algorithm.
    (``drop_slack_cuts``): faster node LPs but a weaker master.  Measured on AP 100
    UMApHMP: with 60 s, dropping proves p = 20 (gap 0.24 % keeping all); with 240 s,
    keeping all gets p = 5 to 0.004 % (0.64 % dropping).  Each master solution ``H`` is
-   evaluated exactly and cuts at ``H`` are added.  "Infeasible" under the objective bound means no hub set
-   beats the incumbent: optimal.  The master's dual bound is valid at any time.
+   evaluated exactly and cuts at ``H`` are added.  "Infeasible" under the objective
+   bound means no hub set beats the incumbent: optimal.  The master's dual bound is
+   valid at any time.
 
 Multiple allocation is a relaxation of single allocation on the same hubs, so the
 bound is also a valid lower bound for USApHMP and USAHLP.
