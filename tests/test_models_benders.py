@@ -240,3 +240,24 @@ def test_auto_beyond_enumeration_proves_the_umahlp_optimum(hub_data_dir) -> None
     assert sol.method == "heuristic+benders"
     assert sol.status is Status.OPTIMAL
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
+
+
+@pytest.mark.parametrize("drop", [False, True])
+def test_integer_phase_alone_proves_the_brute_force_optimum(drop: bool) -> None:
+    """With a single LP round the proof must come from the master MIPs (incumbent as
+    HiGHS objective bound; "infeasible" means optimal), with or without slack cuts."""
+    from hubopt.models.benders import benders_multiple_allocation
+
+    C, W, _ = random_instance(9, 6)
+    costs = {H: routing_cost_by_origin(C, W, H).sum() for H in itertools.combinations(range(9), 3)}
+    truth = min(costs.values())
+    worst = max(costs, key=lambda H: costs[H])
+    model = UMApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
+    res = benders_multiple_allocation(
+        model.data, start=worst, deadline=None, lp_max_iterations=1, drop_slack_cuts=drop
+    )
+    assert res.proven
+    assert res.mip_iterations >= 1
+    assert res.objective == pytest.approx(truth, rel=1e-9)
+    assert res.bound <= truth * (1 + 1e-9)
+    assert costs[res.hubs] == pytest.approx(truth, rel=1e-9)
