@@ -263,6 +263,20 @@ class HubModel:
             hubs = _fixed_cost_local_search(data, deadline)
         return hubs, self._allocation_for(hubs)
 
+    def _feasible_heuristic(
+        self, params: SolveParameters, deadline: float | None, budget: float | None
+    ) -> tuple[tuple[int, ...], IntArray]:
+        """:meth:`_heuristic` for the large-instance paths; an error when it finds nothing."""
+        hubs, alloc = self._heuristic(
+            deadline,
+            seed=params.seed,
+            budget=self._vns_budget(params) if budget is None else budget,
+        )
+        if not hubs:
+            msg = f"{self.problem.label}: no feasible solution found"
+            raise SolverError(msg)
+        return hubs, alloc
+
     def _solve_mip(self, params: SolveParameters, t0: float, deadline: float | None) -> Solution:
         hubs0, alloc0 = self._heuristic(deadline, seed=params.seed)
         remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
@@ -321,16 +335,10 @@ class HubModel:
         res = benders_multiple_allocation(
             self.data, start=hubs0, deadline=deadline, relative_gap=params.relative_gap
         )
-        info = {
-            "lp_bound": res.lp_bound,
-            "lp_iterations": res.lp_iterations,
-            "mip_iterations": res.mip_iterations,
-            "cuts": res.cuts,
-            "fixed_closed": res.fixed_closed,
-            "fixed_open": res.fixed_open,
-        }
         alloc = self._allocation_for(res.hubs)
-        return self._finish(res.hubs, alloc, res.bound, t0, "benders", proven=res.proven, info=info)
+        return self._finish(
+            res.hubs, alloc, res.bound, t0, "benders", proven=res.proven, info=res.summary()
+        )
 
     @staticmethod
     def _vns_budget(params: SolveParameters) -> float:
@@ -371,14 +379,7 @@ class HubModel:
             self.problem.has_p and not self.problem.single_allocation and (self.data.p or 0) >= 10
         )
         budget = until(0.3 if many else 0.6)
-        hubs, alloc = self._heuristic(
-            deadline,
-            seed=params.seed,
-            budget=self._vns_budget(params) if budget is None else budget,
-        )
-        if not hubs:
-            msg = f"{self.problem.label}: no feasible solution found"
-            raise SolverError(msg)
+        hubs, alloc = self._feasible_heuristic(params, deadline, budget)
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is None or remaining > 3:
             lb = max(
@@ -406,26 +407,11 @@ class HubModel:
         allocation) gets at most a quarter of the limit.
         """
         budget = until(0.25)
-        hubs, alloc = self._heuristic(
-            deadline,
-            seed=params.seed,
-            budget=self._vns_budget(params) if budget is None else budget,
-        )
-        if not hubs:
-            msg = f"{self.problem.label}: no feasible solution found"
-            raise SolverError(msg)
+        hubs, alloc = self._feasible_heuristic(params, deadline, budget)
         lb = bounds.nearest_neighbour_bound(self.data)
         res = benders_multiple_allocation(
             self.data, start=hubs, deadline=deadline, relative_gap=params.relative_gap
         )
-        info: dict[str, Any] = {
-            "lp_bound": res.lp_bound,
-            "lp_iterations": res.lp_iterations,
-            "mip_iterations": res.mip_iterations,
-            "cuts": res.cuts,
-            "fixed_closed": res.fixed_closed,
-            "fixed_open": res.fixed_open,
-        }
         if math.isfinite(res.bound):
             lb = max(lb, res.bound)
         elif deadline is None or deadline - time.perf_counter() > 3:
@@ -435,17 +421,17 @@ class HubModel:
                     self.problem, self.data, params, time_limit=until(1.0), transfer=False
                 ),
             )
-        if not self.problem.single_allocation and res.objective < evaluate(
-            self.problem, self.data, hubs, alloc
-        ):
-            hubs = res.hubs
-            alloc = self._allocation_for(hubs)
         objective = evaluate(self.problem, self.data, hubs, alloc)
+        if not self.problem.single_allocation and res.objective < objective:
+            hubs, objective = res.hubs, res.objective
+            alloc = self._allocation_for(hubs)
         ma_proven = not self.problem.single_allocation and res.proven
         proven = (ma_proven and res.objective >= objective * (1 - 1e-12)) or (
             lb >= objective - 1.000001 * params.relative_gap * max(1.0, abs(objective))
         )
-        return self._finish(hubs, alloc, lb, t0, "heuristic+benders", proven=proven, info=info)
+        return self._finish(
+            hubs, alloc, lb, t0, "heuristic+benders", proven=proven, info=res.summary()
+        )
 
 
 def _fixed_cost_local_search(data: HubData, deadline: float | None) -> tuple[int, ...]:

@@ -93,6 +93,17 @@ class BendersResult:
     fixed_open: int
     info: dict[str, float] = field(default_factory=dict)
 
+    def summary(self) -> dict[str, float]:
+        """The figures a :class:`~hubopt.models.base.Solution` reports in its ``info``."""
+        return {
+            "lp_bound": self.lp_bound,
+            "lp_iterations": self.lp_iterations,
+            "mip_iterations": self.mip_iterations,
+            "cuts": self.cuts,
+            "fixed_closed": self.fixed_closed,
+            "fixed_open": self.fixed_open,
+        }
+
 
 class _CutGenerator:
     """Closed-form Benders cuts of the per-origin routing subproblems."""
