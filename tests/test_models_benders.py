@@ -242,6 +242,41 @@ def test_auto_beyond_enumeration_proves_the_umahlp_optimum(hub_data_dir) -> None
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
 
 
+@pytest.mark.usefixtures("large_path")
+def test_auto_beyond_benders_max_n_uses_benders_only_for_many_hub_medians(
+    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``benders_max_n`` Benders stays the method for p-hub medians with
+    ``p >= benders_min_hub_share * n`` (up to ``benders_many_hubs_max_n``); fewer hubs,
+    fixed costs and larger instances get the facility-location bounds."""
+    from hubopt.models import _model
+
+    monkeypatch.setattr(_model.HubModel, "benders_max_n", 10)
+    monkeypatch.setattr(_model.HubModel, "benders_min_hub_share", 0.15)
+    monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 20)
+    many, ref = _ap_model(hub_data_dir, 20, 4)  # 4 >= 0.15 * 20
+    sol = many.solve(time_limit=60)
+    assert sol.method == "heuristic+benders"
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == pytest.approx(ref.objective, abs=0.006)
+    few, ref2 = _ap_model(hub_data_dir, 20, 2)  # 2 < 0.15 * 20
+    sol2 = few.solve(time_limit=30)
+    assert sol2.method == "heuristic+bound"
+    assert sol2.bound <= ref2.objective + 0.006
+    monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 19)  # n = 20 is beyond
+    assert many.solve(time_limit=30).method == "heuristic+bound"
+    inst = load_instance("ap", 20, data_dir=hub_data_dir)
+    fixed = UMAHLP.from_cost_matrix(
+        inst.costs,
+        inst.scaled_flows(),
+        fixed_costs=inst.fixed_costs["L"],
+        chi=inst.chi,
+        alpha=inst.alpha,
+        delta=inst.delta,
+    )
+    assert fixed.solve(time_limit=30).method == "heuristic+bound"
+
+
 @pytest.mark.parametrize("drop", [False, True])
 def test_integer_phase_alone_proves_the_brute_force_optimum(drop: bool) -> None:
     """With a single LP round the proof must come from the master MIPs (incumbent as

@@ -34,6 +34,7 @@ import numpy as np
 from ortools.math_opt.python import mathopt
 
 from hubopt._errors import SolverError
+from hubopt.models._quiet import native_stdout_silenced
 from hubopt.models.base import HubData, IntArray, Problem, SolveParameters
 
 _SOLVERS = {
@@ -82,12 +83,13 @@ def _solve(
             solution_hints=[mathopt.SolutionHint(variable_values=hint)]
         )
     try:
-        return mathopt.solve(
-            model,
-            _SOLVERS[params.solver],
-            params=_params(params, time_limit),
-            model_params=model_params,
-        )
+        with native_stdout_silenced(not params.verbose):
+            return mathopt.solve(
+                model,
+                _SOLVERS[params.solver],
+                params=_params(params, time_limit),
+                model_params=model_params,
+            )
     except Exception as exc:  # MathOpt wraps solver failures in several types
         msg = f"MathOpt/{params.solver} failed: {exc}"
         raise SolverError(msg) from exc

@@ -22,6 +22,7 @@ import datetime
 import numpy as np
 from ortools.math_opt.python import mathopt
 
+from hubopt.models._quiet import native_stdout_silenced
 from hubopt.models.base import HubData, Problem, SolveParameters
 
 
@@ -94,11 +95,12 @@ def facility_location_bound(
     kwargs: dict[str, object] = {"relative_gap_tolerance": 1e-6, "random_seed": params.seed}
     if time_limit is not None:
         kwargs["time_limit"] = datetime.timedelta(seconds=max(0.5, time_limit))
-    res = mathopt.solve(
-        model,
-        mathopt.SolverType.HIGHS,
-        params=mathopt.SolveParameters(**kwargs),
-    )
+    with native_stdout_silenced():
+        res = mathopt.solve(
+            model,
+            mathopt.SolverType.HIGHS,
+            params=mathopt.SolveParameters(**kwargs),
+        )
     bound = float(res.termination.objective_bounds.dual_bound)
     return bound if bound > float("-inf") else 0.0
 
