@@ -76,15 +76,16 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third pass (run_large_v3.sh): replaces the rows it re-ran; the second pass's
-        # value becomes an "earlier" one
-        for r in load(RESULTS / f"large3_{prob}.json"):
-            old = merged.get(key(r))
-            if old is not None and old.get("objective") is not None:
-                prev = best.get(key(r))
-                if prev is None or old["objective"] < prev[0] - 1e-9:
-                    best[key(r)] = (old["objective"], "second pass (large_*.json)")
-            merged[key(r)] = {**r, "run": "3"}
+        # third and fourth passes (run_large_v3.sh, run_large_v4.sh): each replaces the
+        # rows it re-ran; the replaced value becomes an "earlier" one
+        for run, where in (("3", "second pass"), ("4", "an earlier pass")):
+            for r in load(RESULTS / f"large{run}_{prob}.json"):
+                old = merged.get(key(r))
+                if old is not None and old.get("objective") is not None:
+                    prev = best.get(key(r))
+                    if prev is None or old["objective"] < prev[0] - 1e-9:
+                        best[key(r)] = (old["objective"], where)
+                merged[key(r)] = {**r, "run": run}
     rows = list(merged.values())
     long_rows = [
         {**r, "time_limit": limit}
