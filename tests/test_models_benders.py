@@ -44,6 +44,18 @@ def _ap_model(data_dir, n: int, p: int) -> tuple[UMApHMP, ReferenceOptimum]:
     return model, _ref(data_dir, n, p)
 
 
+def _ap_umahlp_model(data_dir, n: int, fixed_cost: str) -> UMAHLP:
+    inst = load_instance("ap", n, data_dir=data_dir)
+    return UMAHLP.from_cost_matrix(
+        inst.costs,
+        inst.scaled_flows(),
+        fixed_costs=inst.fixed_costs[fixed_cost],
+        chi=inst.chi,
+        alpha=inst.alpha,
+        delta=inst.delta,
+    )
+
+
 def routing_cost_by_origin(C: np.ndarray, W: np.ndarray, H: tuple[int, ...]) -> np.ndarray:
     n = len(C)
     out = np.zeros(n)
@@ -223,20 +235,11 @@ def test_auto_beyond_enumeration_bounds_usaphmp_by_the_multiple_allocation_optim
 
 @pytest.mark.usefixtures("large_path")
 def test_auto_beyond_enumeration_proves_the_umahlp_optimum(hub_data_dir) -> None:
-    inst = load_instance("ap", 20, data_dir=hub_data_dir)
     ref = find_optimum(
         load_optima(data_dir=hub_data_dir), problem="UMAHLP", suite="ap", n=20, fixed_cost="L"
     )
     assert ref is not None
-    model = UMAHLP.from_cost_matrix(
-        inst.costs,
-        inst.scaled_flows(),
-        fixed_costs=inst.fixed_costs["L"],
-        chi=inst.chi,
-        alpha=inst.alpha,
-        delta=inst.delta,
-    )
-    sol = model.solve(time_limit=60)
+    sol = _ap_umahlp_model(hub_data_dir, 20, "L").solve(time_limit=60)
     assert sol.method == "heuristic+benders"
     assert sol.status is Status.OPTIMAL
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
@@ -265,16 +268,9 @@ def test_auto_beyond_benders_max_n_uses_benders_only_for_many_hub_medians(
     assert sol2.bound <= ref2.objective + 0.006
     monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 19)  # n = 20 is beyond
     assert many.solve(time_limit=30).method == "heuristic+bound"
-    inst = load_instance("ap", 20, data_dir=hub_data_dir)
-    fixed = UMAHLP.from_cost_matrix(
-        inst.costs,
-        inst.scaled_flows(),
-        fixed_costs=inst.fixed_costs["L"],
-        chi=inst.chi,
-        alpha=inst.alpha,
-        delta=inst.delta,
+    assert _ap_umahlp_model(hub_data_dir, 20, "L").solve(time_limit=30).method == (
+        "heuristic+bound"
     )
-    assert fixed.solve(time_limit=30).method == "heuristic+bound"
 
 
 @pytest.mark.parametrize("drop", [False, True])
