@@ -28,7 +28,9 @@ computation in vectorised numpy: the slow reference the tests check the kernel a
 Algorithm.
 
 1. LP phase: cutting planes on the master's LP relaxation (GLOP, re-solved
-   incrementally), seeded with cuts at the incumbent and its closest swap neighbours.
+   incrementally), seeded with cuts at the incumbent and its closest swap neighbours
+   (up to ``warm_neighbours`` per hub, nearest first over all hubs, within a tenth of
+   the time left).
    In-out stabilisation (Ben-Ameur & Neto 2007; Fischetti, Ljubić & Sinnl 2017):
    separation at ``lam y* + (1 - lam) c`` with a centre ``c`` that starts uniform
    (``p / n`` everywhere) and moves half-way to each LP point; plain ``y*`` once the
