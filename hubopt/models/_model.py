@@ -68,7 +68,7 @@ class HubModel:
     benders_max_n: ClassVar[int] = 150
     # ... except for p-hub medians with many hubs (p >= benders_min_hub_share * n) up to
     # benders_many_hubs_max_n: there the LP phase converges in a few rounds (AP 200
-    # p = 20: within 0.8 % in 60 s, where the facility-location bounds leave 9-11 %)
+    # p = 20: about 1 % in 60 s, where the facility-location bounds leave 9-11 %)
     benders_many_hubs_max_n: ClassVar[int] = 250
     benders_min_hub_share: ClassVar[float] = 0.05
 
