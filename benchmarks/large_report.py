@@ -76,9 +76,13 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third and fourth passes (run_large_v3.sh, run_large_v4.sh): each replaces the
+        # third to fifth passes (run_large_v3.sh ... run_large_v5.sh): each replaces the
         # rows it re-ran; the replaced value becomes an "earlier" one
-        for run, where in (("3", "second pass"), ("4", "an earlier pass")):
+        for run, where in (
+            ("3", "second pass"),
+            ("4", "an earlier pass"),
+            ("5", "an earlier pass"),
+        ):
             for r in load(RESULTS / f"large{run}_{prob}.json"):
                 old = merged.get(key(r))
                 if old is not None and old.get("objective") is not None:

@@ -203,6 +203,61 @@ def test_cheap_bounds_never_exceed_the_brute_force_optimum(seed):
         assert 0 < nn <= truth + 1e-9
         assert fl <= truth + 1e-9
     model = UMAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
-    assert bounds.nearest_neighbour_bound(model.data) <= brute_multiple(
-        C, W, all_sets(n), f=f
-    ) + 1e-9
+    assert (
+        bounds.nearest_neighbour_bound(model.data) <= brute_multiple(C, W, all_sets(n), f=f) + 1e-9
+    )
+
+
+@pytest.mark.parametrize("seed", [51, 52, 53])
+@pytest.mark.parametrize("nearest", [1, 3, 8])
+def test_truncated_transfer_bound_never_exceeds_the_brute_force_optimum(seed, nearest):
+    """The LP with distances truncated to the nearest sites is a valid bound however
+    short the lists are, for p-hub medians and fixed costs, with fixed and excluded
+    sites; with the full lists it is never below the plain facility-location LP's
+    floor, the nearest-neighbour bound."""
+    from hubopt.models import bounds
+
+    n = 7
+    C, W, f, _ = random_instance(n, seed)
+    for p in (1, 2, 3):
+        model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+        truth = brute_multiple(C, W, sets_of_size(n, p))  # MA <= SA: valid for both
+        tb = bounds.truncated_transfer_bound(
+            model.problem, model.data, nearest=nearest, time_limit=30
+        )
+        assert tb is not None
+        assert 0 < tb <= truth * (1 + 1e-9)
+        if nearest >= n:
+            assert tb >= bounds.nearest_neighbour_bound(model.data) * (1 - 1e-9)
+    fixed, excluded = (2,), (4,)
+    sets = [s for s in all_sets(n) if 2 in s and 4 not in s]
+    model = UMAHLP.from_cost_matrix(
+        C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA, fixed_hubs=fixed, excluded=excluded
+    )
+    tb = bounds.truncated_transfer_bound(model.problem, model.data, nearest=nearest, time_limit=30)
+    assert tb is not None
+    assert tb <= brute_multiple(C, W, sets, f=f) * (1 + 1e-9)
+
+
+def test_truncated_transfer_bound_declines_where_its_argument_fails():
+    from hubopt.models import bounds
+
+    C, W, f, cap = random_instance(6, 7)
+    bad = C.copy()
+    bad[0, 1] = bad[1, 0] = 10 * C.max()  # breaks the triangle inequality
+    model = UMApHMP.from_cost_matrix(bad, W, p=2, chi=CHI, alpha=ALPHA, delta=DELTA)
+    assert bounds.truncated_transfer_bound(model.problem, model.data, time_limit=30) is None
+    cheap_collection = UMApHMP.from_cost_matrix(C, W, p=2, chi=0.5, alpha=ALPHA, delta=DELTA)
+    assert (
+        bounds.truncated_transfer_bound(
+            cheap_collection.problem, cheap_collection.data, time_limit=30
+        )
+        is None
+    )
+    capacitated = CSAHLP.from_cost_matrix(
+        C, W, fixed_costs=f, capacities=cap, chi=CHI, alpha=ALPHA, delta=DELTA
+    )
+    assert (
+        bounds.truncated_transfer_bound(capacitated.problem, capacitated.data, time_limit=30)
+        is None
+    )
