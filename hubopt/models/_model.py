@@ -414,7 +414,8 @@ class HubModel:
             truncated = bounds.truncated_transfer_bound(
                 self.problem, self.data, time_limit=remaining
             )
-            lb = max(lb, truncated if truncated is not None else lb)
+            if truncated is not None:
+                lb = max(lb, truncated)
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is None or remaining > 3:
             lb = max(
