@@ -246,17 +246,19 @@ def test_auto_beyond_enumeration_proves_the_umahlp_optimum(hub_data_dir) -> None
 
 
 @pytest.mark.usefixtures("large_path")
-def test_auto_beyond_benders_max_n_uses_benders_only_for_many_hub_medians(
+def test_auto_beyond_benders_max_n_uses_benders_for_many_hubs_or_long_limits(
     hub_data_dir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past ``benders_max_n`` Benders stays the method for p-hub medians with
-    ``p >= benders_min_hub_share * n`` (up to ``benders_many_hubs_max_n``); fewer hubs,
-    fixed costs and larger instances get the facility-location bounds."""
+    ``p >= benders_min_hub_share * n`` (up to ``benders_many_hubs_max_n``), and for
+    fewer hubs when the time limit reaches ``benders_few_hubs_min_seconds``; shorter
+    limits, fixed costs and larger instances get the facility-location bounds."""
     from hubopt.models import _model
 
     monkeypatch.setattr(_model.HubModel, "benders_max_n", 10)
     monkeypatch.setattr(_model.HubModel, "benders_min_hub_share", 0.15)
     monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 20)
+    monkeypatch.setattr(_model.HubModel, "benders_few_hubs_min_seconds", 40.0)
     many, ref = _ap_model(hub_data_dir, 20, 4)  # 4 >= 0.15 * 20
     sol = many.solve(time_limit=60)
     assert sol.method == "heuristic+benders"
@@ -266,6 +268,10 @@ def test_auto_beyond_benders_max_n_uses_benders_only_for_many_hub_medians(
     sol2 = few.solve(time_limit=30)
     assert sol2.method == "heuristic+bound"
     assert sol2.bound <= ref2.objective + 0.006
+    sol3 = few.solve(time_limit=40)  # long enough for Benders with few hubs
+    assert sol3.method == "heuristic+benders"
+    assert sol3.status is Status.OPTIMAL
+    assert sol3.objective == pytest.approx(ref2.objective, abs=0.006)
     monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 19)  # n = 20 is beyond
     assert many.solve(time_limit=30).method == "heuristic+bound"
     assert _ap_umahlp_model(hub_data_dir, 20, "L").solve(time_limit=30).method == (
@@ -292,3 +298,43 @@ def test_integer_phase_alone_proves_the_brute_force_optimum(drop: bool) -> None:
     assert res.objective == pytest.approx(truth, rel=1e-9)
     assert res.bound <= truth * (1 + 1e-9)
     assert costs[res.hubs] == pytest.approx(truth, rel=1e-9)
+
+
+def _pairs_cost(C: np.ndarray, W: np.ndarray, H: tuple[int, ...]) -> float:
+    """Multiple-allocation cost of ``H``: every pair takes its cheapest route ``k, m``
+    (numpy over all pairs at once, one route at a time)."""
+    best = np.full(C.shape, np.inf)
+    for k in H:
+        for m in H:
+            route = CHI * C[:, [k]] + ALPHA * C[k, m] + DELTA * C[[m], :]
+            best = np.minimum(best, route)
+    return float((W * best).sum())
+
+
+def test_few_hubs_separate_at_the_whole_support_for_a_stronger_lp_bound() -> None:
+    """With p / n < 0.04 the stabilised point's uniform share lies below the usual
+    0.02 cut-off; keeping it (the default, when affordable) gives a higher LP bound in
+    the same rounds than dropping it (``dense_budget=0``), and both stay below the
+    brute-force optimum."""
+    from hubopt.models.benders import benders_multiple_allocation
+
+    n, p = 60, 2
+    C, W, _ = random_instance(n, 7)
+    truth = min(_pairs_cost(C, W, H) for H in itertools.combinations(range(n), p))
+    model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+    start = tuple(greedy_hubs(model.data, p))
+    bounds = {}
+    for budget in (0.0, 0.3):
+        res = benders_multiple_allocation(
+            model.data,
+            start=start,
+            deadline=time.perf_counter() + 8,  # the LP rounds, then a short integer phase
+            lp_max_iterations=3,
+            warm_neighbours=1,
+            dense_budget=budget,
+        )
+        assert res.objective >= truth * (1 - 1e-9)
+        assert res.objective == pytest.approx(_pairs_cost(C, W, res.hubs), rel=1e-9)
+        assert res.lp_bound <= res.bound <= truth * (1 + 1e-9)
+        bounds[budget] = res.lp_bound
+    assert bounds[0.3] > bounds[0.0]

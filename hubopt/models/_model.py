@@ -7,8 +7,9 @@
 * otherwise the E&K flow MIP on an OR-Tools MathOpt backend, warm-started from the
   heuristics, while the model fits in memory (``mip_max_n``);
 * beyond that, up to ``benders_max_n`` nodes (CSAHLP excepted), and for p-hub medians
-  with ``p >= benders_min_hub_share * n`` up to ``benders_many_hubs_max_n`` nodes: the
-  heuristic, then Benders decomposition of the multiple-allocation problem
+  up to ``benders_many_hubs_max_n`` nodes with ``p >= benders_min_hub_share * n`` or a
+  time limit of at least ``benders_few_hubs_min_seconds`` (or none): the heuristic,
+  then Benders decomposition of the multiple-allocation problem
   (:mod:`hubopt.models.benders`), exact for UMApHMP/UMAHLP and a lower bound for
   USApHMP/USAHLP;
 * larger still, the heuristic solution with facility-location lower bounds
@@ -71,6 +72,10 @@ class HubModel:
     # p = 20: about 1 % in 60 s, where the facility-location bounds leave 9-11 %)
     benders_many_hubs_max_n: ClassVar[int] = 250
     benders_min_hub_share: ClassVar[float] = 0.05
+    # ... and for the other p-hub medians up to that size when the time limit is at
+    # least this (or unset): the first separation at the whole support takes 20-30 s at
+    # AP 200 p = 4/5, then the LP bound overtakes the facility-location bounds
+    benders_few_hubs_min_seconds: ClassVar[float] = 180.0
     # the facility-location path tries the truncated LP bound for p-hub medians up to
     # here (measured at AP 200; larger instances keep the whole time for the MIP bound)
     truncated_bound_max_n: ClassVar[int] = 250
@@ -355,17 +360,17 @@ class HubModel:
         """Seconds of VNS for the large p-hub medians: half the limit, 30 s without one."""
         return 30.0 if params.time_limit is None else 0.5 * params.time_limit
 
-    def _use_benders(self) -> bool:
+    def _use_benders(self, time_limit: float | None) -> bool:
         """Whether the large-instance path bounds with Benders (else facility location)."""
         if self.problem is Problem.CSAHLP:
             return False
         if self.n <= self.benders_max_n:
             return True
         p = self.data.p
-        return (
-            p is not None
-            and self.n <= self.benders_many_hubs_max_n
-            and p >= self.benders_min_hub_share * self.n
+        if p is None or self.n > self.benders_many_hubs_max_n:
+            return False
+        return p >= self.benders_min_hub_share * self.n or (
+            time_limit is None or time_limit >= self.benders_few_hubs_min_seconds
         )
 
     def _solve_heuristic_with_bound(
@@ -388,7 +393,7 @@ class HubModel:
                 return None
             return max(0.5, min(t0 + fraction * limit, deadline) - time.perf_counter())
 
-        if self._use_benders():
+        if self._use_benders(limit):
             return self._solve_heuristic_with_benders(params, t0, deadline, until)
         lb = max(
             bounds.nearest_neighbour_bound(self.data),
