@@ -338,3 +338,23 @@ def test_few_hubs_separate_at_the_whole_support_for_a_stronger_lp_bound() -> Non
         assert res.lp_bound <= res.bound <= truth * (1 + 1e-9)
         bounds[budget] = res.lp_bound
     assert bounds[0.3] > bounds[0.0]
+
+
+@pytest.mark.parametrize("purge_after", [0, 1])
+def test_purging_slack_cuts_still_proves_the_brute_force_optimum(purge_after: int) -> None:
+    """Cuts slack at one LP point leave the master (``purge_after=1``, the most
+    aggressive) and come back when violated: the LP bound stays below the optimum and
+    the solve still proves it, as without purging (``0``)."""
+    from hubopt.models.benders import benders_multiple_allocation
+
+    C, W, _ = random_instance(12, 11)
+    costs = {H: _pairs_cost(C, W, H) for H in itertools.combinations(range(12), 3)}
+    truth = min(costs.values())
+    model = UMApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
+    res = benders_multiple_allocation(
+        model.data, start=max(costs, key=lambda H: costs[H]), deadline=None, purge_after=purge_after
+    )
+    assert res.proven
+    assert res.objective == pytest.approx(truth, rel=1e-9)
+    assert costs[res.hubs] == pytest.approx(truth, rel=1e-9)
+    assert res.lp_bound <= truth * (1 + 1e-9)
