@@ -570,14 +570,16 @@ def benders_multiple_allocation(
     history: list[float] = []
     q = p if p is not None else max(1, len(best_H))
     # in-out stabilisation: separate between the LP point and a centre that follows it
-    center = allowed * (q / max(1.0, allowed.sum()))
-    # the separation point keeps entries >= 0.02 (cheaper) but that drops the centre's
-    # uniform share once q / n < 0.04 (AP 200, p <= 7), and the first stabilised cuts
-    # then know only the LP support: AP 200 p = 5 had an LP bound of 91.8k after 5
-    # rounds, against 131.2k after 3 rounds with the whole support (two of them)
-    dense_threshold = min(0.02, 0.25 * q / max(1.0, allowed.sum()))
-    dense_seconds: float | None = None
+    share = q / max(1.0, allowed.sum())
+    center = allowed * share
     lam = stabilise
+    # the separation point keeps entries >= 0.02 (cheaper) but that drops the centre's
+    # uniform share once it falls below (in the first stabilised round when q / n < 0.04:
+    # AP 200, p <= 7), and the cuts then know only the LP support: AP 200 p = 5 had an
+    # LP bound of 91.8k after 5 rounds, against 131.2k after 3 rounds with the whole
+    # support (two of them); the share is kept while it is at least q / 4n
+    dense_threshold = min(0.02, 0.25 * share)
+    dense_seconds: float | None = None
     while lp_iter < lp_max_iterations and not out_of_time():
         lp_iter += 1
         res = solver.solve(params=_lp_params(remaining()))
