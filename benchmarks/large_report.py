@@ -76,12 +76,13 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third to fifth passes (run_large_v3.sh ... run_large_v5.sh): each replaces the
+        # third to sixth passes (run_large_v3.sh ... run_large_v6.sh): each replaces the
         # rows it re-ran; the replaced value becomes an "earlier" one
         for run, where in (
             ("3", "second pass"),
             ("4", "an earlier pass"),
             ("5", "an earlier pass"),
+            ("6", "an earlier pass"),
         ):
             for r in load(RESULTS / f"large{run}_{prob}.json"):
                 old = merged.get(key(r))
@@ -92,7 +93,7 @@ def main() -> None:
                 merged[key(r)] = {**r, "run": run}
     rows = list(merged.values())
     long_rows = [
-        {**r, "time_limit": limit}
+        {**r, "time_limit": limit, "run": name[5]}
         for name, limit in (
             ("large3_umaphmp600_p5.json", 600),
             ("large3_umaphmp600.json", 600),
@@ -101,6 +102,10 @@ def main() -> None:
             ("large4_umaphmp600_p10.json", 600),
             ("large4_umaphmp600_p15.json", 600),
             ("large4_umaphmp600_p20.json", 600),
+            ("large6_umaphmp600_a.json", 600),
+            ("large6_umaphmp600_b.json", 600),
+            ("large6_umaphmp600_c.json", 600),
+            ("large6_usaphmp600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
@@ -164,18 +169,24 @@ def main() -> None:
     ]
     if long_rows:
         out += [
-            "## UMApHMP with 600 s (the 10-minute proof target): AP 100 p = 5, 10, 15 (and "
-            "p = 10 with 1,500 s), AP 200 p = 5, 10, 15, 20",
+            "## p-hub medians with 600 s (the 10-minute proof target): UMApHMP AP 100 "
+            "p = 5, 10, 15 (and p = 10 with 1,500 s), AP 200 p = 4, 5, 10, 15, 20; USApHMP "
+            "AP 200 p = 4, 5; *run* is the pass that measured the row (later passes re-ran "
+            "instances with changed code)",
             "",
-            "| instance | p | time limit | objective | bound | gap | status | seconds | method |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| instance | problem | p | time limit | objective | bound | gap | status | seconds "
+            "| method | run |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
-        for r in sorted(long_rows, key=lambda r: (r["n"], r["p"], r.get("time_limit", 0))):
+        for r in sorted(
+            long_rows,
+            key=lambda r: (r["problem"], r["n"], r["p"], r.get("time_limit", 0), r["run"]),
+        ):
             out.append(
-                f"| AP{r['n']} | {r['p']} | {r.get('time_limit', '-')} | "
+                f"| AP{r['n']} | {r['problem']} | {r['p']} | {r.get('time_limit', '-')} | "
                 f"{fmt(r.get('objective'))} | {fmt(r.get('bound'))} "
                 f"| {fmt(r.get('gap'), '.4%')} | {r['status']} | {r['seconds']:.1f} "
-                f"| {r.get('method', '-')} |"
+                f"| {r.get('method', '-')} | {r['run']} |"
             )
         out.append("")
     sys.stdout.write("\n".join(out))
