@@ -313,9 +313,10 @@ def _pairs_cost(C: np.ndarray, W: np.ndarray, H: tuple[int, ...]) -> float:
 
 def test_few_hubs_separate_at_the_whole_support_for_a_stronger_lp_bound() -> None:
     """With p / n < 0.04 the stabilised point's uniform share lies below the usual
-    0.02 cut-off; keeping it (the default, when affordable) gives a higher LP bound in
-    the same rounds than dropping it (``dense_budget=0``), and both stay below the
-    brute-force optimum."""
+    0.02 cut-off; keeping it (the default when the timed estimate fits; here an
+    unlimited budget, so the outcome does not depend on the machine's speed) gives a
+    higher LP bound in the same rounds than dropping it (``dense_budget=0``), and both
+    stay below the brute-force optimum."""
     from hubopt.models.benders import benders_multiple_allocation
 
     n, p = 60, 2
@@ -324,7 +325,7 @@ def test_few_hubs_separate_at_the_whole_support_for_a_stronger_lp_bound() -> Non
     model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     start = tuple(greedy_hubs(model.data, p))
     bounds = {}
-    for budget in (0.0, 0.3):
+    for budget in (0.0, 1e9):
         res = benders_multiple_allocation(
             model.data,
             start=start,
@@ -337,7 +338,7 @@ def test_few_hubs_separate_at_the_whole_support_for_a_stronger_lp_bound() -> Non
         assert res.objective == pytest.approx(_pairs_cost(C, W, res.hubs), rel=1e-9)
         assert res.lp_bound <= res.bound <= truth * (1 + 1e-9)
         bounds[budget] = res.lp_bound
-    assert bounds[0.3] > bounds[0.0]
+    assert bounds[1e9] > bounds[0.0]
 
 
 @pytest.mark.parametrize("purge_after", [0, 1])
