@@ -3,7 +3,7 @@
 # separation with few hubs, cut pool with purging): every p-hub median solved by Benders
 # with 60 s (AP 100 p = 5-20, AP 200 p = 10-20), the AP 100 fixed-cost problems (120 s),
 # and UMApHMP AP 200 p = 4, 5, 10, 15, 20 with 600 s (auto now takes Benders for
-# p = 4/5 from 180 s on).  Two lanes, about 40 minutes, then lane 3 (30 minutes).
+# p = 4/5 from 600 s on).  Two lanes, about 40 minutes, then lane 3 (30 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=benchmarks/results

@@ -74,8 +74,12 @@ class HubModel:
     benders_min_hub_share: ClassVar[float] = 0.05
     # ... and for the other p-hub medians up to that size when the time limit is at
     # least this (or unset): the first separation at the whole support takes 20-30 s at
-    # AP 200 p = 4/5, then the LP bound overtakes the facility-location bounds
-    benders_few_hubs_min_seconds: ClassVar[float] = 180.0
+    # AP 200 p = 4/5 and needs 30 % of the time left, else the LP bound stays far below
+    # the facility-location bounds.  Two solves side by side on 2 cores, AP 200: with
+    # 600 s p = 4 proven, p = 5 1.28 %; with 300 s p = 4 1.67 % but p = 5 16 % (the
+    # timed estimate, taken while the other solve used both cores, declined it); with
+    # 180 s 20-21 % (facility location: 11 % in 60 s)
+    benders_few_hubs_min_seconds: ClassVar[float] = 600.0
     # the facility-location path tries the truncated LP bound for p-hub medians up to
     # here (measured at AP 200; larger instances keep the whole time for the MIP bound)
     truncated_bound_max_n: ClassVar[int] = 250
