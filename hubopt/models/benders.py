@@ -382,7 +382,7 @@ class _CutPool:
 
     def arrays(self) -> tuple[IntArray, FloatArray, FloatArray]:
         """``(origin, const, coef)`` of every cut as arrays."""
-        if self._arrays is None or len(self._arrays[0]) != len(self.cons):
+        if self._arrays is None:
             self._arrays = (
                 np.array(self.origin, dtype=np.int64),
                 np.array(self.const),
@@ -417,6 +417,16 @@ class _CutPool:
             assert con is not None
             self.model.delete_linear_constraint(con)
             self.cons[q] = None
+
+    def purge(
+        self, yv: FloatArray, tv: FloatArray, y_best: FloatArray, round_: int, after: int
+    ) -> None:
+        """Record the cuts tight at the LP point ``(yv, tv)`` of round ``round_``, and
+        take out those slack for ``after`` rounds unless tight at the incumbent."""
+        stamps = np.array(self.tight)
+        stamps[self.tight_at(yv, tv)] = round_
+        self.tight = stamps.tolist()
+        self.keep_only((round_ - stamps < after) | self.tight_at_hubs(y_best))
 
     def tight_at(self, yv: FloatArray, tv: FloatArray) -> np.ndarray:
         """Cuts that hold ``theta = tv`` at ``yv`` (within a relative ``1e-6``)."""
@@ -478,6 +488,12 @@ def benders_multiple_allocation(
     allowed[list(data.candidates)] = 1.0
     gen = _CutGenerator(data)
 
+    def indicator(H: Sequence[int] | IntArray) -> FloatArray:
+        """The 0/1 vector of the hub set ``H``."""
+        out = np.zeros(n)
+        out[list(H)] = 1.0
+        return out
+
     def exact(H: Sequence[int]) -> float:
         arr = np.array([sorted(int(h) for h in H)], dtype=np.int64)
         return float(ma_costs(data, arr)[0] + f[arr[0]].sum())
@@ -531,8 +547,7 @@ def benders_multiple_allocation(
         return None if deadline is None else max(0.01, deadline - time.perf_counter())
 
     # initial cuts at the incumbent
-    y_inc = np.zeros(n)
-    y_inc[list(best_H)] = 1.0
+    y_inc = indicator(best_H)
     const, coef = gen.separate(y_inc)
     add_cuts(const, coef, y_inc, None)
     # cuts at the incumbent's closest swap neighbours: cheap (integer points) and they
@@ -607,13 +622,7 @@ def benders_multiple_allocation(
         if UB - lp_bound <= relative_gap * max(1.0, abs(UB)):
             break
         if purge_after > 0:  # cuts slack for a while leave the model, violated ones return
-            y_best = np.zeros(n)
-            y_best[list(best_H)] = 1.0
-            tight_now = pool.tight_at(yv, tv)
-            stamps = np.array(pool.tight)
-            stamps[tight_now] = lp_iter
-            pool.tight = stamps.tolist()
-            pool.keep_only((lp_iter - stamps < purge_after) | pool.tight_at_hubs(y_best))
+            pool.purge(yv, tv, indicator(best_H), lp_iter, purge_after)
         history.append(value)
         if stall >= 5 and lam < 1.0:
             lam, stall = 1.0, 0
@@ -642,8 +651,7 @@ def benders_multiple_allocation(
             added = add_cuts(*gen.separate(_sparsify(yv)), yv, tv)
         center = 0.5 * (center + yv)
         if p is not None:  # the rounded point: an exact cut at an integer hub set
-            y_top = np.zeros(n)
-            y_top[top] = 1.0
+            y_top = indicator(top)
             added += add_cuts(*gen.separate(y_top), yv, tv)
         if p is not None:
             consider(top)
@@ -671,9 +679,7 @@ def benders_multiple_allocation(
     if math.isfinite(lp_bound) and drop_slack_cuts and len(pool):
         # the master MIP's node LPs are what costs: keep the cuts that hold the LP
         # optimum or the incumbent, drop the others (all stay valid; fewer is faster)
-        y_best = np.zeros(n)
-        y_best[list(best_H)] = 1.0
-        pool.keep_only(pool.tight_at(yv, tv_last) | pool.tight_at_hubs(y_best))
+        pool.keep_only(pool.tight_at(yv, tv_last) | pool.tight_at_hubs(indicator(best_H)))
     _log.debug("integer phase with %d of %d cuts", int(pool.active().sum()), len(pool))
     for v in y:
         v.integer = True
@@ -724,8 +730,7 @@ def benders_multiple_allocation(
         if reason != mathopt.TerminationReason.OPTIMAL:
             break
         # cuts at the master's hub set
-        y_int = np.zeros(n)
-        y_int[H] = 1.0
+        y_int = indicator(H)
         tv = np.array([res.variable_values(v) for v in theta])
         const, coef = gen.separate(y_int)
         if pool.restore_violated(y_int, tv) + add_cuts(const, coef, y_int, tv) == 0:
