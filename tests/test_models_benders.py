@@ -359,3 +359,36 @@ def test_purging_slack_cuts_still_proves_the_brute_force_optimum(purge_after: in
     assert res.objective == pytest.approx(truth, rel=1e-9)
     assert costs[res.hubs] == pytest.approx(truth, rel=1e-9)
     assert res.lp_bound <= truth * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(("n", "p", "seed"), [(16, 4, 2), (16, 4, 6), (18, 3, 3), (18, 3, 10)])
+@pytest.mark.parametrize("mip_neighbours", [0, 2])
+def test_probing_fixes_sites_without_losing_the_brute_force_optimum(
+    n: int, p: int, seed: int, mip_neighbours: int
+) -> None:
+    """Started from the second-best hub set, with the LP phase cut short (2 rounds) so
+    that a gap is left: probing fixes sites in or out, and the solve still finds and
+    proves the unique brute-force optimum (a fixing that excluded it would leave the
+    second-best set as the answer).  Also with cuts at the master solutions' swap
+    neighbours (``mip_neighbours``)."""
+    from hubopt.models.benders import benders_multiple_allocation
+
+    C, W, _ = random_instance(n, seed)
+    costs = {H: _pairs_cost(C, W, H) for H in itertools.combinations(range(n), p)}
+    first, second = sorted(costs, key=lambda H: costs[H])[:2]
+    assert costs[first] < costs[second] * (1 - 1e-9)  # the optimum is unique
+    model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+    res = benders_multiple_allocation(
+        model.data,
+        start=second,
+        deadline=None,
+        lp_max_iterations=2,
+        warm_neighbours=0,
+        mip_neighbours=mip_neighbours,
+    )
+    assert res.info["fixed_by_probe"] >= 1
+    assert res.lp_bound < costs[first] * (1 - 1e-6)  # there was a gap to close
+    assert res.proven
+    assert res.hubs == first
+    assert res.objective == pytest.approx(costs[first], rel=1e-9)
+    assert res.bound <= costs[first] * (1 + 1e-9)

@@ -47,11 +47,17 @@ Algorithm.
    bound gains less than 0.05 % in 5 rounds: the integer phase closes the tail faster.
 2. Reduction tests: with the LP bound ``LB`` and reduced cost ``r_k``, a site with
    ``LB + r_k > UB`` cannot be a hub of a better solution and is fixed closed; one with
-   ``LB - r_k > UB`` (at its upper bound) is fixed open.
+   ``LB - r_k > UB`` (at its upper bound) is fixed open.  Then probing (within
+   ``probe_budget`` of the time left, :func:`_probe`): the master LP is re-solved with
+   one variable fixed, ``y_k = 0`` for the sites of the LP support (fixed open if that
+   LP reaches the incumbent) and ``y_k = 1`` for the others (fixed closed if it does);
+   the reduced-cost test is the first-order estimate of the same LPs.
 3. Integer phase: the master MIP (MathOpt/HiGHS, incumbent as hint and as objective
-   bound, primal heuristics off) is solved repeatedly.  With less than 120 s left it
-   first drops the cuts slack at both the last LP point and the incumbent
-   (``drop_slack_cuts``): faster node LPs but a weaker master.  Measured on AP 100
+   bound, primal heuristics off) is solved repeatedly; each master solution ``H``
+   also gets the cuts at its closest swap neighbours (``mip_neighbours`` per hub)
+   that the master does not already imply, and their costs update the incumbent.
+   With less than 120 s left it first drops the cuts slack at both the last LP point
+   and the incumbent (``drop_slack_cuts``): faster node LPs but a weaker master.  Measured on AP 100
    UMApHMP: with 60 s, dropping proves p = 20 (gap 0.24 % keeping all); with 240 s,
    keeping all gets p = 5 to 0.004 % (0.64 % dropping).  Each master solution ``H`` is
    evaluated exactly and cuts at ``H`` are added.  "Infeasible" under the objective
@@ -112,6 +118,7 @@ class BendersResult:
             "cuts": self.cuts,
             "fixed_closed": self.fixed_closed,
             "fixed_open": self.fixed_open,
+            **{k: v for k, v in self.info.items() if k != "seconds"},
         }
 
 
@@ -395,11 +402,23 @@ class _CutPool:
         _, const, coef = self.arrays()
         return const - coef @ yv
 
+    def envelope(self, yv: FloatArray) -> FloatArray:
+        """Per origin, the largest value at ``yv`` of the cuts in the model (what the
+        master knows of ``theta`` there; ``-inf`` without a cut)."""
+        out = np.full(len(self.theta), -np.inf)
+        if len(self):
+            origin, _, _ = self.arrays()
+            act = self.active()
+            np.maximum.at(out, origin[act], self.values(yv)[act])
+        return out
+
     def active(self) -> np.ndarray:
         return np.array([c is not None for c in self.cons], dtype=bool)
 
-    def restore_violated(self, yv: FloatArray, tv: FloatArray) -> int:
-        """Put back the cuts out of the model that ``(yv, tv)`` violates; their number."""
+    def restore_violated(self, yv: FloatArray, tv: FloatArray, round_: int | None = None) -> int:
+        """Put back the cuts out of the model that ``(yv, tv)`` violates; their number.
+        With ``round_``, a cut put back counts as tight in that round (otherwise it
+        could leave again at the next purge, its old stamp being out of date)."""
         if not len(self):
             return 0
         origin, _, _ = self.arrays()
@@ -408,6 +427,8 @@ class _CutPool:
         back = np.nonzero((at > tv[origin] + tol) & ~self.active())[0]
         for q in back:
             self.cons[q] = self._constraint(int(origin[q]), self.const[q], self.coef[q])
+            if round_ is not None:
+                self.tight[q] = round_
         return len(back)
 
     def keep_only(self, keep: np.ndarray) -> None:
@@ -470,6 +491,8 @@ def benders_multiple_allocation(
     drop_slack_cuts: bool | None = None,
     dense_budget: float = 0.3,
     purge_after: int = 10,
+    probe_budget: float = 0.1,
+    mip_neighbours: int = 1,
 ) -> BendersResult:
     """Solve UMApHMP (``data.p`` set) or UMAHLP (fixed costs) by Benders decomposition.
 
@@ -556,23 +579,13 @@ def benders_multiple_allocation(
     # p = 20 all five per hub take 20 s and give a master LP that is slow to re-solve
     # (LP gap 1.5 % after 13 s with one per hub; 8 % after 33 s, 1.4 % after 43 s, with five)
     if p is not None and warm_neighbours > 0:
-        C = data.costs
-        outside = np.array([k for k in data.candidates if k not in best_H], dtype=np.int64)
-        swaps = [h for h in best_H if h not in data.fixed_hubs]
-        near = {h: outside[np.argsort(C[h, outside] + C[outside, h], kind="stable")] for h in swaps}
-        warm_end = None
-        if deadline is not None:
-            now = time.perf_counter()
-            warm_end = now + 0.1 * max(0.0, deadline - now)
-        for rank in range(warm_neighbours):
-            for h in swaps:
+        warm_end = None if deadline is None else _share_of_time_left(deadline, 0.1)
+        swaps = _swap_neighbours(data.costs, best_H, allowed, set(data.fixed_hubs), warm_neighbours)
+        for rank in swaps:
+            for H_nb in rank:
                 if warm_end is not None and time.perf_counter() > warm_end:
                     break
-                if rank >= len(near[h]):
-                    continue
-                y_nb = y_inc.copy()
-                y_nb[h] = 0.0
-                y_nb[near[h][rank]] = 1.0
+                y_nb = indicator(H_nb)
                 add_cuts(*gen.separate(y_nb), y_nb, None)
 
     # ---- LP phase -------------------------------------------------------------------
@@ -644,7 +657,7 @@ def benders_multiple_allocation(
                     point = dense
         if deadline is not None and time.perf_counter() + gen.predict(point) > deadline:
             break
-        added = pool.restore_violated(yv, tv)
+        added = pool.restore_violated(yv, tv, lp_iter)
         added += add_cuts(*gen.separate(point), yv, tv)
         if added == 0 and lam < 1.0:  # the stabilised cut does not cut off yv: plain one
             lam = 1.0
@@ -673,6 +686,33 @@ def benders_multiple_allocation(
                 y[k].lower_bound = 1.0
                 fixed_open += 1
 
+    # ---- reduction tests by probing ---------------------------------------------------
+    probed = fixed_by_probe = 0
+    if (
+        math.isfinite(lp_bound)
+        and probe_budget > 0
+        and UB - lp_bound > relative_gap * max(1.0, abs(UB))
+    ):
+        probed, fixed_by_probe, lp_bound = _probe(
+            solver,
+            y,
+            pool,
+            yv=yv,
+            rc=rc,
+            allowed=allowed,
+            keep=set(best_H) | set(data.fixed_hubs),
+            lp_bound=lp_bound,
+            cutoff=UB - relative_gap * max(1.0, abs(UB)),
+            deadline=None if deadline is None else _share_of_time_left(deadline, probe_budget),
+        )
+        _log.debug(
+            "probing: %d LPs, %d sites fixed, LP bound %.4f at %.1f s",
+            probed,
+            fixed_by_probe,
+            lp_bound,
+            time.perf_counter() - t0,
+        )
+
     # ---- integer phase --------------------------------------------------------------
     if drop_slack_cuts is None:  # measured on AP 100: dropping wins when time is short
         drop_slack_cuts = deadline is not None and deadline - time.perf_counter() < 120.0
@@ -685,7 +725,8 @@ def benders_multiple_allocation(
         v.integer = True
     bound = lp_bound
     mip_iter = 0
-    proven = UB - bound <= relative_gap * max(1.0, abs(UB))
+    # (probing may have fixed the master into infeasibility: a bound at the cutoff)
+    proven = bound >= UB - relative_gap * max(1.0, abs(UB))
     while not proven and not out_of_time():
         mip_iter += 1
         hint = mathopt.ModelSolveParameters(
@@ -738,6 +779,19 @@ def benders_multiple_allocation(
             bound = max(bound, UB) if exact(H.tolist()) <= UB * (1 + 1e-12) else bound
             proven = UB - bound <= relative_gap * max(1.0, abs(UB))
             break
+        # and at its closest swap neighbours, where they tell the master more than its
+        # cuts do: one master MIP costs minutes at AP 200, a neighbour's cut a fraction
+        # of a second, and the next master solution is often one swap away
+        if p is not None and mip_neighbours > 0:
+            open_ = np.array([v.upper_bound > 0.5 for v in y], dtype=float) * allowed
+            forced = {k for k in range(n) if y[k].lower_bound > 0.5}
+            swaps = _swap_neighbours(data.costs, tuple(H.tolist()), open_, forced, mip_neighbours)
+            for H_nb in (h for rank in swaps for h in rank):
+                if out_of_time():
+                    break
+                consider(np.array(H_nb))
+                y_nb = indicator(H_nb)
+                add_cuts(*gen.separate(y_nb), y_nb, pool.envelope(y_nb))
     return BendersResult(
         hubs=best_H,
         objective=UB,
@@ -749,8 +803,119 @@ def benders_multiple_allocation(
         cuts=n_cuts,
         fixed_closed=fixed_closed,
         fixed_open=fixed_open,
-        info={"seconds": time.perf_counter() - t0},
+        info={
+            "seconds": time.perf_counter() - t0,
+            "probe_lps": float(probed),
+            "fixed_by_probe": float(fixed_by_probe),
+        },
     )
+
+
+def _swap_neighbours(
+    costs: FloatArray, hubs: tuple[int, ...], allowed: FloatArray, keep: set[int], ranks: int
+) -> list[list[tuple[int, ...]]]:
+    """The hub sets one swap away from ``hubs``, by rank: ``out[r]`` (``r < ranks``)
+    swaps every hub not in ``keep`` for its ``r``-th closest allowed site outside
+    ``hubs`` (closest by ``C_hk + C_kh``)."""
+    outside = np.array([k for k in np.nonzero(allowed > 0)[0] if k not in hubs], dtype=np.int64)
+    swaps = [h for h in hubs if h not in keep]
+    if not len(outside) or not swaps:
+        return []
+    near = {
+        h: outside[np.argsort(costs[h, outside] + costs[outside, h], kind="stable")] for h in swaps
+    }
+    return [
+        [tuple(sorted({*hubs} - {h} | {int(near[h][r])})) for h in swaps]
+        for r in range(min(ranks, len(outside)))
+    ]
+
+
+def _share_of_time_left(deadline: float, share: float) -> float:
+    now = time.perf_counter()
+    return now + share * max(0.0, deadline - now)
+
+
+def _probe(
+    solver: mathopt.IncrementalSolver,
+    y: list[mathopt.Variable],
+    pool: _CutPool,
+    *,
+    yv: FloatArray,
+    rc: FloatArray,
+    allowed: FloatArray,
+    keep: set[int],
+    lp_bound: float,
+    cutoff: float,
+    deadline: float | None,
+) -> tuple[int, int, float]:
+    """Reduction tests by probing: the master LP with one hub variable fixed.
+
+    A site whose LP with ``y_k = 1`` reaches ``cutoff`` cannot be a hub of a solution
+    below it and is fixed closed; a site of the LP support whose LP with ``y_k = 0``
+    reaches it is fixed open.  Stronger than the reduced-cost test, which is the
+    first-order estimate of the same LP.  Cuts of the pool that the probe's solution
+    violates come back first (up to three times per probe).  Returns the number of
+    probe LPs, of sites fixed, and the LP bound of the reduced master (valid for every
+    solution below ``cutoff``).
+    """
+    solves = fixed = 0
+
+    def value(var: mathopt.Variable, lower: float, upper: float) -> float:
+        nonlocal solves
+        old = (var.lower_bound, var.upper_bound)
+        var.lower_bound, var.upper_bound = lower, upper
+        out = -math.inf
+        try:
+            for _ in range(3):
+                left = None if deadline is None else max(0.01, deadline - time.perf_counter())
+                res = solver.solve(params=_lp_params(left))
+                solves += 1
+                reason = res.termination.reason
+                if reason == mathopt.TerminationReason.INFEASIBLE:
+                    return math.inf
+                if reason != mathopt.TerminationReason.OPTIMAL:
+                    return -math.inf
+                out = res.objective_value()
+                if out >= cutoff:
+                    break
+                yp = np.array([res.variable_values(v) for v in y])
+                tp = np.array([res.variable_values(t) for t in pool.theta])
+                if pool.restore_violated(yp, tp) == 0:
+                    break
+            return out
+        finally:
+            var.lower_bound, var.upper_bound = old
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
+
+    free = [
+        k for k in range(len(y)) if allowed[k] > 0 and y[k].lower_bound < 0.5 < y[k].upper_bound
+    ]
+    # the LP support first (fixing one open raises the bound for every later probe),
+    # then the closed sites, the most expensive to open first
+    for k in sorted((k for k in free if yv[k] > 1e-9), key=lambda k: -yv[k]):
+        if out_of_time():
+            break
+        if value(y[k], 0.0, 0.0) >= cutoff:
+            y[k].lower_bound = 1.0
+            fixed += 1
+    for k in sorted((k for k in free if yv[k] < 1 - 1e-9 and k not in keep), key=lambda k: -rc[k]):
+        if out_of_time():
+            break
+        if y[k].lower_bound > 0.5:
+            continue
+        if value(y[k], 1.0, 1.0) >= cutoff:
+            y[k].upper_bound = 0.0
+            fixed += 1
+    if fixed:
+        res = solver.solve(params=_lp_params(None))
+        solves += 1
+        if res.termination.reason == mathopt.TerminationReason.INFEASIBLE:
+            lp_bound = max(lp_bound, cutoff)
+        elif res.termination.reason == mathopt.TerminationReason.OPTIMAL:
+            lp_bound = max(lp_bound, min(res.objective_value(), cutoff))
+    return solves, fixed, lp_bound
 
 
 def _lp_params(time_limit: float | None) -> mathopt.SolveParameters:
