@@ -76,13 +76,14 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third to sixth passes (run_large_v3.sh ... run_large_v6.sh): each replaces the
+        # third to seventh passes (run_large_v3.sh ... run_large_v7.sh): each replaces the
         # rows it re-ran; the replaced value becomes an "earlier" one
         for run, where in (
             ("3", "second pass"),
             ("4", "an earlier pass"),
             ("5", "an earlier pass"),
             ("6", "an earlier pass"),
+            ("7", "an earlier pass"),
         ):
             for r in load(RESULTS / f"large{run}_{prob}.json"):
                 old = merged.get(key(r))
@@ -106,6 +107,8 @@ def main() -> None:
             ("large6_umaphmp600_b.json", 600),
             ("large6_umaphmp600_c.json", 600),
             ("large6_usaphmp600.json", 600),
+            ("large7_umaphmp600_a.json", 600),
+            ("large7_umaphmp600_b.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -385,6 +385,7 @@ def test_probing_fixes_sites_without_losing_the_brute_force_optimum(
         lp_max_iterations=2,
         warm_neighbours=0,
         mip_neighbours=mip_neighbours,
+        probe_budget=1.0,
     )
     assert res.info["fixed_by_probe"] >= 1
     assert res.lp_bound < costs[first] * (1 - 1e-6)  # there was a gap to close
