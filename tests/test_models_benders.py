@@ -393,3 +393,26 @@ def test_probing_fixes_sites_without_losing_the_brute_force_optimum(
     assert res.hubs == first
     assert res.objective == pytest.approx(costs[first], rel=1e-9)
     assert res.bound <= costs[first] * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(("min_seconds", "probes"), [(0.0, True), (1e6, False)])
+def test_probing_runs_only_when_enough_time_is_left(min_seconds: float, probes: bool) -> None:
+    """With a deadline, probing is made only when at least ``probe_min_seconds`` are
+    left after the LP phase (with 60 s it cost time and fixed nothing on AP 100)."""
+    from hubopt.models.benders import benders_multiple_allocation
+
+    C, W, _ = random_instance(16, 2)
+    costs = {H: _pairs_cost(C, W, H) for H in itertools.combinations(range(16), 4)}
+    first, second = sorted(costs, key=lambda H: costs[H])[:2]
+    model = UMApHMP.from_cost_matrix(C, W, p=4, chi=CHI, alpha=ALPHA, delta=DELTA)
+    res = benders_multiple_allocation(
+        model.data,
+        start=second,
+        deadline=time.perf_counter() + 60.0,
+        lp_max_iterations=2,
+        warm_neighbours=0,
+        probe_min_seconds=min_seconds,
+    )
+    assert (res.info["probe_lps"] > 0) is probes
+    assert res.proven
+    assert res.objective == pytest.approx(costs[first], rel=1e-9)
