@@ -311,6 +311,13 @@ def _pairs_cost(C: np.ndarray, W: np.ndarray, H: tuple[int, ...]) -> float:
     return float((W * best).sum())
 
 
+def _brute_forced(n: int, p: int, seed: int) -> tuple[UMApHMP, dict[tuple[int, ...], float]]:
+    """A random UMApHMP instance and the cost of each of its hub sets (brute force)."""
+    C, W, _ = random_instance(n, seed)
+    costs = {H: _pairs_cost(C, W, H) for H in itertools.combinations(range(n), p)}
+    return UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA), costs
+
+
 def test_few_hubs_separate_at_the_whole_support_for_a_stronger_lp_bound() -> None:
     """With p / n < 0.04 the stabilised point's uniform share lies below the usual
     0.02 cut-off; keeping it (the default when the timed estimate fits; here an
@@ -348,10 +355,8 @@ def test_purging_slack_cuts_still_proves_the_brute_force_optimum(purge_after: in
     the solve still proves it, as without purging (``0``)."""
     from hubopt.models.benders import benders_multiple_allocation
 
-    C, W, _ = random_instance(12, 11)
-    costs = {H: _pairs_cost(C, W, H) for H in itertools.combinations(range(12), 3)}
+    model, costs = _brute_forced(12, 3, 11)
     truth = min(costs.values())
-    model = UMApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
     res = benders_multiple_allocation(
         model.data, start=max(costs, key=lambda H: costs[H]), deadline=None, purge_after=purge_after
     )
@@ -373,11 +378,9 @@ def test_probing_fixes_sites_without_losing_the_brute_force_optimum(
     neighbours (``mip_neighbours``)."""
     from hubopt.models.benders import benders_multiple_allocation
 
-    C, W, _ = random_instance(n, seed)
-    costs = {H: _pairs_cost(C, W, H) for H in itertools.combinations(range(n), p)}
+    model, costs = _brute_forced(n, p, seed)
     first, second = sorted(costs, key=lambda H: costs[H])[:2]
     assert costs[first] < costs[second] * (1 - 1e-9)  # the optimum is unique
-    model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     res = benders_multiple_allocation(
         model.data,
         start=second,
@@ -401,10 +404,8 @@ def test_probing_runs_only_when_enough_time_is_left(min_seconds: float, probes: 
     left after the LP phase (with 60 s it cost time and fixed nothing on AP 100)."""
     from hubopt.models.benders import benders_multiple_allocation
 
-    C, W, _ = random_instance(16, 2)
-    costs = {H: _pairs_cost(C, W, H) for H in itertools.combinations(range(16), 4)}
+    model, costs = _brute_forced(16, 4, 2)
     first, second = sorted(costs, key=lambda H: costs[H])[:2]
-    model = UMApHMP.from_cost_matrix(C, W, p=4, chi=CHI, alpha=ALPHA, delta=DELTA)
     res = benders_multiple_allocation(
         model.data,
         start=second,

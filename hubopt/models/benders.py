@@ -554,7 +554,8 @@ def benders_multiple_allocation(
         added = 0
         viol = const - coef @ yv
         for i in range(n):
-            if tv is not None and viol[i] <= tv[i] + 1e-9 * max(1.0, abs(tv[i])):
+            t = math.inf if tv is None else float(tv[i])  # tv = -inf: no cut of i yet
+            if math.isfinite(t) and viol[i] <= t + 1e-9 * max(1.0, abs(t)):
                 continue
             pool.add(i, float(const[i]), coef[i], lp_iter)
             added += 1
