@@ -417,3 +417,42 @@ def test_probing_runs_only_when_enough_time_is_left(min_seconds: float, probes: 
     assert (res.info["probe_lps"] > 0) is probes
     assert res.proven
     assert res.objective == pytest.approx(costs[first], rel=1e-9)
+
+
+@pytest.mark.parametrize(("n", "p", "seed"), [(12, 3, 1), (15, 3, 3), (16, 5, 4), (20, 3, 6)])
+@pytest.mark.parametrize("start_rank", [1, -1])
+def test_tree_integer_phase_proves_the_brute_force_optimum(
+    n: int, p: int, seed: int, start_rank: int
+) -> None:
+    """The integer phase as a branch-and-cut tree (cuts separated at every node's LP
+    point), after a single LP round and from the second-best or the worst hub set:
+    it finds and proves the unique brute-force optimum, and its bound never passes it."""
+    from hubopt.models.benders import benders_multiple_allocation
+
+    model, costs = _brute_forced(n, p, seed)
+    order = sorted(costs, key=lambda H: costs[H])
+    assert costs[order[0]] < costs[order[1]] * (1 - 1e-9)
+    res = benders_multiple_allocation(
+        model.data,
+        start=order[start_rank],
+        deadline=None,
+        lp_max_iterations=1,
+        warm_neighbours=0,
+        probe_budget=0.0,
+        integer_phase="tree",
+    )
+    assert res.mip_iterations == 0
+    assert res.info["tree_nodes"] >= 1
+    assert res.proven
+    assert res.hubs == order[0]
+    assert res.objective == pytest.approx(costs[order[0]], rel=1e-9)
+    assert res.bound <= costs[order[0]] * (1 + 1e-9)
+
+
+def test_an_unknown_integer_phase_is_a_specification_error() -> None:
+    from hubopt._errors import ModelSpecificationError
+    from hubopt.models.benders import benders_multiple_allocation
+
+    model, costs = _brute_forced(8, 2, 1)
+    with pytest.raises(ModelSpecificationError, match="integer_phase: expected 'mip' or 'tree'"):
+        benders_multiple_allocation(model.data, start=min(costs), deadline=None, integer_phase="x")
