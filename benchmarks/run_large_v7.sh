@@ -3,8 +3,9 @@
 # the swap neighbours of every master solution; a cut put back into the master counts
 # as tight in that round): every p-hub median solved by Benders with 60 s (AP 100
 # p = 5-20, AP 200 p = 10-20, both problems) and UMApHMP AP 200 p = 5, 10, 15, 20 with
-# 600 s.  Two lanes side by side (one per core), about 30 minutes.  (Probing is off by
-# default; its own comparison is benchmarks/probing.md (benchmarks/benders_arms.py).)
+# 600 s.  Two lanes side by side (one per core), about 30 minutes.  (Probing runs by
+# default when at least 120 s are left, so only in the 600-s rows; its own side-by-side
+# comparison is benchmarks/probing.md, made with benchmarks/benders_arms.py.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=benchmarks/results

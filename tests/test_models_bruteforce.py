@@ -261,3 +261,27 @@ def test_truncated_transfer_bound_declines_where_its_argument_fails():
         bounds.truncated_transfer_bound(capacitated.problem, capacitated.data, time_limit=30)
         is None
     )
+
+
+def test_bounds_whose_time_is_gone_before_the_solve_give_up_without_solving():
+    """The time limit of the facility-location bounds covers building their models: with
+    no time left they return the trivial bound (0, or None for the truncated LP) instead
+    of starting a solve that would run past the caller's deadline; with time they give
+    a positive bound below the brute-force optimum."""
+    from hubopt.models import bounds
+    from hubopt.models.base import SolveParameters
+
+    n = 7
+    C, W, _, _ = random_instance(n, 51)
+    model = UMApHMP.from_cost_matrix(C, W, p=2, chi=CHI, alpha=ALPHA, delta=DELTA)
+    truth = brute_multiple(C, W, sets_of_size(n, 2))
+    for transfer in (False, True):
+        none_left = bounds.facility_location_bound(
+            model.problem, model.data, SolveParameters(), time_limit=0.0, transfer=transfer
+        )
+        assert none_left == 0.0
+        with_time = bounds.facility_location_bound(
+            model.problem, model.data, SolveParameters(), time_limit=30, transfer=transfer
+        )
+        assert 0.0 < with_time <= truth * (1 + 1e-9)
+    assert bounds.truncated_transfer_bound(model.problem, model.data, time_limit=0.0) is None

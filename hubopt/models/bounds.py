@@ -23,6 +23,7 @@ of their distances), which keeps it valid and several times smaller.
 from __future__ import annotations
 
 import datetime
+import time
 
 import numpy as np
 from ortools.math_opt.python import mathopt
@@ -42,8 +43,16 @@ def facility_location_bound(
     """Dual bound of the facility-location relaxation described in the module docstring.
 
     ``transfer=False`` leaves out the inter-hub term: a weaker bound, but a model that
-    HiGHS solves quickly even for n = 200.
+    HiGHS solves quickly even for n = 200.  ``time_limit`` covers building the model
+    too (with the inter-hub term that takes seconds at n = 200, and a solver limit
+    counted from the solve alone overran the caller's deadline by as much); when the
+    time is gone before the solve, the bound is the trivial 0.
     """
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
+
     n = data.n
     C = data.costs
     O = data.origin_totals
@@ -66,6 +75,8 @@ def facility_location_bound(
         for i in range(n):
             if weight[i] <= 0 and not transfer:
                 continue
+            if out_of_time():
+                return 0.0
             x = {k: model.add_variable(lb=0.0, ub=1.0) for k in sites}
             model.add_linear_constraint(mathopt.fast_sum(x.values()) == 1.0)
             for k, v in x.items():
@@ -87,7 +98,9 @@ def facility_location_bound(
             model.add_linear_constraint(load <= float(data.capacities[k]) * y[k])
     if transfer:
         W = data.flows
-        for i, j in zip(*np.nonzero(W), strict=True):
+        for q, (i, j) in enumerate(zip(*np.nonzero(W), strict=True)):
+            if q % n == 0 and out_of_time():
+                return 0.0
             if C[i, j] <= 0:
                 continue
             s = model.add_variable(lb=0.0)
@@ -97,8 +110,11 @@ def facility_location_bound(
             terms.append(float(W[i, j]) * s)
     model.minimize(mathopt.fast_sum(terms))
     kwargs: dict[str, object] = {"relative_gap_tolerance": 1e-6, "random_seed": params.seed}
-    if time_limit is not None:
-        kwargs["time_limit"] = datetime.timedelta(seconds=max(0.5, time_limit))
+    if deadline is not None:
+        left = deadline - time.perf_counter()
+        if left <= 0.0:
+            return 0.0
+        kwargs["time_limit"] = datetime.timedelta(seconds=left)
     with native_stdout_silenced():
         res = mathopt.solve(
             model,
@@ -182,6 +198,7 @@ def truncated_transfer_bound(
     import scipy.sparse as sp
     from scipy.optimize import linprog
 
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     n = data.n
     if problem is Problem.CSAHLP or n < 2 or not _transfer_term_applies(data):
         return None
@@ -281,14 +298,18 @@ def truncated_transfer_bound(
         r_, c_, v_ = (np.concatenate([t[k] for t in block]) for k in range(3))
         return sp.csr_matrix((v_, (r_, c_)), shape=(m, n_vars))
 
+    a_ub, a_eq = matrix(ub, b_ub), matrix(eq, b_eq)
     options: dict[str, float] = {}
-    if time_limit is not None:
-        options["time_limit"] = max(0.5, float(time_limit))
+    if deadline is not None:  # the limit covers building the LP too
+        left = deadline - time.perf_counter()
+        if left <= 0.0:
+            return None
+        options["time_limit"] = left
     res = linprog(
         np.concatenate(costs),
-        A_ub=matrix(ub, b_ub),
+        A_ub=a_ub,
         b_ub=np.concatenate(b_ub),
-        A_eq=matrix(eq, b_eq),
+        A_eq=a_eq,
         b_eq=np.concatenate(b_eq),
         bounds=np.stack([lower, np.concatenate(upper)], axis=1),
         method="highs-ds",
