@@ -76,7 +76,7 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third to seventh passes (run_large_v3.sh ... run_large_v7.sh): each replaces the
+        # third to eighth passes (run_large_v3.sh ... run_large_v8.sh): each replaces the
         # rows it re-ran; the replaced value becomes an "earlier" one
         for run, where in (
             ("3", "second pass"),
@@ -84,6 +84,7 @@ def main() -> None:
             ("5", "an earlier pass"),
             ("6", "an earlier pass"),
             ("7", "an earlier pass"),
+            ("8", "an earlier pass"),
         ):
             for r in load(RESULTS / f"large{run}_{prob}.json"):
                 old = merged.get(key(r))
