@@ -16,6 +16,9 @@ The comparisons on record:
         --values mip tree --n 100 --p 5 10 15 20 --seconds 60
     python benchmarks/benders_arms.py --name integer_phase_ap200 --option integer_phase \
         --values mip tree --n 200 --p 10 --seconds 600
+    # probing with new cuts at the probes' own points (benchmarks/probe_separation.md)
+    python benchmarks/benders_arms.py --name probe_separation \
+        --option probe_separation_rounds --values 0 2 --n 200 --p 10 5 --seconds 600
     python benchmarks/benders_arms.py --name probing --report
 """
 
@@ -47,16 +50,23 @@ ABOUT = {
     "node's LP point (`hubopt/models/_tree.py`).",
 }
 ABOUT["integer_phase_ap200"] = ABOUT["integer_phase"]
+ABOUT["probe_separation"] = (
+    "Probing with `probe_separation_rounds` rounds of new cuts at the LP point of every "
+    "probe that ends at least half-way from the LP bound to the incumbent (0: the pool's "
+    "cuts only, as before)."
+)
 
 
-def parse_value(text: str) -> float | str:
-    try:
-        return float(text)
-    except ValueError:
-        return text
+def parse_value(text: str) -> int | float | str:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
-def run(n: int, p: int, seconds: float, option: str, value: float | str) -> dict[str, Any]:
+def run(n: int, p: int, seconds: float, option: str, value: int | float | str) -> dict[str, Any]:
     inst = load_instance("ap", n)
     model = UMApHMP.from_cost_matrix(
         inst.costs, inst.scaled_flows(), p=p, chi=inst.chi, alpha=inst.alpha, delta=inst.delta

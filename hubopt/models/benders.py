@@ -56,6 +56,11 @@ Algorithm.
    (``benchmarks/probing.md``, AP 200 UMApHMP, 600 s): p = 5 fixes 26 more sites, gap
    0.84 % instead of 1.11 %; p = 10 fixes 12, 0.75 % instead of 0.83 %.  With 60 s
    (AP 100) it fixed none and cost time, hence the threshold.
+   ``probe_separation_rounds`` (default 0) also separates new cuts at the LP point of a
+   probe that ends at least half-way to the incumbent: on small instances that fixes
+   many more sites (2 -> 16 on a 20-node one), but at AP 200 with 600 s it changed
+   little (``benchmarks/probe_separation.md``: p = 10 9 sites and 0.84 % against 6 and
+   0.85 %; p = 5 21 and 1.29 % against 24 and 1.21 %), so it is off.
 3. Integer phase: the master MIP (MathOpt/HiGHS, incumbent as hint and as objective
    bound, primal heuristics off) is solved repeatedly; each master solution ``H``
    also gets the cuts at its closest swap neighbours (``mip_neighbours`` per hub)
@@ -86,7 +91,7 @@ import datetime
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -507,6 +512,7 @@ def benders_multiple_allocation(
     probe_budget: float = 0.25,
     probe_min_seconds: float = 120.0,
     mip_neighbours: int = 1,
+    probe_separation_rounds: int = 0,
     integer_phase: str = "mip",
     node_rounds: int = 8,
     node_gain: float = 2e-4,
@@ -520,7 +526,8 @@ def benders_multiple_allocation(
     ``purge_after``: LP rounds after which a slack cut leaves the master model (0:
     never; see :class:`_CutPool`).  ``probe_budget``: share of the time left for the
     probing reduction tests (:func:`_probe`; 0: none), made only when at least
-    ``probe_min_seconds`` are left.  ``mip_neighbours``: swap
+    ``probe_min_seconds`` are left; ``probe_separation_rounds``: rounds of new cuts at
+    the LP point of a probe that ends close to the incumbent.  ``mip_neighbours``: swap
     neighbours per hub of each master solution that get cuts (0: none).
     ``integer_phase``: ``"mip"`` (the master MIP, repeated) or ``"tree"`` (own
     branch-and-cut tree; ``node_rounds`` and ``node_gain`` bound its cut rounds per node).
@@ -681,6 +688,12 @@ def benders_multiple_allocation(
                 left = remaining()
                 if left is None or dense_seconds <= dense_budget * left:
                     point = dense
+                _log.debug(
+                    "dense point (%d sites, estimated %.1f s): %s",
+                    int((dense > 0).sum()),
+                    dense_seconds,
+                    "used" if point is dense else "declined",
+                )
         if deadline is not None and time.perf_counter() + gen.predict(point) > deadline:
             break
         added = pool.restore_violated(yv, tv, lp_iter)
@@ -731,6 +744,8 @@ def benders_multiple_allocation(
             lp_bound=lp_bound,
             cutoff=UB - relative_gap * max(1.0, abs(UB)),
             deadline=None if deadline is None else _share_of_time_left(deadline, probe_budget),
+            separate=lambda yp, tp: add_cuts(*gen.separate(_sparsify(yp)), yp, tp),
+            separation_rounds=probe_separation_rounds,
         )
         _log.debug(
             "probing: %d LPs, %d sites fixed, LP bound %.4f at %.1f s",
@@ -940,6 +955,9 @@ def _probe(
     lp_bound: float,
     cutoff: float,
     deadline: float | None,
+    separate: Callable[[FloatArray, FloatArray], int] | None = None,
+    separation_rounds: int = 0,
+    close: float = 0.5,
 ) -> tuple[int, int, float]:
     """Reduction tests by probing: the master LP with one hub variable fixed.
 
@@ -947,19 +965,27 @@ def _probe(
     below it and is fixed closed; a site of the LP support whose LP with ``y_k = 0``
     reaches it is fixed open.  Stronger than the reduced-cost test, which is the
     first-order estimate of the same LP.  Cuts of the pool that the probe's solution
-    violates come back first (up to three times per probe).  Returns the number of
-    probe LPs, of sites fixed, and the LP bound of the reduced master (valid for every
-    solution below ``cutoff``).
+    violates come back first (up to three times per probe).  A probe that ends at
+    least ``close`` of the way from ``lp_bound`` to ``cutoff`` but short of it gets up
+    to ``separation_rounds`` rounds of new cuts at its own LP point (``separate(y, theta)``
+    adds them and returns how many): the pool's cuts know little of the region a fixing
+    moves to, and a probe value that is still only the pool's misses fixings.  Returns
+    the number of probe LPs, of sites fixed, and the LP bound of the reduced master
+    (valid for every solution below ``cutoff``).
     """
     solves = fixed = 0
+
+    def out_of_time() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
 
     def value(var: mathopt.Variable, lower: float, upper: float) -> float:
         nonlocal solves
         old = (var.lower_bound, var.upper_bound)
         var.lower_bound, var.upper_bound = lower, upper
         out = -math.inf
+        restored = separated = 0
         try:
-            for _ in range(3):
+            while True:
                 left = None if deadline is None else max(0.01, deadline - time.perf_counter())
                 res = solver.solve(params=_lp_params(left))
                 solves += 1
@@ -973,14 +999,22 @@ def _probe(
                     break
                 yp = np.array([res.variable_values(v) for v in y])
                 tp = np.array([res.variable_values(t) for t in pool.theta])
-                if pool.restore_violated(yp, tp) == 0:
+                if restored < 2 and pool.restore_violated(yp, tp) > 0:
+                    restored += 1
+                    continue
+                if (
+                    separate is None
+                    or separated >= separation_rounds
+                    or out < lp_bound + close * (cutoff - lp_bound)
+                    or out_of_time()
+                ):
+                    break
+                separated += 1
+                if separate(yp, tp) == 0:
                     break
             return out
         finally:
             var.lower_bound, var.upper_bound = old
-
-    def out_of_time() -> bool:
-        return deadline is not None and time.perf_counter() > deadline
 
     free = [
         k for k in range(len(y)) if allowed[k] > 0 and y[k].lower_bound < 0.5 < y[k].upper_bound
