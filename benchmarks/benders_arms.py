@@ -134,13 +134,16 @@ def main() -> None:
     if not args.option or not args.values:
         ap.error("--option and --values are needed unless --report")
     rows: list[dict[str, Any]] = []
-    with ProcessPoolExecutor(max_workers=2) as pool:
-        for p in args.p:
-            arms = [pool.submit(run, args.n, p, args.seconds, args.option, v) for v in args.values]
-            for fut in arms:
-                row = fut.result()
-                rows.append(row)
-                print(json.dumps(row), flush=True)
+    with ProcessPoolExecutor(max_workers=2) as pool:  # in order: one instance's arms pair up
+        arms = [
+            pool.submit(run, args.n, p, args.seconds, args.option, v)
+            for p in args.p
+            for v in args.values
+        ]
+        for fut in arms:
+            row = fut.result()
+            rows.append(row)
+            print(json.dumps(row), flush=True)
     command = (
         f"python benchmarks/benders_arms.py --name {args.name} --option {args.option} "
         f"--values {' '.join(str(v) for v in args.values)} --n {args.n} "

@@ -33,14 +33,21 @@ Algorithm.
    the time left).
    In-out stabilisation (Ben-Ameur & Neto 2007; Fischetti, Ljubić & Sinnl 2017):
    separation at ``lam y* + (1 - lam) c`` with a centre ``c`` that starts uniform
-   (``p / n`` everywhere) and moves half-way to each LP point; plain ``y*`` once the
-   bound stalls.  Entries below 0.02 are dropped from the separation point (a cheaper
-   point, still a valid cut), except while the centre keeps its uniform share
-   (``>= q / 4n``): with few hubs (``q / n < 0.04``) that share is below 0.02, and a
-   cut that knows only the LP support leaves the other sites cheap (AP 200 p = 5: LP
-   bound 91.8k after 5 rounds sparse, 122k after 3 with the whole support).  The whole
-   support costs 20-30 s per separation at AP 200 p = 4/5, so it is used only when a
-   timed sample of origins says it fits in ``dense_budget`` of the time left.  Every
+   (``p / n`` everywhere) and moves a tenth of the way to each LP point
+   (``center_step``); plain ``y*`` once the bound stalls.  The slow centre matters:
+   moving half-way, the cuts crowd around the LP points and the bound crept (AP 200
+   UMApHMP p = 10: 106.3k after 26 rounds, 1.4 % below the optimum; 106.8k after 59
+   from a poor start, ``benchmarks/lp_phase.md``); a centre that stays near the
+   uniform point keeps every site in the cuts (107.7k after 13 rounds; the solve is
+   then proven optimal in 338 s instead of ending at 0.8 %,
+   ``benchmarks/center_step.md``).  Entries below 0.02 are dropped from the
+   separation point (a cheaper point, still a valid cut), except while the centre
+   keeps its uniform share (``>= q / 4n``): with few hubs (``q / n < 0.04``) that
+   share is below 0.02, and a cut that knows only the LP support leaves the other
+   sites cheap (AP 200 p = 5: LP bound 91.8k after 5 rounds sparse, 122k after 3 with
+   the whole support).  The whole support costs 20-30 s per separation at AP 200
+   p = 4/5, so it is used only when a timed sample of origins says it fits in
+   ``dense_budget`` of the time left.  Every
    round also adds the exact cut at the rounded hub set (top ``p`` sites), whose cost
    updates the incumbent.  Cuts slack for ``purge_after`` rounds leave the master
    model and return when violated (:class:`_CutPool`).  The phase ends when the
@@ -513,6 +520,7 @@ def benders_multiple_allocation(
     probe_min_seconds: float = 120.0,
     mip_neighbours: int = 1,
     probe_separation_rounds: int = 0,
+    center_step: float = 0.1,
     integer_phase: str = "mip",
     node_rounds: int = 8,
     node_gain: float = 2e-4,
@@ -526,9 +534,11 @@ def benders_multiple_allocation(
     ``purge_after``: LP rounds after which a slack cut leaves the master model (0:
     never; see :class:`_CutPool`).  ``probe_budget``: share of the time left for the
     probing reduction tests (:func:`_probe`; 0: none), made only when at least
-    ``probe_min_seconds`` are left; ``probe_separation_rounds``: rounds of new cuts at
-    the LP point of a probe that ends close to the incumbent.  ``mip_neighbours``: swap
-    neighbours per hub of each master solution that get cuts (0: none).
+    ``probe_min_seconds`` are left; ``center_step``: the share of the way the in-out
+    centre moves to each LP point (0: it stays uniform); ``probe_separation_rounds``:
+    rounds of new cuts at the LP point of a probe that ends close to the incumbent.
+    ``mip_neighbours``: swap neighbours per hub of each master solution that get cuts
+    (0: none).
     ``integer_phase``: ``"mip"`` (the master MIP, repeated) or ``"tree"`` (own
     branch-and-cut tree; ``node_rounds`` and ``node_gain`` bound its cut rounds per node).
     """
@@ -631,6 +641,7 @@ def benders_multiple_allocation(
     history: list[float] = []
     q = p if p is not None else max(1, len(best_H))
     # in-out stabilisation: separate between the LP point and a centre that follows it
+    # slowly (``center_step``)
     share = q / max(1.0, allowed.sum())
     center = allowed * share
     lam = stabilise
@@ -701,7 +712,7 @@ def benders_multiple_allocation(
         if added == 0 and lam < 1.0:  # the stabilised cut does not cut off yv: plain one
             lam = 1.0
             added = add_cuts(*gen.separate(_sparsify(yv)), yv, tv)
-        center = 0.5 * (center + yv)
+        center = center_step * yv + (1.0 - center_step) * center
         if p is not None:  # the rounded point: an exact cut at an integer hub set
             y_top = indicator(top)
             added += add_cuts(*gen.separate(y_top), yv, tv)
