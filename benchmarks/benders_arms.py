@@ -19,6 +19,9 @@ The comparisons on record:
     # probing with new cuts at the probes' own points (benchmarks/probe_separation.md)
     python benchmarks/benders_arms.py --name probe_separation \
         --option probe_separation_rounds --values 0 2 --n 200 --p 10 5 --seconds 600
+    # the in-out centre's step (benchmarks/center_step_*.md)
+    python benchmarks/benders_arms.py --name center_step_ap200_01 --option center_step \
+        --values 0.1 --n 200 --p 10 5 --seconds 600
     python benchmarks/benders_arms.py --name probing --report
 """
 
@@ -50,6 +53,14 @@ ABOUT = {
     "node's LP point (`hubopt/models/_tree.py`).",
 }
 ABOUT["integer_phase_ap200"] = ABOUT["integer_phase"]
+_CENTRE = (
+    "`center_step`: the share of the way Benders' in-out centre moves to each LP point "
+    "(0: it stays at the uniform share p / n; 0.5 was the default before the ninth pass, "
+    "0.1 is the default now). The rows with 0.5 are in `integer_phase.md` (AP 100, 60 s, "
+    "arm `mip`) and `probe_separation.md` (AP 200, 600 s, arm 0), same script and start."
+)
+for _name in ("center_step_ap100", "center_step_ap200", "center_step_ap200_01"):
+    ABOUT[_name] = _CENTRE
 ABOUT["probe_separation"] = (
     "Probing with `probe_separation_rounds` rounds of new cuts at the LP point of every "
     "probe that ends at least half-way from the LP bound to the incumbent (0: the pool's "

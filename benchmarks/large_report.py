@@ -76,7 +76,7 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third to eighth passes (run_large_v3.sh ... run_large_v8.sh): each replaces the
+        # third to ninth passes (run_large_v3.sh ... run_large_v9.sh): each replaces the
         # rows it re-ran; the replaced value becomes an "earlier" one
         for run, where in (
             ("3", "second pass"),
@@ -85,6 +85,7 @@ def main() -> None:
             ("6", "an earlier pass"),
             ("7", "an earlier pass"),
             ("8", "an earlier pass"),
+            ("9", "an earlier pass"),
         ):
             for r in load(RESULTS / f"large{run}_{prob}.json"):
                 old = merged.get(key(r))
@@ -110,6 +111,8 @@ def main() -> None:
             ("large6_usaphmp600.json", 600),
             ("large7_umaphmp600_a.json", 600),
             ("large7_umaphmp600_b.json", 600),
+            ("large9_umaphmp600_a.json", 600),
+            ("large9_umaphmp600_b.json", 600),
         )
         for r in load(RESULTS / name)
     ]
