@@ -609,6 +609,10 @@ def benders_multiple_allocation(
     def out_of_time() -> bool:
         return deadline is not None and time.perf_counter() > deadline
 
+    def cutoff() -> float:
+        """Only solutions below this beat the incumbent (within the relative gap)."""
+        return UB - relative_gap * max(1.0, abs(UB))
+
     def remaining() -> float | None:
         return None if deadline is None else max(0.01, deadline - time.perf_counter())
 
@@ -753,7 +757,7 @@ def benders_multiple_allocation(
             allowed=allowed,
             keep=set(best_H) | set(data.fixed_hubs),
             lp_bound=lp_bound,
-            cutoff=UB - relative_gap * max(1.0, abs(UB)),
+            cutoff=cutoff(),
             deadline=None if deadline is None else _share_of_time_left(deadline, probe_budget),
             separate=lambda yp, tp: add_cuts(*gen.separate(_sparsify(yp)), yp, tp),
             separation_rounds=probe_separation_rounds,
@@ -777,7 +781,7 @@ def benders_multiple_allocation(
     bound = lp_bound
     mip_iter = nodes = 0
     # (probing may have fixed the master into infeasibility: a bound at the cutoff)
-    proven = bound >= UB - relative_gap * max(1.0, abs(UB))
+    proven = bound >= cutoff()
     if integer_phase == "tree" and not proven and math.isfinite(lp_bound):
         tree_round = lp_iter
         now_lo = np.array([v.lower_bound for v in y])
@@ -806,7 +810,7 @@ def benders_multiple_allocation(
                 if value > best.value:
                     rc = np.array([res.reduced_costs(v) for v in y])
                     best = NodeLP(value, yv, rc, finished=True)
-                if best.value >= UB - relative_gap * max(1.0, abs(UB)):
+                if best.value >= cutoff():
                     return NodeLP(math.inf)
                 tree_round += 1
                 if purge_after > 0:
@@ -820,7 +824,7 @@ def benders_multiple_allocation(
                 if added == 0 or (r >= 2 and value - prev < node_gain * abs(value)):
                     break
                 prev = value
-            if best.value >= UB - relative_gap * max(1.0, abs(UB)):
+            if best.value >= cutoff():
                 return NodeLP(math.inf)
             return best
 
@@ -829,7 +833,7 @@ def benders_multiple_allocation(
             lower=now_lo.copy(),
             upper=now_up.copy(),
             root_bound=lp_bound,
-            cutoff=lambda: UB - relative_gap * max(1.0, abs(UB)),
+            cutoff=cutoff,
             deadline=deadline,
         )
         nodes = tree.nodes
@@ -856,13 +860,13 @@ def benders_multiple_allocation(
         )
         # only master solutions below the incumbent matter: HiGHS prunes the rest, and
         # "infeasible" then means that none exists, i.e. the incumbent is optimal
-        cutoff = UB - relative_gap * max(1.0, abs(UB))
+        limit = cutoff()
         try:
             with native_stdout_silenced(not _VERBOSE_MIP):
                 res = mathopt.solve(
                     model,
                     mathopt.SolverType.HIGHS,
-                    params=_mip_params(remaining(), relative_gap, cutoff),
+                    params=_mip_params(remaining(), relative_gap, limit),
                     model_params=hint,
                 )
         except Exception as exc:  # MathOpt wraps solver failures in several types
@@ -870,11 +874,11 @@ def benders_multiple_allocation(
             raise SolverError(msg) from exc
         reason = res.termination.reason
         if reason == mathopt.TerminationReason.INFEASIBLE:
-            bound = max(bound, cutoff)
+            bound = max(bound, limit)
             proven = True
             break
         # the master optimum is at least min(dual bound below the cutoff, cutoff)
-        master_bound = min(res.termination.objective_bounds.dual_bound, cutoff)
+        master_bound = min(res.termination.objective_bounds.dual_bound, limit)
         if math.isfinite(master_bound):
             bound = max(bound, master_bound)
         if reason not in (mathopt.TerminationReason.OPTIMAL, mathopt.TerminationReason.FEASIBLE):
@@ -883,7 +887,7 @@ def benders_multiple_allocation(
         H = np.nonzero(yv > 0.5)[0]
         consider(H)
         _log.debug("MIP %d: bound %.4f UB %.4f cuts %d", mip_iter, bound, UB, n_cuts)
-        if bound >= cutoff or UB - bound <= relative_gap * max(1.0, abs(UB)):
+        if bound >= limit or UB - bound <= relative_gap * max(1.0, abs(UB)):
             proven = True
             break
         if reason != mathopt.TerminationReason.OPTIMAL:
