@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from hubopt.models._swap import ma_swap_costs
 from hubopt.models.base import FloatArray, HubData, IntArray
 
 _BATCH_ELEMENTS = 4_000_000  # bound on the temporary array size of a batch
@@ -162,18 +163,20 @@ def local_search_hubs(
 ) -> tuple[list[int], float]:
     """Best-improvement swap descent (one hub out, one candidate in) on a hub-set cost.
 
-    With ``near``, each hub is first swapped only with its ``near`` closest non-hub
-    candidates (a neighbourhood of ``p * near`` sets instead of ``p * n``); the full
-    neighbourhood is scanned only when that finds nothing, so the result is a local
-    optimum of the full swap neighbourhood unless ``deadline`` (a
-    ``time.perf_counter()`` value) stops it first.
+    Without ``cost`` (the multiple-allocation transport cost) every iteration scans the
+    full swap neighbourhood with the compiled :func:`~hubopt.models._swap.ma_swap_costs`.
+    With a ``cost`` and ``near``, each hub is first swapped only with its ``near``
+    closest non-hub candidates (a neighbourhood of ``p * near`` sets instead of
+    ``p * n``); the full neighbourhood is scanned only when that finds nothing.  Either
+    way the result is a local optimum of the full swap neighbourhood unless
+    ``deadline`` (a ``time.perf_counter()`` value) stops it first.
     """
     evaluate = cost or (lambda sets: ma_costs(data, sets))
     H = sorted(hubs)
     fixed = set(data.fixed_hubs)
     current = float(evaluate(np.array([H], dtype=np.int64))[0])
     C = data.costs
-    restricted = near is not None
+    restricted = near is not None and cost is not None
     for _ in range(max_iterations):
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -182,6 +185,14 @@ def local_search_hubs(
         ins = np.array([c for c in data.candidates if c not in in_H], dtype=np.int64)
         if not outs or ins.size == 0:
             break
+        if cost is None:
+            table = ma_swap_costs(data, np.array(H, dtype=np.int64), np.array(outs), ins)
+            a, b = np.unravel_index(int(np.argmin(table)), table.shape)
+            if table[a, b] >= current - 1e-12 * max(1.0, abs(current)):
+                break
+            H = sorted([*(h for h in H if h != outs[a]), int(ins[b])])
+            current = float(table[a, b])
+            continue
         if restricted and near is not None and near < ins.size:
             moves: list[tuple[int, int]] = []
             for o in outs:

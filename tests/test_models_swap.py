@@ -1,0 +1,118 @@
+"""The compiled swap neighbourhood of multiple allocation, its descent and its use in Benders.
+
+Truth: the multiple-allocation cost of a hub set recomputed here from its definition
+(every pair on its cheapest route ``i -> k -> m -> j`` over the hub set, plain loops
+over the hubs), and brute force over every hub set of small instances.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from hubopt.models import UMApHMP
+from hubopt.models._swap import ma_swap_costs
+from hubopt.models.benders import benders_multiple_allocation
+from hubopt.models.heuristics import local_search_hubs
+
+CHI, ALPHA, DELTA = 2.0, 0.6, 1.5
+
+
+def asymmetric_instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Asymmetric costs with a non-zero diagonal, and flows with many zero pairs."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, size=(n, 2))
+    C = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+    C = C * rng.uniform(0.8, 1.3, size=(n, n)) + rng.uniform(0, 3, size=(n, n))
+    W = rng.uniform(0, 10, size=(n, n)) * (rng.uniform(size=(n, n)) < 0.7)
+    return C, W
+
+
+def cost_by_definition(C: np.ndarray, W: np.ndarray, H: tuple[int, ...]) -> float:
+    best = np.full(C.shape, np.inf)
+    for k in H:
+        for m in H:
+            best = np.minimum(best, CHI * C[:, [k]] + ALPHA * C[k, m] + DELTA * C[[m], :])
+    return float((W * best).sum())
+
+
+@pytest.mark.parametrize(("n", "p", "seed"), [(9, 1, 0), (10, 3, 1), (12, 5, 2)])
+def test_swap_costs_equal_the_cost_of_every_swapped_hub_set(n: int, p: int, seed: int) -> None:
+    C, W = asymmetric_instance(n, seed)
+    data = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA).data
+    hubs = tuple(range(1, 2 * p, 2))
+    ins = np.array([c for c in range(n) if c not in hubs])
+    table = ma_swap_costs(data, np.array(hubs), np.array(hubs), ins)
+    assert table.shape == (p, n - p)
+    for a, o in enumerate(hubs):
+        for b, c in enumerate(ins):
+            swapped = tuple(sorted([*(h for h in hubs if h != o), int(c)]))
+            assert table[a, b] == pytest.approx(cost_by_definition(C, W, swapped), rel=1e-12)
+
+
+def test_swap_descent_ends_in_a_local_optimum_that_keeps_fixed_and_avoids_excluded_sites() -> None:
+    n, p = 11, 4
+    C, W = asymmetric_instance(n, 3)
+    fixed, excluded = (0,), (5, 6)
+    model = UMApHMP.from_cost_matrix(
+        C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA, fixed_hubs=fixed, excluded=excluded
+    )
+    allowed = [k for k in range(n) if k not in excluded]
+    sets = [H for H in itertools.combinations(allowed, p) if 0 in H]
+    worst = max(sets, key=lambda H: cost_by_definition(C, W, H))
+    hubs, value = local_search_hubs(model.data, worst)
+    H = tuple(hubs)
+    assert 0 in H
+    assert not set(H) & set(excluded)
+    assert len(set(H)) == p
+    assert value == pytest.approx(cost_by_definition(C, W, H), rel=1e-12)
+    assert value < cost_by_definition(C, W, worst)
+    for o in H:  # no swap of a free hub with an allowed non-hub improves
+        if o in fixed:
+            continue
+        for c in allowed:
+            if c in H:
+                continue
+            swapped = tuple(sorted([*(h for h in H if h != o), c]))
+            assert cost_by_definition(C, W, swapped) >= value * (1 - 1e-12)
+
+
+def _swap_local_optima(C: np.ndarray, W: np.ndarray, p: int) -> set[float]:
+    """Rounded costs of the hub sets that no single swap improves (brute force)."""
+    n = len(C)
+    costs = {H: cost_by_definition(C, W, H) for H in itertools.combinations(range(n), p)}
+    optima = set()
+    for H, v in costs.items():
+        swaps = (
+            tuple(sorted([*(h for h in H if h != o), c])) for o in H for c in range(n) if c not in H
+        )
+        if all(costs[S] >= v for S in swaps):
+            optima.add(round(v, 6))
+    return optima
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_polished_lp_points_make_the_lp_phase_incumbent_a_swap_local_optimum(seed: int) -> None:
+    """From the worst hub set, after one LP round, the incumbent comes from the swap
+    descent at the rounded LP point, and it is no worse than without polishing."""
+    n, p = 10, 3
+    C, W = asymmetric_instance(n, seed)
+    data = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA).data
+    costs = {H: cost_by_definition(C, W, H) for H in itertools.combinations(range(n), p)}
+    worst = max(costs, key=lambda H: costs[H])
+    optima = _swap_local_optima(C, W, p)
+    runs = {
+        polish: benders_multiple_allocation(
+            data, start=worst, deadline=None, lp_max_iterations=1, polish_lp_points=polish
+        )
+        for polish in (True, False)
+    }
+    polished = runs[True].info["lp_phase_objective"]
+    assert round(polished, 6) in optima
+    assert polished <= runs[False].info["lp_phase_objective"] * (1 + 1e-12)
+    truth = min(costs.values())
+    for res in runs.values():  # either way the integer phase proves the optimum
+        assert res.proven
+        assert res.objective == pytest.approx(truth, rel=1e-9)
