@@ -51,8 +51,8 @@ Algorithm.
    round also adds the exact cut at the rounded hub set (top ``p`` sites); for the
    p-hub median the swap descent from it (``polish_lp_points``, a fraction of a second
    at AP 200) gives the candidate incumbent: at AP 200 p = 15 the first rounded point
-   led to the optimum that the VNS had missed.  Cuts slack for ``purge_after`` rounds leave the master
-   model and return when violated (:class:`_CutPool`).  The phase ends when the
+   led to the optimum that the VNS had missed.  Cuts slack for ``purge_after`` rounds
+   leave the master model and return when violated (:class:`_CutPool`).  The phase ends when the
    bound gains less than 0.05 % in 5 rounds: the integer phase closes the tail faster.
 2. Reduction tests: with the LP bound ``LB`` and reduced cost ``r_k``, a site with
    ``LB + r_k > UB`` cannot be a hub of a better solution and is fixed closed; one with

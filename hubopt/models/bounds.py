@@ -176,6 +176,92 @@ def nearest_neighbour_bound(data: HubData) -> float:
     return max(0.0, float(values.min()))
 
 
+def lagrangian_median_bound(
+    data: HubData, *, time_limit: float | None, max_iterations: int = 2000
+) -> float:
+    """Lagrangian bound of the facility-location relaxation without the inter-hub term,
+    by subgradient optimisation in numpy: no model to build, so it serves any size.
+
+    The relaxation (module docstring) is a p-median (or, with fixed costs, an
+    uncapacitated facility location) with ``2 n`` customers: node ``i``'s outgoing flow
+    costs ``chi O_i C_ik`` at hub ``k``, its incoming flow ``delta D_i C_ki``.  Relaxing
+    "every customer is served once" with multipliers ``lambda_r`` leaves
+    ``L(lambda) = sum_r lambda_r + min_y sum_k y_k rho_k`` with
+    ``rho_k = f_k + sum_r min(0, a_rk - lambda_r)``: open the ``p`` smallest ``rho_k``
+    (fixed hubs always; without ``p``, every negative one and at least one).  Every
+    ``L(lambda)`` is a valid bound; the best one is returned.  Capacities are ignored
+    (still valid).  ``O(n^2)`` per iteration: about 1,000 iterations a second at
+    n = 200, where the MathOpt models of :func:`facility_location_bound` take seconds
+    just to build (and at n = 500 do not finish in a 60-s solve).  Polyak steps towards
+    the best primal value of the relaxation; the step halves after 20 iterations
+    without a better bound.
+    """
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    cand = np.asarray(data.candidates, dtype=np.int64)
+    if cand.size == 0:
+        return 0.0
+    C = np.asarray(data.costs, dtype=np.float64)
+    rows = np.concatenate(
+        [
+            (data.chi * data.origin_totals)[:, None] * C[:, cand],
+            (data.delta * data.destination_totals)[:, None] * C.T[:, cand],
+        ]
+    )
+    rows = rows[np.abs(rows).sum(axis=1) > 0]
+    m = cand.size
+    f = np.zeros(m)
+    if data.fixed_costs is not None:
+        f = np.asarray(data.fixed_costs, dtype=np.float64)[cand]
+    forced = np.isin(cand, np.asarray(data.fixed_hubs, dtype=np.int64))
+    q = None if data.p is None else min(int(data.p), m)
+    if rows.shape[0] == 0:
+        return float(f[forced].sum()) if q is not None else 0.0
+
+    def open_sites(rho: np.ndarray) -> np.ndarray:
+        """The hubs of the Lagrangian subproblem, as a boolean mask over ``cand``."""
+        chosen = forced.copy()
+        if q is not None:
+            free = np.flatnonzero(~forced)
+            need = max(0, q - int(forced.sum()))
+            chosen[free[np.argsort(rho[free], kind="stable")[:need]]] = True
+        else:
+            chosen |= rho < 0
+            if not chosen.any():
+                chosen[int(np.argmin(rho))] = True
+        return chosen
+
+    # start: each customer's multiplier at its (q + 1)-th cheapest site, where the p
+    # cheapest sites of the customer would all look attractive
+    k0 = min(m - 1, q if q is not None else 1)
+    lam = np.partition(rows, k0, axis=1)[:, k0]
+    best = 0.0
+    primal = np.inf
+    theta, stale = 2.0, 0
+    for _ in range(max_iterations):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        slack = np.minimum(0.0, rows - lam[:, None])
+        rho = f + slack.sum(axis=0)
+        chosen = open_sites(rho)
+        value = float(lam.sum() + rho[chosen].sum())
+        if value > best + 1e-9 * max(1.0, abs(best)):
+            best, stale = value, 0
+        else:
+            stale += 1
+            if stale >= 20:
+                theta, stale = theta / 2, 0
+        primal = min(primal, float(rows[:, chosen].min(axis=1).sum() + f[chosen].sum()))
+        if theta < 1e-6 or primal - best <= 1e-7 * max(1.0, abs(primal)):
+            break
+        served = (slack[:, chosen] < 0).sum(axis=1)
+        g = 1.0 - served
+        norm = float(g @ g)
+        if norm == 0:
+            break  # every customer served exactly once: L is the relaxation's optimum
+        lam = lam + theta * (primal - value) / norm * g
+    return max(0.0, best)
+
+
 def truncated_transfer_bound(
     problem: Problem, data: HubData, *, nearest: int = 30, time_limit: float | None
 ) -> float | None:
