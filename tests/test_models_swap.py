@@ -12,10 +12,10 @@ import itertools
 import numpy as np
 import pytest
 
-from hubopt.models import UMApHMP
-from hubopt.models._swap import ma_swap_costs
+from hubopt.models import UMAHLP, UMApHMP
+from hubopt.models._swap import ma_add_costs, ma_swap_costs
 from hubopt.models.benders import benders_multiple_allocation
-from hubopt.models.heuristics import local_search_hubs
+from hubopt.models.heuristics import greedy_hubs, local_search_hubs
 
 CHI, ALPHA, DELTA = 2.0, 0.6, 1.5
 
@@ -50,6 +50,41 @@ def test_swap_costs_equal_the_cost_of_every_swapped_hub_set(n: int, p: int, seed
         for b, c in enumerate(ins):
             swapped = tuple(sorted([*(h for h in hubs if h != o), int(c)]))
             assert table[a, b] == pytest.approx(cost_by_definition(C, W, swapped), rel=1e-12)
+
+
+@pytest.mark.parametrize("hubs", [(), (3,), (0, 4, 7)])
+def test_add_costs_equal_the_cost_of_every_enlarged_hub_set(hubs: tuple[int, ...]) -> None:
+    n = 10
+    C, W = asymmetric_instance(n, 7)
+    data = UMApHMP.from_cost_matrix(C, W, p=4, chi=CHI, alpha=ALPHA, delta=DELTA).data
+    ins = [c for c in range(n) if c not in hubs]
+    values = ma_add_costs(data, np.array(hubs, dtype=np.int64), np.array(ins))
+    for c, v in zip(ins, values, strict=True):
+        assert v == pytest.approx(cost_by_definition(C, W, (*hubs, c)), rel=1e-12)
+
+
+def test_fixed_cost_greedy_and_descent_count_the_fixed_costs() -> None:
+    """With fixed costs (UMAHLP data) greedy adds the hub that lowers transport plus
+    fixed cost most, and the descent ends where no swap lowers that sum."""
+    n, q = 10, 3
+    C, W = asymmetric_instance(n, 8)
+    f = np.random.default_rng(8).uniform(500, 5_000, size=n)
+    data = UMAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA).data
+
+    def total(H: tuple[int, ...]) -> float:
+        return cost_by_definition(C, W, H) + float(f[list(H)].sum())
+
+    first = min(range(n), key=lambda c: total((c,)))
+    assert greedy_hubs(data, 1) == [first]
+    start = max(itertools.combinations(range(n), q), key=total)
+    hubs, value = local_search_hubs(data, start)
+    H = tuple(hubs)
+    assert value == pytest.approx(total(H), rel=1e-12)
+    for o in H:
+        for c in range(n):
+            if c not in H:
+                swapped = tuple(sorted([*(h for h in H if h != o), c]))
+                assert total(swapped) >= value * (1 - 1e-12)
 
 
 def test_swap_descent_ends_in_a_local_optimum_that_keeps_fixed_and_avoids_excluded_sites() -> None:

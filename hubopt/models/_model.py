@@ -53,7 +53,6 @@ from hubopt.models.heuristics import (
     greedy_hubs,
     improve_allocation,
     local_search_hubs,
-    ma_costs,
     vns_hubs,
 )
 
@@ -490,12 +489,8 @@ class HubModel:
 
 
 def _fixed_cost_local_search(data: HubData, deadline: float | None) -> tuple[int, ...]:
-    """Add/drop/swap descent on fixed cost + multiple-allocation cost."""
-    f = data.fixed_costs if data.fixed_costs is not None else np.zeros(data.n)
-
-    def cost(sets: IntArray) -> FloatArray:
-        return ma_costs(data, sets) + f[sets].sum(axis=1)
-
+    """Greedy and swap descent on fixed cost + multiple-allocation cost, for each number
+    of hubs from the fewest up, until two numbers in a row bring nothing better."""
     best_hubs: tuple[int, ...] = ()
     best_val = math.inf
     cands = [k for k in data.candidates if k not in set(data.fixed_hubs)]
@@ -506,7 +501,7 @@ def _fixed_cost_local_search(data: HubData, deadline: float | None) -> tuple[int
             break
         if q - len(data.fixed_hubs) > len(cands):
             break
-        H, val = local_search_hubs(data, greedy_hubs(data, q, cost=cost), cost=cost)
+        H, val = local_search_hubs(data, greedy_hubs(data, q), deadline=deadline)
         if val < best_val - 1e-12:
             best_val, best_hubs = val, tuple(H)
             stale = 0

@@ -124,3 +124,14 @@ def ma_swap_costs(data: HubData, hubs: IntArray, outs: IntArray, ins: IntArray) 
         V = _without(C, rest, chi, alpha, delta)
         out[a] = _swap_sums(C, W, V, rest, ins_arr, chi, alpha, delta)
     return out
+
+
+def ma_add_costs(data: HubData, hubs: IntArray, ins: IntArray) -> FloatArray:
+    """Multiple-allocation cost of ``hubs + {c}`` for every ``c`` in ``ins`` (``hubs``
+    may be empty; fixed costs not included)."""
+    C = np.ascontiguousarray(data.costs, dtype=np.float64)
+    W = np.ascontiguousarray(data.flows, dtype=np.float64)
+    H = np.ascontiguousarray(hubs, dtype=np.int64)
+    chi, alpha, delta = float(data.chi), float(data.alpha), float(data.delta)
+    V = _without(C, H, chi, alpha, delta)
+    return _swap_sums(C, W, V, H, np.ascontiguousarray(ins, dtype=np.int64), chi, alpha, delta)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from hubopt.models._swap import ma_swap_costs
+from hubopt.models._swap import ma_add_costs, ma_swap_costs
 from hubopt.models.base import FloatArray, HubData, IntArray
 
 _BATCH_ELEMENTS = 4_000_000  # bound on the temporary array size of a batch
@@ -140,13 +140,22 @@ def improve_allocation(
 def greedy_hubs(
     data: HubData, p: int, *, cost: Callable[[IntArray], FloatArray] | None = None
 ) -> list[int]:
-    """Add hubs one at a time, each time the one that lowers the cost most."""
-    evaluate = cost or (lambda sets: ma_costs(data, sets))
+    """Add hubs one at a time, each time the one that lowers the cost most.
+
+    Without ``cost``: the multiple-allocation cost plus the fixed costs of ``data``, all
+    additions at once with the compiled :func:`~hubopt.models._swap.ma_add_costs`.
+    """
     hubs = list(data.fixed_hubs)
     cands = [k for k in data.candidates if k not in set(hubs)]
+    f = data.fixed_costs
     while len(hubs) < p:
-        sets = np.array([[*hubs, c] for c in cands], dtype=np.int64)
-        vals = evaluate(sets)
+        if cost is None:
+            ins = np.array(cands, dtype=np.int64)
+            vals = ma_add_costs(data, np.array(hubs, dtype=np.int64), ins)
+            if f is not None:
+                vals = vals + f[ins]
+        else:
+            vals = cost(np.array([[*hubs, c] for c in cands], dtype=np.int64))
         best = int(np.argmin(vals))
         hubs.append(cands.pop(best))
     return sorted(hubs)
@@ -163,15 +172,17 @@ def local_search_hubs(
 ) -> tuple[list[int], float]:
     """Best-improvement swap descent (one hub out, one candidate in) on a hub-set cost.
 
-    Without ``cost`` (the multiple-allocation transport cost) every iteration scans the
-    full swap neighbourhood with the compiled :func:`~hubopt.models._swap.ma_swap_costs`.
+    Without ``cost`` (the multiple-allocation cost plus the fixed costs of ``data``)
+    every iteration scans the full swap neighbourhood with the compiled
+    :func:`~hubopt.models._swap.ma_swap_costs`.
     With a ``cost`` and ``near``, each hub is first swapped only with its ``near``
     closest non-hub candidates (a neighbourhood of ``p * near`` sets instead of
     ``p * n``); the full neighbourhood is scanned only when that finds nothing.  Either
     way the result is a local optimum of the full swap neighbourhood unless
     ``deadline`` (a ``time.perf_counter()`` value) stops it first.
     """
-    evaluate = cost or (lambda sets: ma_costs(data, sets))
+    f = data.fixed_costs if data.fixed_costs is not None else np.zeros(data.n)
+    evaluate = cost or (lambda sets: ma_costs(data, sets) + f[sets].sum(axis=1))
     H = sorted(hubs)
     fixed = set(data.fixed_hubs)
     current = float(evaluate(np.array([H], dtype=np.int64))[0])
@@ -187,6 +198,7 @@ def local_search_hubs(
             break
         if cost is None:
             table = ma_swap_costs(data, np.array(H, dtype=np.int64), np.array(outs), ins)
+            table += f[H].sum() - f[outs][:, None] + f[ins][None, :]
             a, b = np.unravel_index(int(np.argmin(table)), table.shape)
             if table[a, b] >= current - 1e-12 * max(1.0, abs(current)):
                 break
