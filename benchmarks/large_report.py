@@ -76,7 +76,7 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third to ninth passes (run_large_v3.sh ... run_large_v9.sh): each replaces the
+        # third to tenth passes (run_large_v3.sh ... run_large_v10.sh): each replaces the
         # rows it re-ran; the replaced value becomes an "earlier" one
         for run, where in (
             ("3", "second pass"),
@@ -86,6 +86,7 @@ def main() -> None:
             ("7", "an earlier pass"),
             ("8", "an earlier pass"),
             ("9", "an earlier pass"),
+            ("10", "an earlier pass"),
         ):
             for r in load(RESULTS / f"large{run}_{prob}.json"):
                 old = merged.get(key(r))
@@ -96,7 +97,7 @@ def main() -> None:
                 merged[key(r)] = {**r, "run": run}
     rows = list(merged.values())
     long_rows = [
-        {**r, "time_limit": limit, "run": name[5]}
+        {**r, "time_limit": limit, "run": name[5 : name.index("_")]}
         for name, limit in (
             ("large3_umaphmp600_p5.json", 600),
             ("large3_umaphmp600.json", 600),
@@ -113,6 +114,8 @@ def main() -> None:
             ("large7_umaphmp600_b.json", 600),
             ("large9_umaphmp600_a.json", 600),
             ("large9_umaphmp600_b.json", 600),
+            ("large10_umaphmp600_a.json", 600),
+            ("large10_umaphmp600_b.json", 600),
         )
         for r in load(RESULTS / name)
     ]
@@ -187,7 +190,7 @@ def main() -> None:
         ]
         for r in sorted(
             long_rows,
-            key=lambda r: (r["problem"], r["n"], r["p"], r.get("time_limit", 0), r["run"]),
+            key=lambda r: (r["problem"], r["n"], r["p"], r.get("time_limit", 0), int(r["run"])),
         ):
             out.append(
                 f"| AP{r['n']} | {r['problem']} | {r['p']} | {r.get('time_limit', '-')} | "

@@ -510,3 +510,32 @@ def test_every_centre_step_keeps_the_bound_valid_and_proves_the_optimum(
     assert res.proven
     assert res.objective == pytest.approx(truth, rel=1e-9)
     assert costs[res.hubs] == pytest.approx(truth, rel=1e-9)
+
+
+@pytest.mark.parametrize(("n", "p", "seed"), [(10, 3, 31), (11, 2, 32), (12, 4, 33)])
+def test_sites_closed_during_the_lp_phase_cannot_beat_the_optimum(
+    n: int, p: int, seed: int
+) -> None:
+    """Closing sites by reduced cost after every LP round (not only after the phase)
+    closes no more sites than brute force says may be closed, from the best start (the
+    optimum as incumbent: a site may go only if every hub set with it costs more), and
+    the solve still proves the optimum from the worst start."""
+    from hubopt.models.benders import benders_multiple_allocation
+
+    model, costs = _brute_forced(n, p, seed)
+    truth = min(costs.values())
+    closable = sum(
+        1 for k in range(n) if min(v for H, v in costs.items() if k in H) > truth * (1 + 1e-9)
+    )
+    best = min(costs, key=lambda H: costs[H])
+    for close in (True, False):
+        res = benders_multiple_allocation(
+            model.data, start=best, deadline=None, close_during_lp=close, lp_max_iterations=3
+        )
+        assert res.fixed_closed <= closable
+        assert res.proven
+    res = benders_multiple_allocation(
+        model.data, start=max(costs, key=lambda H: costs[H]), deadline=None, close_during_lp=True
+    )
+    assert res.proven
+    assert costs[res.hubs] == pytest.approx(truth, rel=1e-9)

@@ -52,8 +52,13 @@ Algorithm.
    p-hub median the swap descent from it (``polish_lp_points``, a fraction of a second
    at AP 200) gives the candidate incumbent: at AP 200 p = 15 the first rounded point
    led to the optimum that the VNS had missed.  Cuts slack for ``purge_after`` rounds
-   leave the master model and return when violated (:class:`_CutPool`).  The phase ends when the
-   bound gains less than 0.05 % in 5 rounds: the integer phase closes the tail faster.
+   leave the master model and return when violated (:class:`_CutPool`).  After every
+   round the reduced-cost test closes the sites it prices out (``close_during_lp``); a
+   closed site leaves the centre too, so the dense points shrink: AP 200 p = 5 went
+   200, 171, 135, 87, 60, 37 sites and was proven in 291 s beside another solve, where
+   it had ended at 1.46 % after 558 s with 200-site rounds of about 90 s each.  The
+   phase ends when the bound gains less than 0.05 % in 5 rounds: the integer phase
+   closes the tail faster.
 2. Reduction tests: with the LP bound ``LB`` and reduced cost ``r_k``, a site with
    ``LB + r_k > UB`` cannot be a hub of a better solution and is fixed closed; one with
    ``LB - r_k > UB`` (at its upper bound) is fixed open.  Then, when at least
@@ -527,6 +532,7 @@ def benders_multiple_allocation(
     node_rounds: int = 8,
     node_gain: float = 2e-4,
     polish_lp_points: bool = True,
+    close_during_lp: bool = True,
 ) -> BendersResult:
     """Solve UMApHMP (``data.p`` set) or UMAHLP (fixed costs) by Benders decomposition.
 
@@ -545,7 +551,8 @@ def benders_multiple_allocation(
     ``integer_phase``: ``"mip"`` (the master MIP, repeated) or ``"tree"`` (own
     branch-and-cut tree; ``node_rounds`` and ``node_gain`` bound its cut rounds per node).
     ``polish_lp_points``: the p-hub median's rounded LP point of every LP round starts a
-    swap descent whose local optimum can become the incumbent.
+    swap descent whose local optimum can become the incumbent.  ``close_during_lp``:
+    the reduced-cost test closes sites after every LP round, not only after the phase.
     """
     if integer_phase not in ("mip", "tree"):
         msg = f"integer_phase: expected 'mip' or 'tree', got {integer_phase!r}"
@@ -669,6 +676,22 @@ def benders_multiple_allocation(
     # support (two of them); the share is kept while it is at least q / 4n
     dense_threshold = min(0.02, 0.25 * share)
     dense_seconds: float | None = None
+    fixed_closed = fixed_open = 0
+    rc_value = -math.inf  # the objective of the LP that ``yv`` and ``rc`` come from
+
+    def close_by_reduced_cost() -> int:
+        """Close the sites that the reduced costs of the last LP price out of every
+        solution better than the incumbent (that LP's value, not the best one: ``rc``
+        belong to it, and purged cuts can leave it below ``lp_bound``)."""
+        closed = 0
+        for k in range(n):
+            if allowed[k] == 0 or k in data.fixed_hubs or k in best_H or y[k].upper_bound < 0.5:
+                continue
+            if yv[k] <= 1e-9 and rc_value + rc[k] > UB * (1 + 1e-9):
+                y[k].upper_bound = 0.0
+                closed += 1
+        return closed
+
     while lp_iter < lp_max_iterations and not out_of_time():
         lp_iter += 1
         res = solver.solve(params=_lp_params(remaining()))
@@ -679,6 +702,7 @@ def benders_multiple_allocation(
         tv = np.array([res.variable_values(v) for v in theta])
         tv_last = tv
         rc = np.array([res.reduced_costs(v) for v in y])
+        rc_value = value
         if value > lp_bound + 1e-7 * max(1.0, abs(value)):
             stall = 0 if value > lp_bound + 1e-5 * max(1.0, abs(value)) else stall + 1
             lp_bound = max(lp_bound, value)
@@ -695,6 +719,14 @@ def benders_multiple_allocation(
         )
         if UB - lp_bound <= relative_gap * max(1.0, abs(UB)):
             break
+        if close_during_lp:  # closed sites leave the centre, so dense points get sparser
+            closed = close_by_reduced_cost()
+            if closed:
+                fixed_closed += closed
+                center[[k for k in range(n) if y[k].upper_bound < 0.5]] = 0.0
+                center *= q / max(1e-12, center.sum())
+                np.minimum(center, 1.0, out=center)
+                _log.debug("LP %d: %d sites closed by reduced cost", lp_iter, closed)
         if purge_after > 0:  # cuts slack for a while leave the model, violated ones return
             pool.purge(yv, tv, indicator(best_H), lp_iter, purge_after)
         history.append(value)
@@ -742,15 +774,12 @@ def benders_multiple_allocation(
 
     lp_phase_objective = UB
     # ---- reduction tests ------------------------------------------------------------
-    fixed_closed = fixed_open = 0
-    if math.isfinite(lp_bound):
-        for k in range(n):
-            if allowed[k] == 0 or k in data.fixed_hubs:
+    if math.isfinite(rc_value):
+        fixed_closed += close_by_reduced_cost()
+        for k in best_H:
+            if k in data.fixed_hubs or allowed[k] == 0:
                 continue
-            if yv[k] <= 1e-9 and lp_bound + rc[k] > UB * (1 + 1e-9) and k not in best_H:
-                y[k].upper_bound = 0.0
-                fixed_closed += 1
-            elif yv[k] >= 1 - 1e-9 and lp_bound - rc[k] > UB * (1 + 1e-9) and k in best_H:
+            if yv[k] >= 1 - 1e-9 and rc_value - rc[k] > UB * (1 + 1e-9):
                 y[k].lower_bound = 1.0
                 fixed_open += 1
 
