@@ -251,8 +251,9 @@ def test_auto_beyond_benders_max_n_uses_benders_for_many_hubs_or_long_limits(
 ) -> None:
     """Past ``benders_max_n`` Benders stays the method for p-hub medians with
     ``p >= benders_min_hub_share * n`` (up to ``benders_many_hubs_max_n``), and for
-    fewer hubs when the time limit reaches ``benders_few_hubs_min_seconds``; shorter
-    limits, fixed costs and larger instances get the facility-location bounds."""
+    fewer hubs, and fixed costs, when the time limit reaches
+    ``benders_few_hubs_min_seconds``; shorter limits and larger instances get the
+    facility-location bounds."""
     from hubopt.models import _model
 
     monkeypatch.setattr(_model.HubModel, "benders_max_n", 10)
@@ -272,11 +273,19 @@ def test_auto_beyond_benders_max_n_uses_benders_for_many_hubs_or_long_limits(
     assert sol3.method == "heuristic+benders"
     assert sol3.status is Status.OPTIMAL
     assert sol3.objective == pytest.approx(ref2.objective, abs=0.006)
+    fixed = _ap_umahlp_model(hub_data_dir, 20, "L")
+    assert fixed.solve(time_limit=30).method == "heuristic+bound"
+    sol4 = fixed.solve(time_limit=40)
+    assert sol4.method == "heuristic+benders"
+    assert sol4.status is Status.OPTIMAL
+    ref4 = find_optimum(
+        load_optima(data_dir=hub_data_dir), problem="UMAHLP", suite="ap", n=20, fixed_cost="L"
+    )
+    assert ref4 is not None
+    assert sol4.objective == pytest.approx(ref4.objective, abs=0.006)
     monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 19)  # n = 20 is beyond
     assert many.solve(time_limit=30).method == "heuristic+bound"
-    assert _ap_umahlp_model(hub_data_dir, 20, "L").solve(time_limit=30).method == (
-        "heuristic+bound"
-    )
+    assert fixed.solve(time_limit=600).method == "heuristic+bound"
 
 
 @pytest.mark.parametrize("drop", [False, True])
