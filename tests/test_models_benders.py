@@ -548,3 +548,24 @@ def test_sites_closed_during_the_lp_phase_cannot_beat_the_optimum(
     )
     assert res.proven
     assert costs[res.hubs] == pytest.approx(truth, rel=1e-9)
+
+
+def test_a_separation_past_its_deadline_keeps_the_cuts_of_the_origins_it_reached() -> None:
+    """With the deadline already past, the separation stops after its first batch of
+    origins: those get the same cuts as a full separation, the rest the trivial cut."""
+    C, W, _ = random_instance(16, 9)
+    model = UMApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
+    gen = _CutGenerator(model.data)
+    point = np.minimum(np.random.default_rng(1).dirichlet(np.ones(16)) * 3, 1.0)
+    const, coef = gen.separate(point)
+    part_const, part_coef = gen.separate(point, time.perf_counter() - 1.0, chunks=4)
+    reached = np.flatnonzero(part_coef.any(axis=1) | (part_const != 0))
+    assert 0 < reached.size < 16
+    np.testing.assert_allclose(part_const[reached], const[reached], rtol=1e-12)
+    np.testing.assert_allclose(part_coef[reached], coef[reached], rtol=1e-12)
+    others = np.setdiff1d(np.arange(16), reached)
+    assert np.all(part_const[others] == 0)
+    assert np.all(part_coef[others] == 0)
+    full_const, full_coef = gen.separate(point, time.perf_counter() + 3600, chunks=4)
+    np.testing.assert_allclose(full_const, const, rtol=1e-12)
+    np.testing.assert_allclose(full_coef, coef, rtol=1e-12)

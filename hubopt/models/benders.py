@@ -191,11 +191,40 @@ class _CutGenerator:
         """Seconds the separation at ``point`` is expected to take."""
         return self.rate * self._work(point)
 
-    def separate(self, point: FloatArray) -> tuple[FloatArray, FloatArray]:
+    def separate(
+        self, point: FloatArray, deadline: float | None = None, chunks: int = 8
+    ) -> tuple[FloatArray, FloatArray]:
+        """The cuts of every origin at ``point`` (``const`` and ``coef`` rows).
+
+        With a ``deadline`` the origins are separated in ``chunks`` batches, and the
+        separation stops after the batch past which another one would end beyond the
+        deadline: the origins not reached get the trivial cut (zeros).  Each origin's
+        cut is computed independently, so the cuts of the others do not change.  The
+        whole-support points of the p-hub medians take 20-90 s at AP 200 depending on
+        the load, which :meth:`predict` cannot foresee; stopping between batches keeps
+        the solve within its time limit."""
         start = time.perf_counter()
-        out = self._separate(point)
+        if deadline is None:
+            out = self._separate(point)
+            self.rate = (time.perf_counter() - start) / self._work(point)
+            return out
+        rows = np.flatnonzero(self.W.any(axis=1))
+        n = self.data.n
+        const, coef = np.zeros(n), np.zeros((n, n))
+        done = 0
+        for batch in np.array_split(rows, max(1, min(chunks, rows.size))):
+            begun = time.perf_counter()
+            W = np.zeros_like(self.W)
+            W[batch] = self.W[batch]
+            c, g = self._separate(point, W)
+            const[batch], coef[batch] = c[batch], g[batch]
+            done += batch.size
+            now = time.perf_counter()
+            if done < rows.size and now + (now - begun) > deadline:
+                _log.debug("separation stopped after %d of %d origins", done, rows.size)
+                return const, coef
         self.rate = (time.perf_counter() - start) / self._work(point)
-        return out
+        return const, coef
 
     def estimate(self, point: FloatArray, origins: int = 16) -> float:
         """Seconds a separation at ``point`` should take, timed on a few origins.
@@ -695,9 +724,12 @@ def benders_multiple_allocation(
 
     while lp_iter < lp_max_iterations and not out_of_time():
         lp_iter += 1
+        lp_started = time.perf_counter()
         res = solver.solve(params=_lp_params(remaining()))
         if res.termination.reason != mathopt.TerminationReason.OPTIMAL:
             break
+        # a separation stopped by the deadline leaves time for one more LP with its cuts
+        sep_deadline = None if deadline is None else deadline - (time.perf_counter() - lp_started)
         value = res.objective_value()
         yv = np.array([res.variable_values(v) for v in y])
         tv = np.array([res.variable_values(v) for v in theta])
@@ -762,10 +794,10 @@ def benders_multiple_allocation(
         if deadline is not None and time.perf_counter() + gen.predict(point) > deadline:
             break
         added = pool.restore_violated(yv, tv, lp_iter)
-        added += add_cuts(*gen.separate(point), yv, tv)
+        added += add_cuts(*gen.separate(point, sep_deadline), yv, tv)
         if added == 0 and lam < 1.0:  # the stabilised cut does not cut off yv: plain one
             lam = 1.0
-            added = add_cuts(*gen.separate(_sparsify(yv)), yv, tv)
+            added = add_cuts(*gen.separate(_sparsify(yv), sep_deadline), yv, tv)
         center = center_step * yv + (1.0 - center_step) * center
         if p is not None:  # the rounded point: an exact cut at an integer hub set
             y_top = indicator(top)
