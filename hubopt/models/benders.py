@@ -192,7 +192,7 @@ class _CutGenerator:
         return self.rate * self._work(point)
 
     def separate(
-        self, point: FloatArray, deadline: float | None = None, chunks: int = 8
+        self, point: FloatArray, deadline: float | None = None, chunks: int = 4
     ) -> tuple[FloatArray, FloatArray]:
         """The cuts of every origin at ``point`` (``const`` and ``coef`` rows).
 
@@ -212,7 +212,11 @@ class _CutGenerator:
         n = self.data.n
         const, coef = np.zeros(n), np.zeros((n, n))
         done = 0
-        for batch in np.array_split(rows, max(1, min(chunks, rows.size))):
+        # strided batches: the kernel splits the origin range between its threads, so a
+        # batch of consecutive origins would leave all but one thread idle (2x slower);
+        # 4 batches cost about 9 % more than one call at AP 200's whole support, 8 about 20 %
+        parts = max(1, min(chunks, rows.size))
+        for batch in (rows[k::parts] for k in range(parts)):
             begun = time.perf_counter()
             W = np.zeros_like(self.W)
             W[batch] = self.W[batch]
