@@ -76,7 +76,7 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third to tenth passes (run_large_v3.sh ... run_large_v10.sh): each replaces the
+        # third to twelfth passes (run_large_v3.sh ... run_large_v12.sh): each replaces the
         # rows it re-ran; the replaced value becomes an "earlier" one
         for run, where in (
             ("3", "second pass"),
@@ -87,6 +87,8 @@ def main() -> None:
             ("8", "an earlier pass"),
             ("9", "an earlier pass"),
             ("10", "an earlier pass"),
+            ("11", "an earlier pass"),
+            ("12", "an earlier pass"),
         ):
             for r in load(RESULTS / f"large{run}_{prob}.json"):
                 old = merged.get(key(r))
@@ -116,6 +118,9 @@ def main() -> None:
             ("large9_umaphmp600_b.json", 600),
             ("large10_umaphmp600_a.json", 600),
             ("large10_umaphmp600_b.json", 600),
+            ("large11_umaphmp600_a.json", 600),
+            ("large11_umaphmp600_b.json", 600),
+            ("large11_umahlp600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
@@ -181,7 +186,8 @@ def main() -> None:
         out += [
             "## p-hub medians with 600 s (the 10-minute proof target): UMApHMP AP 100 "
             "p = 5, 10, 15 (and p = 10 with 1,500 s), AP 200 p = 4, 5, 10, 15, 20; USApHMP "
-            "AP 200 p = 4, 5; *run* is the pass that measured the row (later passes re-ran "
+            "AP 200 p = 4, 5; UMAHLP AP 200 L and T (column p: fixed costs and the number of "
+            "hubs); *run* is the pass that measured the row (later passes re-ran "
             "instances with changed code)",
             "",
             "| instance | problem | p | time limit | objective | bound | gap | status | seconds "
@@ -190,10 +196,18 @@ def main() -> None:
         ]
         for r in sorted(
             long_rows,
-            key=lambda r: (r["problem"], r["n"], r["p"], r.get("time_limit", 0), int(r["run"])),
+            key=lambda r: (
+                r["problem"],
+                r["n"],
+                r.get("fixed_cost") or "",
+                r["p"],
+                r.get("time_limit", 0),
+                int(r["run"]),
+            ),
         ):
+            pf = str(r["p"]) if r.get("fixed_cost") is None else f"{r['fixed_cost']} ({r['p']})"
             out.append(
-                f"| AP{r['n']} | {r['problem']} | {r['p']} | {r.get('time_limit', '-')} | "
+                f"| AP{r['n']} | {r['problem']} | {pf} | {r.get('time_limit', '-')} | "
                 f"{fmt(r.get('objective'))} | {fmt(r.get('bound'))} "
                 f"| {fmt(r.get('gap'), '.4%')} | {r['status']} | {r['seconds']:.1f} "
                 f"| {r.get('method', '-')} | {r['run']} |"
