@@ -569,3 +569,40 @@ def test_a_separation_past_its_deadline_keeps_the_cuts_of_the_origins_it_reached
     full_const, full_coef = gen.separate(point, time.perf_counter() + 3600, chunks=4)
     np.testing.assert_allclose(full_const, const, rtol=1e-12)
     np.testing.assert_allclose(full_coef, coef, rtol=1e-12)
+
+
+@pytest.mark.usefixtures("large_path")
+@pytest.mark.parametrize("capacity", ["L", "T"])
+def test_auto_beyond_enumeration_bounds_csahlp_by_both_relaxations(
+    hub_data_dir, capacity: str
+) -> None:
+    """CSAHLP on the Benders path: the bound is the larger of the multiple-allocation
+    optimum (capacities ignored) and the capacitated facility-location bound, so it
+    stays below the published CSAHLP optimum and is at least the proven UMAHLP optimum
+    once Benders has proven it."""
+    from hubopt.models import CSAHLP
+
+    inst = load_instance("ap", 20, data_dir=hub_data_dir)
+    optima = load_optima(data_dir=hub_data_dir)
+    ref = find_optimum(
+        optima, problem="CSAHLP", suite="ap", n=20, fixed_cost="L", capacity=capacity
+    )
+    ma = find_optimum(optima, problem="UMAHLP", suite="ap", n=20, fixed_cost="L")
+    assert ref is not None
+    assert ma is not None
+    model = CSAHLP.from_cost_matrix(
+        inst.costs,
+        inst.scaled_flows(),
+        fixed_costs=inst.fixed_costs["L"],
+        capacities=inst.capacities[capacity] * inst.flow_scale,  # they bound raw flows
+        chi=inst.chi,
+        alpha=inst.alpha,
+        delta=inst.delta,
+    )
+    sol = model.solve(time_limit=60)
+    assert sol.method == "heuristic+benders"
+    assert sol.bound <= ref.objective + 0.006
+    assert sol.objective >= ref.objective - 0.006
+    assert sol.bound >= ma.objective - 0.006
+    if capacity == "T":  # tight capacities: the capacitated bound is the stronger one
+        assert sol.bound > 1.01 * ma.objective

@@ -6,12 +6,13 @@
   hub-set search of :mod:`hubopt.models._search` (OR-Tools MIP for allocations);
 * otherwise the E&K flow MIP on an OR-Tools MathOpt backend, warm-started from the
   heuristics, while the model fits in memory (``mip_max_n``);
-* beyond that, up to ``benders_max_n`` nodes (CSAHLP excepted), and for p-hub medians
-  up to ``benders_many_hubs_max_n`` nodes with ``p >= benders_min_hub_share * n`` or a
-  time limit of at least ``benders_few_hubs_min_seconds`` (or none): the heuristic,
-  then Benders decomposition of the multiple-allocation problem
+* beyond that, up to ``benders_max_n`` nodes, and up to ``benders_many_hubs_max_n``
+  nodes for p-hub medians with ``p >= benders_min_hub_share * n`` or for any problem
+  with a time limit of at least ``benders_few_hubs_min_seconds`` (or none): the
+  heuristic, then Benders decomposition of the multiple-allocation problem
   (:mod:`hubopt.models.benders`), exact for UMApHMP/UMAHLP and a lower bound for
-  USApHMP/USAHLP;
+  USApHMP/USAHLP/CSAHLP (for CSAHLP also the facility-location bound with capacities,
+  in the time Benders leaves: with tight capacities it is the stronger one);
 * larger still, the heuristic solution with facility-location lower bounds
   (:mod:`hubopt.models.bounds`): a valid bound and an honest gap.
 
@@ -365,8 +366,6 @@ class HubModel:
 
     def _use_benders(self, time_limit: float | None) -> bool:
         """Whether the large-instance path bounds with Benders (else facility location)."""
-        if self.problem is Problem.CSAHLP:
-            return False
         if self.n <= self.benders_max_n:
             return True
         p = self.data.p
@@ -459,16 +458,22 @@ class HubModel:
 
         Multiple allocation on the same hub set is never dearer than single allocation,
         so the Benders bound of the multiple-allocation problem bounds USApHMP and
-        USAHLP too; for UMApHMP and UMAHLP Benders also improves the hub set and proves
-        optimality when its bound meets the incumbent.  The heuristic (GVNS for single
+        USAHLP too, and CSAHLP (whose capacities it ignores; there it gets 60 % of the
+        limit and the capacitated facility-location bound the rest); for UMApHMP and
+        UMAHLP Benders also improves the hub set and proves optimality when its bound
+        meets the incumbent.  The heuristic (GVNS for single
         allocation, which stops by itself within seconds; VNS over hub sets for multiple
         allocation) gets at most a quarter of the limit.
         """
         budget = until(0.25)
         hubs, alloc = self._feasible_heuristic(params, deadline, budget)
         lb = bounds.nearest_neighbour_bound(self.data)
+        benders_deadline = deadline
+        if self.problem is Problem.CSAHLP and deadline is not None:
+            share = until(0.6)  # the capacitated bound below gets the rest
+            benders_deadline = min(deadline, time.perf_counter() + (share or 0.0))
         res = benders_multiple_allocation(
-            self.data, start=hubs, deadline=deadline, relative_gap=params.relative_gap
+            self.data, start=hubs, deadline=benders_deadline, relative_gap=params.relative_gap
         )
         if math.isfinite(res.bound):
             lb = max(lb, res.bound)
@@ -477,6 +482,16 @@ class HubModel:
                 lb,
                 bounds.facility_location_bound(
                     self.problem, self.data, params, time_limit=until(1.0), transfer=False
+                ),
+            )
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if self.problem is Problem.CSAHLP and (remaining is None or remaining > 3):
+            # multiple allocation ignores the capacities: with tight ones (AP 100 TT) its
+            # optimum is far below, and the capacitated facility-location bound is stronger
+            lb = max(
+                lb,
+                bounds.facility_location_bound(
+                    self.problem, self.data, params, time_limit=remaining, transfer=True
                 ),
             )
         objective = evaluate(self.problem, self.data, hubs, alloc)
