@@ -83,6 +83,11 @@ class HubModel:
     # the facility-location path tries the truncated LP bound for p-hub medians up to
     # here (measured at AP 200; larger instances keep the whole time for the MIP bound)
     truncated_bound_max_n: ClassVar[int] = 250
+    # beyond here, with a time limit, no facility-location MIP is built at all: at n = 500
+    # building stopped at the limit, and only freeing the half-built MathOpt model took
+    # another 6-10 s past it (random n = 500 rows ended at 66-70 s of 60); the Lagrangian
+    # bound is what is left there
+    mathopt_bound_max_n: ClassVar[int] = 250
 
     def __init__(self, data: HubData) -> None:
         """Use :meth:`from_cost_matrix`; this takes validated :class:`HubData`."""
@@ -410,7 +415,8 @@ class HubModel:
             bounds.nearest_neighbour_bound(self.data),
             bounds.lagrangian_median_bound(self.data, time_limit=until(0.1)),
         )
-        if not self.problem.has_p:
+        build = limit is None or self.n <= self.mathopt_bound_max_n
+        if not self.problem.has_p and build:
             lb = max(
                 lb,
                 bounds.facility_location_bound(
@@ -438,7 +444,7 @@ class HubModel:
             if truncated is not None:
                 lb = max(lb, truncated)
         remaining = None if deadline is None else deadline - time.perf_counter()
-        if remaining is None or remaining > 3:
+        if build and (remaining is None or remaining > 3):
             lb = max(
                 lb,
                 bounds.facility_location_bound(
