@@ -606,3 +606,31 @@ def test_auto_beyond_enumeration_bounds_csahlp_by_both_relaxations(
     assert sol.bound >= ma.objective - 0.006
     if capacity == "T":  # tight capacities: the capacitated bound is the stronger one
         assert sol.bound > 1.01 * ma.objective
+
+
+@pytest.mark.usefixtures("large_path")
+def test_auto_beyond_enumeration_bounds_usahlp_by_the_umahlp_optimum(hub_data_dir) -> None:
+    """USAHLP on the Benders path: Benders proves the multiple-allocation optimum (from
+    the multiple-allocation descent's hubs), which is then the bound; it stays below the
+    published USAHLP optimum."""
+    from hubopt.models import USAHLP
+
+    inst = load_instance("ap", 20, data_dir=hub_data_dir)
+    optima = load_optima(data_dir=hub_data_dir)
+    ref = find_optimum(optima, problem="USAHLP", suite="ap", n=20, fixed_cost="T")
+    ma = find_optimum(optima, problem="UMAHLP", suite="ap", n=20, fixed_cost="T")
+    assert ref is not None
+    assert ma is not None
+    model = USAHLP.from_cost_matrix(
+        inst.costs,
+        inst.scaled_flows(),
+        fixed_costs=inst.fixed_costs["T"],
+        chi=inst.chi,
+        alpha=inst.alpha,
+        delta=inst.delta,
+    )
+    sol = model.solve(time_limit=60)
+    assert sol.method == "heuristic+benders"
+    assert sol.bound == pytest.approx(ma.objective, abs=0.006)
+    assert sol.bound <= ref.objective + 0.006
+    assert sol.objective >= ref.objective - 0.006

@@ -502,7 +502,10 @@ class HubModel:
                 ),
             )
         remaining = None if deadline is None else deadline - time.perf_counter()
-        if fixed_single and (remaining is None or remaining > 3):
+        # (without capacities the facility-location relaxation also relaxes multiple
+        # allocation, so it cannot beat a proven multiple-allocation optimum)
+        useful = self.problem is Problem.CSAHLP or not res.proven
+        if fixed_single and useful and (remaining is None or remaining > 3):
             # multiple allocation ignores the capacities: with tight ones (AP 100 TT) its
             # optimum is far below, and the capacitated facility-location bound is stronger;
             # for USAHLP it is the fallback when Benders does not get far (AP 200 L with
