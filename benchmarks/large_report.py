@@ -76,7 +76,7 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third to twelfth passes (run_large_v3.sh ... run_large_v12.sh): each replaces the
+        # third to thirteenth passes (run_large_v3.sh ... run_large_v13.sh): each replaces the
         # rows it re-ran; the replaced value becomes an "earlier" one
         for run, where in (
             ("3", "second pass"),
@@ -89,6 +89,7 @@ def main() -> None:
             ("10", "an earlier pass"),
             ("11", "an earlier pass"),
             ("12", "an earlier pass"),
+            ("13", "an earlier pass"),
         ):
             for r in load(RESULTS / f"large{run}_{prob}.json"):
                 old = merged.get(key(r))
@@ -121,6 +122,8 @@ def main() -> None:
             ("large11_umaphmp600_a.json", 600),
             ("large11_umaphmp600_b.json", 600),
             ("large11_umahlp600.json", 600),
+            ("large13_usahlp600.json", 600),
+            ("large14_usahlp600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
@@ -186,8 +189,8 @@ def main() -> None:
         out += [
             "## p-hub medians with 600 s (the 10-minute proof target): UMApHMP AP 100 "
             "p = 5, 10, 15 (and p = 10 with 1,500 s), AP 200 p = 4, 5, 10, 15, 20; USApHMP "
-            "AP 200 p = 4, 5; UMAHLP AP 200 L and T (column p: fixed costs and the number of "
-            "hubs); *run* is the pass that measured the row (later passes re-ran "
+            "AP 200 p = 4, 5; UMAHLP and USAHLP AP 200 L and T (column p: fixed costs and the "
+            "number of hubs); *run* is the pass that measured the row (later passes re-ran "
             "instances with changed code)",
             "",
             "| instance | problem | p | time limit | objective | bound | gap | status | seconds "
