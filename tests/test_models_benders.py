@@ -44,16 +44,25 @@ def _ap_model(data_dir, n: int, p: int) -> tuple[UMApHMP, ReferenceOptimum]:
     return model, _ref(data_dir, n, p)
 
 
-def _ap_umahlp_model(data_dir, n: int, fixed_cost: str) -> UMAHLP:
+def _ap_fixed_cost_model(data_dir, n: int, fixed_cost: str, cls=UMAHLP, capacity=None):
+    """An AP fixed-cost model of class ``cls`` (capacities bound raw flows: scaled here)."""
     inst = load_instance("ap", n, data_dir=data_dir)
-    return UMAHLP.from_cost_matrix(
+    extra = {}
+    if capacity is not None:
+        extra["capacities"] = inst.capacities[capacity] * inst.flow_scale
+    return cls.from_cost_matrix(
         inst.costs,
         inst.scaled_flows(),
         fixed_costs=inst.fixed_costs[fixed_cost],
         chi=inst.chi,
         alpha=inst.alpha,
         delta=inst.delta,
+        **extra,
     )
+
+
+def _ap_umahlp_model(data_dir, n: int, fixed_cost: str) -> UMAHLP:
+    return _ap_fixed_cost_model(data_dir, n, fixed_cost)
 
 
 def routing_cost_by_origin(C: np.ndarray, W: np.ndarray, H: tuple[int, ...]) -> np.ndarray:
@@ -582,7 +591,6 @@ def test_auto_beyond_enumeration_bounds_csahlp_by_both_relaxations(
     once Benders has proven it."""
     from hubopt.models import CSAHLP
 
-    inst = load_instance("ap", 20, data_dir=hub_data_dir)
     optima = load_optima(data_dir=hub_data_dir)
     ref = find_optimum(
         optima, problem="CSAHLP", suite="ap", n=20, fixed_cost="L", capacity=capacity
@@ -590,15 +598,7 @@ def test_auto_beyond_enumeration_bounds_csahlp_by_both_relaxations(
     ma = find_optimum(optima, problem="UMAHLP", suite="ap", n=20, fixed_cost="L")
     assert ref is not None
     assert ma is not None
-    model = CSAHLP.from_cost_matrix(
-        inst.costs,
-        inst.scaled_flows(),
-        fixed_costs=inst.fixed_costs["L"],
-        capacities=inst.capacities[capacity] * inst.flow_scale,  # they bound raw flows
-        chi=inst.chi,
-        alpha=inst.alpha,
-        delta=inst.delta,
-    )
+    model = _ap_fixed_cost_model(hub_data_dir, 20, "L", CSAHLP, capacity)
     sol = model.solve(time_limit=60)
     assert sol.method == "heuristic+benders"
     assert sol.bound <= ref.objective + 0.006
@@ -615,20 +615,12 @@ def test_auto_beyond_enumeration_bounds_usahlp_by_the_umahlp_optimum(hub_data_di
     published USAHLP optimum."""
     from hubopt.models import USAHLP
 
-    inst = load_instance("ap", 20, data_dir=hub_data_dir)
     optima = load_optima(data_dir=hub_data_dir)
     ref = find_optimum(optima, problem="USAHLP", suite="ap", n=20, fixed_cost="T")
     ma = find_optimum(optima, problem="UMAHLP", suite="ap", n=20, fixed_cost="T")
     assert ref is not None
     assert ma is not None
-    model = USAHLP.from_cost_matrix(
-        inst.costs,
-        inst.scaled_flows(),
-        fixed_costs=inst.fixed_costs["T"],
-        chi=inst.chi,
-        alpha=inst.alpha,
-        delta=inst.delta,
-    )
+    model = _ap_fixed_cost_model(hub_data_dir, 20, "T", USAHLP)
     sol = model.solve(time_limit=60)
     assert sol.method == "heuristic+benders"
     assert sol.bound == pytest.approx(ma.objective, abs=0.006)
