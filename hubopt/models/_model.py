@@ -282,7 +282,7 @@ class HubModel:
             if stop_at is not None and budget is not None:
                 H, _ = vns_hubs(data, greedy_hubs(data, p), deadline=stop_at, seed=seed)
             else:
-                H, _ = local_search_hubs(data, greedy_hubs(data, p), near=10, deadline=deadline)
+                H, _ = local_search_hubs(data, greedy_hubs(data, p), deadline=deadline)
             hubs = tuple(H)
         else:
             hubs = _fixed_cost_local_search(data, deadline)

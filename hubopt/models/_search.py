@@ -137,7 +137,7 @@ def hub_set_search(
     p = int(data.p or 0)
     total = count_hub_sets(data, p)
     # 1. upper bound: greedy + swap descent on the multiple-allocation cost
-    H0, ma0 = local_search_hubs(data, greedy_hubs(data, p), near=10, deadline=deadline)
+    H0, ma0 = local_search_hubs(data, greedy_hubs(data, p), deadline=deadline)
     single = problem.single_allocation
     best_alloc: IntArray | None = None
     if single:

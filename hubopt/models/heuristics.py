@@ -331,9 +331,10 @@ def vns_hubs(
     """Variable neighbourhood search over hub sets of a fixed size, until ``deadline``.
 
     Shaking replaces ``k`` random hubs (``k = 1 .. k_max``) by random close non-hubs,
-    then :func:`local_search_hubs` (restricted to ``near`` closest swaps, confirmed on
-    the full neighbourhood) descends; an improvement restarts at ``k = 1``.  It stops
-    at ``deadline`` or after ``max_stale`` shakes in a row without improvement.
+    then :func:`local_search_hubs` (the whole swap neighbourhood; with a ``cost``, first
+    the ``near`` closest swaps, confirmed on the whole one) descends; an improvement
+    restarts at ``k = 1``.  It stops at ``deadline`` or after ``max_stale`` shakes in a
+    row without improvement.
     Deterministic for a given ``seed`` as long as the deadline is not what stops it.
     """
     rng = np.random.default_rng(seed)
