@@ -1,0 +1,183 @@
+"""The single-allocation Lagrangian bound and its site reduction, against independent truths.
+
+Truths: the single-allocation optimum of every hub set by brute force over all
+allocations (plain loops, no engine code), the published optima of the AP instances,
+and the published multiple-allocation optimum (which a single-allocation bound may
+exceed, and a multiple-allocation bound cannot).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from hubopt.instances import load_instance
+from hubopt.models import USAHLP, USApHMP
+from hubopt.models.sa_lagrangian import single_allocation_lagrangian
+
+CHI, ALPHA, DELTA = 3.0, 0.75, 2.0
+
+
+def random_instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, size=(n, 2))
+    C = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+    W = rng.uniform(0, 10, size=(n, n)) * (rng.uniform(size=(n, n)) < 0.7)
+    f = rng.uniform(200, 900, size=n)
+    return C, W, f
+
+
+def single_cost_of_hubs(C, W, H, f=None) -> float:
+    """Cheapest single allocation to exactly the hubs ``H`` (each hub serves itself)."""
+    n = len(C)
+    others = [i for i in range(n) if i not in H]
+    best = math.inf
+    for choice in itertools.product(H, repeat=len(others)):
+        a = list(range(n))
+        for i, k in zip(others, choice, strict=True):
+            a[i] = k
+        total = 0.0
+        for i in range(n):
+            for j in range(n):
+                k, m = a[i], a[j]
+                total += W[i, j] * (CHI * C[i, k] + ALPHA * C[k, m] + DELTA * C[m, j])
+        best = min(best, total)
+    return best + (0.0 if f is None else sum(f[k] for k in H))
+
+
+def hub_set_costs(C, W, sizes, f=None) -> dict[tuple[int, ...], float]:
+    n = len(C)
+    return {
+        H: single_cost_of_hubs(C, W, H, f)
+        for q in sizes
+        for H in itertools.combinations(range(n), q)
+    }
+
+
+@pytest.mark.parametrize(("seed", "p"), [(1, 2), (2, 3), (3, 3)])
+def test_bound_never_exceeds_the_brute_force_optimum_and_sites_keep_every_cheaper_hub_set(
+    seed: int, p: int
+) -> None:
+    C, W, _ = random_instance(7, seed)
+    costs = hub_set_costs(C, W, [p])
+    optimum = min(costs.values())
+    model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+    # an incumbent 3 % above the optimum: the reduction must keep every hub set that
+    # beats it, and the bound must stay below the optimum whatever the target
+    upper = 1.03 * optimum
+    res = single_allocation_lagrangian(
+        model.data, upper=upper, time_limit=None, max_iterations=2000
+    )
+    assert res.bound <= optimum * (1 + 1e-9)
+    assert res.bound > 0.9 * optimum  # and it is a real bound, not a trivial one
+    for H, cost in costs.items():
+        if cost < upper:
+            assert set(H) <= set(res.sites), (H, cost, res.sites)
+
+
+def path_formulation_lp(C, W, p=None, f=None) -> float:
+    """LP optimum of the path formulation (module docstring of ``sa_lagrangian``), with
+    SciPy's HiGHS: the Lagrangian dual equals it, so no multiplier may exceed it."""
+    n = len(C)
+    pairs = [(i, j) for i in range(n) for j in range(n) if W[i, j] > 0]
+    nz = n * n
+    cost = [0.0] * nz
+    if f is not None:
+        for k in range(n):
+            cost[k * n + k] = f[k]
+    for i, j in pairs:
+        for k in range(n):
+            for m in range(n):
+                cost.append(W[i, j] * (CHI * C[i, k] + ALPHA * C[k, m] + DELTA * C[m, j]))
+    nvar = len(cost)
+    A_eq, b_eq = [], []
+    for q, (i, j) in enumerate(pairs):
+        base = nz + q * n * n
+        for k in range(n):  # (A) and (B)
+            row = np.zeros(nvar)
+            row[base + k * n : base + (k + 1) * n] = 1
+            row[i * n + k] = -1
+            A_eq.append(row)
+            b_eq.append(0)
+            row = np.zeros(nvar)
+            row[base + k : base + n * n : n] = 1
+            row[j * n + k] = -1
+            A_eq.append(row)
+            b_eq.append(0)
+    for i in range(n):
+        row = np.zeros(nvar)
+        row[i * n : (i + 1) * n] = 1
+        A_eq.append(row)
+        b_eq.append(1)
+    if p is not None:
+        row = np.zeros(nvar)
+        row[[k * n + k for k in range(n)]] = 1
+        A_eq.append(row)
+        b_eq.append(p)
+    A_ub = []
+    for i in range(n):
+        for k in range(n):
+            if i != k:
+                row = np.zeros(nvar)
+                row[i * n + k] = 1
+                row[k * n + k] = -1
+                A_ub.append(row)
+    res = linprog(cost, A_ub=A_ub, b_ub=np.zeros(len(A_ub)), A_eq=A_eq, b_eq=b_eq, bounds=(0, 1))
+    assert res.status == 0
+    return float(res.fun)
+
+
+@pytest.mark.parametrize("seed", [4, 6])
+def test_bound_climbs_to_the_path_formulation_lp_and_never_above(seed: int) -> None:
+    C, W, _ = random_instance(5, seed)
+    lp = path_formulation_lp(C, W, p=2)
+    optimum = min(hub_set_costs(C, W, [2]).values())
+    model = USApHMP.from_cost_matrix(C, W, p=2, chi=CHI, alpha=ALPHA, delta=DELTA)
+    res = single_allocation_lagrangian(
+        model.data, upper=optimum, time_limit=None, max_iterations=3000
+    )
+    assert lp <= optimum * (1 + 1e-9)
+    assert lp * (1 - 5e-3) <= res.bound <= lp * (1 + 1e-7)
+
+
+def test_fixed_cost_bound_never_exceeds_the_brute_force_optimum() -> None:
+    C, W, f = random_instance(6, 5)
+    costs = hub_set_costs(C, W, range(1, 7), f)
+    optimum = min(costs.values())
+    model = USAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
+    upper = 1.05 * optimum
+    res = single_allocation_lagrangian(
+        model.data, upper=upper, time_limit=None, max_iterations=2000
+    )
+    assert 0.8 * optimum < res.bound <= optimum * (1 + 1e-9)
+    for H, cost in costs.items():
+        if cost < upper:
+            assert set(H) <= set(res.sites), (H, cost, res.sites)
+
+
+def published(problem: str, instance: str, hub_data_dir) -> dict:
+    rows = json.loads((hub_data_dir / "optima.json").read_text())
+    return next(r for r in rows if r["problem"] == problem and r["instance"] == instance)
+
+
+def test_bound_on_ap40_p5_reaches_the_published_optimum_above_the_multiple_allocation_one(
+    hub_data_dir,
+) -> None:
+    inst = load_instance("ap", 40)
+    sa = published("USApHMP", "AP40.5", hub_data_dir)
+    ma = published("UMApHMP", "AP40.5", hub_data_dir)
+    model = USApHMP.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=5, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+    )
+    res = single_allocation_lagrangian(
+        model.data, upper=sa["objective"], time_limit=None, max_iterations=20_000
+    )
+    # the multiple-allocation optimum is 2.9 % lower: no multiple-allocation bound gets here
+    assert res.bound > ma["objective"]
+    assert res.bound >= sa["objective"] * (1 - 1e-4)
+    assert {h - 1 for h in sa["hubs"]} <= set(res.sites)
