@@ -489,10 +489,9 @@ class HubModel:
             "sa_lagrangian_seconds": round(res.seconds, 3),
             "sa_lagrangian_sites": len(res.sites),
         }
-        agreed = res.hubs is not None and res.allocation is not None
         # (the relaxation ignores capacities: its solution may not fit CSAHLP's)
-        if agreed and self.problem is not Problem.CSAHLP:
-            assert res.hubs is not None and res.allocation is not None
+        fits = self.problem is not Problem.CSAHLP
+        if fits and res.hubs is not None and res.allocation is not None:
             found = evaluate(self.problem, self.data, res.hubs, res.allocation)
             if found < objective:
                 hubs, alloc = res.hubs, res.allocation
