@@ -91,12 +91,12 @@ class HubModel:
     # bound is what is left there
     mathopt_bound_max_n: ClassVar[int] = 250
     # single allocation: the Lagrangian bound of the path formulation up to here (its
-    # multipliers take 4 n^2 m doubles: 256 MB at n = 200)
+    # multipliers take 4 n^2 m doubles: 256 MB at n = 200); USApHMP runs it first, the
+    # fixed-cost problems after the multiple-allocation Benders bound (until this share
+    # of the time limit: it proves the single-allocation optimum when the two optima
+    # coincide, as for AP 100 USAHLP T) and until this share (the facility-location bound
+    # gets the rest)
     sa_lagrangian_max_n: ClassVar[int] = 250
-    # ... after the multiple-allocation Benders bound (until this share of the time limit:
-    # it proves the single-allocation optimum when the two optima coincide, as for AP 100
-    # USAHLP T), until this share (the whole limit for USApHMP; with fixed costs the
-    # facility-location bound gets the rest)
     sa_benders_share: ClassVar[float] = 0.3
     sa_lagrangian_share: ClassVar[float] = 0.85
 
