@@ -181,3 +181,27 @@ def test_bound_on_ap40_p5_reaches_the_published_optimum_above_the_multiple_alloc
     assert res.bound > ma["objective"]
     assert res.bound >= sa["objective"] * (1 - 1e-4)
     assert {h - 1 for h in sa["hubs"]} <= set(res.sites)
+
+
+def test_facility_location_path_bounds_usaphmp_above_the_multiple_allocation_optimum(
+    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where ``auto`` takes neither the search, the MIP nor Benders (AP 200 with few hubs
+    and a short limit), the single-allocation bound still comes first."""
+    from hubopt.models import _model
+
+    monkeypatch.setattr(_model.HubModel, "max_sets", 10)
+    monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
+    monkeypatch.setattr(_model.HubModel, "benders_max_n", 10)
+    monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 10)
+    inst = load_instance("ap", 25)
+    sa = published("USApHMP", "AP25.3", hub_data_dir)
+    ma = published("UMApHMP", "AP25.3", hub_data_dir)
+    model = USApHMP.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+    )
+    sol = model.solve(time_limit=30)
+    assert sol.method == "heuristic+bound"
+    assert sol.objective == pytest.approx(sa["objective"], abs=0.006)
+    assert ma["objective"] < sol.bound <= sa["objective"] + 0.006
+    assert sol.info["sa_lagrangian_bound"] == pytest.approx(sol.bound)
