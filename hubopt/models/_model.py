@@ -90,13 +90,15 @@ class HubModel:
     # another 6-10 s past it (random n = 500 rows ended at 66-70 s of 60); the Lagrangian
     # bound is what is left there
     mathopt_bound_max_n: ClassVar[int] = 250
-    # single allocation: the Lagrangian bound of the path formulation up to here (its
-    # multipliers take 4 n^2 m doubles: 256 MB at n = 200); USApHMP runs it first, the
+    # single allocation: the Lagrangian bound of the path formulation up to here.  At
+    # AP 200 its iterations (O(n^2 m^2), 0.25 s) are too slow: beside another solve it
+    # left 18-22 % for USApHMP p = 4-10 with 60 s and 5.5 % for p = 4 with 600 s, where
+    # the multiple-allocation bounds give 13-14 % and 2.2 %.  USApHMP runs it first, the
     # fixed-cost problems after the multiple-allocation Benders bound (until this share
     # of the time limit: it proves the single-allocation optimum when the two optima
     # coincide, as for AP 100 USAHLP T) and until this share (the facility-location bound
     # gets the rest)
-    sa_lagrangian_max_n: ClassVar[int] = 250
+    sa_lagrangian_max_n: ClassVar[int] = 150
     sa_benders_share: ClassVar[float] = 0.3
     sa_lagrangian_share: ClassVar[float] = 0.85
 
