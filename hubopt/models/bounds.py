@@ -176,6 +176,27 @@ def nearest_neighbour_bound(data: HubData) -> float:
     return max(0.0, float(values.min()))
 
 
+def lagrangian_hubs(rho: np.ndarray, forced: np.ndarray, p: int | None) -> np.ndarray | None:
+    """The hubs of a Lagrangian subproblem whose site ``k`` is worth ``rho_k``.
+
+    A boolean mask over the sites: the ``forced`` ones, then with ``p`` the cheapest
+    others up to ``p`` (None when too few sites are left), without ``p`` every negative
+    one (at least one site).
+    """
+    chosen = forced.copy()
+    if p is not None:
+        free = np.flatnonzero(~forced)
+        need = max(0, int(p) - int(forced.sum()))
+        if need > free.size:
+            return None
+        chosen[free[np.argsort(rho[free], kind="stable")[:need]]] = True
+    else:
+        chosen |= rho < 0
+        if not chosen.any():
+            chosen[int(np.argmin(rho))] = True
+    return chosen
+
+
 def lagrangian_median_bound(
     data: HubData, *, time_limit: float | None, max_iterations: int = 2000
 ) -> float:
@@ -217,19 +238,6 @@ def lagrangian_median_bound(
     if rows.shape[0] == 0:
         return float(f[forced].sum()) if q is not None else 0.0
 
-    def open_sites(rho: np.ndarray) -> np.ndarray:
-        """The hubs of the Lagrangian subproblem, as a boolean mask over ``cand``."""
-        chosen = forced.copy()
-        if q is not None:
-            free = np.flatnonzero(~forced)
-            need = max(0, q - int(forced.sum()))
-            chosen[free[np.argsort(rho[free], kind="stable")[:need]]] = True
-        else:
-            chosen |= rho < 0
-            if not chosen.any():
-                chosen[int(np.argmin(rho))] = True
-        return chosen
-
     # start: each customer's multiplier at its (q + 1)-th cheapest site, where the p
     # cheapest sites of the customer would all look attractive
     k0 = min(m - 1, q if q is not None else 1)
@@ -242,7 +250,9 @@ def lagrangian_median_bound(
             break
         slack = np.minimum(0.0, rows - lam[:, None])
         rho = f + slack.sum(axis=0)
-        chosen = open_sites(rho)
+        chosen = lagrangian_hubs(rho, forced, q)
+        if chosen is None:  # more fixed hubs than p: cannot happen after validation
+            break
         value = float(lam.sum() + rho[chosen].sum())
         if value > best + 1e-9 * max(1.0, abs(best)):
             best, stale = value, 0

@@ -43,6 +43,7 @@ import numba as nb
 import numpy as np
 
 from hubopt.models.base import FloatArray, HubData, IntArray
+from hubopt.models.bounds import lagrangian_hubs
 
 __all__ = ["SingleAllocationBound", "single_allocation_lagrangian"]
 
@@ -203,23 +204,6 @@ def _move(u: FloatArray, v: FloatArray, du: FloatArray, dv: FloatArray, step: fl
                 v[i, j, s] += step * dv[i, j, s]
 
 
-def _choose(rho: FloatArray, forced: np.ndarray, p: int | None) -> np.ndarray | None:
-    """The hubs of the allocation subproblem (a mask over the sites), or None when
-    fewer sites are left than hubs are needed."""
-    chosen = forced.copy()
-    if p is not None:
-        free = np.flatnonzero(~forced)
-        need = max(0, int(p) - int(forced.sum()))
-        if need > free.size:
-            return None
-        chosen[free[np.argsort(rho[free], kind="stable")[:need]]] = True
-    else:
-        chosen |= rho < 0
-        if not chosen.any():
-            chosen[int(np.argmin(rho))] = True
-    return chosen
-
-
 def _hub_values(G: FloatArray, sites: IntArray, fixed: FloatArray) -> FloatArray:
     """``rho_k = f_k + G_kk + sum_{i != k} min(0, G_ik)`` for every site."""
     cols = np.arange(sites.size)
@@ -261,7 +245,7 @@ def _start(
     for _ in range(iterations):
         G = A - mu[:, None]
         rho = _hub_values(G, sites, fixed)
-        chosen = _choose(rho, forced, p)
+        chosen = lagrangian_hubs(rho, forced, p)
         if chosen is None:
             break
         value = float(mu.sum() + rho[chosen].sum())
@@ -362,7 +346,7 @@ def single_allocation_lagrangian(
         m = sites.size
         rho = _hub_values(G, sites, fixed_all[sites])
         forced = np.array([int(k) in forced_set for k in sites], dtype=bool)
-        picked = _choose(rho, forced, p)
+        picked = lagrangian_hubs(rho, forced, p)
         if picked is None:  # fewer sites left than hubs: nothing is cheaper than upper
             best = upper
             break
