@@ -50,6 +50,25 @@ def single_cost_of_hubs(C, W, H, f=None) -> float:
     return best + (0.0 if f is None else sum(f[k] for k in H))
 
 
+def best_allocation(C, W, H, f=None) -> tuple[np.ndarray, float]:
+    """Brute force: the cheapest single allocation to exactly the hubs ``H``."""
+    n = len(C)
+    others = [i for i in range(n) if i not in H]
+    best: tuple[np.ndarray, float] = (np.arange(n), math.inf)
+    for choice in itertools.product(H, repeat=len(others)):
+        a = np.arange(n)
+        a[others] = choice
+        total = sum(
+            W[i, j] * (CHI * C[i, a[i]] + ALPHA * C[a[i], a[j]] + DELTA * C[a[j], j])
+            for i in range(n)
+            for j in range(n)
+        )
+        total += 0.0 if f is None else sum(f[k] for k in H)
+        if total < best[1]:
+            best = (a, total)
+    return best
+
+
 def hub_set_costs(C, W, sizes, f=None) -> dict[tuple[int, ...], float]:
     n = len(C)
     return {
@@ -205,3 +224,64 @@ def test_facility_location_path_bounds_usaphmp_above_the_multiple_allocation_opt
     assert sol.objective == pytest.approx(sa["objective"], abs=0.006)
     assert ma["objective"] < sol.bound <= sa["objective"] + 0.006
     assert sol.info["sa_lagrangian_bound"] == pytest.approx(sol.bound)
+
+
+@pytest.mark.parametrize(("seed", "p"), [(4, 2), (6, 3), (8, 3)])
+def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(seed: int, p: int) -> None:
+    C, W, _ = random_instance(7, seed)
+    costs = hub_set_costs(C, W, [p])
+    optimum = min(costs.values())
+    model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+    # from an incumbent 3 % above the optimum, and a root stopped early
+    res = single_allocation_lagrangian(
+        model.data,
+        upper=1.03 * optimum,
+        time_limit=None,
+        max_iterations=300,
+        node_iterations=300,
+        branch=True,
+        solve_hubs=lambda H: best_allocation(C, W, H),
+    )
+    assert res.bound == pytest.approx(optimum, rel=1e-9)
+    assert res.hubs is not None
+    assert res.allocation is not None
+    a = res.allocation
+    cost = sum(
+        W[i, j] * (CHI * C[i, a[i]] + ALPHA * C[a[i], a[j]] + DELTA * C[a[j], j])
+        for i in range(7)
+        for j in range(7)
+    )
+    assert cost == pytest.approx(optimum, rel=1e-9)
+    assert set(a) == set(res.hubs)
+    assert res.nodes > 0
+
+
+def test_branch_and_bound_with_fixed_costs_proves_the_brute_force_optimum() -> None:
+    C, W, f = random_instance(6, 5)
+    costs = hub_set_costs(C, W, range(1, 7), f)
+    optimum = min(costs.values())
+    model = USAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
+    best = min(costs, key=costs.__getitem__)
+    start = 1.05 * optimum
+    res = single_allocation_lagrangian(
+        model.data,
+        upper=start,
+        time_limit=None,
+        max_iterations=300,
+        node_iterations=300,
+        branch=True,
+        solve_hubs=lambda H: best_allocation(C, W, H, f),
+    )
+    assert res.bound == pytest.approx(optimum, rel=1e-9)
+    assert res.hubs is not None
+    assert costs[res.hubs] == pytest.approx(costs[best], rel=1e-9)
+
+
+def test_branch_and_bound_stopped_by_its_deadline_keeps_a_valid_bound() -> None:
+    C, W, _ = random_instance(7, 9)
+    optimum = min(hub_set_costs(C, W, [3]).values())
+    model = USApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
+    res = single_allocation_lagrangian(
+        model.data, upper=1.03 * optimum, time_limit=0.05, branch=True
+    )
+    assert 0 <= res.bound <= optimum * (1 + 1e-9)

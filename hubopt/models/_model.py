@@ -31,7 +31,11 @@ import numpy as np
 
 from hubopt._errors import InfeasibleModelError, SolverError
 from hubopt.models import _search, bounds
-from hubopt.models._mip import solve_multiple_allocation_mip, solve_single_allocation_mip
+from hubopt.models._mip import (
+    solve_allocation_mip,
+    solve_multiple_allocation_mip,
+    solve_single_allocation_mip,
+)
 from hubopt.models.base import (
     FloatArray,
     HubData,
@@ -494,14 +498,39 @@ class HubModel:
         if not self.problem.single_allocation or self.n > self.sa_lagrangian_max_n:
             return 0.0, hubs, alloc, {}
         objective = evaluate(self.problem, self.data, hubs, alloc)
+        stop = None if time_limit is None else time.perf_counter() + time_limit
+
+        def solve_hubs(hub_set: tuple[int, ...]) -> tuple[IntArray, float] | None:
+            """The best single allocation to ``hub_set``, when the MIP proves it."""
+            start = improve_allocation(self.data, hub_set)
+            if len(hub_set) == 1:
+                return start, evaluate(self.problem, self.data, hub_set, start)
+            remaining = None if stop is None else stop - time.perf_counter()
+            if remaining is not None and remaining < 1:
+                return None
+            res = solve_allocation_mip(
+                self.data, hub_set, params, time_limit=remaining, start=start
+            )
+            if not res.proven_optimal or res.allocation is None:
+                return None
+            return res.allocation, evaluate(self.problem, self.data, hub_set, res.allocation)
+
+        # (CSAHLP: no branching, the relaxation and the hub-set MIP ignore capacities)
+        exact = self.problem is not Problem.CSAHLP
         res = single_allocation_lagrangian(
-            self.data, upper=objective, time_limit=time_limit, relative_gap=params.relative_gap
+            self.data,
+            upper=objective,
+            time_limit=time_limit,
+            relative_gap=params.relative_gap,
+            branch=exact,
+            solve_hubs=solve_hubs if exact else None,
         )
         info: dict[str, Any] = {
             "sa_lagrangian_bound": res.bound,
             "sa_lagrangian_iterations": res.iterations,
             "sa_lagrangian_seconds": round(res.seconds, 3),
             "sa_lagrangian_sites": len(res.sites),
+            "sa_lagrangian_nodes": res.nodes,
         }
         # (the relaxation ignores capacities: its solution may not fit CSAHLP's)
         fits = self.problem is not Problem.CSAHLP

@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numba as nb
@@ -68,6 +69,7 @@ class SingleAllocationBound:
     seconds: float
     hubs: tuple[int, ...] | None = None
     allocation: IntArray | None = None
+    nodes: int = 0
 
 
 @nb.njit(parallel=True, cache=True)
@@ -282,6 +284,179 @@ def _agreed_solution(
     return tuple(sorted(int(k) for k in hubs)), alloc
 
 
+@dataclass
+class _Node:
+    """A node of the branch and bound over the sites: its open-able ``sites``, those of
+    them ``forced`` open, its multipliers and directions, and a valid lower bound."""
+
+    sites: IntArray
+    forced: np.ndarray
+    u: FloatArray
+    v: FloatArray
+    du: FloatArray
+    dv: FloatArray
+    bound: float
+    theta: float = 1.0
+    # where the last iteration stood: the sites' values and the subproblem's hubs
+    rho: FloatArray | None = None
+    chosen: np.ndarray | None = None
+
+    def keep(self, mask: np.ndarray) -> _Node:
+        """This node restricted to the sites in ``mask`` (copies)."""
+        return _Node(
+            sites=self.sites[mask],
+            forced=self.forced[mask],
+            u=np.ascontiguousarray(self.u[:, :, mask]),
+            v=np.ascontiguousarray(self.v[:, :, mask]),
+            du=np.ascontiguousarray(self.du[:, :, mask]),
+            dv=np.ascontiguousarray(self.dv[:, :, mask]),
+            bound=self.bound,
+            theta=self.theta,
+        )
+
+
+@dataclass
+class _Problem:
+    """The data every node shares."""
+
+    C: FloatArray
+    W: FloatArray
+    chi: float
+    alpha: float
+    delta: float
+    fixed: FloatArray
+    p: int | None
+    weight: float
+    patience: int
+    tol: float
+    kpos: IntArray
+    lpos: IntArray
+
+
+def _descend(
+    node: _Node,
+    prob: _Problem,
+    upper: float,
+    deadline: float | None,
+    max_iterations: int,
+) -> tuple[_Node, int, tuple[tuple[int, ...], IntArray, float] | None]:
+    """Subgradient steps at ``node`` (which may lose sites to the reduction test).
+
+    Returns the node (its ``bound`` raised), the iterations made, and the agreed
+    solution with its cost when the subgradient vanished.  Stops at ``deadline``,
+    after ``max_iterations``, when the step has shrunk away or the bound reaches
+    ``upper``.
+    """
+    C, W, p, tol = prob.C, prob.W, prob.p, prob.tol
+    n = C.shape[0]
+    stale = 0
+    iterations = 0
+    to_site = np.zeros((n, 0))
+    from_site = to_site
+    between = to_site
+    t0 = time.perf_counter()
+    while iterations < max_iterations and node.sites.size:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        iterations += 1
+        sites = node.sites
+        if to_site.shape[1] != sites.size:
+            to_site = np.ascontiguousarray(C[:, sites])
+            from_site = np.ascontiguousarray(C[sites, :].T)
+            between = np.ascontiguousarray(C[np.ix_(sites, sites)])
+        routes = _routes(
+            to_site,
+            from_site,
+            between,
+            W,
+            prob.chi,
+            prob.alpha,
+            prob.delta,
+            node.u,
+            node.v,
+            prob.kpos,
+            prob.lpos,
+        )
+        G = _allocation_prices(node.u, node.v, prob.kpos)
+        rho = _hub_values(G, sites, prob.fixed[sites])
+        chosen = lagrangian_hubs(rho, node.forced, p)
+        if chosen is None:  # fewer sites left than hubs: nothing is cheaper than upper
+            node.bound = max(node.bound, upper)
+            break
+        node.rho, node.chosen = rho, chosen
+        value = float(routes + rho[chosen].sum())
+        if value > node.bound + tol:
+            node.bound, stale = value, 0
+        else:
+            stale += 1
+            if stale >= prob.patience:
+                node.theta, stale = node.theta / 2, 0
+        gap = upper - value
+        if iterations % 500 == 0:
+            _log.debug(
+                "SA Lagrangian it %d: L %.2f best %.2f theta %.2g sites %d (%.1f s)",
+                iterations,
+                value,
+                node.bound,
+                node.theta,
+                sites.size,
+                time.perf_counter() - t0,
+            )
+        if node.bound >= upper - tol or node.theta < 1e-4:
+            break
+        # reduction: the cheapest way to open a shut site k raises L by at least this
+        if p is not None:
+            swappable = chosen & ~node.forced
+            dearest = rho[swappable].max() if swappable.any() else math.inf
+            extra = np.where(chosen, 0.0, rho - dearest)
+            if int(node.forced.sum()) >= p:  # the forced hubs are all the hubs
+                extra = np.where(node.forced, 0.0, math.inf)
+        else:
+            extra = np.where(chosen, 0.0, np.maximum(rho, 0.0))
+        keep = chosen | (extra <= gap + tol) | node.forced
+        if not keep.all():
+            node = node.keep(keep)
+            continue  # the next iteration evaluates the smaller relaxation afresh
+        z = np.zeros((n, sites.size))
+        cols = np.flatnonzero(chosen)
+        z[:, cols] = G[:, cols] < 0
+        z[sites[cols], cols] = 1.0
+        norm = _direction(node.du, node.dv, z, prob.kpos, prob.lpos, prob.weight)
+        if norm == 0:  # routes and allocations agree: a solution that costs L
+            hubs, allocation = _agreed_solution(C, sites, cols, z)
+            node.bound = value
+            return node, iterations, (hubs, allocation, value)
+        _move(node.u, node.v, node.du, node.dv, node.theta * max(gap, tol) / norm)
+    return node, iterations, None
+
+
+def _branch_site(node: _Node, p: int | None) -> int | None:
+    """Position of the free site whose value lies closest to the open/shut threshold."""
+    if node.rho is None or node.chosen is None:
+        return None
+    free = ~node.forced
+    if not free.any():
+        return None
+    rho, chosen = node.rho, node.chosen
+    if p is not None:
+        inside = rho[chosen & free]
+        outside = rho[~chosen & free]
+        if inside.size == 0 or outside.size == 0:
+            return None
+        threshold = 0.5 * (inside.max() + outside.min())
+    else:
+        threshold = 0.0
+    score = np.where(free, np.abs(rho - threshold), math.inf)
+    return int(np.argmin(score))
+
+
+def _leaf_hubs(node: _Node, p: int | None) -> tuple[int, ...] | None:
+    """The hub set a node without branching site stands for, if it is one set."""
+    if node.forced.all() or (p is not None and node.sites.size == p):
+        return tuple(sorted(int(k) for k in node.sites))
+    return None
+
+
 def single_allocation_lagrangian(
     data: HubData,
     *,
@@ -292,6 +467,9 @@ def single_allocation_lagrangian(
     weight: float = 0.7,
     start_share: float = 0.25,
     relative_gap: float = 1e-9,
+    branch: bool = False,
+    node_iterations: int = 3_000,
+    solve_hubs: Callable[[tuple[int, ...]], tuple[IntArray, float] | None] | None = None,
 ) -> SingleAllocationBound:
     """Lagrangian bound of the path formulation (module docstring), reducing the sites.
 
@@ -302,9 +480,19 @@ def single_allocation_lagrangian(
     a better bound.  The start moves ``start_share`` of the access costs into the
     allocation prices, as a single-allocation facility-location bound (:func:`_start`;
     at AP 100 p = 5 after 40 s: 0.38 % from there, 0.54 % from zero; moving all of it
-    leaves every route a tie and the descent crawls).  Stops at the time limit, after
-    ``max_iterations``, when the step has shrunk away, or when the bound comes within
-    ``relative_gap`` of ``upper``.
+    leaves every route a tie and the descent crawls).  The root stops at the time
+    limit, after ``max_iterations``, when the step has shrunk away, or when the bound
+    comes within ``relative_gap`` of ``upper``.
+
+    With ``branch``, a bound that stalls below ``upper`` is closed by branch and bound
+    over the sites: depth first, each node shuts or forces open the free site whose
+    value lies closest to the subproblem's threshold, starts from its parent's
+    multipliers (at most ``node_iterations`` steps) and is pruned when its bound
+    reaches ``upper``.  A node whose subgradient vanishes yields a solution; a cheaper
+    one lowers ``upper``.  A node left with one hub set (nothing to branch on) goes to
+    ``solve_hubs``, which returns that set's best allocation and its cost (fixed costs
+    included) when it proves it, else None.  The bound returned is the smallest over the unexplored
+    nodes (``upper`` once the tree is closed: then ``upper`` is optimal).
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
@@ -318,92 +506,92 @@ def single_allocation_lagrangian(
     forced0 = np.array([int(k) in forced_set for k in sites], dtype=bool)
     access = (start_share * data.chi, start_share * data.delta)
     u, v = _start(C, W, sites, access, fixed_all[sites], forced0, p)
-    du = np.zeros_like(u)
-    dv = np.zeros_like(v)
-    kpos = np.zeros((n, n), dtype=np.int64)
-    lpos = np.zeros((n, n), dtype=np.int64)
-    best = -math.inf
-    theta, stale = 1.0, 0
-    iterations = 0
-    to_site = np.zeros((n, 0))
-    from_site = to_site
-    between = to_site
-    tol = max(relative_gap, 1e-9) * max(1.0, abs(upper))
+    prob = _Problem(
+        C=C,
+        W=W,
+        chi=data.chi,
+        alpha=data.alpha,
+        delta=data.delta,
+        fixed=fixed_all,
+        p=p,
+        weight=weight,
+        patience=patience,
+        tol=max(relative_gap, 1e-9) * max(1.0, abs(upper)),
+        kpos=np.zeros((n, n), dtype=np.int64),
+        lpos=np.zeros((n, n), dtype=np.int64),
+    )
+    root = _Node(
+        sites=sites,
+        forced=forced0,
+        u=u,
+        v=v,
+        du=np.zeros_like(u),
+        dv=np.zeros_like(v),
+        bound=-math.inf,
+    )
+    root, iterations, agreed = _descend(root, prob, upper, deadline, max_iterations)
     hubs: tuple[int, ...] | None = None
     allocation: IntArray | None = None
-    while iterations < max_iterations and sites.size:
-        if deadline is not None and time.perf_counter() > deadline:
-            break
-        iterations += 1
-        if to_site.shape[1] != sites.size:
-            to_site = np.ascontiguousarray(C[:, sites])
-            from_site = np.ascontiguousarray(C[sites, :].T)
-            between = np.ascontiguousarray(C[np.ix_(sites, sites)])
-        routes = _routes(
-            to_site, from_site, between, W, data.chi, data.alpha, data.delta, u, v, kpos, lpos
+    if agreed is not None:
+        hubs, allocation, cost = agreed
+        return SingleAllocationBound(
+            bound=max(cost, 0.0),
+            hubs=hubs,
+            allocation=allocation,
+            sites=tuple(int(k) for k in root.sites),
+            iterations=iterations,
+            seconds=time.perf_counter() - t0,
         )
-        G = _allocation_prices(u, v, kpos)
-        m = sites.size
-        rho = _hub_values(G, sites, fixed_all[sites])
-        forced = np.array([int(k) in forced_set for k in sites], dtype=bool)
-        picked = lagrangian_hubs(rho, forced, p)
-        if picked is None:  # fewer sites left than hubs: nothing is cheaper than upper
-            best = upper
-            break
-        chosen = picked
-        value = float(routes + rho[chosen].sum())
-        if value > best + tol:
-            best, stale = value, 0
-        else:
-            stale += 1
-            if stale >= patience:
-                theta, stale = theta / 2, 0
-        gap = upper - value
-        if iterations % 500 == 0:
-            _log.debug(
-                "SA Lagrangian it %d: L %.2f best %.2f theta %.2g sites %d (%.1f s)",
-                iterations,
-                value,
-                best,
-                theta,
-                sites.size,
-                time.perf_counter() - t0,
-            )
-        if best >= upper - tol or theta < 1e-4:
-            break
-        # reduction: the cheapest way to open a shut site k raises L by at least this
-        if p is not None:
-            swappable = chosen & ~forced
-            dearest = rho[swappable].max() if swappable.any() else math.inf
-            extra = np.where(chosen, 0.0, rho - dearest)
-        else:
-            extra = np.where(chosen, 0.0, np.maximum(rho, 0.0))
-        keep = chosen | (extra <= gap + tol) | forced
-        if not keep.all():
-            sites = sites[keep]
-            u = np.ascontiguousarray(u[:, :, keep])
-            v = np.ascontiguousarray(v[:, :, keep])
-            du = np.ascontiguousarray(du[:, :, keep])
-            dv = np.ascontiguousarray(dv[:, :, keep])
-            continue  # the next iteration evaluates the smaller relaxation afresh
-        z = np.zeros((n, m))
-        cols = np.flatnonzero(chosen)
-        z[:, cols] = G[:, cols] < 0
-        z[sites[cols], cols] = 1.0
-        norm = _direction(du, dv, z, kpos, lpos, weight)
-        if norm == 0:  # routes and allocations agree: a solution that costs L
-            hubs, allocation = _agreed_solution(C, sites, cols, z)
-            best = value
-            break
-        _move(u, v, du, dv, theta * max(gap, tol) / norm)
-    bound = max(best, 0.0) if math.isfinite(best) else 0.0
-    if hubs is None:
-        bound = min(bound, upper)
+    bound = root.bound
+    nodes = 0
+    if branch and bound < upper - prob.tol:
+        stack = [root]
+        leaves: list[float] = []  # nodes left unresolved with nothing to branch on
+        while stack:
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            node = stack.pop()
+            if node.bound >= upper - prob.tol:
+                continue
+            at = _branch_site(node, p)
+            if at is None:
+                hubs_here = _leaf_hubs(node, p)
+                if hubs_here is not None and solve_hubs is not None:
+                    exact = solve_hubs(hubs_here)
+                    if exact is not None:  # this hub set's best allocation, proven
+                        alloc_here, cost_here = exact
+                        if cost_here < upper - prob.tol:
+                            hubs, allocation, upper = hubs_here, alloc_here, cost_here
+                        continue
+                leaves.append(node.bound)
+                continue
+            shut = np.ones(node.sites.size, dtype=bool)
+            shut[at] = False
+            opened = node.keep(np.ones(node.sites.size, dtype=bool))
+            opened.forced = opened.forced.copy()
+            opened.forced[at] = True
+            children = []
+            for start in (node.keep(shut), opened):
+                start.theta = max(start.theta, 0.1)
+                child, its, found = _descend(start, prob, upper, deadline, node_iterations)
+                iterations += its
+                nodes += 1
+                if found is not None and found[2] < upper - prob.tol:
+                    hubs, allocation, upper = found
+                if child.bound < upper - prob.tol:
+                    children.append(child)
+            # the more promising child last, so that it is explored first
+            stack.extend(sorted(children, key=lambda c: -c.bound))
+        # every solution cheaper than upper lies in an unresolved node
+        unresolved = [c.bound for c in stack if c.bound < upper - prob.tol] + leaves
+        bound = max(root.bound, min([*unresolved, upper]))
+    bound = max(bound, 0.0) if math.isfinite(bound) else 0.0
     return SingleAllocationBound(
-        bound=bound,
+        bound=min(bound, upper),
         hubs=hubs,
         allocation=allocation,
-        sites=tuple(int(k) for k in sites),
+        sites=tuple(int(k) for k in root.sites),
         iterations=iterations,
         seconds=time.perf_counter() - t0,
+        nodes=nodes,
     )
