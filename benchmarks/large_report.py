@@ -76,8 +76,8 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third to thirteenth passes (run_large_v3.sh ... run_large_v13.sh): each replaces the
-        # rows it re-ran; the replaced value becomes an "earlier" one
+        # third to seventeenth passes (run_large_v3.sh ... run_large_v14.sh, then by hand):
+        # each replaces the rows it re-ran; the replaced value becomes an "earlier" one
         for run, where in (
             ("3", "second pass"),
             ("4", "an earlier pass"),
@@ -90,8 +90,17 @@ def main() -> None:
             ("11", "an earlier pass"),
             ("12", "an earlier pass"),
             ("13", "an earlier pass"),
+            ("15", "an earlier pass"),
+            ("16", "an earlier pass"),
+            ("17", "an earlier pass"),
         ):
-            for r in load(RESULTS / f"large{run}_{prob}.json"):
+            # (from the fifteenth pass on, one file per problem and size: large15_usaphmp100)
+            sized = RESULTS.glob(f"large{run}_{prob}[0-9]*.json")
+            files = [
+                RESULTS / f"large{run}_{prob}.json",
+                *sorted(f for f in sized if "600" not in f.name.removeprefix(f"large{run}_{prob}")),
+            ]
+            for r in (r for f in files for r in load(f)):
                 old = merged.get(key(r))
                 if old is not None and old.get("objective") is not None:
                     prev = best.get(key(r))
@@ -124,6 +133,8 @@ def main() -> None:
             ("large11_umahlp600.json", 600),
             ("large13_usahlp600.json", 600),
             ("large14_usahlp600.json", 600),
+            ("large16_usaphmp100_600.json", 600),
+            ("large17_usaphmp100_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
@@ -189,7 +200,8 @@ def main() -> None:
         out += [
             "## p-hub medians with 600 s (the 10-minute proof target): UMApHMP AP 100 "
             "p = 5, 10, 15 (and p = 10 with 1,500 s), AP 200 p = 4, 5, 10, 15, 20; USApHMP "
-            "AP 200 p = 4, 5; UMAHLP and USAHLP AP 200 L and T (column p: fixed costs and the "
+            "AP 100 p = 5, 10, 15 and AP 200 p = 4, 5; UMAHLP and USAHLP AP 200 L and T "
+            "(column p: fixed costs and the "
             "number of hubs); *run* is the pass that measured the row (later passes re-ran "
             "instances with changed code)",
             "",
