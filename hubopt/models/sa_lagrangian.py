@@ -196,14 +196,25 @@ def _direction(
 
 
 @nb.njit(parallel=True, cache=True)
-def _move(u: FloatArray, v: FloatArray, du: FloatArray, dv: FloatArray, step: float) -> None:
+def _move(
+    u: FloatArray, v: FloatArray, du: FloatArray, dv: FloatArray, step: float, limit: float
+) -> None:
+    """``u += step du``, ``v += step dv``, each kept within ``[-limit, limit]``.
+
+    Any multipliers give a valid bound, so the clipping costs nothing in validity; it
+    keeps the terms of ``L`` from growing until their sum loses its precision (a
+    single-site node with oscillating steps reached 6e18 and a "bound" above the
+    optimum).
+    """
     n = u.shape[0]
     m = u.shape[2]
     for i in nb.prange(n):
         for j in range(n):
             for s in range(m):
-                u[i, j, s] += step * du[i, j, s]
-                v[i, j, s] += step * dv[i, j, s]
+                a = u[i, j, s] + step * du[i, j, s]
+                b = v[i, j, s] + step * dv[i, j, s]
+                u[i, j, s] = min(max(a, -limit), limit)
+                v[i, j, s] = min(max(b, -limit), limit)
 
 
 def _hub_values(G: FloatArray, sites: IntArray, fixed: FloatArray) -> FloatArray:
@@ -331,6 +342,7 @@ class _Problem:
     tol: float
     kpos: IntArray
     lpos: IntArray
+    limit: float  # multipliers stay within [-limit, limit]
 
 
 def _descend(
@@ -426,7 +438,10 @@ def _descend(
             hubs, allocation = _agreed_solution(C, sites, cols, z)
             node.bound = value
             return node, iterations, (hubs, allocation, value)
-        _move(node.u, node.v, node.du, node.dv, node.theta * max(gap, tol) / norm)
+        # (a deflected direction can nearly vanish while the subgradient does not: the
+        # step is at most theta times the gap)
+        step = node.theta * max(gap, tol) / max(norm, 1.0)
+        _move(node.u, node.v, node.du, node.dv, step, prob.limit)
     return node, iterations, None
 
 
@@ -519,6 +534,13 @@ def single_allocation_lagrangian(
         tol=max(relative_gap, 1e-9) * max(1.0, abs(upper)),
         kpos=np.zeros((n, n), dtype=np.int64),
         lpos=np.zeros((n, n), dtype=np.int64),
+        # ten times the dearest route of any OD pair, fixed costs aside
+        limit=10.0
+        * float(W.max(initial=0.0))
+        * (data.chi + data.alpha + data.delta)
+        * float(C.max(initial=0.0))
+        + 10.0 * float(fixed_all.max(initial=0.0))
+        + 1.0,
     )
     root = _Node(
         sites=sites,
