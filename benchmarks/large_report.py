@@ -135,6 +135,7 @@ def main() -> None:
             ("large14_usahlp600.json", 600),
             ("large16_usaphmp100_600.json", 600),
             ("large17_usaphmp100_600.json", 600),
+            ("large18_usaphmp100_p5_600_alone.json", 600),
         )
         for r in load(RESULTS / name)
     ]
