@@ -13,7 +13,9 @@
   (:mod:`hubopt.models.benders`), exact for UMApHMP/UMAHLP and a lower bound for
   USApHMP/USAHLP/CSAHLP (for USAHLP and CSAHLP also the facility-location bound, with
   capacities for CSAHLP, in the time Benders leaves: with tight capacities it is the
-  stronger one);
+  stronger one); up to ``sa_lagrangian_max_n`` nodes the single-allocation problems
+  also get the Lagrangian bound of the single-allocation path formulation and its
+  branch and bound (:mod:`hubopt.models.sa_lagrangian`; USApHMP before Benders);
 * larger still, the heuristic solution with facility-location lower bounds
   (:mod:`hubopt.models.bounds`): a valid bound and an honest gap.
 
@@ -449,14 +451,12 @@ class HubModel:
         )
         budget = until(0.3 if many else 0.6)
         hubs, alloc = self._feasible_heuristic(params, deadline, budget)
-        info: dict[str, Any] = {}
-        if self.problem.single_allocation:
-            # the single-allocation Lagrangian bound first (AP 200 p = 5, 60 s: the
-            # facility-location bounds leave 13 %)
-            sa_bound, hubs, alloc, info = self._single_allocation_bound(
-                params, hubs, alloc, until(self.sa_lagrangian_share)
-            )
-            lb = max(lb, sa_bound)
+        # single allocation: the single-allocation Lagrangian bound first (AP 200 p = 5,
+        # 60 s: the facility-location bounds leave 13 %); a no-op for the others
+        sa_bound, hubs, alloc, info = self._single_allocation_bound(
+            params, hubs, alloc, until(self.sa_lagrangian_share)
+        )
+        lb = max(lb, sa_bound)
         remaining = None if deadline is None else deadline - time.perf_counter()
         if (
             (remaining is None or remaining > 3)
@@ -479,7 +479,7 @@ class HubModel:
                 ),
             )
         objective = evaluate(self.problem, self.data, hubs, alloc)
-        proven = lb >= objective - 1.000001 * params.relative_gap * max(1.0, abs(objective))
+        proven = _bound_proves(lb, objective, params)
         return self._finish(hubs, alloc, lb, t0, "heuristic+bound", proven=proven, info=info)
 
     def _single_allocation_bound(
@@ -515,7 +515,8 @@ class HubModel:
                 return None
             return res.allocation, evaluate(self.problem, self.data, hub_set, res.allocation)
 
-        # (CSAHLP: no branching, the relaxation and the hub-set MIP ignore capacities)
+        # CSAHLP: no branching, and the relaxation's own solution is not used: the
+        # relaxation and the hub-set MIP ignore capacities
         exact = self.problem is not Problem.CSAHLP
         res = single_allocation_lagrangian(
             self.data,
@@ -532,9 +533,7 @@ class HubModel:
             "sa_lagrangian_sites": len(res.sites),
             "sa_lagrangian_nodes": res.nodes,
         }
-        # (the relaxation ignores capacities: its solution may not fit CSAHLP's)
-        fits = self.problem is not Problem.CSAHLP
-        if fits and res.hubs is not None and res.allocation is not None:
+        if exact and res.hubs is not None and res.allocation is not None:
             found = evaluate(self.problem, self.data, res.hubs, res.allocation)
             if found < objective:
                 hubs, alloc = res.hubs, res.allocation
@@ -578,7 +577,7 @@ class HubModel:
             lb = max(lb, sa_bound)
             objective = evaluate(self.problem, self.data, hubs, alloc)
             remaining = None if deadline is None else deadline - time.perf_counter()
-            proven = lb >= objective - 1.000001 * params.relative_gap * max(1.0, abs(objective))
+            proven = _bound_proves(lb, objective, params)
             if proven or (remaining is not None and remaining < 3):
                 return self._finish(
                     hubs, alloc, lb, t0, "heuristic+lagrangian", proven=proven, info=sa_info
@@ -650,8 +649,8 @@ class HubModel:
             hubs, objective = res.hubs, res.objective
             alloc = self._allocation_for(hubs)
         ma_proven = not self.problem.single_allocation and res.proven
-        proven = (ma_proven and res.objective >= objective * (1 - 1e-12)) or (
-            lb >= objective - 1.000001 * params.relative_gap * max(1.0, abs(objective))
+        proven = (ma_proven and res.objective >= objective * (1 - 1e-12)) or _bound_proves(
+            lb, objective, params
         )
         return self._finish(
             hubs,
@@ -662,6 +661,11 @@ class HubModel:
             proven=proven,
             info={**res.summary(), "benders_bound": res.bound, **sa_info},
         )
+
+
+def _bound_proves(bound: float, objective: float, params: SolveParameters) -> bool:
+    """Whether ``bound`` proves ``objective`` optimal within the solve's relative gap."""
+    return bound >= objective - 1.000001 * params.relative_gap * max(1.0, abs(objective))
 
 
 def _fixed_cost_local_search(data: HubData, deadline: float | None) -> tuple[int, ...]:

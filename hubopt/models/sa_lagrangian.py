@@ -1,4 +1,5 @@
-"""Lagrangian bound of the single-allocation path formulation, with hub reduction.
+"""Lagrangian bound of the single-allocation path formulation, with site reduction and
+branch and bound over the sites.
 
 Multiple allocation on the same hubs is never dearer, so the multiple-allocation optimum
 bounds the single-allocation problems, but at AP 200 it lies about 2 % below them: no
@@ -57,10 +58,11 @@ class SingleAllocationBound:
 
     ``bound`` is a valid lower bound on the single-allocation optimum (ignoring
     capacities), or ``upper`` itself when the relaxation proves that nothing is cheaper;
-    ``sites`` are the candidate sites not ruled out (every solution cheaper than
-    ``upper`` opens hubs only there).  ``hubs`` and ``allocation`` are set when the
-    subproblem's routes and allocations agreed (the subgradient vanished): that
-    solution is then optimal, and ``bound`` is its cost.
+    ``sites`` are the candidate sites the root did not rule out (every solution cheaper
+    than ``upper`` opens hubs only there).  ``hubs`` and ``allocation`` are set when a
+    solution cheaper than ``upper`` was found: at the root, one whose routes and
+    allocations agreed (the subgradient vanished; it is then optimal and ``bound`` is
+    its cost), or one found by the branch and bound, which explored ``nodes`` nodes.
     """
 
     bound: float
@@ -312,6 +314,12 @@ class _Node:
     rho: FloatArray | None = None
     chosen: np.ndarray | None = None
 
+    def forcing(self, at: int) -> _Node:
+        """A copy of this node with the site at position ``at`` forced open."""
+        child = self.keep(np.ones(self.sites.size, dtype=bool))
+        child.forced[at] = True
+        return child
+
     def keep(self, mask: np.ndarray) -> _Node:
         """This node restricted to the sites in ``mask`` (copies)."""
         return _Node(
@@ -506,8 +514,8 @@ def single_allocation_lagrangian(
     reaches ``upper``.  A node whose subgradient vanishes yields a solution; a cheaper
     one lowers ``upper``.  A node left with one hub set (nothing to branch on) goes to
     ``solve_hubs``, which returns that set's best allocation and its cost (fixed costs
-    included) when it proves it, else None.  The bound returned is the smallest over the unexplored
-    nodes (``upper`` once the tree is closed: then ``upper`` is optimal).
+    included) when it proves it, else None.  The bound returned is the smallest over
+    the unexplored nodes (``upper`` once the tree is closed: then ``upper`` is optimal).
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
@@ -516,9 +524,8 @@ def single_allocation_lagrangian(
     W = np.ascontiguousarray(data.flows, dtype=np.float64)
     sites = np.asarray(data.candidates, dtype=np.int64)
     fixed_all = np.zeros(n) if data.fixed_costs is None else np.asarray(data.fixed_costs)
-    forced_set = {int(k) for k in data.fixed_hubs}
     p = data.p
-    forced0 = np.array([int(k) in forced_set for k in sites], dtype=bool)
+    forced0 = np.isin(sites, np.asarray(data.fixed_hubs, dtype=np.int64))
     access = (start_share * data.chi, start_share * data.delta)
     u, v = _start(C, W, sites, access, fixed_all[sites], forced0, p)
     prob = _Problem(
@@ -589,11 +596,8 @@ def single_allocation_lagrangian(
                 continue
             shut = np.ones(node.sites.size, dtype=bool)
             shut[at] = False
-            opened = node.keep(np.ones(node.sites.size, dtype=bool))
-            opened.forced = opened.forced.copy()
-            opened.forced[at] = True
             children = []
-            for start in (node.keep(shut), opened):
+            for start in (node.keep(shut), node.forcing(at)):
                 start.theta = max(start.theta, 0.1)
                 child, its, found = _descend(start, prob, upper, deadline, node_iterations)
                 iterations += its
@@ -605,7 +609,7 @@ def single_allocation_lagrangian(
             # the more promising child last, so that it is explored first
             stack.extend(sorted(children, key=lambda c: -c.bound))
         # every solution cheaper than upper lies in an unresolved node
-        unresolved = [c.bound for c in stack if c.bound < upper - prob.tol] + leaves
+        unresolved = [b for b in (*(c.bound for c in stack), *leaves) if b < upper - prob.tol]
         bound = max(root.bound, min([*unresolved, upper]))
     bound = max(bound, 0.0) if math.isfinite(bound) else 0.0
     return SingleAllocationBound(
