@@ -209,6 +209,45 @@ def test_facility_location_path_bounds_usaphmp_above_the_multiple_allocation_opt
     assert sol.info["sa_lagrangian_bound"] == pytest.approx(sol.bound)
 
 
+def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only(
+    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``sa_lagrangian_max_n`` the single-allocation bound runs for USApHMP with at
+    least ``sa_lagrangian_min_hub_share * n`` hubs and a limit of at least
+    ``sa_lagrangian_min_seconds``, up to ``sa_lagrangian_many_hubs_max_n`` nodes; there
+    it proves the published optimum (above the multiple-allocation one).  Elsewhere
+    the bound comes from multiple allocation."""
+    from hubopt.models import _model
+
+    monkeypatch.setattr(_model.HubModel, "max_sets", 10)
+    monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
+    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_max_n", 10)
+    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_hub_share", 0.1)
+    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_seconds", 40.0)
+    inst = load_instance("ap", 25)
+
+    def model(p: int) -> USApHMP:
+        return USApHMP.from_cost_matrix(
+            inst.costs, inst.scaled_flows(), p=p, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+        )
+
+    sa = published("USApHMP", "AP25.3", hub_data_dir)
+    ma = published("UMApHMP", "AP25.3", hub_data_dir)
+    many = model(3)  # 3 >= 0.1 * 25
+    sol = many.solve(time_limit=40)
+    assert sol.method == "heuristic+lagrangian"
+    assert sol.objective == pytest.approx(sa["objective"], abs=0.006)
+    assert ma["objective"] < sol.info["sa_lagrangian_bound"] <= sa["objective"] + 0.006
+    assert sol.status.name == "OPTIMAL"
+    short = many.solve(time_limit=30)  # below the minimum limit
+    assert "sa_lagrangian_bound" not in short.info
+    assert short.bound <= ma["objective"] + 0.006
+    few = model(2).solve(time_limit=40)  # 2 < 0.1 * 25
+    assert "sa_lagrangian_bound" not in few.info
+    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_many_hubs_max_n", 24)
+    assert "sa_lagrangian_bound" not in many.solve(time_limit=40).info
+
+
 @pytest.mark.parametrize(("seed", "p"), [(4, 2), (6, 3), (8, 3)])
 def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(seed: int, p: int) -> None:
     C, W, _ = random_instance(7, seed)

@@ -13,7 +13,8 @@
   (:mod:`hubopt.models.benders`), exact for UMApHMP/UMAHLP and a lower bound for
   USApHMP/USAHLP/CSAHLP (for USAHLP and CSAHLP also the facility-location bound, with
   capacities for CSAHLP, in the time Benders leaves: with tight capacities it is the
-  stronger one); up to ``sa_lagrangian_max_n`` nodes the single-allocation problems
+  stronger one); up to ``sa_lagrangian_max_n`` nodes (and beyond for USApHMP with many
+  hubs and a long limit, ``_use_sa_lagrangian``) the single-allocation problems
   also get the Lagrangian bound of the single-allocation path formulation and its
   branch and bound (:mod:`hubopt.models.sa_lagrangian`; USApHMP before Benders);
 * larger still, the heuristic solution with facility-location lower bounds
@@ -96,15 +97,22 @@ class HubModel:
     # another 6-10 s past it (random n = 500 rows ended at 66-70 s of 60); the Lagrangian
     # bound is what is left there
     mathopt_bound_max_n: ClassVar[int] = 250
-    # single allocation: the Lagrangian bound of the path formulation up to here.  At
-    # AP 200 its iterations (O(n^2 m^2), 0.25 s) are too slow: beside another solve it
-    # left 18-22 % for USApHMP p = 4-10 with 60 s and 5.5 % for p = 4 with 600 s, where
-    # the multiple-allocation bounds give 13-14 % and 2.2 %.  USApHMP runs it first, the
+    # single allocation: the Lagrangian bound of the path formulation up to here, and
+    # beyond, up to ``sa_lagrangian_many_hubs_max_n``, for p-hub medians with at least
+    # ``sa_lagrangian_min_hub_share * n`` hubs and a limit of at least
+    # ``sa_lagrangian_min_seconds`` (or none).  Its iterations cost O(n^2 m^2) over the m
+    # open-able sites: at AP 200 about 0.09 s alone, 0.4 s beside another solve, and
+    # the bound climbs slowly (400 s beside another solve: p = 20 0.64 %, where the
+    # multiple-allocation optimum leaves 1.85 %; p = 10 2.8 %, where it leaves 2.1 %;
+    # with 60 s 6-22 %).  USApHMP runs it first, the
     # fixed-cost problems after the multiple-allocation Benders bound (until this share
     # of the time limit: it proves the single-allocation optimum when the two optima
     # coincide, as for AP 100 USAHLP T) and until this share (the facility-location bound
     # gets the rest)
     sa_lagrangian_max_n: ClassVar[int] = 150
+    sa_lagrangian_many_hubs_max_n: ClassVar[int] = 250
+    sa_lagrangian_min_hub_share: ClassVar[float] = 0.075
+    sa_lagrangian_min_seconds: ClassVar[float] = 600.0
     sa_benders_share: ClassVar[float] = 0.3
     sa_lagrangian_share: ClassVar[float] = 0.85
     # CSAHLP: the capacitated facility-location bound right after Benders, until here
@@ -405,6 +413,20 @@ class HubModel:
             return long_enough
         return p >= self.benders_min_hub_share * self.n or long_enough
 
+    def _use_sa_lagrangian(self, time_limit: float | None) -> bool:
+        """Whether single allocation gets the Lagrangian bound of its path formulation."""
+        if not self.problem.single_allocation:
+            return False
+        if self.n <= self.sa_lagrangian_max_n:
+            return True
+        p = self.data.p
+        return (
+            self.n <= self.sa_lagrangian_many_hubs_max_n
+            and p is not None
+            and p >= self.sa_lagrangian_min_hub_share * self.n
+            and (time_limit is None or time_limit >= self.sa_lagrangian_min_seconds)
+        )
+
     def _solve_heuristic_with_bound(
         self, params: SolveParameters, t0: float, deadline: float | None
     ) -> Solution:
@@ -495,7 +517,7 @@ class HubModel:
         this bound single allocation is bounded by multiple allocation, which lies about
         2 % below it at AP 200.
         """
-        if not self.problem.single_allocation or self.n > self.sa_lagrangian_max_n:
+        if not self._use_sa_lagrangian(params.time_limit):
             return 0.0, hubs, alloc, {}
         objective = evaluate(self.problem, self.data, hubs, alloc)
         stop = None if time_limit is None else time.perf_counter() + time_limit
