@@ -76,7 +76,7 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third to seventeenth passes (run_large_v3.sh ... run_large_v14.sh, then by hand):
+        # third to nineteenth passes (run_large_v3.sh ... run_large_v15.sh, some by hand):
         # each replaces the rows it re-ran; the replaced value becomes an "earlier" one
         for run, where in (
             ("3", "second pass"),
@@ -93,6 +93,7 @@ def main() -> None:
             ("15", "an earlier pass"),
             ("16", "an earlier pass"),
             ("17", "an earlier pass"),
+            ("19", "an earlier pass"),
         ):
             # (from the fifteenth pass on, one file per problem and size: large15_usaphmp100)
             sized = RESULTS.glob(f"large{run}_{prob}[0-9]*.json")
@@ -136,6 +137,9 @@ def main() -> None:
             ("large16_usaphmp100_600.json", 600),
             ("large17_usaphmp100_600.json", 600),
             ("large18_usaphmp100_p5_600_alone.json", 600),
+            ("large19_usaphmp200_p3_600.json", 600),
+            ("large19_usaphmp200_p15_600.json", 600),
+            ("large19_usaphmp200_p20_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
@@ -201,7 +205,7 @@ def main() -> None:
         out += [
             "## p-hub medians with 600 s (the 10-minute proof target): UMApHMP AP 100 "
             "p = 5, 10, 15 (and p = 10 with 1,500 s), AP 200 p = 4, 5, 10, 15, 20; USApHMP "
-            "AP 100 p = 5, 10, 15 and AP 200 p = 4, 5; UMAHLP and USAHLP AP 200 L and T "
+            "AP 100 p = 5, 10, 15 and AP 200 p = 3, 4, 5, 15, 20; UMAHLP and USAHLP AP 200 L and T "
             "(column p: fixed costs and the "
             "number of hubs); *run* is the pass that measured the row (later passes re-ran "
             "instances with changed code)",

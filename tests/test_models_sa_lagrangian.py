@@ -162,6 +162,112 @@ def test_fixed_cost_bound_never_exceeds_the_brute_force_optimum() -> None:
             assert set(H) <= set(res.sites), (H, cost, res.sites)
 
 
+def capacitated_costs(C, W, f, capacity) -> dict[tuple[int, ...], float]:
+    """Brute force: every hub set's cheapest single allocation within the capacities
+    (a hub's load is the origin flow of the nodes it serves, its own included)."""
+    n = len(C)
+    supply = W.sum(axis=1)
+    out: dict[tuple[int, ...], float] = {}
+    for q in range(1, n + 1):
+        for H in itertools.combinations(range(n), q):
+            others = [i for i in range(n) if i not in H]
+            for choice in itertools.product(H, repeat=len(others)):
+                a = np.arange(n)
+                a[others] = choice
+                if (np.bincount(a, weights=supply, minlength=n) > capacity).any():
+                    continue
+                total = sum(
+                    W[i, j] * (CHI * C[i, a[i]] + ALPHA * C[a[i], a[j]] + DELTA * C[a[j], j])
+                    for i in range(n)
+                    for j in range(n)
+                ) + sum(f[k] for k in H)
+                out[H] = min(out.get(H, math.inf), total)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_capacitated_bound_stays_below_the_brute_force_csahlp_optimum_and_above_uncapacitated(
+    seed: int,
+) -> None:
+    """With ``capacitated`` each open hub's allocations are a knapsack: the bound stays
+    valid for CSAHLP and climbs above the uncapacitated optimum, where the relaxation
+    without capacities stops."""
+    from hubopt.models import CSAHLP
+
+    C, W, f = random_instance(6, seed)
+    supply = W.sum(axis=1)
+    capacity = np.maximum(np.full(6, 0.4 * supply.sum()), supply)
+    costs = capacitated_costs(C, W, f, capacity)
+    optimum = min(costs.values())
+    uncapacitated = min(hub_set_costs(C, W, range(1, 7), f).values())
+    assert optimum > 1.25 * uncapacitated  # the capacities bind
+    model = CSAHLP.from_cost_matrix(
+        C, W, fixed_costs=f, capacities=capacity, chi=CHI, alpha=ALPHA, delta=DELTA
+    )
+    upper = 1.05 * optimum
+    res = single_allocation_lagrangian(
+        model.data, upper=upper, time_limit=None, max_iterations=3000, capacitated=True
+    )
+    plain = single_allocation_lagrangian(
+        model.data, upper=upper, time_limit=None, max_iterations=3000
+    )
+    assert plain.bound <= uncapacitated * (1 + 1e-9)
+    assert uncapacitated * 1.1 < res.bound <= optimum * (1 + 1e-9)
+    for H, cost in costs.items():
+        if cost < upper:
+            assert set(H) <= set(res.sites), (H, cost, res.sites)
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_auto_beyond_enumeration_proves_the_brute_force_csahlp_optimum(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the large-instance path CSAHLP gets the capacitated bound and its branch and
+    bound, whose leaves solve the hub set's allocation MIP within the capacities."""
+    from hubopt.models import CSAHLP, Status, _model
+
+    monkeypatch.setattr(_model.HubModel, "max_sets", 0)
+    monkeypatch.setattr(_model.HubModel, "mip_max_n", 0)
+    C, W, f = random_instance(6, seed)
+    supply = W.sum(axis=1)
+    capacity = np.maximum(np.full(6, 0.4 * supply.sum()), supply)
+    optimum = min(capacitated_costs(C, W, f, capacity).values())
+    model = CSAHLP.from_cost_matrix(
+        C, W, fixed_costs=f, capacities=capacity, chi=CHI, alpha=ALPHA, delta=DELTA
+    )
+    sol = model.solve(time_limit=60)
+    assert sol.method == "heuristic+benders"
+    assert sol.objective == pytest.approx(optimum, rel=1e-9)
+    assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-12)
+    assert sol.status is Status.OPTIMAL
+    assert sol.bound <= optimum * (1 + 1e-9)
+
+
+def test_allocation_mip_keeps_within_capacities_and_reports_a_hub_set_that_cannot() -> None:
+    from hubopt.models import CSAHLP, Problem, SolveParameters
+    from hubopt.models._mip import solve_allocation_mip
+    from hubopt.models.evaluate import evaluate
+
+    C, W, f = random_instance(6, 2)
+    supply = W.sum(axis=1)
+    capacity = np.maximum(np.full(6, 0.4 * supply.sum()), supply)
+    model = CSAHLP.from_cost_matrix(
+        C, W, fixed_costs=f, capacities=capacity, chi=CHI, alpha=ALPHA, delta=DELTA
+    )
+    costs = capacitated_costs(C, W, f, capacity)
+    params = SolveParameters()
+    sets = [(0, 3), (1, 2, 5), (0, 2, 4), (0, 1, 2, 3)]  # two hubs hold 80 % of the flow
+    assert any(H in costs for H in sets) and any(H not in costs for H in sets)
+    for H in sets:
+        res = solve_allocation_mip(model.data, H, params, time_limit=None, capacities=capacity)
+        if H in costs:
+            assert res.proven_optimal and res.allocation is not None
+            cost = evaluate(Problem.CSAHLP, model.data, H, res.allocation)
+            assert cost == pytest.approx(costs[H], rel=1e-9)
+        else:
+            assert res.infeasible and res.allocation is None
+
+
 def published(problem: str, instance: str, hub_data_dir) -> dict:
     rows = json.loads((hub_data_dir / "optima.json").read_text())
     return next(r for r in rows if r["problem"] == problem and r["instance"] == instance)

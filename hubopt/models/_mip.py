@@ -35,7 +35,7 @@ from ortools.math_opt.python import mathopt
 
 from hubopt._errors import SolverError
 from hubopt.models._quiet import native_stdout_silenced
-from hubopt.models.base import HubData, IntArray, Problem, SolveParameters
+from hubopt.models.base import FloatArray, HubData, IntArray, Problem, SolveParameters
 
 _SOLVERS = {
     "highs": mathopt.SolverType.HIGHS,
@@ -312,12 +312,16 @@ def solve_allocation_mip(
     *,
     time_limit: float | None,
     start: IntArray | None = None,
+    capacities: FloatArray | None = None,
 ) -> MipResult:
     """Best single allocation to the open ``hubs``: the E&K model with the hubs fixed.
 
     A lean build of :func:`solve_single_allocation_mip` for the hub-set search: hubs
     serve themselves (constants, no variables), every other node gets one binary per
     hub, and each origin's inter-hub flow is a small network flow over the hubs.
+    With ``capacities`` (CSAHLP) a hub's load, the origin flow of the nodes it serves
+    (its own included), stays within its capacity; ``infeasible`` reports a hub set
+    that cannot serve every node.
     """
     t0 = time.perf_counter()
     n = data.n
@@ -345,6 +349,10 @@ def solve_allocation_mip(
             if c:
                 terms.append(c * v)
         model.add_linear_constraint(mathopt.fast_sum(row) == 1.0)
+    if capacities is not None:
+        for k in H:
+            served = [O[i] * z[i, k] for i in range(n) if i not in hub_set and O[i] > 0]
+            model.add_linear_constraint(mathopt.fast_sum(served) <= capacities[k] - O[k])
     if alpha > 0 and len(H) > 1:
         for i in range(n):
             if O[i] <= 0:
@@ -382,7 +390,8 @@ def solve_allocation_mip(
     seconds = time.perf_counter() - t0
     bound = float(res.termination.objective_bounds.dual_bound)
     if not res.has_primal_feasible_solution():
-        return MipResult(None, None, math.inf, bound, False, False, seconds)
+        infeasible = res.termination.reason is mathopt.TerminationReason.INFEASIBLE
+        return MipResult(None, None, math.inf, bound, False, infeasible, seconds)
     values = res.variable_values()
     alloc = np.arange(n, dtype=np.int64)
     for i in range(n):

@@ -12,11 +12,12 @@
   heuristic, then Benders decomposition of the multiple-allocation problem
   (:mod:`hubopt.models.benders`), exact for UMApHMP/UMAHLP and a lower bound for
   USApHMP/USAHLP/CSAHLP (for USAHLP and CSAHLP also the facility-location bound, with
-  capacities for CSAHLP, in the time Benders leaves: with tight capacities it is the
-  stronger one); up to ``sa_lagrangian_max_n`` nodes (and beyond for USApHMP with many
-  hubs and a long limit, ``_use_sa_lagrangian``) the single-allocation problems
-  also get the Lagrangian bound of the single-allocation path formulation and its
-  branch and bound (:mod:`hubopt.models.sa_lagrangian`; USApHMP before Benders);
+  capacities for CSAHLP, in the time Benders leaves); up to ``sa_lagrangian_max_n``
+  nodes (and beyond for USApHMP with many hubs and a long limit,
+  ``_use_sa_lagrangian``) the single-allocation problems also get the Lagrangian bound
+  of the single-allocation path formulation and its branch and bound
+  (:mod:`hubopt.models.sa_lagrangian`, within the capacities for CSAHLP; USApHMP
+  before Benders);
 * larger still, the heuristic solution with facility-location lower bounds
   (:mod:`hubopt.models.bounds`): a valid bound and an honest gap.
 
@@ -115,8 +116,6 @@ class HubModel:
     sa_lagrangian_min_seconds: ClassVar[float] = 600.0
     sa_benders_share: ClassVar[float] = 0.3
     sa_lagrangian_share: ClassVar[float] = 0.85
-    # CSAHLP: the capacitated facility-location bound right after Benders, until here
-    csahlp_capacity_share: ClassVar[float] = 0.7
 
     def __init__(self, data: HubData) -> None:
         """Use :meth:`from_cost_matrix`; this takes validated :class:`HubData`."""
@@ -522,31 +521,47 @@ class HubModel:
         objective = evaluate(self.problem, self.data, hubs, alloc)
         stop = None if time_limit is None else time.perf_counter() + time_limit
 
+        capacitated = self.problem is Problem.CSAHLP
+        capacities = self.data.capacities if capacitated else None
+
         def solve_hubs(hub_set: tuple[int, ...]) -> tuple[IntArray, float] | None:
-            """The best single allocation to ``hub_set``, when the MIP proves it."""
-            start = improve_allocation(self.data, hub_set)
-            if len(hub_set) == 1:
+            """The best single allocation to ``hub_set`` (within the capacities for
+            CSAHLP), when the MIP proves it; an infinite cost when none fits."""
+            start = (
+                _capacitated_allocation(self.data, hub_set)
+                if capacitated
+                else improve_allocation(self.data, hub_set)
+            )
+            if len(hub_set) == 1 and not capacitated:
+                assert start is not None
                 return start, evaluate(self.problem, self.data, hub_set, start)
             remaining = None if stop is None else stop - time.perf_counter()
             if remaining is not None and remaining < 1:
                 return None
             res = solve_allocation_mip(
-                self.data, hub_set, params, time_limit=remaining, start=start
+                self.data,
+                hub_set,
+                params,
+                time_limit=remaining,
+                start=start,
+                capacities=capacities,
             )
+            if res.infeasible:
+                return np.arange(self.n, dtype=np.int64), math.inf
             if not res.proven_optimal or res.allocation is None:
                 return None
             return res.allocation, evaluate(self.problem, self.data, hub_set, res.allocation)
 
-        # CSAHLP: no branching, and the relaxation's own solution is not used: the
-        # relaxation and the hub-set MIP ignore capacities
-        exact = self.problem is not Problem.CSAHLP
+        # CSAHLP: the relaxation's hubs keep within the capacities (a knapsack each), and
+        # so do the hub-set MIPs at the leaves of the branch and bound
         res = single_allocation_lagrangian(
             self.data,
             upper=objective,
             time_limit=time_limit,
             relative_gap=params.relative_gap,
-            branch=exact,
-            solve_hubs=solve_hubs if exact else None,
+            branch=True,
+            solve_hubs=solve_hubs,
+            capacitated=capacitated,
         )
         info: dict[str, Any] = {
             "sa_lagrangian_bound": res.bound,
@@ -555,7 +570,11 @@ class HubModel:
             "sa_lagrangian_sites": len(res.sites),
             "sa_lagrangian_nodes": res.nodes,
         }
-        if exact and res.hubs is not None and res.allocation is not None:
+        if (
+            res.hubs is not None
+            and res.allocation is not None
+            and (capacities is None or _within_capacity(self.data, res.allocation))
+        ):
             found = evaluate(self.problem, self.data, res.hubs, res.allocation)
             if found < objective:
                 hubs, alloc = res.hubs, res.allocation
@@ -575,9 +594,9 @@ class HubModel:
         allocation on the same hub set is never dearer than single allocation, so the
         Benders bound of the multiple-allocation problem bounds USApHMP and USAHLP too,
         and CSAHLP (whose capacities it ignores); for these two fixed-cost problems it
-        gets 30 % of the limit, then USAHLP the single-allocation Lagrangian bound until
-        85 % and the facility-location bound the rest, CSAHLP the capacitated
-        facility-location bound until 70 % and the Lagrangian bound the rest; the
+        gets 30 % of the limit, then the single-allocation Lagrangian bound and its
+        branch and bound (for CSAHLP within the capacities) until 85 % and the
+        facility-location bound (with capacities for CSAHLP) the rest; the
         largest bound counts; for UMApHMP and
         UMAHLP Benders also improves the hub set and proves optimality when its bound
         meets the incumbent.  The heuristic (GVNS for single
@@ -655,17 +674,12 @@ class HubModel:
             )
             return sa_bound
 
-        if self.problem is Problem.USAHLP:
+        if fixed_single:
+            # CSAHLP: its Lagrangian bound keeps within the capacities (a knapsack per
+            # hub): on AP 100 TT it reached 1.06 % alone in 42 s, where the capacitated
+            # facility-location bound left 11.9 % with 120 s
             lb = max(lb, single_allocation(until(self.sa_lagrangian_share)))
             lb = max(lb, facility_location(until(1.0)))
-        elif self.problem is Problem.CSAHLP:
-            # the capacities decide most CSAHLP bounds, and the Lagrangian bound ignores
-            # them: the capacitated facility-location bound first, with the time it had
-            # before the Lagrangian bound came (AP 100 TL with 120 s: 7.1 %; with 15 %
-            # of the limit, after the Lagrangian bound, 10.8 %), the Lagrangian bound
-            # in the rest (LL: 6.0 % before, 3.5 % with it)
-            lb = max(lb, facility_location(until(self.csahlp_capacity_share)))
-            lb = max(lb, single_allocation(until(1.0)))
         objective = evaluate(self.problem, self.data, hubs, alloc)
         if not self.problem.single_allocation and res.objective < objective:
             hubs, objective = res.hubs, res.objective
@@ -761,6 +775,14 @@ def _capacitated_local_search(
                 hubs, value, alloc, improved = move, v, a, True
                 break
     return hubs, alloc
+
+
+def _within_capacity(data: HubData, allocation: IntArray) -> bool:
+    """Whether no hub of ``allocation`` serves more origin flow than its capacity."""
+    if data.capacities is None:
+        return True
+    load = np.bincount(allocation, weights=data.origin_totals, minlength=data.n)
+    return bool(np.all(load <= data.capacities * (1 + 1e-9) + 1e-9))
 
 
 def _capacitated_allocation(data: HubData, hubs: tuple[int, ...]) -> IntArray | None:

@@ -30,7 +30,9 @@ chosen ``rho``, so when that exceeds ``upper - L`` no solution cheaper than the
 incumbent uses ``k``; such sites leave the relaxation, which makes every later
 iteration cheaper (the work is ``O(n^2 m^2)`` per iteration).
 
-Capacities are ignored (still a valid bound).  ``numba`` compiles the kernels.
+With ``capacitated`` (CSAHLP) an open hub's allocations form a knapsack over its
+capacity, bounded by the knapsack's LP relaxation (:func:`_capacitated_hub_values`);
+otherwise capacities are ignored (still a valid bound).  ``numba`` compiles the kernels.
 """
 
 from __future__ import annotations
@@ -250,6 +252,49 @@ def _hub_values(G: FloatArray, sites: IntArray, fixed: FloatArray) -> FloatArray
     return fixed + G[sites, cols] + neg.sum(axis=0) - neg[sites, cols]
 
 
+def _capacitated_hub_values(
+    G: FloatArray, sites: IntArray, fixed: FloatArray, supply: FloatArray, capacity: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Hub values under capacities, and the allocations they stand for.
+
+    An open hub ``k`` serves itself (``O_k`` of its capacity ``Gamma_k``) and any other
+    nodes within the rest: ``rho_k = f_k + G_kk + min sum_i G_ik z_ik`` subject to
+    ``sum_i O_i z_ik <= Gamma_k - O_k``, a knapsack per hub.  Its LP relaxation (the
+    nodes by ``G_ik / O_i``, the last one fractional) is a valid bound on it, so ``rho``
+    stays a valid hub value; a hub that cannot serve itself gets ``inf``.  Returns
+    ``rho`` and ``z`` (column ``s``: site ``s``'s allocation when open).
+    """
+    n, m = G.shape
+    rho = np.empty(m)
+    z = np.zeros((n, m))
+    for s in range(m):
+        k = int(sites[s])
+        room = capacity[k] - supply[k]
+        if room < -1e-9 * max(1.0, capacity[k]):
+            rho[s] = math.inf
+            continue
+        col = G[:, s]
+        take = np.flatnonzero(col < 0)
+        take = take[take != k]
+        free = take[supply[take] <= 0]  # nodes without flow cost no capacity
+        value = float(col[free].sum())
+        z[free, s] = 1.0
+        rest = take[supply[take] > 0]
+        order = rest[np.argsort(col[rest] / supply[rest], kind="stable")]
+        used = np.cumsum(supply[order])
+        whole = order[used <= room]
+        z[whole, s] = 1.0
+        value += float(col[whole].sum())
+        if whole.size < order.size:  # the first node that does not fit, in part
+            i = int(order[whole.size])
+            share = (room - (used[whole.size - 1] if whole.size else 0.0)) / supply[i]
+            z[i, s] = max(0.0, min(1.0, share))
+            value += z[i, s] * float(col[i])
+        z[k, s] = 1.0
+        rho[s] = fixed[s] + G[k, s] + value
+    return rho, z
+
+
 def _start(
     C: FloatArray,
     W: FloatArray,
@@ -375,6 +420,9 @@ class _Problem:
     kpos: IntArray
     lpos: IntArray
     limit: float  # multipliers stay within [-limit, limit]
+    # CSAHLP: every node's flow O_i and every site's capacity (None: uncapacitated)
+    supply: FloatArray | None = None
+    capacity: FloatArray | None = None
 
 
 def _descend(
@@ -422,9 +470,17 @@ def _descend(
             prob.lpos,
         )
         G = _allocation_prices(node.u, node.v, prob.kpos)
-        rho = _hub_values(G, sites, prob.fixed[sites])
+        if prob.capacity is None or prob.supply is None:
+            rho = _hub_values(G, sites, prob.fixed[sites])
+            alloc = None
+        else:
+            rho, alloc = _capacitated_hub_values(
+                G, sites, prob.fixed[sites], prob.supply, prob.capacity
+            )
         chosen = lagrangian_hubs(rho, node.forced, p)
-        if chosen is None:  # fewer sites left than hubs: nothing is cheaper than upper
+        if chosen is None or not np.isfinite(rho[chosen]).all():
+            # fewer sites left than hubs, or only with one that cannot serve itself:
+            # nothing here is feasible, let alone cheaper than upper
             node.bound = max(node.bound, upper)
             break
         node.rho, node.chosen = rho, chosen
@@ -463,12 +519,20 @@ def _descend(
             continue  # the next iteration evaluates the smaller relaxation afresh
         z = np.zeros((n, sites.size))
         cols = np.flatnonzero(chosen)
-        z[:, cols] = G[:, cols] < 0
-        z[sites[cols], cols] = 1.0
+        if alloc is None:
+            z[:, cols] = G[:, cols] < 0
+            z[sites[cols], cols] = 1.0
+        else:
+            z[:, cols] = alloc[:, cols]
         norm = _direction(node.du, node.dv, z, prob.kpos, prob.lpos, prob.weight)
         if norm == 0:  # routes and allocations agree: a solution that costs L
             hubs, allocation = _agreed_solution(C, sites, cols, z)
             node.bound = value
+            if prob.capacity is not None and prob.supply is not None:
+                # (agreement makes the knapsacks integral where there is flow; checked)
+                load = np.bincount(allocation, weights=prob.supply, minlength=n)
+                if np.any(load > prob.capacity * (1 + 1e-9) + 1e-9):
+                    return node, iterations, None
             return node, iterations, (hubs, allocation, value)
         # (a deflected direction can nearly vanish while the subgradient does not: the
         # step is at most theta times the gap)
@@ -517,6 +581,7 @@ def single_allocation_lagrangian(
     branch: bool = False,
     node_iterations: int = 3_000,
     solve_hubs: Callable[[tuple[int, ...]], tuple[IntArray, float] | None] | None = None,
+    capacitated: bool = False,
 ) -> SingleAllocationBound:
     """Lagrangian bound of the path formulation (module docstring), reducing the sites.
 
@@ -540,6 +605,8 @@ def single_allocation_lagrangian(
     ``solve_hubs``, which returns that set's best allocation and its cost (fixed costs
     included) when it proves it, else None.  The bound returned is the smallest over
     the unexplored nodes (``upper`` once the tree is closed: then ``upper`` is optimal).
+    ``capacitated``: hubs serve at most their capacity (``data.capacities``, measured
+    in origin flow ``O_i`` as for CSAHLP) in the relaxation too.
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
@@ -572,6 +639,12 @@ def single_allocation_lagrangian(
         * float(C.max(initial=0.0))
         + 10.0 * float(fixed_all.max(initial=0.0))
         + 1.0,
+        supply=data.origin_totals if capacitated else None,
+        capacity=(
+            np.asarray(data.capacities, dtype=np.float64)
+            if capacitated and data.capacities is not None
+            else None
+        ),
     )
     root = _Node(
         sites=sites,
