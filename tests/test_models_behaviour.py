@@ -11,7 +11,7 @@ from test_models_bruteforce import brute_single, random_instance, sets_of_size
 
 from hubopt._errors import InfeasibleModelError, ModelSpecificationError
 from hubopt.bench import BenchCase, matches_reference, run_case
-from hubopt.instances import find_optimum, load_ap, load_cab, load_optima
+from hubopt.instances import find_optimum, load_ap, load_optima
 from hubopt.models import (
     CSAHLP,
     UMAHLP,
@@ -63,14 +63,18 @@ def test_time_limited_mip_returns_its_best_solution_with_bound_and_gap():
 
 
 def test_time_limited_hub_set_search_returns_incumbent_and_valid_bound():
-    inst = load_cab(25)
-    model = USApHMP.from_cost_matrix(
-        inst.costs, inst.scaled_flows(), p=4, chi=1.0, alpha=1.0, delta=1.0
-    )
-    sol = model.solve(time_limit=0.5, method="search")
+    # AP 40, p = 4: 91,390 hub sets, far more than 0.3 s can search; how far it gets
+    # depends on the machine's load, so the bound and the incumbent are checked against
+    # the published optimum, not a gap figure
+    ref = find_optimum(load_optima(), problem="USApHMP", suite="ap", n=40, p=4)
+    assert ref is not None
+    model = ap_model("usaphmp", 40, p=4)
+    sol = model.solve(time_limit=0.3, method="search")
     assert sol.status is Status.FEASIBLE
-    assert 0 < sol.gap < 0.2
     assert_consistent(model, sol)
+    assert sol.bound <= ref.objective + 0.006 <= sol.objective + 0.012
+    assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective, rel=1e-9)
+    assert sol.gap > 0
 
 
 def test_same_input_gives_the_same_solution():

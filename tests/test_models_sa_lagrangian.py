@@ -257,15 +257,18 @@ def test_allocation_mip_keeps_within_capacities_and_reports_a_hub_set_that_canno
     costs = capacitated_costs(C, W, f, capacity)
     params = SolveParameters()
     sets = [(0, 3), (1, 2, 5), (0, 2, 4), (0, 1, 2, 3)]  # two hubs hold 80 % of the flow
-    assert any(H in costs for H in sets) and any(H not in costs for H in sets)
+    assert any(H in costs for H in sets)
+    assert any(H not in costs for H in sets)
     for H in sets:
         res = solve_allocation_mip(model.data, H, params, time_limit=None, capacities=capacity)
         if H in costs:
-            assert res.proven_optimal and res.allocation is not None
+            assert res.proven_optimal
+            assert res.allocation is not None
             cost = evaluate(Problem.CSAHLP, model.data, H, res.allocation)
             assert cost == pytest.approx(costs[H], rel=1e-9)
         else:
-            assert res.infeasible and res.allocation is None
+            assert res.infeasible
+            assert res.allocation is None
 
 
 def published(problem: str, instance: str, hub_data_dir) -> dict:
