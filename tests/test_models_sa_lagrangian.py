@@ -324,8 +324,9 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
     """Past ``sa_lagrangian_max_n`` the single-allocation bound runs for USApHMP with at
     least ``sa_lagrangian_min_hub_share * n`` hubs and a limit of at least
     ``sa_lagrangian_min_seconds``, up to ``sa_lagrangian_many_hubs_max_n`` nodes; there
-    it proves the published optimum (above the multiple-allocation one).  Elsewhere
-    the bound comes from multiple allocation."""
+    it proves the published optimum (above the multiple-allocation one).  The
+    fixed-cost problems get it up to ``sa_lagrangian_many_hubs_max_n`` whatever the
+    limit.  Elsewhere the bound comes from multiple allocation."""
     from hubopt.models import _model
 
     monkeypatch.setattr(_model.HubModel, "max_sets", 10)
@@ -353,8 +354,21 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
     assert short.bound <= ma["objective"] + 0.006
     few = model(2).solve(time_limit=40)  # 2 < 0.1 * 25
     assert "sa_lagrangian_bound" not in few.info
+    fixed = USAHLP.from_cost_matrix(
+        inst.costs,
+        inst.scaled_flows(),
+        fixed_costs=inst.fixed_costs["T"],
+        chi=inst.chi,
+        alpha=inst.alpha,
+        delta=inst.delta,
+    )
+    usahlp = published("USAHLP", "AP25T", hub_data_dir)
+    sol_fixed = fixed.solve(time_limit=30)
+    assert sol_fixed.info["sa_lagrangian_bound"] <= usahlp["objective"] + 0.006
+    assert sol_fixed.objective == pytest.approx(usahlp["objective"], abs=0.006)
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_many_hubs_max_n", 24)
     assert "sa_lagrangian_bound" not in many.solve(time_limit=40).info
+    assert "sa_lagrangian_bound" not in fixed.solve(time_limit=30).info
 
 
 @pytest.mark.parametrize(("seed", "p"), [(4, 2), (6, 3), (8, 3)])
