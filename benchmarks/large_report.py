@@ -76,7 +76,7 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third to nineteenth passes (run_large_v3.sh ... run_large_v15.sh, some by hand):
+        # third to twenty-first passes (run_large_v3.sh ... run_large_v16.sh, some by hand):
         # each replaces the rows it re-ran; the replaced value becomes an "earlier" one
         for run, where in (
             ("3", "second pass"),
@@ -94,6 +94,8 @@ def main() -> None:
             ("16", "an earlier pass"),
             ("17", "an earlier pass"),
             ("19", "an earlier pass"),
+            ("20", "an earlier pass"),
+            ("21", "an earlier pass"),
         ):
             # (from the fifteenth pass on, one file per problem and size: large15_usaphmp100)
             sized = RESULTS.glob(f"large{run}_{prob}[0-9]*.json")
@@ -140,6 +142,8 @@ def main() -> None:
             ("large19_usaphmp200_p3_600.json", 600),
             ("large19_usaphmp200_p15_600.json", 600),
             ("large19_usaphmp200_p20_600.json", 600),
+            ("large21_usahlp200_L_600.json", 600),
+            ("large21_usahlp200_T_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
