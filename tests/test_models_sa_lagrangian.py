@@ -431,3 +431,25 @@ def test_branch_and_bound_stopped_by_its_deadline_keeps_a_valid_bound() -> None:
         model.data, upper=1.03 * optimum, time_limit=0.05, branch=True
     )
     assert 0 <= res.bound <= optimum * (1 + 1e-9)
+
+
+def test_branch_and_bound_within_a_memory_budget_keeps_a_valid_bound() -> None:
+    """Children beyond the memory budget stay unexplored; their bounds still count, so
+    the bound stays valid (and below what the unlimited tree proves)."""
+    C, W, _ = random_instance(7, 9)  # the unlimited tree solves 6 nodes
+    optimum = min(hub_set_costs(C, W, [3]).values())
+    model = USApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
+    kwargs = {
+        "upper": 1.03 * optimum,
+        "time_limit": None,
+        "max_iterations": 1,
+        "node_iterations": 300,
+        "branch": True,
+        "solve_hubs": lambda H: best_allocation(C, W, H),
+    }
+    full = single_allocation_lagrangian(model.data, **kwargs)
+    tight = single_allocation_lagrangian(model.data, memory_budget=0.0, **kwargs)
+    assert full.bound == pytest.approx(optimum, rel=1e-9)
+    assert 0 <= tight.bound <= optimum * (1 + 1e-9)
+    assert tight.nodes <= 2  # only the root's children were solved
+    assert tight.nodes < full.nodes

@@ -541,6 +541,11 @@ def _descend(
     return node, iterations, None
 
 
+def _node_bytes(node: _Node) -> int:
+    """Memory the node's multipliers and directions take."""
+    return int(node.u.nbytes + node.v.nbytes + node.du.nbytes + node.dv.nbytes)
+
+
 def _branch_site(node: _Node, p: int | None) -> int | None:
     """Position of the free site whose value lies closest to the open/shut threshold."""
     if node.rho is None or node.chosen is None:
@@ -582,6 +587,7 @@ def single_allocation_lagrangian(
     node_iterations: int = 3_000,
     solve_hubs: Callable[[tuple[int, ...]], tuple[IntArray, float] | None] | None = None,
     capacitated: bool = False,
+    memory_budget: float = 4e9,
 ) -> SingleAllocationBound:
     """Lagrangian bound of the path formulation (module docstring), reducing the sites.
 
@@ -606,7 +612,10 @@ def single_allocation_lagrangian(
     included) when it proves it, else None.  The bound returned is the smallest over
     the unexplored nodes (``upper`` once the tree is closed: then ``upper`` is optimal).
     ``capacitated``: hubs serve at most their capacity (``data.capacities``, measured
-    in origin flow ``O_i`` as for CSAHLP) in the relaxation too.
+    in origin flow ``O_i`` as for CSAHLP) in the relaxation too.  ``memory_budget``
+    (bytes) caps the multipliers the waiting nodes keep (four ``n x n x m`` arrays
+    each, 256 MB at n = m = 200): a child beyond it is not explored and only its bound
+    counts.
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
@@ -703,8 +712,14 @@ def single_allocation_lagrangian(
                     hubs, allocation, upper = found
                 if child.bound < upper - prob.tol:
                     children.append(child)
-            # the more promising child last, so that it is explored first
-            stack.extend(sorted(children, key=lambda c: -c.bound))
+            # the more promising child last, so that it is explored first; a child that
+            # would take the stored multipliers past ``memory_budget`` stays unexplored
+            # (its bound still counts)
+            for child in sorted(children, key=lambda c: -c.bound):
+                if sum(_node_bytes(c) for c in stack) + _node_bytes(child) > memory_budget:
+                    leaves.append(child.bound)
+                else:
+                    stack.append(child)
         # every solution cheaper than upper lies in an unresolved node
         unresolved = [b for b in (*(c.bound for c in stack), *leaves) if b < upper - prob.tol]
         bound = max(root.bound, min([*unresolved, upper]))
