@@ -146,6 +146,8 @@ def main() -> None:
             ("large21_usahlp200_T_600.json", 600),
             ("large22_usaphmp100_p5_600.json", 600),
             ("large22_usaphmp200_p10_600.json", 600),
+            ("large23_csahlp200_LL_600.json", 600),
+            ("large23_csahlp200_LT_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
@@ -212,7 +214,7 @@ def main() -> None:
             "## p-hub medians with 600 s (the 10-minute proof target): UMApHMP AP 100 "
             "p = 5, 10, 15 (and p = 10 with 1,500 s), AP 200 p = 4, 5, 10, 15, 20; USApHMP "
             "AP 100 p = 5, 10, 15 and AP 200 p = 3, 4, 5, 10, 15, 20; UMAHLP and USAHLP "
-            "AP 200 L and T (column p: fixed costs and the "
+            "AP 200 L and T; CSAHLP AP 200 LL and LT (column p: fixed costs and the "
             "number of hubs); *run* is the pass that measured the row (later passes re-ran "
             "instances with changed code)",
             "",
