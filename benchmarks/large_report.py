@@ -233,7 +233,11 @@ def main() -> None:
                 int(r["run"]),
             ),
         ):
-            pf = str(r["p"]) if r.get("fixed_cost") is None else f"{r['fixed_cost']} ({r['p']})"
+            pf = (
+                str(r["p"])
+                if r.get("fixed_cost") is None
+                else f"{r['fixed_cost']}{r.get('capacity') or ''} ({r['p']})"
+            )
             out.append(
                 f"| AP{r['n']} | {r['problem']} | {pf} | {r.get('time_limit', '-')} | "
                 f"{fmt(r.get('objective'))} | {fmt(r.get('bound'))} "
