@@ -98,12 +98,21 @@ def _routes(
     or -1 for pairs without flow.  On entry they hold the last iteration's routes: with
     the cheapest first hub's best route, the cheaper of the two is a tight first cost
     (any route's cost is above the cheapest, so stale positions after a reduction do no
-    harm), and only the first hubs ``s`` with ``a[s] + min b`` below it are priced.
+    harm), and only the first hubs ``s`` whose lower bound ``a[s] + min(b[s], alpha w
+    near[s] + min b)`` (``near``: the nearest other site) lies below it are priced.
     Without a sort of the first hubs this is 2.3 times faster at AP 200 (200 iterations:
-    17 s against 40 s) and takes the same 4,174 iterations to prove AP 100 p = 10.
+    17 s against 40 s; 16.6 s with ``near``) and takes the same 4,174 iterations to
+    prove AP 100 p = 10 (23 s alone, 19 s with ``near``).
     """
     n = W.shape[0]
     m = between.shape[0]
+    # the nearest other site of each site: a route from first hub s to a different
+    # last hub costs at least a[s] + wa near[s] + min b
+    near = np.full(m, math.inf)
+    for s in range(m):
+        for t in range(m):
+            if t != s and between[s, t] < near[s]:
+                near[s] = between[s, t]
     totals = np.zeros(n)
     for i in nb.prange(n):
         a = np.empty(m)
@@ -148,7 +157,9 @@ def _routes(
                     bl = pl
             for s in range(m):
                 ak = a[s]
-                if ak + bmin >= best or s == s0:  # costs, flows and alpha are non-negative
+                # costs, flows and alpha are non-negative: a lower bound on first hub s
+                low = min(wa * between[s, s] + b[s], wa * near[s] + bmin)
+                if ak + low >= best or s == s0:
                     continue
                 row = between[s]
                 low = math.inf
