@@ -59,12 +59,13 @@ class SingleAllocationBound:
     """What :func:`single_allocation_lagrangian` found.
 
     ``bound`` is a valid lower bound on the single-allocation optimum (within the
-    capacities only with ``capacitated``), or ``upper`` itself when the relaxation proves that nothing is cheaper;
-    ``sites`` are the candidate sites the root did not rule out (every solution cheaper
-    than ``upper`` opens hubs only there).  ``hubs`` and ``allocation`` are set when a
-    solution cheaper than ``upper`` was found: at the root, one whose routes and
-    allocations agreed (the subgradient vanished; it is then optimal and ``bound`` is
-    its cost), or one found by the branch and bound, which explored ``nodes`` nodes.
+    capacities only with ``capacitated``), or ``upper`` itself when the relaxation
+    proves that nothing is cheaper; ``sites`` are the candidate sites the root did not
+    rule out (every solution cheaper than ``upper`` opens hubs only there).  ``hubs``
+    and ``allocation`` are set when a solution cheaper than ``upper`` was found: at the
+    root, one whose routes and allocations agreed (the subgradient vanished; it is then
+    optimal and ``bound`` is its cost), or one found by the branch and bound, which
+    explored ``nodes`` nodes.
     """
 
     bound: float
