@@ -148,6 +148,8 @@ def main() -> None:
             ("large22_usaphmp200_p10_600.json", 600),
             ("large23_csahlp200_LL_600.json", 600),
             ("large23_csahlp200_LT_600.json", 600),
+            ("large24_usaphmp200_p15_600.json", 600),
+            ("large24_usaphmp200_p20_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -104,7 +104,7 @@ class HubModel:
     # limit of at least ``sa_lagrangian_min_seconds`` (or none).  Its iterations cost
     # O(n^2 m^2) over the m open-able sites: at AP 200 about 0.09 s alone with all 200
     # sites, and with many hubs the bound climbs slowly (beside another solve with 600
-    # s: p = 15/20 0.34/0.41 %, where the multiple-allocation optimum leaves 1.9 %;
+    # s: p = 15/20 0.34-0.43/0.24-0.41 %, where the multiple-allocation optimum leaves 1.9 %;
     # p = 10 2.8 % after 400 s, where it leaves 2.1 %; with 60 s 6-22 %).  With fixed
     # costs the reduction test soon leaves few sites (AP 200 beside another solve,
     # 250 s: USAHLP L/T 0.79/0.64 %, CSAHLP TT 0.57 %, where the other bounds leave
