@@ -17,7 +17,7 @@ import pytest
 from scipy.optimize import linprog
 
 from hubopt.instances import load_instance, random_euclidean
-from hubopt.models import USAHLP, USApHMP
+from hubopt.models import CSAHLP, USAHLP, USApHMP
 from hubopt.models.sa_lagrangian import single_allocation_lagrangian
 
 CHI, ALPHA, DELTA = 3.0, 0.75, 2.0
@@ -162,6 +162,18 @@ def test_fixed_cost_bound_never_exceeds_the_brute_force_optimum() -> None:
             assert set(H) <= set(res.sites), (H, cost, res.sites)
 
 
+def capacitated_instance(seed: int):
+    """A 6-node CSAHLP instance whose hubs hold 40 % of the flow each: ``C, W, f``, the
+    capacities and the model."""
+    C, W, f = random_instance(6, seed)
+    supply = W.sum(axis=1)
+    capacity = np.maximum(np.full(6, 0.4 * supply.sum()), supply)
+    model = CSAHLP.from_cost_matrix(
+        C, W, fixed_costs=f, capacities=capacity, chi=CHI, alpha=ALPHA, delta=DELTA
+    )
+    return C, W, f, capacity, model
+
+
 def capacitated_costs(C, W, f, capacity) -> dict[tuple[int, ...], float]:
     """Brute force: every hub set's cheapest single allocation within the capacities
     (a hub's load is the origin flow of the nodes it serves, its own included)."""
@@ -192,18 +204,11 @@ def test_capacitated_bound_stays_below_the_brute_force_csahlp_optimum_and_above_
     """With ``capacitated`` each open hub's allocations are a knapsack: the bound stays
     valid for CSAHLP and climbs above the uncapacitated optimum, where the relaxation
     without capacities stops."""
-    from hubopt.models import CSAHLP
-
-    C, W, f = random_instance(6, seed)
-    supply = W.sum(axis=1)
-    capacity = np.maximum(np.full(6, 0.4 * supply.sum()), supply)
+    C, W, f, capacity, model = capacitated_instance(seed)
     costs = capacitated_costs(C, W, f, capacity)
     optimum = min(costs.values())
     uncapacitated = min(hub_set_costs(C, W, range(1, 7), f).values())
     assert optimum > 1.25 * uncapacitated  # the capacities bind
-    model = CSAHLP.from_cost_matrix(
-        C, W, fixed_costs=f, capacities=capacity, chi=CHI, alpha=ALPHA, delta=DELTA
-    )
     upper = 1.05 * optimum
     res = single_allocation_lagrangian(
         model.data, upper=upper, time_limit=None, max_iterations=3000, capacitated=True
@@ -224,17 +229,12 @@ def test_auto_beyond_enumeration_proves_the_brute_force_csahlp_optimum(
 ) -> None:
     """On the large-instance path CSAHLP gets the capacitated bound and its branch and
     bound, whose leaves solve the hub set's allocation MIP within the capacities."""
-    from hubopt.models import CSAHLP, Status, _model
+    from hubopt.models import Status, _model
 
     monkeypatch.setattr(_model.HubModel, "max_sets", 0)
     monkeypatch.setattr(_model.HubModel, "mip_max_n", 0)
-    C, W, f = random_instance(6, seed)
-    supply = W.sum(axis=1)
-    capacity = np.maximum(np.full(6, 0.4 * supply.sum()), supply)
+    C, W, f, capacity, model = capacitated_instance(seed)
     optimum = min(capacitated_costs(C, W, f, capacity).values())
-    model = CSAHLP.from_cost_matrix(
-        C, W, fixed_costs=f, capacities=capacity, chi=CHI, alpha=ALPHA, delta=DELTA
-    )
     sol = model.solve(time_limit=60)
     assert sol.method == "heuristic+benders"
     assert sol.objective == pytest.approx(optimum, rel=1e-9)
@@ -244,16 +244,11 @@ def test_auto_beyond_enumeration_proves_the_brute_force_csahlp_optimum(
 
 
 def test_allocation_mip_keeps_within_capacities_and_reports_a_hub_set_that_cannot() -> None:
-    from hubopt.models import CSAHLP, Problem, SolveParameters
+    from hubopt.models import Problem, SolveParameters
     from hubopt.models._mip import solve_allocation_mip
     from hubopt.models.evaluate import evaluate
 
-    C, W, f = random_instance(6, 2)
-    supply = W.sum(axis=1)
-    capacity = np.maximum(np.full(6, 0.4 * supply.sum()), supply)
-    model = CSAHLP.from_cost_matrix(
-        C, W, fixed_costs=f, capacities=capacity, chi=CHI, alpha=ALPHA, delta=DELTA
-    )
+    C, W, f, capacity, model = capacitated_instance(2)
     costs = capacitated_costs(C, W, f, capacity)
     params = SolveParameters()
     sets = [(0, 3), (1, 2, 5), (0, 2, 4), (0, 1, 2, 3)]  # two hubs hold 80 % of the flow

@@ -574,11 +574,9 @@ class HubModel:
             "sa_lagrangian_sites": len(res.sites),
             "sa_lagrangian_nodes": res.nodes,
         }
-        if (
-            res.hubs is not None
-            and res.allocation is not None
-            and (capacities is None or _within_capacity(self.data, res.allocation))
-        ):
+        # (a solution found keeps within the capacities: the relaxation returns only
+        # agreed solutions that do, the leaves solve the capacitated allocation MIP)
+        if res.hubs is not None and res.allocation is not None:
             found = evaluate(self.problem, self.data, res.hubs, res.allocation)
             if found < objective:
                 hubs, alloc = res.hubs, res.allocation
@@ -779,14 +777,6 @@ def _capacitated_local_search(
                 hubs, value, alloc, improved = move, v, a, True
                 break
     return hubs, alloc
-
-
-def _within_capacity(data: HubData, allocation: IntArray) -> bool:
-    """Whether no hub of ``allocation`` serves more origin flow than its capacity."""
-    if data.capacities is None:
-        return True
-    load = np.bincount(allocation, weights=data.origin_totals, minlength=data.n)
-    return bool(np.all(load <= data.capacities * (1 + 1e-9) + 1e-9))
 
 
 def _capacitated_allocation(data: HubData, hubs: tuple[int, ...]) -> IntArray | None:

@@ -685,15 +685,14 @@ def single_allocation_lagrangian(
     # stops short (bound at upper, step shrunk away, time) ends the root
     iterations = 0
     agreed = None
-    for leg in ("warm", "timed", "rest"):
-        want = {"warm": 5, "timed": 10}.get(leg, max_iterations)
-        want = min(want, max_iterations - iterations)
+    for length, timed in ((5, False), (10, True), (max_iterations, False)):
+        want = min(length, max_iterations - iterations)
         started = time.perf_counter()
         root, its, agreed = _descend(root, prob, upper, deadline, want)
         iterations += its
         if agreed is not None or its < want or iterations >= max_iterations:
             break
-        if leg == "timed" and deadline is not None:
+        if timed and deadline is not None:
             # few iterations fit in the time (AP 200: 0.1-0.4 s each): the step may
             # halve sooner, about ``halvings`` times within the limit (AP 200 p = 20
             # after 300 s: 0.48 % with patience 30, 0.78 % with 100)
