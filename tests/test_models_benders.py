@@ -284,6 +284,7 @@ def test_auto_beyond_benders_max_n_uses_benders_for_many_hubs_or_long_limits(
     assert sol3.status is Status.OPTIMAL
     assert sol3.objective == pytest.approx(ref2.objective, abs=0.006)
     fixed = _ap_umahlp_model(hub_data_dir, 20, "L")
+    monkeypatch.setattr(_model.HubModel, "benders_trial_share", 0.0)  # no Benders trial
     assert fixed.solve(time_limit=30).method == "heuristic+bound"
     sol4 = fixed.solve(time_limit=40)
     assert sol4.method == "heuristic+benders"
@@ -296,6 +297,45 @@ def test_auto_beyond_benders_max_n_uses_benders_for_many_hubs_or_long_limits(
     monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 19)  # n = 20 is beyond
     assert many.solve(time_limit=30).method == "heuristic+bound"
     assert fixed.solve(time_limit=600).method == "heuristic+bound"
+
+
+@pytest.mark.usefixtures("large_path")
+def test_umahlp_on_a_short_limit_tries_benders_before_the_facility_location_bounds(
+    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below ``benders_few_hubs_min_seconds`` UMAHLP (up to ``benders_many_hubs_max_n``)
+    gives Benders ``benders_trial_share`` of the limit: a proof ends the solve, else
+    the facility-location bounds take over, and the larger bound counts."""
+    from hubopt.models import _model
+
+    monkeypatch.setattr(_model.HubModel, "benders_max_n", 10)
+    monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 20)
+    monkeypatch.setattr(_model.HubModel, "benders_few_hubs_min_seconds", 600.0)
+    ref = find_optimum(
+        load_optima(data_dir=hub_data_dir), problem="UMAHLP", suite="ap", n=20, fixed_cost="L"
+    )
+    assert ref is not None
+    fixed = _ap_umahlp_model(hub_data_dir, 20, "L")
+    sol = fixed.solve(time_limit=30)
+    assert sol.method == "heuristic+benders"
+    assert sol.status is Status.OPTIMAL
+    assert sol.info["benders_proven"] is True
+    assert sol.objective == pytest.approx(ref.objective, abs=0.006)
+    # a trial too short to prove anything (its deadline already past): the
+    # facility-location path finishes, and its bound is no weaker than the trial's
+    monkeypatch.setattr(_model, "benders_multiple_allocation", _out_of_time)
+    sol2 = fixed.solve(time_limit=30)
+    assert sol2.method == "heuristic+bound"
+    assert sol2.info["benders_proven"] is False
+    assert sol2.info["benders_bound"] <= sol2.bound <= ref.objective + 0.006
+    assert sol2.objective >= ref.objective - 0.006
+
+
+def _out_of_time(data, **kwargs):
+    """``benders_multiple_allocation`` with its deadline already past."""
+    from hubopt.models import benders
+
+    return benders.benders_multiple_allocation(data, **{**kwargs, "deadline": time.perf_counter()})
 
 
 @pytest.mark.parametrize("drop", [False, True])
