@@ -111,7 +111,8 @@ class HubModel:
     # O(n^2 m^2) over the m open-able sites: at AP 200 about 0.09 s alone with all 200
     # sites, and with many hubs the bound climbs slowly (beside another solve with 600
     # s: p = 15/20 0.34-0.43/0.24-0.41 %, where the multiple-allocation optimum leaves 1.9 %;
-    # p = 10 2.8 % after 400 s, where it leaves 2.1 %; with 60 s 6-22 %).  With fixed
+    # p = 10 1.43 % in 559 s, where it leaves 2.1 %; p = 5 4.0 % in 560 s, where it
+    # leaves 2.4 %; with 50-60 s 5.6-22 %).  With fixed
     # costs the reduction test soon leaves few sites (AP 200 beside another solve,
     # 250 s: USAHLP L/T 0.79/0.64 %, CSAHLP TT 0.57 %, where the other bounds leave
     # 5.1/1.25 % and 12.1 %).  USApHMP runs it first; the fixed-cost problems after
@@ -121,7 +122,7 @@ class HubModel:
     # rest)
     sa_lagrangian_max_n: ClassVar[int] = 150
     sa_lagrangian_many_hubs_max_n: ClassVar[int] = 250
-    sa_lagrangian_min_hub_share: ClassVar[float] = 0.075
+    sa_lagrangian_min_hub_share: ClassVar[float] = 0.05
     sa_lagrangian_min_seconds: ClassVar[float] = 600.0
     sa_benders_share: ClassVar[float] = 0.3
     sa_lagrangian_share: ClassVar[float] = 0.85
