@@ -448,3 +448,63 @@ def test_branch_and_bound_within_a_memory_budget_keeps_a_valid_bound() -> None:
     assert 0 <= tight.bound <= optimum * (1 + 1e-9)
     assert tight.nodes <= 2  # only the root's children were solved
     assert tight.nodes < full.nodes
+
+
+@pytest.mark.parametrize("factors", [(CHI, ALPHA, DELTA), (1.0, 1.0, 1.0), (1.0, 2.0, 1.0)])
+@pytest.mark.parametrize(
+    ("n", "sites", "seed", "noise"),
+    [
+        (30, 30, 0, 0.0),
+        (30, 24, 1, 0.01),
+        (40, 40, 5, 0.003),
+        (25, 20, 2, 0.3),
+        (10, 2, 3, 0.01),
+        (8, 1, 4, 0.01),
+    ],
+)
+def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
+    n: int, sites: int, seed: int, noise: float, factors: tuple[float, float, float]
+) -> None:
+    """The pruned route pricing returns, for every OD pair with flow, a route as cheap as
+    the brute-force minimum over all first and last hubs of
+    ``W (chi C_ik + alpha C_kl + delta C_lj) - u_ijk - v_ijl``, whatever last
+    iteration's (possibly stale) routes it is given; pairs without flow get -1.  A dear
+    inter-hub leg (``alpha = 2``) makes the best last hub often one of the dearest to
+    reach the destination from, so the pricing's bound on the other last hubs matters."""
+    from hubopt.models.sa_lagrangian import _routes
+
+    C, W, _ = random_instance(n, seed)
+    rng = np.random.default_rng(seed)
+    S = np.sort(rng.choice(n, size=sites, replace=False))
+    scale = float(W.max() * C.max())
+    u = rng.normal(0.0, noise * scale, size=(n, n, sites))
+    v = rng.normal(0.0, noise * scale, size=(n, n, sites))
+    # brute force over all (k, l): a[i, j, k] + alpha W C[S_k, S_l] + b[i, j, l]
+    chi, alpha, delta = factors
+    a = chi * W[:, :, None] * C[:, S][:, None, :] - u
+    b = delta * W[:, :, None] * C[S, :].T[None, :, :] - v
+    route = a[:, :, :, None] + alpha * W[:, :, None, None] * C[np.ix_(S, S)] + b[:, :, None, :]
+    truth = route.reshape(n, n, -1).min(axis=2)
+    for stale in (np.zeros((n, n), dtype=np.int64), rng.integers(-1, sites + 3, size=(n, n))):
+        kpos = stale.copy()
+        lpos = stale[::-1].copy()
+        total = _routes(
+            np.ascontiguousarray(C[:, S]),
+            np.ascontiguousarray(C[S, :].T),
+            np.ascontiguousarray(C[np.ix_(S, S)]),
+            W,
+            chi,
+            alpha,
+            delta,
+            u,
+            v,
+            kpos,
+            lpos,
+        )
+        flow = W > 0
+        assert total == pytest.approx(truth[flow].sum(), rel=1e-12, abs=1e-9 * scale)
+        assert (kpos[~flow] == -1).all()
+        assert (lpos[~flow] == -1).all()
+        ii, jj = np.nonzero(flow)
+        chosen = route[ii, jj, kpos[flow], lpos[flow]]
+        np.testing.assert_allclose(chosen, truth[flow], rtol=1e-12, atol=1e-9 * scale)

@@ -103,7 +103,12 @@ def _routes(
     near[s] + min b)`` (``near``: the nearest other site) lies below it are priced.
     Without a sort of the first hubs this is 2.3 times faster at AP 200 (200 iterations:
     17 s against 40 s; 16.6 s with ``near``) and takes the same 4,174 iterations to
-    prove AP 100 p = 10 (23 s alone, 19 s with ``near``).
+    prove AP 100 p = 10 (23 s alone, 19 s with ``near``).  A first hub that passes gets
+    a second test before its full scan: its routes to the eight cheapest last hubs
+    exactly, every other one at least ``alpha w near[s]`` plus the ninth cheapest ``b``
+    (AP 200 p = 10, 300 iterations alone: 0.18 s each instead of 0.24 s, the same
+    bounds; after 300 iterations 40 first hubs per pair pass the first test, 23 the
+    second).
     """
     n = W.shape[0]
     m = between.shape[0]
@@ -115,9 +120,11 @@ def _routes(
             if t != s and between[s, t] < near[s]:
                 near[s] = between[s, t]
     totals = np.zeros(n)
+    kk = min(8, m - 1)  # last hubs priced exactly in the second test
     for i in nb.prange(n):
         a = np.empty(m)
         b = np.empty(m)
+        top = np.empty(kk + 1, dtype=np.int64)
         total = 0.0
         for j in range(n):
             w = W[i, j]
@@ -131,7 +138,22 @@ def _routes(
                 a[s] = wc * to_site[i, s] - u[i, j, s]
                 b[s] = wd * from_site[j, s] - v[i, j, s]
             wa = w * alpha
-            bmin = b.min()
+            # the few smallest last-hub costs b (positions in ``top``, ascending) and the
+            # next one, ``bnext``: every other last hub costs at least that
+            count = 0
+            for t in range(m):
+                bt = b[t]
+                if count == kk + 1 and bt >= b[top[kk]]:
+                    continue
+                q = count if count < kk + 1 else kk
+                while q > 0 and b[top[q - 1]] > bt:
+                    top[q] = top[q - 1]
+                    q -= 1
+                top[q] = t
+                if count < kk + 1:
+                    count += 1
+            bmin = b[top[0]]
+            bnext = b[top[count - 1]] if count == kk + 1 else math.inf
             # a tight first cost, so that few first hubs pass the test below: the
             # cheapest first hub's best route, or last iteration's route if cheaper
             s0 = 0
@@ -163,6 +185,14 @@ def _routes(
                 if ak + low >= best or s == s0:
                     continue
                 row = between[s]
+                # a tighter one: the cheapest last hubs exactly, the others at least
+                # ``wa near[s] + bnext``
+                low = min(wa * row[s] + b[s], wa * near[s] + bnext)
+                for q in range(count if count < kk else kk):
+                    t = top[q]
+                    low = min(low, wa * row[t] + b[t])
+                if ak + low >= best:
+                    continue
                 low = math.inf
                 lt = 0
                 for t in range(m):
