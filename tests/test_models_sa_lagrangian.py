@@ -457,6 +457,7 @@ def test_branch_and_bound_within_a_memory_budget_keeps_a_valid_bound() -> None:
         (30, 30, 0, 0.0),
         (30, 24, 1, 0.01),
         (40, 40, 5, 0.003),
+        (60, 60, 6, 0.003),
         (25, 20, 2, 0.3),
         (10, 2, 3, 0.01),
         (8, 1, 4, 0.01),
