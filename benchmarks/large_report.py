@@ -76,7 +76,7 @@ def main() -> None:
     for prob in PROBLEMS:
         for r in load(RESULTS / f"large_{prob}.json"):
             merged[key(r)] = {**r, "run": "2"}
-        # third to twenty-first passes (run_large_v3.sh ... run_large_v16.sh, some by hand):
+        # third to twenty-sixth passes (run_large_v3.sh ... run_large_v17.sh, some by hand):
         # each replaces the rows it re-ran; the replaced value becomes an "earlier" one
         for run, where in (
             ("3", "second pass"),
@@ -96,6 +96,8 @@ def main() -> None:
             ("19", "an earlier pass"),
             ("20", "an earlier pass"),
             ("21", "an earlier pass"),
+            ("25", "an earlier pass"),
+            ("26", "an earlier pass"),
         ):
             # (from the fifteenth pass on, one file per problem and size: large15_usaphmp100)
             sized = RESULTS.glob(f"large{run}_{prob}[0-9]*.json")
@@ -150,6 +152,11 @@ def main() -> None:
             ("large23_csahlp200_LT_600.json", 600),
             ("large24_usaphmp200_p15_600.json", 600),
             ("large24_usaphmp200_p20_600.json", 600),
+            ("large25_usaphmp200_p4_600.json", 600),
+            ("large25_usaphmp200_p5_600.json", 600),
+            ("large25_usaphmp200_p10_600.json", 600),
+            ("large26_usaphmp200_600_a.json", 600),
+            ("large26_usaphmp200_600_b.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -108,7 +108,9 @@ def _routes(
     exactly, every other one at least ``alpha w near[s]`` plus the 17th cheapest ``b``
     (AP 200 p = 10, 300 iterations alone: 0.166 s each instead of 0.244 s, the same
     bounds; 0.178 s with 8 last hubs, 0.166 s with 32; after 300 iterations 40 first
-    hubs per pair pass the first test, 23 a second test with 8).
+    hubs per pair pass the first test, 23 a second test with 8).  When the bound on
+    the other last hubs lies above the best of the 16, that best is the first hub's
+    route, with no full scan (0.155 s).
     """
     n = W.shape[0]
     m = between.shape[0]
@@ -186,12 +188,22 @@ def _routes(
                     continue
                 row = between[s]
                 # a tighter one: the cheapest last hubs exactly, the others at least
-                # ``wa near[s] + bnext``
-                low = min(wa * row[s] + b[s], wa * near[s] + bnext)
+                # ``rest = wa near[s] + bnext``
+                exact = wa * row[s] + b[s]
+                lt = s
                 for q in range(count if count < kk else kk):
                     t = top[q]
-                    low = min(low, wa * row[t] + b[t])
-                if ak + low >= best:
+                    c = wa * row[t] + b[t]
+                    if c < exact:
+                        exact = c
+                        lt = t
+                rest = wa * near[s] + bnext
+                if ak + min(exact, rest) >= best:
+                    continue
+                if rest >= exact:  # no other last hub can be cheaper: no full scan
+                    best = ak + exact
+                    bk = s
+                    bl = lt
                     continue
                 low = math.inf
                 lt = 0
