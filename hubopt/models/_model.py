@@ -92,7 +92,7 @@ class HubModel:
     benders_few_hubs_min_seconds: ClassVar[float] = 600.0
     # below that limit UMAHLP of such size still tries Benders first, until this share
     # of the limit, and falls back to the facility-location bounds when it does not
-    # prove the optimum (AP 200 with 120 s beside another solve: T proven in 19 s,
+    # prove the optimum (AP 200 with 120 s beside another solve: T proven in 23-25 s,
     # where the facility-location bounds left 6.9 %; L stays at 13.5 % in Benders,
     # 3.6 % with the facility-location bounds)
     benders_trial_share: ClassVar[float] = 0.4
@@ -536,8 +536,8 @@ class HubModel:
         from the local search's hubs for ``time_limit`` seconds.
 
         Returns the better hub set, its allocation, the Benders bound (0 when it has
-        none) and what to report (``proven``: Benders closed the gap); None where the
-        trial does not apply.
+        none) and what to report (``benders_proven``: Benders closed the gap); None
+        where the trial does not apply.
         """
         if (
             self.problem is not Problem.UMAHLP
