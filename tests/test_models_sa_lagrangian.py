@@ -441,6 +441,7 @@ def test_branch_and_bound_within_a_memory_budget_keeps_a_valid_bound() -> None:
         "node_iterations": 300,
         "branch": True,
         "solve_hubs": lambda H: best_allocation(C, W, H),
+        "start_share": 0.25,  # the start for which this tree has 6 nodes
     }
     full = single_allocation_lagrangian(model.data, **kwargs)
     tight = single_allocation_lagrangian(model.data, memory_budget=0.0, **kwargs)
