@@ -78,8 +78,9 @@ def main() -> None:
             merged[key(r)] = {**r, "run": "2"}
         # third to twenty-fifth passes (run_large_v3.sh ... run_large_v17.sh, some by hand):
         # each replaces the rows it re-ran; the replaced value becomes an "earlier" one
-        # (run 26's 60- and 120-s rows are not merged: measured on a machine about half as
-        # fast, they are reported in the notes beside a same-machine comparison)
+        # (the 60- and 120-s rows of runs 26 and 27 are not merged: measured on a machine
+        # about half as fast, they are reported in the notes beside same-machine
+        # comparisons)
         for run, where in (
             ("3", "second pass"),
             ("4", "an earlier pass"),
@@ -158,6 +159,8 @@ def main() -> None:
             ("large25_usaphmp200_p10_600.json", 600),
             ("large26_usaphmp200_600_a.json", 600),
             ("large26_usaphmp200_600_b.json", 600),
+            ("large27_usaphmp200_600_a.json", 600),
+            ("large27_usaphmp200_600_b.json", 600),
         )
         for r in load(RESULTS / name)
     ]

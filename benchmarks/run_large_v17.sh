@@ -5,7 +5,9 @@
 # 600 s (the single-allocation Lagrangian now from p >= 5 % of n), then USApHMP AP 200
 # p = 4 and p = 5 with 600 s side by side.
 # Run 26 (commit e95e240, faster route pricing): the lanes below.
-# Usage: benchmarks/run_large_v17.sh 25   or   benchmarks/run_large_v17.sh 26
+# Run 27 (commit c9fe24b, the relaxation starts from half the access costs): USApHMP
+# AP 200 p = 15 with 600 s beside p = 20 with 600 s, then AP 100 p = 5, 10, 15 with 60 s.
+# Usage: benchmarks/run_large_v17.sh 25   (or 26, or 27)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=benchmarks/results
@@ -22,6 +24,13 @@ if [ "$1" = 25 ]; then
   wait
   $B --n 200 --problem usaphmp --p 4 --time-limit 600 --out $R/large25_usaphmp200_p4_600.json > "${L}_lane1.log" 2>&1 &
   $B --n 200 --problem usaphmp --p 5 --time-limit 600 --out $R/large25_usaphmp200_p5_600.json > "${L}_lane2.log" 2>&1 &
+  wait
+elif [ "$1" = 27 ]; then
+  $B --n 200 --problem usaphmp --p 15 --time-limit 600 --out $R/large27_usaphmp200_600_a.json > "${L}_lane1.log" 2>&1 &
+  (
+    $B --n 200 --problem usaphmp --p 20 --time-limit 600 --out $R/large27_usaphmp200_600_b.json
+    $B --n 100 --problem usaphmp --p 5 --p 10 --p 15 --time-limit 60 --out $R/large27_usaphmp100.json
+  ) > "${L}_lane2.log" 2>&1 &
   wait
 else
   (
