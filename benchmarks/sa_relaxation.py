@@ -21,6 +21,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import hubopt
 from hubopt.bench import machine_description
 from hubopt.instances import load_ap
 from hubopt.models import USApHMP
@@ -33,6 +34,12 @@ def main() -> None:
     ap.add_argument("--p", type=int, required=True)
     ap.add_argument("--upper", type=float, required=True, help="best known objective")
     ap.add_argument("--seconds", type=float, required=True)
+    ap.add_argument(
+        "--start-share",
+        type=float,
+        default=None,
+        help="share of the access costs in the starting prices (default: the library's)",
+    )
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     inst = load_ap(args.n)
@@ -40,8 +47,11 @@ def main() -> None:
         inst.costs, inst.scaled_flows(), p=args.p, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
     )
     t0 = time.perf_counter()
-    res = single_allocation_lagrangian(model.data, upper=args.upper, time_limit=args.seconds)
-    here = Path(__import__("hubopt").__file__).resolve().parent.parent
+    options = {} if args.start_share is None else {"start_share": args.start_share}
+    res = single_allocation_lagrangian(
+        model.data, upper=args.upper, time_limit=args.seconds, **options
+    )
+    here = Path(str(hubopt.__file__)).resolve().parent.parent
     commit = subprocess.run(
         ["git", "-C", str(here), "rev-parse", "--short", "HEAD"],
         capture_output=True,
@@ -53,6 +63,7 @@ def main() -> None:
         "p": args.p,
         "upper": args.upper,
         "seconds_limit": args.seconds,
+        "start_share": args.start_share,
         "bound": res.bound,
         "gap": (args.upper - res.bound) / args.upper,
         "iterations": res.iterations,
