@@ -533,7 +533,7 @@ class HubModel:
         time_limit: float | None,
     ) -> tuple[tuple[int, ...], IntArray, float, dict[str, Any]] | None:
         """UMAHLP within ``benders_many_hubs_max_n`` nodes on a short limit: Benders
-        from the local search's hubs for ``time_limit`` seconds.
+        from the heuristic's hubs (the fixed-cost local search) for ``time_limit`` seconds.
 
         Returns the better hub set, its allocation, the Benders bound (0 when it has
         none) and what to report (``benders_proven``: Benders closed the gap); None
@@ -546,10 +546,11 @@ class HubModel:
             or time_limit < 5
         ):
             return None
-        stop = time.perf_counter() + time_limit
-        start = _fixed_cost_local_search(self.data, stop) or hubs
         res = benders_multiple_allocation(
-            self.data, start=start, deadline=stop, relative_gap=params.relative_gap
+            self.data,
+            start=hubs,
+            deadline=time.perf_counter() + time_limit,
+            relative_gap=params.relative_gap,
         )
         objective = evaluate(self.problem, self.data, hubs, alloc)
         if res.objective < objective:

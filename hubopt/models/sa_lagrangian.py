@@ -155,7 +155,7 @@ def _routes(
                 if count < kk + 1:
                     count += 1
             bmin = b[top[0]]
-            bnext = b[top[count - 1]] if count == kk + 1 else math.inf
+            bnext = b[top[kk]]  # (kk < m, so ``top`` is full)
             # a tight first cost, so that few first hubs pass the test below: the
             # cheapest first hub's best route, or last iteration's route if cheaper
             s0 = 0
@@ -191,7 +191,7 @@ def _routes(
                 # ``rest = wa near[s] + bnext``
                 exact = wa * row[s] + b[s]
                 lt = s
-                for q in range(count if count < kk else kk):
+                for q in range(kk):
                     t = top[q]
                     c = wa * row[t] + b[t]
                     if c < exact:
