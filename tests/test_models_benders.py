@@ -669,3 +669,75 @@ def test_auto_beyond_enumeration_proves_usahlp_above_the_umahlp_optimum(hub_data
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
     assert ref.objective * (1 - 1e-6) <= sol.bound <= ref.objective + 0.006
     assert sol.status is Status.OPTIMAL
+
+
+@pytest.mark.parametrize(
+    ("n", "p", "seed", "share"),
+    [(16, 4, 2, 100), (18, 3, 3, 50), (14, 3, 5, 200), (18, 3, 10, 100)],
+)
+def test_screening_keeps_every_site_that_a_hub_set_below_the_threshold_opens(
+    n: int, p: int, seed: int, share: int
+) -> None:
+    """Screening above the optimum (the cost of the hub set at 1/``share`` of the
+    ranking, as a single-allocation incumbent lies above the multiple-allocation
+    optimum): no site that a hub set cheaper than the threshold opens is screened out,
+    every site screened in is in all of them, and the screening rules sites out (brute
+    force over all hub sets; the 14-node case also screens sites in)."""
+    from hubopt.models.benders import benders_multiple_allocation
+
+    model, costs = _brute_forced(n, p, seed)
+    ranked = sorted(costs.values())
+    threshold = ranked[len(ranked) // share]
+    res = benders_multiple_allocation(
+        model.data, start=min(costs, key=lambda H: costs[H]), deadline=None, screen_above=threshold
+    )
+    below = [H for H, c in costs.items() if c < threshold * (1 - 1e-9)]
+    assert below
+    opened = set().union(*below)
+    assert not set(res.screened_out) & opened
+    assert all(k in H for k in res.screened_in for H in below)
+    assert res.screened_out
+    assert res.info["screen_out"] == len(res.screened_out)
+    if n == 14:
+        assert res.screened_in
+
+
+@pytest.mark.usefixtures("large_path")
+def test_usaphmp_with_few_hubs_gets_the_lagrangian_bound_on_the_screened_sites(
+    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the single-allocation Lagrangian bound does not run on every site (here
+    past ``sa_lagrangian_max_n`` with p below ``sa_lagrangian_min_hub_share * n``),
+    Benders' master screens the sites against the single-allocation incumbent after
+    proving the multiple-allocation optimum, and the bound runs on the sites left:
+    it proves the published AP 25 p = 3 optimum, 2 % above the multiple-allocation
+    one.  With ``sa_screen_max_share = 0`` it does not run, and the bound stays at the
+    multiple-allocation optimum."""
+    from hubopt.models import USApHMP, _model
+
+    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_max_n", 10)
+    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_many_hubs_max_n", 30)
+    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_hub_share", 0.5)
+    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_seconds", 20.0)
+    monkeypatch.setattr(_model.HubModel, "sa_screen_max_share", 1.0)
+    inst = load_instance("ap", 25, data_dir=hub_data_dir)
+    model = USApHMP.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+    )
+    sa = find_optimum(load_optima(data_dir=hub_data_dir), problem="USApHMP", suite="ap", n=25, p=3)
+    assert sa is not None
+    ma = _ref(hub_data_dir, 25, 3)
+    sol = model.solve(time_limit=30)
+    assert sol.method == "heuristic+benders"
+    assert sol.objective == pytest.approx(sa.objective, abs=0.006)
+    assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-12)
+    assert sol.info["screen_out"] >= 1
+    assert sol.info["sa_screened_sites"] == 25 - sol.info["screen_out"]
+    assert sol.info["sa_lagrangian_bound"] > ma.objective * 1.01
+    assert sol.status is Status.OPTIMAL
+    assert sol.bound <= sa.objective + 0.006
+    monkeypatch.setattr(_model.HubModel, "sa_screen_max_share", 0.0)
+    sol2 = model.solve(time_limit=30)
+    assert "sa_lagrangian_bound" not in sol2.info
+    assert sol2.status is Status.FEASIBLE
+    assert sol2.bound == pytest.approx(ma.objective, abs=0.006)

@@ -26,6 +26,7 @@ Every path honours the time limit and returns the best solution found with its b
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -51,7 +52,7 @@ from hubopt.models.base import (
     make_hub_data,
     relative_gap,
 )
-from hubopt.models.benders import benders_multiple_allocation
+from hubopt.models.benders import BendersResult, benders_multiple_allocation
 from hubopt.models.evaluate import (
     best_routes,
     evaluate,
@@ -126,6 +127,19 @@ class HubModel:
     sa_lagrangian_min_seconds: ClassVar[float] = 600.0
     sa_benders_share: ClassVar[float] = 0.3
     sa_lagrangian_share: ClassVar[float] = 0.85
+    # USApHMP in the same range of n with fewer hubs and the same limits: Benders proves
+    # the multiple-allocation optimum (until ``sa_screen_benders_share`` of the limit),
+    # then screens the sites against the single-allocation incumbent (in
+    # ``sa_screen_share`` of the time left), and when at most ``sa_screen_max_share`` of
+    # the candidates remain, the Lagrangian bound runs on them in the rest.  Its
+    # iterations and its convergence depend on the sites: AP 200, this machine, after
+    # the multiple-allocation optimum (proven in 210-233 s), p = 4 kept 102 of 200
+    # sites (57 s of screening) and the relaxation on them reached 1.42 % in 300 s
+    # (the multiple-allocation optimum leaves 2.21 %); p = 5 kept 169 and reached only
+    # 4.24 % (2.36 %), p = 10 kept 184
+    sa_screen_benders_share: ClassVar[float] = 0.6
+    sa_screen_share: ClassVar[float] = 0.3
+    sa_screen_max_share: ClassVar[float] = 0.6
 
     def __init__(self, data: HubData) -> None:
         """Use :meth:`from_cost_matrix`; this takes validated :class:`HubData`."""
@@ -437,6 +451,16 @@ class HubModel:
             time_limit is None or time_limit >= self.sa_lagrangian_min_seconds
         )
 
+    def _use_sa_screening(self, time_limit: float | None) -> bool:
+        """Whether USApHMP gets the Lagrangian bound on the sites that Benders' master
+        leaves (``sa_screen_max_share``), where it does not get it on all of them."""
+        return (
+            self.problem is Problem.USAPHMP
+            and self.sa_lagrangian_max_n < self.n <= self.sa_lagrangian_many_hubs_max_n
+            and not self._use_sa_lagrangian(time_limit)
+            and (time_limit is None or time_limit >= self.sa_lagrangian_min_seconds)
+        )
+
     def _solve_heuristic_with_bound(
         self, params: SolveParameters, t0: float, deadline: float | None
     ) -> Solution:
@@ -561,21 +585,61 @@ class HubModel:
         info = {**res.summary(), "benders_bound": res.bound, "benders_proven": proven}
         return hubs, alloc, bound, info
 
+    def _screened_single_allocation_bound(
+        self,
+        params: SolveParameters,
+        hubs: tuple[int, ...],
+        alloc: IntArray,
+        screened: BendersResult,
+        deadline: float | None,
+        lb: float,
+    ) -> tuple[float, tuple[int, ...], IntArray, dict[str, Any]]:
+        """The Lagrangian bound on the sites that Benders' screening left
+        (``screened``, a :class:`~hubopt.models.benders.BendersResult`), when few enough
+        remain (``sa_screen_max_share``) and the bound is not already proven."""
+        out = set(screened.screened_out)
+        left = [k for k in self.data.candidates if k not in out]
+        objective = evaluate(self.problem, self.data, hubs, alloc)
+        info = {"sa_screened_sites": len(left)}
+        if len(left) > self.sa_screen_max_share * len(self.data.candidates) or _bound_proves(
+            lb, objective, params
+        ):
+            return 0.0, hubs, alloc, info
+        time_limit = None if deadline is None else deadline - time.perf_counter()
+        if time_limit is not None and time_limit < 3:
+            return 0.0, hubs, alloc, info
+        # every single-allocation solution cheaper than the incumbent opens hubs only
+        # among ``left`` and all of ``screened_in``
+        data = dataclasses.replace(
+            self.data,
+            excluded=tuple(sorted(set(self.data.excluded) | out)),
+            fixed_hubs=tuple(sorted(set(self.data.fixed_hubs) | set(screened.screened_in))),
+        )
+        bound, hubs, alloc, sa_info = self._single_allocation_bound(
+            params, hubs, alloc, time_limit, data=data
+        )
+        return bound, hubs, alloc, {**info, **sa_info}
+
     def _single_allocation_bound(
         self,
         params: SolveParameters,
         hubs: tuple[int, ...],
         alloc: IntArray,
         time_limit: float | None,
+        data: HubData | None = None,
     ) -> tuple[float, tuple[int, ...], IntArray, dict[str, Any]]:
         """The single-allocation Lagrangian bound (``sa_lagrangian``), from the incumbent.
 
         Returns the bound, the (possibly better) incumbent and what to report.  Without
         this bound single allocation is bounded by multiple allocation, which lies about
-        2 % below it at AP 200.
+        2 % below it at AP 200.  ``data``: the model's data with fewer candidate sites
+        (or more fixed hubs) that every solution cheaper than the incumbent keeps to;
+        the bound then runs whatever the size.
         """
-        if not self._use_sa_lagrangian(params.time_limit):
-            return 0.0, hubs, alloc, {}
+        if data is None:
+            if not self._use_sa_lagrangian(params.time_limit):
+                return 0.0, hubs, alloc, {}
+            data = self.data
         objective = evaluate(self.problem, self.data, hubs, alloc)
         stop = None if time_limit is None else time.perf_counter() + time_limit
 
@@ -613,7 +677,7 @@ class HubModel:
         # CSAHLP: the relaxation's hubs keep within the capacities (a knapsack each), and
         # so do the hub-set MIPs at the leaves of the branch and bound
         res = single_allocation_lagrangian(
-            self.data,
+            data,
             upper=objective,
             time_limit=time_limit,
             relative_gap=params.relative_gap,
@@ -693,11 +757,26 @@ class HubModel:
             # optimum, gap 4.71 % instead of 6.03 %; a third beside a bench lane did not,
             # as whether the whole-support cut fits depends on the load)
             start = _fixed_cost_local_search(self.data, deadline) or hubs
+        screen = self._use_sa_screening(params.time_limit)
+        if screen and deadline is not None:
+            share = until(self.sa_screen_benders_share)
+            benders_deadline = min(deadline, time.perf_counter() + (share or 0.0))
         res = benders_multiple_allocation(
-            self.data, start=start, deadline=benders_deadline, relative_gap=params.relative_gap
+            self.data,
+            start=start,
+            deadline=benders_deadline,
+            relative_gap=params.relative_gap,
+            screen_above=evaluate(self.problem, self.data, hubs, alloc) if screen else None,
+            screen_deadline=deadline,
+            screen_share=self.sa_screen_share,
         )
         if math.isfinite(res.bound):
             lb = max(lb, res.bound)
+        if screen and len(res.screened_out) > 0:
+            sa_bound, hubs, alloc, sa_info = self._screened_single_allocation_bound(
+                params, hubs, alloc, res, deadline, lb
+            )
+            lb = max(lb, sa_bound)
         elif deadline is None or deadline - time.perf_counter() > 3:
             lb = max(
                 lb,
