@@ -13,10 +13,12 @@ from __future__ import annotations
 import itertools
 import math
 import platform
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from hubopt._errors import ModelSpecificationError
 from hubopt._io import write_json_atomic
@@ -181,8 +183,22 @@ def run_case(
             if ref and math.isfinite(sol.objective)
             else None
         ),
+        "info": _json_info(sol.info),
     }
     return record
+
+
+def _json_info(info: Mapping[str, Any]) -> dict[str, Any]:
+    """The solve's own figures (bounds of each method, iterations, sites screened...),
+    as JSON allows: numbers, flags and text; an infinite or missing number is null."""
+    out: dict[str, Any] = {}
+    for key, value in sorted(info.items()):
+        if isinstance(value, bool | str) or value is None:
+            out[key] = value
+        elif isinstance(value, int | float | np.integer | np.floating):
+            number = float(value)
+            out[key] = number if math.isfinite(number) else None
+    return out
 
 
 def _finite(x: float) -> float | None:

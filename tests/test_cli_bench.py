@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from hubopt.cli.bench import expand_multi_values
 
 KEYS = {
+    "info",
     "suite",
     "problem",
     "n",
@@ -120,3 +122,31 @@ def test_bench_runs_fixed_cost_and_capacity_grid_on_ap(tmp_path: Path):
 )
 def test_multi_value_options_accept_space_and_comma_lists(args, expected):
     assert expand_multi_values(args) == expected
+
+
+def test_result_records_keep_the_solvers_figures_as_json_allows() -> None:
+    """``info`` keeps numbers (numpy's too, as floats), flags and text; an infinite
+    number becomes null and what JSON cannot hold is left out."""
+    import numpy as np
+
+    from hubopt.bench import _json_info
+
+    info = {
+        "lp_bound": np.float64(12.5),
+        "cuts": np.int64(7),
+        "iterations": 3,
+        "bound": -math.inf,
+        "proven": True,
+        "phase": "lp",
+        "hubs": (1, 2),
+    }
+    got = _json_info(info)
+    assert got == {
+        "bound": None,
+        "cuts": 7.0,
+        "iterations": 3.0,
+        "lp_bound": 12.5,
+        "phase": "lp",
+        "proven": True,
+    }
+    assert json.loads(json.dumps(got)) == got

@@ -128,14 +128,14 @@ class HubModel:
     sa_benders_share: ClassVar[float] = 0.3
     sa_lagrangian_share: ClassVar[float] = 0.85
     # USApHMP in the same range of n with fewer hubs and the same limits: Benders proves
-    # the multiple-allocation optimum, then screens the sites against the single-allocation incumbent (in
-    # ``sa_screen_share`` of the time left), and when at most ``sa_screen_max_share`` of
-    # the candidates remain, the Lagrangian bound runs on them in the rest.  Its
-    # iterations and its convergence depend on the sites: AP 200, this machine, after
-    # the multiple-allocation optimum (proven in 210-233 s), p = 4 kept 102 of 200
-    # sites (57 s of screening) and the relaxation on them reached 1.42 % in 300 s
-    # (the multiple-allocation optimum leaves 2.21 %); p = 5 kept 169 and reached only
-    # 4.24 % (2.36 %), p = 10 kept 184
+    # the multiple-allocation optimum (with the whole limit), then screens the sites
+    # against the single-allocation incumbent (in ``sa_screen_share`` of the time left),
+    # and when at most ``sa_screen_max_share`` of the candidates remain, the Lagrangian
+    # bound runs on them in the rest.  Its iterations and its convergence depend on the
+    # sites: AP 200, after the multiple-allocation optimum (proven in 210-233 s), p = 4
+    # kept 102 of 200 sites (57 s of screening) and the relaxation on them reached
+    # 1.42 % in 300 s (the multiple-allocation optimum leaves 2.21 %); p = 5 kept 169
+    # and reached only 4.24 % (2.36 %); p = 10 kept 184
     sa_screen_share: ClassVar[float] = 0.3
     sa_screen_max_share: ClassVar[float] = 0.6
 
