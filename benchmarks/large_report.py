@@ -161,6 +161,8 @@ def main() -> None:
             ("large26_usaphmp200_600_b.json", 600),
             ("large27_usaphmp200_600_a.json", 600),
             ("large27_usaphmp200_600_b.json", 600),
+            ("large29_usaphmp200_p4_600.json", 600),
+            ("large29_usaphmp200_p5_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -54,6 +54,8 @@ def test_bench_writes_one_record_per_instance_with_published_references(tmp_path
         "3",
         "--alpha",
         "0.4",
+        "--memory-gb",
+        "2",
         "--out",
         str(out),
     )
@@ -150,3 +152,14 @@ def test_result_records_keep_the_solvers_figures_as_json_allows() -> None:
         "proven": True,
     }
     assert json.loads(json.dumps(got)) == got
+
+
+def test_a_negative_memory_budget_is_a_usage_error(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    res = hubopt(
+        "bench", "--suite", "cab", "--problem", "usaphmp", "--n", "10", "--p", "2",
+        "--memory-gb", "-1", "--out", str(out),
+    )  # fmt: skip
+    assert res.returncode != 0
+    assert "--memory-gb" in res.stderr
+    assert not out.exists()

@@ -516,3 +516,34 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
         ii, jj = np.nonzero(flow)
         chosen = route[ii, jj, kpos[flow], lpos[flow]]
         np.testing.assert_allclose(chosen, truth[flow], rtol=1e-12, atol=1e-9 * scale)
+
+
+def test_the_memory_budget_of_the_solve_parameters_reaches_the_branch_and_bound(
+    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SolveParameters.memory_budget`` is the budget the relaxation's branch and
+    bound gets (recorded on the way to the real function), the solve still proves the
+    published AP 25 p = 3 optimum, and a negative budget is a specification error."""
+    from hubopt._errors import ModelSpecificationError
+    from hubopt.models import SolveParameters, _model
+
+    monkeypatch.setattr(_model.HubModel, "max_sets", 0)
+    monkeypatch.setattr(_model.HubModel, "mip_max_n", 0)
+    seen: list[float] = []
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs["memory_budget"])
+        return single_allocation_lagrangian(*args, **kwargs)
+
+    monkeypatch.setattr(_model, "single_allocation_lagrangian", recording)
+    inst = load_instance("ap", 25)
+    model = USApHMP.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+    )
+    sol = model.solve(SolveParameters(time_limit=60, memory_budget=1e8))
+    assert seen == [1e8]
+    assert sol.status.name == "OPTIMAL"
+    optimum = published("USApHMP", "AP25.3", hub_data_dir)["objective"]
+    assert sol.objective == pytest.approx(optimum, abs=0.006)
+    with pytest.raises(ModelSpecificationError, match="memory_budget"):
+        SolveParameters(memory_budget=-1.0)

@@ -82,6 +82,13 @@ class _MultiValueCommand(click.Command):
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
+    "--memory-gb",
+    type=click.FloatRange(min=0),
+    default=4.0,
+    show_default=True,
+    help="Memory (GB) the waiting nodes of the single-allocation branch and bound may keep.",
+)
+@click.option(
     "--jobs",
     type=int,
     default=1,
@@ -108,6 +115,7 @@ def bench(
     method: str,
     solver: str,
     seed: int,
+    memory_gb: float,
     jobs: int,
     out: Path,
     force: bool,
@@ -141,7 +149,13 @@ def bench(
         _key(r["suite"], r["problem"], r["n"], r["p"], r["alpha"], r["fixed_cost"], r["capacity"])
         for r in previous
     }
-    params = SolveParameters(time_limit=time_limit, method=method, solver=solver, seed=seed)
+    params = SolveParameters(
+        time_limit=time_limit,
+        method=method,
+        solver=solver,
+        seed=seed,
+        memory_budget=memory_gb * 1e9,
+    )
     optima = load_optima()
     click.echo(f"{len(cases)} instance(s) of {problem} on {suite.upper()}; results -> {out}")
     click.echo(table_header())

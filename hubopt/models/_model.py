@@ -682,6 +682,7 @@ class HubModel:
             branch=True,
             solve_hubs=solve_hubs,
             capacitated=capacitated,
+            memory_budget=params.memory_budget,
         )
         info: dict[str, Any] = {
             "sa_lagrangian_bound": res.bound,

@@ -101,6 +101,11 @@ class SolveParameters:
         MathOpt backend for MIPs: ``"highs"`` (default), ``"scip"`` or ``"cpsat"``.
     verbose
         Print solver progress.
+    memory_budget
+        Bytes that the waiting nodes of the single-allocation branch and bound may keep
+        (each holds four ``n x n x m`` arrays of multipliers and directions: 256 MB at
+        AP 200); a child beyond it stays unexplored, and only its bound counts.  The
+        root's own arrays come on top.
     """
 
     time_limit: float | None = None
@@ -109,6 +114,7 @@ class SolveParameters:
     method: str = "auto"
     solver: str = "highs"
     verbose: bool = False
+    memory_budget: float = 4e9
 
     def __post_init__(self) -> None:
         """Check the parameters."""
@@ -120,6 +126,10 @@ class SolveParameters:
         if self.method not in ("auto", "search", "mip", "heuristic", "benders"):
             problems.append(
                 f"method: expected auto, search, mip, heuristic or benders, found {self.method!r}"
+            )
+        if not self.memory_budget >= 0:
+            problems.append(
+                f"memory_budget: expected a number of bytes >= 0, found {self.memory_budget}"
             )
         if self.solver not in ("highs", "scip", "cpsat"):
             problems.append(f"solver: expected highs, scip or cpsat, found {self.solver!r}")
