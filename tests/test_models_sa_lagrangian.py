@@ -547,3 +547,99 @@ def test_the_memory_budget_of_the_solve_parameters_reaches_the_branch_and_bound(
     assert sol.objective == pytest.approx(optimum, abs=0.006)
     with pytest.raises(ModelSpecificationError, match="memory_budget"):
         SolveParameters(memory_budget=-1.0)
+
+
+def _capacitated(n: int, seed: int) -> tuple[CSAHLP, np.ndarray, np.ndarray, np.ndarray]:
+    """A CSAHLP instance whose capacities bind: each hub can serve 40-70 % of the flow."""
+    C, W, f = random_instance(n, seed)
+    rng = np.random.default_rng(seed + 100)
+    cap = W.sum() * rng.uniform(0.4, 0.7, size=n)
+    model = CSAHLP.from_cost_matrix(
+        C, W, fixed_costs=f, capacities=cap, chi=CHI, alpha=ALPHA, delta=DELTA
+    )
+    return model, C, W, cap
+
+
+def _cost(model: CSAHLP, hubs: tuple[int, ...], alloc: np.ndarray) -> float:
+    from hubopt.models.evaluate import evaluate
+
+    return evaluate(model.problem, model.data, hubs, alloc)
+
+
+def _best_within_capacity(C, W, H, cap) -> tuple[np.ndarray | None, float]:
+    """Brute force: the cheapest allocation to the hubs ``H`` within the capacities
+    (origin flow; transport cost only)."""
+    n = len(C)
+    O = W.sum(axis=1)
+    others = [i for i in range(n) if i not in H]
+    best: tuple[np.ndarray | None, float] = (None, math.inf)
+    for choice in itertools.product(H, repeat=len(others)):
+        a = np.arange(n)
+        a[others] = choice
+        if np.any(np.bincount(a, weights=O, minlength=n) > cap * (1 + 1e-9)):
+            continue
+        total = sum(
+            W[i, j] * (CHI * C[i, a[i]] + ALPHA * C[a[i], a[j]] + DELTA * C[a[j], j])
+            for i in range(n)
+            for j in range(n)
+        )
+        if total < best[1]:
+            best = (a, total)
+    return best
+
+
+@pytest.mark.parametrize(("n", "seed", "hubs"), [(9, 3, (1, 4, 7)), (8, 7, (0, 3, 6))])
+def test_polishing_gives_the_brute_force_allocation_within_the_capacities(
+    n: int, seed: int, hubs: tuple[int, ...]
+) -> None:
+    """From the dearest allocation that keeps within the capacities, the polish (the
+    allocation MIP) returns the cheapest one to the same hubs (brute force)."""
+    from hubopt.models import SolveParameters
+
+    model, C, W, cap = _capacitated(n, seed)
+    O = W.sum(axis=1)
+    others = [i for i in range(n) if i not in hubs]
+    feasible = []
+    for choice in itertools.product(hubs, repeat=len(others)):
+        a = np.arange(n)
+        a[others] = choice
+        if np.all(np.bincount(a, weights=O, minlength=n) <= cap * (1 + 1e-9)):
+            feasible.append(a)
+    assert len(feasible) > 1
+    worst = max(feasible, key=lambda a: _cost(model, hubs, a))
+    best, cost = _best_within_capacity(C, W, hubs, cap)
+    assert best is not None
+    got_hubs, got = model._polished(SolveParameters(), None, hubs, worst)
+    assert got_hubs == hubs
+    assert np.all(np.bincount(got, weights=O, minlength=n) <= cap * (1 + 1e-9))
+    fixed = float(sum(model.data.fixed_costs[k] for k in hubs))
+    assert _cost(model, hubs, got) == pytest.approx(cost + fixed, rel=1e-9)
+    assert _cost(model, hubs, got) < _cost(model, hubs, worst)
+
+
+def test_the_capacitated_heuristic_keeps_the_best_of_its_restarts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With time for restarts, CSAHLP's heuristic returns a solution within the
+    capacities that costs no more than the GVNS from any of the seeds it tried (each
+    run here on its own); with a short limit it is the GVNS from the solve's seed."""
+    from hubopt.models import SolveParameters, _model
+    from hubopt.models.gvns import gvns_single_allocation_fixed_cost
+
+    monkeypatch.setattr(_model.HubModel, "csahlp_restarts", 3)
+    model, _, W, cap = _capacitated(30, 5)
+    hubs, alloc = model._feasible_heuristic(SolveParameters(), None, 600.0)
+    O = W.sum(axis=1)
+    assert np.all(np.bincount(alloc, weights=O, minlength=30) <= cap * (1 + 1e-9))
+    cost = _cost(model, hubs, alloc)
+    for seed in range(4):
+        _, _, value = gvns_single_allocation_fixed_cost(model.data, seed=seed, capacities=cap)
+        assert cost <= value * (1 + 1e-9)
+    # below ``csahlp_improve_min_seconds`` it is the GVNS from the solve's seed alone
+    short = SolveParameters(time_limit=60, seed=2)
+    got_hubs, got_alloc = model._feasible_heuristic(short, None, 600.0)
+    plain_hubs, plain_alloc, _ = gvns_single_allocation_fixed_cost(
+        model.data, seed=2, capacities=cap
+    )
+    assert got_hubs == plain_hubs
+    assert np.array_equal(got_alloc, plain_alloc)
