@@ -163,6 +163,8 @@ def main() -> None:
             ("large27_usaphmp200_600_b.json", 600),
             ("large29_usaphmp200_p4_600.json", 600),
             ("large29_usaphmp200_p5_600.json", 600),
+            ("large30_csahlp200_LT_600.json", 600),
+            ("large30_csahlp200_TT_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -219,19 +219,24 @@ def test_auto_beyond_enumeration_proves_the_published_umaphmp_optimum(
     assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-12)
 
 
+def _ap25_usaphmp_p3(data_dir):
+    """USApHMP on AP 25 with p = 3, its published optimum and the UMApHMP one."""
+    from hubopt.models import USApHMP
+
+    inst = load_instance("ap", 25, data_dir=data_dir)
+    model = USApHMP.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+    )
+    sa = find_optimum(load_optima(data_dir=data_dir), problem="USApHMP", suite="ap", n=25, p=3)
+    assert sa is not None
+    return model, sa, _ref(data_dir, 25, 3)
+
+
 @pytest.mark.usefixtures("large_path")
 def test_auto_beyond_enumeration_proves_usaphmp_above_the_multiple_allocation_optimum(
     hub_data_dir,
 ) -> None:
-    from hubopt.models import USApHMP
-
-    inst = load_instance("ap", 25, data_dir=hub_data_dir)
-    model = USApHMP.from_cost_matrix(
-        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
-    )
-    sa = find_optimum(load_optima(data_dir=hub_data_dir), problem="USApHMP", suite="ap", n=25, p=3)
-    assert sa is not None
-    ma = _ref(hub_data_dir, 25, 3)
+    model, sa, ma = _ap25_usaphmp_p3(hub_data_dir)
     assert sa.objective > ma.objective * 1.02  # so no multiple-allocation bound proves it
     sol = model.solve(time_limit=60)
     assert sol.method == "heuristic+lagrangian"  # proven before Benders starts
@@ -713,20 +718,14 @@ def test_usaphmp_with_few_hubs_gets_the_lagrangian_bound_on_the_screened_sites(
     it proves the published AP 25 p = 3 optimum, 2 % above the multiple-allocation
     one.  With ``sa_screen_max_share = 0`` it does not run, and the bound stays at the
     multiple-allocation optimum."""
-    from hubopt.models import USApHMP, _model
+    from hubopt.models import _model
 
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_max_n", 10)
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_many_hubs_max_n", 30)
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_hub_share", 0.5)
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_seconds", 20.0)
     monkeypatch.setattr(_model.HubModel, "sa_screen_max_share", 1.0)
-    inst = load_instance("ap", 25, data_dir=hub_data_dir)
-    model = USApHMP.from_cost_matrix(
-        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
-    )
-    sa = find_optimum(load_optima(data_dir=hub_data_dir), problem="USApHMP", suite="ap", n=25, p=3)
-    assert sa is not None
-    ma = _ref(hub_data_dir, 25, 3)
+    model, sa, ma = _ap25_usaphmp_p3(hub_data_dir)
     sol = model.solve(time_limit=30)
     assert sol.method == "heuristic+benders"
     assert sol.objective == pytest.approx(sa.objective, abs=0.006)
