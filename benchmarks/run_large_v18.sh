@@ -6,7 +6,7 @@
 # of the limit: both ended at 426 s with 16.3 / 13.6 %, the whole-support separation
 # declined; results not kept).
 # Run 29 (commit ed77d5d, Benders keeps the whole limit): the same two lanes.
-# Run 30 (commit CSAHLP_COMMIT, the CSAHLP heuristic restarts and polishes with at least
+# Run 30 (commit 4662f1d, the CSAHLP heuristic restarts and polishes with at least
 # 600 s): CSAHLP AP 200 LT beside TT with 600 s.  The same-machine comparisons with the
 # code before (ab30_*: 120 s with restarts and polish in turn, 600 s) were single
 # `hubopt bench` commands from two checkouts side by side.
