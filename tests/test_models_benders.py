@@ -740,3 +740,28 @@ def test_usaphmp_with_few_hubs_gets_the_lagrangian_bound_on_the_screened_sites(
     assert "sa_lagrangian_bound" not in sol2.info
     assert sol2.status is Status.FEASIBLE
     assert sol2.bound == pytest.approx(ma.objective, abs=0.006)
+
+
+@pytest.mark.usefixtures("large_path")
+def test_a_finite_benders_bound_is_not_followed_by_the_plain_facility_location_bound(
+    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plain facility-location bound is Benders' fallback: once Benders has a bound
+    (here it proves the published AP 20 p = 4 UMApHMP optimum) the solve does not spend
+    the rest of the limit on it (calls recorded on the way to the real function)."""
+    from hubopt.models import _model
+
+    calls: list[bool] = []
+    real = _model.bounds.facility_location_bound
+
+    def recording(*args, **kwargs):
+        calls.append(kwargs.get("transfer", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_model.bounds, "facility_location_bound", recording)
+    model, ref = _ap_model(hub_data_dir, 20, 4)
+    sol = model.solve(time_limit=60)
+    assert sol.method == "heuristic+benders"
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == pytest.approx(ref.objective, abs=0.006)
+    assert False not in calls  # no plain (transfer=False) bound after Benders

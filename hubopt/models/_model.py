@@ -373,10 +373,10 @@ class HubModel:
             raise SolverError(msg)
         if self.problem is not Problem.CSAHLP:
             return hubs, alloc
-        best = evaluate(self.problem, self.data, hubs, alloc)
         limit = params.time_limit
         if limit is not None and limit < self.csahlp_improve_min_seconds:
             return hubs, alloc
+        best = evaluate(self.problem, self.data, hubs, alloc)
         if limit is not None:
             budget = min(budget, self.csahlp_restart_share * limit)
         end = started + budget
@@ -418,11 +418,10 @@ class HubModel:
         )
         if res.allocation is None or res.infeasible:
             return hubs, alloc
-        if evaluate(self.problem, self.data, hubs, res.allocation) < evaluate(
+        cheaper = evaluate(self.problem, self.data, hubs, res.allocation) < evaluate(
             self.problem, self.data, hubs, alloc
-        ):
-            return hubs, res.allocation
-        return hubs, alloc
+        )
+        return hubs, res.allocation if cheaper else alloc
 
     def _solve_mip(self, params: SolveParameters, t0: float, deadline: float | None) -> Solution:
         hubs0, alloc0 = self._heuristic(deadline, seed=params.seed)
@@ -843,11 +842,6 @@ class HubModel:
         )
         if math.isfinite(res.bound):
             lb = max(lb, res.bound)
-        if screen and len(res.screened_out) > 0:
-            sa_bound, hubs, alloc, sa_info = self._screened_single_allocation_bound(
-                params, hubs, alloc, res, deadline, lb
-            )
-            lb = max(lb, sa_bound)
         elif deadline is None or deadline - time.perf_counter() > 3:
             lb = max(
                 lb,
@@ -855,6 +849,11 @@ class HubModel:
                     self.problem, self.data, params, time_limit=until(1.0), transfer=False
                 ),
             )
+        if screen and len(res.screened_out) > 0:
+            sa_bound, hubs, alloc, sa_info = self._screened_single_allocation_bound(
+                params, hubs, alloc, res, deadline, lb
+            )
+            lb = max(lb, sa_bound)
         # (without capacities the facility-location relaxation also relaxes multiple
         # allocation, so it cannot beat a proven multiple-allocation optimum)
         useful = self.problem is Problem.CSAHLP or not res.proven

@@ -594,11 +594,11 @@ def benders_multiple_allocation(
     swap descent whose local optimum can become the incumbent.  ``close_during_lp``:
     the reduced-cost test closes sites after every LP round, not only after the phase.
     ``screen_above``: after the solve (in ``screen_share`` of the time then left until
-    ``screen_deadline``), the master LP with
-    all its cuts and none of the solve's own fixings tells which sites no hub set
-    whose multiple-allocation cost lies below this value can open, and which it must
-    (:func:`_screen`): with the cost of a single-allocation solution, sites that no
-    cheaper single-allocation solution uses (multiple allocation is never dearer).
+    ``screen_deadline``), the master LP with all its cuts and none of the solve's own
+    fixings tells which sites no hub set whose multiple-allocation cost lies below this
+    value can open, and which it must (:func:`_screen`): with the cost of a
+    single-allocation solution, sites that no cheaper single-allocation solution uses
+    (multiple allocation is never dearer).
     """
     if integer_phase not in ("mip", "tree"):
         msg = f"integer_phase: expected 'mip' or 'tree', got {integer_phase!r}"
