@@ -165,6 +165,7 @@ def main() -> None:
             ("large29_usaphmp200_p5_600.json", 600),
             ("large30_csahlp200_LT_600.json", 600),
             ("large30_csahlp200_TT_600.json", 600),
+            ("large31_csahlp200_TT_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -10,6 +10,10 @@
 # 600 s): CSAHLP AP 200 LT beside TT with 600 s.  The same-machine comparisons with the
 # code before (ab30_*: 120 s with restarts and polish in turn, 600 s) were single
 # `hubopt bench` commands from two checkouts side by side.
+# Run 31 (commit ea005f0, after the fix of the fallback bound): CSAHLP AP 200 TT with 600 s
+# beside the same code with the restarts and polish off (HubModel.csahlp_improve_min_seconds
+# set to 1e9),
+# as single `hubopt bench` commands.
 # Usage: benchmarks/run_large_v18.sh 29   (or 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -148,9 +148,9 @@ class HubModel:
     # With 120 s both took the time of the Lagrangian bound, beside the old code: the
     # restarts AP 200 TL 7.79 % against 4.83 % (388 iterations against 600), the polish
     # alone TT 11.0 % against 9.6 % (with the better objective).  With 600 s (restarts
-    # within ``csahlp_restart_share`` of the limit): LT 267,218.35 / 11.5 % against
-    # 269,729.28 / 12.2 %, TT 290,582.04 / 3.46 % against 291,764.15 / 3.10 % (the
-    # bound lost more than the objective gained; 3.83 % with the whole budget)
+    # within ``csahlp_restart_share`` of the limit), side by side with them off: TT
+    # 290,582.04 within 2.50 % against 291,764.15 within 3.05 %; LT 267,218.35 against
+    # 269,729.28
     csahlp_restarts: ClassVar[int] = 4
     csahlp_restart_share: ClassVar[float] = 0.1
     csahlp_improve_min_seconds: ClassVar[float] = 600.0
