@@ -40,6 +40,12 @@ def main() -> None:
         default=None,
         help="share of the access costs in the starting prices (default: the library's)",
     )
+    ap.add_argument(
+        "--flow-scaling",
+        type=float,
+        default=None,
+        help="power of the OD flows in the subgradient's metric (default: the library's)",
+    )
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     inst = load_ap(args.n)
@@ -47,7 +53,11 @@ def main() -> None:
         inst.costs, inst.scaled_flows(), p=args.p, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
     )
     t0 = time.perf_counter()
-    options = {} if args.start_share is None else {"start_share": args.start_share}
+    options: dict[str, float] = {}
+    if args.start_share is not None:
+        options["start_share"] = args.start_share
+    if args.flow_scaling is not None:
+        options["flow_scaling"] = args.flow_scaling
     res = single_allocation_lagrangian(
         model.data, upper=args.upper, time_limit=args.seconds, **options
     )
@@ -64,6 +74,7 @@ def main() -> None:
         "upper": args.upper,
         "seconds_limit": args.seconds,
         "start_share": args.start_share,
+        "flow_scaling": args.flow_scaling,
         "bound": res.bound,
         "gap": (args.upper - res.bound) / args.upper,
         "iterations": res.iterations,

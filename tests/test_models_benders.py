@@ -724,6 +724,7 @@ def test_usaphmp_with_few_hubs_gets_the_lagrangian_bound_on_the_screened_sites(
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_many_hubs_max_n", 30)
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_hub_share", 0.5)
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_seconds", 20.0)
+    monkeypatch.setattr(_model.HubModel, "sa_screen_min_seconds", 20.0)
     monkeypatch.setattr(_model.HubModel, "sa_screen_max_share", 1.0)
     model, sa, ma = _ap25_usaphmp_p3(hub_data_dir)
     sol = model.solve(time_limit=30)

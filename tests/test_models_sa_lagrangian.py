@@ -134,14 +134,21 @@ def path_formulation_lp(C, W, p=None, f=None) -> float:
     return float(res.fun)
 
 
+@pytest.mark.parametrize("flow_scaling", [0.0, 1.0])  # plain and flow-scaled metric
 @pytest.mark.parametrize("seed", [4, 6])
-def test_bound_climbs_to_the_path_formulation_lp_and_never_above(seed: int) -> None:
+def test_bound_climbs_to_the_path_formulation_lp_and_never_above(
+    seed: int, flow_scaling: float
+) -> None:
     C, W, _ = random_instance(5, seed)
     lp = path_formulation_lp(C, W, p=2)
     optimum = min(hub_set_costs(C, W, [2]).values())
     model = USApHMP.from_cost_matrix(C, W, p=2, chi=CHI, alpha=ALPHA, delta=DELTA)
     res = single_allocation_lagrangian(
-        model.data, upper=optimum, time_limit=None, max_iterations=3000
+        model.data,
+        upper=optimum,
+        time_limit=None,
+        max_iterations=3000,
+        flow_scaling=flow_scaling,
     )
     assert lp <= optimum * (1 + 1e-9)
     assert lp * (1 - 5e-3) <= res.bound <= lp * (1 + 1e-7)
@@ -322,7 +329,8 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
     it proves the published optimum (above the multiple-allocation one).  The
     fixed-cost problems get it up to ``sa_lagrangian_many_hubs_max_n`` whatever the
     limit.  USApHMP with fewer hubs gets it only on the sites that Benders' screening
-    leaves.  Elsewhere the bound comes from multiple allocation."""
+    leaves, with a limit of at least ``sa_screen_min_seconds``.  Elsewhere the bound
+    comes from multiple allocation."""
     from hubopt.models import _model
 
     monkeypatch.setattr(_model.HubModel, "max_sets", 10)
@@ -330,6 +338,7 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_max_n", 10)
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_hub_share", 0.1)
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_seconds", 40.0)
+    monkeypatch.setattr(_model.HubModel, "sa_screen_min_seconds", 40.0)
     inst = load_instance("ap", 25)
 
     def model(p: int) -> USApHMP:
@@ -447,7 +456,9 @@ def test_branch_and_bound_within_a_memory_budget_keeps_a_valid_bound() -> None:
         "node_iterations": 300,
         "branch": True,
         "solve_hubs": lambda H: best_allocation(C, W, H),
-        "start_share": 0.25,  # the start for which this tree has 6 nodes
+        # the start and metric for which this tree has 6 nodes
+        "start_share": 0.25,
+        "flow_scaling": 0.0,
     }
     full = single_allocation_lagrangian(model.data, **kwargs)
     tight = single_allocation_lagrangian(model.data, memory_budget=0.0, **kwargs)

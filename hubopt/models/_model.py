@@ -109,11 +109,13 @@ class HubModel:
     # beyond, up to ``sa_lagrangian_many_hubs_max_n``, for the fixed-cost problems and
     # for p-hub medians with at least ``sa_lagrangian_min_hub_share * n`` hubs and a
     # limit of at least ``sa_lagrangian_min_seconds`` (or none).  Its iterations cost
-    # O(n^2 m^2) over the m open-able sites: at AP 200 about 0.09 s alone with all 200
-    # sites, and with many hubs the bound climbs slowly (beside another solve with 600
-    # s: p = 15/20 0.34-0.43/0.24-0.41 %, where the multiple-allocation optimum leaves 1.9 %;
-    # p = 10 1.43 % in 559 s, where it leaves 2.1 %; p = 5 4.0 % in 560 s, where it
-    # leaves 2.4 %; with 50-60 s 5.6-22 %).  With fixed
+    # O(n^2 m^2) over the m open-able sites (AP 200 with all 200 sites: 0.3-0.5 s beside
+    # another solve).  Since its subgradient is measured in the flows' metric
+    # (``flow_scaling``) it climbs fast enough at AP 200 to beat the multiple-allocation
+    # Benders bound on short limits too: after 45 s (the relaxation alone, beside
+    # another) p = 10/15 6.9/1.8 %, where Benders' bound left 13.9/3.5 % with 60 s.  With
+    # fewer hubs it is slower (p = 5: 11.7 % after 45 s, 3.8 % after 300 s, where the
+    # multiple-allocation optimum leaves 2.4 %).  With fixed
     # costs the reduction test soon leaves few sites (AP 200 beside another solve,
     # 250 s: USAHLP L/T 0.79/0.64 %, CSAHLP TT 0.57 %, where the other bounds leave
     # 5.1/1.25 % and 12.1 %).  USApHMP runs it first; the fixed-cost problems after
@@ -124,7 +126,7 @@ class HubModel:
     sa_lagrangian_max_n: ClassVar[int] = 150
     sa_lagrangian_many_hubs_max_n: ClassVar[int] = 250
     sa_lagrangian_min_hub_share: ClassVar[float] = 0.05
-    sa_lagrangian_min_seconds: ClassVar[float] = 600.0
+    sa_lagrangian_min_seconds: ClassVar[float] = 0.0
     sa_benders_share: ClassVar[float] = 0.3
     sa_lagrangian_share: ClassVar[float] = 0.85
     # USApHMP in the same range of n with fewer hubs and the same limits: Benders proves
@@ -135,7 +137,9 @@ class HubModel:
     # sites: AP 200, after the multiple-allocation optimum (proven in 210-233 s), p = 4
     # kept 102 of 200 sites (57 s of screening) and the relaxation on them reached
     # 1.42 % in 300 s (the multiple-allocation optimum leaves 2.21 %); p = 5 kept 169
-    # and reached only 4.24 % (2.36 %); p = 10 kept 184
+    # and reached only 4.24 % (2.36 %); p = 10 kept 184.  Only with a limit of at least
+    # ``sa_screen_min_seconds`` (or none): Benders needs it to prove that optimum
+    sa_screen_min_seconds: ClassVar[float] = 600.0
     sa_screen_share: ClassVar[float] = 0.3
     sa_screen_max_share: ClassVar[float] = 0.6
     # CSAHLP beyond the exact range, with a limit of at least
@@ -528,7 +532,7 @@ class HubModel:
             self.problem is Problem.USAPHMP
             and self.sa_lagrangian_max_n < self.n <= self.sa_lagrangian_many_hubs_max_n
             and not self._use_sa_lagrangian(time_limit)
-            and (time_limit is None or time_limit >= self.sa_lagrangian_min_seconds)
+            and (time_limit is None or time_limit >= self.sa_screen_min_seconds)
         )
 
     def _solve_heuristic_with_bound(

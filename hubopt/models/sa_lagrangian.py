@@ -248,11 +248,13 @@ def _direction(
     kpos: IntArray,
     lpos: IntArray,
     weight: float,
+    scale: FloatArray,
 ) -> float:
     """Blend the subgradient into the direction: ``d = weight g + (1 - weight) d``.
 
     ``g`` for ``u_ijk`` is ``z_ik - [the route leaves from k]``, for ``v_ijl``
-    ``z_jl - [the route arrives through l]``.  Returns the direction's squared length.
+    ``z_jl - [the route arrives through l]``.  Returns the direction's squared length
+    in the metric ``scale`` (pair ``(i, j)``'s terms count ``scale[i, j]`` times).
     """
     n = du.shape[0]
     m = du.shape[2]
@@ -265,6 +267,7 @@ def _direction(
             if ks < 0:
                 continue
             ls = lpos[i, j]
+            part = 0.0
             for s in range(m):
                 gu = z[i, s] - (1.0 if s == ks else 0.0)
                 gv = z[j, s] - (1.0 if s == ls else 0.0)
@@ -272,16 +275,24 @@ def _direction(
                 y = weight * gv + keep * dv[i, j, s]
                 du[i, j, s] = x
                 dv[i, j, s] = y
-                acc += x * x + y * y
+                part += x * x + y * y
+            acc += scale[i, j] * part
         sums[i] = acc
     return sums.sum()
 
 
 @nb.njit(parallel=True, cache=True)
 def _move(
-    u: FloatArray, v: FloatArray, du: FloatArray, dv: FloatArray, step: float, limit: float
+    u: FloatArray,
+    v: FloatArray,
+    du: FloatArray,
+    dv: FloatArray,
+    step: float,
+    limit: float,
+    scale: FloatArray,
 ) -> None:
-    """``u += step du``, ``v += step dv``, each kept within ``[-limit, limit]``.
+    """``u += step scale du``, ``v += step scale dv`` (``scale`` per OD pair), each
+    kept within ``[-limit, limit]``.
 
     Any multipliers give a valid bound, so the clipping costs nothing in validity; it
     keeps the terms of ``L`` from growing until their sum loses its precision (a
@@ -292,11 +303,21 @@ def _move(
     m = u.shape[2]
     for i in nb.prange(n):
         for j in range(n):
+            h = step * scale[i, j]
             for s in range(m):
-                a = u[i, j, s] + step * du[i, j, s]
-                b = v[i, j, s] + step * dv[i, j, s]
+                a = u[i, j, s] + h * du[i, j, s]
+                b = v[i, j, s] + h * dv[i, j, s]
                 u[i, j, s] = min(max(a, -limit), limit)
                 v[i, j, s] = min(max(b, -limit), limit)
+
+
+def _pair_scale(W: FloatArray, power: float) -> FloatArray:
+    """Per OD pair, ``(W_ij / mean W)^power`` over the pairs with flow (1 elsewhere)."""
+    scale = np.ones_like(W)
+    live = W > 0
+    if power != 0.0 and live.any():
+        scale[live] = (W[live] / float(W[live].mean())) ** power
+    return np.ascontiguousarray(scale)
 
 
 def _hub_values(G: FloatArray, sites: IntArray, fixed: FloatArray) -> FloatArray:
@@ -474,6 +495,7 @@ class _Problem:
     kpos: IntArray
     lpos: IntArray
     limit: float  # multipliers stay within [-limit, limit]
+    scale: FloatArray  # per OD pair: the subgradient's metric (see ``flow_scaling``)
     # CSAHLP: every node's flow O_i and every site's capacity (None: uncapacitated)
     supply: FloatArray | None = None
     capacity: FloatArray | None = None
@@ -578,7 +600,7 @@ def _descend(
             z[sites[cols], cols] = 1.0
         else:
             z[:, cols] = alloc[:, cols]
-        norm = _direction(node.du, node.dv, z, prob.kpos, prob.lpos, prob.weight)
+        norm = _direction(node.du, node.dv, z, prob.kpos, prob.lpos, prob.weight, prob.scale)
         if norm == 0:  # routes and allocations agree: a solution that costs L
             hubs, allocation = _agreed_solution(C, sites, cols, z)
             node.bound = value
@@ -591,7 +613,7 @@ def _descend(
         # (a deflected direction can nearly vanish while the subgradient does not: the
         # step is at most theta times the gap)
         step = node.theta * max(gap, tol) / max(norm, 1.0)
-        _move(node.u, node.v, node.du, node.dv, step, prob.limit)
+        _move(node.u, node.v, node.du, node.dv, step, prob.limit, prob.scale)
     return node, iterations, None
 
 
@@ -644,6 +666,7 @@ def single_allocation_lagrangian(
     memory_budget: float = 4e9,
     halvings: float = 50.0,
     min_patience: int = 30,
+    flow_scaling: float = 1.0,
 ) -> SingleAllocationBound:
     """Lagrangian bound of the path formulation (module docstring), reducing the sites.
 
@@ -674,6 +697,15 @@ def single_allocation_lagrangian(
     With a time limit, the patience is lowered (not below ``min_patience``) so that
     the step can halve about ``halvings`` times in the iterations the limit allows,
     timed on the first iterations.
+    ``flow_scaling``: the subgradient is measured in a metric that weighs OD pair
+    ``(i, j)`` by ``(W_ij / mean W)^flow_scaling`` (a diagonal scaling: the step moves
+    ``u_ijk`` and ``v_ijl`` in proportion to the pair's flow, which is how the optimal
+    multipliers scale).  Every multiplier still gives a valid bound.  Measured with the
+    relaxation alone, two runs side by side (``benchmarks/sa_relaxation.py
+    --flow-scaling``): AP 100 p = 10 proven after 968 iterations with 1 (1,089 with
+    0.5), where the plain metric (0) is at 0.014 % after 3,234; AP 100 p = 5 after 60
+    s 0.41 % against 0.63 %; AP 200 p = 10 after 150 s 2.0 % with 1, 3.2 % with 0.5,
+    2.7 % with 1.5 and 5.5 % with 0.
     ``capacitated``: hubs serve at most their capacity (``data.capacities``, measured
     in origin flow ``O_i`` as for CSAHLP) in the relaxation too.  ``memory_budget``
     (bytes) caps the multipliers the waiting nodes keep (four ``n x n x m`` arrays
@@ -711,6 +743,7 @@ def single_allocation_lagrangian(
         * float(C.max(initial=0.0))
         + 10.0 * float(fixed_all.max(initial=0.0))
         + 1.0,
+        scale=_pair_scale(W, flow_scaling),
         supply=data.origin_totals if capacitated else None,
         capacity=(
             np.asarray(data.capacities, dtype=np.float64)
