@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Issue 5, thirty-second pass and on (session 13): the single-allocation Lagrangian
+# measures its subgradient in the flows' metric (flow_scaling = 1), and USApHMP beyond
+# n = 150 with at least 5 % of n hubs gets it at any limit.
+# Run 32 (commit b479d3b): USApHMP AP 200 p = 10, 4 (lane 1) and p = 15, 20 (lane 2)
+# with 600 s.
+# Run 33 (same commit): the 60-s USApHMP rows, AP 200 p = 10, 15, 20 (lane 1) and
+# AP 100 p = 5, 10, 15, 20 (lane 2).
+# Usage: benchmarks/run_large_v19.sh 32   (or 33)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+R=benchmarks/results
+H=${HUBOPT:-hubopt}
+L=${TMPDIR:-/tmp}/hubopt_large$1
+B="$H bench --suite ap --problem usaphmp"
+if [ "$1" = 32 ]; then
+  ( $B --n 200 --p 10 --p 4 --time-limit 600 --out $R/large32_usaphmp200_p10_p4_600.json > "${L}_lane1.log" 2>&1 ) &
+  ( $B --n 200 --p 15 --p 20 --time-limit 600 --out $R/large32_usaphmp200_p15_p20_600.json > "${L}_lane2.log" 2>&1 ) &
+  wait
+elif [ "$1" = 33 ]; then
+  ( $B --n 200 --p 10 --p 15 --p 20 --time-limit 60 --out $R/large33_usaphmp200_60.json > "${L}_lane1.log" 2>&1 ) &
+  ( $B --n 100 --p 5 --p 10 --p 15 --p 20 --time-limit 60 --out $R/large33_usaphmp100_60.json > "${L}_lane2.log" 2>&1 ) &
+  wait
+fi
