@@ -80,7 +80,8 @@ def main() -> None:
         # each replaces the rows it re-ran; the replaced value becomes an "earlier" one
         # (the 60- and 120-s rows of runs 26 and 27 are not merged: measured on a machine
         # about half as fast, they are reported in the notes beside same-machine
-        # comparisons)
+        # comparisons; run 33, on such a machine too, is merged: it measures the flow-scaled
+        # relaxation, and its notes give the same-machine comparison)
         for run, where in (
             ("3", "second pass"),
             ("4", "an earlier pass"),
@@ -100,6 +101,8 @@ def main() -> None:
             ("20", "an earlier pass"),
             ("21", "an earlier pass"),
             ("25", "an earlier pass"),
+            ("33", "an earlier pass"),
+            ("35", "an earlier pass"),
         ):
             # (from the fifteenth pass on, one file per problem and size: large15_usaphmp100)
             sized = RESULTS.glob(f"large{run}_{prob}[0-9]*.json")
@@ -166,6 +169,8 @@ def main() -> None:
             ("large30_csahlp200_LT_600.json", 600),
             ("large30_csahlp200_TT_600.json", 600),
             ("large31_csahlp200_TT_600.json", 600),
+            ("large32_usaphmp200_p10_p4_600.json", 600),
+            ("large32_usaphmp200_p15_p20_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
