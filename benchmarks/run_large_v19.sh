@@ -6,7 +6,7 @@
 # with 600 s.
 # Run 33 (same commit): the 60-s USApHMP rows, AP 200 p = 10, 15, 20 (lane 1) and
 # AP 100 p = 5, 10, 15, 20 (lane 2).
-# Usage: benchmarks/run_large_v19.sh 32   (or 33)
+# Usage: benchmarks/run_large_v19.sh 32   (or 33, 34)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=benchmarks/results
@@ -20,5 +20,19 @@ if [ "$1" = 32 ]; then
 elif [ "$1" = 33 ]; then
   ( $B --n 200 --p 10 --p 15 --p 20 --time-limit 60 --out $R/large33_usaphmp200_60.json > "${L}_lane1.log" 2>&1 ) &
   ( $B --n 100 --p 5 --p 10 --p 15 --p 20 --time-limit 60 --out $R/large33_usaphmp100_60.json > "${L}_lane2.log" 2>&1 ) &
+  wait
+fi
+# Run 34 (commit after b479d3b, the same code): USAHLP AP 200 L and CSAHLP AP 200 LT
+# (lane 1), USAHLP AP 200 T and CSAHLP AP 200 TT (lane 2), with 600 s.
+# Run 35 (the same code, 120 s): the fixed-cost rows USAHLP AP 200 L/T, CSAHLP AP 100
+# LL/LT/TL/TT and AP 200 TL/TT, each beside the code before this session (18190d4) in
+# a second checkout (`results/large35_*` and `results/ab35_*_old.json`), as single
+# `hubopt bench` commands.
+if [ "$1" = 34 ]; then
+  F="$H bench --suite ap --n 200 --time-limit 600"
+  ( $F --problem usahlp --fixed-cost L --out $R/large34_usahlp200_L_600.json > "${L}_lane1.log" 2>&1
+    $F --problem csahlp --fixed-cost L --capacity T --out $R/large34_csahlp200_LT_600.json >> "${L}_lane1.log" 2>&1 ) &
+  ( $F --problem usahlp --fixed-cost T --out $R/large34_usahlp200_T_600.json > "${L}_lane2.log" 2>&1
+    $F --problem csahlp --fixed-cost T --capacity T --out $R/large34_csahlp200_TT_600.json >> "${L}_lane2.log" 2>&1 ) &
   wait
 fi
