@@ -129,6 +129,8 @@ class HubModel:
     sa_lagrangian_min_seconds: ClassVar[float] = 0.0
     sa_benders_share: ClassVar[float] = 0.3
     sa_lagrangian_share: ClassVar[float] = 0.85
+    # steps at most per node of its branch and bound over the sites
+    sa_node_iterations: ClassVar[int] = 3000
     # USApHMP in the same range of n with fewer hubs and the same limits: Benders proves
     # the multiple-allocation optimum (with the whole limit), then screens the sites
     # against the single-allocation incumbent (in ``sa_screen_share`` of the time left),
@@ -756,6 +758,7 @@ class HubModel:
             time_limit=time_limit,
             relative_gap=params.relative_gap,
             branch=True,
+            node_iterations=self.sa_node_iterations,
             solve_hubs=solve_hubs,
             capacitated=capacitated,
             memory_budget=params.memory_budget,
