@@ -171,6 +171,10 @@ def main() -> None:
             ("large31_csahlp200_TT_600.json", 600),
             ("large32_usaphmp200_p10_p4_600.json", 600),
             ("large32_usaphmp200_p15_p20_600.json", 600),
+            ("large34_usahlp200_L_600.json", 600),
+            ("large34_usahlp200_T_600.json", 600),
+            ("large34_csahlp200_LT_600.json", 600),
+            ("large34_csahlp200_TT_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -116,9 +116,10 @@ class HubModel:
     # another) p = 10/15 6.9/1.8 %, where Benders' bound left 13.9/3.5 % with 60 s.  With
     # fewer hubs it is slower (p = 5: 11.7 % after 45 s, 3.8 % after 300 s, where the
     # multiple-allocation optimum leaves 2.4 %).  With fixed
-    # costs the reduction test soon leaves few sites (AP 200 beside another solve,
-    # 250 s: USAHLP L/T 0.79/0.64 %, CSAHLP TT 0.57 %, where the other bounds leave
-    # 5.1/1.25 % and 12.1 %).  USApHMP runs it first; the fixed-cost problems after
+    # costs the reduction test soon leaves few sites (AP 200 beside another solve with
+    # 600 s and the flow-scaled steps: USAHLP L proven in 459 s, T 0.047 %, CSAHLP TT
+    # proven, LT 2.1 %; with 120 s CSAHLP TL proven, TT 0.55 %, where the plain steps
+    # left 5.5/9.6 %).  USApHMP runs it first; the fixed-cost problems after
     # the multiple-allocation Benders bound (until ``sa_benders_share`` of the limit: it
     # proves the single-allocation optimum when the two optima coincide, as for AP 100
     # USAHLP T) and until ``sa_lagrangian_share`` (the facility-location bound gets the
