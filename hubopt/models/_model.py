@@ -13,8 +13,10 @@
   (:mod:`hubopt.models.benders`), exact for UMApHMP/UMAHLP and a lower bound for
   USApHMP/USAHLP/CSAHLP (for USAHLP and CSAHLP also the facility-location bound, with
   capacities for CSAHLP, in the time Benders leaves); up to ``sa_lagrangian_max_n``
-  nodes (and beyond for USApHMP with many hubs and a long limit,
-  ``_use_sa_lagrangian``) the single-allocation problems also get the Lagrangian bound
+  nodes (and beyond, up to ``sa_lagrangian_many_hubs_max_n``, for the fixed-cost
+  problems and for USApHMP with many hubs, ``_use_sa_lagrangian``; for USApHMP with
+  fewer hubs and a long limit on the sites that Benders' master screens in,
+  ``_use_sa_screening``) the single-allocation problems also get the Lagrangian bound
   of the single-allocation path formulation and its branch and bound
   (:mod:`hubopt.models.sa_lagrangian`, within the capacities for CSAHLP; USApHMP
   before Benders);
