@@ -175,6 +175,9 @@ def main() -> None:
             ("large34_usahlp200_T_600.json", 600),
             ("large34_csahlp200_LT_600.json", 600),
             ("large34_csahlp200_TT_600.json", 600),
+            ("large36_usaphmp200_p15_600.json", 600),
+            ("large37_usaphmp200_p10_600.json", 600),
+            ("large37_usaphmp200_p20_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

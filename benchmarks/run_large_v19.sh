@@ -6,7 +6,7 @@
 # with 600 s.
 # Run 33 (same commit): the 60-s USApHMP rows, AP 200 p = 10, 15, 20 (lane 1) and
 # AP 100 p = 5, 10, 15, 20 (lane 2).
-# Usage: benchmarks/run_large_v19.sh 32   (or 33, 34)
+# Usage: benchmarks/run_large_v19.sh 32   (or 33, 34, 37)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=benchmarks/results
@@ -34,5 +34,14 @@ if [ "$1" = 34 ]; then
     $F --problem csahlp --fixed-cost L --capacity T --out $R/large34_csahlp200_LT_600.json >> "${L}_lane1.log" 2>&1 ) &
   ( $F --problem usahlp --fixed-cost T --out $R/large34_usahlp200_T_600.json > "${L}_lane2.log" 2>&1
     $F --problem csahlp --fixed-cost T --capacity T --out $R/large34_csahlp200_TT_600.json >> "${L}_lane2.log" 2>&1 ) &
+  wait
+fi
+# Run 36 (commit 5eeabac): USApHMP AP 200 p = 15 with 600 s beside the same code with
+# HubModel.sa_node_iterations = 300 (`results/ab36_p15_node300.json`; this lane's file is
+# also `results/large36_usaphmp200_p15_600.json`), as single `hubopt bench` commands.
+# Run 37 (the same code): USApHMP AP 200 p = 10 beside p = 20, with 600 s.
+if [ "$1" = 37 ]; then
+  $B --n 200 --p 10 --time-limit 600 --out $R/large37_usaphmp200_p10_600.json > "${L}_lane1.log" 2>&1 &
+  $B --n 200 --p 20 --time-limit 600 --out $R/large37_usaphmp200_p20_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
