@@ -103,6 +103,7 @@ def main() -> None:
             ("25", "an earlier pass"),
             ("33", "an earlier pass"),
             ("35", "an earlier pass"),
+            ("38", "an earlier pass"),
         ):
             # (from the fifteenth pass on, one file per problem and size: large15_usaphmp100)
             sized = RESULTS.glob(f"large{run}_{prob}[0-9]*.json")

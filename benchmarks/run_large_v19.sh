@@ -40,6 +40,8 @@ fi
 # HubModel.sa_node_iterations = 300 (`results/ab36_p15_node300.json`; this lane's file is
 # also `results/large36_usaphmp200_p15_600.json`), as single `hubopt bench` commands.
 # Run 37 (the same code): USApHMP AP 200 p = 10 beside p = 20, with 600 s.
+# Run 38 (the same code, 120 s): CSAHLP AP 200 LL and LT, beside the code before this
+# session as in run 35 (`results/large38_*`, `results/ab38_*_old.json`).
 if [ "$1" = 37 ]; then
   $B --n 200 --p 10 --time-limit 600 --out $R/large37_usaphmp200_p10_600.json > "${L}_lane1.log" 2>&1 &
   $B --n 200 --p 20 --time-limit 600 --out $R/large37_usaphmp200_p20_600.json > "${L}_lane2.log" 2>&1 &
