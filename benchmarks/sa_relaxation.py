@@ -46,6 +46,12 @@ def main() -> None:
         default=None,
         help="power of the OD flows in the subgradient's metric (default: the library's)",
     )
+    ap.add_argument(
+        "--weight",
+        type=float,
+        default=None,
+        help="share of the new subgradient in the step's direction (default: the library's)",
+    )
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     inst = load_ap(args.n)
@@ -58,6 +64,8 @@ def main() -> None:
         options["start_share"] = args.start_share
     if args.flow_scaling is not None:
         options["flow_scaling"] = args.flow_scaling
+    if args.weight is not None:
+        options["weight"] = args.weight
     res = single_allocation_lagrangian(
         model.data, upper=args.upper, time_limit=args.seconds, **options
     )
@@ -75,6 +83,7 @@ def main() -> None:
         "seconds_limit": args.seconds,
         "start_share": args.start_share,
         "flow_scaling": args.flow_scaling,
+        "weight": args.weight,
         "bound": res.bound,
         "gap": (args.upper - res.bound) / args.upper,
         "iterations": res.iterations,

@@ -654,3 +654,49 @@ def test_the_capacitated_heuristic_keeps_the_best_of_its_restarts(
     )
     assert got_hubs == plain_hubs
     assert np.array_equal(got_alloc, plain_alloc)
+
+
+def test_p_hub_medians_and_fixed_cost_problems_start_the_relaxation_from_their_own_shares(
+    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The solve path passes ``sa_pmedian_start_share`` to the relaxation of a p-hub
+    median and ``sa_fixed_cost_start_share`` to that of a fixed-cost problem; both
+    still prove the published AP 25 optima."""
+    from hubopt.models import _model
+
+    monkeypatch.setattr(_model.HubModel, "max_sets", 10)
+    monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
+    shares: list[float] = []
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        shares.append(kwargs["start_share"])
+        return single_allocation_lagrangian(*args, **kwargs)
+
+    monkeypatch.setattr(_model, "single_allocation_lagrangian", recording)
+    inst = load_instance("ap", 25)
+    median = USApHMP.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
+    )
+    sol = median.solve(time_limit=60)
+    assert shares
+    assert set(shares) == {_model.HubModel.sa_pmedian_start_share}
+    assert sol.objective == pytest.approx(
+        published("USApHMP", "AP25.3", hub_data_dir)["objective"], abs=0.006
+    )
+    assert sol.status.name == "OPTIMAL"
+    shares.clear()
+    fixed = USAHLP.from_cost_matrix(
+        inst.costs,
+        inst.scaled_flows(),
+        fixed_costs=inst.fixed_costs["T"],
+        chi=inst.chi,
+        alpha=inst.alpha,
+        delta=inst.delta,
+    )
+    sol_fixed = fixed.solve(time_limit=60)
+    assert shares
+    assert set(shares) == {_model.HubModel.sa_fixed_cost_start_share}
+    assert sol_fixed.objective == pytest.approx(
+        published("USAHLP", "AP25T", hub_data_dir)["objective"], abs=0.006
+    )
+    assert sol_fixed.bound <= sol_fixed.objective + 1e-6

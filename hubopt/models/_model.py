@@ -134,6 +134,13 @@ class HubModel:
     sa_lagrangian_share: ClassVar[float] = 0.85
     # steps at most per node of its branch and bound over the sites
     sa_node_iterations: ClassVar[int] = 3000
+    # p-hub medians: the share of the access costs in its starting prices.  With the
+    # flow-scaled steps a quarter beat half, side by side, the relaxation alone: AP 200
+    # p = 10/20 after 150 s 1.40/0.38 % against 1.82/0.52 %, AP 100 p = 5 after 60 s
+    # 0.28 % against 0.43 % (``benchmarks/sa_relaxation.py --start-share``).  The
+    # fixed-cost problems keep half (not measured again)
+    sa_pmedian_start_share: ClassVar[float] = 0.25
+    sa_fixed_cost_start_share: ClassVar[float] = 0.5
     # USApHMP in the same range of n with fewer hubs and the same limits: Benders proves
     # the multiple-allocation optimum (with the whole limit), then screens the sites
     # against the single-allocation incumbent (in ``sa_screen_share`` of the time left),
@@ -762,6 +769,11 @@ class HubModel:
             relative_gap=params.relative_gap,
             branch=True,
             node_iterations=self.sa_node_iterations,
+            start_share=(
+                self.sa_pmedian_start_share
+                if data.p is not None
+                else self.sa_fixed_cost_start_share
+            ),
             solve_hubs=solve_hubs,
             capacitated=capacitated,
             memory_budget=params.memory_budget,
