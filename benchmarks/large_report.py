@@ -179,6 +179,8 @@ def main() -> None:
             ("large36_usaphmp200_p15_600.json", 600),
             ("large37_usaphmp200_p10_600.json", 600),
             ("large37_usaphmp200_p20_600.json", 600),
+            ("large39_usaphmp200_p10_600.json", 600),
+            ("large39_usaphmp200_p15_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
