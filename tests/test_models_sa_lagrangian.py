@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -50,6 +51,33 @@ def best_allocation(C, W, H, f=None) -> tuple[np.ndarray, float]:
         if total < best[1]:
             best = (a, total)
     return best
+
+
+def record_relaxation_argument(monkeypatch: pytest.MonkeyPatch, name: str) -> list[Any]:
+    """Wrap the relaxation that the solve path calls: the returned list receives the
+    value of keyword argument ``name`` of every call, and the real function runs."""
+    from hubopt.models import _model
+
+    seen: list[Any] = []
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs[name])
+        return single_allocation_lagrangian(*args, **kwargs)
+
+    monkeypatch.setattr(_model, "single_allocation_lagrangian", recording)
+    return seen
+
+
+def instance_usahlp(inst: Any, fixed_cost: str) -> USAHLP:
+    """USAHLP on a loaded benchmark instance with its fixed costs ``fixed_cost``."""
+    return USAHLP.from_cost_matrix(
+        inst.costs,
+        inst.scaled_flows(),
+        fixed_costs=inst.fixed_costs[fixed_cost],
+        chi=inst.chi,
+        alpha=inst.alpha,
+        delta=inst.delta,
+    )
 
 
 def hub_set_costs(C, W, sizes, f=None) -> dict[tuple[int, ...], float]:
@@ -364,14 +392,7 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
         assert "sa_lagrangian_bound" not in few.info
     else:
         assert few.info["sa_lagrangian_bound"] <= few.objective + 1e-6
-    fixed = USAHLP.from_cost_matrix(
-        inst.costs,
-        inst.scaled_flows(),
-        fixed_costs=inst.fixed_costs["T"],
-        chi=inst.chi,
-        alpha=inst.alpha,
-        delta=inst.delta,
-    )
+    fixed = instance_usahlp(inst, "T")
     usahlp = published("USAHLP", "AP25T", hub_data_dir)
     sol_fixed = fixed.solve(time_limit=30)
     assert sol_fixed.info["sa_lagrangian_bound"] <= usahlp["objective"] + 0.006
@@ -540,13 +561,7 @@ def test_the_memory_budget_of_the_solve_parameters_reaches_the_branch_and_bound(
 
     monkeypatch.setattr(_model.HubModel, "max_sets", 0)
     monkeypatch.setattr(_model.HubModel, "mip_max_n", 0)
-    seen: list[float] = []
-
-    def recording(*args, **kwargs):
-        seen.append(kwargs["memory_budget"])
-        return single_allocation_lagrangian(*args, **kwargs)
-
-    monkeypatch.setattr(_model, "single_allocation_lagrangian", recording)
+    seen = record_relaxation_argument(monkeypatch, "memory_budget")
     inst = load_instance("ap", 25)
     model = USApHMP.from_cost_matrix(
         inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
@@ -666,13 +681,7 @@ def test_p_hub_medians_and_fixed_cost_problems_start_the_relaxation_from_their_o
 
     monkeypatch.setattr(_model.HubModel, "max_sets", 10)
     monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
-    shares: list[float] = []
-
-    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
-        shares.append(kwargs["start_share"])
-        return single_allocation_lagrangian(*args, **kwargs)
-
-    monkeypatch.setattr(_model, "single_allocation_lagrangian", recording)
+    shares = record_relaxation_argument(monkeypatch, "start_share")
     inst = load_instance("ap", 25)
     median = USApHMP.from_cost_matrix(
         inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
@@ -685,14 +694,7 @@ def test_p_hub_medians_and_fixed_cost_problems_start_the_relaxation_from_their_o
     )
     assert sol.status.name == "OPTIMAL"
     shares.clear()
-    fixed = USAHLP.from_cost_matrix(
-        inst.costs,
-        inst.scaled_flows(),
-        fixed_costs=inst.fixed_costs["T"],
-        chi=inst.chi,
-        alpha=inst.alpha,
-        delta=inst.delta,
-    )
+    fixed = instance_usahlp(inst, "T")
     sol_fixed = fixed.solve(time_limit=60)
     assert shares
     assert set(shares) == {_model.HubModel.sa_fixed_cost_start_share}
