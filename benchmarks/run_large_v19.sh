@@ -6,7 +6,7 @@
 # with 600 s.
 # Run 33 (same commit): the 60-s USApHMP rows, AP 200 p = 10, 15, 20 (lane 1) and
 # AP 100 p = 5, 10, 15, 20 (lane 2).
-# Usage: benchmarks/run_large_v19.sh 32   (or 33, 34, 37, 39)
+# Usage: benchmarks/run_large_v19.sh 32   (or 33, 34, 37, 39, 40)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=benchmarks/results
@@ -52,5 +52,12 @@ fi
 if [ "$1" = 39 ]; then
   $B --n 200 --p 10 --time-limit 600 --out $R/large39_usaphmp200_p10_600.json > "${L}_lane1.log" 2>&1 &
   $B --n 200 --p 15 --time-limit 600 --out $R/large39_usaphmp200_p15_600.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
+# Run 40 (the same code as run 39): USApHMP AP 200 p = 20 beside p = 4 (as in run 32),
+# with 600 s.
+if [ "$1" = 40 ]; then
+  $B --n 200 --p 20 --time-limit 600 --out $R/large40_usaphmp200_p20_600.json > "${L}_lane1.log" 2>&1 &
+  $B --n 200 --p 4 --time-limit 600 --out $R/large40_usaphmp200_p4_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
