@@ -181,6 +181,8 @@ def main() -> None:
             ("large37_usaphmp200_p20_600.json", 600),
             ("large39_usaphmp200_p10_600.json", 600),
             ("large39_usaphmp200_p15_600.json", 600),
+            ("large40_usaphmp200_p20_600.json", 600),
+            ("large40_usaphmp200_p4_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
