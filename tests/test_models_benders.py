@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from _ap_models import ap_fixed_cost_model
 
 from hubopt.instances import ReferenceOptimum, find_optimum, load_instance, load_optima
 from hubopt.models import UMAHLP, Status, UMApHMP
@@ -44,25 +45,8 @@ def _ap_model(data_dir, n: int, p: int) -> tuple[UMApHMP, ReferenceOptimum]:
     return model, _ref(data_dir, n, p)
 
 
-def _ap_fixed_cost_model(data_dir, n: int, fixed_cost: str, cls=UMAHLP, capacity=None):
-    """An AP fixed-cost model of class ``cls`` (capacities bound raw flows: scaled here)."""
-    inst = load_instance("ap", n, data_dir=data_dir)
-    extra = {}
-    if capacity is not None:
-        extra["capacities"] = inst.capacities[capacity] * inst.flow_scale
-    return cls.from_cost_matrix(
-        inst.costs,
-        inst.scaled_flows(),
-        fixed_costs=inst.fixed_costs[fixed_cost],
-        chi=inst.chi,
-        alpha=inst.alpha,
-        delta=inst.delta,
-        **extra,
-    )
-
-
 def _ap_umahlp_model(data_dir, n: int, fixed_cost: str) -> UMAHLP:
-    return _ap_fixed_cost_model(data_dir, n, fixed_cost)
+    return ap_fixed_cost_model(data_dir, n, fixed_cost)
 
 
 def routing_cost_by_origin(C: np.ndarray, W: np.ndarray, H: tuple[int, ...]) -> np.ndarray:
@@ -644,7 +628,7 @@ def test_auto_beyond_enumeration_bounds_csahlp_by_both_relaxations(
     ma = find_optimum(optima, problem="UMAHLP", suite="ap", n=20, fixed_cost="L")
     assert ref is not None
     assert ma is not None
-    model = _ap_fixed_cost_model(hub_data_dir, 20, "L", CSAHLP, capacity)
+    model = ap_fixed_cost_model(hub_data_dir, 20, "L", CSAHLP, capacity)
     sol = model.solve(time_limit=60)
     assert sol.method == "heuristic+benders"
     assert sol.bound <= ref.objective + 0.006
@@ -667,7 +651,7 @@ def test_auto_beyond_enumeration_proves_usahlp_above_the_umahlp_optimum(hub_data
     assert ref is not None
     assert ma is not None
     assert ref.objective > ma.objective * 1.01
-    model = _ap_fixed_cost_model(hub_data_dir, 20, "T", USAHLP)
+    model = ap_fixed_cost_model(hub_data_dir, 20, "T", USAHLP)
     sol = model.solve(time_limit=60)
     assert sol.method == "heuristic+benders"
     assert sol.info["benders_bound"] == pytest.approx(ma.objective, abs=0.006)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _ap_models import ap_fixed_cost_model
 from scipy.optimize import linprog
 
 from hubopt.instances import load_instance, random_euclidean
@@ -66,18 +67,6 @@ def record_relaxation_argument(monkeypatch: pytest.MonkeyPatch, name: str) -> li
 
     monkeypatch.setattr(_model, "single_allocation_lagrangian", recording)
     return seen
-
-
-def instance_usahlp(inst: Any, fixed_cost: str) -> USAHLP:
-    """USAHLP on a loaded benchmark instance with its fixed costs ``fixed_cost``."""
-    return USAHLP.from_cost_matrix(
-        inst.costs,
-        inst.scaled_flows(),
-        fixed_costs=inst.fixed_costs[fixed_cost],
-        chi=inst.chi,
-        alpha=inst.alpha,
-        delta=inst.delta,
-    )
 
 
 def hub_set_costs(C, W, sizes, f=None) -> dict[tuple[int, ...], float]:
@@ -392,7 +381,7 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
         assert "sa_lagrangian_bound" not in few.info
     else:
         assert few.info["sa_lagrangian_bound"] <= few.objective + 1e-6
-    fixed = instance_usahlp(inst, "T")
+    fixed = ap_fixed_cost_model(hub_data_dir, 25, "T", USAHLP)
     usahlp = published("USAHLP", "AP25T", hub_data_dir)
     sol_fixed = fixed.solve(time_limit=30)
     assert sol_fixed.info["sa_lagrangian_bound"] <= usahlp["objective"] + 0.006
@@ -694,7 +683,7 @@ def test_p_hub_medians_and_fixed_cost_problems_start_the_relaxation_from_their_o
     )
     assert sol.status.name == "OPTIMAL"
     shares.clear()
-    fixed = instance_usahlp(inst, "T")
+    fixed = ap_fixed_cost_model(hub_data_dir, 25, "T", USAHLP)
     sol_fixed = fixed.solve(time_limit=60)
     assert shares
     assert set(shares) == {_model.HubModel.sa_fixed_cost_start_share}

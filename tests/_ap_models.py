@@ -1,0 +1,23 @@
+"""Test helper shared by the model tests: AP models built from the stored instances."""
+
+from __future__ import annotations
+
+from hubopt.instances import load_instance
+from hubopt.models import UMAHLP
+
+
+def ap_fixed_cost_model(data_dir, n: int, fixed_cost: str, cls=UMAHLP, capacity=None):
+    """An AP fixed-cost model of class ``cls`` (capacities bound raw flows: scaled here)."""
+    inst = load_instance("ap", n, data_dir=data_dir)
+    extra = {}
+    if capacity is not None:
+        extra["capacities"] = inst.capacities[capacity] * inst.flow_scale
+    return cls.from_cost_matrix(
+        inst.costs,
+        inst.scaled_flows(),
+        fixed_costs=inst.fixed_costs[fixed_cost],
+        chi=inst.chi,
+        alpha=inst.alpha,
+        delta=inst.delta,
+        **extra,
+    )
