@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import subprocess
 import sys
@@ -163,3 +164,25 @@ def test_a_negative_memory_budget_is_a_usage_error(tmp_path: Path) -> None:
     assert res.returncode != 0
     assert "--memory-gb" in res.stderr
     assert not out.exists()
+
+
+def test_debug_verbosity_turns_on_hubopts_debug_log_not_its_libraries() -> None:
+    """``-vv`` shows hubopt's debug messages; numba's debug log (compiler IR) stays off."""
+    from click.testing import CliRunner
+
+    from hubopt.cli import cli
+
+    root, own = logging.getLogger(), logging.getLogger("hubopt")
+    saved = root.level, own.level
+    try:
+        result = CliRunner().invoke(cli, ["-vv", "cases"])
+        assert result.exit_code == 0, result.output
+        assert own.isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("numba").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("numba").isEnabledFor(logging.DEBUG)
+        result = CliRunner().invoke(cli, ["-q", "cases"])
+        assert result.exit_code == 0, result.output
+        assert not own.isEnabledFor(logging.INFO)
+    finally:
+        root.setLevel(saved[0])
+        own.setLevel(saved[1])

@@ -52,7 +52,11 @@ class _LazyGroup(click.Group):
 def cli(verbose: int, quiet: bool) -> None:
     """hubopt: where should a region's multimodal hubs be, and how far is it from world class?"""
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(format="%(message)s", stream=sys.stderr)
+    # debug output is hubopt's own: numba's debug log (compiler IR, megabytes per kernel)
+    # would bury it and slow every first solve by minutes
+    logging.getLogger().setLevel(logging.WARNING if quiet else logging.INFO)
+    logging.getLogger("hubopt").setLevel(level)
 
 
 def main() -> None:
