@@ -123,6 +123,21 @@ def _bucket_last_hubs(
     return count
 
 
+@nb.njit(cache=True)
+def _triangle_slack(between: FloatArray) -> float:
+    """The least ``e >= 0`` with ``between[r, t] <= between[r, s] + between[s, t] + e``
+    for all ``r, s, t`` (0 for a metric such as shortest-path or Euclidean costs, up to
+    rounding; ``O(m^3)``, milliseconds at m = 200)."""
+    m = between.shape[0]
+    worst = 0.0
+    for r in range(m):
+        for s in range(m):
+            brs = between[r, s]
+            for t in range(m):
+                worst = max(worst, between[r, t] - brs - between[s, t])
+    return worst
+
+
 @nb.njit(parallel=True, cache=True)
 def _routes(
     to_site: FloatArray,
@@ -136,6 +151,7 @@ def _routes(
     v: FloatArray,
     kpos: IntArray,
     lpos: IntArray,
+    slack: float,
 ) -> float:
     """Cheapest route of every OD pair under the multipliers; their total.
 
@@ -152,7 +168,14 @@ def _routes(
     hubs ``t != s`` cost at least ``a[s] + wa near[s] + b[t]``, so only those with
     ``b[t] < best - min_s(a[s] + wa near[s])`` matter: they are bucketed by ``b``
     (:func:`_bucket_last_hubs`) and each first hub scans them in that order until the
-    bucket's lower edge shows that no further one can beat ``best``.  On stored
+    bucket's lower edge shows that no further one can beat ``best``.  A second test
+    uses the triangle inequality (``slack``: :func:`_triangle_slack` of ``between``):
+    ``between[s0, t] <= between[s0, s] + between[s, t] + slack`` gives every route from
+    first hub ``s`` at least ``a[s] + K - wa (between[s0, s] + slack)``, with ``K`` the
+    best route from the cheapest first hub ``s0`` without its ``a[s0]``.  It skips the
+    first hubs near ``s0`` whose access is not cheaper enough (on the same stored
+    multipliers: 0.070 / 0.098 s per call instead of 0.124 / 0.160 s; the mirror test through
+    ``between[t, s0]`` gained nothing).  On stored
     multipliers of AP 200 (p = 10 after 400 iterations, p = 5 after 150), alone: 0.113
     and 0.159 s per call, against 0.205 and 0.290 s with the earlier pricing (the 16
     cheapest last hubs exactly, a full scan where they did not settle it); 64 buckets
@@ -204,6 +227,7 @@ def _routes(
                     best = c
                     bl = t
             best += a[s0]
+            k0 = best - a[s0]  # min_t wa between[s0, t] + b[t]
             pk = kpos[i, j]
             pl = lpos[i, j]
             if 0 <= pk < m and 0 <= pl < m:
@@ -228,6 +252,8 @@ def _routes(
                     continue
                 ak = a[s]
                 if ak + min(wa * between[s, s] + b[s], wa * near[s] + bmin) >= best:
+                    continue
+                if ak + k0 - wa * (between[s0, s] + slack) >= best:
                     continue
                 row = between[s]
                 c = ak + wa * row[s] + b[s]
@@ -551,6 +577,7 @@ def _descend(
     to_site = np.zeros((n, 0))
     from_site = to_site
     between = to_site
+    slack = 0.0
     t0 = time.perf_counter()
     while iterations < max_iterations and node.sites.size:
         if deadline is not None and time.perf_counter() > deadline:
@@ -561,6 +588,7 @@ def _descend(
             to_site = np.ascontiguousarray(C[:, sites])
             from_site = np.ascontiguousarray(C[sites, :].T)
             between = np.ascontiguousarray(C[np.ix_(sites, sites)])
+            slack = _triangle_slack(between)
         routes = _routes(
             to_site,
             from_site,
@@ -573,6 +601,7 @@ def _descend(
             node.v,
             prob.kpos,
             prob.lpos,
+            slack,
         )
         G = _allocation_prices(node.u, node.v, prob.kpos)
         if prob.capacity is None or prob.supply is None:
