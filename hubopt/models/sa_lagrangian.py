@@ -850,6 +850,14 @@ def single_allocation_lagrangian(
         )
     bound = root.bound
     nodes = 0
+    _log.debug(
+        "SA root: bound %.2f, upper %.2f, %d sites, %d its (%.1f s)",
+        bound,
+        upper,
+        root.sites.size,
+        iterations,
+        time.perf_counter() - t0,
+    )
     if branch and bound < upper - prob.tol:
         stack = [root]
         leaves: list[float] = []  # nodes left unresolved with nothing to branch on
@@ -874,11 +882,24 @@ def single_allocation_lagrangian(
             shut = np.ones(node.sites.size, dtype=bool)
             shut[at] = False
             children = []
-            for start in (node.keep(shut), node.forcing(at)):
+            for start, how in ((node.keep(shut), "shut"), (node.forcing(at), "open")):
                 start.theta = max(start.theta, 0.1)
                 child, its, found = _descend(start, prob, upper, deadline, node_iterations)
                 iterations += its
                 nodes += 1
+                _log.debug(
+                    "SA node %d (site %d %s): bound %.2f, upper %.2f, %d sites, %d its, "
+                    "%d waiting (%.1f s)",
+                    nodes,
+                    int(node.sites[at]),
+                    how,
+                    child.bound,
+                    upper,
+                    child.sites.size,
+                    its,
+                    len(stack),
+                    time.perf_counter() - t0,
+                )
                 if found is not None and found[2] < upper - prob.tol:
                     hubs, allocation, upper = found
                 if child.bound < upper - prob.tol:
