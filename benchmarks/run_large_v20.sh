@@ -15,3 +15,11 @@ if [ "$1" = 41 ]; then
   $B --n 200 --p 15 --time-limit 600 --out $R/large41_usaphmp200_p15_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 42 (commit after 2c0783a with the nodes' debug log, the same solver): USApHMP
+# AP 200 p = 10 (with -vv, its log kept as `results/large42_usaphmp200_p10_600.log`)
+# beside p = 20, with 600 s.
+if [ "$1" = 42 ]; then
+  $H -vv bench --suite ap --problem usaphmp --n 200 --p 10 --time-limit 600 --out $R/large42_usaphmp200_p10_600.json > "${L}_lane1.log" 2>&1 &
+  $B --n 200 --p 20 --time-limit 600 --out $R/large42_usaphmp200_p20_600.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
