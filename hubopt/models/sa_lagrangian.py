@@ -509,6 +509,7 @@ class _Node:
     dv: FloatArray
     bound: float
     theta: float = 1.0
+    stale: int = 0  # iterations since the bound last rose
     # where the last iteration stood: the sites' values and the subproblem's hubs
     rho: FloatArray | None = None
     chosen: np.ndarray | None = None
@@ -572,7 +573,6 @@ def _descend(
     """
     C, W, p, tol = prob.C, prob.W, prob.p, prob.tol
     n = C.shape[0]
-    stale = 0
     iterations = 0
     to_site = np.zeros((n, 0))
     from_site = to_site
@@ -620,11 +620,11 @@ def _descend(
         node.rho, node.chosen = rho, chosen
         value = float(routes + rho[chosen].sum())
         if value > node.bound + tol:
-            node.bound, stale = value, 0
+            node.bound, node.stale = value, 0
         else:
-            stale += 1
-            if stale >= prob.patience:
-                node.theta, stale = node.theta / 2, 0
+            node.stale += 1
+            if node.stale >= prob.patience:
+                node.theta, node.stale = node.theta / 2, 0
         gap = upper - value
         if iterations % 500 == 0:
             _log.debug(
@@ -725,6 +725,7 @@ def single_allocation_lagrangian(
     halvings: float = 50.0,
     min_patience: int = 30,
     flow_scaling: float = 1.0,
+    retime_every: int = 100,
 ) -> SingleAllocationBound:
     """Lagrangian bound of the path formulation (module docstring), reducing the sites.
 
@@ -753,8 +754,8 @@ def single_allocation_lagrangian(
     included) when it proves it, else None.  The bound returned is the smallest over
     the unexplored nodes (``upper`` once the tree is closed: then ``upper`` is optimal).
     With a time limit, the patience is lowered (not below ``min_patience``) so that
-    the step can halve about ``halvings`` times in the iterations the limit allows,
-    timed on the first iterations.
+    the step can halve about ``halvings`` times in the iterations the time left allows,
+    timed on the first iterations and again every ``retime_every`` iterations.
     ``flow_scaling``: the subgradient is measured in a metric that weighs OD pair
     ``(i, j)`` by ``(W_ij / mean W)^flow_scaling`` (a diagonal scaling: the step moves
     ``u_ijk`` and ``v_ijl`` in proportion to the pair's flow, which is how the optimal
@@ -818,24 +819,28 @@ def single_allocation_lagrangian(
         dv=np.zeros_like(v),
         bound=-math.inf,
     )
-    # the root in three legs: a few warm-up steps, a few timed ones, the rest; a leg that
-    # stops short (bound at upper, step shrunk away, time) ends the root
+    # the root in legs: a few warm-up steps, then timed legs (10 steps, then
+    # ``retime_every``); a leg that stops short (bound at upper, step shrunk away, time)
+    # ends the root
     iterations = 0
     agreed = None
-    for length, timed in ((5, False), (10, True), (max_iterations, False)):
+    length = 5
+    while True:
         want = min(length, max_iterations - iterations)
         started = time.perf_counter()
         root, its, agreed = _descend(root, prob, upper, deadline, want)
         iterations += its
         if agreed is not None or its < want or iterations >= max_iterations:
             break
-        if timed and deadline is not None:
-            # few iterations fit in the time (AP 200: 0.1-0.4 s each): the step may
-            # halve sooner, about ``halvings`` times within the limit (AP 200 p = 20
-            # after 300 s: 0.48 % with patience 30, 0.78 % with 100)
+        if length != 5 and deadline is not None:
+            # few iterations fit in the time (AP 200: 0.1-0.4 s each at first): the
+            # step may halve sooner, about ``halvings`` times within the time left (AP
+            # 200 p = 20 after 300 s: 0.48 % with patience 30, 0.78 % with 100); timed
+            # again on every leg, as the steps get cheaper when sites leave
             per = (time.perf_counter() - started) / max(its, 1)
             fit = (deadline - time.perf_counter()) / max(per, 1e-9)
             prob.patience = int(min(patience, max(min_patience, fit / halvings)))
+        length = 10 if length == 5 else retime_every
     hubs: tuple[int, ...] | None = None
     allocation: IntArray | None = None
     if agreed is not None:
