@@ -23,3 +23,10 @@ if [ "$1" = 42 ]; then
   $B --n 200 --p 20 --time-limit 600 --out $R/large42_usaphmp200_p20_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 43 (the root re-times its patience every 100 iterations): USApHMP AP 200 p = 10
+# (with -vv, log in `results/large43_usaphmp200_p10_600.log`) beside p = 15, with 600 s.
+if [ "$1" = 43 ]; then
+  $H -vv bench --suite ap --problem usaphmp --n 200 --p 10 --time-limit 600 --out $R/large43_usaphmp200_p10_600.json > "${L}_lane1.log" 2>&1 &
+  $B --n 200 --p 15 --time-limit 600 --out $R/large43_usaphmp200_p15_600.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
