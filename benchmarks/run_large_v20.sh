@@ -30,3 +30,27 @@ if [ "$1" = 43 ]; then
   $B --n 200 --p 15 --time-limit 600 --out $R/large43_usaphmp200_p15_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 44 (the code of run 43): the 60-s USApHMP rows, AP 200 p = 10, 15, 20 (lane 1) and
+# AP 100 p = 5, 10, 15, 20 (lane 2), as run 33.
+if [ "$1" = 44 ]; then
+  ( $B --n 200 --p 10 --p 15 --p 20 --time-limit 60 --out $R/large44_usaphmp200_60.json > "${L}_lane1.log" 2>&1 ) &
+  ( $B --n 100 --p 5 --p 10 --p 15 --p 20 --time-limit 60 --out $R/large44_usaphmp100_60.json > "${L}_lane2.log" 2>&1 ) &
+  wait
+fi
+# Run 45 (the code of run 43, 120 s): the fixed-cost rows USAHLP AP 200 L/T and CSAHLP
+# AP 200 LL/LT/TL/TT (`results/large45_*`), beside the code at the start of this session
+# (66ee5d4) in a second checkout named by OLD (`results/ab45_*`).
+if [ "$1" = 45 ]; then
+  F="$H bench --suite ap --n 200 --time-limit 120"
+  run45() {  # $1: output prefix
+    for fc in L T; do
+      $F --problem usahlp --fixed-cost $fc --out "$1_usahlp200_$fc.json"
+    done
+    for fc in L T; do for cap in L T; do
+      $F --problem csahlp --fixed-cost $fc --capacity $cap --out "$1_csahlp200_$fc$cap.json"
+    done; done
+  }
+  ( run45 $R/large45 > "${L}_lane1.log" 2>&1 ) &
+  ( export PYTHONPATH=$OLD; run45 $R/ab45 > "${L}_lane2.log" 2>&1 ) &
+  wait
+fi

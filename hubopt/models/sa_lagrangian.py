@@ -578,7 +578,6 @@ def _descend(
     from_site = to_site
     between = to_site
     slack = 0.0
-    t0 = time.perf_counter()
     while iterations < max_iterations and node.sites.size:
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -626,16 +625,6 @@ def _descend(
             if node.stale >= prob.patience:
                 node.theta, node.stale = node.theta / 2, 0
         gap = upper - value
-        if iterations % 500 == 0:
-            _log.debug(
-                "SA Lagrangian it %d: L %.2f best %.2f theta %.2g sites %d (%.1f s)",
-                iterations,
-                value,
-                node.bound,
-                node.theta,
-                sites.size,
-                time.perf_counter() - t0,
-            )
         if node.bound >= upper - tol or node.theta < 1e-4:
             break
         # reduction: the cheapest way to open a shut site k raises L by at least this
@@ -832,6 +821,16 @@ def single_allocation_lagrangian(
         iterations += its
         if agreed is not None or its < want or iterations >= max_iterations:
             break
+        if iterations // 500 > (iterations - its) // 500:
+            _log.debug(
+                "SA root it %d: bound %.2f, theta %.2g, patience %d, %d sites (%.1f s)",
+                iterations,
+                root.bound,
+                root.theta,
+                prob.patience,
+                root.sites.size,
+                time.perf_counter() - t0,
+            )
         if length != 5 and deadline is not None:
             # few iterations fit in the time (AP 200: 0.1-0.4 s each at first): the
             # step may halve sooner, about ``halvings`` times within the time left (AP
