@@ -81,7 +81,8 @@ def main() -> None:
         # (the 60- and 120-s rows of runs 26 and 27 are not merged: measured on a machine
         # about half as fast, they are reported in the notes beside same-machine
         # comparisons; run 33, on such a machine too, is merged: it measures the flow-scaled
-        # relaxation, and its notes give the same-machine comparison)
+        # relaxation, and its notes give the same-machine comparison; so are runs 44 and 45, with
+        # the faster route pricing)
         for run, where in (
             ("3", "second pass"),
             ("4", "an earlier pass"),
@@ -104,6 +105,8 @@ def main() -> None:
             ("33", "an earlier pass"),
             ("35", "an earlier pass"),
             ("38", "an earlier pass"),
+            ("44", "an earlier pass"),
+            ("45", "an earlier pass"),
         ):
             # (from the fifteenth pass on, one file per problem and size: large15_usaphmp100)
             sized = RESULTS.glob(f"large{run}_{prob}[0-9]*.json")
@@ -183,6 +186,12 @@ def main() -> None:
             ("large39_usaphmp200_p15_600.json", 600),
             ("large40_usaphmp200_p20_600.json", 600),
             ("large40_usaphmp200_p4_600.json", 600),
+            ("large41_usaphmp200_p10_600.json", 600),
+            ("large41_usaphmp200_p15_600.json", 600),
+            ("large42_usaphmp200_p10_600.json", 600),
+            ("large42_usaphmp200_p20_600.json", 600),
+            ("large43_usaphmp200_p10_600.json", 600),
+            ("large43_usaphmp200_p15_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -50,7 +50,10 @@ if [ "$1" = 45 ]; then
       $F --problem csahlp --fixed-cost $fc --capacity $cap --out "$1_csahlp200_$fc$cap.json"
     done; done
   }
+  # (`python -m hubopt` imports the package of its working directory first: the old
+  # lane runs from OLD and writes here)
+  HERE=$(pwd)
   ( run45 $R/large45 > "${L}_lane1.log" 2>&1 ) &
-  ( export PYTHONPATH=$OLD; run45 $R/ab45 > "${L}_lane2.log" 2>&1 ) &
+  ( cd "$OLD" && export PYTHONPATH=$OLD && run45 "$HERE/$R/ab45" > "${L}_lane2.log" 2>&1 ) &
   wait
 fi
