@@ -186,3 +186,31 @@ def test_debug_verbosity_turns_on_hubopts_debug_log_not_its_libraries() -> None:
     finally:
         root.setLevel(saved[0])
         own.setLevel(saved[1])
+
+
+def test_parallel_jobs_give_the_results_of_one_process(tmp_path: Path) -> None:
+    grid = ["bench", "--suite", "cab", "--problem", "usaphmp", "--n", "10", "--alpha", "0.4"]
+    grid += ["--p", "2", "--p", "3", "--p", "4", "--time-limit", "20"]
+    one = hubopt(*grid, "--out", str(tmp_path / "one.json"))
+    two = hubopt(*grid, "--jobs", "2", "--out", str(tmp_path / "two.json"))
+    assert one.returncode == 0, one.stderr
+    assert two.returncode == 0, two.stderr
+    first = json.loads((tmp_path / "one.json").read_text())
+    second = json.loads((tmp_path / "two.json").read_text())
+    assert [r["p"] for r in second] == [2, 3, 4]
+    assert [(r["objective"], r["hubs"], r["status"]) for r in first] == [
+        (r["objective"], r["hubs"], r["status"]) for r in second
+    ]
+
+
+def test_each_of_several_jobs_gets_its_share_of_numbas_threads() -> None:
+    import numba
+
+    from hubopt.bench import share_threads
+
+    before = numba.get_num_threads()
+    try:
+        assert share_threads(1) == numba.config.NUMBA_NUM_THREADS == numba.get_num_threads()
+        assert share_threads(10**6) == 1 == numba.get_num_threads()
+    finally:
+        numba.set_num_threads(before)
