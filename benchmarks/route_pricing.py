@@ -20,18 +20,24 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import hubopt
 from hubopt.bench import machine_description
 from hubopt.instances import load_ap
 from hubopt.models import USApHMP
 from hubopt.models import sa_lagrangian as sa
+
+try:
+    from hubopt.bench import code_commit
+except ImportError:  # an older checkout, timed for comparison: its path names it
+
+    def code_commit() -> str:
+        return ""
+
 
 NAMES = ("to_site", "from_site", "between", "W", "chi", "alpha", "delta", "u", "v")
 
@@ -84,19 +90,14 @@ def main() -> None:
         started = time.perf_counter()
         total = float(sa._routes(*inputs, kpos, lpos, *extra))
         times.append(time.perf_counter() - started)
-    where = Path(hubopt.__file__).resolve().parent
-    commit = subprocess.run(
-        ["git", "-C", str(where), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = code_commit()
     record = {
         "state": args.state.name,
         "sites": int(stored["between"].shape[0]),
         "seconds_per_call": round(min(times[1:]), 4),
         "total": total,
         "commit": commit,
+        "module": sa.__file__,
         "machine": machine_description(),
     }
     print(json.dumps(record))

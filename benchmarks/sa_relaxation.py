@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import time
 from pathlib import Path
 
-import hubopt
-from hubopt.bench import machine_description
+from hubopt.bench import code_commit, machine_description
 from hubopt.instances import load_ap
 from hubopt.models import USApHMP
 from hubopt.models.sa_lagrangian import single_allocation_lagrangian
@@ -69,13 +67,7 @@ def main() -> None:
     res = single_allocation_lagrangian(
         model.data, upper=args.upper, time_limit=args.seconds, **options
     )
-    here = Path(str(hubopt.__file__)).resolve().parent.parent
-    commit = subprocess.run(
-        ["git", "-C", str(here), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = code_commit()
     record = {
         "instance": f"AP{args.n}",
         "p": args.p,

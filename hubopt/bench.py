@@ -338,3 +338,17 @@ def machine_description() -> str:
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
+
+
+def code_commit() -> str:
+    """Short commit of the hubopt checkout this process imported ('' outside git), for
+    result files: benchmarks that compare two checkouts run from either."""
+    import subprocess
+
+    where = Path(__file__).resolve().parent
+    return subprocess.run(
+        ["git", "-C", str(where), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
