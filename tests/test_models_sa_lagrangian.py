@@ -340,21 +340,22 @@ def test_facility_location_path_bounds_usaphmp_above_the_multiple_allocation_opt
 def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only(
     hub_data_dir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past ``sa_lagrangian_max_n`` the single-allocation bound runs for USApHMP with at
-    least ``sa_lagrangian_min_hub_share * n`` hubs and a limit of at least
-    ``sa_lagrangian_min_seconds``, up to ``sa_lagrangian_many_hubs_max_n`` nodes; there
-    it proves the published optimum (above the multiple-allocation one).  The
-    fixed-cost problems get it up to ``sa_lagrangian_many_hubs_max_n`` whatever the
-    limit.  USApHMP with fewer hubs gets it only on the sites that Benders' screening
-    leaves, with a limit of at least ``sa_screen_min_seconds``.  Elsewhere the bound
-    comes from multiple allocation."""
+    """Past ``sa_lagrangian_max_n``, up to ``sa_lagrangian_many_hubs_max_n`` nodes, the
+    single-allocation bound runs for USApHMP with a limit of at least
+    ``sa_lagrangian_min_seconds``: with any number of hubs below
+    ``sa_screen_min_seconds``, from there on with at least
+    ``sa_lagrangian_min_hub_share * n`` hubs; there it proves the published optimum
+    (above the multiple-allocation one).  With fewer hubs and a long limit it runs only
+    on the sites that Benders' screening leaves.  The fixed-cost problems get it up to
+    ``sa_lagrangian_many_hubs_max_n`` whatever the limit.  Elsewhere the bound comes
+    from multiple allocation."""
     from hubopt.models import _model
 
     monkeypatch.setattr(_model.HubModel, "max_sets", 10)
     monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_max_n", 10)
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_hub_share", 0.1)
-    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_seconds", 40.0)
+    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_seconds", 20.0)
     monkeypatch.setattr(_model.HubModel, "sa_screen_min_seconds", 40.0)
     inst = load_instance("ap", 25)
 
@@ -371,9 +372,14 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
     assert sol.objective == pytest.approx(sa["objective"], abs=0.006)
     assert ma["objective"] < sol.info["sa_lagrangian_bound"] <= sa["objective"] + 0.006
     assert sol.status.name == "OPTIMAL"
-    short = many.solve(time_limit=30)  # below the minimum limit
+    short = many.solve(time_limit=10)  # below the minimum limit
     assert "sa_lagrangian_bound" not in short.info
     assert short.bound <= ma["objective"] + 0.006
+    few_short = model(2).solve(time_limit=30)  # any p below the screening's limit
+    sa2 = published("USApHMP", "AP25.2", hub_data_dir)
+    ma2 = published("UMApHMP", "AP25.2", hub_data_dir)
+    assert ma2["objective"] < few_short.info["sa_lagrangian_bound"] <= sa2["objective"] + 0.006
+    assert few_short.objective == pytest.approx(sa2["objective"], abs=0.006)
     few = model(2).solve(time_limit=40)  # 2 < 0.1 * 25
     # with few hubs it runs only on the sites that Benders' screening leaves, if few
     assert few.info["sa_screened_sites"] < 25

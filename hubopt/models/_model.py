@@ -109,15 +109,19 @@ class HubModel:
     mathopt_bound_max_n: ClassVar[int] = 250
     # single allocation: the Lagrangian bound of the path formulation up to here, and
     # beyond, up to ``sa_lagrangian_many_hubs_max_n``, for the fixed-cost problems and
-    # for p-hub medians with at least ``sa_lagrangian_min_hub_share * n`` hubs and a
-    # limit of at least ``sa_lagrangian_min_seconds`` (or none).  Its iterations cost
-    # O(n^2 m^2) over the m open-able sites (AP 200 with all 200 sites: 0.3-0.5 s beside
-    # another solve).  Since its subgradient is measured in the flows' metric
+    # for p-hub medians with a limit of at least ``sa_lagrangian_min_seconds`` (or none):
+    # with any number of hubs below ``sa_screen_min_seconds``, above it with at least
+    # ``sa_lagrangian_min_hub_share * n`` hubs (fewer get Benders and its screening).
+    # AP 200, the relaxation alone beside another: after 50 s p = 4/5 8.7/7.7 %, where
+    # the facility-location bounds leave 13.1/13.0 % with 60 s; after 540 s p = 5 2.17 %
+    # and p = 4 2.42 %, where Benders' multiple-allocation optimum leaves 2.36/2.21 %
+    # (``results/sa_relaxation_ap200_p*_540.json``).  Its iterations cost O(n^2 m^2)
+    # over the m open-able sites (AP 200 with all 200 sites: 0.1-0.3 s beside another
+    # solve).  Since its subgradient is measured in the flows' metric
     # (``flow_scaling``) it climbs fast enough at AP 200 to beat the multiple-allocation
     # Benders bound on short limits too: after 45 s (the relaxation alone, beside
-    # another) p = 10/15 6.9/1.8 %, where Benders' bound left 13.9/3.5 % with 60 s.  With
-    # fewer hubs it is slower (p = 5: 11.7 % after 45 s, 3.8 % after 300 s, where the
-    # multiple-allocation optimum leaves 2.4 %).  With fixed
+    # another) p = 10/15 6.9/1.8 %, where Benders' bound left 13.9/3.5 % with 60 s (before
+    # the faster route pricing).  With fixed
     # costs the reduction test soon leaves few sites (AP 200 beside another solve with
     # 600 s and the flow-scaled steps: USAHLP L proven in 459 s, T 0.047 %, CSAHLP TT
     # proven, LT 2.1 %; with 120 s CSAHLP TL proven, TT 0.55 %, where the plain steps
@@ -128,7 +132,7 @@ class HubModel:
     # rest)
     sa_lagrangian_max_n: ClassVar[int] = 150
     sa_lagrangian_many_hubs_max_n: ClassVar[int] = 250
-    sa_lagrangian_min_hub_share: ClassVar[float] = 0.05
+    sa_lagrangian_min_hub_share: ClassVar[float] = 0.025
     sa_lagrangian_min_seconds: ClassVar[float] = 0.0
     sa_benders_share: ClassVar[float] = 0.3
     sa_lagrangian_share: ClassVar[float] = 0.85
@@ -533,9 +537,11 @@ class HubModel:
         p = self.data.p
         if p is None:  # fixed costs: few hubs, and the sites close fast
             return True
-        return p >= self.sa_lagrangian_min_hub_share * self.n and (
-            time_limit is None or time_limit >= self.sa_lagrangian_min_seconds
-        )
+        if time_limit is not None and time_limit < self.sa_lagrangian_min_seconds:
+            return False
+        if time_limit is not None and time_limit < self.sa_screen_min_seconds:
+            return True  # no screening with this limit: the relaxation beats the rest
+        return p >= self.sa_lagrangian_min_hub_share * self.n
 
     def _use_sa_screening(self, time_limit: float | None) -> bool:
         """Whether USApHMP gets the Lagrangian bound on the sites that Benders' master
