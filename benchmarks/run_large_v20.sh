@@ -57,3 +57,12 @@ if [ "$1" = 45 ]; then
   ( cd "$OLD" && export PYTHONPATH=$OLD && run45 "$HERE/$R/ab45" > "${L}_lane2.log" 2>&1 ) &
   wait
 fi
+# Run 46 (USApHMP beyond n = 150 takes the relaxation for any p below 600 s and from
+# 2.5 % of n hubs with 600 s): AP 200 p = 4, 5 with 60 s, then p = 4 with 600 s (Benders
+# and its screening, as before) in lane 1, beside p = 5 with 600 s (now the relaxation).
+if [ "$1" = 46 ]; then
+  ( $B --n 200 --p 4 --p 5 --time-limit 60 --out $R/large46_usaphmp200_p4_p5_60.json > "${L}_lane1.log" 2>&1
+    $B --n 200 --p 4 --time-limit 600 --out $R/large46_usaphmp200_p4_600.json >> "${L}_lane1.log" 2>&1 ) &
+  $B --n 200 --p 5 --time-limit 600 --out $R/large46_usaphmp200_p5_600.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
