@@ -81,7 +81,7 @@ def main() -> None:
         # (the 60- and 120-s rows of runs 26 and 27 are not merged: measured on a machine
         # about half as fast, they are reported in the notes beside same-machine
         # comparisons; run 33, on such a machine too, is merged: it measures the flow-scaled
-        # relaxation, and its notes give the same-machine comparison; so are runs 44 and 45, with
+        # relaxation, and its notes give the same-machine comparison; so are runs 44-46, with
         # the faster route pricing)
         for run, where in (
             ("3", "second pass"),
@@ -107,6 +107,7 @@ def main() -> None:
             ("38", "an earlier pass"),
             ("44", "an earlier pass"),
             ("45", "an earlier pass"),
+            ("46", "an earlier pass"),
         ):
             # (from the fifteenth pass on, one file per problem and size: large15_usaphmp100)
             sized = RESULTS.glob(f"large{run}_{prob}[0-9]*.json")
@@ -192,6 +193,8 @@ def main() -> None:
             ("large42_usaphmp200_p20_600.json", 600),
             ("large43_usaphmp200_p10_600.json", 600),
             ("large43_usaphmp200_p15_600.json", 600),
+            ("large46_usaphmp200_p4_600.json", 600),
+            ("large46_usaphmp200_p5_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

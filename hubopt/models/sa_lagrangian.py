@@ -172,15 +172,15 @@ def _routes(
     uses the triangle inequality (``slack``: :func:`_triangle_slack` of ``between``):
     ``between[s0, t] <= between[s0, s] + between[s, t] + slack`` gives every route from
     first hub ``s`` at least ``a[s] + K - wa (between[s0, s] + slack)``, with ``K`` the
-    best route from the cheapest first hub ``s0`` without its ``a[s0]``.  It skips the
-    first hubs near ``s0`` whose access is not cheaper enough (on the same stored
-    multipliers: 0.070 / 0.098 s per call instead of 0.124 / 0.160 s; the mirror test through
-    ``between[t, s0]`` gained nothing).  On stored
-    multipliers of AP 200 (p = 10 after 400 iterations, p = 5 after 150), alone: 0.113
-    and 0.159 s per call, against 0.205 and 0.290 s with the earlier pricing (the 16
-    cheapest last hubs exactly, a full scan where they did not settle it); 64 buckets
-    gave the same, 16 0.121 / 0.162 s, an exact insertion sort 0.139 / 0.189 s.  The
-    totals are the same; ties between equal routes may be broken differently.
+    best route from the cheapest first hub ``s0`` without its ``a[s0]``: a first hub
+    whose ``a[s] - a[s0]`` exceeds ``wa (between[s0, s] + slack)`` is skipped.  Timed on stored
+    multipliers of AP 200 (p = 10 after 400 iterations, p = 5 after 150), alone: the
+    earlier pricing (the 16 cheapest last hubs exactly, a full scan where they did not
+    settle it) took 0.205-0.216 / 0.285-0.290 s per call, the buckets 0.113-0.116 /
+    0.152-0.159 s (64 buckets the same, 16 0.121 / 0.162 s, an exact insertion sort
+    0.139 / 0.189 s), with the triangle test too 0.070-0.075 / 0.098-0.100 s (a mirror
+    test through ``between[t, s0]`` gained nothing).  The totals are the same; ties
+    between equal routes may be broken differently.
     """
     n = W.shape[0]
     m = between.shape[0]
