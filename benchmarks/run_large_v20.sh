@@ -66,3 +66,11 @@ if [ "$1" = 46 ]; then
   $B --n 200 --p 5 --time-limit 600 --out $R/large46_usaphmp200_p5_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 47 (the code of run 46): USAHLP AP 200 T beside CSAHLP AP 200 LT, with 600 s (run
+# 34 before the faster route pricing: 0.047 % and 2.10 %).
+if [ "$1" = 47 ]; then
+  F="$H bench --suite ap --n 200 --time-limit 600"
+  $F --problem usahlp --fixed-cost T --out $R/large47_usahlp200_T_600.json > "${L}_lane1.log" 2>&1 &
+  $F --problem csahlp --fixed-cost L --capacity T --out $R/large47_csahlp200_LT_600.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
