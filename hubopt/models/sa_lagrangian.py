@@ -813,7 +813,7 @@ def single_allocation_lagrangian(
     # ends the root
     iterations = 0
     agreed = None
-    length = 5
+    length, warm = 5, True
     while True:
         want = min(length, max_iterations - iterations)
         started = time.perf_counter()
@@ -831,7 +831,7 @@ def single_allocation_lagrangian(
                 root.sites.size,
                 time.perf_counter() - t0,
             )
-        if length != 5 and deadline is not None:
+        if not warm and deadline is not None:
             # few iterations fit in the time (AP 200: 0.1-0.4 s each at first): the
             # step may halve sooner, about ``halvings`` times within the time left (AP
             # 200 p = 20 after 300 s: 0.48 % with patience 30, 0.78 % with 100); timed
@@ -839,7 +839,7 @@ def single_allocation_lagrangian(
             per = (time.perf_counter() - started) / max(its, 1)
             fit = (deadline - time.perf_counter()) / max(per, 1e-9)
             prob.patience = int(min(patience, max(min_patience, fit / halvings)))
-        length = 10 if length == 5 else retime_every
+        length, warm = (10 if warm else retime_every), False
     hubs: tuple[int, ...] | None = None
     allocation: IntArray | None = None
     if agreed is not None:
