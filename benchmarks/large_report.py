@@ -195,6 +195,8 @@ def main() -> None:
             ("large43_usaphmp200_p15_600.json", 600),
             ("large46_usaphmp200_p4_600.json", 600),
             ("large46_usaphmp200_p5_600.json", 600),
+            ("large47_usahlp200_T_600.json", 600),
+            ("large47_csahlp200_LT_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
