@@ -197,6 +197,7 @@ def main() -> None:
             ("large46_usaphmp200_p5_600.json", 600),
             ("large47_usahlp200_T_600.json", 600),
             ("large47_csahlp200_LT_600.json", 600),
+            ("large48_usaphmp200_p10_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -74,3 +74,7 @@ if [ "$1" = 47 ]; then
   $F --problem csahlp --fixed-cost L --capacity T --out $R/large47_csahlp200_LT_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 48 (commit 67eea79), as two single commands: USApHMP AP 200 p = 10 with 600 s and
+# -vv (`results/large48_usaphmp200_p10_600.{json,log}`) beside the same with
+# HubModel.sa_node_iterations = 1000 set before the command line's main
+# (`results/ab48_usaphmp200_p10_node1000_600.{json,log}`).
