@@ -1,9 +1,9 @@
-"""Test helper shared by the model tests: AP models built from the stored instances."""
+"""Test helpers shared by the model tests: AP models built from the stored instances."""
 
 from __future__ import annotations
 
 from hubopt.instances import load_instance
-from hubopt.models import UMAHLP
+from hubopt.models import UMAHLP, USApHMP
 
 
 def ap_fixed_cost_model(data_dir, n: int, fixed_cost: str, cls=UMAHLP, capacity=None):
@@ -20,4 +20,12 @@ def ap_fixed_cost_model(data_dir, n: int, fixed_cost: str, cls=UMAHLP, capacity=
         alpha=inst.alpha,
         delta=inst.delta,
         **extra,
+    )
+
+
+def ap_pmedian_model(data_dir, n: int, p: int, cls=USApHMP):
+    """An AP p-hub median model of class ``cls`` with ``p`` hubs."""
+    inst = load_instance("ap", n, data_dir=data_dir)
+    return cls.from_cost_matrix(
+        inst.costs, inst.scaled_flows(), p=p, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
     )

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _ap_models import ap_fixed_cost_model
+from _ap_models import ap_fixed_cost_model, ap_pmedian_model
 from scipy.optimize import linprog
 
-from hubopt.instances import load_instance, random_euclidean
+from hubopt.instances import random_euclidean
 from hubopt.models import CSAHLP, USAHLP, USApHMP
 from hubopt.models.sa_lagrangian import single_allocation_lagrangian
 
@@ -298,12 +298,9 @@ def published(problem: str, instance: str, hub_data_dir) -> dict:
 def test_bound_on_ap40_p5_reaches_the_published_optimum_above_the_multiple_allocation_one(
     hub_data_dir,
 ) -> None:
-    inst = load_instance("ap", 40)
     sa = published("USApHMP", "AP40.5", hub_data_dir)
     ma = published("UMApHMP", "AP40.5", hub_data_dir)
-    model = USApHMP.from_cost_matrix(
-        inst.costs, inst.scaled_flows(), p=5, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
-    )
+    model = ap_pmedian_model(hub_data_dir, 40, 5)
     res = single_allocation_lagrangian(
         model.data, upper=sa["objective"], time_limit=None, max_iterations=20_000
     )
@@ -324,12 +321,9 @@ def test_facility_location_path_bounds_usaphmp_above_the_multiple_allocation_opt
     monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
     monkeypatch.setattr(_model.HubModel, "benders_max_n", 10)
     monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 10)
-    inst = load_instance("ap", 25)
     sa = published("USApHMP", "AP25.3", hub_data_dir)
     ma = published("UMApHMP", "AP25.3", hub_data_dir)
-    model = USApHMP.from_cost_matrix(
-        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
-    )
+    model = ap_pmedian_model(hub_data_dir, 25, 3)
     sol = model.solve(time_limit=30)
     assert sol.method == "heuristic+bound"
     assert sol.objective == pytest.approx(sa["objective"], abs=0.006)
@@ -357,12 +351,9 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_hub_share", 0.1)
     monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_seconds", 20.0)
     monkeypatch.setattr(_model.HubModel, "sa_screen_min_seconds", 40.0)
-    inst = load_instance("ap", 25)
 
     def model(p: int) -> USApHMP:
-        return USApHMP.from_cost_matrix(
-            inst.costs, inst.scaled_flows(), p=p, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
-        )
+        return ap_pmedian_model(hub_data_dir, 25, p)
 
     sa = published("USApHMP", "AP25.3", hub_data_dir)
     ma = published("UMApHMP", "AP25.3", hub_data_dir)
@@ -571,10 +562,7 @@ def test_the_memory_budget_of_the_solve_parameters_reaches_the_branch_and_bound(
     monkeypatch.setattr(_model.HubModel, "max_sets", 0)
     monkeypatch.setattr(_model.HubModel, "mip_max_n", 0)
     seen = record_relaxation_argument(monkeypatch, "memory_budget")
-    inst = load_instance("ap", 25)
-    model = USApHMP.from_cost_matrix(
-        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
-    )
+    model = ap_pmedian_model(hub_data_dir, 25, 3)
     sol = model.solve(SolveParameters(time_limit=60, memory_budget=1e8))
     assert seen == [1e8]
     assert sol.status.name == "OPTIMAL"
@@ -691,10 +679,7 @@ def test_p_hub_medians_and_fixed_cost_problems_start_the_relaxation_from_their_o
     monkeypatch.setattr(_model.HubModel, "max_sets", 10)
     monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
     shares = record_relaxation_argument(monkeypatch, "start_share")
-    inst = load_instance("ap", 25)
-    median = USApHMP.from_cost_matrix(
-        inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
-    )
+    median = ap_pmedian_model(hub_data_dir, 25, 3)
     sol = median.solve(time_limit=60)
     assert shares
     assert set(shares) == {_model.HubModel.sa_pmedian_start_share}
