@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hubopt.instances import load_instance
 from hubopt.models import UMAHLP, USApHMP
 
@@ -29,3 +31,9 @@ def ap_pmedian_model(data_dir, n: int, p: int, cls=USApHMP):
     return cls.from_cost_matrix(
         inst.costs, inst.scaled_flows(), p=p, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
     )
+
+
+def published(problem: str, instance: str, hub_data_dir) -> dict:
+    """The record of ``optima.json`` for ``problem`` on ``instance`` (e.g. "AP25.3")."""
+    rows = json.loads((hub_data_dir / "optima.json").read_text())
+    return next(r for r in rows if r["problem"] == problem and r["instance"] == instance)

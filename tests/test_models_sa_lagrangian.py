@@ -9,13 +9,12 @@ exceed, and a multiple-allocation bound cannot).
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from typing import Any
 
 import numpy as np
 import pytest
-from _ap_models import ap_fixed_cost_model, ap_pmedian_model
+from _ap_models import ap_fixed_cost_model, ap_pmedian_model, published
 from scipy.optimize import linprog
 
 from hubopt.instances import random_euclidean
@@ -288,11 +287,6 @@ def test_allocation_mip_keeps_within_capacities_and_reports_a_hub_set_that_canno
         else:
             assert res.infeasible
             assert res.allocation is None
-
-
-def published(problem: str, instance: str, hub_data_dir) -> dict:
-    rows = json.loads((hub_data_dir / "optima.json").read_text())
-    return next(r for r in rows if r["problem"] == problem and r["instance"] == instance)
 
 
 def test_bound_on_ap40_p5_reaches_the_published_optimum_above_the_multiple_allocation_one(

@@ -68,7 +68,7 @@ from hubopt.models.heuristics import (
     local_search_hubs,
     vns_hubs,
 )
-from hubopt.models.sa_lagrangian import single_allocation_lagrangian
+from hubopt.models.sa_lagrangian import SingleAllocationBound, single_allocation_lagrangian
 
 
 class HubModel:
@@ -158,6 +158,17 @@ class HubModel:
     sa_screen_min_seconds: ClassVar[float] = 600.0
     sa_screen_share: ClassVar[float] = 0.3
     sa_screen_max_share: ClassVar[float] = 0.6
+    # UMApHMP (with fewer than ``ma_lagrangian_max_hub_share * n`` hubs) and UMAHLP
+    # between ``benders_max_n`` and ``benders_many_hubs_max_n`` nodes with a limit below
+    # ``benders_few_hubs_min_seconds``: the same Lagrangian relaxation in its
+    # multiple-allocation form (``multiple_allocation``: its dual is the LP bound that
+    # Benders approaches) instead of Benders or the facility-location bounds (UMAHLP:
+    # after the Benders trial).  AP 200, the relaxation alone, two side by side: after
+    # 45 s UMApHMP p = 4/5/10 3.9/4.0/2.6 %, where the 60-s solves left 11.1/10.9/8.7 %
+    # (run 12), p = 15/20 0.78/0.73 %, where Benders left 0.92/0.31 %; UMAHLP L proven
+    # in 22 s (the 120-s solve left 3.6 %; T: 1.7e-9 after 90 s, Benders' trial proves
+    # it in 14-25 s).  With 600 s Benders proves them all (runs 10, 11)
+    ma_lagrangian_max_hub_share: ClassVar[float] = 0.075
     # CSAHLP beyond the exact range, with a limit of at least
     # ``csahlp_improve_min_seconds`` (or none): the capacitated GVNS starts again from
     # the next seeds while its budget allows (at most ``csahlp_restarts`` times), and
@@ -516,7 +527,7 @@ class HubModel:
         if self.n <= self.benders_max_n:
             return True
         p = self.data.p
-        if self.n > self.benders_many_hubs_max_n:
+        if self.n > self.benders_many_hubs_max_n or self._use_ma_lagrangian(time_limit):
             return False
         long_enough = time_limit is None or time_limit >= self.benders_few_hubs_min_seconds
         if p is None:  # fixed costs, few hubs: as for few hubs below (AP 200 UMAHLP beside
@@ -542,6 +553,18 @@ class HubModel:
         if time_limit is not None and time_limit < self.sa_screen_min_seconds:
             return True  # no screening with this limit: the relaxation beats the rest
         return p >= self.sa_lagrangian_min_hub_share * self.n
+
+    def _use_ma_lagrangian(self, time_limit: float | None) -> bool:
+        """Whether multiple allocation gets its Lagrangian bound: in Benders' size range
+        beyond ``benders_max_n`` on a limit too short for Benders with few hubs, UMAHLP
+        and UMApHMP with fewer than ``ma_lagrangian_max_hub_share * n`` hubs."""
+        return (
+            self.problem in (Problem.UMAPHMP, Problem.UMAHLP)
+            and self.benders_max_n < self.n <= self.benders_many_hubs_max_n
+            and time_limit is not None
+            and time_limit < self.benders_few_hubs_min_seconds
+            and (self.data.p or 0) < self.ma_lagrangian_max_hub_share * self.n
+        )
 
     def _use_sa_screening(self, time_limit: float | None) -> bool:
         """Whether USApHMP gets the Lagrangian bound on the sites that Benders' master
@@ -597,7 +620,9 @@ class HubModel:
         many = (
             self.problem.has_p and not self.problem.single_allocation and (self.data.p or 0) >= 10
         )
-        budget = until(0.3 if many else 0.6)
+        # (the multiple-allocation Lagrangian bound gets the time that Benders would)
+        ma_bound = self._use_ma_lagrangian(limit)
+        budget = until(0.25 if ma_bound and self.problem.has_p else 0.3 if many else 0.6)
         hubs, alloc = self._feasible_heuristic(params, deadline, budget)
         trial = self._benders_trial(params, hubs, alloc, until(self.benders_trial_share))
         trial_info: dict[str, Any] = {}
@@ -614,6 +639,19 @@ class HubModel:
             params, hubs, alloc, until(self.sa_lagrangian_share)
         )
         lb = max(lb, sa_bound)
+        if ma_bound:
+            # multiple allocation: its Lagrangian bound in the rest of the time (AP 200,
+            # the relaxation alone: UMApHMP p = 4 after 45 s 3.9 %, where the
+            # facility-location bounds below leave 11.1 %; UMAHLP L proven in 22 s)
+            bound, hubs, alloc, info = self._multiple_allocation_bound(
+                params, hubs, alloc, until(1.0)
+            )
+            lb = max(lb, bound)
+        objective = evaluate(self.problem, self.data, hubs, alloc)
+        if _bound_proves(lb, objective, params):
+            return self._finish(
+                hubs, alloc, lb, t0, "heuristic+bound", proven=True, info={**trial_info, **info}
+            )
         remaining = None if deadline is None else deadline - time.perf_counter()
         if (
             (remaining is None or remaining > 3)
@@ -775,22 +813,12 @@ class HubModel:
             relative_gap=params.relative_gap,
             branch=True,
             node_iterations=self.sa_node_iterations,
-            start_share=(
-                self.sa_pmedian_start_share
-                if data.p is not None
-                else self.sa_fixed_cost_start_share
-            ),
+            start_share=self._start_share(data),
             solve_hubs=solve_hubs,
             capacitated=capacitated,
             memory_budget=params.memory_budget,
         )
-        info: dict[str, Any] = {
-            "sa_lagrangian_bound": res.bound,
-            "sa_lagrangian_iterations": res.iterations,
-            "sa_lagrangian_seconds": round(res.seconds, 3),
-            "sa_lagrangian_sites": len(res.sites),
-            "sa_lagrangian_nodes": res.nodes,
-        }
+        info = _lagrangian_info("sa", res)
         # (a solution found keeps within the capacities: the relaxation returns only
         # agreed solutions that do, the leaves solve the capacitated allocation MIP)
         if res.hubs is not None and res.allocation is not None:
@@ -798,6 +826,45 @@ class HubModel:
             if found < objective:
                 hubs, alloc = res.hubs, res.allocation
         return res.bound, hubs, alloc, info
+
+    def _start_share(self, data: HubData) -> float:
+        """The share of the access costs in the Lagrangian relaxation's start."""
+        return self.sa_pmedian_start_share if data.p is not None else self.sa_fixed_cost_start_share
+
+    def _multiple_allocation_bound(
+        self,
+        params: SolveParameters,
+        hubs: tuple[int, ...],
+        alloc: IntArray,
+        time_limit: float | None,
+    ) -> tuple[float, tuple[int, ...], IntArray, dict[str, Any]]:
+        """The Lagrangian bound of the multiple-allocation path formulation, with its
+        branch and bound over the sites, from the incumbent (:mod:`sa_lagrangian` with
+        ``multiple_allocation``).  Returns the bound, the (possibly better) incumbent
+        and what to report."""
+        objective = evaluate(self.problem, self.data, hubs, alloc)
+
+        def solve_hubs(hub_set: tuple[int, ...]) -> tuple[IntArray | None, float]:
+            # a hub set's best routing is a shortest-path computation
+            return None, evaluate(self.problem, self.data, hub_set, self._allocation_for(hub_set))
+
+        res = single_allocation_lagrangian(
+            self.data,
+            upper=objective,
+            time_limit=time_limit,
+            relative_gap=params.relative_gap,
+            branch=True,
+            node_iterations=self.sa_node_iterations,
+            start_share=self._start_share(self.data),
+            solve_hubs=solve_hubs,
+            memory_budget=params.memory_budget,
+            multiple_allocation=True,
+        )
+        if res.hubs is not None:
+            found = evaluate(self.problem, self.data, res.hubs, self._allocation_for(res.hubs))
+            if found < objective:
+                hubs, alloc = res.hubs, self._allocation_for(res.hubs)
+        return res.bound, hubs, alloc, _lagrangian_info("ma", res)
 
     def _solve_heuristic_with_benders(
         self,
@@ -930,6 +997,17 @@ class HubModel:
             proven=proven,
             info={**res.summary(), "benders_bound": res.bound, **sa_info},
         )
+
+
+def _lagrangian_info(prefix: str, res: SingleAllocationBound) -> dict[str, Any]:
+    """What a solve reports of its Lagrangian bound (``sa_...`` or ``ma_...``)."""
+    return {
+        f"{prefix}_lagrangian_bound": res.bound,
+        f"{prefix}_lagrangian_iterations": res.iterations,
+        f"{prefix}_lagrangian_seconds": round(res.seconds, 3),
+        f"{prefix}_lagrangian_sites": len(res.sites),
+        f"{prefix}_lagrangian_nodes": res.nodes,
+    }
 
 
 def _bound_proves(bound: float, objective: float, params: SolveParameters) -> bool:

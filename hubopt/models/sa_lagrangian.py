@@ -1,5 +1,5 @@
-"""Lagrangian bound of the single-allocation path formulation, with site reduction and
-branch and bound over the sites.
+"""Lagrangian bound of the single-allocation path formulation (and of its
+multiple-allocation form), with site reduction and branch and bound over the sites.
 
 Multiple allocation on the same hubs is never dearer, so the multiple-allocation optimum
 bounds the single-allocation problems, but at AP 200 it lies about 2 % below them: no
@@ -29,6 +29,14 @@ site ``k`` that the subproblem leaves shut costs at least ``rho_k`` minus the de
 chosen ``rho``, so when that exceeds ``upper - L`` no solution cheaper than the
 incumbent uses ``k``; such sites leave the relaxation, which makes every later
 iteration cheaper (the work is ``O(n^2 m^2)`` per iteration).
+
+With ``multiple_allocation`` the same relaxation bounds UMApHMP and UMAHLP: each OD
+pair may use any open hubs, so (A) and (B) become ``sum_l x_ijkl <= y_k`` and ``sum_k
+x_ijkl <= y_l`` (the transportation form that :mod:`hubopt.models.benders` separates; the
+Lagrangian dual is its LP bound).  The multipliers of these inequalities stay ``<= 0``
+(route costs only rise), every node "allocates" to every open hub, and a hub is worth
+``rho_k = f_k + sum_i G_ik``; the subgradient is projected onto the multipliers' bound.
+The route pricing, the reduction test and the branch and bound are the same.
 
 With ``capacitated`` (CSAHLP) an open hub's allocations form a knapsack over its
 capacity, bounded by the knapsack's LP relaxation (:func:`_capacitated_hub_values`);
@@ -304,12 +312,17 @@ def _direction(
     lpos: IntArray,
     weight: float,
     scale: FloatArray,
+    u: FloatArray,
+    v: FloatArray,
+    cap: float,
 ) -> float:
     """Blend the subgradient into the direction: ``d = weight g + (1 - weight) d``.
 
     ``g`` for ``u_ijk`` is ``z_ik - [the route leaves from k]``, for ``v_ijl``
-    ``z_jl - [the route arrives through l]``.  Returns the direction's squared length
-    in the metric ``scale`` (pair ``(i, j)``'s terms count ``scale[i, j]`` times).
+    ``z_jl - [the route arrives through l]``; a component that would push a multiplier
+    already at its cap ``cap`` (0 for multiple allocation, else ``inf``) further up is
+    0 (the projected subgradient).  Returns the direction's squared length in the
+    metric ``scale`` (pair ``(i, j)``'s terms count ``scale[i, j]`` times).
     """
     n = du.shape[0]
     m = du.shape[2]
@@ -326,6 +339,10 @@ def _direction(
             for s in range(m):
                 gu = z[i, s] - (1.0 if s == ks else 0.0)
                 gv = z[j, s] - (1.0 if s == ls else 0.0)
+                if gu > 0.0 and u[i, j, s] >= cap:
+                    gu = 0.0
+                if gv > 0.0 and v[i, j, s] >= cap:
+                    gv = 0.0
                 x = weight * gu + keep * du[i, j, s]
                 y = weight * gv + keep * dv[i, j, s]
                 du[i, j, s] = x
@@ -344,10 +361,11 @@ def _move(
     dv: FloatArray,
     step: float,
     limit: float,
+    cap: float,
     scale: FloatArray,
 ) -> None:
     """``u += step scale du``, ``v += step scale dv`` (``scale`` per OD pair), each
-    kept within ``[-limit, limit]``.
+    kept within ``[-limit, min(limit, cap)]`` (``cap``: 0 for multiple allocation).
 
     Any multipliers give a valid bound, so the clipping costs nothing in validity; it
     keeps the terms of ``L`` from growing until their sum loses its precision (a
@@ -356,14 +374,15 @@ def _move(
     """
     n = u.shape[0]
     m = u.shape[2]
+    top = min(limit, cap)
     for i in nb.prange(n):
         for j in range(n):
             h = step * scale[i, j]
             for s in range(m):
                 a = u[i, j, s] + h * du[i, j, s]
                 b = v[i, j, s] + h * dv[i, j, s]
-                u[i, j, s] = min(max(a, -limit), limit)
-                v[i, j, s] = min(max(b, -limit), limit)
+                u[i, j, s] = min(max(a, -limit), top)
+                v[i, j, s] = min(max(b, -limit), top)
 
 
 def _pair_scale(W: FloatArray, power: float) -> FloatArray:
@@ -555,6 +574,14 @@ class _Problem:
     # CSAHLP: every node's flow O_i and every site's capacity (None: uncapacitated)
     supply: FloatArray | None = None
     capacity: FloatArray | None = None
+    # multiple allocation: z_ik is y_k for every i, the multipliers stay <= 0
+    multiple: bool = False
+
+    @property
+    def cap(self) -> float:
+        """The multipliers' upper bound (the relaxed constraints of multiple allocation
+        are inequalities)."""
+        return 0.0 if self.multiple else math.inf
 
 
 def _descend(
@@ -563,7 +590,7 @@ def _descend(
     upper: float,
     deadline: float | None,
     max_iterations: int,
-) -> tuple[_Node, int, tuple[tuple[int, ...], IntArray, float] | None]:
+) -> tuple[_Node, int, tuple[tuple[int, ...], IntArray | None, float] | None]:
     """Subgradient steps at ``node`` (which may lose sites to the reduction test).
 
     Returns the node (its ``bound`` raised), the iterations made, and the agreed
@@ -603,9 +630,11 @@ def _descend(
             slack,
         )
         G = _allocation_prices(node.u, node.v, prob.kpos)
-        if prob.capacity is None or prob.supply is None:
+        alloc = None
+        if prob.multiple:  # every node uses every open hub (its G_ik are <= 0)
+            rho = prob.fixed[sites] + G.sum(axis=0)
+        elif prob.capacity is None or prob.supply is None:
             rho = _hub_values(G, sites, prob.fixed[sites])
-            alloc = None
         else:
             rho, alloc = _capacitated_hub_values(
                 G, sites, prob.fixed[sites], prob.supply, prob.capacity
@@ -642,15 +671,30 @@ def _descend(
             continue  # the next iteration evaluates the smaller relaxation afresh
         z = np.zeros((n, sites.size))
         cols = np.flatnonzero(chosen)
-        if alloc is None:
+        if prob.multiple:
+            z[:, cols] = 1.0
+        elif alloc is None:
             z[:, cols] = G[:, cols] < 0
             z[sites[cols], cols] = 1.0
         else:
             z[:, cols] = alloc[:, cols]
-        norm = _direction(node.du, node.dv, z, prob.kpos, prob.lpos, prob.weight, prob.scale)
+        norm = _direction(
+            node.du,
+            node.dv,
+            z,
+            prob.kpos,
+            prob.lpos,
+            prob.weight,
+            prob.scale,
+            node.u,
+            node.v,
+            prob.cap,
+        )
         if norm == 0:  # routes and allocations agree: a solution that costs L
-            hubs, allocation = _agreed_solution(C, sites, cols, z)
             node.bound = value
+            if prob.multiple:  # (every route uses open hubs; the slack ones are free)
+                return node, iterations, (tuple(sorted(int(k) for k in sites[cols])), None, value)
+            hubs, allocation = _agreed_solution(C, sites, cols, z)
             if prob.capacity is not None and prob.supply is not None:
                 # (agreement makes the knapsacks integral where there is flow; checked)
                 load = np.bincount(allocation, weights=prob.supply, minlength=n)
@@ -660,7 +704,7 @@ def _descend(
         # (a deflected direction can nearly vanish while the subgradient does not: the
         # step is at most theta times the gap)
         step = node.theta * max(gap, tol) / max(norm, 1.0)
-        _move(node.u, node.v, node.du, node.dv, step, prob.limit, prob.scale)
+        _move(node.u, node.v, node.du, node.dv, step, prob.limit, prob.cap, prob.scale)
     return node, iterations, None
 
 
@@ -708,8 +752,9 @@ def single_allocation_lagrangian(
     relative_gap: float = 1e-9,
     branch: bool = False,
     node_iterations: int = 3_000,
-    solve_hubs: Callable[[tuple[int, ...]], tuple[IntArray, float] | None] | None = None,
+    solve_hubs: Callable[[tuple[int, ...]], tuple[IntArray | None, float] | None] | None = None,
     capacitated: bool = False,
+    multiple_allocation: bool = False,
     memory_budget: float = 4e9,
     halvings: float = 50.0,
     min_patience: int = 30,
@@ -755,7 +800,10 @@ def single_allocation_lagrangian(
     s 0.41 % against 0.63 %; AP 200 p = 10 after 150 s 2.0 % with 1, 3.2 % with 0.5,
     2.7 % with 1.5 and 5.5 % with 0.
     ``capacitated``: hubs serve at most their capacity (``data.capacities``, measured
-    in origin flow ``O_i`` as for CSAHLP) in the relaxation too.  ``memory_budget``
+    in origin flow ``O_i`` as for CSAHLP) in the relaxation too.  ``multiple_allocation``:
+    the bound of the multiple-allocation problem instead (module docstring); a solution
+    it finds has ``allocation`` None (the model routes its hubs), and ``solve_hubs`` may
+    return None for the allocation.  ``memory_budget``
     (bytes) caps the multipliers the waiting nodes keep (four ``n x n x m`` arrays
     each, 256 MB at n = m = 200): a child beyond it is not explored and only its bound
     counts.
@@ -771,6 +819,8 @@ def single_allocation_lagrangian(
     forced0 = np.isin(sites, np.asarray(data.fixed_hubs, dtype=np.int64))
     access = (start_share * data.chi, start_share * data.delta)
     u, v = _start(C, W, sites, access, fixed_all[sites], forced0, p)
+    if multiple_allocation:  # (any multipliers <= 0 are valid; the start's clipped)
+        u, v = np.minimum(u, 0.0), np.minimum(v, 0.0)
     prob = _Problem(
         C=C,
         W=W,
@@ -798,6 +848,7 @@ def single_allocation_lagrangian(
             if capacitated and data.capacities is not None
             else None
         ),
+        multiple=multiple_allocation,
     )
     root = _Node(
         sites=sites,
