@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Issue 5, forty-ninth pass and on (session 15): the path formulation's Lagrangian
+# relaxation in its multiple-allocation form bounds UMApHMP (p < 7.5 % of n) and UMAHLP
+# between 150 and 250 nodes on limits below 600 s.
+# Run 49 (commit e66eb5a): UMApHMP AP 200 p = 4, 5, 10 with 60 s (lane 1) beside UMAHLP
+# AP 200 L and T with 120 s (lane 2).
+# Run 50 (the same code): UMApHMP AP 200 p = 15, 20 with 60 s, Benders as `auto` takes
+# it (lane 1), beside the same with the multiple-allocation Lagrangian bound (lane 2:
+# HubModel.ma_lagrangian_max_hub_share = 0.11 set before the command line's main, via
+# the command named by PATCHED, e.g. a script that sets it and calls hubopt.cli.main).
+# Usage: benchmarks/run_large_v21.sh 49
+set -euo pipefail
+cd "$(dirname "$0")/.."
+R=benchmarks/results
+H=${HUBOPT:-hubopt}
+L=${TMPDIR:-/tmp}/hubopt_large$1
+if [ "$1" = 49 ]; then
+  $H bench --suite ap --problem umaphmp --n 200 --p 4 --p 5 --p 10 --time-limit 60 --out $R/large49_umaphmp200_60.json > "${L}_lane1.log" 2>&1 &
+  ( for fc in L T; do
+      $H bench --suite ap --problem umahlp --n 200 --fixed-cost $fc --time-limit 120 --out $R/large49_umahlp200_$fc.json
+    done > "${L}_lane2.log" 2>&1 ) &
+  wait
+fi
+if [ "$1" = 50 ]; then
+  $H bench --suite ap --problem umaphmp --n 200 --p 15 --p 20 --time-limit 60 --out $R/large50_umaphmp200_p15_p20_60.json > "${L}_lane1.log" 2>&1 &
+  PATCH=ma_lagrangian_max_hub_share=0.11 $PATCHED bench --suite ap --problem umaphmp --n 200 --p 15 --p 20 --time-limit 60 --out $R/ab50_umaphmp200_p15_p20_ma_60.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
