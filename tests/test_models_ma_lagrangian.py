@@ -15,6 +15,7 @@ from scipy.optimize import linprog
 from hubopt.instances import random_euclidean
 from hubopt.models import UMAHLP, UMApHMP
 from hubopt.models.evaluate import evaluate
+from hubopt.models.heuristics import local_search_hubs
 from hubopt.models.sa_lagrangian import single_allocation_lagrangian
 
 CHI, ALPHA, DELTA = 3.0, 0.75, 2.0
@@ -192,3 +193,35 @@ def test_umaphmp_beyond_benders_range_on_a_short_limit_takes_the_bound(
     assert "benders_bound" in longer.info
     more = ap_pmedian_model(hub_data_dir, 25, 4, UMApHMP).solve(time_limit=30)
     assert "ma_lagrangian_bound" not in more.info
+
+
+def test_improved_subproblem_hubs_replace_a_poor_incumbent() -> None:
+    """``improve`` gets the subproblem's hub sets (p hubs each, each set once); a cheaper
+    set it returns becomes the incumbent that the result reports, and the bound stays
+    below the brute-force optimum."""
+    C, W, _ = instance(7, 2)
+    costs = hub_set_costs(C, W, [3])
+    optimum = min(costs.values())
+    model = UMApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
+    seen: list[tuple[int, ...]] = []
+
+    def improve(H: tuple[int, ...]) -> tuple[tuple[int, ...], float]:
+        seen.append(H)
+        better, cost = local_search_hubs(model.data, H)
+        return tuple(sorted(better)), cost
+
+    res = single_allocation_lagrangian(
+        model.data,
+        upper=1.5 * optimum,
+        time_limit=None,
+        max_iterations=400,
+        multiple_allocation=True,
+        improve=improve,
+    )
+    assert seen
+    assert all(len(H) == 3 for H in seen)
+    assert len(set(seen)) == len(seen)
+    assert res.hubs is not None
+    assert res.allocation is None
+    assert costs[res.hubs] < 1.5 * optimum
+    assert res.bound <= optimum * (1 + 1e-9)

@@ -755,6 +755,7 @@ def single_allocation_lagrangian(
     solve_hubs: Callable[[tuple[int, ...]], tuple[IntArray | None, float] | None] | None = None,
     capacitated: bool = False,
     multiple_allocation: bool = False,
+    improve: Callable[[tuple[int, ...]], tuple[tuple[int, ...], float]] | None = None,
     memory_budget: float = 4e9,
     halvings: float = 50.0,
     min_patience: int = 30,
@@ -803,7 +804,10 @@ def single_allocation_lagrangian(
     in origin flow ``O_i`` as for CSAHLP) in the relaxation too.  ``multiple_allocation``:
     the bound of the multiple-allocation problem instead (module docstring); a solution
     it finds has ``allocation`` None (the model routes its hubs), and ``solve_hubs`` may
-    return None for the allocation.  ``memory_budget``
+    return None for the allocation.  ``improve`` (multiple allocation): after every leg
+    of the root, the subproblem's hubs go to it (each set once); it returns a hub set
+    and its cost (a local search from them), which replaces ``upper`` when cheaper; the
+    result then reports it with ``allocation`` None.  ``memory_budget``
     (bytes) caps the multipliers the waiting nodes keep (four ``n x n x m`` arrays
     each, 256 MB at n = m = 200): a child beyond it is not explored and only its bound
     counts.
@@ -864,6 +868,9 @@ def single_allocation_lagrangian(
     # ends the root
     iterations = 0
     agreed = None
+    hubs: tuple[int, ...] | None = None
+    allocation: IntArray | None = None
+    tried: set[tuple[int, ...]] = set()
     length, warm = 5, True
     while True:
         want = min(length, max_iterations - iterations)
@@ -891,8 +898,15 @@ def single_allocation_lagrangian(
             fit = (deadline - time.perf_counter()) / max(per, 1e-9)
             prob.patience = int(min(patience, max(min_patience, fit / halvings)))
         length, warm = (10 if warm else retime_every), False
-    hubs: tuple[int, ...] | None = None
-    allocation: IntArray | None = None
+        if improve is not None and root.chosen is not None:
+            # the subproblem's hubs, improved by the caller, may beat the incumbent
+            subproblem_hubs = tuple(sorted(int(k) for k in root.sites[root.chosen]))
+            if subproblem_hubs not in tried:
+                tried.add(subproblem_hubs)
+                better, cost = improve(subproblem_hubs)
+                if cost < upper - prob.tol:
+                    hubs, allocation, upper = better, None, cost
+                    _log.debug("SA root it %d: improved upper %.2f", iterations, upper)
     if agreed is not None:
         hubs, allocation, cost = agreed
         return SingleAllocationBound(
