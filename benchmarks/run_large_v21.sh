@@ -26,3 +26,11 @@ if [ "$1" = 50 ]; then
   PATCH=ma_lagrangian_max_hub_share=0.11 $PATCHED bench --suite ap --problem umaphmp --n 200 --p 15 --p 20 --time-limit 60 --out $R/ab50_umaphmp200_p15_p20_ma_60.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 51 (the root's subproblem hubs go to the swap descent after every leg): UMApHMP AP
+# 200 p = 15, 20 with 60 s and the multiple-allocation Lagrangian bound (lane 1, PATCHED
+# as in run 50) beside p = 4, 5 as `auto` takes them (lane 2).
+if [ "$1" = 51 ]; then
+  PATCH=ma_lagrangian_max_hub_share=0.11 $PATCHED bench --suite ap --problem umaphmp --n 200 --p 15 --p 20 --time-limit 60 --out $R/ab51_umaphmp200_p15_p20_ma_60.json > "${L}_lane1.log" 2>&1 &
+  $H bench --suite ap --problem umaphmp --n 200 --p 4 --p 5 --time-limit 60 --out $R/large51_umaphmp200_p4_p5_60.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
