@@ -162,13 +162,14 @@ class HubModel:
     # between ``benders_max_n`` and ``benders_many_hubs_max_n`` nodes with a limit below
     # ``benders_few_hubs_min_seconds``: the same Lagrangian relaxation in its
     # multiple-allocation form (``multiple_allocation``: its dual is the LP bound that
-    # Benders approaches) instead of Benders or the facility-location bounds (UMAHLP:
-    # after the Benders trial).  AP 200, the relaxation alone, two side by side: after
-    # 45 s UMApHMP p = 4/5/10 3.9/4.0/2.6 %, where the 60-s solves left 11.1/10.9/8.7 %
-    # (run 12), p = 15/20 0.78/0.73 %, where Benders left 0.92/0.31 %; UMAHLP L proven
-    # in 22 s (the 120-s solve left 3.6 %; T: 1.7e-9 after 90 s, Benders' trial proves
-    # it in 14-25 s).  With 600 s Benders proves them all (runs 10, 11)
-    ma_lagrangian_max_hub_share: ClassVar[float] = 0.075
+    # Benders approaches; the subproblem's hubs seed a swap descent) instead of Benders
+    # or the facility-location bounds (UMAHLP: after the Benders trial).  AP 200 with
+    # 60 s, two solves side by side (runs 49-51): UMApHMP p = 4/5/10/15 3.3-3.7/3.6/
+    # 0.65/0.59 %, where the code before left 11.1/10.9/8.7/0.92-2.2 % (p = 15 finds the
+    # optimum only with the swap descent); p = 20 0.97 % against Benders' 0.56 %.
+    # UMAHLP L with 120 s proven in 90 s (3.6 % before; T: Benders' trial proves it in
+    # 24 s).  With 600 s Benders proves them all (runs 10, 11)
+    ma_lagrangian_max_hub_share: ClassVar[float] = 0.1
     # CSAHLP beyond the exact range, with a limit of at least
     # ``csahlp_improve_min_seconds`` (or none): the capacitated GVNS starts again from
     # the next seeds while its budget allows (at most ``csahlp_restarts`` times), and
@@ -640,9 +641,9 @@ class HubModel:
         )
         lb = max(lb, sa_bound)
         if ma_bound:
-            # multiple allocation: its Lagrangian bound in the rest of the time (AP 200,
-            # the relaxation alone: UMApHMP p = 4 after 45 s 3.9 %, where the
-            # facility-location bounds below leave 11.1 %; UMAHLP L proven in 22 s)
+            # multiple allocation: its Lagrangian bound in the rest of the time (AP 200
+            # with 60 s: UMApHMP p = 4 3.3 %, where the facility-location bounds below
+            # leave 11.1 %; UMAHLP L with 120 s proven in 90 s)
             bound, hubs, alloc, info = self._multiple_allocation_bound(
                 params, hubs, alloc, until(1.0)
             )
