@@ -34,3 +34,10 @@ if [ "$1" = 51 ]; then
   $H bench --suite ap --problem umaphmp --n 200 --p 4 --p 5 --time-limit 60 --out $R/large51_umaphmp200_p4_p5_60.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 52 (UMApHMP takes the multiple-allocation Lagrangian bound below 10 % of n hubs):
+# UMApHMP AP 200 p = 15 (lane 1) beside p = 10 (lane 2), with 60 s.
+if [ "$1" = 52 ]; then
+  $H bench --suite ap --problem umaphmp --n 200 --p 15 --time-limit 60 --out $R/large52_umaphmp200_p15_60.json > "${L}_lane1.log" 2>&1 &
+  $H bench --suite ap --problem umaphmp --n 200 --p 10 --time-limit 60 --out $R/large52_umaphmp200_p10_60.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
