@@ -28,6 +28,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import os
 import platform
 import subprocess
 import time
@@ -238,7 +239,8 @@ def markdown(doc: dict[str, Any], note: str) -> str:
         "problem (n <= 150: exact for UMApHMP, a bound for USApHMP); `heuristic+lagrangian` "
         "= GVNS, then the single-allocation Lagrangian bound and its branch and bound "
         "(USApHMP, n <= 150; exact when it completes); `heuristic+bound` = "
-        "GVNS/VNS with facility-location lower bounds). "
+        "GVNS/VNS with facility-location lower bounds, or for UMApHMP with n = 151-250 "
+        "the multiple-allocation Lagrangian bound). "
         "Baseline: the Ernst & Krishnamoorthy flow MIP (`hubopt.models._mip`) on "
         "MathOpt/HiGHS, no warm start; run only for n <= "
         f"{doc['baseline_max_n']} and, per problem and p, only until it first fails to "
@@ -362,7 +364,8 @@ def plot(doc: dict[str, Any], target: Path) -> None:
                  "time limit; engine method written beside points not solved by the exact "
                  "hub-set search)", fontsize=9)
     fig.tight_layout()
-    with_tmp = target.with_suffix(".tmp.png")
+    # (a name of this process's own: runs side by side must not share the temporary)
+    with_tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp.png")
     fig.savefig(with_tmp, dpi=110)
     plt.close(fig)
     with_tmp.replace(target)

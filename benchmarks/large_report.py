@@ -82,7 +82,7 @@ def main() -> None:
         # about half as fast, they are reported in the notes beside same-machine
         # comparisons; run 33, on such a machine too, is merged: it measures the flow-scaled
         # relaxation, and its notes give the same-machine comparison; so are runs 44-46, with
-        # the faster route pricing)
+        # the faster route pricing; and runs 49-52, the multiple-allocation Lagrangian bound)
         for run, where in (
             ("3", "second pass"),
             ("4", "an earlier pass"),
@@ -108,6 +108,10 @@ def main() -> None:
             ("44", "an earlier pass"),
             ("45", "an earlier pass"),
             ("46", "an earlier pass"),
+            ("49", "an earlier pass"),
+            ("50", "an earlier pass"),
+            ("51", "an earlier pass"),
+            ("52", "an earlier pass"),
         ):
             # (from the fifteenth pass on, one file per problem and size: large15_usaphmp100)
             sized = RESULTS.glob(f"large{run}_{prob}[0-9]*.json")
