@@ -328,6 +328,7 @@ def _direction(
     m = du.shape[2]
     sums = np.zeros(n)
     keep = 1.0 - weight
+    capped = cap < math.inf  # (single allocation reads no multipliers here)
     for i in nb.prange(n):
         acc = 0.0
         for j in range(n):
@@ -339,9 +340,9 @@ def _direction(
             for s in range(m):
                 gu = z[i, s] - (1.0 if s == ks else 0.0)
                 gv = z[j, s] - (1.0 if s == ls else 0.0)
-                if gu > 0.0 and u[i, j, s] >= cap:
+                if capped and gu > 0.0 and u[i, j, s] >= cap:
                     gu = 0.0
-                if gv > 0.0 and v[i, j, s] >= cap:
+                if capped and gv > 0.0 and v[i, j, s] >= cap:
                     gv = 0.0
                 x = weight * gu + keep * du[i, j, s]
                 y = weight * gv + keep * dv[i, j, s]
