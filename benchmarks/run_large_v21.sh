@@ -41,3 +41,11 @@ if [ "$1" = 52 ]; then
   $H bench --suite ap --problem umaphmp --n 200 --p 10 --time-limit 60 --out $R/large52_umaphmp200_p10_60.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 53 (USAHLP and CSAHLP beyond 150 nodes skip Benders' multiple-allocation bound with
+# long limits too): USAHLP AP 200 T beside CSAHLP AP 200 LT, with 600 s, as run 47.
+if [ "$1" = 53 ]; then
+  F="$H bench --suite ap --n 200 --time-limit 600"
+  $F --problem usahlp --fixed-cost T --out $R/large53_usahlp200_T_600.json > "${L}_lane1.log" 2>&1 &
+  $F --problem csahlp --fixed-cost L --capacity T --out $R/large53_csahlp200_LT_600.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
