@@ -135,11 +135,6 @@ class HubModel:
     sa_lagrangian_min_hub_share: ClassVar[float] = 0.025
     sa_lagrangian_min_seconds: ClassVar[float] = 0.0
     sa_benders_share: ClassVar[float] = 0.3
-    # ... but only up to this size: beyond, the two optima lie apart (AP 200: UMAHLP T
-    # 1.25 % below USAHLP T; with capacities far more, CSAHLP LT's Benders bound was
-    # 194k against the incumbent's 267k after 180 s in run 47), so that share of a long
-    # limit goes to the single-allocation Lagrangian bound too
-    sa_fixed_cost_benders_max_n: ClassVar[int] = 150
     sa_lagrangian_share: ClassVar[float] = 0.85
     # steps at most per node of its branch and bound over the sites
     sa_node_iterations: ClassVar[int] = 3000
@@ -536,11 +531,6 @@ class HubModel:
         if self.n > self.benders_many_hubs_max_n or self._use_ma_lagrangian(time_limit):
             return False
         long_enough = time_limit is None or time_limit >= self.benders_few_hubs_min_seconds
-        # USAHLP, CSAHLP: the multiple-allocation bound first only while it may prove the
-        # single-allocation optimum (``sa_fixed_cost_benders_max_n``)
-        beyond = self.n > self.sa_fixed_cost_benders_max_n
-        if p is None and self.problem.single_allocation and beyond:
-            return False
         if p is None:  # fixed costs, few hubs: as for few hubs below (AP 200 UMAHLP beside
             # another solve, 600 s: T proven in 12 s, L in 125 s after an 88-s separation
             # at the whole support; 120 s: L 15.4 % as that separation does not fit, where
