@@ -138,8 +138,6 @@ class HubModel:
     sa_lagrangian_share: ClassVar[float] = 0.85
     # steps at most per node of its branch and bound over the sites
     sa_node_iterations: ClassVar[int] = 3000
-    # its step's schedule counts at most this much of the time left (``plan_seconds``)
-    sa_plan_seconds: ClassVar[float] = math.inf
     # p-hub medians: the share of the access costs in its starting prices.  With the
     # flow-scaled steps a quarter beat half, side by side, the relaxation alone: AP 200
     # p = 10/20 after 150 s 1.40/0.38 % against 1.82/0.52 %, AP 100 p = 5 after 60 s
@@ -816,7 +814,6 @@ class HubModel:
             relative_gap=params.relative_gap,
             branch=True,
             node_iterations=self.sa_node_iterations,
-            plan_seconds=self.sa_plan_seconds,
             start_share=self._start_share(data),
             solve_hubs=solve_hubs,
             capacitated=capacitated,

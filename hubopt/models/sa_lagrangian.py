@@ -762,7 +762,6 @@ def single_allocation_lagrangian(
     min_patience: int = 30,
     flow_scaling: float = 1.0,
     retime_every: int = 100,
-    plan_seconds: float = math.inf,
 ) -> SingleAllocationBound:
     """Lagrangian bound of the path formulation (module docstring), reducing the sites.
 
@@ -792,8 +791,7 @@ def single_allocation_lagrangian(
     the unexplored nodes (``upper`` once the tree is closed: then ``upper`` is optimal).
     With a time limit, the patience is lowered (not below ``min_patience``) so that
     the step can halve about ``halvings`` times in the iterations the time left allows,
-    timed on the first iterations and again every ``retime_every`` iterations, and
-    counting at most ``plan_seconds`` of the time left.
+    timed on the first iterations and again every ``retime_every`` iterations.
     ``flow_scaling``: the subgradient is measured in a metric that weighs OD pair
     ``(i, j)`` by ``(W_ij / mean W)^flow_scaling`` (a diagonal scaling: the step moves
     ``u_ijk`` and ``v_ijl`` in proportion to the pair's flow, which is how the optimal
@@ -898,7 +896,7 @@ def single_allocation_lagrangian(
             # 200 p = 20 after 300 s: 0.48 % with patience 30, 0.78 % with 100); timed
             # again on every leg, as the steps get cheaper when sites leave
             per = (time.perf_counter() - started) / max(its, 1)
-            fit = min(deadline - time.perf_counter(), plan_seconds) / max(per, 1e-9)
+            fit = (deadline - time.perf_counter()) / max(per, 1e-9)
             prob.patience = int(min(patience, max(min_patience, fit / halvings)))
         length, warm = (10 if warm else retime_every), False
         if improve is not None and root.chosen is not None:
