@@ -51,12 +51,21 @@ if [ "$1" = 53 ]; then
   $F --problem csahlp --fixed-cost L --capacity T --out $R/large53_csahlp200_LT_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
-# Run 54 (commit after 77c304d with `plan_seconds`): USApHMP AP 200 p = 10 with 600 s and
+# Run 54 (commit e2a3f2f with `plan_seconds`, reverted after this run: the patched
+# lane ended within 0.480 %, the plain one within 0.303 %): USApHMP AP 200 p = 10 with 600 s and
 # -vv, as `auto` takes it (lane 1, `results/large54_usaphmp200_p10_600.{json,log}`), beside
 # the same with HubModel.sa_plan_seconds = 300 (lane 2, PATCHED as in run 50,
 # `results/ab54_usaphmp200_p10_plan300_600.{json,log}`).
 if [ "$1" = 54 ]; then
   $H -vv bench --suite ap --problem usaphmp --n 200 --p 10 --time-limit 600 --out $R/large54_usaphmp200_p10_600.json > $R/large54_usaphmp200_p10_600.log 2>&1 &
   PATCH=sa_plan_seconds=300 $PATCHED -vv bench --suite ap --problem usaphmp --n 200 --p 10 --time-limit 600 --out $R/ab54_usaphmp200_p10_plan300_600.json > $R/ab54_usaphmp200_p10_plan300_600.log 2>&1 &
+  wait
+fi
+# Run 55 (HubModel.sa_min_patience): USApHMP AP 200 p = 10 with 600 s and -vv, as `auto`
+# takes it (lane 1, patience floor 30), beside the same with HubModel.sa_min_patience = 60
+# (lane 2, PATCHED as in run 50).
+if [ "$1" = 55 ]; then
+  $H -vv bench --suite ap --problem usaphmp --n 200 --p 10 --time-limit 600 --out $R/large55_usaphmp200_p10_600.json > $R/large55_usaphmp200_p10_600.log 2>&1 &
+  PATCH=sa_min_patience=60 $PATCHED -vv bench --suite ap --problem usaphmp --n 200 --p 10 --time-limit 600 --out $R/ab55_usaphmp200_p10_patience60_600.json > $R/ab55_usaphmp200_p10_patience60_600.log 2>&1 &
   wait
 fi
