@@ -69,3 +69,11 @@ if [ "$1" = 55 ]; then
   PATCH=sa_min_patience=60 $PATCHED -vv bench --suite ap --problem usaphmp --n 200 --p 10 --time-limit 600 --out $R/ab55_usaphmp200_p10_patience60_600.json > $R/ab55_usaphmp200_p10_patience60_600.log 2>&1 &
   wait
 fi
+# Run 56 (as run 55): USApHMP AP 200 p = 4, 5, 10, 15, 20 with 60 s as `auto` takes them
+# (lane 1), beside the same with HubModel.sa_min_patience = 60 (lane 2).
+if [ "$1" = 56 ]; then
+  P="--suite ap --problem usaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 --time-limit 60"
+  $H bench $P --out $R/large56_usaphmp200_60.json > "${L}_lane1.log" 2>&1 &
+  PATCH=sa_min_patience=60 $PATCHED bench $P --out $R/ab56_usaphmp200_patience60_60.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
