@@ -138,8 +138,16 @@ class HubModel:
     sa_lagrangian_share: ClassVar[float] = 0.85
     # steps at most per node of its branch and bound over the sites
     sa_node_iterations: ClassVar[int] = 3000
-    # the fewest steps without a better bound before its step halves (``min_patience``)
+    # the fewest steps without a better bound before its step halves (``min_patience``),
+    # and from ``sa_long_limit_seconds`` of limit (or none) ``sa_long_min_patience``.
+    # Beside another solve the steps are dear, the patience timed on them sits at its
+    # floor, and the step shrank before the sites left: AP 200 USApHMP p = 10 with
+    # 600 s, two solves side by side (run 55), 0.093 % with 60 against 0.335 % with 30;
+    # with 60 s p = 10 needs the faster halving (run 56: 3.23 % with 60, 1.82 % with
+    # 30; p = 4, 5, 15 and 20 the same with both)
     sa_min_patience: ClassVar[int] = 30
+    sa_long_min_patience: ClassVar[int] = 60
+    sa_long_limit_seconds: ClassVar[float] = 600.0
     # p-hub medians: the share of the access costs in its starting prices.  With the
     # flow-scaled steps a quarter beat half, side by side, the relaxation alone: AP 200
     # p = 10/20 after 150 s 1.40/0.38 % against 1.82/0.52 %, AP 100 p = 5 after 60 s
@@ -816,7 +824,11 @@ class HubModel:
             relative_gap=params.relative_gap,
             branch=True,
             node_iterations=self.sa_node_iterations,
-            min_patience=self.sa_min_patience,
+            min_patience=(
+                self.sa_long_min_patience
+                if params.time_limit is None or params.time_limit >= self.sa_long_limit_seconds
+                else self.sa_min_patience
+            ),
             start_share=self._start_share(data),
             solve_hubs=solve_hubs,
             capacitated=capacitated,
