@@ -77,18 +77,11 @@ if [ "$1" = 56 ]; then
   PATCH=sa_min_patience=60 $PATCHED bench $P --out $R/ab56_usaphmp200_patience60_60.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
-# Run 57 (as run 55): USAHLP AP 200 L, T and CSAHLP AP 200 LL, TL with 120 s as `auto`
-# takes them (lane 1), beside the same with HubModel.sa_min_patience = 60 (lane 2).
-if [ "$1" = 57 ]; then
-  run57() {  # $1: command, $2: output prefix
-    for fc in L T; do
-      $1 bench --suite ap --n 200 --time-limit 120 --problem usahlp --fixed-cost $fc --out "$2_usahlp200_$fc.json"
-    done
-    for fc in L T; do
-      $1 bench --suite ap --n 200 --time-limit 120 --problem csahlp --fixed-cost $fc --capacity L --out "$2_csahlp200_${fc}L.json"
-    done
-  }
-  ( run57 "$H" $R/large57 > "${L}_lane1.log" 2>&1 ) &
-  ( export PATCH=sa_min_patience=60; run57 "$PATCHED" $R/ab57_patience60 > "${L}_lane2.log" 2>&1 ) &
+# Run 58 (the patience floor is 60 from 600 s of limit): USApHMP AP 200 p = 15 (lane 1)
+# beside p = 20 (lane 2), with 600 s (runs 41-43: proven in 189-229 / 241-286 s).
+if [ "$1" = 58 ]; then
+  B="$H bench --suite ap --problem usaphmp --n 200 --time-limit 600"
+  $B --p 15 --out $R/large58_usaphmp200_p15_600.json > "${L}_lane1.log" 2>&1 &
+  $B --p 20 --out $R/large58_usaphmp200_p20_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
