@@ -70,6 +70,13 @@ def load(path: Path) -> list[dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
 
 
+def run_of(name: str) -> str:
+    """The run of a results file: 48 in ``large48_...``, 55 in ``ab55_...`` (a patched
+    lane of a side-by-side run)."""
+    stem = name.removeprefix("large").removeprefix("ab")
+    return stem[: stem.index("_")]
+
+
 def main() -> None:
     best = earlier_best()
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -128,7 +135,7 @@ def main() -> None:
                 merged[key(r)] = {**r, "run": run}
     rows = list(merged.values())
     long_rows = [
-        {**r, "time_limit": limit, "run": name[5 : name.index("_")]}
+        {**r, "time_limit": limit, "run": run_of(name)}
         for name, limit in (
             ("large3_umaphmp600_p5.json", 600),
             ("large3_umaphmp600.json", 600),
@@ -202,6 +209,12 @@ def main() -> None:
             ("large47_usahlp200_T_600.json", 600),
             ("large47_csahlp200_LT_600.json", 600),
             ("large48_usaphmp200_p10_600.json", 600),
+            ("large54_usaphmp200_p10_600.json", 600),
+            ("large55_usaphmp200_p10_600.json", 600),
+            # (run 55's patched lane: the patience floor of 60, the default since)
+            ("ab55_usaphmp200_p10_patience60_600.json", 600),
+            ("large58_usaphmp200_p15_600.json", 600),
+            ("large58_usaphmp200_p20_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -85,3 +85,11 @@ if [ "$1" = 58 ]; then
   $B --p 20 --out $R/large58_usaphmp200_p20_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 59 (as run 58): USApHMP AP 200 p = 5 (lane 1, the relaxation on all sites) beside
+# p = 4 (lane 2, Benders and its screening first), with 600 s (run 46: 0.611 / 0.101 %).
+if [ "$1" = 59 ]; then
+  B="$H bench --suite ap --problem usaphmp --n 200 --time-limit 600"
+  $B --p 5 --out $R/large59_usaphmp200_p5_600.json > "${L}_lane1.log" 2>&1 &
+  $B --p 4 --out $R/large59_usaphmp200_p4_600.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
