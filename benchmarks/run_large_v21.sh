@@ -93,3 +93,12 @@ if [ "$1" = 59 ]; then
   $B --p 4 --out $R/large59_usaphmp200_p4_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 60 (as run 58): USApHMP AP 200 p = 4 with 600 s and the relaxation on all sites
+# (lane 1: HubModel.sa_lagrangian_min_hub_share = 0.02, PATCHED as in run 50, instead of
+# Benders and its screening) beside USAHLP AP 200 T with 600 s (lane 2; run 47: 0.00004 %
+# with the patience floor of 30).
+if [ "$1" = 60 ]; then
+  PATCH=sa_lagrangian_min_hub_share=0.02 $PATCHED bench --suite ap --problem usaphmp --n 200 --p 4 --time-limit 600 --out $R/ab60_usaphmp200_p4_relaxation_600.json > "${L}_lane1.log" 2>&1 &
+  $H bench --suite ap --n 200 --time-limit 600 --problem usahlp --fixed-cost T --out $R/large60_usahlp200_T_600.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
