@@ -697,7 +697,8 @@ def test_long_limits_give_the_relaxation_a_longer_patience_floor(
 ) -> None:
     """Below ``sa_long_limit_seconds`` the solve passes ``sa_min_patience`` as the
     relaxation's patience floor, from there on (and without a limit)
-    ``sa_long_min_patience``; either way the published optimum is proven."""
+    ``sa_long_min_patience`` to the p-hub medians; the fixed-cost problems keep
+    ``sa_min_patience``.  Either way the published optimum is proven."""
     from hubopt.models import SolveParameters, _model
 
     monkeypatch.setattr(_model.HubModel, "max_sets", 10)
@@ -715,3 +716,9 @@ def test_long_limits_give_the_relaxation_a_longer_patience_floor(
         assert sol.status.name == "OPTIMAL"
         assert sol.objective == pytest.approx(optimum, abs=0.006)
     assert short < long
+    floors.clear()
+    fixed = ap_fixed_cost_model(hub_data_dir, 25, "T", USAHLP).solve(time_limit=40)
+    assert set(floors) == {short}
+    assert fixed.objective == pytest.approx(
+        published("USAHLP", "AP25T", hub_data_dir)["objective"], abs=0.006
+    )

@@ -132,19 +132,24 @@ class HubModel:
     # rest)
     sa_lagrangian_max_n: ClassVar[int] = 150
     sa_lagrangian_many_hubs_max_n: ClassVar[int] = 250
-    sa_lagrangian_min_hub_share: ClassVar[float] = 0.025
+    # (0.02: AP 200 p = 4 with 600 s ended within 0.274 % on all sites with the patience
+    # floor of 60 (run 60), where Benders' screening kept 164 sites and left 2.21 % in
+    # runs 32, 40 and 59, and 102 sites for 0.101 % once, in run 46)
+    sa_lagrangian_min_hub_share: ClassVar[float] = 0.02
     sa_lagrangian_min_seconds: ClassVar[float] = 0.0
     sa_benders_share: ClassVar[float] = 0.3
     sa_lagrangian_share: ClassVar[float] = 0.85
     # steps at most per node of its branch and bound over the sites
     sa_node_iterations: ClassVar[int] = 3000
     # the fewest steps without a better bound before its step halves (``min_patience``),
-    # and from ``sa_long_limit_seconds`` of limit (or none) ``sa_long_min_patience``.
+    # and for the p-hub medians from ``sa_long_limit_seconds`` of limit (or none)
+    # ``sa_long_min_patience``.
     # Beside another solve the steps are dear, the patience timed on them sits at its
     # floor, and the step shrank before the sites left: AP 200 USApHMP p = 10 with
     # 600 s, two solves side by side (run 55), 0.093 % with 60 against 0.335 % with 30;
     # with 60 s p = 10 needs the faster halving (run 56: 3.23 % with 60, 1.82 % with
-    # 30; p = 4, 5, 15 and 20 the same with both)
+    # 30; p = 4, 5, 15 and 20 the same with both).  USAHLP AP 200 T with 600 s ended
+    # within 0.27 % with 60 (run 60), 0.00004 % with 30 (run 47): fixed costs keep 30
     sa_min_patience: ClassVar[int] = 30
     sa_long_min_patience: ClassVar[int] = 60
     sa_long_limit_seconds: ClassVar[float] = 600.0
@@ -824,11 +829,7 @@ class HubModel:
             relative_gap=params.relative_gap,
             branch=True,
             node_iterations=self.sa_node_iterations,
-            min_patience=(
-                self.sa_long_min_patience
-                if params.time_limit is None or params.time_limit >= self.sa_long_limit_seconds
-                else self.sa_min_patience
-            ),
+            min_patience=self._min_patience(data, params.time_limit),
             start_share=self._start_share(data),
             solve_hubs=solve_hubs,
             capacitated=capacitated,
@@ -842,6 +843,11 @@ class HubModel:
             if found < objective:
                 hubs, alloc = res.hubs, res.allocation
         return res.bound, hubs, alloc, info
+
+    def _min_patience(self, data: HubData, time_limit: float | None) -> int:
+        """The single-allocation relaxation's patience floor (``sa_long_min_patience``)."""
+        long = time_limit is None or time_limit >= self.sa_long_limit_seconds
+        return self.sa_long_min_patience if data.p is not None and long else self.sa_min_patience
 
     def _start_share(self, data: HubData) -> float:
         """The share of the access costs in the Lagrangian relaxation's start."""
