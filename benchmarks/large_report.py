@@ -71,10 +71,11 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 
 def run_of(name: str) -> str:
-    """The run of a results file: 48 in ``large48_...``, 55 in ``ab55_...`` (a patched
-    lane of a side-by-side run)."""
+    """The run of a results file: "48" for ``large48_...``, "55 (patched)" for
+    ``ab55_...`` (the patched lane of a side-by-side run, named in the notes)."""
     stem = name.removeprefix("large").removeprefix("ab")
-    return stem[: stem.index("_")]
+    run = stem[: stem.index("_")]
+    return f"{run} (patched)" if name.startswith("ab") else run
 
 
 def main() -> None:
@@ -215,6 +216,9 @@ def main() -> None:
             ("ab55_usaphmp200_p10_patience60_600.json", 600),
             ("large58_usaphmp200_p15_600.json", 600),
             ("large58_usaphmp200_p20_600.json", 600),
+            ("large59_usaphmp200_p5_600.json", 600),
+            # (run 60's patched lane: p = 4 on all sites, the default since)
+            ("ab60_usaphmp200_p4_relaxation_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
