@@ -301,7 +301,8 @@ def main() -> None:
                 r.get("fixed_cost") or "",
                 r["p"],
                 r.get("time_limit", 0),
-                int(r["run"]),
+                int(r["run"].split()[0]),
+                r["run"],
             ),
         ):
             pf = (
