@@ -117,12 +117,19 @@ def test_bound_climbs_to_the_transportation_lp_and_never_above(seed: int) -> Non
     assert lp * (1 - 5e-3) <= res.bound <= lp * (1 + 1e-7)
 
 
-@pytest.mark.parametrize(("seed", "p"), [(4, 2), (6, 3), (8, 3)])
-def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(seed: int, p: int) -> None:
-    C, W, _ = instance(7, seed)
-    costs = hub_set_costs(C, W, [p])
+@pytest.mark.parametrize(("n", "seed", "p"), [(7, 4, 2), (7, 6, 3), (7, 8, 3), (6, 5, None)])
+def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(
+    n: int, seed: int, p: int | None
+) -> None:
+    """UMApHMP, and UMAHLP (``p`` None: any number of hubs, fixed costs)."""
+    C, W, f = instance(n, seed)
+    if p is None:
+        costs = hub_set_costs(C, W, range(1, n + 1), f)
+        model = UMAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
+    else:
+        costs = hub_set_costs(C, W, [p])
+        model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     optimum = min(costs.values())
-    model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     # from an incumbent 3 % above the optimum and a root stopped after one step, so
     # that the tree does the work; its leaves cost their hub sets by brute force
     res = single_allocation_lagrangian(
@@ -139,26 +146,6 @@ def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(seed: int, p:
     assert res.hubs is not None
     assert costs[res.hubs] == pytest.approx(optimum, rel=1e-9)
     assert res.nodes > 0
-
-
-def test_branch_and_bound_with_fixed_costs_proves_the_brute_force_optimum() -> None:
-    C, W, f = instance(6, 5)
-    costs = hub_set_costs(C, W, range(1, 7), f)
-    optimum = min(costs.values())
-    model = UMAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
-    res = single_allocation_lagrangian(
-        model.data,
-        upper=1.05 * optimum,
-        time_limit=None,
-        max_iterations=300,
-        node_iterations=300,
-        branch=True,
-        solve_hubs=lambda H: (None, costs[H]),
-        multiple_allocation=True,
-    )
-    assert res.bound == pytest.approx(optimum, rel=1e-9)
-    assert res.hubs is not None
-    assert costs[res.hubs] == pytest.approx(optimum, rel=1e-9)
 
 
 def test_umaphmp_beyond_benders_range_on_a_short_limit_takes_the_bound(

@@ -596,8 +596,8 @@ def _descend(
 
     Returns the node (its ``bound`` raised), the iterations made, and the agreed
     solution with its cost when the subgradient vanished.  Stops at ``deadline``,
-    after ``max_iterations``, when the step has shrunk away or the bound reaches
-    ``upper``.
+    after ``max_iterations`` (and a step that leaves the node's subproblem values
+    set), when the step has shrunk away or the bound reaches ``upper``.
     """
     C, W, p, tol = prob.C, prob.W, prob.p, prob.tol
     n = C.shape[0]
@@ -606,7 +606,9 @@ def _descend(
     from_site = to_site
     between = to_site
     slack = 0.0
-    while iterations < max_iterations and node.sites.size:
+    # (past ``max_iterations`` while the node has no subproblem values: a step that
+    # shut sites evaluates nothing, and the branch and bound needs them to branch)
+    while (iterations < max_iterations or node.rho is None) and node.sites.size:
         if deadline is not None and time.perf_counter() > deadline:
             break
         iterations += 1
