@@ -102,3 +102,18 @@ if [ "$1" = 60 ]; then
   $H bench --suite ap --n 200 --time-limit 600 --problem usahlp --fixed-cost T --out $R/large60_usahlp200_T_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 61 (commit 275e696): USAHLP AP 200 L, CSAHLP AP 200 LL and LT with 120 s as `auto`
+# takes them (lane 1, the relaxation starts from half the access costs), beside the same
+# with HubModel.sa_fixed_cost_start_share = 0.25 (lane 2, PATCHED as in run 50).
+if [ "$1" = 61 ]; then
+  run61() {  # $1: command, $2: output prefix
+    F="bench --suite ap --n 200 --time-limit 120"
+    $1 $F --problem usahlp --fixed-cost L --out "$2_usahlp200_L.json"
+    for fc in L; do for cap in L T; do
+      $1 $F --problem csahlp --fixed-cost $fc --capacity $cap --out "$2_csahlp200_$fc$cap.json"
+    done; done
+  }
+  ( run61 "$H" $R/large61 > "${L}_lane1.log" 2>&1 ) &
+  ( export PATCH=sa_fixed_cost_start_share=0.25; run61 "$PATCHED" $R/ab61_start025 > "${L}_lane2.log" 2>&1 ) &
+  wait
+fi
