@@ -117,3 +117,17 @@ if [ "$1" = 61 ]; then
   ( export PATCH=sa_fixed_cost_start_share=0.25; run61 "$PATCHED" $R/ab61_start025 > "${L}_lane2.log" 2>&1 ) &
   wait
 fi
+# Run 62 (as run 61): USAHLP AP 200 T, CSAHLP AP 200 TL and TT with 120 s, start share
+# 0.5 (lane 1) beside 0.25 (lane 2).
+if [ "$1" = 62 ]; then
+  run62() {  # $1: command, $2: output prefix
+    F="bench --suite ap --n 200 --time-limit 120"
+    $1 $F --problem usahlp --fixed-cost T --out "$2_usahlp200_T.json"
+    for fc in T; do for cap in L T; do
+      $1 $F --problem csahlp --fixed-cost $fc --capacity $cap --out "$2_csahlp200_$fc$cap.json"
+    done; done
+  }
+  ( run62 "$H" $R/large62 > "${L}_lane1.log" 2>&1 ) &
+  ( export PATCH=sa_fixed_cost_start_share=0.25; run62 "$PATCHED" $R/ab62_start025 > "${L}_lane2.log" 2>&1 ) &
+  wait
+fi
