@@ -91,7 +91,7 @@ def main() -> None:
         # comparisons; run 33, on such a machine too, is merged: it measures the flow-scaled
         # relaxation, and its notes give the same-machine comparison; so are runs 44-46, with
         # the faster route pricing; and runs 49-52, the multiple-allocation Lagrangian bound)
-        for run, where in (
+        for entry in (
             ("3", "second pass"),
             ("4", "an earlier pass"),
             ("5", "an earlier pass"),
@@ -120,12 +120,18 @@ def main() -> None:
             ("50", "an earlier pass"),
             ("51", "an earlier pass"),
             ("52", "an earlier pass"),
+            # (the patched lanes of runs 61-62: the fixed-cost start share of 0.25, the
+            # default since)
+            ("61", "an earlier pass", "ab61_start025"),
+            ("62", "an earlier pass", "ab62_start025"),
         ):
+            run, where = entry[:2]
+            stem = f"{entry[2]}_{prob}" if len(entry) > 2 else f"large{run}_{prob}"
             # (from the fifteenth pass on, one file per problem and size: large15_usaphmp100)
-            sized = RESULTS.glob(f"large{run}_{prob}[0-9]*.json")
+            sized = RESULTS.glob(f"{stem}[0-9]*.json")
             files = [
-                RESULTS / f"large{run}_{prob}.json",
-                *sorted(f for f in sized if "600" not in f.name.removeprefix(f"large{run}_{prob}")),
+                RESULTS / f"{stem}.json",
+                *sorted(f for f in sized if "600" not in f.name.removeprefix(stem)),
             ]
             for r in (r for f in files for r in load(f)):
                 old = merged.get(key(r))
@@ -133,7 +139,7 @@ def main() -> None:
                     prev = best.get(key(r))
                     if prev is None or old["objective"] < prev[0] - 1e-9:
                         best[key(r)] = (old["objective"], where)
-                merged[key(r)] = {**r, "run": run}
+                merged[key(r)] = {**r, "run": f"{run} (patched)" if len(entry) > 2 else run}
     rows = list(merged.values())
     long_rows = [
         {**r, "time_limit": limit, "run": run_of(name)}
