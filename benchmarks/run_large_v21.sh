@@ -131,3 +131,11 @@ if [ "$1" = 62 ]; then
   ( export PATCH=sa_fixed_cost_start_share=0.25; run62 "$PATCHED" $R/ab62_start025 > "${L}_lane2.log" 2>&1 ) &
   wait
 fi
+# Run 63 (commit 4e23709, the fixed-cost relaxation from a quarter of the access costs):
+# USAHLP AP 200 T beside CSAHLP AP 200 LT, with 600 s, as run 47.
+if [ "$1" = 63 ]; then
+  F="$H bench --suite ap --n 200 --time-limit 600"
+  $F --problem usahlp --fixed-cost T --out $R/large63_usahlp200_T_600.json > "${L}_lane1.log" 2>&1 &
+  $F --problem csahlp --fixed-cost L --capacity T --out $R/large63_csahlp200_LT_600.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
