@@ -225,6 +225,8 @@ def main() -> None:
             ("large59_usaphmp200_p5_600.json", 600),
             # (run 60's patched lane: p = 4 on all sites, the default since)
             ("ab60_usaphmp200_p4_relaxation_600.json", 600),
+            ("large63_usahlp200_T_600.json", 600),
+            ("large63_csahlp200_LT_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -160,7 +160,8 @@ class HubModel:
     # fixed-cost problems too, AP 200 with 120 s, two solves side by side (runs 61-62):
     # USAHLP L proven in 96 s against 5.37 %, T 0.43 against 0.55 %, CSAHLP LL 1.79
     # against 9.70 %, LT 8.96 against 13.9 %, TL proven in 89 s against 0.0014 %, TT 0.52
-    # against 0.50 % (with 600 s not measured)
+    # against 0.50 %; with 600 s (run 63) USAHLP T 0.000018 % against 0.00004 %, CSAHLP
+    # LT's bound 265,694.20 against 264,923.97 (run 47)
     sa_pmedian_start_share: ClassVar[float] = 0.25
     sa_fixed_cost_start_share: ClassVar[float] = 0.25
     # USApHMP in the same range of n with fewer hubs and the same limits: Benders proves
