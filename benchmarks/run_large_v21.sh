@@ -102,33 +102,21 @@ if [ "$1" = 60 ]; then
   $H bench --suite ap --n 200 --time-limit 600 --problem usahlp --fixed-cost T --out $R/large60_usahlp200_T_600.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
-# Run 61 (commit 275e696): USAHLP AP 200 L, CSAHLP AP 200 LL and LT with 120 s as `auto`
-# takes them (lane 1, the relaxation starts from half the access costs), beside the same
-# with HubModel.sa_fixed_cost_start_share = 0.25 (lane 2, PATCHED as in run 50).
-if [ "$1" = 61 ]; then
-  run61() {  # $1: command, $2: output prefix
-    F="bench --suite ap --n 200 --time-limit 120"
-    $1 $F --problem usahlp --fixed-cost L --out "$2_usahlp200_L.json"
-    for fc in L; do for cap in L T; do
-      $1 $F --problem csahlp --fixed-cost $fc --capacity $cap --out "$2_csahlp200_$fc$cap.json"
-    done; done
-  }
-  ( run61 "$H" $R/large61 > "${L}_lane1.log" 2>&1 ) &
-  ( export PATCH=sa_fixed_cost_start_share=0.25; run61 "$PATCHED" $R/ab61_start025 > "${L}_lane2.log" 2>&1 ) &
-  wait
-fi
-# Run 62 (as run 61): USAHLP AP 200 T, CSAHLP AP 200 TL and TT with 120 s, start share
-# 0.5 (lane 1) beside 0.25 (lane 2).
-if [ "$1" = 62 ]; then
-  run62() {  # $1: command, $2: output prefix
-    F="bench --suite ap --n 200 --time-limit 120"
-    $1 $F --problem usahlp --fixed-cost T --out "$2_usahlp200_T.json"
-    for fc in T; do for cap in L T; do
-      $1 $F --problem csahlp --fixed-cost $fc --capacity $cap --out "$2_csahlp200_$fc$cap.json"
-    done; done
-  }
-  ( run62 "$H" $R/large62 > "${L}_lane1.log" 2>&1 ) &
-  ( export PATCH=sa_fixed_cost_start_share=0.25; run62 "$PATCHED" $R/ab62_start025 > "${L}_lane2.log" 2>&1 ) &
+# Runs 61 and 62 (commit 275e696): the fixed-cost rows with 120 s as `auto` takes them
+# (lane 1, the relaxation starts from half the access costs), beside the same with
+# HubModel.sa_fixed_cost_start_share = 0.25 (lane 2, PATCHED as in run 50).  Run 61:
+# USAHLP AP 200 L, CSAHLP AP 200 LL and LT; run 62: USAHLP T, CSAHLP TL and TT.
+start_share() {  # $1: command, $2: output prefix, $3: fixed-cost type
+  F="bench --suite ap --n 200 --time-limit 120"
+  $1 $F --problem usahlp --fixed-cost $3 --out "$2_usahlp200_$3.json"
+  for cap in L T; do
+    $1 $F --problem csahlp --fixed-cost $3 --capacity $cap --out "$2_csahlp200_$3$cap.json"
+  done
+}
+if [ "$1" = 61 ] || [ "$1" = 62 ]; then
+  fc=$([ "$1" = 61 ] && echo L || echo T)
+  ( start_share "$H" $R/large$1 $fc > "${L}_lane1.log" 2>&1 ) &
+  ( export PATCH=sa_fixed_cost_start_share=0.25; start_share "$PATCHED" $R/ab$1_start025 $fc > "${L}_lane2.log" 2>&1 ) &
   wait
 fi
 # Run 63 (commit 4e23709, the fixed-cost relaxation from a quarter of the access costs):

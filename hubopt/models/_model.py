@@ -641,8 +641,8 @@ class HubModel:
             self.problem.has_p and not self.problem.single_allocation and (self.data.p or 0) >= 10
         )
         # (the multiple-allocation Lagrangian bound gets the time that Benders would)
-        ma_bound = self._use_ma_lagrangian(limit)
-        budget = until(0.25 if ma_bound and self.problem.has_p else 0.3 if many else 0.6)
+        use_ma = self._use_ma_lagrangian(limit)
+        budget = until(0.25 if use_ma and self.problem.has_p else 0.3 if many else 0.6)
         hubs, alloc = self._feasible_heuristic(params, deadline, budget)
         trial = self._benders_trial(params, hubs, alloc, until(self.benders_trial_share))
         trial_info: dict[str, Any] = {}
@@ -659,7 +659,7 @@ class HubModel:
             params, hubs, alloc, until(self.sa_lagrangian_share)
         )
         lb = max(lb, sa_bound)
-        if ma_bound:
+        if use_ma:
             # multiple allocation: its Lagrangian bound in the rest of the time (AP 200
             # with 60 s: UMApHMP p = 4 3.3 %, where the facility-location bounds below
             # leave 11.1 %; UMAHLP L with 120 s proven in 90 s)
@@ -869,7 +869,6 @@ class HubModel:
         ``multiple_allocation``).  Returns the bound, the (possibly better) incumbent
         and what to report."""
         objective = evaluate(self.problem, self.data, hubs, alloc)
-
         stop = None if time_limit is None else time.perf_counter() + time_limit
 
         def solve_hubs(hub_set: tuple[int, ...]) -> tuple[IntArray | None, float]:
@@ -897,9 +896,9 @@ class HubModel:
             improve=improve,
         )
         if res.hubs is not None:
-            found = evaluate(self.problem, self.data, res.hubs, self._allocation_for(res.hubs))
-            if found < objective:
-                hubs, alloc = res.hubs, self._allocation_for(res.hubs)
+            routes = self._allocation_for(res.hubs)
+            if evaluate(self.problem, self.data, res.hubs, routes) < objective:
+                hubs, alloc = res.hubs, routes
         return res.bound, hubs, alloc, _lagrangian_info("ma", res)
 
     def _solve_heuristic_with_benders(
