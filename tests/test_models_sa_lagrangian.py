@@ -98,6 +98,38 @@ def test_bound_never_exceeds_the_brute_force_optimum_and_sites_keep_every_cheape
             assert set(H) <= set(res.sites), (H, cost, res.sites)
 
 
+@pytest.mark.parametrize(("seed", "p", "share"), [(1, 2, 1.03), (3, 3, 1.03), (4, 2, 1.01)])
+def test_sites_proved_open_are_in_every_hub_set_cheaper_than_the_incumbent(
+    seed: int, p: int, share: float
+) -> None:
+    C, W, _ = random_instance(7, seed)
+    costs = hub_set_costs(C, W, [p])
+    upper = share * min(costs.values())
+    model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+    res = single_allocation_lagrangian(
+        model.data, upper=upper, time_limit=None, max_iterations=2000
+    )
+    assert res.opened  # the test fixes some site open on each of these instances
+    assert set(res.opened) <= set(res.sites)
+    for H, cost in costs.items():
+        if cost < upper:
+            assert set(res.opened) <= set(H), (H, cost, res.opened)
+
+
+def test_with_fixed_costs_sites_proved_open_are_in_every_cheaper_hub_set() -> None:
+    C, W, f = random_instance(6, 5)
+    costs = hub_set_costs(C, W, range(1, 7), f)
+    upper = 1.05 * min(costs.values())
+    model = USAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
+    res = single_allocation_lagrangian(
+        model.data, upper=upper, time_limit=None, max_iterations=2000
+    )
+    assert res.opened
+    for H, cost in costs.items():
+        if cost < upper:
+            assert set(res.opened) <= set(H), (H, cost, res.opened)
+
+
 def path_formulation_lp(C, W, p=None, f=None) -> float:
     """LP optimum of the path formulation (module docstring of ``sa_lagrangian``), with
     SciPy's HiGHS: the Lagrangian dual equals it, so no multiplier may exceed it."""
@@ -447,7 +479,7 @@ def test_branch_and_bound_stopped_by_its_deadline_keeps_a_valid_bound() -> None:
 def test_branch_and_bound_within_a_memory_budget_keeps_a_valid_bound() -> None:
     """Children beyond the memory budget stay unexplored; their bounds still count, so
     the bound stays valid (and below what the unlimited tree proves)."""
-    C, W, _ = random_instance(7, 9)  # the unlimited tree solves 6 nodes
+    C, W, _ = random_instance(7, 10)  # the unlimited tree solves 6 nodes
     optimum = min(hub_set_costs(C, W, [3]).values())
     model = USApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
     kwargs = {

@@ -73,7 +73,8 @@ class SingleAllocationBound:
     and ``allocation`` are set when a solution cheaper than ``upper`` was found: at the
     root, one whose routes and allocations agreed (the subgradient vanished; it is then
     optimal and ``bound`` is its cost), or one found by the branch and bound, which
-    explored ``nodes`` nodes.
+    explored ``nodes`` nodes.  ``opened`` are the sites among ``sites`` that the root
+    proved open in every solution cheaper than ``upper`` (with the fixed hubs).
     """
 
     bound: float
@@ -83,6 +84,7 @@ class SingleAllocationBound:
     hubs: tuple[int, ...] | None = None
     allocation: IntArray | None = None
     nodes: int = 0
+    opened: tuple[int, ...] = ()
 
 
 _BUCKETS = 32  # last hubs per OD pair are bucketed by cost into this many bins
@@ -669,6 +671,11 @@ def _descend(
         else:
             extra = np.where(chosen, 0.0, np.maximum(rho, 0.0))
         keep = chosen | (extra <= gap + tol) | node.forced
+        # the mirror test: shutting a chosen site k raises L by at least ``rise_k``;
+        # when that exceeds the gap, every solution cheaper than upper opens k
+        fix = chosen & ~node.forced & (_shutting_rise(rho, chosen, p) > gap + tol)
+        if fix.any():
+            node.forced = node.forced | fix
         if not keep.all():
             node = node.keep(keep)
             continue  # the next iteration evaluates the smaller relaxation afresh
@@ -709,6 +716,29 @@ def _descend(
         step = node.theta * max(gap, tol) / max(norm, 1.0)
         _move(node.u, node.v, node.du, node.dv, step, prob.limit, prob.cap, prob.scale)
     return node, iterations, None
+
+
+def _shutting_rise(rho: FloatArray, chosen: np.ndarray, p: int | None) -> FloatArray:
+    """For each chosen site ``k``: by how much the subproblem's value rises at least
+    when ``k`` must stay shut (``inf`` when nothing feasible is left without it).
+
+    With ``p`` hubs the cheapest site left out takes ``k``'s place: ``min_out -
+    rho_k``.  Without ``p`` (every negative site opens, at least one) ``k`` simply
+    drops out, ``-rho_k``, unless it is the only one chosen: then the cheapest other
+    site opens instead.  Sites not chosen get ``-inf``.
+    """
+    rise = np.full(rho.shape, -math.inf)
+    if p is not None:
+        outside = rho[~chosen]
+        low = float(outside.min()) if outside.size else math.inf
+        rise[chosen] = low - rho[chosen]
+    elif int(chosen.sum()) >= 2:
+        rise[chosen] = -rho[chosen]
+    else:
+        others = rho[~chosen]
+        low = float(others.min()) if others.size else math.inf
+        rise[chosen] = low - rho[chosen]
+    return rise
 
 
 def _node_bytes(node: _Node) -> int:
@@ -884,12 +914,13 @@ def single_allocation_lagrangian(
             break
         if iterations // 500 > (iterations - its) // 500:
             _log.debug(
-                "SA root it %d: bound %.2f, theta %.2g, patience %d, %d sites (%.1f s)",
+                "SA root it %d: bound %.2f, theta %.2g, patience %d, %d sites, %d open (%.1f s)",
                 iterations,
                 root.bound,
                 root.theta,
                 prob.patience,
                 root.sites.size,
+                int(root.forced.sum()),
                 time.perf_counter() - t0,
             )
         if not warm and deadline is not None:
@@ -919,14 +950,16 @@ def single_allocation_lagrangian(
             sites=tuple(int(k) for k in root.sites),
             iterations=iterations,
             seconds=time.perf_counter() - t0,
+            opened=tuple(int(k) for k in root.sites[root.forced]),
         )
     bound = root.bound
     nodes = 0
     _log.debug(
-        "SA root: bound %.2f, upper %.2f, %d sites, %d its (%.1f s)",
+        "SA root: bound %.2f, upper %.2f, %d sites, %d open, %d its (%.1f s)",
         bound,
         upper,
         root.sites.size,
+        int(root.forced.sum()),
         iterations,
         time.perf_counter() - t0,
     )
@@ -996,4 +1029,5 @@ def single_allocation_lagrangian(
         iterations=iterations,
         seconds=time.perf_counter() - t0,
         nodes=nodes,
+        opened=tuple(int(k) for k in root.sites[root.forced]),
     )
