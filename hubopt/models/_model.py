@@ -153,6 +153,9 @@ class HubModel:
     sa_min_patience: ClassVar[int] = 30
     sa_long_min_patience: ClassVar[int] = 60
     sa_long_limit_seconds: ClassVar[float] = 600.0
+    # with a time limit the patience is cut so that the step can halve about this
+    # many times in the steps that fit in the time left (no lower than the floor above)
+    sa_halvings: ClassVar[float] = 50.0
     # p-hub medians: the share of the access costs in its starting prices.  With the
     # flow-scaled steps a quarter beat half, side by side, the relaxation alone: AP 200
     # p = 10/20 after 150 s 1.40/0.38 % against 1.82/0.52 %, AP 100 p = 5 after 60 s
@@ -834,6 +837,7 @@ class HubModel:
             branch=True,
             node_iterations=self.sa_node_iterations,
             min_patience=self._min_patience(data, params.time_limit),
+            halvings=self.sa_halvings,
             start_share=self._start_share(data),
             solve_hubs=solve_hubs,
             capacitated=capacitated,

@@ -28,7 +28,10 @@ towards the incumbent) raise it.  The same multipliers give reduction tests: ope
 site ``k`` that the subproblem leaves shut costs at least ``rho_k`` minus the dearest
 chosen ``rho``, so when that exceeds ``upper - L`` no solution cheaper than the
 incumbent uses ``k``; such sites leave the relaxation, which makes every later
-iteration cheaper (the work is ``O(n^2 m^2)`` per iteration).
+iteration cheaper (the work is ``O(n^2 m^2)`` per iteration).  The mirror test fixes
+sites open: keeping a chosen site ``k`` shut costs at least the cheapest site left out
+minus ``rho_k`` (without ``p``: ``-rho_k``), so when that exceeds ``upper - L`` every
+cheaper solution opens ``k``; once ``p`` sites are fixed, the others leave.
 
 With ``multiple_allocation`` the same relaxation bounds UMApHMP and UMAHLP: each OD
 pair may use any open hubs, so (A) and (B) become ``sum_l x_ijkl <= y_k`` and ``sum_k
