@@ -14,3 +14,13 @@ if [ "$1" = 64 ]; then
   $B --p 5 --out $R/large64_usaphmp200_p5_600.json > $R/large64_usaphmp200_p5_600.log 2>&1 &
   wait
 fi
+# Run 65 (commit after 1bcb17f): run 64 with HubModel.sa_halvings = 8 in both lanes (PATCHED:
+# a command that sets HubModel attributes from PATCH="name=value" and calls hubopt.cli.main;
+# the patience was timed to allow 50 halvings of the step in the time left).
+if [ "$1" = 65 ]; then
+  export PATCH=sa_halvings=8
+  B="$PATCHED -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
+  $B --p 10 --out $R/ab65_usaphmp200_p10_halvings8_600.json > $R/ab65_usaphmp200_p10_halvings8_600.log 2>&1 &
+  $B --p 5 --out $R/ab65_usaphmp200_p5_halvings8_600.json > $R/ab65_usaphmp200_p5_halvings8_600.log 2>&1 &
+  wait
+fi
