@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=benchmarks/results
+L=${TMPDIR:-/tmp}/hubopt_large$1
 H=${HUBOPT:-hubopt}
 if [ "$1" = 64 ]; then
   B="$H -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
@@ -22,5 +23,29 @@ if [ "$1" = 65 ]; then
   B="$PATCHED -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
   $B --p 10 --out $R/ab65_usaphmp200_p10_halvings8_600.json > $R/ab65_usaphmp200_p10_halvings8_600.log 2>&1 &
   $B --p 5 --out $R/ab65_usaphmp200_p5_halvings8_600.json > $R/ab65_usaphmp200_p5_halvings8_600.log 2>&1 &
+  wait
+fi
+# Run 66: the fixed-cost rows of AP 200 with 120 s (USAHLP L, T; CSAHLP LL, LT, TL, TT) with
+# HubModel.sa_halvings = 8 (lane 1, PATCHED as in run 65) beside the same with 50 (lane 2).
+fixed_cost_rows() {  # $1: command, $2: output prefix, $3: n, $4: seconds
+  F="bench --suite ap --n $3 --time-limit $4"
+  for fc in L T; do
+    $1 $F --problem usahlp --fixed-cost $fc --out "$2_usahlp$3_$fc.json"
+    for cap in L T; do
+      $1 $F --problem csahlp --fixed-cost $fc --capacity $cap --out "$2_csahlp$3_$fc$cap.json"
+    done
+  done
+}
+if [ "$1" = 66 ]; then
+  ( export PATCH=sa_halvings=8; fixed_cost_rows "$PATCHED" $R/ab66_halvings8 200 120 > "${L}_lane1.log" 2>&1 ) &
+  ( fixed_cost_rows "$H" $R/large66 200 120 > "${L}_lane2.log" 2>&1 ) &
+  wait
+fi
+# Run 67: USApHMP AP 100 p = 5, 10, 15, 20 with 60 s, HubModel.sa_halvings = 8 (lane 1)
+# beside 50 (lane 2).
+if [ "$1" = 67 ]; then
+  P="bench --suite ap --problem usaphmp --n 100 --p 5 --p 10 --p 15 --p 20 --time-limit 60"
+  PATCH=sa_halvings=8 $PATCHED $P --out $R/ab67_halvings8_usaphmp100.json > "${L}_lane1.log" 2>&1 &
+  $H $P --out $R/large67_usaphmp100.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
