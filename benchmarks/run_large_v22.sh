@@ -49,3 +49,21 @@ if [ "$1" = 67 ]; then
   $H $P --out $R/large67_usaphmp100.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 68 (as run 65, HubModel.sa_halvings = 8 in both lanes): USApHMP AP 200 p = 4 (lane 1)
+# beside p = 15 (lane 2), with 600 s and -vv.
+if [ "$1" = 68 ]; then
+  export PATCH=sa_halvings=8
+  B="$PATCHED -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
+  $B --p 4 --out $R/ab68_usaphmp200_p4_halvings8_600.json > $R/ab68_usaphmp200_p4_halvings8_600.log 2>&1 &
+  $B --p 15 --out $R/ab68_usaphmp200_p15_halvings8_600.json > $R/ab68_usaphmp200_p15_halvings8_600.log 2>&1 &
+  wait
+fi
+# Run 69 (as run 68): USApHMP AP 200 p = 20 with 600 s (lane 1) beside p = 4, 5, 10, 15, 20
+# with 60 s (lane 2).
+if [ "$1" = 69 ]; then
+  export PATCH=sa_halvings=8
+  B="$PATCHED bench --suite ap --problem usaphmp --n 200"
+  $B --p 20 --time-limit 600 --out $R/ab69_usaphmp200_p20_halvings8_600.json > "${L}_lane1.log" 2>&1 &
+  $B --p 4 --p 5 --p 10 --p 15 --p 20 --time-limit 60 --out $R/ab69_halvings8_usaphmp200_60.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi

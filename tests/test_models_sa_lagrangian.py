@@ -754,3 +754,26 @@ def test_long_limits_give_the_relaxation_a_longer_patience_floor(
     assert fixed.objective == pytest.approx(
         published("USAHLP", "AP25T", hub_data_dir)["objective"], abs=0.006
     )
+
+
+def test_the_solve_passes_the_models_halvings_to_the_relaxation(
+    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``HubModel.sa_halvings`` reaches the relaxation (the patience is cut so that the
+    step can halve about that often in the time left), and with a different value the
+    published optimum is still proven."""
+    from hubopt.models import SolveParameters, _model
+
+    monkeypatch.setattr(_model.HubModel, "max_sets", 10)
+    monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
+    seen = record_relaxation_argument(monkeypatch, "halvings")
+    model = ap_pmedian_model(hub_data_dir, 25, 3)
+    optimum = published("USApHMP", "AP25.3", hub_data_dir)["objective"]
+    for halvings in (_model.HubModel.sa_halvings, 30.0):
+        monkeypatch.setattr(_model.HubModel, "sa_halvings", halvings)
+        seen.clear()
+        sol = model.solve(SolveParameters(time_limit=30.0))
+        assert seen
+        assert set(seen) == {halvings}
+        assert sol.status.name == "OPTIMAL"
+        assert sol.objective == pytest.approx(optimum, abs=0.006)
