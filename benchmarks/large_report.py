@@ -124,6 +124,11 @@ def main() -> None:
             # default since)
             ("61", "an earlier pass", "ab61_start025"),
             ("62", "an earlier pass", "ab62_start025"),
+            # (the patched lanes of runs 66, 67 and 69: 8 halvings of the step in the time
+            # left, the default since; run 66's other lane kept 50)
+            ("66", "an earlier pass", "ab66_halvings8"),
+            ("67", "an earlier pass", "ab67_halvings8"),
+            ("69", "an earlier pass", "ab69_halvings8"),
         ):
             run, where = entry[:2]
             stem = f"{entry[2]}_{prob}" if len(entry) > 2 else f"large{run}_{prob}"
@@ -227,6 +232,14 @@ def main() -> None:
             ("ab60_usaphmp200_p4_relaxation_600.json", 600),
             ("large63_usahlp200_T_600.json", 600),
             ("large63_csahlp200_LT_600.json", 600),
+            ("large64_usaphmp200_p10_600.json", 600),
+            ("large64_usaphmp200_p5_600.json", 600),
+            # (the patched lanes of runs 65, 68 and 69: 8 halvings, the default since)
+            ("ab65_usaphmp200_p10_halvings8_600.json", 600),
+            ("ab65_usaphmp200_p5_halvings8_600.json", 600),
+            ("ab68_usaphmp200_p4_halvings8_600.json", 600),
+            ("ab68_usaphmp200_p15_halvings8_600.json", 600),
+            ("ab69_usaphmp200_p20_halvings8_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]

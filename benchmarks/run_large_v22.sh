@@ -67,3 +67,11 @@ if [ "$1" = 69 ]; then
   $B --p 4 --p 5 --p 10 --p 15 --p 20 --time-limit 60 --out $R/ab69_halvings8_usaphmp200_60.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 70: USApHMP AP 200 p = 4, 5, 10, 15, 20 with 60 s, HubModel.sa_halvings = 8 (lane 1,
+# PATCHED as in run 65) beside 50 (lane 2, PATCHED too).
+if [ "$1" = 70 ]; then
+  P="bench --suite ap --problem usaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 --time-limit 60"
+  PATCH=sa_halvings=8 $PATCHED $P --out $R/ab70_halvings8_usaphmp200_60.json > "${L}_lane1.log" 2>&1 &
+  PATCH=sa_halvings=50 $PATCHED $P --out $R/ab70_halvings50_usaphmp200_60.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
