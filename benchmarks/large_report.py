@@ -124,11 +124,13 @@ def main() -> None:
             # default since)
             ("61", "an earlier pass", "ab61_start025"),
             ("62", "an earlier pass", "ab62_start025"),
-            # (the patched lanes of runs 66, 67 and 69: 8 halvings of the step in the time
-            # left, the default since; run 66's other lane kept 50)
+            # (the patched lanes of runs 66, 67, 69 and 70: 8 halvings of the step in the
+            # time left, the default since; the other lanes of runs 66 and 70 kept 50)
             ("66", "an earlier pass", "ab66_halvings8"),
             ("67", "an earlier pass", "ab67_halvings8"),
             ("69", "an earlier pass", "ab69_halvings8"),
+            # (run 70 last: its two lanes are both AP 200 relaxations, the heavier load)
+            ("70", "an earlier pass", "ab70_halvings8"),
         ):
             run, where = entry[:2]
             stem = f"{entry[2]}_{prob}" if len(entry) > 2 else f"large{run}_{prob}"

@@ -154,8 +154,15 @@ class HubModel:
     sa_long_min_patience: ClassVar[int] = 60
     sa_long_limit_seconds: ClassVar[float] = 600.0
     # with a time limit the patience is cut so that the step can halve about this
-    # many times in the steps that fit in the time left (no lower than the floor above)
-    sa_halvings: ClassVar[float] = 50.0
+    # many times in the steps that fit in the time left (no lower than the floor above;
+    # at most the relaxation's own patience of 100).  USApHMP, two solves side by side,
+    # 8 against 50: AP 200 with 600 s p = 10 0.031 % against 0.093 % (runs 65, 64), p = 5
+    # 0.37 % against 0.42 %, p = 4 0.107 % (run 68; 0.274 % in run 60), p = 15 proven in
+    # 220 s (203 s in run 58); AP 100 with 60 s (run 67) p = 5 0.15 % against 0.31 %,
+    # p = 15 proven in 35 s against 0.022 %, p = 10 and 20 proven either way.  The
+    # fixed-cost rows of AP 200 with 120 s (run 66) are the same but USAHLP T, 0.33 %
+    # against 0.43 %.  (The multiple-allocation form keeps the relaxation's default 50.)
+    sa_halvings: ClassVar[float] = 8.0
     # p-hub medians: the share of the access costs in its starting prices.  With the
     # flow-scaled steps a quarter beat half, side by side, the relaxation alone: AP 200
     # p = 10/20 after 150 s 1.40/0.38 % against 1.82/0.52 %, AP 100 p = 5 after 60 s
