@@ -75,3 +75,11 @@ if [ "$1" = 70 ]; then
   PATCH=sa_halvings=50 $PATCHED $P --out $R/ab70_halvings50_usaphmp200_60.json > "${L}_lane2.log" 2>&1 &
   wait
 fi
+# Run 71 (committed code, 8 halvings by default): run 64 again, USApHMP AP 200 p = 10 (lane
+# 1) beside p = 5 (lane 2) with 600 s and -vv (a repeat of run 65).
+if [ "$1" = 71 ]; then
+  B="$H -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
+  $B --p 10 --out $R/large71_usaphmp200_p10_600.json > $R/large71_usaphmp200_p10_600.log 2>&1 &
+  $B --p 5 --out $R/large71_usaphmp200_p5_600.json > $R/large71_usaphmp200_p5_600.log 2>&1 &
+  wait
+fi
