@@ -242,6 +242,8 @@ def main() -> None:
             ("ab68_usaphmp200_p4_halvings8_600.json", 600),
             ("ab68_usaphmp200_p15_halvings8_600.json", 600),
             ("ab69_usaphmp200_p20_halvings8_600.json", 600),
+            ("large71_usaphmp200_p10_600.json", 600),
+            ("large71_usaphmp200_p5_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
