@@ -83,3 +83,11 @@ if [ "$1" = 71 ]; then
   $B --p 5 --out $R/large71_usaphmp200_p5_600.json > $R/large71_usaphmp200_p5_600.log 2>&1 &
   wait
 fi
+# Run 72 (committed code): USApHMP AP 200 p = 4 (lane 1) beside p = 10 (lane 2) with 600 s
+# and -vv (run 68's p = 4 ran alone after 220 s).
+if [ "$1" = 72 ]; then
+  B="$H -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
+  $B --p 4 --out $R/large72_usaphmp200_p4_600.json > $R/large72_usaphmp200_p4_600.log 2>&1 &
+  $B --p 10 --out $R/large72_usaphmp200_p10_600.json > $R/large72_usaphmp200_p10_600.log 2>&1 &
+  wait
+fi
