@@ -9,21 +9,23 @@ cd "$(dirname "$0")/.."
 R=benchmarks/results
 L=${TMPDIR:-/tmp}/hubopt_large$1
 H=${HUBOPT:-hubopt}
-if [ "$1" = 64 ]; then
-  B="$H -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
-  $B --p 10 --out $R/large64_usaphmp200_p10_600.json > $R/large64_usaphmp200_p10_600.log 2>&1 &
-  $B --p 5 --out $R/large64_usaphmp200_p5_600.json > $R/large64_usaphmp200_p5_600.log 2>&1 &
+# two USApHMP AP 200 solves with 600 s side by side, each with its -vv log:
+# $1 command, $2 output prefix, $3 and $4 the lanes' p, $5 a suffix of the file names
+pair_600() {
+  B="$1 -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
+  for p in $3 $4; do
+    $B --p $p --out $R/$2_usaphmp200_p$p${5:-}_600.json > $R/$2_usaphmp200_p$p${5:-}_600.log 2>&1 &
+  done
   wait
+}
+if [ "$1" = 64 ]; then
+  pair_600 "$H" large64 10 5
 fi
 # Run 65 (commit after 1bcb17f): run 64 with HubModel.sa_halvings = 8 in both lanes (PATCHED:
 # a command that sets HubModel attributes from PATCH="name=value" and calls hubopt.cli.main;
 # the patience was timed to allow 50 halvings of the step in the time left).
 if [ "$1" = 65 ]; then
-  export PATCH=sa_halvings=8
-  B="$PATCHED -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
-  $B --p 10 --out $R/ab65_usaphmp200_p10_halvings8_600.json > $R/ab65_usaphmp200_p10_halvings8_600.log 2>&1 &
-  $B --p 5 --out $R/ab65_usaphmp200_p5_halvings8_600.json > $R/ab65_usaphmp200_p5_halvings8_600.log 2>&1 &
-  wait
+  PATCH=sa_halvings=8 pair_600 "$PATCHED" ab65 10 5 _halvings8
 fi
 # Run 66: the fixed-cost rows of AP 200 with 120 s (USAHLP L, T; CSAHLP LL, LT, TL, TT) with
 # HubModel.sa_halvings = 8 (lane 1, PATCHED as in run 65) beside the same with 50 (lane 2).
@@ -52,11 +54,7 @@ fi
 # Run 68 (as run 65, HubModel.sa_halvings = 8 in both lanes): USApHMP AP 200 p = 4 (lane 1)
 # beside p = 15 (lane 2), with 600 s and -vv.
 if [ "$1" = 68 ]; then
-  export PATCH=sa_halvings=8
-  B="$PATCHED -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
-  $B --p 4 --out $R/ab68_usaphmp200_p4_halvings8_600.json > $R/ab68_usaphmp200_p4_halvings8_600.log 2>&1 &
-  $B --p 15 --out $R/ab68_usaphmp200_p15_halvings8_600.json > $R/ab68_usaphmp200_p15_halvings8_600.log 2>&1 &
-  wait
+  PATCH=sa_halvings=8 pair_600 "$PATCHED" ab68 4 15 _halvings8
 fi
 # Run 69 (as run 68): USApHMP AP 200 p = 20 with 600 s (lane 1) beside p = 4, 5, 10, 15, 20
 # with 60 s (lane 2).
@@ -78,16 +76,10 @@ fi
 # Run 71 (committed code, 8 halvings by default): run 64 again, USApHMP AP 200 p = 10 (lane
 # 1) beside p = 5 (lane 2) with 600 s and -vv (a repeat of run 65).
 if [ "$1" = 71 ]; then
-  B="$H -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
-  $B --p 10 --out $R/large71_usaphmp200_p10_600.json > $R/large71_usaphmp200_p10_600.log 2>&1 &
-  $B --p 5 --out $R/large71_usaphmp200_p5_600.json > $R/large71_usaphmp200_p5_600.log 2>&1 &
-  wait
+  pair_600 "$H" large71 10 5
 fi
 # Run 72 (committed code): USApHMP AP 200 p = 4 (lane 1) beside p = 10 (lane 2) with 600 s
 # and -vv (run 68's p = 4 ran alone after 220 s).
 if [ "$1" = 72 ]; then
-  B="$H -vv bench --suite ap --problem usaphmp --n 200 --time-limit 600"
-  $B --p 4 --out $R/large72_usaphmp200_p4_600.json > $R/large72_usaphmp200_p4_600.log 2>&1 &
-  $B --p 10 --out $R/large72_usaphmp200_p10_600.json > $R/large72_usaphmp200_p10_600.log 2>&1 &
-  wait
+  pair_600 "$H" large72 4 10
 fi
