@@ -244,6 +244,8 @@ def main() -> None:
             ("ab69_usaphmp200_p20_halvings8_600.json", 600),
             ("large71_usaphmp200_p10_600.json", 600),
             ("large71_usaphmp200_p5_600.json", 600),
+            ("large72_usaphmp200_p4_600.json", 600),
+            ("large72_usaphmp200_p10_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
