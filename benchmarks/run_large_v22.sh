@@ -83,3 +83,10 @@ fi
 if [ "$1" = 72 ]; then
   pair_600 "$H" large72 4 10
 fi
+# Run 73 (committed code): USApHMP AP 100 p = 5 with 600 s and -vv (lane 1; 0.11-0.22 % in
+# runs 16-22) beside CSAHLP AP 200 LT with 600 s (lane 2; runs 47 and 63: 0.86 / 1.49 %).
+if [ "$1" = 73 ]; then
+  $H -vv bench --suite ap --problem usaphmp --n 100 --p 5 --time-limit 600 --out $R/large73_usaphmp100_p5_600.json > $R/large73_usaphmp100_p5_600.log 2>&1 &
+  $H bench --suite ap --n 200 --time-limit 600 --problem csahlp --fixed-cost L --capacity T --out $R/large73_csahlp200_LT_600.json > "${L}_lane2.log" 2>&1 &
+  wait
+fi
