@@ -246,6 +246,8 @@ def main() -> None:
             ("large71_usaphmp200_p5_600.json", 600),
             ("large72_usaphmp200_p4_600.json", 600),
             ("large72_usaphmp200_p10_600.json", 600),
+            ("large73_usaphmp100_p5_600.json", 600),
+            ("large73_csahlp200_LT_600.json", 600),
         )
         for r in load(RESULTS / name)
     ]
