@@ -140,13 +140,14 @@ def main() -> None:
                 RESULTS / f"{stem}.json",
                 *sorted(f for f in sized if "600" not in f.name.removeprefix(stem)),
             ]
-            for r in (r for f in files for r in load(f)):
-                old = merged.get(key(r))
-                if old is not None and old.get("objective") is not None:
-                    prev = best.get(key(r))
-                    if prev is None or old["objective"] < prev[0] - 1e-9:
-                        best[key(r)] = (old["objective"], where)
-                merged[key(r)] = {**r, "run": f"{run} (patched)" if len(entry) > 2 else run}
+            for path in files:
+                for r in load(path):
+                    old = merged.get(key(r))
+                    if old is not None and old.get("objective") is not None:
+                        prev = best.get(key(r))
+                        if prev is None or old["objective"] < prev[0] - 1e-9:
+                            best[key(r)] = (old["objective"], where)
+                    merged[key(r)] = {**r, "run": run_of(path.name)}
     rows = list(merged.values())
     long_rows = [
         {**r, "time_limit": limit, "run": run_of(name)}

@@ -45,11 +45,15 @@ fi
 # multiple-allocation bound with long limits too; reverted after this run): USAHLP AP 200
 # T beside CSAHLP AP 200 LT, with 600 s, as run 47.  Both ended worse than in run 47
 # (0.17 % against 0.00004 %, 3.29 % against 0.86 %), so the change was reverted.
-if [ "$1" = 53 ]; then
+# USAHLP AP 200 T (lane 1) beside CSAHLP AP 200 LT (lane 2), with 600 s; $1: the run
+fixed_cost_600() {
   F="$H bench --suite ap --n 200 --time-limit 600"
-  $F --problem usahlp --fixed-cost T --out $R/large53_usahlp200_T_600.json > "${L}_lane1.log" 2>&1 &
-  $F --problem csahlp --fixed-cost L --capacity T --out $R/large53_csahlp200_LT_600.json > "${L}_lane2.log" 2>&1 &
+  $F --problem usahlp --fixed-cost T --out $R/large$1_usahlp200_T_600.json > "${L}_lane1.log" 2>&1 &
+  $F --problem csahlp --fixed-cost L --capacity T --out $R/large$1_csahlp200_LT_600.json > "${L}_lane2.log" 2>&1 &
   wait
+}
+if [ "$1" = 53 ]; then
+  fixed_cost_600 53
 fi
 # Run 54 (commit e2a3f2f with `plan_seconds`, reverted after this run: the patched
 # lane ended within 0.480 %, the plain one within 0.303 %): USApHMP AP 200 p = 10 with 600 s and
@@ -122,8 +126,5 @@ fi
 # Run 63 (commit 4e23709, the fixed-cost relaxation from a quarter of the access costs):
 # USAHLP AP 200 T beside CSAHLP AP 200 LT, with 600 s, as run 47.
 if [ "$1" = 63 ]; then
-  F="$H bench --suite ap --n 200 --time-limit 600"
-  $F --problem usahlp --fixed-cost T --out $R/large63_usahlp200_T_600.json > "${L}_lane1.log" 2>&1 &
-  $F --problem csahlp --fixed-cost L --capacity T --out $R/large63_csahlp200_LT_600.json > "${L}_lane2.log" 2>&1 &
-  wait
+  fixed_cost_600 63
 fi

@@ -98,33 +98,27 @@ def test_bound_never_exceeds_the_brute_force_optimum_and_sites_keep_every_cheape
             assert set(H) <= set(res.sites), (H, cost, res.sites)
 
 
-@pytest.mark.parametrize(("seed", "p", "share"), [(1, 2, 1.03), (3, 3, 1.03), (4, 2, 1.01)])
+@pytest.mark.parametrize(
+    ("n", "seed", "p", "share"),
+    [(7, 1, 2, 1.03), (7, 3, 3, 1.03), (7, 4, 2, 1.01), (6, 5, None, 1.05)],
+)
 def test_sites_proved_open_are_in_every_hub_set_cheaper_than_the_incumbent(
-    seed: int, p: int, share: float
+    n: int, seed: int, p: int | None, share: float
 ) -> None:
-    C, W, _ = random_instance(7, seed)
-    costs = hub_set_costs(C, W, [p])
+    """USApHMP, and USAHLP (``p`` None: any number of hubs, fixed costs)."""
+    C, W, f = random_instance(n, seed)
+    if p is None:
+        costs = hub_set_costs(C, W, range(1, n + 1), f)
+        model = USAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
+    else:
+        costs = hub_set_costs(C, W, [p])
+        model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     upper = share * min(costs.values())
-    model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     res = single_allocation_lagrangian(
         model.data, upper=upper, time_limit=None, max_iterations=2000
     )
     assert res.opened  # the test fixes some site open on each of these instances
     assert set(res.opened) <= set(res.sites)
-    for H, cost in costs.items():
-        if cost < upper:
-            assert set(res.opened) <= set(H), (H, cost, res.opened)
-
-
-def test_with_fixed_costs_sites_proved_open_are_in_every_cheaper_hub_set() -> None:
-    C, W, f = random_instance(6, 5)
-    costs = hub_set_costs(C, W, range(1, 7), f)
-    upper = 1.05 * min(costs.values())
-    model = USAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
-    res = single_allocation_lagrangian(
-        model.data, upper=upper, time_limit=None, max_iterations=2000
-    )
-    assert res.opened
     for H, cost in costs.items():
         if cost < upper:
             assert set(res.opened) <= set(H), (H, cost, res.opened)

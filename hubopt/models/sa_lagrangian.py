@@ -731,15 +731,11 @@ def _shutting_rise(rho: FloatArray, chosen: np.ndarray, p: int | None) -> FloatA
     site opens instead.  Sites not chosen get ``-inf``.
     """
     rise = np.full(rho.shape, -math.inf)
-    if p is not None:
-        outside = rho[~chosen]
-        low = float(outside.min()) if outside.size else math.inf
-        rise[chosen] = low - rho[chosen]
-    elif int(chosen.sum()) >= 2:
+    if p is None and int(chosen.sum()) >= 2:
         rise[chosen] = -rho[chosen]
     else:
-        others = rho[~chosen]
-        low = float(others.min()) if others.size else math.inf
+        outside = rho[~chosen]
+        low = float(outside.min()) if outside.size else math.inf
         rise[chosen] = low - rho[chosen]
     return rise
 
