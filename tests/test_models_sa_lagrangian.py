@@ -12,6 +12,7 @@ import itertools
 import math
 from typing import Any
 
+import numba
 import numpy as np
 import pytest
 from _ap_models import ap_fixed_cost_model, ap_pmedian_model, published
@@ -771,3 +772,28 @@ def test_the_solve_passes_the_models_halvings_to_the_relaxation(
         assert set(seen) == {halvings}
         assert sol.status.name == "OPTIMAL"
         assert sol.objective == pytest.approx(optimum, abs=0.006)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
+def test_the_bound_does_not_depend_on_the_number_of_threads() -> None:
+    """The kernels sum in index order, so 1 and 2 threads give the same bound bit for
+    bit (a threaded sum rounds differently, and 300 steps amplify that)."""
+    C, W, _ = random_instance(40, 2)
+    model = USApHMP.from_cost_matrix(C, W, p=4, chi=CHI, alpha=ALPHA, delta=DELTA)
+    hubs, rows = np.array([0, 10, 20, 30]), np.arange(len(C))
+    a = hubs[np.argmin(C[:, hubs], axis=1)]  # each node at its nearest hub: an upper bound
+    legs = CHI * C[rows, a][:, None] + ALPHA * C[np.ix_(a, a)] + DELTA * C[a, rows][None, :]
+    upper = float((W * legs).sum())
+    bounds = []
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            res = single_allocation_lagrangian(
+                model.data, upper=upper, time_limit=None, max_iterations=300
+            )
+            bounds.append((res.bound, res.iterations, res.sites))
+    finally:
+        numba.set_num_threads(before)
+    assert bounds[0] == bounds[1]
+    assert bounds[0][1] == 300  # (a run that stopped early would prove little)

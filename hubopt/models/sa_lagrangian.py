@@ -151,6 +151,17 @@ def _triangle_slack(between: FloatArray) -> float:
     return worst
 
 
+@nb.njit(cache=True)
+def _in_order_sum(values: FloatArray) -> float:
+    """``values.sum()`` in index order.  (Inside a ``parallel=True`` kernel numba splits
+    ``.sum()`` among its threads, so the rounding, and after a few hundred subgradient
+    steps the bound, would depend on the number of threads.)"""
+    total = 0.0
+    for x in values:
+        total += x
+    return total
+
+
 @nb.njit(parallel=True, cache=True)
 def _routes(
     to_site: FloatArray,
@@ -288,7 +299,7 @@ def _routes(
             lpos[i, j] = bl
             total += best
         totals[i] = total
-    return totals.sum()
+    return _in_order_sum(totals)
 
 
 @nb.njit(parallel=True, cache=True)
@@ -356,7 +367,7 @@ def _direction(
                 part += x * x + y * y
             acc += scale[i, j] * part
         sums[i] = acc
-    return sums.sum()
+    return _in_order_sum(sums)
 
 
 @nb.njit(parallel=True, cache=True)
