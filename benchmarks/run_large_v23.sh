@@ -12,3 +12,11 @@ if [ "$1" = 74 ]; then
   $H -vv bench --suite ap --problem usaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
     --time-limit 60 --out $R/large74_usaphmp200_60_alone.json > $R/large74_usaphmp200_60_alone.log 2>&1
 fi
+# Run 75 (commit after e422ae7), alone: UMApHMP AP 200 p = 4, 5, 10, 15, 20 with 60 s, then
+# USApHMP AP 100 p = 5, 10, 15, 20 with 60 s.
+if [ "$1" = 75 ]; then
+  $H -vv bench --suite ap --problem umaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
+    --time-limit 60 --out $R/large75_umaphmp200_60_alone.json > $R/large75_umaphmp200_60_alone.log 2>&1
+  $H -vv bench --suite ap --problem usaphmp --n 100 --p 5 --p 10 --p 15 --p 20 \
+    --time-limit 60 --out $R/large75_usaphmp100_60_alone.json > $R/large75_usaphmp100_60_alone.log 2>&1
+fi
