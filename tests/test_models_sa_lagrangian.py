@@ -9,6 +9,7 @@ exceed, and a multiple-allocation bound cannot).
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from typing import Any
 
@@ -409,8 +410,11 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
     assert "sa_lagrangian_bound" not in fixed.solve(time_limit=30).info
 
 
+@pytest.mark.parametrize("stall_window", [0, 10, 200])  # never, eagerly, by default
 @pytest.mark.parametrize(("seed", "p"), [(4, 2), (6, 3), (8, 3)])
-def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(seed: int, p: int) -> None:
+def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(
+    seed: int, p: int, stall_window: int
+) -> None:
     C, W, _ = random_instance(7, seed)
     costs = hub_set_costs(C, W, [p])
     optimum = min(costs.values())
@@ -425,6 +429,7 @@ def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(seed: int, p:
         node_iterations=300,
         branch=True,
         solve_hubs=lambda H: best_allocation(C, W, H),
+        stall_window=stall_window,
     )
     assert res.bound == pytest.approx(optimum, rel=1e-9)
     assert res.hubs is not None
@@ -438,6 +443,39 @@ def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(seed: int, p:
     assert cost == pytest.approx(optimum, rel=1e-9)
     assert set(a) == set(res.hubs)
     assert res.nodes > 0
+
+
+def test_a_node_that_is_one_hub_set_goes_to_the_exact_solve_without_steps(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With p = n - 1, shutting a site leaves one hub set: that child takes no step, its
+    set is solved exactly, and the tree still proves the brute-force optimum."""
+    C, W, _ = random_instance(6, 3)
+    costs = hub_set_costs(C, W, [5])
+    optimum = min(costs.values())
+    model = USApHMP.from_cost_matrix(C, W, p=5, chi=CHI, alpha=ALPHA, delta=DELTA)
+    solved: list[tuple[int, ...]] = []
+
+    def solve(H: tuple[int, ...]) -> tuple[np.ndarray, float]:
+        solved.append(H)
+        return best_allocation(C, W, H)
+
+    with caplog.at_level(logging.DEBUG, logger="hubopt.models.sa_lagrangian"):
+        res = single_allocation_lagrangian(
+            model.data,
+            upper=1.03 * optimum,
+            time_limit=None,
+            max_iterations=1,
+            node_iterations=300,
+            branch=True,
+            solve_hubs=solve,
+        )
+    assert res.bound == pytest.approx(optimum, rel=1e-9)
+    shut = [r.args for r in caplog.records if r.msg.startswith("SA node") and r.args[2] == "shut"]
+    assert shut  # (the root branched)
+    assert all(args[5] == 5 and args[6] == 0 for args in shut)  # one hub set, no step
+    assert solved
+    assert all(costs[H] >= optimum * (1 - 1e-9) for H in solved)
 
 
 def test_branch_and_bound_with_fixed_costs_proves_the_brute_force_optimum() -> None:
