@@ -20,3 +20,23 @@ if [ "$1" = 75 ]; then
   $H -vv bench --suite ap --problem usaphmp --n 100 --p 5 --p 10 --p 15 --p 20 \
     --time-limit 60 --out $R/large75_usaphmp100_60_alone.json > $R/large75_usaphmp100_60_alone.log 2>&1
 fi
+# Run 76 (commit 33ab776: nodes that are one hub set take no step, stalled nodes branch),
+# alone: USApHMP AP 200 p = 4, 5 and 10 with 600 s, one after the other, each with -vv.
+if [ "$1" = 76 ]; then
+  for p in 4 5 10; do
+    $H -vv bench --suite ap --problem usaphmp --n 200 --p $p --time-limit 600 \
+      --out $R/large76_usaphmp200_p${p}_600_alone.json > $R/large76_usaphmp200_p${p}_600_alone.log 2>&1
+  done
+fi
+# Run 77 (as run 76), alone: the fixed-cost rows of AP 200 with 120 s (USAHLP L, T; CSAHLP
+# LL, LT, TL, TT).
+if [ "$1" = 77 ]; then
+  F="bench --suite ap --n 200 --time-limit 120"
+  for fc in L T; do
+    $H $F --problem usahlp --fixed-cost $fc --out $R/large77_usahlp200_${fc}_alone.json
+    for cap in L T; do
+      $H $F --problem csahlp --fixed-cost $fc --capacity $cap \
+        --out $R/large77_csahlp200_$fc${cap}_alone.json
+    done
+  done
+fi
