@@ -72,9 +72,12 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 def run_of(name: str) -> str:
     """The run of a results file: "48" for ``large48_...``, "55 (patched)" for
-    ``ab55_...`` (the patched lane of a side-by-side run, named in the notes)."""
+    ``ab55_...`` (the patched lane of a side-by-side run, named in the notes), "74
+    (alone)" for ``large74_..._alone...`` (the only solve on the machine)."""
     stem = name.removeprefix("large").removeprefix("ab")
     run = stem[: stem.index("_")]
+    if "_alone" in name:  # (from run 74 on: one solve at a time on the machine)
+        return f"{run} (alone)"
     return f"{run} (patched)" if name.startswith("ab") else run
 
 
@@ -131,6 +134,10 @@ def main() -> None:
             ("69", "an earlier pass", "ab69_halvings8"),
             # (run 70 last: its two lanes are both AP 200 relaxations, the heavier load)
             ("70", "an earlier pass", "ab70_halvings8"),
+            # (runs 74, 75 and 77: one solve at a time, session 17)
+            ("74", "an earlier pass"),
+            ("75", "an earlier pass"),
+            ("77", "an earlier pass"),
         ):
             run, where = entry[:2]
             stem = f"{entry[2]}_{prob}" if len(entry) > 2 else f"large{run}_{prob}"
@@ -249,6 +256,9 @@ def main() -> None:
             ("large72_usaphmp200_p10_600.json", 600),
             ("large73_usaphmp100_p5_600.json", 600),
             ("large73_csahlp200_LT_600.json", 600),
+            ("large76_usaphmp200_p4_600_alone.json", 600),
+            ("large76_usaphmp200_p5_600_alone.json", 600),
+            ("large76_usaphmp200_p10_600_alone.json", 600),
         )
         for r in load(RESULTS / name)
     ]
@@ -260,7 +270,8 @@ def main() -> None:
         "",
         f"Machine: {machine_description()}; report written at commit {commit}. Runs:",
         "`benchmarks/run_large.sh` (two `hubopt bench` processes side by side, one per core; "
-        "p-hub medians with `--time-limit 60`, fixed-cost problems with 120). "
+        "p-hub medians with `--time-limit 60`, fixed-cost problems with 120); from run 74 "
+        "on one solve at a time (*run* says *alone*: `benchmarks/run_large_v23.sh`). "
         "Objectives in the published units (transport cost / 1000 plus `FcostX`). "
         "Gap = (objective - bound) / objective; the bound is a proven lower bound.",
         "",

@@ -194,22 +194,25 @@ def _routes(
     (any route's cost is above the cheapest, so stale positions after a reduction do no
     harm).  Costs, flows and alpha are non-negative, so with ``near[s]`` the nearest
     other site, first hub ``s`` costs at least ``a[s] + min(wa between[s, s] + b[s],
-    wa near[s] + min b)``; only the first hubs below ``best`` are priced.  Their last
-    hubs ``t != s`` cost at least ``a[s] + wa near[s] + b[t]``, so only those with
-    ``b[t] < best - min_s(a[s] + wa near[s])`` matter: they are bucketed by ``b``
-    (:func:`_bucket_last_hubs`) and each first hub scans them in that order until the
-    bucket's lower edge shows that no further one can beat ``best``.  A second test
-    uses the triangle inequality (``slack``: :func:`_triangle_slack` of ``between``):
-    ``between[s0, t] <= between[s0, s] + between[s, t] + slack`` gives every route from
-    first hub ``s`` at least ``a[s] + K - wa (between[s0, s] + slack)``, with ``K`` the
-    best route from the cheapest first hub ``s0`` without its ``a[s0]``: a first hub
-    whose ``a[s] - a[s0]`` exceeds ``wa (between[s0, s] + slack)`` is skipped.  Timed on stored
-    multipliers of AP 200 (p = 10 after 400 iterations, p = 5 after 150), alone: the
-    earlier pricing (the 16 cheapest last hubs exactly, a full scan where they did not
-    settle it) took 0.205-0.216 / 0.285-0.290 s per call, the buckets 0.113-0.116 /
-    0.152-0.159 s (64 buckets the same, 16 0.121 / 0.162 s, an exact insertion sort
-    0.139 / 0.189 s), with the triangle test too 0.070-0.075 / 0.098-0.100 s (a mirror
-    test through ``between[t, s0]`` gained nothing).  The totals are the same; ties
+    wa near[s] + min b)``; only the first hubs below ``best`` are priced.  The
+    triangle inequality (``slack``: :func:`_triangle_slack` of ``between``) gives
+    ``between[s, t] >= between[s0, t] - between[s0, s] - slack``, with ``s0`` the
+    cheapest first hub, so route ``s -> t`` costs at least ``a[s] - wa (between[s0, s] +
+    slack) + e[t]``, with ``e[t] = wa between[s0, t] + b[t]`` the cost of reaching
+    ``t`` from ``s0`` (computed for ``s0``'s own best route).  A first hub for which
+    this is at least ``best`` with the cheapest ``e`` is skipped; the last hubs are
+    bucketed by ``e`` (:func:`_bucket_last_hubs`; only those with ``e[t] < best -
+    min_s(a[s] - wa (between[s0, s] + slack))``), and each first hub scans them in that
+    order until the bucket's lower edge shows that no further one can beat ``best``.
+    Timed on stored multipliers of AP 200 (p = 10 after 400 iterations, p = 5 after
+    150), alone: the earlier pricing (the 16 cheapest last hubs exactly, a full scan
+    where they did not settle it) took 0.205-0.216 / 0.285-0.290 s per call, buckets
+    by ``b`` alone (the bound ``a[s] + wa near[s] + b[t]``) 0.113-0.116 / 0.152-0.159 s
+    (64 buckets the same, 16 0.121 / 0.162 s, an exact insertion sort 0.139 / 0.189 s),
+    with the triangle test on the first hubs too 0.070-0.075 / 0.098-0.100 s.  Buckets
+    by ``e`` (session 17) scan 368 last hubs per OD pair instead of 1,072 at p = 5;
+    one thread beside another solve: 0.100 / 0.135 s against 0.133 / 0.215 s.  The
+    totals are the same (bit for bit on both states); ties
     between equal routes may be broken differently.
     """
     n = W.shape[0]
@@ -223,6 +226,7 @@ def _routes(
     for i in nb.prange(n):
         a = np.empty(m)
         b = np.empty(m)
+        e = np.empty(m)
         order = np.empty(m, dtype=np.int64)
         edge = np.empty(m)
         key = np.empty(m, dtype=np.int64)
@@ -253,11 +257,12 @@ def _routes(
             bl = 0
             for t in range(m):
                 c = wa * row[t] + b[t]
+                e[t] = c
                 if c < best:
                     best = c
                     bl = t
+            k0 = best  # min_t e[t]
             best += a[s0]
-            k0 = best - a[s0]  # min_t wa between[s0, t] + b[t]
             pk = kpos[i, j]
             pl = lpos[i, j]
             if 0 <= pk < m and 0 <= pl < m:
@@ -269,14 +274,14 @@ def _routes(
             # the last hubs that any first hub left to price could use
             lowest = math.inf
             for s in range(m):
-                x = a[s] + wa * near[s]
+                x = a[s] - wa * (between[s0, s] + slack)
                 if (
                     s != s0
                     and x < lowest
-                    and min(a[s] + wa * between[s, s] + b[s], x + bmin) < best
+                    and a[s] + min(wa * between[s, s] + b[s], wa * near[s] + bmin) < best
                 ):
                     lowest = x
-            count = _bucket_last_hubs(b, best - lowest, bmin, start, key, order, edge)
+            count = _bucket_last_hubs(e, best - lowest, k0, start, key, order, edge)
             for s in range(m):
                 if s == s0:
                     continue
@@ -291,7 +296,7 @@ def _routes(
                     best = c
                     bk = s
                     bl = s
-                base = ak + wa * near[s]
+                base = ak - wa * (between[s0, s] + slack)
                 for q in range(count):
                     if base + edge[q] >= best:
                         break
