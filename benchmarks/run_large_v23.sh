@@ -20,8 +20,8 @@ if [ "$1" = 75 ]; then
   $H -vv bench --suite ap --problem usaphmp --n 100 --p 5 --p 10 --p 15 --p 20 \
     --time-limit 60 --out $R/large75_usaphmp100_60_alone.json > $R/large75_usaphmp100_60_alone.log 2>&1
 fi
-# Run 76 (commit 33ab776: nodes that are one hub set take no step, stalled nodes branch),
-# alone: USApHMP AP 200 p = 4, 5 and 10 with 600 s, one after the other, each with -vv.
+# Run 76 (commit a6a2a29: nodes that are one hub set take no step, stalled nodes branch;
+# the route pricing buckets the last hubs by their cost from the cheapest first hub), alone: USApHMP AP 200 p = 4, 5 and 10 with 600 s, one after the other, each with -vv.
 if [ "$1" = 76 ]; then
   for p in 4 5 10; do
     $H -vv bench --suite ap --problem usaphmp --n 200 --p $p --time-limit 600 \
@@ -39,4 +39,10 @@ if [ "$1" = 77 ]; then
         --out $R/large77_csahlp200_$fc${cap}_alone.json
     done
   done
+fi
+# Run 78 (as run 76), alone: run 74 again (USApHMP AP 200 p = 4, 5, 10, 15, 20 with 60 s),
+# with the route pricing of commit a6a2a29.
+if [ "$1" = 78 ]; then
+  $H -vv bench --suite ap --problem usaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
+    --time-limit 60 --out $R/large78_usaphmp200_60_alone.json > $R/large78_usaphmp200_60_alone.log 2>&1
 fi
