@@ -21,7 +21,8 @@ if [ "$1" = 75 ]; then
     --time-limit 60 --out $R/large75_usaphmp100_60_alone.json > $R/large75_usaphmp100_60_alone.log 2>&1
 fi
 # Run 76 (commit a6a2a29: nodes that are one hub set take no step, stalled nodes branch;
-# the route pricing buckets the last hubs by their cost from the cheapest first hub), alone: USApHMP AP 200 p = 4, 5 and 10 with 600 s, one after the other, each with -vv.
+# the route pricing buckets the last hubs by their cost from the cheapest first hub),
+# alone: USApHMP AP 200 p = 4, 5 and 10 with 600 s, one after the other, each with -vv.
 if [ "$1" = 76 ]; then
   for p in 4 5 10; do
     $H -vv bench --suite ap --problem usaphmp --n 200 --p $p --time-limit 600 \

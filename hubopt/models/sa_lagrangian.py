@@ -56,6 +56,7 @@ from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
+import numpy.typing as npt
 
 from hubopt.models.base import FloatArray, HubData, IntArray
 from hubopt.models.bounds import lagrangian_hubs
@@ -63,6 +64,10 @@ from hubopt.models.bounds import lagrangian_hubs
 __all__ = ["SingleAllocationBound", "single_allocation_lagrangian"]
 
 _log = logging.getLogger(__name__)
+
+# the step's direction: single precision halves the memory it takes and moves per step;
+# the multipliers, and so every bound, stay in double precision
+DirectionArray = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -332,8 +337,8 @@ def _allocation_prices(u: FloatArray, v: FloatArray, kpos: IntArray) -> FloatArr
 
 @nb.njit(parallel=True, cache=True)
 def _direction(
-    du: FloatArray,
-    dv: FloatArray,
+    du: DirectionArray,
+    dv: DirectionArray,
     z: FloatArray,
     kpos: IntArray,
     lpos: IntArray,
@@ -385,8 +390,8 @@ def _direction(
 def _move(
     u: FloatArray,
     v: FloatArray,
-    du: FloatArray,
-    dv: FloatArray,
+    du: DirectionArray,
+    dv: DirectionArray,
     step: float,
     limit: float,
     cap: float,
@@ -552,8 +557,8 @@ class _Node:
     forced: np.ndarray
     u: FloatArray
     v: FloatArray
-    du: FloatArray
-    dv: FloatArray
+    du: DirectionArray  # (single precision: only the step's direction, never the bound)
+    dv: DirectionArray
     bound: float
     theta: float = 1.0
     stale: int = 0  # iterations since the bound last rose
@@ -878,10 +883,10 @@ def single_allocation_lagrangian(
     return None for the allocation.  ``improve`` (multiple allocation): after every leg
     of the root, the subproblem's hubs go to it (each set once); it returns a hub set
     and its cost (a local search from them), which replaces ``upper`` when cheaper; the
-    result then reports it with ``allocation`` None.  ``memory_budget``
-    (bytes) caps the multipliers the waiting nodes keep (four ``n x n x m`` arrays
-    each, 256 MB at n = m = 200): a child beyond it is not explored and only its bound
-    counts.
+    result then reports it with ``allocation`` None.  ``memory_budget`` (bytes) caps
+    the multipliers the waiting nodes keep (two ``n x n x m`` arrays of multipliers and
+    two of single-precision directions each, 192 MB at n = m = 200): a child beyond it
+    is not explored and only its bound counts.
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
@@ -930,8 +935,8 @@ def single_allocation_lagrangian(
         forced=forced0,
         u=u,
         v=v,
-        du=np.zeros_like(u),
-        dv=np.zeros_like(v),
+        du=np.zeros_like(u, dtype=np.float32),
+        dv=np.zeros_like(v, dtype=np.float32),
         bound=-math.inf,
     )
     # the root in legs: a few warm-up steps, then timed legs (10 steps, then
