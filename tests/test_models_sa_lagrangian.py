@@ -410,6 +410,21 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
     assert "sa_lagrangian_bound" not in fixed.solve(time_limit=30).info
 
 
+def tree_from_one_step(model, optimum: float, solve_hubs, **kwargs: Any) -> Any:
+    """The branch and bound from an incumbent 3 % above the optimum and a root stopped
+    after one step, so that the tree does the work."""
+    return single_allocation_lagrangian(
+        model.data,
+        upper=1.03 * optimum,
+        time_limit=None,
+        max_iterations=1,
+        node_iterations=300,
+        branch=True,
+        solve_hubs=solve_hubs,
+        **kwargs,
+    )
+
+
 @pytest.mark.parametrize("stall_window", [0, 10, 200])  # never, eagerly, by default
 @pytest.mark.parametrize(("seed", "p"), [(4, 2), (6, 3), (8, 3)])
 def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(
@@ -419,17 +434,8 @@ def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(
     costs = hub_set_costs(C, W, [p])
     optimum = min(costs.values())
     model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
-    # from an incumbent 3 % above the optimum, and a root stopped after one step, so
-    # that the tree does the work
-    res = single_allocation_lagrangian(
-        model.data,
-        upper=1.03 * optimum,
-        time_limit=None,
-        max_iterations=1,
-        node_iterations=300,
-        branch=True,
-        solve_hubs=lambda H: best_allocation(C, W, H),
-        stall_window=stall_window,
+    res = tree_from_one_step(
+        model, optimum, lambda H: best_allocation(C, W, H), stall_window=stall_window
     )
     assert res.bound == pytest.approx(optimum, rel=1e-9)
     assert res.hubs is not None
@@ -461,15 +467,7 @@ def test_a_node_that_is_one_hub_set_goes_to_the_exact_solve_without_steps(
         return best_allocation(C, W, H)
 
     with caplog.at_level(logging.DEBUG, logger="hubopt.models.sa_lagrangian"):
-        res = single_allocation_lagrangian(
-            model.data,
-            upper=1.03 * optimum,
-            time_limit=None,
-            max_iterations=1,
-            node_iterations=300,
-            branch=True,
-            solve_hubs=solve,
-        )
+        res = tree_from_one_step(model, optimum, solve)
     assert res.bound == pytest.approx(optimum, rel=1e-9)
     shut = [r.args for r in caplog.records if r.msg.startswith("SA node") and r.args[2] == "shut"]
     assert shut  # (the root branched)
