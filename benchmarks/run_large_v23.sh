@@ -47,3 +47,8 @@ if [ "$1" = 78 ]; then
   $H -vv bench --suite ap --problem usaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
     --time-limit 60 --out $R/large78_usaphmp200_60_alone.json > $R/large78_usaphmp200_60_alone.log 2>&1
 fi
+# Run 79 (commit e146f49: the step directions in single precision), alone: run 78 again.
+if [ "$1" = 79 ]; then
+  $H -vv bench --suite ap --problem usaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
+    --time-limit 60 --out $R/large79_usaphmp200_60_alone.json > $R/large79_usaphmp200_60_alone.log 2>&1
+fi
