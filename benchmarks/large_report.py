@@ -155,10 +155,13 @@ def main() -> None:
             ("69", "an earlier pass", "ab69_halvings8"),
             # (run 70 last: its two lanes are both AP 200 relaxations, the heavier load)
             ("70", "an earlier pass", "ab70_halvings8"),
-            # (runs 74, 75 and 77: one solve at a time, session 17)
+            # (runs 74, 75, 77-80: one solve at a time, session 17)
             ("74", "an earlier pass"),
             ("75", "an earlier pass"),
             ("77", "an earlier pass"),
+            ("78", "an earlier pass"),
+            ("79", "an earlier pass"),
+            ("80", "an earlier pass"),
         ):
             run, where = entry[:2]
             stem = f"{entry[2]}_{prob}" if len(entry) > 2 else f"large{run}_{prob}"

@@ -52,3 +52,11 @@ if [ "$1" = 79 ]; then
   $H -vv bench --suite ap --problem usaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
     --time-limit 60 --out $R/large79_usaphmp200_60_alone.json > $R/large79_usaphmp200_60_alone.log 2>&1
 fi
+# Run 80 (as run 79), alone: USApHMP AP 200 p = 2, 3 and UMApHMP AP 200 p = 4, 5, 10, 15, 20
+# with 60 s (the multiple-allocation relaxation shares the pricing and the directions).
+if [ "$1" = 80 ]; then
+  $H -vv bench --suite ap --problem usaphmp --n 200 --p 2 --p 3 \
+    --time-limit 60 --out $R/large80_usaphmp200_60_alone.json > $R/large80_usaphmp200_60_alone.log 2>&1
+  $H -vv bench --suite ap --problem umaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
+    --time-limit 60 --out $R/large80_umaphmp200_60_alone.json > $R/large80_umaphmp200_60_alone.log 2>&1
+fi
