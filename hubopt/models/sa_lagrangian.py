@@ -217,8 +217,11 @@ def _routes(
     with the triangle test on the first hubs too 0.070-0.075 / 0.098-0.100 s.  Buckets
     by ``e`` (session 17) scan 368 last hubs per OD pair instead of 1,072 at p = 5;
     one thread beside another solve: 0.100 / 0.135 s against 0.133 / 0.215 s.  The
-    totals are the same (bit for bit on both states); ties
-    between equal routes may be broken differently.
+    first hubs that pass both tests are listed in one pass and only they are scanned
+    (about 20 of 200 at p = 5), and ``lowest`` is taken over them alone: one thread,
+    alone, 0.086 / 0.110-0.113 s against 0.096 / 0.117-0.120 s.  The totals and the
+    routes are the same bit for bit on both states; ties between equal routes may
+    be broken differently.
     """
     n = W.shape[0]
     m = between.shape[0]
@@ -232,6 +235,7 @@ def _routes(
         a = np.empty(m)
         b = np.empty(m)
         e = np.empty(m)
+        cand = np.empty(m, dtype=np.int64)
         order = np.empty(m, dtype=np.int64)
         edge = np.empty(m)
         key = np.empty(m, dtype=np.int64)
@@ -276,32 +280,37 @@ def _routes(
                     best = c
                     bk = pk
                     bl = pl
-            # the last hubs that any first hub left to price could use
+            # the first hubs left to price (both tests below), and the last hubs that
+            # any of them could use
             lowest = math.inf
-            for s in range(m):
-                x = a[s] - wa * (between[s0, s] + slack)
-                if (
-                    s != s0
-                    and x < lowest
-                    and a[s] + min(wa * between[s, s] + b[s], wa * near[s] + bmin) < best
-                ):
-                    lowest = x
-            count = _bucket_last_hubs(e, best - lowest, k0, start, key, order, edge)
+            ncand = 0
             for s in range(m):
                 if s == s0:
                     continue
+                if a[s] + min(wa * between[s, s] + b[s], wa * near[s] + bmin) >= best:
+                    continue
+                x = a[s] - wa * (between[s0, s] + slack)
+                if x + k0 >= best:
+                    continue
+                cand[ncand] = s
+                ncand += 1
+                lowest = min(lowest, x)
+            count = _bucket_last_hubs(e, best - lowest, k0, start, key, order, edge)
+            for r in range(ncand):
+                s = cand[r]
                 ak = a[s]
-                if ak + min(wa * between[s, s] + b[s], wa * near[s] + bmin) >= best:
-                    continue
-                if ak + k0 - wa * (between[s0, s] + slack) >= best:
-                    continue
+                base = ak - wa * (between[s0, s] + slack)
+                if (
+                    ak + min(wa * between[s, s] + b[s], wa * near[s] + bmin) >= best
+                    or base + k0 >= best
+                ):
+                    continue  # (best fell since the list was made)
                 row = between[s]
                 c = ak + wa * row[s] + b[s]
                 if c < best:
                     best = c
                     bk = s
                     bl = s
-                base = ak - wa * (between[s0, s] + slack)
                 for q in range(count):
                     if base + edge[q] >= best:
                         break
