@@ -155,13 +155,14 @@ def main() -> None:
             ("69", "an earlier pass", "ab69_halvings8"),
             # (run 70 last: its two lanes are both AP 200 relaxations, the heavier load)
             ("70", "an earlier pass", "ab70_halvings8"),
-            # (runs 74, 75, 77-80: one solve at a time, session 17)
+            # (runs 74, 75, 77-81: one solve at a time, session 17)
             ("74", "an earlier pass"),
             ("75", "an earlier pass"),
             ("77", "an earlier pass"),
             ("78", "an earlier pass"),
             ("79", "an earlier pass"),
             ("80", "an earlier pass"),
+            ("81", "an earlier pass"),
         ):
             run, where = entry[:2]
             stem = f"{entry[2]}_{prob}" if len(entry) > 2 else f"large{run}_{prob}"
@@ -283,6 +284,7 @@ def main() -> None:
             ("large76_usaphmp200_p4_600_alone.json", 600),
             ("large76_usaphmp200_p5_600_alone.json", 600),
             ("large76_usaphmp200_p10_600_alone.json", 600),
+            ("large81_usaphmp200_p5_600_alone.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -60,3 +60,14 @@ if [ "$1" = 80 ]; then
   $H -vv bench --suite ap --problem umaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
     --time-limit 60 --out $R/large80_umaphmp200_60_alone.json > $R/large80_umaphmp200_60_alone.log 2>&1
 fi
+# Run 81 (commit 2084bad: the route pricing scans only the listed first hubs), alone:
+# USApHMP and UMApHMP AP 200 p = 4, 5, 10, 15, 20 with 60 s, then USApHMP AP 200 p = 5
+# with 600 s and -vv.
+if [ "$1" = 81 ]; then
+  for prob in usaphmp umaphmp; do
+    $H -vv bench --suite ap --problem $prob --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
+      --time-limit 60 --out $R/large81_${prob}200_60_alone.json > $R/large81_${prob}200_60_alone.log 2>&1
+  done
+  $H -vv bench --suite ap --problem usaphmp --n 200 --p 5 --time-limit 600 \
+    --out $R/large81_usaphmp200_p5_600_alone.json > $R/large81_usaphmp200_p5_600_alone.log 2>&1
+fi
