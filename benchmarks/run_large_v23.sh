@@ -8,15 +8,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 R=benchmarks/results
 H=${HUBOPT:-hubopt}
+# AP 200 p = 4, 5, 10, 15, 20 with 60 s and -vv: $1 the output stem, $2 the problem
+ap200_60() {
+  $H -vv bench --suite ap --problem "$2" --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
+    --time-limit 60 --out "$R/$1.json" > "$R/$1.log" 2>&1
+}
 if [ "$1" = 74 ]; then
-  $H -vv bench --suite ap --problem usaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
-    --time-limit 60 --out $R/large74_usaphmp200_60_alone.json > $R/large74_usaphmp200_60_alone.log 2>&1
+  ap200_60 large74_usaphmp200_60_alone usaphmp
 fi
 # Run 75 (commit after e422ae7), alone: UMApHMP AP 200 p = 4, 5, 10, 15, 20 with 60 s, then
 # USApHMP AP 100 p = 5, 10, 15, 20 with 60 s.
 if [ "$1" = 75 ]; then
-  $H -vv bench --suite ap --problem umaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
-    --time-limit 60 --out $R/large75_umaphmp200_60_alone.json > $R/large75_umaphmp200_60_alone.log 2>&1
+  ap200_60 large75_umaphmp200_60_alone umaphmp
   $H -vv bench --suite ap --problem usaphmp --n 100 --p 5 --p 10 --p 15 --p 20 \
     --time-limit 60 --out $R/large75_usaphmp100_60_alone.json > $R/large75_usaphmp100_60_alone.log 2>&1
 fi
@@ -44,29 +47,25 @@ fi
 # Run 78 (as run 76), alone: run 74 again (USApHMP AP 200 p = 4, 5, 10, 15, 20 with 60 s),
 # with the route pricing of commit a6a2a29.
 if [ "$1" = 78 ]; then
-  $H -vv bench --suite ap --problem usaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
-    --time-limit 60 --out $R/large78_usaphmp200_60_alone.json > $R/large78_usaphmp200_60_alone.log 2>&1
+  ap200_60 large78_usaphmp200_60_alone usaphmp
 fi
 # Run 79 (commit e146f49: the step directions in single precision), alone: run 78 again.
 if [ "$1" = 79 ]; then
-  $H -vv bench --suite ap --problem usaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
-    --time-limit 60 --out $R/large79_usaphmp200_60_alone.json > $R/large79_usaphmp200_60_alone.log 2>&1
+  ap200_60 large79_usaphmp200_60_alone usaphmp
 fi
 # Run 80 (as run 79), alone: USApHMP AP 200 p = 2, 3 and UMApHMP AP 200 p = 4, 5, 10, 15, 20
 # with 60 s (the multiple-allocation relaxation shares the pricing and the directions).
 if [ "$1" = 80 ]; then
   $H -vv bench --suite ap --problem usaphmp --n 200 --p 2 --p 3 \
     --time-limit 60 --out $R/large80_usaphmp200_60_alone.json > $R/large80_usaphmp200_60_alone.log 2>&1
-  $H -vv bench --suite ap --problem umaphmp --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
-    --time-limit 60 --out $R/large80_umaphmp200_60_alone.json > $R/large80_umaphmp200_60_alone.log 2>&1
+  ap200_60 large80_umaphmp200_60_alone umaphmp
 fi
 # Run 81 (commit 2084bad: the route pricing scans only the listed first hubs), alone:
 # USApHMP and UMApHMP AP 200 p = 4, 5, 10, 15, 20 with 60 s, then USApHMP AP 200 p = 5
 # with 600 s and -vv.
 if [ "$1" = 81 ]; then
   for prob in usaphmp umaphmp; do
-    $H -vv bench --suite ap --problem $prob --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
-      --time-limit 60 --out $R/large81_${prob}200_60_alone.json > $R/large81_${prob}200_60_alone.log 2>&1
+    ap200_60 "large81_${prob}200_60_alone" $prob
   done
   $H -vv bench --suite ap --problem usaphmp --n 200 --p 5 --time-limit 600 \
     --out $R/large81_usaphmp200_p5_600_alone.json > $R/large81_usaphmp200_p5_600_alone.log 2>&1
