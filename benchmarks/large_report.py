@@ -285,6 +285,7 @@ def main() -> None:
             ("large76_usaphmp200_p5_600_alone.json", 600),
             ("large76_usaphmp200_p10_600_alone.json", 600),
             ("large81_usaphmp200_p5_600_alone.json", 600),
+            ("large82_usaphmp200_p4_600_alone.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -70,3 +70,8 @@ if [ "$1" = 81 ]; then
   $H -vv bench --suite ap --problem usaphmp --n 200 --p 5 --time-limit 600 \
     --out $R/large81_usaphmp200_p5_600_alone.json > $R/large81_usaphmp200_p5_600_alone.log 2>&1
 fi
+# Run 82 (as run 81), alone: USApHMP AP 200 p = 4 with 600 s and -vv.
+if [ "$1" = 82 ]; then
+  $H -vv bench --suite ap --problem usaphmp --n 200 --p 4 --time-limit 600 \
+    --out $R/large82_usaphmp200_p4_600_alone.json > $R/large82_usaphmp200_p4_600_alone.log 2>&1
+fi
