@@ -75,3 +75,11 @@ if [ "$1" = 82 ]; then
   $H -vv bench --suite ap --problem usaphmp --n 200 --p 4 --time-limit 600 \
     --out $R/large82_usaphmp200_p4_600_alone.json > $R/large82_usaphmp200_p4_600_alone.log 2>&1
 fi
+# Run 83 (session 18: the reduction test fixes single allocations out too; without p the
+# opening rise of a site is exact when one positive site is chosen), alone: USApHMP AP 200
+# p = 5 with 600 s and -vv, then USApHMP AP 200 p = 4, 5, 10, 15, 20 with 60 s.
+if [ "$1" = 83 ]; then
+  $H -vv bench --suite ap --problem usaphmp --n 200 --p 5 --time-limit 600 \
+    --out $R/large83_usaphmp200_p5_600_alone.json > $R/large83_usaphmp200_p5_600_alone.log 2>&1
+  ap200_60 large83_usaphmp200_60_alone usaphmp
+fi

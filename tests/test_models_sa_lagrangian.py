@@ -21,7 +21,12 @@ from scipy.optimize import linprog
 
 from hubopt.instances import random_euclidean
 from hubopt.models import CSAHLP, USAHLP, USApHMP
-from hubopt.models.sa_lagrangian import single_allocation_lagrangian
+from hubopt.models.bounds import lagrangian_hubs
+from hubopt.models.sa_lagrangian import (
+    _opening_rise,
+    _shutting_rise,
+    single_allocation_lagrangian,
+)
 
 CHI, ALPHA, DELTA = 3.0, 0.75, 2.0
 
@@ -116,8 +121,9 @@ def test_sites_proved_open_are_in_every_hub_set_cheaper_than_the_incumbent(
         costs = hub_set_costs(C, W, [p])
         model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     upper = share * min(costs.values())
+    # (without fixing allocations, which settles 7-3-3 before any site is proved open)
     res = single_allocation_lagrangian(
-        model.data, upper=upper, time_limit=None, max_iterations=2000
+        model.data, upper=upper, time_limit=None, max_iterations=2000, allocation_fixing=False
     )
     assert res.opened  # the test fixes some site open on each of these instances
     assert set(res.opened) <= set(res.sites)
@@ -561,7 +567,9 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
     inter-hub leg (``alpha = 2``) makes the best last hub often one of the dearest to
     reach the destination from, so the pricing's bound on the other last hubs matters.
     Costs that break the triangle inequality (``metric`` False: Euclidean ones with
-    random detours and short cuts) get a slack that keeps its test valid."""
+    random detours and short cuts) get a slack that keeps its test valid.  With some
+    allocations fixed out (every node keeps one site), the routes use only the sites
+    left to their origin and destination."""
     from hubopt.models.sa_lagrangian import _routes, _triangle_slack
 
     C, W, _ = random_instance(n, seed)
@@ -576,12 +584,25 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
     chi, alpha, delta = factors
     a = chi * W[:, :, None] * C[:, S][:, None, :] - u
     b = delta * W[:, :, None] * C[S, :].T[None, :, :] - v
-    route = a[:, :, :, None] + alpha * W[:, :, None, None] * C[np.ix_(S, S)] + b[:, :, None, :]
-    truth = route.reshape(n, n, -1).min(axis=2)
     between = np.ascontiguousarray(C[np.ix_(S, S)])
     slack = _triangle_slack(between)
     assert slack <= 1e-9 * C.max() if metric or sites <= 2 else slack > 0.1 * C.max()
-    for stale in (np.zeros((n, n), dtype=np.int64), rng.integers(-1, sites + 3, size=(n, n))):
+    allow = rng.uniform(size=(n, sites)) < 0.6
+    allow[np.arange(n), rng.integers(sites, size=n)] = True
+    cases = [
+        (stale, mask)
+        for stale in (np.zeros((n, n), dtype=np.int64), rng.integers(-1, sites + 3, size=(n, n)))
+        for mask in (np.ones((n, sites), dtype=bool), allow)
+    ]
+    for stale, mask in cases:
+        a_in = np.where(mask[:, None, :], a, math.inf)
+        b_in = np.where(mask[None, :, :], b, math.inf)
+        route = (
+            a_in[:, :, :, None]
+            + alpha * W[:, :, None, None] * C[np.ix_(S, S)]
+            + b_in[:, :, None, :]
+        )
+        truth = route.reshape(n, n, -1).min(axis=2)
         kpos = stale.copy()
         lpos = stale[::-1].copy()
         total = _routes(
@@ -597,6 +618,7 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
             kpos,
             lpos,
             slack,
+            mask,
         )
         flow = W > 0
         assert total == pytest.approx(truth[flow].sum(), rel=1e-12, abs=1e-9 * scale)
@@ -833,3 +855,76 @@ def test_the_bound_does_not_depend_on_the_number_of_threads() -> None:
         numba.set_num_threads(before)
     assert bounds[0] == bounds[1]
     assert bounds[0][1] == 300  # (a run that stopped early would prove little)
+
+
+def _subproblem_values(rho: np.ndarray, forced: np.ndarray, p: int | None):
+    """Every hub set the Lagrangian subproblem may choose, with its value (brute force)."""
+    m = rho.size
+    sizes = [p] if p is not None else range(1, m + 1)
+    for size in sizes:
+        for S in itertools.combinations(range(m), size):
+            if set(np.flatnonzero(forced)) <= set(S):
+                yield S, float(rho[list(S)].sum())
+
+
+@pytest.mark.parametrize("p", [None, 1, 2, 3])
+@pytest.mark.parametrize("seed", range(6))
+def test_the_rises_of_opening_and_shutting_a_site_are_the_brute_force_ones(
+    seed: int, p: int | None
+) -> None:
+    """The reduction tests' rises against every hub set of the subproblem: the least
+    value with site ``k`` open (shut) minus the subproblem's optimum.  Seeds 0-2 have
+    only positive hub values (without ``p``, one site opens all the same)."""
+    rng = np.random.default_rng(seed)
+    m = 6
+    rho = rng.uniform(1.0, 9.0, m) if seed < 3 else rng.uniform(-5.0, 5.0, m)
+    forced = np.zeros(m, dtype=bool)
+    if seed % 2:
+        forced[int(rng.integers(m))] = True
+    chosen = lagrangian_hubs(rho, forced, p)
+    sets = list(_subproblem_values(rho, forced, p))
+    best = min(value for _, value in sets)
+    assert float(rho[chosen].sum()) == pytest.approx(best)
+    opening = _opening_rise(rho, chosen, forced, p)
+    shutting = _shutting_rise(rho, chosen, p)
+    for k in range(m):
+        with_k = [value for S, value in sets if k in S]
+        without_k = [value for S, value in sets if k not in S]
+        assert opening[k] == pytest.approx(min(with_k, default=math.inf) - best)
+        if chosen[k] and not forced[k]:
+            assert shutting[k] == pytest.approx(min(without_k, default=math.inf) - best)
+
+
+@pytest.mark.parametrize(("seed", "p", "share"), [(1, 2, 1.02), (2, 3, 1.02), (3, 3, 1.05)])
+def test_allocations_fixed_out_serve_no_solution_cheaper_than_the_incumbent(
+    seed: int, p: int, share: float
+) -> None:
+    """Every single allocation (all hub sets, all allocations) that costs less than the
+    incumbent serves each node from a site the root left to it, and the test fixed
+    some allocations out on each of these instances."""
+    n = 7
+    C, W, _ = random_instance(n, seed)
+    model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+    solutions = []
+    for H in itertools.combinations(range(n), p):
+        others = [i for i in range(n) if i not in H]
+        for choice in itertools.product(H, repeat=len(others)):
+            a = np.arange(n)
+            a[others] = choice
+            cost = W * (
+                CHI * C[np.arange(n), a][:, None]
+                + ALPHA * C[np.ix_(a, a)]
+                + DELTA * C[a, np.arange(n)][None, :]
+            )
+            solutions.append((a, float(cost.sum())))
+    upper = share * min(cost for _, cost in solutions)
+    res = single_allocation_lagrangian(
+        model.data, upper=upper, time_limit=None, max_iterations=2000
+    )
+    assert len(res.allocations) == n
+    assert sum(len(row) for row in res.allocations) < n * len(res.sites)
+    cheaper = [a for a, cost in solutions if cost < upper]
+    assert cheaper
+    for a in cheaper:
+        for i in range(n):
+            assert int(a[i]) in res.allocations[i], (i, a, res.allocations[i])

@@ -31,7 +31,11 @@ incumbent uses ``k``; such sites leave the relaxation, which makes every later
 iteration cheaper (the work is ``O(n^2 m^2)`` per iteration).  The mirror test fixes
 sites open: keeping a chosen site ``k`` shut costs at least the cheapest site left out
 minus ``rho_k`` (without ``p``: ``-rho_k``), so when that exceeds ``upper - L`` every
-cheaper solution opens ``k``; once ``p`` sites are fixed, the others leave.
+cheaper solution opens ``k``; once ``p`` sites are fixed, the others leave.  The same
+test fixes single allocations out: serving node ``i`` from site ``s`` costs at least
+what opening ``s`` costs plus ``max(0, G_is)``; the routes of ``i``'s pairs then leave
+and arrive only through the sites left to ``i``, and a node left with one site makes
+it a hub.
 
 With ``multiple_allocation`` the same relaxation bounds UMApHMP and UMAHLP: each OD
 pair may use any open hubs, so (A) and (B) become ``sum_l x_ijkl <= y_k`` and ``sum_k
@@ -68,6 +72,7 @@ _log = logging.getLogger(__name__)
 # the step's direction: single precision halves the memory it takes and moves per step;
 # the multipliers, and so every bound, stay in double precision
 DirectionArray = npt.NDArray[np.float32]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,9 @@ class SingleAllocationBound:
     optimal and ``bound`` is its cost), or one found by the branch and bound, which
     explored ``nodes`` nodes.  ``opened`` are the sites among ``sites`` that the root
     proved open in every solution cheaper than ``upper`` (with the fixed hubs).
+    ``allocations[i]`` are the sites that the root left node ``i`` to be served from
+    (every solution cheaper than ``upper`` allocates ``i`` to one of them; empty when
+    the relaxation does not fix allocations).
     """
 
     bound: float
@@ -93,6 +101,7 @@ class SingleAllocationBound:
     allocation: IntArray | None = None
     nodes: int = 0
     opened: tuple[int, ...] = ()
+    allocations: tuple[tuple[int, ...], ...] = ()
 
 
 _BUCKETS = 32  # last hubs per OD pair are bucketed by cost into this many bins
@@ -187,6 +196,7 @@ def _routes(
     kpos: IntArray,
     lpos: IntArray,
     slack: float,
+    allow: BoolArray,
 ) -> float:
     """Cheapest route of every OD pair under the multipliers; their total.
 
@@ -194,7 +204,9 @@ def _routes(
     ``between[s, t] = C[site s, site t]`` (contiguous copies, so the loops vectorise).
     ``kpos[i, j]`` / ``lpos[i, j]`` get the positions of the route's first and last hub,
     or -1 for pairs without flow.  A route ``s -> t`` costs ``a[s] + wa between[s, t] +
-    b[t]``.  On entry ``kpos``/``lpos`` hold the last iteration's routes: with the
+    b[t]``, and ``inf`` unless ``allow[i, s]`` and ``allow[j, t]`` (the allocations left
+    open, :func:`_allocation_rise`; every node with flow keeps one).  On entry
+    ``kpos``/``lpos`` hold the last iteration's routes: with the
     cheapest first hub's best route, the cheaper of the two is a tight first ``best``
     (any route's cost is above the cheapest, so stale positions after a reduction do no
     harm).  Costs, flows and alpha are non-negative, so with ``near[s]`` the nearest
@@ -253,8 +265,8 @@ def _routes(
             bmin = math.inf
             s0 = 0
             for s in range(m):
-                a[s] = wc * to_site[i, s] - u[i, j, s]
-                b[s] = wd * from_site[j, s] - v[i, j, s]
+                a[s] = wc * to_site[i, s] - u[i, j, s] if allow[i, s] else math.inf
+                b[s] = wd * from_site[j, s] - v[i, j, s] if allow[j, s] else math.inf
                 bmin = min(bmin, b[s])
                 if a[s] < a[s0]:
                     s0 = s
@@ -436,10 +448,15 @@ def _pair_scale(W: FloatArray, power: float) -> FloatArray:
     return np.ascontiguousarray(scale)
 
 
-def _hub_values(G: FloatArray, sites: IntArray, fixed: FloatArray) -> FloatArray:
-    """``rho_k = f_k + G_kk + sum_{i != k} min(0, G_ik)`` for every site."""
+def _hub_values(
+    G: FloatArray, sites: IntArray, fixed: FloatArray, allow: BoolArray | None = None
+) -> FloatArray:
+    """``rho_k = f_k + G_kk + sum_{i != k} min(0, G_ik)`` for every site (the sum over
+    the allocations ``allow`` leaves open)."""
     cols = np.arange(sites.size)
     neg = np.minimum(G, 0.0)
+    if allow is not None:
+        neg = np.where(allow, neg, 0.0)
     return fixed + G[sites, cols] + neg.sum(axis=0) - neg[sites, cols]
 
 
@@ -569,6 +586,8 @@ class _Node:
     du: DirectionArray  # (single precision: only the step's direction, never the bound)
     dv: DirectionArray
     bound: float
+    # allow[i, s]: node i may be allocated to site s (see :func:`_allocation_rise`)
+    allow: BoolArray
     theta: float = 1.0
     stale: int = 0  # iterations since the bound last rose
     # where the last iteration stood: the sites' values and the subproblem's hubs
@@ -591,6 +610,7 @@ class _Node:
             du=np.ascontiguousarray(self.du[:, :, mask]),
             dv=np.ascontiguousarray(self.dv[:, :, mask]),
             bound=self.bound,
+            allow=np.ascontiguousarray(self.allow[:, mask]),
             theta=self.theta,
         )
 
@@ -613,11 +633,14 @@ class _Problem:
     lpos: IntArray
     limit: float  # multipliers stay within [-limit, limit]
     scale: FloatArray  # per OD pair: the subgradient's metric (see ``flow_scaling``)
+    served: BoolArray  # the nodes with flow (each must be served by a hub)
     # CSAHLP: every node's flow O_i and every site's capacity (None: uncapacitated)
     supply: FloatArray | None = None
     capacity: FloatArray | None = None
     # multiple allocation: z_ik is y_k for every i, the multipliers stay <= 0
     multiple: bool = False
+    # single allocation: fix allocations out by the reduction test (_allocation_rise)
+    allocation_fixing: bool = True
 
     @property
     def cap(self) -> float:
@@ -686,13 +709,14 @@ def _descend(
             prob.kpos,
             prob.lpos,
             slack,
+            node.allow,
         )
         G = _allocation_prices(node.u, node.v, prob.kpos)
         alloc = None
         if prob.multiple:  # every node uses every open hub (its G_ik are <= 0)
             rho = prob.fixed[sites] + G.sum(axis=0)
         elif prob.capacity is None or prob.supply is None:
-            rho = _hub_values(G, sites, prob.fixed[sites])
+            rho = _hub_values(G, sites, prob.fixed[sites], node.allow)
         else:
             rho, alloc = _capacitated_hub_values(
                 G, sites, prob.fixed[sites], prob.supply, prob.capacity
@@ -715,15 +739,23 @@ def _descend(
         if node.bound >= upper - tol or node.theta < 1e-4:
             break
         # reduction: the cheapest way to open a shut site k raises L by at least this
-        if p is not None:
-            swappable = chosen & ~node.forced
-            dearest = rho[swappable].max() if swappable.any() else math.inf
-            extra = np.where(chosen, 0.0, rho - dearest)
-            if int(node.forced.sum()) >= p:  # the forced hubs are all the hubs
-                extra = np.where(node.forced, 0.0, math.inf)
-        else:
-            extra = np.where(chosen, 0.0, np.maximum(rho, 0.0))
+        extra = _opening_rise(rho, chosen, node.forced, p)
         keep = chosen | (extra <= gap + tol) | node.forced
+        if prob.allocation_fixing and not prob.multiple and prob.capacity is None:
+            # the same for single allocations: node i served by site s
+            allow = node.allow & (_allocation_rise(G, sites, extra) <= gap + tol)
+            if not np.array_equal(allow, node.allow):
+                node.allow = allow
+                if not allow[prob.served].any(axis=1).all():
+                    node.bound = max(node.bound, upper)  # a node has no hub left
+                    break
+                # a node left with one site makes that site a hub
+                only = allow[prob.served].sum(axis=1) == 1
+                if only.any():
+                    node.forced = node.forced | allow[prob.served][only].any(axis=0)
+                    if p is not None and int(node.forced.sum()) > p:
+                        node.bound = max(node.bound, upper)
+                        break
         # the mirror test: shutting a chosen site k raises L by at least ``rise_k``;
         # when that exceeds the gap, every solution cheaper than upper opens k
         fix = chosen & ~node.forced & (_shutting_rise(rho, chosen, p) > gap + tol)
@@ -737,7 +769,7 @@ def _descend(
         if prob.multiple:
             z[:, cols] = 1.0
         elif alloc is None:
-            z[:, cols] = G[:, cols] < 0
+            z[:, cols] = (G[:, cols] < 0) & node.allow[:, cols]
             z[sites[cols], cols] = 1.0
         else:
             z[:, cols] = alloc[:, cols]
@@ -771,6 +803,43 @@ def _descend(
     return node, iterations, None
 
 
+def _opening_rise(
+    rho: FloatArray, chosen: np.ndarray, forced: np.ndarray, p: int | None
+) -> FloatArray:
+    """For each site ``k``: by how much the subproblem's value rises at least when ``k``
+    must open (0 for the chosen sites, ``inf`` when nothing feasible opens it).
+
+    With ``p`` hubs ``k`` takes the place of the dearest chosen site that is not forced:
+    ``rho_k`` minus that one's value.  Without ``p`` every negative site is chosen, so a
+    shut site has ``rho_k >= 0`` and opening it adds ``rho_k``, unless the only chosen
+    site (not forced) is positive, chosen because at least one site opens: ``k`` then
+    replaces it, ``rho_k`` minus its value.
+    """
+    if p is not None:
+        if int(forced.sum()) >= p:  # the forced hubs are all the hubs
+            return np.where(forced, 0.0, math.inf)
+        swappable = chosen & ~forced
+        dearest = rho[swappable].max() if swappable.any() else math.inf
+        return np.where(chosen, 0.0, rho - dearest)
+    rise = np.maximum(rho, 0.0)
+    if int(chosen.sum()) == 1 and not forced[chosen].any():
+        rise = rise - max(float(rho[chosen][0]), 0.0)
+    return np.where(chosen, 0.0, np.maximum(rise, 0.0))
+
+
+def _allocation_rise(G: FloatArray, sites: IntArray, opening: FloatArray) -> FloatArray:
+    """By how much the subproblem's value rises at least when node ``i`` must be
+    allocated to site ``s`` (single allocation, uncapacitated): ``s`` must open
+    (``opening[s]``, :func:`_opening_rise`), and its value ``rho_s`` then counts ``G_is``
+    instead of ``min(0, G_is)``.  A site's own node costs nothing here (it is served by
+    its site exactly when that opens: the site test).  When the rise exceeds the gap to
+    the incumbent, no cheaper solution serves ``i`` from ``s``: the routes of ``i``'s
+    pairs leave and arrive only through the sites left, and ``rho`` sums over them."""
+    rise = opening[None, :] + np.maximum(G, 0.0)
+    rise[sites, np.arange(sites.size)] = 0.0
+    return rise
+
+
 def _shutting_rise(rho: FloatArray, chosen: np.ndarray, p: int | None) -> FloatArray:
     """For each chosen site ``k``: by how much the subproblem's value rises at least
     when ``k`` must stay shut (``inf`` when nothing feasible is left without it).
@@ -788,6 +857,14 @@ def _shutting_rise(rho: FloatArray, chosen: np.ndarray, p: int | None) -> FloatA
         low = float(outside.min()) if outside.size else math.inf
         rise[chosen] = low - rho[chosen]
     return rise
+
+
+def _allowed_sites(node: _Node, prob: _Problem) -> tuple[tuple[int, ...], ...]:
+    """Per node, the sites ``node`` leaves it to be served from (() when no allocation
+    is fixed out by the test)."""
+    if not prob.allocation_fixing or prob.multiple or prob.capacity is not None:
+        return ()
+    return tuple(tuple(int(k) for k in node.sites[row]) for row in node.allow)
 
 
 def _node_bytes(node: _Node) -> int:
@@ -844,6 +921,7 @@ def single_allocation_lagrangian(
     flow_scaling: float = 1.0,
     retime_every: int = 100,
     stall_window: int = 200,
+    allocation_fixing: bool = True,
 ) -> SingleAllocationBound:
     """Lagrangian bound of the path formulation (module docstring), reducing the sites.
 
@@ -895,7 +973,9 @@ def single_allocation_lagrangian(
     result then reports it with ``allocation`` None.  ``memory_budget`` (bytes) caps
     the multipliers the waiting nodes keep (two ``n x n x m`` arrays of multipliers and
     two of single-precision directions each, 192 MB at n = m = 200): a child beyond it
-    is not explored and only its bound counts.
+    is not explored and only its bound counts.  ``allocation_fixing`` (single
+    allocation without capacities): the reduction test fixes allocations out too
+    (:func:`_allocation_rise`).
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
@@ -931,6 +1011,8 @@ def single_allocation_lagrangian(
         + 10.0 * float(fixed_all.max(initial=0.0))
         + 1.0,
         scale=_pair_scale(W, flow_scaling),
+        served=(W.sum(axis=0) + W.sum(axis=1)) > 0,
+        allocation_fixing=allocation_fixing,
         supply=data.origin_totals if capacitated else None,
         capacity=(
             np.asarray(data.capacities, dtype=np.float64)
@@ -947,6 +1029,7 @@ def single_allocation_lagrangian(
         du=np.zeros_like(u, dtype=np.float32),
         dv=np.zeros_like(v, dtype=np.float32),
         bound=-math.inf,
+        allow=np.ones((n, sites.size), dtype=np.bool_),
     )
     # the root in legs: a few warm-up steps, then timed legs (10 steps, then
     # ``retime_every``); a leg that stops short (bound at upper, step shrunk away, time)
@@ -1003,6 +1086,7 @@ def single_allocation_lagrangian(
             iterations=iterations,
             seconds=time.perf_counter() - t0,
             opened=tuple(int(k) for k in root.sites[root.forced]),
+            allocations=_allowed_sites(root, prob),
         )
     bound = root.bound
     nodes = 0
@@ -1090,4 +1174,5 @@ def single_allocation_lagrangian(
         seconds=time.perf_counter() - t0,
         nodes=nodes,
         opened=tuple(int(k) for k in root.sites[root.forced]),
+        allocations=_allowed_sites(root, prob),
     )
