@@ -83,3 +83,10 @@ if [ "$1" = 83 ]; then
     --out $R/large83_usaphmp200_p5_600_alone.json > $R/large83_usaphmp200_p5_600_alone.log 2>&1
   ap200_60 large83_usaphmp200_60_alone usaphmp
 fi
+# Run 84 (commit after run 83: a stalled node right after a reduction keeps stepping until
+# it has values to branch on), alone: USApHMP AP 200 p = 5 with an hour and 16 GB for the
+# waiting nodes: is the solution that every run found (140,062.65) the optimum?
+if [ "$1" = 84 ]; then
+  $H -vv bench --suite ap --problem usaphmp --n 200 --p 5 --time-limit 3600 --memory-gb 16 \
+    --out $R/large84_usaphmp200_p5_3600_alone.json > $R/large84_usaphmp200_p5_3600_alone.log 2>&1
+fi

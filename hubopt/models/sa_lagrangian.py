@@ -678,6 +678,11 @@ def _descend(
     from_site = to_site
     between = to_site
     slack = 0.0
+    if not node.allow[prob.served].any(axis=1).all():
+        # a node with flow has no site left (a shut branch took its last one): nothing
+        # here is cheaper than upper
+        node.bound = max(node.bound, upper)
+        return node, iterations, None
     # (past ``max_iterations`` while the node has no subproblem values: a step that
     # shut sites evaluates nothing, and the branch and bound needs them to branch)
     while (iterations < max_iterations or node.rho is None) and node.sites.size:
@@ -686,7 +691,8 @@ def _descend(
         if leaf_stop and _leaf_hubs(node, p) is not None:
             break
         if stall_window and iterations and iterations % stall_window == 0:
-            if node.bound - mark < _STALL_SHARE * (upper - node.bound):
+            # (not right after a reduction: the node must keep values to branch on)
+            if node.rho is not None and node.bound - mark < _STALL_SHARE * (upper - node.bound):
                 break
             mark = node.bound
         iterations += 1
@@ -1118,6 +1124,13 @@ def single_allocation_lagrangian(
                         if cost_here < upper - prob.tol:
                             hubs, allocation, upper = hubs_here, alloc_here, cost_here
                         continue
+                _log.debug(
+                    "SA leaf unresolved: bound %.2f, %d sites, %d open, hub set %s",
+                    node.bound,
+                    node.sites.size,
+                    int(node.forced.sum()),
+                    hubs_here,
+                )
                 leaves.append(node.bound)
                 continue
             shut = np.ones(node.sites.size, dtype=bool)
