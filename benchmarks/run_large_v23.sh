@@ -77,7 +77,9 @@ if [ "$1" = 82 ]; then
 fi
 # Run 83 (session 18: the reduction test fixes single allocations out too; without p the
 # opening rise of a site is exact when one positive site is chosen), alone: USApHMP AP 200
-# p = 5 with 600 s and -vv, then USApHMP AP 200 p = 4, 5, 10, 15, 20 with 60 s.
+# p = 5 with 600 s and -vv, then USApHMP AP 200 p = 4, 5, 10, 15, 20 with 60 s.  The 60-s
+# part overlapped short experiments (not alone: 275-529 steps instead of 438-1,447) and was
+# discarded; run 85 repeats it.
 if [ "$1" = 83 ]; then
   $H -vv bench --suite ap --problem usaphmp --n 200 --p 5 --time-limit 600 \
     --out $R/large83_usaphmp200_p5_600_alone.json > $R/large83_usaphmp200_p5_600_alone.log 2>&1
