@@ -85,10 +85,23 @@ if [ "$1" = 83 ]; then
     --out $R/large83_usaphmp200_p5_600_alone.json > $R/large83_usaphmp200_p5_600_alone.log 2>&1
   ap200_60 large83_usaphmp200_60_alone usaphmp
 fi
-# Run 84 (commit after run 83: a stalled node right after a reduction keeps stepping until
-# it has values to branch on), alone: USApHMP AP 200 p = 5 with an hour and 16 GB for the
-# waiting nodes: is the solution that every run found (140,062.65) the optimum?
-if [ "$1" = 84 ]; then
-  $H -vv bench --suite ap --problem usaphmp --n 200 --p 5 --time-limit 3600 --memory-gb 16 \
-    --out $R/large84_usaphmp200_p5_3600_alone.json > $R/large84_usaphmp200_p5_3600_alone.log 2>&1
+# Run 84 (commit after run 83) was stopped after a minute: an hour-long run of USApHMP AP 200
+# p = 5 would not settle its optimum with this branch and bound (run 83's nodes gain 0-40
+# each on a gap of 387), and the route pricing got faster first.
+# Run 85 (the route pricing adds an infinite barrier to the allocations fixed out instead
+# of branching on them, so its loop still vectorises), alone: USApHMP AP 200 p = 4, 5, 10,
+# 15, 20 with 60 s; USApHMP AP 100 p = 5, 10, 15, 20 with 60 s; USApHMP AP 200 p = 4 and
+# 10 with 600 s; USAHLP AP 200 L and T with 120 s.
+if [ "$1" = 85 ]; then
+  ap200_60 large85_usaphmp200_60_alone usaphmp
+  $H -vv bench --suite ap --problem usaphmp --n 100 --p 5 --p 10 --p 15 --p 20 \
+    --time-limit 60 --out $R/large85_usaphmp100_60_alone.json > $R/large85_usaphmp100_60_alone.log 2>&1
+  for p in 4 10; do
+    $H -vv bench --suite ap --problem usaphmp --n 200 --p $p --time-limit 600 \
+      --out $R/large85_usaphmp200_p${p}_600_alone.json > $R/large85_usaphmp200_p${p}_600_alone.log 2>&1
+  done
+  for fc in L T; do
+    $H -vv bench --suite ap --n 200 --time-limit 120 --problem usahlp --fixed-cost $fc \
+      --out $R/large85_usahlp200_${fc}_alone.json > $R/large85_usahlp200_${fc}_alone.log 2>&1
+  done
 fi

@@ -618,7 +618,7 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
             kpos,
             lpos,
             slack,
-            mask,
+            np.where(mask, 0.0, math.inf),
         )
         flow = W > 0
         assert total == pytest.approx(truth[flow].sum(), rel=1e-12, abs=1e-9 * scale)

@@ -196,7 +196,7 @@ def _routes(
     kpos: IntArray,
     lpos: IntArray,
     slack: float,
-    allow: BoolArray,
+    barrier: FloatArray,
 ) -> float:
     """Cheapest route of every OD pair under the multipliers; their total.
 
@@ -204,8 +204,9 @@ def _routes(
     ``between[s, t] = C[site s, site t]`` (contiguous copies, so the loops vectorise).
     ``kpos[i, j]`` / ``lpos[i, j]`` get the positions of the route's first and last hub,
     or -1 for pairs without flow.  A route ``s -> t`` costs ``a[s] + wa between[s, t] +
-    b[t]``, and ``inf`` unless ``allow[i, s]`` and ``allow[j, t]`` (the allocations left
-    open, :func:`_allocation_rise`; every node with flow keeps one).  On entry
+    b[t]`` plus ``barrier[i, s] + barrier[j, t]``: 0 where the allocation is left open,
+    ``inf`` where it is fixed out (:func:`_allocation_rise`; every node with flow keeps
+    one; an addition, so the loop still vectorises).  On entry
     ``kpos``/``lpos`` hold the last iteration's routes: with the
     cheapest first hub's best route, the cheaper of the two is a tight first ``best``
     (any route's cost is above the cheapest, so stale positions after a reduction do no
@@ -265,8 +266,8 @@ def _routes(
             bmin = math.inf
             s0 = 0
             for s in range(m):
-                a[s] = wc * to_site[i, s] - u[i, j, s] if allow[i, s] else math.inf
-                b[s] = wd * from_site[j, s] - v[i, j, s] if allow[j, s] else math.inf
+                a[s] = wc * to_site[i, s] - u[i, j, s] + barrier[i, s]
+                b[s] = wd * from_site[j, s] - v[i, j, s] + barrier[j, s]
                 bmin = min(bmin, b[s])
                 if a[s] < a[s0]:
                     s0 = s
@@ -678,6 +679,8 @@ def _descend(
     from_site = to_site
     between = to_site
     slack = 0.0
+    barrier = to_site
+    barrier_of = None
     if not node.allow[prob.served].any(axis=1).all():
         # a node with flow has no site left (a shut branch took its last one): nothing
         # here is cheaper than upper
@@ -702,6 +705,9 @@ def _descend(
             from_site = np.ascontiguousarray(C[sites, :].T)
             between = np.ascontiguousarray(C[np.ix_(sites, sites)])
             slack = _triangle_slack(between)
+        if barrier_of is not node.allow:  # (a new array whenever allocations change)
+            barrier = np.ascontiguousarray(np.where(node.allow, 0.0, math.inf))
+            barrier_of = node.allow
         routes = _routes(
             to_site,
             from_site,
@@ -715,7 +721,7 @@ def _descend(
             prob.kpos,
             prob.lpos,
             slack,
-            node.allow,
+            barrier,
         )
         G = _allocation_prices(node.u, node.v, prob.kpos)
         alloc = None
