@@ -105,3 +105,20 @@ if [ "$1" = 85 ]; then
       --out $R/large85_usahlp200_${fc}_alone.json > $R/large85_usahlp200_${fc}_alone.log 2>&1
   done
 fi
+# Run 86 (session 18, final: the allocations are fixed out in the branch-and-bound nodes
+# only, the root descends as before; more than p sites forced open closes a node), alone:
+# USApHMP AP 200 p = 4, 5, 10, 15, 20 and AP 100 p = 5, 10, 15, 20 with 60 s; USApHMP AP
+# 200 p = 4, 10 and 5 with 600 s; USAHLP AP 200 L and T with 120 s.
+if [ "$1" = 86 ]; then
+  ap200_60 large86_usaphmp200_60_alone usaphmp
+  $H -vv bench --suite ap --problem usaphmp --n 100 --p 5 --p 10 --p 15 --p 20 \
+    --time-limit 60 --out $R/large86_usaphmp100_60_alone.json > $R/large86_usaphmp100_60_alone.log 2>&1
+  for p in 4 10 5; do
+    $H -vv bench --suite ap --problem usaphmp --n 200 --p $p --time-limit 600 \
+      --out $R/large86_usaphmp200_p${p}_600_alone.json > $R/large86_usaphmp200_p${p}_600_alone.log 2>&1
+  done
+  for fc in L T; do
+    $H -vv bench --suite ap --n 200 --time-limit 120 --problem usahlp --fixed-cost $fc \
+      --out $R/large86_usahlp200_${fc}_alone.json > $R/large86_usahlp200_${fc}_alone.log 2>&1
+  done
+fi

@@ -121,9 +121,8 @@ def test_sites_proved_open_are_in_every_hub_set_cheaper_than_the_incumbent(
         costs = hub_set_costs(C, W, [p])
         model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     upper = share * min(costs.values())
-    # (without fixing allocations, which settles 7-3-3 before any site is proved open)
     res = single_allocation_lagrangian(
-        model.data, upper=upper, time_limit=None, max_iterations=2000, allocation_fixing=False
+        model.data, upper=upper, time_limit=None, max_iterations=2000
     )
     assert res.opened  # the test fixes some site open on each of these instances
     assert set(res.opened) <= set(res.sites)
@@ -900,8 +899,9 @@ def test_allocations_fixed_out_serve_no_solution_cheaper_than_the_incumbent(
     seed: int, p: int, share: float
 ) -> None:
     """Every single allocation (all hub sets, all allocations) that costs less than the
-    incumbent serves each node from a site the root left to it, and the test fixed
-    some allocations out on each of these instances."""
+    incumbent serves each node from a site the root left to it (the root fixes
+    allocations on request), and the test fixed some allocations out on each of these
+    instances; by default the root fixes none."""
     n = 7
     C, W, _ = random_instance(n, seed)
     model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
@@ -918,8 +918,12 @@ def test_allocations_fixed_out_serve_no_solution_cheaper_than_the_incumbent(
             )
             solutions.append((a, float(cost.sum())))
     upper = share * min(cost for _, cost in solutions)
+    plain = single_allocation_lagrangian(
+        model.data, upper=upper, time_limit=None, max_iterations=50
+    )
+    assert plain.allocations == ()
     res = single_allocation_lagrangian(
-        model.data, upper=upper, time_limit=None, max_iterations=2000
+        model.data, upper=upper, time_limit=None, max_iterations=2000, root_allocation_fixing=True
     )
     assert len(res.allocations) == n
     assert sum(len(row) for row in res.allocations) < n * len(res.sites)

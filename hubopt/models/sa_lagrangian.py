@@ -640,8 +640,6 @@ class _Problem:
     capacity: FloatArray | None = None
     # multiple allocation: z_ik is y_k for every i, the multipliers stay <= 0
     multiple: bool = False
-    # single allocation: fix allocations out by the reduction test (_allocation_rise)
-    allocation_fixing: bool = True
 
     @property
     def cap(self) -> float:
@@ -659,6 +657,7 @@ def _descend(
     *,
     leaf_stop: bool = False,
     stall_window: int = 0,
+    fix_allocations: bool = False,
 ) -> tuple[_Node, int, tuple[tuple[int, ...], IntArray | None, float] | None]:
     """Subgradient steps at ``node`` (which may lose sites to the reduction test).
 
@@ -670,6 +669,8 @@ def _descend(
     caller solves that set exactly).  With ``stall_window``, also when the bound rose
     by less than ``_STALL_SHARE`` of what it still lacks to ``upper`` over the last
     ``stall_window`` steps: branching then closes the gap sooner than the steps would.
+    With ``fix_allocations``, the reduction test fixes single allocations out too
+    (:func:`_allocation_rise`).
     """
     C, W, p, tol = prob.C, prob.W, prob.p, prob.tol
     n = C.shape[0]
@@ -753,7 +754,7 @@ def _descend(
         # reduction: the cheapest way to open a shut site k raises L by at least this
         extra = _opening_rise(rho, chosen, node.forced, p)
         keep = chosen | (extra <= gap + tol) | node.forced
-        if prob.allocation_fixing and not prob.multiple and prob.capacity is None:
+        if fix_allocations and not prob.multiple and prob.capacity is None:
             # the same for single allocations: node i served by site s
             allow = node.allow & (_allocation_rise(G, sites, extra) <= gap + tol)
             if not np.array_equal(allow, node.allow):
@@ -765,14 +766,16 @@ def _descend(
                 only = allow[prob.served].sum(axis=1) == 1
                 if only.any():
                     node.forced = node.forced | allow[prob.served][only].any(axis=0)
-                    if p is not None and int(node.forced.sum()) > p:
-                        node.bound = max(node.bound, upper)
-                        break
         # the mirror test: shutting a chosen site k raises L by at least ``rise_k``;
         # when that exceeds the gap, every solution cheaper than upper opens k
         fix = chosen & ~node.forced & (_shutting_rise(rho, chosen, p) > gap + tol)
         if fix.any():
             node.forced = node.forced | fix
+        if p is not None and int(node.forced.sum()) > p:
+            # (the two tests together may force more than p sites open: then no
+            # solution is cheaper than upper)
+            node.bound = max(node.bound, upper)
+            break
         if not keep.all():
             node = node.keep(keep)
             continue  # the next iteration evaluates the smaller relaxation afresh
@@ -871,10 +874,10 @@ def _shutting_rise(rho: FloatArray, chosen: np.ndarray, p: int | None) -> FloatA
     return rise
 
 
-def _allowed_sites(node: _Node, prob: _Problem) -> tuple[tuple[int, ...], ...]:
-    """Per node, the sites ``node`` leaves it to be served from (() when no allocation
-    is fixed out by the test)."""
-    if not prob.allocation_fixing or prob.multiple or prob.capacity is not None:
+def _allowed_sites(node: _Node, prob: _Problem, fixing: bool) -> tuple[tuple[int, ...], ...]:
+    """Per node, the sites ``node`` leaves it to be served from (() when the test
+    fixes no allocation at the root)."""
+    if not fixing or prob.multiple or prob.capacity is not None:
         return ()
     return tuple(tuple(int(k) for k in node.sites[row]) for row in node.allow)
 
@@ -934,6 +937,7 @@ def single_allocation_lagrangian(
     retime_every: int = 100,
     stall_window: int = 200,
     allocation_fixing: bool = True,
+    root_allocation_fixing: bool = False,
 ) -> SingleAllocationBound:
     """Lagrangian bound of the path formulation (module docstring), reducing the sites.
 
@@ -987,7 +991,13 @@ def single_allocation_lagrangian(
     two of single-precision directions each, 192 MB at n = m = 200): a child beyond it
     is not explored and only its bound counts.  ``allocation_fixing`` (single
     allocation without capacities): the reduction test fixes allocations out too
-    (:func:`_allocation_rise`).
+    (:func:`_allocation_rise`) in the branch-and-bound nodes, and with
+    ``root_allocation_fixing`` at the root as well.  Measured alone, USApHMP with the
+    tree's fixing only: AP 200 p = 4 proven in 287 s (295 s without; the same root),
+    p = 10 in 297 s (515 s, run 76), AP 100 p = 5 in 32 s (43 s).  Fixing at the root
+    changes its descent, for better or worse: AP 200 p = 10 proven in 380 s, but p = 4's
+    root stalled at 0.11 % against 0.019 % (not proven in 600 s), and USAHLP T proven in
+    61 s against 47 s.
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
@@ -1024,7 +1034,6 @@ def single_allocation_lagrangian(
         + 1.0,
         scale=_pair_scale(W, flow_scaling),
         served=(W.sum(axis=0) + W.sum(axis=1)) > 0,
-        allocation_fixing=allocation_fixing,
         supply=data.origin_totals if capacitated else None,
         capacity=(
             np.asarray(data.capacities, dtype=np.float64)
@@ -1055,7 +1064,9 @@ def single_allocation_lagrangian(
     while True:
         want = min(length, max_iterations - iterations)
         started = time.perf_counter()
-        root, its, agreed = _descend(root, prob, upper, deadline, want)
+        root, its, agreed = _descend(
+            root, prob, upper, deadline, want, fix_allocations=root_allocation_fixing
+        )
         iterations += its
         if agreed is not None or its < want or iterations >= max_iterations:
             break
@@ -1098,7 +1109,7 @@ def single_allocation_lagrangian(
             iterations=iterations,
             seconds=time.perf_counter() - t0,
             opened=tuple(int(k) for k in root.sites[root.forced]),
-            allocations=_allowed_sites(root, prob),
+            allocations=_allowed_sites(root, prob, root_allocation_fixing),
         )
     bound = root.bound
     nodes = 0
@@ -1152,6 +1163,7 @@ def single_allocation_lagrangian(
                     node_iterations,
                     leaf_stop=solve_hubs is not None,
                     stall_window=stall_window,
+                    fix_allocations=allocation_fixing,
                 )
                 iterations += its
                 nodes += 1
@@ -1193,5 +1205,5 @@ def single_allocation_lagrangian(
         seconds=time.perf_counter() - t0,
         nodes=nodes,
         opened=tuple(int(k) for k in root.sites[root.forced]),
-        allocations=_allowed_sites(root, prob),
+        allocations=_allowed_sites(root, prob, root_allocation_fixing),
     )
