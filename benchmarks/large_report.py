@@ -163,8 +163,10 @@ def main() -> None:
             ("79", "an earlier pass"),
             ("80", "an earlier pass"),
             ("81", "an earlier pass"),
-            # (run 85: one solve at a time, session 18, allocations fixed out)
+            # (runs 85-86: one solve at a time, session 18, allocations fixed out; run 85
+            # at the root too)
             ("85", "an earlier pass"),
+            ("86", "an earlier pass"),
         ):
             run, where = entry[:2]
             stem = f"{entry[2]}_{prob}" if len(entry) > 2 else f"large{run}_{prob}"
@@ -291,6 +293,9 @@ def main() -> None:
             ("large83_usaphmp200_p5_600_alone.json", 600),
             ("large85_usaphmp200_p4_600_alone.json", 600),
             ("large85_usaphmp200_p10_600_alone.json", 600),
+            ("large86_usaphmp200_p4_600_alone.json", 600),
+            ("large86_usaphmp200_p10_600_alone.json", 600),
+            ("large86_usaphmp200_p5_600_alone.json", 600),
         )
         for r in load(RESULTS / name)
     ]
