@@ -13,6 +13,27 @@ ap200_60() {
   $H -vv bench --suite ap --problem "$2" --n 200 --p 4 --p 5 --p 10 --p 15 --p 20 \
     --time-limit 60 --out "$R/$1.json" > "$R/$1.log" 2>&1
 }
+# USApHMP AP 100 p = 5, 10, 15, 20 with 60 s and -vv: $1 the run
+ap100_60() {
+  $H -vv bench --suite ap --problem usaphmp --n 100 --p 5 --p 10 --p 15 --p 20 \
+    --time-limit 60 --out "$R/large$1_usaphmp100_60_alone.json" > "$R/large$1_usaphmp100_60_alone.log" 2>&1
+}
+# USApHMP AP 200 with 600 s and -vv, one p after the other: $1 the run, then the p's
+ap200_600() {
+  local run=$1
+  shift
+  for p in "$@"; do
+    $H -vv bench --suite ap --problem usaphmp --n 200 --p "$p" --time-limit 600 \
+      --out "$R/large${run}_usaphmp200_p${p}_600_alone.json" > "$R/large${run}_usaphmp200_p${p}_600_alone.log" 2>&1
+  done
+}
+# USAHLP AP 200 L and T with 120 s and -vv: $1 the run
+usahlp200_120() {
+  for fc in L T; do
+    $H -vv bench --suite ap --n 200 --time-limit 120 --problem usahlp --fixed-cost $fc \
+      --out "$R/large$1_usahlp200_${fc}_alone.json" > "$R/large$1_usahlp200_${fc}_alone.log" 2>&1
+  done
+}
 if [ "$1" = 74 ]; then
   ap200_60 large74_usaphmp200_60_alone usaphmp
 fi
@@ -94,16 +115,9 @@ fi
 # 10 with 600 s; USAHLP AP 200 L and T with 120 s.
 if [ "$1" = 85 ]; then
   ap200_60 large85_usaphmp200_60_alone usaphmp
-  $H -vv bench --suite ap --problem usaphmp --n 100 --p 5 --p 10 --p 15 --p 20 \
-    --time-limit 60 --out $R/large85_usaphmp100_60_alone.json > $R/large85_usaphmp100_60_alone.log 2>&1
-  for p in 4 10; do
-    $H -vv bench --suite ap --problem usaphmp --n 200 --p $p --time-limit 600 \
-      --out $R/large85_usaphmp200_p${p}_600_alone.json > $R/large85_usaphmp200_p${p}_600_alone.log 2>&1
-  done
-  for fc in L T; do
-    $H -vv bench --suite ap --n 200 --time-limit 120 --problem usahlp --fixed-cost $fc \
-      --out $R/large85_usahlp200_${fc}_alone.json > $R/large85_usahlp200_${fc}_alone.log 2>&1
-  done
+  ap100_60 85
+  ap200_600 85 4 10
+  usahlp200_120 85
 fi
 # Run 86 (session 18, final: the allocations are fixed out in the branch-and-bound nodes
 # only, the root descends as before; more than p sites forced open closes a node), alone:
@@ -111,14 +125,7 @@ fi
 # 200 p = 4, 10 and 5 with 600 s; USAHLP AP 200 L and T with 120 s.
 if [ "$1" = 86 ]; then
   ap200_60 large86_usaphmp200_60_alone usaphmp
-  $H -vv bench --suite ap --problem usaphmp --n 100 --p 5 --p 10 --p 15 --p 20 \
-    --time-limit 60 --out $R/large86_usaphmp100_60_alone.json > $R/large86_usaphmp100_60_alone.log 2>&1
-  for p in 4 10 5; do
-    $H -vv bench --suite ap --problem usaphmp --n 200 --p $p --time-limit 600 \
-      --out $R/large86_usaphmp200_p${p}_600_alone.json > $R/large86_usaphmp200_p${p}_600_alone.log 2>&1
-  done
-  for fc in L T; do
-    $H -vv bench --suite ap --n 200 --time-limit 120 --problem usahlp --fixed-cost $fc \
-      --out $R/large86_usahlp200_${fc}_alone.json > $R/large86_usahlp200_${fc}_alone.log 2>&1
-  done
+  ap100_60 86
+  ap200_600 86 4 10 5
+  usahlp200_120 86
 fi
