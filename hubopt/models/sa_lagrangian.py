@@ -993,8 +993,8 @@ def single_allocation_lagrangian(
     allocation without capacities): the reduction test fixes allocations out too
     (:func:`_allocation_rise`) in the branch-and-bound nodes, and with
     ``root_allocation_fixing`` at the root as well.  Measured alone, USApHMP with the
-    tree's fixing only: AP 200 p = 4 proven in 287 s (295 s without; the same root),
-    p = 10 in 297 s (515 s, run 76), AP 100 p = 5 in 32 s (43 s).  Fixing at the root
+    tree's fixing only (run 86): AP 200 p = 4 proven in 264 s (295 s without; the same
+    root), p = 10 in 280 s (515 s, run 76), AP 100 p = 5 in 30 s (43 s).  Fixing at the root
     changes its descent, for better or worse: AP 200 p = 10 proven in 380 s, but p = 4's
     root stalled at 0.11 % against 0.019 % (not proven in 600 s), and USAHLP T proven in
     61 s against 47 s.
