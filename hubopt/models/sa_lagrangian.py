@@ -89,8 +89,8 @@ class SingleAllocationBound:
     explored ``nodes`` nodes.  ``opened`` are the sites among ``sites`` that the root
     proved open in every solution cheaper than ``upper`` (with the fixed hubs).
     ``allocations[i]`` are the sites that the root left node ``i`` to be served from
-    (every solution cheaper than ``upper`` allocates ``i`` to one of them; empty when
-    the relaxation does not fix allocations).
+    (every solution cheaper than ``upper`` allocates ``i`` to one of them; empty unless
+    the root fixes allocations, ``root_allocation_fixing``).
     """
 
     bound: float
