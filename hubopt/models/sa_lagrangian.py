@@ -642,6 +642,12 @@ class _Problem:
     multiple: bool = False
 
     @property
+    def allocations_fixable(self) -> bool:
+        """Whether the reduction test can fix allocations out (single allocation
+        without capacities: :func:`_allocation_rise`)."""
+        return not self.multiple and self.capacity is None
+
+    @property
     def cap(self) -> float:
         """The multipliers' upper bound (the relaxed constraints of multiple allocation
         are inequalities)."""
@@ -754,18 +760,20 @@ def _descend(
         # reduction: the cheapest way to open a shut site k raises L by at least this
         extra = _opening_rise(rho, chosen, node.forced, p)
         keep = chosen | (extra <= gap + tol) | node.forced
-        if fix_allocations and not prob.multiple and prob.capacity is None:
+        if fix_allocations and prob.allocations_fixable:
             # the same for single allocations: node i served by site s
             allow = node.allow & (_allocation_rise(G, sites, extra) <= gap + tol)
             if not np.array_equal(allow, node.allow):
                 node.allow = allow
-                if not allow[prob.served].any(axis=1).all():
+                served = allow[prob.served]
+                left = served.sum(axis=1)
+                if (left == 0).any():
                     node.bound = max(node.bound, upper)  # a node has no hub left
                     break
                 # a node left with one site makes that site a hub
-                only = allow[prob.served].sum(axis=1) == 1
+                only = left == 1
                 if only.any():
-                    node.forced = node.forced | allow[prob.served][only].any(axis=0)
+                    node.forced = node.forced | served[only].any(axis=0)
         # the mirror test: shutting a chosen site k raises L by at least ``rise_k``;
         # when that exceeds the gap, every solution cheaper than upper opens k
         fix = chosen & ~node.forced & (_shutting_rise(rho, chosen, p) > gap + tol)
@@ -877,7 +885,7 @@ def _shutting_rise(rho: FloatArray, chosen: np.ndarray, p: int | None) -> FloatA
 def _allowed_sites(node: _Node, prob: _Problem, fixing: bool) -> tuple[tuple[int, ...], ...]:
     """Per node, the sites ``node`` leaves it to be served from (() when the test
     fixes no allocation at the root)."""
-    if not fixing or prob.multiple or prob.capacity is not None:
+    if not fixing or not prob.allocations_fixable:
         return ()
     return tuple(tuple(int(k) for k in node.sites[row]) for row in node.allow)
 
