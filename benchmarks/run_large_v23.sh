@@ -129,3 +129,13 @@ if [ "$1" = 86 ]; then
   ap200_600 86 4 10 5
   usahlp200_120 86
 fi
+# Run 87 (session 19: every 100 steps an LP puts "each node is served once" back into the
+# allocation subproblem and moves its duals into the allocation prices), alone: USApHMP AP
+# 200 p = 5, 4 and 10 with 600 s; USApHMP AP 200 p = 4, 5, 10, 15, 20 and AP 100 p = 5, 10,
+# 15, 20 with 60 s; USAHLP AP 200 L and T with 120 s.
+if [ "$1" = 87 ]; then
+  ap200_600 87 5 4 10
+  ap200_60 large87_usaphmp200_60_alone usaphmp
+  ap100_60 87
+  usahlp200_120 87
+fi

@@ -932,3 +932,111 @@ def test_allocations_fixed_out_serve_no_solution_cheaper_than_the_incumbent(
     for a in cheaper:
         for i in range(n):
             assert int(a[i]) in res.allocations[i], (i, a, res.allocations[i])
+
+
+def _relaxed_and_integer_subproblem(G, sites, fixed, forced, allow, p):
+    """The relaxed allocation subproblem (:func:`_hub_values`) and, by brute force over
+    every hub set, the subproblem with "each node is served by exactly one open hub"
+    (a hub's own node by itself)."""
+    from hubopt.models.sa_lagrangian import _hub_values
+
+    rho = _hub_values(G, sites, fixed, allow)
+    chosen = lagrangian_hubs(rho, forced, p)
+    relaxed = float(rho[chosen].sum())
+    m = sites.size
+    sizes = [p] if p is not None else range(1, m + 1)
+    best = math.inf
+    for q in sizes:
+        for H in itertools.combinations(range(m), q):
+            if forced[list(H)].sum() != forced.sum():
+                continue
+            total = float(fixed[list(H)].sum())
+            for i in range(G.shape[0]):
+                own = [k for k in H if sites[k] == i]
+                if own:
+                    total += G[i, own[0]] if allow[i, own[0]] else math.inf
+                    continue
+                total += min((G[i, k] if allow[i, k] else math.inf) for k in H)
+            best = min(best, total)
+    return relaxed, best
+
+
+@pytest.mark.parametrize(
+    ("seed", "p", "fixed_costs", "masked"),
+    [(1, 2, False, False), (2, 3, False, True), (3, 2, True, False), (4, None, True, True)],
+)
+def test_the_allocation_lp_shift_lifts_the_bound_to_its_lp_below_the_integer_subproblem(
+    seed: int, p: int | None, fixed_costs: bool, masked: bool
+) -> None:
+    """At random multipliers, the LP of the allocation subproblem with "each node served
+    once" lies between the relaxed subproblem and its integer optimum (brute force over
+    every hub set), and moving its duals into the allocation prices gives multipliers
+    whose Lagrangian value, recomputed from scratch, is the routes' old total plus that
+    LP."""
+    from hubopt.models.sa_lagrangian import (
+        _allocation_prices,
+        _allocation_shift,
+        _routes,
+        _shift_multipliers,
+        _triangle_slack,
+    )
+
+    n = 6
+    C, W, f = random_instance(n, seed)
+    rng = np.random.default_rng(seed)
+    sites = np.sort(rng.choice(n, size=5, replace=False))
+    m = sites.size
+    fixed = f[sites] if fixed_costs else np.zeros(m)
+    forced = np.zeros(m, dtype=bool)
+    allow = np.ones((n, m), dtype=bool)
+    if masked:
+        forced[0] = True
+        allow = rng.uniform(size=(n, m)) < 0.7
+        allow[:, 0] = True  # (every node keeps a site)
+        allow[sites, np.arange(m)] = True  # (and its own)
+    scale = float(W.max() * C.max())
+    u = rng.normal(0.0, 0.3 * scale, size=(n, n, m))
+    v = rng.normal(0.0, 0.3 * scale, size=(n, n, m))
+    served = (W.sum(axis=0) + W.sum(axis=1)) > 0
+    to_site = np.ascontiguousarray(C[:, sites])
+    from_site = np.ascontiguousarray(C[sites, :].T)
+    between = np.ascontiguousarray(C[np.ix_(sites, sites)])
+    slack = _triangle_slack(between)
+    barrier = np.where(allow, 0.0, math.inf)
+
+    def routes_and_prices(u, v):
+        kpos = np.zeros((n, n), dtype=np.int64)
+        lpos = np.zeros((n, n), dtype=np.int64)
+        total = _routes(
+            to_site, from_site, between, W, CHI, ALPHA, DELTA, u, v, kpos, lpos, slack, barrier
+        )
+        return total, _allocation_prices(u, v, kpos)
+
+    routes, G = routes_and_prices(u, v)
+    relaxed, integer = _relaxed_and_integer_subproblem(G, sites, fixed, forced, allow, p)
+    lp = _allocation_shift(G, sites, fixed, forced, allow, served, p)
+    assert lp is not None
+    value, w = lp
+    tol = 1e-9 * scale * n * n
+    assert relaxed - tol <= value <= integer + tol
+    assert value > relaxed + 1e-6 * scale  # (random multipliers leave room)
+    _shift_multipliers(u, v, W, w)
+    routes2, G2 = routes_and_prices(u, v)
+    relaxed2, _ = _relaxed_and_integer_subproblem(G2, sites, fixed, forced, allow, p)
+    assert routes2 == pytest.approx(routes - w.sum(), abs=tol)
+    assert routes2 + relaxed2 == pytest.approx(routes + value, abs=tol)
+
+
+@pytest.mark.parametrize(("seed", "p"), [(4, 2), (6, 3), (8, 3)])
+def test_branch_and_bound_with_the_allocation_lp_proves_the_brute_force_optimum(
+    seed: int, p: int
+) -> None:
+    C, W, _ = random_instance(7, seed)
+    optimum = min(hub_set_costs(C, W, [p]).values())
+    model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+    res = tree_from_one_step(
+        model, optimum, lambda H: best_allocation(C, W, H), allocation_lp_every=3
+    )
+    assert res.bound == pytest.approx(optimum, rel=1e-9)
+    assert res.hubs is not None
+    assert hub_set_costs(C, W, [p])[res.hubs] == pytest.approx(optimum, rel=1e-9)
