@@ -167,6 +167,8 @@ def main() -> None:
             # at the root too)
             ("85", "an earlier pass"),
             ("86", "an earlier pass"),
+            # (run 87: alone, session 19, the allocation LP every 100 steps)
+            ("87", "an earlier pass"),
         ):
             run, where = entry[:2]
             stem = f"{entry[2]}_{prob}" if len(entry) > 2 else f"large{run}_{prob}"
@@ -296,6 +298,9 @@ def main() -> None:
             ("large86_usaphmp200_p4_600_alone.json", 600),
             ("large86_usaphmp200_p10_600_alone.json", 600),
             ("large86_usaphmp200_p5_600_alone.json", 600),
+            ("large87_usaphmp200_p5_600_alone.json", 600),
+            ("large87_usaphmp200_p4_600_alone.json", 600),
+            ("large87_usaphmp200_p10_600_alone.json", 600),
         )
         for r in load(RESULTS / name)
     ]

@@ -139,3 +139,10 @@ if [ "$1" = 87 ]; then
   ap100_60 87
   usahlp200_120 87
 fi
+# Run 88 (the root hands over to the tree when its bound rose by less than 5 % of its gap
+# over 500 steps), alone: USApHMP AP 200 p = 5, 4 and 10 with 600 s, then AP 200 p = 4, 5,
+# 10, 15, 20 with 60 s.
+if [ "$1" = 88 ]; then
+  ap200_600 88 5 4 10
+  ap200_60 large88_usaphmp200_60_alone usaphmp
+fi

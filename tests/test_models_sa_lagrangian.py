@@ -1040,3 +1040,30 @@ def test_branch_and_bound_with_the_allocation_lp_proves_the_brute_force_optimum(
     assert res.bound == pytest.approx(optimum, rel=1e-9)
     assert res.hubs is not None
     assert hub_set_costs(C, W, [p])[res.hubs] == pytest.approx(optimum, rel=1e-9)
+
+
+@pytest.mark.parametrize(("seed", "p"), [(4, 2), (6, 3), (8, 3)])
+def test_a_stalled_root_hands_over_to_the_tree_which_still_proves_the_optimum(
+    seed: int, p: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With an incumbent above the optimum the root's bound flattens below it; after a
+    window without progress the root stops early and the branch and bound proves the
+    brute-force optimum."""
+    C, W, _ = random_instance(7, seed)
+    optimum = min(hub_set_costs(C, W, [p]).values())
+    model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
+    with caplog.at_level(logging.DEBUG, logger="hubopt.models.sa_lagrangian"):
+        res = single_allocation_lagrangian(
+            model.data,
+            upper=1.03 * optimum,
+            time_limit=None,
+            max_iterations=5000,
+            node_iterations=300,
+            branch=True,
+            solve_hubs=lambda H: best_allocation(C, W, H),
+            root_stall_window=30,
+        )
+    assert any(r.msg.startswith("SA root stalled") for r in caplog.records)
+    assert res.bound == pytest.approx(optimum, rel=1e-9)
+    assert res.hubs is not None
+    assert hub_set_costs(C, W, [p])[res.hubs] == pytest.approx(optimum, rel=1e-9)

@@ -121,6 +121,11 @@ _BUCKETS = 32  # last hubs per OD pair are bucketed by cost into this many bins
 # 0.05, 55.1 s without the rule (run 75: nodes took up to 3,000 steps, creeping towards
 # the incumbent that they hold and so can never exceed)
 _STALL_SHARE = 0.2
+# with ``branch``, the root hands over to the tree when its bound rose by less than this
+# share of what it still lacks over the last ``root_stall_window`` steps.  USApHMP AP 200
+# p = 5 with 600 s (run 87): the root rose by 4.3 on a gap of 271 over its steps 2,515 to
+# 3,015 (233 s), and by 4.8 more in the 122 s until its step had shrunk away
+_ROOT_STALL_SHARE = 0.05
 
 
 @nb.njit(cache=True)
@@ -1065,6 +1070,7 @@ def single_allocation_lagrangian(
     allocation_fixing: bool = True,
     root_allocation_fixing: bool = False,
     allocation_lp_every: int = 100,
+    root_stall_window: int = 500,
 ) -> SingleAllocationBound:
     """Lagrangian bound of the path formulation (module docstring), reducing the sites.
 
@@ -1130,7 +1136,9 @@ def single_allocation_lagrangian(
     into the allocation prices when that raises the bound.  USApHMP AP 200 p = 5 with
     600 s, alone: every 100 steps, the root reached 139,796.15 and the tree 0.064 %
     (never: 139,647.80 and 0.268 %, run 86); every 25 steps the root flattened at
-    139,756 (the step shrinks sooner after the jumps).
+    139,756 (the step shrinks sooner after the jumps).  ``root_stall_window`` (with
+    ``branch``; 0: never): the root stops when its bound rose by less than
+    ``_ROOT_STALL_SHARE`` of its gap over that many steps, and the tree takes over.
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
@@ -1194,6 +1202,7 @@ def single_allocation_lagrangian(
     allocation: IntArray | None = None
     tried: set[tuple[int, ...]] = set()
     length, warm = 5, True
+    mark = (0, root.bound)  # the root's bound ``root_stall_window`` steps ago
     while True:
         want = min(length, max_iterations - iterations)
         started = time.perf_counter()
@@ -1209,6 +1218,13 @@ def single_allocation_lagrangian(
         iterations += its
         if agreed is not None or its < want or iterations >= max_iterations:
             break
+        if branch and root_stall_window and iterations - mark[0] >= root_stall_window:
+            if root.rho is not None and root.bound - mark[1] < _ROOT_STALL_SHARE * (
+                upper - root.bound
+            ):
+                _log.debug("SA root stalled at it %d: bound %.2f", iterations, root.bound)
+                break
+            mark = (iterations, root.bound)
         if iterations // 500 > (iterations - its) // 500:
             _log.debug(
                 "SA root it %d: bound %.2f, theta %.2g, patience %d, %d sites, %d open (%.1f s)",
