@@ -169,6 +169,9 @@ def main() -> None:
             ("86", "an earlier pass"),
             # (run 87: alone, session 19, the allocation LP every 100 steps)
             ("87", "an earlier pass"),
+            # (run 88: as run 87, and a stalled root hands over to the tree)
+            ("88", "an earlier pass"),
+            ("89", "an earlier pass"),
         ):
             run, where = entry[:2]
             stem = f"{entry[2]}_{prob}" if len(entry) > 2 else f"large{run}_{prob}"
@@ -301,6 +304,10 @@ def main() -> None:
             ("large87_usaphmp200_p5_600_alone.json", 600),
             ("large87_usaphmp200_p4_600_alone.json", 600),
             ("large87_usaphmp200_p10_600_alone.json", 600),
+            ("large88_usaphmp200_p5_600_alone.json", 600),
+            ("large88_usaphmp200_p4_600_alone.json", 600),
+            ("large88_usaphmp200_p10_600_alone.json", 600),
+            ("large89_usaphmp200_p3_600_alone.json", 600),
         )
         for r in load(RESULTS / name)
     ]

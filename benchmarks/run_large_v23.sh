@@ -146,3 +146,12 @@ if [ "$1" = 88 ]; then
   ap200_600 88 5 4 10
   ap200_60 large88_usaphmp200_60_alone usaphmp
 fi
+# Run 89 (as run 88), alone: UMApHMP AP 200 p = 4, 5, 10, 15, 20 and USApHMP AP 200 p = 2, 3
+# with 60 s; USApHMP AP 200 p = 3 with 600 s; USAHLP AP 200 L and T with 120 s.
+if [ "$1" = 89 ]; then
+  ap200_60 large89_umaphmp200_60_alone umaphmp
+  $H -vv bench --suite ap --problem usaphmp --n 200 --p 2 --p 3 \
+    --time-limit 60 --out $R/large89_usaphmp200_p2p3_60_alone.json > $R/large89_usaphmp200_p2p3_60_alone.log 2>&1
+  ap200_600 89 3
+  usahlp200_120 89
+fi
