@@ -415,14 +415,16 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
     assert "sa_lagrangian_bound" not in fixed.solve(time_limit=30).info
 
 
-def tree_from_one_step(model, optimum: float, solve_hubs, **kwargs: Any) -> Any:
+def tree_from_one_step(
+    model, optimum: float, solve_hubs, root_iterations: int = 1, **kwargs: Any
+) -> Any:
     """The branch and bound from an incumbent 3 % above the optimum and a root stopped
-    after one step, so that the tree does the work."""
+    after one step (or ``root_iterations``), so that the tree does the work."""
     return single_allocation_lagrangian(
         model.data,
         upper=1.03 * optimum,
         time_limit=None,
-        max_iterations=1,
+        max_iterations=root_iterations,
         node_iterations=300,
         branch=True,
         solve_hubs=solve_hubs,
@@ -1053,14 +1055,11 @@ def test_a_stalled_root_hands_over_to_the_tree_which_still_proves_the_optimum(
     optimum = min(hub_set_costs(C, W, [p]).values())
     model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     with caplog.at_level(logging.DEBUG, logger="hubopt.models.sa_lagrangian"):
-        res = single_allocation_lagrangian(
-            model.data,
-            upper=1.03 * optimum,
-            time_limit=None,
-            max_iterations=5000,
-            node_iterations=300,
-            branch=True,
-            solve_hubs=lambda H: best_allocation(C, W, H),
+        res = tree_from_one_step(
+            model,
+            optimum,
+            lambda H: best_allocation(C, W, H),
+            root_iterations=5000,
             root_stall_window=30,
         )
     assert any(r.msg.startswith("SA root stalled") for r in caplog.records)
