@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import numpy as np
 import pytest
@@ -23,6 +24,8 @@ from hubopt.models import (
     USApHMP,
     build_model,
 )
+from hubopt.models._search import _evaluate_in_chunks, _hub_sets
+from hubopt.models.heuristics import ma_costs
 
 
 def ap_model(problem: str, n: int, **kwargs):
@@ -75,6 +78,25 @@ def test_time_limited_hub_set_search_returns_incumbent_and_valid_bound():
     assert sol.bound <= ref.objective + 0.006 <= sol.objective + 0.012
     assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective, rel=1e-9)
     assert sol.gap > 0
+
+
+def test_hub_set_evaluation_stops_on_its_deadline_with_every_evaluated_cost_exact():
+    """The multiple-allocation costs of the hub sets come in chunks sized to end by the
+    deadline: without one every set is evaluated; with one past, none; with a short one,
+    a prefix, and each cost in it equals the one-call evaluation."""
+    model = ap_model("umaphmp", 40, p=3)
+    sets = _hub_sets(model.data, 3)  # 9,880 sets
+    truth = ma_costs(model.data, sets)
+    everything = np.zeros(len(sets))
+    assert _evaluate_in_chunks(model.data, sets, everything, None) == len(sets)
+    np.testing.assert_allclose(everything, truth, rtol=1e-12)
+    assert _evaluate_in_chunks(model.data, sets, np.zeros(len(sets)), time.perf_counter()) == 0
+    many = np.concatenate([sets] * 40)  # about 400,000 sets: more than 10 ms can take
+    part = np.zeros(len(many))
+    k = _evaluate_in_chunks(model.data, many, part, time.perf_counter() + 0.01)
+    assert 0 < k < len(many)
+    np.testing.assert_allclose(part[:k], np.concatenate([truth] * 40)[:k], rtol=1e-12)
+    assert (part[k:] == 0).all()
 
 
 def test_same_input_gives_the_same_solution():
