@@ -1134,11 +1134,13 @@ def single_allocation_lagrangian(
     ``allocation_lp_every`` (single allocation without capacities; 0: never): every
     that many steps of a node, the LP of :func:`_allocation_shift` moves multipliers
     into the allocation prices when that raises the bound.  USApHMP AP 200 p = 5 with
-    600 s, alone: every 100 steps, the root reached 139,796.15 and the tree 0.064 %
-    (never: 139,647.80 and 0.268 %, run 86); every 25 steps the root flattened at
-    139,756 (the step shrinks sooner after the jumps).  ``root_stall_window`` (with
+    600 s, alone: every 100 steps, the root reached 139,796.15 and the tree 0.070 %
+    (run 87; never: 139,647.80 and 0.268 %, run 86); every 25 steps the root flattened
+    at 139,756 (the step shrinks sooner after the jumps).  ``root_stall_window`` (with
     ``branch``; 0: never): the root stops when its bound rose by less than
-    ``_ROOT_STALL_SHARE`` of its gap over that many steps, and the tree takes over.
+    ``_ROOT_STALL_SHARE`` of its gap over that many steps, and the tree takes over (run
+    88: p = 5's root stopped after 238 s at 139,791.30, and the tree proved the optimum
+    at 429 s).
     """
     t0 = time.perf_counter()
     deadline = None if time_limit is None else t0 + time_limit
