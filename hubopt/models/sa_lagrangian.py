@@ -516,7 +516,7 @@ def _allocation_shift(
     )
     # sum_s z_is = 1 for the served nodes, z_(site s),s = y_s, and sum_s y_s = p
     eq = [
-        sp.csr_matrix((ones, (np.repeat(np.arange(r), m), var)), shape=(r, nz + m)),
+        sp.csr_matrix((ones, (var // m, var)), shape=(r, nz + m)),
         sp.csr_matrix(
             (
                 np.concatenate([np.ones(cnt), -np.ones(cnt)]),
@@ -530,12 +530,11 @@ def _allocation_shift(
     ]
     b_eq = [np.ones(r), np.zeros(cnt)]
     # z_is <= y_s, and without p at least one site opens
-    col_site = np.tile(np.arange(m), r)
     ub = [
         sp.csr_matrix(
             (
                 np.concatenate([ones, -ones]),
-                (np.concatenate([var, var]), np.concatenate([var, nz + col_site])),
+                (np.concatenate([var, var]), np.concatenate([var, nz + var % m])),
             ),
             shape=(nz, nz + m),
         )
