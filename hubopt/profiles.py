@@ -1,4 +1,7 @@
-"""Mode profiles: speeds, costs, CO2 and terminal handling, loaded from ``networks/*.toml``.
+"""Mode profiles: speeds, costs, CO2 and terminal handling, loaded from a folder of TOML files.
+
+The built-in profiles ship in the package, ``hubopt/data/profiles/`` (:data:`PROFILE_FOLDER`);
+a case may name its own folder with ``[network] profiles = "folder"``.
 
 Each mode has one file (``road.toml``, ``rail.toml``, ``sea.toml``, ``air.toml``) with a
 ``[defaults]`` table of numbers and a ``[sources]`` table that states where every default
@@ -19,10 +22,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 from hubopt._errors import CaseValidationError
-from hubopt.layers import Mode
+from hubopt.modes import Mode
 
-PROFILE_FOLDER = Path(__file__).resolve().parent.parent / "networks"
-"""The default folder of mode profiles (``networks/`` in the repository)."""
+PROFILE_FOLDER = Path(__file__).resolve().parent / "data" / "profiles"
+"""The folder of the built-in mode profiles (``hubopt/data/profiles/``, shipped in the wheel)."""
 
 _REQUIRED_DEFAULTS = ("speed_kmh", "cost_per_km", "cost_per_hour", "co2_per_unit_km")
 _PAIR_KEYS = ("time_h", "cost", "radius_m", "world_radius_m")
@@ -189,7 +192,7 @@ def _transfer_rules(
 
 
 def load_profiles(folder: str | Path | None = None) -> Profiles:
-    """Load and check the mode profiles of ``folder`` (default: ``networks/``).
+    """Load and check the mode profiles of ``folder`` (default: :data:`PROFILE_FOLDER`).
 
     Raises
     ------
@@ -218,7 +221,7 @@ _DEFAULT: Profiles | None = None
 
 
 def default_profiles() -> Profiles:
-    """Return the profiles of ``networks/``, loaded once."""
+    """Return the built-in profiles (:data:`PROFILE_FOLDER`), loaded once."""
     global _DEFAULT  # noqa: PLW0603
     if _DEFAULT is None:
         _DEFAULT = load_profiles()

@@ -1,12 +1,14 @@
-"""Mode profiles in networks/*.toml: loaded, complete, every default with its source."""
+"""Built-in mode profiles (hubopt/data/profiles/*.toml): loaded, complete, every default sourced."""
 
 from __future__ import annotations
 
 import shutil
 import tomllib
+from pathlib import Path
 
 import pytest
 
+import hubopt
 from hubopt._errors import CaseValidationError
 from hubopt.layers import Mode
 from hubopt.profiles import PROFILE_FOLDER, load_profiles
@@ -46,3 +48,10 @@ def test_profile_problems_are_all_reported_at_once(tmp_path) -> None:
     assert "road.toml: [sources] must state the source of default 'cost_per_km'" in problems
     assert "road.toml: [defaults] speed_kmh must be a number >= 0, got 'fast'" in problems
     assert len(info.value.problems) >= 3
+
+
+def test_builtin_profiles_ship_inside_the_package() -> None:
+    package = Path(hubopt.__file__).resolve().parent
+    assert package / "data" / "profiles" == PROFILE_FOLDER
+    names = {p.name for p in PROFILE_FOLDER.glob("*.toml")}
+    assert names == {f"{m.value}.toml" for m in Mode} | {"transfers.toml"}

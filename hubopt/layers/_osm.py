@@ -19,7 +19,8 @@ import pandas as pd
 import shapely
 
 from hubopt._errors import LayerExtractionError
-from hubopt.layers import CRS, BBox, Mode, Source, SourceKind
+from hubopt.layers._layer import CRS, BBox, Source, SourceKind
+from hubopt.modes import Mode
 
 _EXTRA_WAY_TAGS = ("railway", "usage", "electrified", "gauge", "route", "duration", "operator",
                    "service")

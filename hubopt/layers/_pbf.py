@@ -21,7 +21,8 @@ import osmium
 from hubopt import settings
 from hubopt._errors import InputFormatError
 from hubopt._io import atomic_path, write_json_atomic
-from hubopt.layers import BBox, Mode
+from hubopt.layers._layer import BBox
+from hubopt.modes import Mode
 
 _CACHE_VERSION = "2"
 

@@ -14,17 +14,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from hubopt.layers import (
-    CRS,
-    BBox,
-    Layer,
-    Mode,
-    Source,
-    apply_unit_costs,
-    empty_layer,
-)
 from hubopt.layers._geo import haversine_m, segments
+from hubopt.layers._layer import CRS, BBox, Layer, Source, apply_unit_costs, empty_layer
 from hubopt.layers._osm import mode_input
+from hubopt.layers._world_data import airports
+from hubopt.modes import Mode
 from hubopt.profiles import ModeProfile, Profiles
 
 OSM_AIRPORT_ID_OFFSET = 4_000_000_000_000
@@ -36,8 +30,6 @@ def _iata_number(code: str) -> int:
 
 
 def _airports(features: list[dict[str, object]], bbox: BBox | None) -> pd.DataFrame:
-    from hubopt.layers.world import airports
-
     osm = pd.DataFrame(features, columns=["osm_type", "osm_id", "kind", "name", "iata", "icao",
                                           "ref", "lon", "lat"])
     osm = osm.sort_values(["osm_type", "osm_id"], kind="stable").reset_index(drop=True)

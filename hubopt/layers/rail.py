@@ -11,17 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hubopt.layers import (
+from hubopt.layers._geo import NearestIndex
+from hubopt.layers._layer import (
     CRS,
     Layer,
-    Mode,
     Source,
     apply_unit_costs,
     empty_layer,
     empty_terminals,
 )
-from hubopt.layers._geo import NearestIndex
 from hubopt.layers._osm import graph_frames, mode_input, parse_speed_kmh
+from hubopt.modes import Mode
 from hubopt.profiles import ModeProfile, Profiles
 
 RAIL_COLUMNS = ("maxspeed", "usage", "electrified", "gauge", "service")

@@ -11,15 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from hubopt.layers import (
-    Layer,
-    Mode,
-    Source,
-    apply_unit_costs,
-    empty_layer,
-    empty_terminals,
-)
+from hubopt.layers._layer import Layer, Source, apply_unit_costs, empty_layer, empty_terminals
 from hubopt.layers._osm import graph_frames, mode_input
+from hubopt.modes import Mode
 from hubopt.profiles import ModeProfile, Profiles
 
 

@@ -20,18 +20,20 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from hubopt.layers import (
+from hubopt.layers._geo import NearestIndex, haversine_m, segments
+from hubopt.layers._layer import (
     CRS,
     BBox,
     Layer,
-    Mode,
     Source,
     apply_unit_costs,
+    empty_edges,
     empty_layer,
     empty_terminals,
 )
-from hubopt.layers._geo import NearestIndex, haversine_m, segments
 from hubopt.layers._osm import graph_frames, mode_input
+from hubopt.layers._world_data import searoute_lanes, searoute_ports
+from hubopt.modes import Mode
 from hubopt.profiles import ModeProfile, Profiles
 
 LANE_ID_OFFSET = 1_000_000_000_000
@@ -40,8 +42,6 @@ SEAROUTE_PORT_ID_OFFSET = 3_000_000_000_000
 
 
 def _lanes(bbox: BBox, buffer_km: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    from hubopt.layers.world import searoute_lanes
-
     lanes = searoute_lanes()
     box = bbox.buffered(buffer_km)
     keep = box.contains(lanes["lon1"].to_numpy(), lanes["lat1"].to_numpy()) & box.contains(
@@ -66,8 +66,6 @@ def _nodes_frame(ids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> gpd.GeoDa
 
 
 def _edge_frame() -> gpd.GeoDataFrame:
-    from hubopt.layers import empty_edges
-
     return empty_edges()
 
 
@@ -100,8 +98,6 @@ def _unique_ids(ids: list[str]) -> list[str]:
 def _ports(features: list[dict[str, object]], bbox: BBox | None,
            merge_m: float) -> pd.DataFrame:
     """OSM port features plus searoute ports inside ``bbox`` (merged when close)."""
-    from hubopt.layers.world import searoute_ports
-
     osm = pd.DataFrame(features, columns=["osm_type", "osm_id", "kind", "name", "ref", "lon",
                                           "lat"])
     osm = osm.sort_values(["osm_type", "osm_id"], kind="stable").reset_index(drop=True)

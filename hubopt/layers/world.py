@@ -32,16 +32,19 @@ import pandas as pd
 from hubopt import settings
 from hubopt._errors import LayerExtractionError
 from hubopt._io import atomic_path
-from hubopt.layers import (
+from hubopt.layers._geo import NearestIndex, haversine_m, segments
+from hubopt.layers._layer import (
     CRS,
     BBox,
     Layer,
-    Mode,
     apply_unit_costs,
     empty_layer,
     empty_terminals,
 )
-from hubopt.layers._geo import NearestIndex, haversine_m, segments
+from hubopt.layers._world_data import airports, searoute_lanes, searoute_ports
+from hubopt.layers.air import build_air_layer
+from hubopt.layers.sea import build_sea_layer
+from hubopt.modes import Mode
 from hubopt.profiles import ModeProfile, Profiles
 
 WORLD_GRAPHS = {Mode.ROAD: "world_highways", Mode.RAIL: "world_railways"}
@@ -113,44 +116,6 @@ def world_graph(name: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-@functools.cache
-def searoute_lanes() -> pd.DataFrame:
-    """searoute's lane network as undirected segments: lon1, lat1, lon2, lat2, passage."""
-    import searoute
-
-    marnet = searoute.setup_M()
-    rows = [(u[0], u[1], v[0], v[1], str(d.get("passage") or ""))
-            for u, v, d in marnet.edges(data=True) if u != v]
-    frame = pd.DataFrame(rows, columns=["lon1", "lat1", "lon2", "lat2", "passage"])
-    frame[["lon1", "lon2"]] = ((frame[["lon1", "lon2"]] + 180.0) % 360.0) - 180.0
-    return frame
-
-
-@functools.cache
-def searoute_ports() -> pd.DataFrame:
-    """searoute's ports: locode, name, country, lon, lat (sorted by locode)."""
-    import searoute
-
-    ports = searoute.setup_P()
-    rows = [(str(d.get("port")), str(d.get("name")), str(d.get("cty")), float(n[0]), float(n[1]))
-            for n, d in ports.nodes(data=True)]
-    frame = pd.DataFrame(rows, columns=["locode", "name", "country", "lon", "lat"])
-    return frame.sort_values("locode", kind="stable").reset_index(drop=True)
-
-
-@functools.cache
-def airports() -> pd.DataFrame:
-    """Airports with an IATA code from airportsdata: iata, icao, name, city, country, lon, lat."""
-    import airportsdata
-
-    data = airportsdata.load("IATA")
-    return pd.DataFrame([
-        (code, a.get("icao") or None, a.get("name"), a.get("city"), a.get("country"),
-         float(a["lon"]), float(a["lat"]))
-        for code, a in sorted(data.items())
-    ], columns=["iata", "icao", "name", "city", "country", "lon", "lat"])
-
-
 def _graph_layer(mode: Mode, bbox: BBox, profile: ModeProfile) -> Layer:
     data = world_graph(WORLD_GRAPHS[mode])
     lon = data["lon"].astype("float64")
@@ -214,8 +179,6 @@ def _city_terminals(nodes: gpd.GeoDataFrame, bbox: BBox, profile: ModeProfile) -
 
 def world_layer(mode: Mode | str, bbox: BBox, profiles: Profiles) -> Layer:
     """The world-scale layer of ``mode`` clipped to ``bbox``."""
-    from hubopt.layers.air import build_air_layer
-    from hubopt.layers.sea import build_sea_layer
 
     mode = Mode.parse(mode)
     if mode in WORLD_GRAPHS:
@@ -223,3 +186,12 @@ def world_layer(mode: Mode | str, bbox: BBox, profiles: Profiles) -> Layer:
     if mode is Mode.SEA:
         return build_sea_layer(None, [], bbox, profiles[mode], source="searoute")
     return build_air_layer([], bbox, profiles[mode], source="airportsdata")
+
+
+__all__ = [
+    "airports",
+    "searoute_lanes",
+    "searoute_ports",
+    "world_graph",
+    "world_layer",
+]
