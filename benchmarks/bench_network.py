@@ -1,9 +1,7 @@
 """Network benchmark: layer build times, matrix throughput against networkx and raw scipy.
 
-Run from the repository root::
-
-    python benchmarks/bench_network.py            # writes benchmarks/network_results.json
-                                                  # and benchmarks/network.md
+The ``network`` suite of ``benchmarks/run.py`` (``python benchmarks/run.py network``)
+calls :func:`measure`; its rows go to ``benchmarks/results/network.csv``.
 
 Every phase runs in a fresh process (so that its peak memory, ``ru_maxrss``, is its own)
 with an empty cache folder, so build times include the first read of each source:
@@ -23,11 +21,8 @@ Targets (issue 3): hubopt >= 20x networkx, and within 1.5x of raw scipy.
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing as mp
-import platform
 import resource
-import sys
 import tempfile
 import time
 import warnings
@@ -161,87 +156,42 @@ def _in_process(fn: Any, *args: Any) -> dict[str, Any]:
     return result
 
 
-def _markdown(res: dict[str, Any]) -> str:
-    lines = ["# Network benchmark", "",
-             f"Run {res['date']} on {res['machine']} (Python {res['python']}). "
-             "Produced by `python benchmarks/bench_network.py`; raw figures in "
-             "`benchmarks/network_results.json`. Every phase ran in a fresh process with an "
-             "empty cache folder.", ""]
-    for key, title in (("build_malta", "Build time per layer: Malta extract (.osm.pbf)"),
-                       ("build_world", "Build time per layer: world-scale layers")):
-        b = res[key]
-        lines += [f"## {title}", "", f"Source: `{Path(b['source']).name}`.", ""]
-        warm = b["world"]
-        head = "| layer | seconds (first read) |" + (" seconds (warm cache) |" if warm else "")
-        lines += [head + " nodes | edges | terminals | length km |",
-                  "|---|---:|" + ("---:|" if warm else "") + "---:|---:|---:|---:|"]
-        for mode, s in b["layers"].items():
-            w = f" {s['seconds_warm']} |" if warm else ""
-            lines.append(f"| {mode} | {s['seconds']} |{w} {s['nodes']} | {s['edges']} | "
-                         f"{s['terminals']} | {s['length_km']:.0f} |")
-        lines += ["", f"Assembly (transfer links): {b['assemble_seconds']} s; network "
-                  f"{b['network_nodes']} nodes, {b['network_edges']} edges, "
-                  f"{b['transfer_links']} transfer links. Peak RSS {b['peak_rss_mb']} MB.", ""]
-    m = res["matrix"]
-    lines += [
-        "## Matrix throughput (sources to all nodes)", "",
-        f"Malta network, {m['nodes']} nodes, {m['csr_entries']} directed edges after merging "
-        f"parallel edges; generalized cost = {m['weights']['time']} x hours + "
-        f"{m['weights']['money']} x EUR.", "",
-        "| engine | sources | seconds | sources per second |", "|---|---:|---:|---:|",
-        f"| hubopt `travel_costs` (reduced graph, float32 matrix) | "
-        f"{m['sources_hubopt_scipy']} | {m['seconds']['hubopt']} | "
-        f"{m['sources_per_second']['hubopt']} |",
-        f"| hubopt `travel_costs(reduce=False)` (full graph) | {m['sources_hubopt_scipy']} | "
-        f"{m['seconds']['hubopt_full_graph']} | {m['sources_per_second']['hubopt_full_graph']} |",
-        f"| raw `scipy.sparse.csgraph.dijkstra` | {m['sources_hubopt_scipy']} | "
-        f"{m['seconds']['scipy']} | {m['sources_per_second']['scipy']} |",
-        f"| networkx `single_source_dijkstra_path_length` | {m['sources_networkx']} | "
-        f"{m['seconds']['networkx']} | {m['sources_per_second']['networkx']} |", "",
-        f"* hubopt vs networkx: **{m['speedup_vs_networkx']}x** faster (target >= 20x).",
-        f"* raw scipy vs hubopt: hubopt takes **{m['slowdown_vs_scipy']}x** the time of raw "
-        "scipy on the full graph (target <= 1.5x; below 1 means faster). hubopt contracts "
-        "the graph exactly (a contraction hierarchy with a core, see `hubopt/costs.py`) and "
-        "runs scipy's Dijkstra on the smaller core.",
-        f"* hubopt's first call with these weights also builds the reduced graph: "
-        f"{m['first_call_seconds_incl_reduction']} s (cached afterwards).",
-        f"* the three agree (max relative difference to networkx "
-        f"{m['max_relative_difference_vs_networkx']:.1e}, float32 rounding).",
-        f"* peak RSS of the matrix process: {m['peak_rss_mb']} MB.", "",
-        "Map data © OpenStreetMap contributors (ODbL).", "",
-    ]
-    return "\n".join(lines)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run all phases and write the results and the Markdown summary."""
-    sys.path.insert(0, str(REPO))
-    from hubopt._io import write_json_atomic, write_text_atomic
+def measure(world_bbox: str = WORLD_BBOX, n_sources: int = 200,
+            n_nx: int = 20) -> list[dict[str, Any]]:  # fmt: skip
+    """Run every phase in a fresh process; return the rows of the ``network`` table."""
     from hubopt.settings import resolve_data_folder
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--world-bbox", default=WORLD_BBOX)
-    parser.add_argument("--sources", type=int, default=200)
-    parser.add_argument("--nx-sources", type=int, default=20)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks")
-    args = parser.parse_args(argv)
     malta = str(resolve_data_folder() / "osm" / "malta_2018-08-27.osm.pbf")
-    res: dict[str, Any] = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {mp.cpu_count()} cores",
-        "python": platform.python_version(),
-    }
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as c1, tempfile.TemporaryDirectory() as c2:
-        res["build_malta"] = _in_process(_build_phase, "file", malta, c1)
-        print("malta built", res["build_malta"]["assemble_seconds"], flush=True)
-        res["build_world"] = _in_process(_build_phase, "world", args.world_bbox, c2)
-        print("world built", res["build_world"]["assemble_seconds"], flush=True)
-        res["matrix"] = _in_process(_matrix_phase, malta, c1, args.sources, args.nx_sources)
-    write_json_atomic(args.out / "network_results.json", res)
-    write_text_atomic(args.out / "network.md", _markdown(res))
-    print(_markdown(res))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        for phase, kind, source, cache in (("build malta", "file", malta, c1),
+                                           ("build world", "world", world_bbox, c2)):
+            b = _in_process(_build_phase, kind, source, cache)
+            for mode, s in b["layers"].items():
+                rows.append({"phase": phase, "item": f"layer {mode}", "seconds": s["seconds"],
+                             "seconds_warm": s.get("seconds_warm"), "nodes": s["nodes"],
+                             "edges": s["edges"], "terminals": s["terminals"],
+                             "length_km": round(s["length_km"], 1)})
+            rows.append({"phase": phase, "item": "assemble network",
+                         "seconds": b["assemble_seconds"], "nodes": b["network_nodes"],
+                         "edges": b["network_edges"], "value": b["transfer_links"],
+                         "peak_rss_mb": b["peak_rss_mb"]})
+            print(phase, "done", flush=True)
+        m = _in_process(_matrix_phase, malta, c1, n_sources, n_nx)
+    for engine in ("hubopt", "hubopt_full_graph", "scipy", "networkx"):
+        n = m["sources_networkx"] if engine == "networkx" else m["sources_hubopt_scipy"]
+        rows.append({"phase": "matrix malta", "item": engine, "seconds": m["seconds"][engine],
+                     "nodes": m["nodes"], "edges": m["csr_entries"], "sources": n,
+                     "per_second": m["sources_per_second"][engine],
+                     "peak_rss_mb": m["peak_rss_mb"]})
+    rows += [
+        {"phase": "matrix malta", "item": "first call incl. reduction",
+         "seconds": m["first_call_seconds_incl_reduction"]},
+        {"phase": "matrix malta", "item": "speedup vs networkx (target >= 20)",
+         "value": m["speedup_vs_networkx"]},
+        {"phase": "matrix malta", "item": "time vs raw scipy (target <= 1.5)",
+         "value": m["slowdown_vs_scipy"]},
+        {"phase": "matrix malta", "item": "max relative difference vs networkx",
+         "value": m["max_relative_difference_vs_networkx"]},
+    ]  # fmt: skip
+    return rows

@@ -6,27 +6,23 @@ the dependencies' data and cached), then *warm* runs that reuse the cache. Every
 reports the pipeline's own step log (seconds and the process's peak resident memory
 after each step) and the parent measures the whole process's wall time.
 
-Usage::
-
-    python benchmarks/bench_run.py [--case default] [--repeat 3] [--no-cold]
-
-Writes ``benchmarks/run_results.json`` and the summary ``benchmarks/run.md``.
+The ``run`` suite of ``benchmarks/run.py`` (``python benchmarks/run.py run``) calls
+:func:`measure`; its rows go to ``benchmarks/results/run.csv``.  Target: a warm run of
+the default case within 60 s on a 2-core machine.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
-import statistics
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
 TARGET_SECONDS = 60.0
 
 _CHILD = r"""
@@ -59,86 +55,31 @@ def one_run(case: str, cache: Path) -> dict[str, object]:
     return data
 
 
-def summary_markdown(results: dict[str, object]) -> str:
-    """The Markdown summary of ``results``."""
-    runs = results["runs"]
-    assert isinstance(runs, list)
-    warm = [r for r in runs if r["kind"] == "warm"]
-    lines = [
-        "# Benchmark: `hubopt run` on the default case",
-        "",
-        f"Machine: {results['machine']}. Case `{results['case']}`; each run is a fresh "
-        "process (`python benchmarks/bench_run.py`). Wall time is the whole process "
-        "(imports included); steps come from the pipeline's own log; memory is the "
-        "process's peak resident set size after each step.",
-        "",
-        "| run | wall (s) | imports (s) | " + " | ".join(
-            f"{s['step']} (s)" for s in runs[0]["steps"]) + " | peak RSS (MB) |",
-        "|---" * (4 + len(runs[0]["steps"])) + "|",
-    ]
-    for r in runs:
-        lines.append(f"| {r['kind']} | {r['wall_seconds']:.1f} | {r['import_seconds']:.1f} | "
-                     + " | ".join(f"{s['seconds']:.2f}" for s in r["steps"])
-                     + f" | {r['peak_rss_mb']:.0f} |")
-    lines += ["", "Peak memory (MB) after each step, last warm run:", "",
-              "| " + " | ".join(s["step"] for s in runs[-1]["steps"]) + " |",
-              "|---" * len(runs[-1]["steps"]) + "|",
-              "| " + " | ".join(f"{s['peak_rss_mb']:.0f}" for s in runs[-1]["steps"]) + " |",
-              ""]
-    if warm:
-        med = statistics.median(r["wall_seconds"] for r in warm)
-        verdict = "meets" if med < TARGET_SECONDS else "misses"
-        lines.append(f"Median warm wall time {med:.1f} s: {verdict} the target of "
-                     f"{TARGET_SECONDS:.0f} s on a 2-core machine once caches are built.")
-    lines += ["", f"Solution: {runs[-1]['status']}, hubs {', '.join(runs[-1]['hubs'])}, "
-              f"objective {runs[-1]['objective']:,.2f}.", ""]
-    others = results.get("others") or []
-    assert isinstance(others, list)
-    if others:
-        lines += ["Other built-in cases (one warm run each):", "",
-                  "| case | wall (s) | network (s) | model (s) | outputs (s) | peak RSS (MB) "
-                  "| hubs |", "|---|---|---|---|---|---|---|"]
-        for o in others:
-            step = {s["step"]: s["seconds"] for s in o["steps"]}
-            lines.append(f"| {o['case']} | {o['wall_seconds']:.1f} | {step['network']:.2f} | "
-                         f"{step['model']:.2f} | {step['outputs']:.2f} | {o['peak_rss_mb']:.0f} "
-                         f"| {', '.join(o['hubs'])} |")
-        lines.append("")
-    return "\n".join(lines)
+def measure(case: str = "default", *, repeat: int = 3, cold: bool = True,
+            others: tuple[str, ...] = ("gulf-of-finland", "helsinki"),
+            only: str | None = None) -> Iterator[dict[str, object]]:  # fmt: skip
+    """Time the runs, yielding the rows of the ``run`` table (one per step and run).
 
-
-def main() -> None:
-    """Run the benchmark and write the results."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", default="default")
-    parser.add_argument("--repeat", type=int, default=3, help="warm runs")
-    parser.add_argument("--no-cold", action="store_true", help="skip the cold-cache run")
-    parser.add_argument("--other", nargs="*", default=["gulf-of-finland", "helsinki"],
-                        help="other cases to time once each (warm)")
-    args = parser.parse_args()
-    runs = []
+    ``only``: a regular expression on the case names (the others are skipped).
+    """
+    plan: list[tuple[str, str]] = []
+    if cold:
+        plan.append((case, "cold"))
+    plan += [(case, f"warm {i + 1}") for i in range(repeat)]
+    plan += [(name, "warm") for name in others]
+    if only:
+        plan = [(c, k) for c, k in plan if re.search(only, c)]
     with tempfile.TemporaryDirectory() as cold_cache:
-        if not args.no_cold:
-            runs.append({"kind": "cold", **one_run(args.case, Path(cold_cache))})
-            print(f"cold: {runs[-1]['wall_seconds']:.1f} s", file=sys.stderr)
-        warm_cache = Path(cold_cache) if not args.no_cold else Path(
+        cache = Path(cold_cache) if cold else Path(
             os.environ.get("HUBOPT_CACHE", Path.home() / ".cache" / "hubopt"))
-        for i in range(args.repeat):
-            runs.append({"kind": "warm", **one_run(args.case, warm_cache)})
-            print(f"warm {i + 1}: {runs[-1]['wall_seconds']:.1f} s", file=sys.stderr)
-        others = [{"case": name, **one_run(name, warm_cache)} for name in args.other]
-    results = {
-        "case": args.case,
-        "others": others,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-                   f"{platform.python_version()}, {platform.system()}",
-        "runs": runs,
-    }
-    (HERE / "run_results.json").write_text(json.dumps(results, indent=2) + "\n",
-                                           encoding="utf-8")
-    (HERE / "run.md").write_text(summary_markdown(results), encoding="utf-8")
-    print(summary_markdown(results))
-
-
-if __name__ == "__main__":
-    main()
+        for name, kind in plan:
+            r = one_run(name, cache)
+            common = {"case": name, "run": kind, "objective": r["objective"],
+                      "status": r["status"], "hubs": ", ".join(map(str, r["hubs"]))}
+            yield {**common, "step": "imports", "seconds": round(r["import_seconds"], 3)}
+            for s in r["steps"]:
+                yield {**common, "step": s["step"], "seconds": s["seconds"],
+                       "peak_rss_mb": round(s["peak_rss_mb"], 1)}
+            yield {**common, "step": "total (wall)", "seconds": round(r["wall_seconds"], 3),
+                   "peak_rss_mb": round(r["peak_rss_mb"], 1)}
+            print(f"{name} {kind}: {r['wall_seconds']:.1f} s", file=sys.stderr, flush=True)

@@ -1,0 +1,367 @@
+"""Regenerate the benchmark pages from the results tables, and nothing else.
+
+    python benchmarks/report.py [--results benchmarks/results] [--docs docs]
+                                [--readme README.md]
+
+Reads ``<results>/<suite>.csv`` for every suite of ``benchmarks/suites.py`` that has a
+table, writes ``<docs>/benchmarks.md`` (per suite: the stamp of the run, summary lines
+and the table) and rewrites the block between ``<!-- results:start -->`` and
+``<!-- results:end -->`` in the README with a headline table.  A README without those
+markers is left as it is.  Every figure on the pages comes from the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import statistics
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from suites import SUITES  # noqa: E402
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+Row = dict[str, str]
+
+
+def read_table(path: Path) -> list[Row]:
+    """The rows of one results CSV."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def num(value: str | None) -> float | None:
+    """A number from a cell ('' is None)."""
+    if value in (None, ""):
+        return None
+    x = float(value)
+    return x if math.isfinite(x) else None
+
+
+def fmt(value: str | None, spec: str = ",.2f") -> str:
+    x = num(value)
+    return "-" if x is None else format(x, spec)
+
+
+def gap_pct(value: str | None) -> str:
+    x = num(value)
+    return "-" if x is None else f"{100 * x:.3g} %"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _counted(values: list[str]) -> str:
+    counts = Counter(v for v in values if v)
+    if len(counts) == 1:
+        return next(iter(counts))
+    return ", ".join(f"{v} ({c} rows)" for v, c in counts.most_common())
+
+
+def stamp_lines(rows: list[Row]) -> list[str]:
+    """Commit, machine, dates and load of the rows."""
+    dates = sorted(r["date"] for r in rows if r.get("date"))
+    loads = [x for x in (num(r.get("load_at_start")) for r in rows) if x is not None]
+    lines = [
+        f"- commit: {_counted([r['commit'] for r in rows])}",
+        f"- machine: {_counted([r['machine'] for r in rows])}",
+        f"- date: {dates[0]} to {dates[-1]}" if dates else "- date: -",
+    ]
+    if loads:
+        lines.append(
+            f"- 1-minute load average at the start of each measurement: median "
+            f"{statistics.median(loads):.1f}, {min(loads):.1f} to {max(loads):.1f} "
+            "(when it exceeds the number of CPUs, other processes shared the machine and "
+            "the times are inflated)"
+        )
+    return lines
+
+
+# ---------------------------------------------------------------- engine suites
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts and extremes of an engine table."""
+
+    instances: int
+    optimal: int
+    errors: int
+    with_reference: int
+    matching: int
+    worst_gap: float | None
+    worst_gap_instance: str
+    median_seconds: float | None
+    max_seconds: float | None
+    commits: tuple[str, ...]
+
+    @property
+    def worst_gap_text(self) -> str:
+        if self.worst_gap is None:
+            return "-"
+        if self.worst_gap == 0:
+            return "0 (every instance solved to a zero gap)"
+        return f"{100 * self.worst_gap:.3g} % ({self.worst_gap_instance})"
+
+
+def engine_summary(rows: list[Row]) -> Summary:
+    """Counts and extremes of an engine table."""
+    solved = [r for r in rows if r["status"] != "error"]
+    with_ref = [r for r in rows if r.get("reference")]
+    gaps = [(g, r["instance"]) for r in solved if (g := num(r["gap"])) is not None]
+    worst = max(gaps, default=(None, ""), key=lambda g: g[0] or 0.0)
+    secs = [x for x in (num(r["seconds"]) for r in solved) if x is not None]
+    return Summary(
+        instances=len(rows),
+        optimal=sum(r["status"] == "optimal" for r in rows),
+        errors=len(rows) - len(solved),
+        with_reference=len(with_ref),
+        matching=sum(r["matches_reference"] == "true" for r in with_ref),
+        worst_gap=worst[0],
+        worst_gap_instance=worst[1],
+        median_seconds=statistics.median(secs) if secs else None,
+        max_seconds=max(secs) if secs else None,
+        commits=tuple(sorted({r["commit"] for r in rows})),
+    )
+
+
+def engine_section(name: str, rows: list[Row]) -> list[str]:
+    """The page section of an engine suite."""
+    suite = SUITES[name]
+    planned = {c.instance: c.time_limit for c in suite.cases()} if suite.cases else {}
+    s = engine_summary(rows)
+    limits = Counter(r["time_limit"] for r in rows)
+    capped = [r for r in rows if r["instance"] in planned
+              and num(r["time_limit"]) != planned[r["instance"]]]  # fmt: skip
+    mismatched = [r["instance"] for r in rows if r["matches_reference"] == "false"]
+    differing = f"; differing: {', '.join(mismatched)}" if mismatched else ""
+    errors = f"; {s.errors} ended in an error" if s.errors else ""
+    median = "-" if s.median_seconds is None else f"{s.median_seconds:.2f}"
+    longest = "-" if s.max_seconds is None else f"{s.max_seconds:.2f}"
+    lines = [
+        f"## {name}",
+        "",
+        f"{suite.description}. Reproduce: `python benchmarks/run.py {name}`; table "
+        f"`benchmarks/results/{name}.csv`.",
+        "",
+        *stamp_lines(rows),
+        "",
+        f"- instances: {s.instances} of the {len(planned)} in the suite{errors}",
+        f"- proven optimal: {s.optimal} of {s.instances}",
+        f"- equal to the published optimum (`optima.json`, to its printed two decimals): "
+        f"{s.matching} of the {s.with_reference} instances that have one{differing}",
+        f"- worst gap: {s.worst_gap_text}",
+        f"- solve time: median {median} s, max {longest} s",
+        "- time limits (s): "
+        + ", ".join(f"{fmt(k, 'g')} ({v} rows)" for k, v in sorted(limits.items())),
+    ]
+    if capped:
+        lines.append(
+            f"- {len(capped)} rows ran with a shorter limit than the suite's "
+            "(`--max-time`); rows proven optimal within it are unaffected"
+        )
+    lines += [
+        "",
+        "| instance | limit s | objective | bound | gap | status | method | s | peak MB "
+        "| reference | match | hubs | load |",
+        "|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|---|---:|",
+    ]
+    for r in rows:
+        match = {"true": "yes", "false": "**no**"}.get(r["matches_reference"], "")
+        lines.append(
+            f"| {r['instance']} | {fmt(r['time_limit'], 'g')} | {fmt(r['objective'])} | "
+            f"{fmt(r['bound'])} | {gap_pct(r['gap'])} | {r['status']} | {r['method']} | "
+            f"{fmt(r['seconds'])} | {fmt(r['peak_rss_mb'], '.0f')} | {fmt(r['reference'])} | "
+            f"{match} | {r['hubs'].replace(' ', ',')} | {fmt(r['load_at_start'], '.1f')} |"
+        )
+    return [*lines, ""]
+
+
+# ---------------------------------------------------------------- network, run
+
+
+def network_section(rows: list[Row]) -> list[str]:
+    """The page section of the network suite."""
+    lines = [
+        "## network",
+        "",
+        f"{SUITES['network'].description}. Reproduce: `python benchmarks/run.py network`; "
+        "table `benchmarks/results/network.csv`. Every phase runs in a fresh process with "
+        "an empty cache folder.",
+        "",
+        *stamp_lines(rows),
+        "",
+        "| phase | item | seconds | seconds (warm) | nodes | edges | terminals | km "
+        "| sources | per second | value | peak MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        cells = [r["phase"], r["item"], fmt(r["seconds"], ".3f"), fmt(r["seconds_warm"], ".3f"),
+                 fmt(r["nodes"], ",.0f"), fmt(r["edges"], ",.0f"), fmt(r["terminals"], ",.0f"),
+                 fmt(r["length_km"], ",.0f"), fmt(r["sources"], ".0f"),
+                 fmt(r["per_second"], ",.1f"), fmt(r["value"], ".3g"),
+                 fmt(r["peak_rss_mb"], ",.0f")]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, "", "Map data © OpenStreetMap contributors (ODbL).", ""]
+
+
+def run_section(rows: list[Row]) -> list[str]:
+    """The page section of the run suite: one line per run, one column per step."""
+    runs: dict[tuple[str, str], dict[str, Row]] = {}
+    steps: list[str] = []
+    for r in rows:
+        runs.setdefault((r["case"], r["run"]), {})[r["step"]] = r
+        if r["step"] not in steps:
+            steps.append(r["step"])
+    warm = [num(by["total (wall)"]["seconds"]) for (case, run), by in runs.items()
+            if case == "default" and run.startswith("warm") and "total (wall)" in by]  # fmt: skip
+    lines = [
+        "## run",
+        "",
+        f"{SUITES['run'].description}. Reproduce: `python benchmarks/run.py run`; table "
+        "`benchmarks/results/run.csv`. Seconds per step of the pipeline's own log; the last "
+        "column is the process's peak resident memory.",
+        "",
+        *stamp_lines(rows),
+    ]
+    warm_s = [w for w in warm if w is not None]
+    if warm_s:
+        lines.append(f"- median warm wall time of the default case: "
+                     f"{statistics.median(warm_s):.1f} s (target 60 s)")  # fmt: skip
+    lines += [
+        "",
+        "| case | run | " + " | ".join(f"{s} s" for s in steps) + " | peak MB | status | hubs |",
+        "|---|---|" + "---:|" * len(steps) + "---:|---|---|",
+    ]
+    for (case, run), by in runs.items():
+        any_row = next(iter(by.values()))
+        peak = max((num(x["peak_rss_mb"]) or 0.0 for x in by.values()), default=0.0)
+        cells = [case, run, *(fmt(by[s]["seconds"]) if s in by else "-" for s in steps),
+                 f"{peak:,.0f}", any_row["status"], any_row["hubs"]]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+# ---------------------------------------------------------------- pages
+
+
+def tables(results: Path) -> dict[str, list[Row]]:
+    """The tables present, in suite order."""
+    return {name: read_table(results / f"{name}.csv") for name in SUITES
+            if (results / f"{name}.csv").exists()}  # fmt: skip
+
+
+def benchmarks_page(found: dict[str, list[Row]]) -> str:
+    """The whole ``docs/benchmarks.md``."""
+    lines = [
+        "# Benchmark results",
+        "",
+        "<!-- Generated by `python benchmarks/report.py` from benchmarks/results/*.csv; "
+        "do not edit by hand. -->",
+        "",
+        "Every figure on this page comes from the results tables in `benchmarks/results/`, "
+        "one per suite, written by `python benchmarks/run.py SUITE` (suites defined in "
+        "`benchmarks/suites.py`); `python benchmarks/report.py` rebuilds this page. Each "
+        "row carries the commit, machine, date and machine load of its run. Objectives "
+        "are in the units of the published tables (AP: transport cost / 1000 plus the "
+        "FcostX values; CAB: flows normalised to sum 1; TR as given); hubs are 1-based. "
+        "Results of earlier runs (per-run JSON files, `large.md`, `growth.md` ...) are at "
+        "the git tag `benchmarks-history`.",
+        "",
+    ]
+    missing = [n for n in SUITES if n not in found]
+    if missing:
+        lines += [f"Not run yet (no table): {', '.join(missing)}.", ""]
+    if found:
+        lines += [*headline(found), ""]
+    for name, rows in found.items():
+        if not rows:
+            continue
+        kind = SUITES[name].kind
+        if kind == "engine":
+            lines += engine_section(name, rows)
+        elif kind == "network":
+            lines += network_section(rows)
+        else:
+            lines += run_section(rows)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def headline(found: dict[str, list[Row]]) -> list[str]:
+    """The small table of the README block: one line per engine suite."""
+    lines = [
+        "| suite | instances | proven optimal | equal to published optimum | worst gap "
+        "| max time s | commit |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, rows in found.items():
+        if SUITES[name].kind != "engine" or not rows:
+            continue
+        s = engine_summary(rows)
+        worst = "-" if s.worst_gap is None else f"{100 * s.worst_gap:.3g} %"
+        longest = "-" if s.max_seconds is None else f"{s.max_seconds:.1f}"
+        lines.append(
+            f"| {name} | {s.instances} | {s.optimal} | {s.matching} / {s.with_reference} | "
+            f"{worst} | {longest} | {', '.join(s.commits)} |"
+        )
+    return lines
+
+
+def readme_block(found: dict[str, list[Row]], link: str) -> str:
+    """The text between the README markers."""
+    return "\n".join([
+        "",
+        *headline(found),
+        "",
+        f"Full tables, machine and load of each run: [{link}]({link}); regenerate with "
+        "`python benchmarks/report.py`.",
+        "",
+    ])  # fmt: skip
+
+
+def update_readme(readme: Path, block: str) -> bool:
+    """Replace the block between the markers; False when the markers are missing."""
+    if not readme.exists():
+        return False
+    text = readme.read_text(encoding="utf-8")
+    i, j = text.find(START), text.find(END)
+    if i < 0 or j < i:
+        return False
+    new = text[: i + len(START)] + "\n" + block.strip("\n") + "\n" + text[j:]
+    if new != text:
+        write_atomic(readme, new)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--results", type=Path, default=HERE / "results")
+    parser.add_argument("--docs", type=Path, default=HERE.parent / "docs")
+    parser.add_argument("--readme", type=Path, default=HERE.parent / "README.md")
+    args = parser.parse_args(argv)
+    found = tables(args.results)
+    page = args.docs / "benchmarks.md"
+    write_atomic(page, benchmarks_page(found))
+    print(f"wrote {page} ({', '.join(found) or 'no tables'})")
+    if update_readme(args.readme, readme_block(found, "docs/benchmarks.md")):
+        print(f"updated the results block of {args.readme}")
+    else:
+        print(f"{args.readme}: no {START} ... {END} markers; left as it is")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

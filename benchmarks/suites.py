@@ -1,0 +1,160 @@
+"""The benchmark suites, defined once: ``python benchmarks/run.py SUITE`` runs them.
+
+Engine suites (``engine-small``, ``ap-large-60``, ``ap-large-600``, ``fixed-cost``,
+``growth``) are lists of :class:`Case`, one hub-location instance each, solved by the
+engine's own method choice (``SolveParameters(time_limit=...)``).  The ``network`` and
+``run`` suites measure the network builder and ``hubopt run``; their rows come from
+``benchmarks/bench_network.py`` and ``benchmarks/bench_run.py``.
+
+Time limits are those of the runs the old pages reported (tag ``benchmarks-history``):
+300 s per p-hub median instance of ``hubopt bench`` (its default, used by
+``engine_report.py``), 900 s for the fixed-cost problems at n <= 50, 60 s, 600 s and
+120 s for the AP 100/200 passes of ``large.md``, 60 s for ``growth.py --time-limit 60``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+P_HUB_MEDIANS = ("usaphmp", "umaphmp")
+FIXED_COST = (("usahlp", "L", None), ("usahlp", "T", None), ("umahlp", "L", None),
+              ("umahlp", "T", None), ("csahlp", "L", "L"), ("csahlp", "L", "T"),
+              ("csahlp", "T", "L"), ("csahlp", "T", "T"))  # fmt: skip
+LABELS = {"usaphmp": "USApHMP", "umaphmp": "UMApHMP", "usahlp": "USAHLP",
+          "umahlp": "UMAHLP", "csahlp": "CSAHLP"}  # fmt: skip
+
+CAB_N = (10, 15, 20, 25)
+CAB_P = (1, 2, 3, 4)
+CAB_ALPHA = (0.2, 0.4, 0.6, 0.8, 1.0)
+AP_SMALL_N = (10, 20, 25, 40, 50)
+AP_P = (2, 3, 4, 5)
+TR_P = (2, 3, 4, 5)
+TR_ALPHA = (0.2, 0.5, 0.8)
+AP_LARGE_N = (100, 200)
+AP_LARGE_P = (2, 3, 4, 5, 10, 15, 20)
+GROWTH_AP_N = (10, 20, 25, 40, 50, 100, 200)
+GROWTH_RANDOM_N = (50, 100, 200, 300, 500)
+GROWTH_P = (3, 5)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One engine benchmark instance.
+
+    ``family`` is ``cab``, ``ap``, ``tr`` (``hubopt.instances.load_instance``) or
+    ``random`` (``random_euclidean(n, seed=0)``); ``alpha`` None means the file's value
+    (AP: 0.75); ``p`` None for the fixed-cost problems (the solver chooses it).
+    """
+
+    family: str
+    problem: str
+    n: int
+    p: int | None
+    alpha: float | None
+    fixed_cost: str | None
+    capacity: str | None
+    time_limit: float
+
+    @property
+    def instance(self) -> str:
+        """Stable name of the instance, e.g. ``AP25 USApHMP p=3`` (the table's key)."""
+        parts = [f"{self.family.upper()}{self.n}", LABELS[self.problem]]
+        if self.p is not None:
+            parts.append(f"p={self.p}")
+        if self.alpha is not None:
+            parts.append(f"alpha={self.alpha:g}")
+        if self.fixed_cost is not None:
+            parts.append(f"F={self.fixed_cost}{self.capacity or ''}")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain fields, for the worker process."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A named suite: engine cases, or a measurement of its own (``kind``)."""
+
+    name: str
+    kind: str  # "engine", "network" or "run"
+    description: str
+    cases: Callable[[], list[Case]] | None = None
+
+
+def _p_hub(family: str, sizes: Iterable[int], ps: Iterable[int],
+           alphas: Iterable[float | None], limit: float) -> list[Case]:  # fmt: skip
+    return [
+        Case(family, prob, n, p, a, None, None, limit)
+        for prob, n, p, a in itertools.product(P_HUB_MEDIANS, sizes, ps, alphas)
+    ]
+
+
+def _fixed(sizes: Iterable[int], limit: float) -> list[Case]:
+    return [
+        Case("ap", prob, n, None, None, fc, cap, limit)
+        for n, (prob, fc, cap) in itertools.product(sizes, FIXED_COST)
+    ]
+
+
+def engine_small() -> list[Case]:
+    """CAB, AP n <= 50 and TR 81: the grid of ``engine_report.py`` up to AP 50."""
+    return [
+        *_p_hub("cab", CAB_N, CAB_P, CAB_ALPHA, 300.0),
+        *_p_hub("ap", AP_SMALL_N, AP_P, (None,), 300.0),
+        *_fixed(AP_SMALL_N, 900.0),
+        *_p_hub("tr", (81,), TR_P, TR_ALPHA, 300.0),
+    ]
+
+
+def ap_large(limit: float, sizes: tuple[int, ...] = AP_LARGE_N) -> Callable[[], list[Case]]:
+    """USApHMP/UMApHMP on AP 100/200 with p in {2, 3, 4, 5, 10, 15, 20}."""
+    return lambda: _p_hub("ap", sizes, AP_LARGE_P, (None,), limit)
+
+
+def fixed_cost() -> list[Case]:
+    """USAHLP/UMAHLP L/T and CSAHLP LL/LT/TL/TT on AP 100/200 with 120 s."""
+    return _fixed(AP_LARGE_N, 120.0)
+
+
+def growth() -> list[Case]:
+    """Solve time against n: AP, TR 81 (alpha 0.5) and random Euclidean, p = 3 and 5."""
+    plan = [("ap", n) for n in GROWTH_AP_N] + [("random", n) for n in GROWTH_RANDOM_N]
+    plan.append(("tr", 81))
+    order = {"ap": 0, "tr": 1, "random": 2}
+    plan.sort(key=lambda fn: (fn[1], order[fn[0]]))
+    return [
+        Case(fam, prob, n, p, 0.5 if fam == "tr" else None, None, None, 60.0)
+        for (fam, n), prob, p in itertools.product(plan, P_HUB_MEDIANS, GROWTH_P)
+    ]
+
+
+SUITES: dict[str, Suite] = {
+    s.name: s
+    for s in (
+        Suite("engine-small", "engine",
+              "CAB n 10-25 (p 1-4, alpha 0.2-1.0), AP n 10-50 (all five problems), TR 81 "
+              "(p 2-5, alpha 0.2/0.5/0.8); 300 s per instance, 900 s for the fixed-cost "
+              "problems", engine_small),
+        Suite("ap-large-60", "engine",
+              "AP 100 and 200, USApHMP/UMApHMP, p in 2, 3, 4, 5, 10, 15, 20; 60 s",
+              ap_large(60.0)),
+        Suite("ap-large-600", "engine",
+              "AP 200, USApHMP/UMApHMP, p in 2, 3, 4, 5, 10, 15, 20; 600 s",
+              ap_large(600.0, (200,))),
+        Suite("fixed-cost", "engine",
+              "AP 100 and 200, USAHLP/UMAHLP L/T and CSAHLP LL/LT/TL/TT; 120 s", fixed_cost),
+        Suite("growth", "engine",
+              "time against n: AP 10-200, TR 81 (alpha 0.5), random Euclidean 50-500 "
+              "(seed 0), USApHMP/UMApHMP p = 3 and 5; 60 s", growth),
+        Suite("network", "network",
+              "layer build times (Malta extract, Baltic world-scale layers), travel-cost "
+              "matrix throughput against networkx and raw scipy, peak memory"),
+        Suite("run", "run",
+              "`hubopt run` of the built-in cases in a fresh process: wall time and peak "
+              "memory per step (cold cache, then warm)"),
+    )
+}

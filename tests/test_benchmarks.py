@@ -1,0 +1,121 @@
+"""``benchmarks/run.py`` and ``benchmarks/report.py`` end to end on tiny tables."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+ROW = {
+    "suite": "engine-small", "instance": "CAB10 USApHMP p=2 alpha=0.4", "problem": "usaphmp",
+    "n": "10", "p": "2", "alpha": "0.4", "fixed_cost": "", "capacity": "",
+    "time_limit": "300.0", "objective": "674.3141", "bound": "674.3141", "gap": "0.0",
+    "status": "optimal", "method": "search", "seconds": "0.9", "peak_rss_mb": "220.5",
+    "reference": "674.31", "matches_reference": "true", "hubs": "7 9", "commit": "abc1234",
+    "machine": "Linux x86_64, 2 CPUs, Test CPU", "date": "2026-12-06 09:00 UTC",
+    "load_at_start": "1.50", "process": "fresh",
+}  # fmt: skip
+
+
+def script(name: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(BENCH / name), *map(str, args)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.slow
+def test_runner_writes_a_stamped_row_equal_to_the_published_optimum(
+    tmp_path: Path, hub_data_dir: Path
+) -> None:
+    args = ("engine-small", "--only", "^CAB10 USApHMP p=2 alpha=0.4$", "--max-time", "30",
+            "--out-dir", tmp_path)  # fmt: skip
+    res = script("run.py", *args)
+    assert res.returncode == 0, res.stderr
+    table = tmp_path / "engine-small.csv"
+    rows = read_rows(table)
+    assert len(rows) == 1
+    row = rows[0]
+    optima = json.loads((hub_data_dir / "optima.json").read_text(encoding="utf-8"))
+    (ref,) = [
+        o["objective"] for o in optima
+        if o["instance"] == "CAB10" and o["problem"] == "USApHMP" and o["p"] == 2
+        and o["alpha"] == 0.4
+    ]  # fmt: skip
+    assert row["status"] == "optimal"
+    assert float(row["reference"]) == ref
+    assert abs(float(row["objective"]) - ref) <= 0.005
+    assert row["matches_reference"] == "true"
+    assert row["time_limit"] == "30.0"
+    assert float(row["peak_rss_mb"]) > 0
+    assert row["commit"]
+    assert row["machine"].count("CPUs") == 1
+    assert float(row["load_at_start"]) >= 0
+    # resumable: the same commit's row is kept, not solved again
+    again = script("run.py", *args)
+    assert again.returncode == 0, again.stderr
+    assert "1 already done" in again.stdout
+    assert read_rows(table) == rows
+
+
+def test_runner_lists_the_suites() -> None:
+    res = script("run.py", "--list")
+    assert res.returncode == 0, res.stderr
+    for name in ("engine-small", "ap-large-60", "ap-large-600", "fixed-cost", "growth",
+                 "network", "run"):  # fmt: skip
+        assert name in res.stdout
+    assert "engine-small" in res.stdout
+    assert "(264 instances)" in res.stdout
+
+
+def test_report_builds_the_page_and_the_readme_block_from_the_tables_only(
+    tmp_path: Path,
+) -> None:
+    results, docs = tmp_path / "results", tmp_path / "docs"
+    results.mkdir()
+    second = {**ROW, "instance": "CAB10 USApHMP p=3 alpha=0.4", "p": "3", "objective": "560",
+              "bound": "550", "gap": "0.0178", "status": "feasible", "reference": "567.91",
+              "matches_reference": "false", "seconds": "30.5", "hubs": "4 7 9"}  # fmt: skip
+    with (results / "engine-small.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(ROW))
+        writer.writeheader()
+        writer.writerows([ROW, second])
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n<!-- results:start -->\nold\n<!-- results:end -->\n\nend\n")
+    res = script("report.py", "--results", results, "--docs", docs, "--readme", readme)
+    assert res.returncode == 0, res.stderr
+    page = (docs / "benchmarks.md").read_text(encoding="utf-8")
+    assert "## engine-small" in page
+    assert "- commit: abc1234" in page
+    assert "Linux x86_64, 2 CPUs, Test CPU" in page
+    assert "- proven optimal: 1 of 2" in page
+    assert "1 of the 2 instances that have one; differing: CAB10 USApHMP p=3" in page
+    assert "- worst gap: 1.78 % (CAB10 USApHMP p=3 alpha=0.4)" in page
+    assert "median 15.70 s, max 30.50 s" in page
+    assert "| CAB10 USApHMP p=2 alpha=0.4 | 300 | 674.31 | 674.31 | 0 % | optimal |" in page
+    text = readme.read_text(encoding="utf-8")
+    assert "old" not in text
+    assert text.startswith("# x\n\n<!-- results:start -->\n")
+    assert text.endswith("<!-- results:end -->\n\nend\n")
+    assert "| engine-small | 2 | 1 | 1 / 2 | 1.78 % | 30.5 | abc1234 |" in text
+    assert "(docs/benchmarks.md)" in text
+
+
+def test_report_leaves_a_readme_without_markers_alone(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("# no markers\n")
+    res = script("report.py", "--results", tmp_path / "none", "--docs", tmp_path / "docs",
+                 "--readme", readme)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert readme.read_text() == "# no markers\n"
+    assert "Not run yet" in (tmp_path / "docs" / "benchmarks.md").read_text(encoding="utf-8")
