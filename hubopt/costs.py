@@ -100,18 +100,28 @@ class _Graph:
         return self.reduced
 
 
-def network_csr(network: MultimodalNetwork, weights: Weights = Weights()) -> sp.csr_matrix:
-    """The network's generalized-cost CSR matrix (cheapest of parallel edges), cached."""
-    return _graph(network, weights).csr
+def network_csr(network: MultimodalNetwork, weights: Weights = Weights(), *,
+                modes: Sequence[str] | None = None) -> sp.csr_matrix:
+    """The network's generalized-cost CSR matrix (cheapest of parallel edges), cached.
+
+    ``modes`` keeps only the edges of those modes (``None``: every edge).
+    """
+    return _graph(network, weights, modes).csr
 
 
-def _graph(network: MultimodalNetwork, weights: Weights) -> _Graph:
-    key = ("csr", weights)
+def _graph(network: MultimodalNetwork, weights: Weights,
+           modes: Sequence[str] | None = None) -> _Graph:
+    mode_key = None if modes is None else tuple(sorted({str(m) for m in modes}))
+    key = ("csr", weights, mode_key)
     cached = network._cache.get(key)
     if cached is not None:
         assert isinstance(cached, _Graph)
         return cached
     e = network.edges
+    rows = np.arange(len(e))
+    if mode_key is not None:
+        rows = np.flatnonzero(e["mode"].astype(str).isin(mode_key).to_numpy())
+        e = e.iloc[rows]
     n = network.n_nodes
     u = e["u"].to_numpy(dtype="int64")
     v = e["v"].to_numpy(dtype="int64")
@@ -123,7 +133,7 @@ def _graph(network: MultimodalNetwork, weights: Weights) -> _Graph:
     u, v, w = u[order], v[order], w[order]
     first = np.ones(len(u), dtype=bool)
     first[1:] = (u[1:] != u[:-1]) | (v[1:] != v[:-1])
-    u, v, w, edge = u[first], v[first], w[first], order[first]
+    u, v, w, edge = u[first], v[first], w[first], rows[order[first]]
     # (u, v) pairs are unique and sorted, so the CSR keeps this order and explicit zeros
     csr = sp.csr_matrix((w, (u, v)), shape=(n, n))
     graph = _Graph(csr=csr, entry_edge=edge)
@@ -307,6 +317,8 @@ def travel_costs(
     chunk_size: int | None = None,
     max_memory_mb: float = 256.0,
     reduce: bool = True,
+    modes: Sequence[str] | None = None,
+    dtype: str = "float32",
 ) -> CostMatrix:
     """Least generalized cost from every origin to every destination (float32, inf if none).
 
@@ -317,7 +329,9 @@ def travel_costs(
     guaranteed: the cutoff applies to the network part). ``chains=True`` also returns the
     mode chain of each least-cost path. ``reduce`` (default) searches a contracted core
     graph and extends the results exactly to the other nodes (see ``_reduce``); the chains
-    always come from a search on the full graph.
+    always come from a search on the full graph. ``modes`` restricts the search to the
+    edges of those modes (for example ``("road",)`` for road-only times); ``dtype`` is the
+    values' type (``"float64"`` for costs that feed a model's objective).
     """
     if cutoff is not None and not cutoff > 0:
         msg = f"cutoff must be > 0, got {cutoff}"
@@ -328,12 +342,12 @@ def travel_costs(
     else:
         d_ids, d_nodes, d_extra = _endpoints(network, destinations, weights, "destinations")
     n = network.n_nodes
-    values = np.full((len(o_nodes), len(d_nodes)), np.inf, dtype="float32")
+    values = np.full((len(o_nodes), len(d_nodes)), np.inf, dtype=dtype)
     chain_rows: list[tuple[tuple[str, ...] | None, ...]] = []
     if n == 0 or len(o_nodes) == 0 or len(d_nodes) == 0:
         return CostMatrix(o_ids, d_ids, values, weights,
                           tuple(tuple(None for _ in d_ids) for _ in o_ids) if chains else None)
-    graph = _graph(network, weights)
+    graph = _graph(network, weights, modes)
     node_modes = network.nodes["mode"].to_numpy()
     valid_o = np.flatnonzero(o_nodes >= 0)
     d_ok = d_nodes >= 0
@@ -345,7 +359,7 @@ def travel_costs(
         chunk_size = max(1, int(max_memory_mb * 1e6 // bytes_per_row))
     limit = np.inf if cutoff is None else float(cutoff)
     all_dest = bool(d_ok.all()) and len(d_cols) == n and bool((d_cols == np.arange(n)).all())
-    src_values = np.empty((len(unique_src), len(d_nodes)), dtype="float32")
+    src_values = np.empty((len(unique_src), len(d_nodes)), dtype=dtype)
     src_chains: list[tuple[tuple[str, ...] | None, ...]] = []
     for start in range(0, len(unique_src), chunk_size):
         block = unique_src[start:start + chunk_size]
@@ -375,9 +389,9 @@ def travel_costs(
     else:
         values[valid_o] = src_values[inverse]
     if o_extra.any():
-        values += o_extra[:, None].astype("float32")
+        values += o_extra[:, None].astype(dtype)
     if d_extra.any():
-        values += d_extra[None, :].astype("float32")
+        values += d_extra[None, :].astype(dtype)
     if chains:
         none_row: tuple[tuple[str, ...] | None, ...] = tuple(None for _ in d_ids)
         lookup = dict(zip(valid_o.tolist(), inverse.tolist(), strict=True))
@@ -412,35 +426,59 @@ def shortest_path(
     weights: Weights = Weights(),
 ) -> NetworkPath | None:
     """The least generalized-cost path between two node positions (``None`` if unreachable)."""
+    return shortest_paths(network, origin, [destination], weights=weights)[0]
+
+
+def shortest_paths(
+    network: MultimodalNetwork,
+    origin: int,
+    destinations: Sequence[int] | np.ndarray,
+    *,
+    weights: Weights = Weights(),
+) -> list[NetworkPath | None]:
+    """Least generalized-cost paths from one node position to each of ``destinations``.
+
+    One search serves every destination (``None`` where unreachable). Each path's ``cost``
+    is the sum of its edges' generalized costs; among parallel edges the cheapest is used.
+    """
     graph = _graph(network, weights)
-    for role, node in (("origin", origin), ("destination", destination)):
-        if not 0 <= int(node) < network.n_nodes:
+    dests = [int(d) for d in np.asarray(destinations, dtype="int64").ravel()]
+    for role, node in (("origin", int(origin)), *(("destination", d) for d in dests)):
+        if not 0 <= node < network.n_nodes:
             msg = f"{role} {node} is not a node position in 0..{network.n_nodes - 1}"
             raise ModelSpecificationError(msg)
     dist, pred = dijkstra(graph.csr, directed=True, indices=int(origin),
                           return_predecessors=True)
-    if not np.isfinite(dist[destination]):
-        return None
-    path = [int(destination)]
-    while path[-1] != int(origin):
-        path.append(int(pred[path[-1]]))
-    path.reverse()
     csr = graph.csr
-    rows = []
-    for a, b in itertools.pairwise(path):
-        start, stop = csr.indptr[a], csr.indptr[a + 1]
-        rows.append(int(graph.entry_edge[start + int(np.searchsorted(csr.indices[start:stop],
-                                                                       b))]))
-    e = network.edges.iloc[rows]
-    edge_modes = tuple(str(m) for m in e["mode"])
-    chain = _merge([str(m) for m in network.nodes["mode"].to_numpy()[path]])
-    return NetworkPath(
-        nodes=tuple(path), edges=tuple(rows), edge_modes=edge_modes, modes=chain,
-        cost=float(dist[destination]),
-        time_h=float(e["time_h"].sum()), money=float(e["cost"].sum()),
-        co2_kg=float(e["co2_kg"].sum()), length_m=float(e["length_m"].sum()),
-    )
+    node_modes = network.nodes["mode"].to_numpy()
+    e = network.edges
+    cols = {c: e[c].to_numpy(dtype="float64") for c in ("time_h", "cost", "co2_kg", "length_m")}
+    edge_mode = e["mode"].astype(str).to_numpy()
+    out: list[NetworkPath | None] = []
+    for destination in dests:
+        if not np.isfinite(dist[destination]):
+            out.append(None)
+            continue
+        path = [destination]
+        while path[-1] != int(origin):
+            path.append(int(pred[path[-1]]))
+        path.reverse()
+        rows = []
+        for a, b in itertools.pairwise(path):
+            start, stop = csr.indptr[a], csr.indptr[a + 1]
+            pos = start + int(np.searchsorted(csr.indices[start:stop], b))
+            rows.append(int(graph.entry_edge[pos]))
+        idx = np.asarray(rows, dtype="int64")
+        out.append(NetworkPath(
+            nodes=tuple(path), edges=tuple(rows),
+            edge_modes=tuple(str(m) for m in edge_mode[idx]),
+            modes=_merge([str(m) for m in node_modes[path]]),
+            cost=float(dist[destination]),
+            time_h=float(cols["time_h"][idx].sum()), money=float(cols["cost"][idx].sum()),
+            co2_kg=float(cols["co2_kg"][idx].sum()), length_m=float(cols["length_m"][idx].sum()),
+        ))
+    return out
 
 
 __all__ = ["CostMatrix", "NetworkPath", "Weights", "network_csr", "shortest_path",
-           "travel_costs"]
+           "shortest_paths", "travel_costs"]

@@ -52,6 +52,8 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from hubopt._errors import InputFormatError, LayerExtractionError
 from hubopt.layers import (
@@ -363,6 +365,7 @@ def snap_points(
     mode: Mode | str | None = Mode.ROAD,
     id_column: str | None = None,
     max_distance_m: float | None = None,
+    main_component: bool = False,
 ) -> SnappedPoints:
     """Snap each point to the nearest node of ``mode`` (``None``: any mode).
 
@@ -371,6 +374,9 @@ def snap_points(
     line times the road profile's ``connector_detour``, at ``connector_speed_kmh``, priced
     with the road profile's cost per km and hour and CO2 per km. Points farther than
     ``max_distance_m`` from every node get ``node == -1`` and a warning.
+    ``main_component=True`` snaps only to nodes of the network's largest strongly connected
+    component (:func:`main_component_mask`), so that every pair of snapped points is
+    joined by a path.
     """
     ids, lon, lat = _points_lonlat(points, id_column)
     nodes = network.nodes
@@ -379,6 +385,9 @@ def snap_points(
         m = Mode.parse(mode)
         label = m.value
         nodes = nodes[nodes["mode"] == m.value]
+    if main_component:
+        nodes = nodes[main_component_mask(network)[nodes.index.to_numpy()]]
+        label += " main-component"
     if nodes.empty:
         msg = f"cannot snap points: the network has no {label} nodes"
         raise LayerExtractionError(msg)
@@ -397,6 +406,47 @@ def snap_points(
         time_h=hours, cost=km * road.cost_per_km + hours * road.cost_per_hour,
         co2_kg=km * road.co2_per_unit_km, mode=label,
     )
+
+
+def _structure(network: MultimodalNetwork, sel: np.ndarray | None = None) -> sp.csr_matrix:
+    """Adjacency (0/1) of the network's edges, or of the edges selected by ``sel``."""
+    e = network.edges
+    u = e["u"].to_numpy(dtype="int64")
+    v = e["v"].to_numpy(dtype="int64")
+    if sel is not None:
+        u, v = u[sel], v[sel]
+    n = network.n_nodes
+    return sp.csr_matrix((np.ones(len(u)), (u, v)), shape=(n, n))
+
+
+def main_component_mask(network: MultimodalNetwork) -> np.ndarray:
+    """Boolean mask of the nodes in the network's largest strongly connected component."""
+    cached = network._cache.get("main_component")
+    if cached is None:
+        if network.n_nodes == 0:
+            cached = np.zeros(0, dtype=bool)
+        else:
+            _, labels = connected_components(_structure(network), directed=True,
+                                             connection="strong")
+            cached = labels == int(np.argmax(np.bincount(labels)))
+        network._cache["main_component"] = cached
+    return np.asarray(cached)
+
+
+def mode_components(network: MultimodalNetwork, mode: Mode | str) -> np.ndarray:
+    """Weakly connected component label of each node on ``mode``'s edges (-1: none)."""
+    m = Mode.parse(mode).value
+    sel = network.edges["mode"].astype(str).to_numpy() == m
+    labels = np.full(network.n_nodes, -1, dtype=np.int64)
+    if not sel.any():
+        return labels
+    _, lab = connected_components(_structure(network, sel), directed=True, connection="weak")
+    e = network.edges
+    touched = np.zeros(network.n_nodes, dtype=bool)
+    touched[e["u"].to_numpy(dtype="int64")[sel]] = True
+    touched[e["v"].to_numpy(dtype="int64")[sel]] = True
+    labels[touched] = lab[touched]
+    return labels
 
 
 def nearest_nodes(network: MultimodalNetwork, lon: Sequence[float], lat: Sequence[float], *,
@@ -419,6 +469,8 @@ __all__ = [
     "assemble_network",
     "build_network",
     "empty_network",
+    "main_component_mask",
+    "mode_components",
     "nearest_nodes",
     "network_to_networkx",
     "snap_points",

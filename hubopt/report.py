@@ -14,6 +14,8 @@ import numpy as np
 from hubopt._io import atomic_path, write_text_atomic
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from hubopt.pipeline import RunResult
 
 _MODE_STYLE = {
@@ -44,7 +46,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def draw_map(r: RunResult) -> None:
+def draw_map(r: RunResult, folder: Path) -> None:
     """map.png: network by mode, demand, routes with flow, hubs."""
     import matplotlib
 
@@ -96,7 +98,7 @@ def draw_map(r: RunResult) -> None:
     ax.legend(loc="lower left", fontsize=7, framealpha=0.8)
     fig.text(0.01, 0.005, r.network.attribution, fontsize=6, color="#555555")
     fig.tight_layout()
-    with atomic_path(r.out / "map.png") as tmp:
+    with atomic_path(folder / "map.png") as tmp:
         fig.savefig(tmp, format="png", metadata={"Software": None})
     plt.close(fig)
 
@@ -104,7 +106,7 @@ def draw_map(r: RunResult) -> None:
 def report_text(r: RunResult) -> str:
     """The Markdown report."""
     from hubopt import __version__
-    from hubopt.outputs import hub_features
+    from hubopt.features import hub_features
     from hubopt.scorecard import mode_completeness
 
     case, s, m = r.case, r.solved, r.measures
@@ -188,10 +190,10 @@ def _alloc_row(r: RunResult, ln: dict[str, Any]) -> dict[str, Any]:
             "to_name": r.candidates.names[ln["to_site"]], "flow": ln["flow"], "cost": ln["cost"]}
 
 
-def write_report(r: RunResult) -> None:
-    """Write map.png and report.md into the run's output folder."""
-    draw_map(r)
-    write_text_atomic(r.out / "report.md", report_text(r))
+def write_report(r: RunResult, folder: Path) -> None:
+    """Write map.png and report.md into ``folder``."""
+    draw_map(r, folder)
+    write_text_atomic(folder / "report.md", report_text(r))
 
 
 __all__ = ["draw_map", "report_text", "write_report"]

@@ -31,11 +31,11 @@ import numpy as np
 from hubopt.case import MODES, TRUNK_MODES, Metric, Target
 
 if TYPE_CHECKING:
-    from hubopt._routing import Matrices
     from hubopt.candidates import Candidates
     from hubopt.case import Case
     from hubopt.demand import DemandPoints
-    from hubopt.pipeline import Solved
+    from hubopt.matrices import Matrices
+    from hubopt.records import Solved
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
@@ -199,30 +199,30 @@ def _value(t: Target, m: Measures) -> tuple[float, float | None]:
 # transport cost of a hub network, used for resilience
 
 
-def single_allocation_cost(C: np.ndarray, W: np.ndarray, alloc: np.ndarray, *, chi: float,
-                           alpha: float, delta: float) -> float:
-    """``sum_ij W_ij (chi C[a_i,.]...)``: cost when node i uses hub ``alloc[i]`` both ways."""
-    a = np.asarray(alloc, dtype=int)
-    out_flow, in_flow = W.sum(axis=1), W.sum(axis=0)
-    collect = float((out_flow * C[np.arange(len(a)), a]).sum()) * chi
-    distribute = float((in_flow * C[a, np.arange(len(a))]).sum()) * delta
-    transfer = float((W * C[a[:, None], a[None, :]]).sum()) * alpha
-    return collect + transfer + distribute
+def failure_cost(solved: Solved, site: int) -> float:
+    """Transport cost while open hub ``site`` is down, from the models' one evaluator.
 
+    Single allocation: the failed hub's nodes (and its own flow) go to the cheapest other
+    open hub (:func:`reallocate_without`), the others keep theirs. Multiple allocation:
+    every OD pair takes its cheapest path through the remaining hubs. ``inf`` when no hub
+    remains.
+    """
+    from hubopt.models.evaluate import best_routes, single_allocation_od_costs
 
-def multiple_allocation_cost(C: np.ndarray, W: np.ndarray, hubs: Sequence[int], *, chi: float,
-                             alpha: float, delta: float) -> tuple[float, np.ndarray]:
-    """Least cost with free choice of first and last hub per OD pair, and the (n, n, 2) routes."""
-    h = np.asarray(list(hubs), dtype=int)
-    # via[i, m] = min_k chi*C[i,k] + alpha*C[k,m]  over open hubs k
-    first = chi * C[:, h][:, :, None] + alpha * C[np.ix_(h, h)][None, :, :]  # (n, H, H)
-    best_k = first.argmin(axis=1)  # (n, H)
-    via = np.take_along_axis(first, best_k[:, None, :], axis=1)[:, 0, :]  # (n, H)
-    total = via[:, None, :] + delta * C[h, :].T[None, :, :]  # (n, n, H)
-    best_m = total.argmin(axis=2)  # (n, n)
-    unit = np.take_along_axis(total, best_m[:, :, None], axis=2)[:, :, 0]
-    routes = np.stack([h[np.take_along_axis(best_k, best_m, axis=1)], h[best_m]], axis=2)
-    return float((W * unit).sum()), routes
+    assert solved.data is not None
+    assert solved.allocation is not None
+    off = solved.offset
+    hubs = [h + off for h in solved.hubs]
+    removed = site + off
+    rest = [h for h in hubs if h != removed]
+    if not rest:
+        return math.inf
+    data = solved.data
+    if solved.single is not None:
+        alloc = reallocate_without(data.costs, np.asarray(solved.allocation), hubs, removed)
+        return float(single_allocation_od_costs(data, alloc).sum())
+    unit, _ = best_routes(data, rest)
+    return float((data.flows * unit).sum())
 
 
 def reallocate_without(C: np.ndarray, alloc: np.ndarray, hubs: Sequence[int], removed: int,
@@ -300,9 +300,6 @@ def score_run(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candid
     allowed = list(cands.allowed)
     reached = mode_completeness(mx.site_mode_minutes, X)
     near = covered_mask(mx.demand_minutes, hubs, T)
-    nd = len(demand)
-    spec = case.model
-    off = 0 if mx.shared else nd
     # resilience: each hub fails in turn
     base_cost = transport
     hub_measures = []
@@ -310,23 +307,7 @@ def score_run(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candid
         rest = [h for h in hubs if h != k]
         lost = near & ~covered_mask(mx.demand_minutes, rest, T)
         pop_lost = float(w[lost].sum())
-        if not rest:
-            inc = math.inf
-        else:
-            C = mx.costs[:, :]
-            Wn = np.zeros_like(C)
-            Wn[:nd, :nd] = flows
-            if solved.single is not None:
-                alloc = np.concatenate([solved.single + off, np.arange(off, off + len(cands))]
-                                       ) if not mx.shared else solved.single.copy()
-                new = reallocate_without(C, alloc, [h + off for h in hubs], k + off)
-                cost = single_allocation_cost(C, Wn, new, chi=spec.chi, alpha=spec.alpha,
-                                                 delta=spec.delta)
-            else:
-                cost, _ = multiple_allocation_cost(C, Wn, [h + off for h in rest],
-                                                      chi=spec.chi, alpha=spec.alpha,
-                                                      delta=spec.delta)
-            inc = cost - base_cost
+        inc = math.inf if not rest else failure_cost(solved, k) - base_cost
         base = base_cost
         hub_measures.append(HubMeasure(
             name=cands.names[k], site=k,
@@ -378,12 +359,11 @@ __all__ = [
     "TargetResult",
     "covered_mask",
     "evaluate_targets",
+    "failure_cost",
     "mode_completeness",
-    "multiple_allocation_cost",
     "reallocate_without",
     "score_run",
     "share_within",
-    "single_allocation_cost",
     "to_dict",
     "trunk_pairs",
 ]

@@ -11,16 +11,35 @@ import numpy as np
 import pytest
 
 from hubopt._errors import InfeasibleModelError
+from hubopt.outputs import write_outputs
 from hubopt.pipeline import RunResult, run_case
 
 
+def _run(case: str | Path, out: Path) -> tuple[RunResult, Path]:
+    """Run a case and write its outputs into ``out``."""
+    result = run_case(case)
+    return result, write_outputs(result, out)
+
+
 @pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
-    """The built-in city case, run once."""
-    return run_case("helsinki", out=tmp_path_factory.mktemp("helsinki") / "out")
+def city_written(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, Path]:
+    """The built-in city case, run once, and its output folder."""
+    return _run("helsinki", tmp_path_factory.mktemp("helsinki") / "out")
 
 
-def test_city_case_covers_floor_space_optimally(city: RunResult) -> None:
+@pytest.fixture(scope="module")
+def city(city_written: tuple[RunResult, Path]) -> RunResult:
+    """What the city case's run computed."""
+    return city_written[0]
+
+
+@pytest.fixture(scope="module")
+def city_out(city_written: tuple[RunResult, Path]) -> Path:
+    """The city case's output folder."""
+    return city_written[1]
+
+
+def test_city_case_covers_floor_space_optimally(city: RunResult, city_out: Path) -> None:
     spec = city.case.model
     assert spec.coverage_minutes is not None
     minutes = city.demand_minutes
@@ -29,7 +48,7 @@ def test_city_case_covers_floor_space_optimally(city: RunResult) -> None:
     best = max(float(w[(minutes[:, list(c)] <= spec.coverage_minutes).any(axis=1)].sum())
                for c in itertools.combinations(allowed, spec.p or 1))
     assert city.solved.objective == pytest.approx(best)
-    alloc = gpd.read_file(city.out / "allocations.geojson")
+    alloc = gpd.read_file(city_out / "allocations.geojson")
     acc = alloc[alloc["kind"] == "access"]
     assert sorted(acc["from_name"]) == sorted(city.demand.names)
     is_covered = acc["covered"].astype(float) == 1.0
@@ -39,19 +58,20 @@ def test_city_case_covers_floor_space_optimally(city: RunResult) -> None:
     assert (acc.loc[~is_covered, "minutes"] > spec.coverage_minutes).all()
 
 
-def test_city_case_hubs_sit_at_the_extracts_rail_and_ferry_terminals(city: RunResult) -> None:
-    hubs = gpd.read_file(city.out / "hubs.geojson")
+def test_city_case_hubs_sit_at_the_extracts_rail_and_ferry_terminals(
+        city: RunResult, city_out: Path) -> None:
+    hubs = gpd.read_file(city_out / "hubs.geojson")
     assert len(hubs) == 2
     modes = set(",".join(hubs["modes"]).split(","))
     assert {"rail", "sea", "road"} <= modes  # Helsinki's station and yards; the ferry quay
     assert all(24.93 < x < 24.96 for x in hubs.geometry.x)
-    score = json.loads((city.out / "scorecard.json").read_text(encoding="utf-8"))
+    score = json.loads((city_out / "scorecard.json").read_text(encoding="utf-8"))
     assert [t["id"] for t in score["targets"]] == ["floor_space_near_hub", "rail_access",
                                                    "n1_floor_space"]
 
 
-def test_city_routes_use_the_extracts_network(city: RunResult) -> None:
-    routes = gpd.read_file(city.out / "routes.geojson")
+def test_city_routes_use_the_extracts_network(city: RunResult, city_out: Path) -> None:
+    routes = gpd.read_file(city_out / "routes.geojson")
     assert "road" in set(routes["mode"])
     assert routes.crs.to_epsg() == 4326
     w, s, e, n = routes.total_bounds
@@ -60,14 +80,14 @@ def test_city_routes_use_the_extracts_network(city: RunResult) -> None:
 
 
 def test_regional_case_respects_hub_capacities(tmp_path: Path) -> None:
-    r = run_case("gulf-of-finland", out=tmp_path / "gulf")
+    r, folder = _run("gulf-of-finland", tmp_path / "gulf")
     cap = r.case.model.capacity
     assert cap is not None
-    alloc = gpd.read_file(r.out / "allocations.geojson")
+    alloc = gpd.read_file(folder / "allocations.geojson")
     acc = alloc[alloc["kind"] == "access"]
     collected = acc.groupby("to_name")["flow_out"].sum()
     assert (collected <= cap * (1 + 1e-9)).all()
-    hubs = gpd.read_file(r.out / "hubs.geojson")
+    hubs = gpd.read_file(folder / "hubs.geojson")
     assert (hubs["fixed_cost"] == r.case.model.fixed_cost).all()
     assert float(hubs["capacity"].min()) == cap
     recomputed = float(alloc["cost"].sum()) + float(hubs["fixed_cost"].sum())
@@ -100,14 +120,14 @@ def test_case_on_the_shared_kiel_extract(osm_data_dir: Path, tmp_path: Path) -> 
     if not osm.is_file():
         pytest.skip(f"{osm} not found")
     case = _write_kiel_case(tmp_path, osm, problem="usaphmp", p=2)
-    r = run_case(case, out=tmp_path / "out")
+    r, folder = _run(case, tmp_path / "out")
     assert len(r.solved.hubs) == 2
     assert r.network.terminals["mode"].astype(str).isin(["sea", "air"]).any()
-    alloc = gpd.read_file(r.out / "allocations.geojson")
+    alloc = gpd.read_file(folder / "allocations.geojson")
     assert float(alloc["cost"].sum()) == pytest.approx(r.solved.objective, rel=1e-7)
     too_many = _write_kiel_case(tmp_path, osm, problem="usaphmp", p=40)
     with pytest.raises(InfeasibleModelError, match="p = 40 hubs asked"):
-        run_case(too_many, out=tmp_path / "out2")
+        _run(too_many, tmp_path / "out2")
     assert np.isfinite(r.costs).all()
 
 
@@ -142,16 +162,16 @@ problem = "{problem}"
 [scorecard]
 access_minutes = 5.0
 """, encoding="utf-8")
-    r = run_case(tmp_path / "case.toml", out=tmp_path / "out")
+    r, folder = _run(tmp_path / "case.toml", tmp_path / "out")
     names = [r.candidates.names[k] for k in r.solved.hubs]
     assert "Kaivokatu" in names
     assert "Kaisaniemenkatu" not in names
-    hubs = gpd.read_file(r.out / "hubs.geojson")
+    hubs = gpd.read_file(folder / "hubs.geojson")
     assert bool(hubs.loc[hubs["name"] == "Kaivokatu", "existing"].iloc[0])
-    alloc = gpd.read_file(r.out / "allocations.geojson")
+    alloc = gpd.read_file(folder / "allocations.geojson")
     recomputed = float(alloc["cost"].sum()) + float(hubs["fixed_cost"].sum())
     assert recomputed == pytest.approx(r.solved.objective, rel=1e-7)
-    score = json.loads((r.out / "scorecard.json").read_text(encoding="utf-8"))
+    score = json.loads((folder / "scorecard.json").read_text(encoding="utf-8"))
     split = sum(score["objective_by_mode"].values()) + score["fixed_cost_total"]
     assert split == pytest.approx(r.solved.objective, rel=1e-6)
     if problem == "umaphmp":  # multiple allocation: each OD pair takes its cheapest hub pair
@@ -212,5 +232,5 @@ p = 1
 [scorecard]
 default_targets = false
 """, encoding="utf-8")
-    r = run_case(tmp_path / "c.toml", out=tmp_path / "out")
+    r, _ = _run(tmp_path / "c.toml", tmp_path / "out")
     assert len(r.solved.hubs) == 1

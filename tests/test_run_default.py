@@ -15,31 +15,44 @@ import pytest
 from click.testing import CliRunner
 
 from hubopt.cli import cli
-from hubopt.outputs import FILES
+from hubopt.outputs import FILES, write_outputs
 from hubopt.pipeline import RunResult, run_case
 
 MODES = {"road", "rail", "sea", "air", "transfer"}
 
 
 @pytest.fixture(scope="session")
-def default_run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
-    """The default case, run once per test session."""
-    return run_case(None, out=tmp_path_factory.mktemp("default") / "out")
+def default_written(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, Path]:
+    """The default case, run once per test session, and the folder of its outputs."""
+    result = run_case(None)
+    return result, write_outputs(result, tmp_path_factory.mktemp("default") / "out")
+
+
+@pytest.fixture(scope="session")
+def default_run(default_written: tuple[RunResult, Path]) -> RunResult:
+    """What the default case's run computed."""
+    return default_written[0]
+
+
+@pytest.fixture(scope="session")
+def out(default_written: tuple[RunResult, Path]) -> Path:
+    """The default case's output folder."""
+    return default_written[1]
 
 
 def _geojson(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_every_output_file_is_written(default_run: RunResult) -> None:
+def test_every_output_file_is_written(default_run: RunResult, out: Path) -> None:
     for name in FILES:
-        assert (default_run.out / name).is_file(), name
-    assert (default_run.out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (out / name).is_file(), name
+    assert (out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("name", ["hubs", "allocations", "routes"])
-def test_geojson_is_rfc7946_in_epsg4326(default_run: RunResult, name: str) -> None:
-    path = default_run.out / f"{name}.geojson"
+def test_geojson_is_rfc7946_in_epsg4326(default_run: RunResult, name: str, out: Path) -> None:
+    path = out / f"{name}.geojson"
     raw = _geojson(path)
     assert raw["type"] == "FeatureCollection"
     assert "crs" not in raw  # RFC 7946: WGS84 implied
@@ -55,9 +68,9 @@ def test_geojson_is_rfc7946_in_epsg4326(default_run: RunResult, name: str) -> No
     assert -90 <= s <= n <= 90
 
 
-def test_every_demand_point_is_allocated_to_an_open_hub(default_run: RunResult) -> None:
-    hubs = gpd.read_file(default_run.out / "hubs.geojson")
-    alloc = gpd.read_file(default_run.out / "allocations.geojson")
+def test_every_demand_point_is_allocated_to_an_open_hub(default_run: RunResult, out: Path) -> None:
+    hubs = gpd.read_file(out / "hubs.geojson")
+    alloc = gpd.read_file(out / "allocations.geojson")
     access = alloc[alloc["kind"] == "access"]
     open_hubs = set(hubs["name"])
     assert len(open_hubs) == default_run.case.model.p == 3
@@ -73,10 +86,11 @@ def test_every_demand_point_is_allocated_to_an_open_hub(default_run: RunResult) 
         assert end == pytest.approx(by_name[row["to_name"]].coords[0], abs=1e-6)
 
 
-def test_objective_recomputed_from_outputs_equals_reported(default_run: RunResult) -> None:
+def test_objective_recomputed_from_outputs_equals_reported(
+        default_run: RunResult, out: Path) -> None:
     m = default_run.case.model
-    hubs = gpd.read_file(default_run.out / "hubs.geojson")
-    alloc = gpd.read_file(default_run.out / "allocations.geojson")
+    hubs = gpd.read_file(out / "hubs.geojson")
+    alloc = gpd.read_file(out / "allocations.geojson")
     acc = alloc[alloc["kind"] == "access"]
     inter = alloc[alloc["kind"] == "inter_hub"]
     recomputed = (
@@ -85,8 +99,8 @@ def test_objective_recomputed_from_outputs_equals_reported(default_run: RunResul
         + float((m.alpha * inter["unit_cost_out"] * inter["flow"]).sum())
         + float(hubs["fixed_cost"].sum())
     )
-    score = _geojson(default_run.out / "scorecard.json")
-    run = _geojson(default_run.out / "run.json")
+    score = _geojson(out / "scorecard.json")
+    run = _geojson(out / "run.json")
     assert recomputed == pytest.approx(score["objective"], rel=1e-7)
     assert recomputed == pytest.approx(run["solution"]["objective"], rel=1e-7)
     assert float(alloc["cost"].sum()) == pytest.approx(recomputed, rel=1e-7)
@@ -95,20 +109,20 @@ def test_objective_recomputed_from_outputs_equals_reported(default_run: RunResul
     assert split == pytest.approx(score["objective"] - score["fixed_cost_total"], rel=1e-6)
 
 
-def test_flows_are_conserved_through_the_hubs(default_run: RunResult) -> None:
-    alloc = gpd.read_file(default_run.out / "allocations.geojson")
+def test_flows_are_conserved_through_the_hubs(default_run: RunResult, out: Path) -> None:
+    alloc = gpd.read_file(out / "allocations.geojson")
     acc = alloc[alloc["kind"] == "access"]
     total = float(default_run.flows.sum())
     assert float(acc["flow_out"].sum()) == pytest.approx(total)
     assert float(acc["flow_in"].sum()) == pytest.approx(total)
-    hubs = gpd.read_file(default_run.out / "hubs.geojson")
+    hubs = gpd.read_file(out / "hubs.geojson")
     # every OD flow passes one or two hubs
     assert total <= float(hubs["throughput"].sum()) <= 2 * total + 1e-6
 
 
-def test_routes_follow_contiguous_network_paths(default_run: RunResult) -> None:
-    routes = gpd.read_file(default_run.out / "routes.geojson")
-    alloc = gpd.read_file(default_run.out / "allocations.geojson")
+def test_routes_follow_contiguous_network_paths(default_run: RunResult, out: Path) -> None:
+    routes = gpd.read_file(out / "routes.geojson")
+    alloc = gpd.read_file(out / "allocations.geojson")
     assert set(routes["mode"]) <= MODES
     assert {"road", "sea"} <= set(routes["mode"])  # the gulf is crossed by sea
     unit_out = {(r["from_name"], r["to_name"]): r["unit_cost_out"] for _, r in alloc.iterrows()}
@@ -122,36 +136,35 @@ def test_routes_follow_contiguous_network_paths(default_run: RunResult) -> None:
             assert float(seg["unit_cost"].sum()) == pytest.approx(unit_out[key], rel=1e-6)
 
 
-def test_route_costs_equal_networkx_shortest_paths(default_run: RunResult) -> None:
-    from hubopt._routing import Router
+def test_route_costs_equal_networkx_shortest_paths(default_run: RunResult, out: Path) -> None:
+    from hubopt.matrices import snap_lonlat
     from hubopt.network import network_to_networkx
 
     net = default_run.network
     G = network_to_networkx(net)
-    router = Router(net)
     d, c = default_run.demand, default_run.candidates
-    alloc = gpd.read_file(default_run.out / "allocations.geojson")
+    alloc = gpd.read_file(out / "allocations.geojson")
     acc = alloc[alloc["kind"] == "access"].head(5)
     for _, row in acc.iterrows():
         i = d.names.index(row["from_name"])
         k = c.names.index(row["to_name"])
-        a = router.snap(d.lon[i:i + 1], d.lat[i:i + 1])
-        b = router.snap(c.lon[k:k + 1], c.lat[k:k + 1])
+        a = snap_lonlat(net, d.lon[i:i + 1], d.lat[i:i + 1])
+        b = snap_lonlat(net, c.lon[k:k + 1], c.lat[k:k + 1])
         want = nx.dijkstra_path_length(G, int(a.node[0]), int(b.node[0]), weight="cost")
-        connectors = float(a.gen_cost[0] + b.gen_cost[0])
+        connectors = float(a.cost[0] + b.cost[0])  # the default case weighs money only
         assert row["unit_cost_out"] - connectors == pytest.approx(want, rel=1e-6, abs=1e-6)
 
 
-def test_network_geopackage_has_every_layer(default_run: RunResult) -> None:
-    layers = {name for name, _ in pyogrio.list_layers(default_run.out / "network.gpkg")}
+def test_network_geopackage_has_every_layer(default_run: RunResult, out: Path) -> None:
+    layers = {name for name, _ in pyogrio.list_layers(out / "network.gpkg")}
     assert {"road", "rail", "sea", "air", "transfers", "terminals", "candidates"} <= layers
-    sites = gpd.read_file(default_run.out / "network.gpkg", layer="candidates")
+    sites = gpd.read_file(out / "network.gpkg", layer="candidates")
     assert int(sites["open"].sum()) == 3
     assert sites.crs.to_epsg() == 4326
 
 
-def test_scorecard_lists_every_target_with_its_source(default_run: RunResult) -> None:
-    score = _geojson(default_run.out / "scorecard.json")
+def test_scorecard_lists_every_target_with_its_source(default_run: RunResult, out: Path) -> None:
+    score = _geojson(out / "scorecard.json")
     ids = [t["id"] for t in score["targets"]]
     assert ids == [t.id for t in default_run.case.targets]
     for t in score["targets"]:
@@ -170,7 +183,7 @@ def test_scorecard_lists_every_target_with_its_source(default_run: RunResult) ->
     assert score["population_near_hub_share"] == pytest.approx(share)
 
 
-def test_resilience_matches_a_plain_reallocation(default_run: RunResult) -> None:
+def test_resilience_matches_a_plain_reallocation(default_run: RunResult, out: Path) -> None:
     r = default_run
     m = r.case.model
     C, nd = r.costs, len(r.demand)
@@ -185,7 +198,7 @@ def test_resilience_matches_a_plain_reallocation(default_run: RunResult) -> None
                    for i in range(nd) for j in range(nd))
 
     base = cost(alloc)
-    score = _geojson(r.out / "scorecard.json")
+    score = _geojson(out / "scorecard.json")
     for h in score["hubs"]:
         k = r.candidates.names.index(h["name"])
         rest = [x for x in r.solved.hubs if x != k]
@@ -194,8 +207,8 @@ def test_resilience_matches_a_plain_reallocation(default_run: RunResult) -> None
         assert h["failure_cost_increase"] == pytest.approx(cost(new) - base, rel=1e-6)
 
 
-def test_report_has_the_tables_and_the_map(default_run: RunResult) -> None:
-    text = (default_run.out / "report.md").read_text(encoding="utf-8")
+def test_report_has_the_tables_and_the_map(default_run: RunResult, out: Path) -> None:
+    text = (out / "report.md").read_text(encoding="utf-8")
     assert "![" in text
     assert "(map.png)" in text
     for head in ("## Proposed hubs", "## Scorecard", "## Resilience", "## Objective by mode"):
@@ -203,32 +216,32 @@ def test_report_has_the_tables_and_the_map(default_run: RunResult) -> None:
     for k in default_run.solved.hubs:
         assert default_run.candidates.names[k] in text
     assert "OpenStreetMap contributors" in text
-    run = _geojson(default_run.out / "run.json")
+    run = _geojson(out / "run.json")
     assert {"python", "ortools", "numpy", "geopandas"} <= set(run["versions"])
     assert [s["step"] for s in run["steps"]] == ["inputs", "network", "candidates", "matrices",
                                                  "model", "flows", "scorecard", "outputs"]
 
 
-def test_existing_output_folder_is_not_overwritten_without_force(default_run: RunResult) -> None:
-    before = (default_run.out / "hubs.geojson").stat().st_mtime_ns
-    result = CliRunner().invoke(cli, ["run", "--out", str(default_run.out)])
+def test_existing_output_folder_is_not_overwritten_without_force(out: Path) -> None:
+    before = (out / "hubs.geojson").stat().st_mtime_ns
+    result = CliRunner().invoke(cli, ["run", "--out", str(out)])
     assert result.exit_code == 2
     assert "--force" in (result.output + (result.stderr or ""))
-    assert (default_run.out / "hubs.geojson").stat().st_mtime_ns == before
+    assert (out / "hubs.geojson").stat().st_mtime_ns == before
 
 
 _DETERMINISTIC = ("hubs.geojson", "allocations.geojson", "routes.geojson", "scorecard.json",
                   "report.md")
 
 
-def test_two_runs_give_identical_outputs(default_run: RunResult, tmp_path: Path) -> None:
+def test_two_runs_give_identical_outputs(default_run: RunResult, tmp_path: Path, out: Path) -> None:
     out = tmp_path / "again"
     result = CliRunner().invoke(cli, ["run", "--out", str(out)])
     assert result.exit_code == 0, result.output
     for name in _DETERMINISTIC:
-        assert (out / name).read_bytes() == (default_run.out / name).read_bytes(), name
+        assert (out / name).read_bytes() == (out / name).read_bytes(), name
     a = _geojson(out / "run.json")
-    b = _geojson(default_run.out / "run.json")
+    b = _geojson(out / "run.json")
     for doc in (a, b):
         doc.pop("steps")
         doc["solution"].pop("solver_seconds")
@@ -236,5 +249,5 @@ def test_two_runs_give_identical_outputs(default_run: RunResult, tmp_path: Path)
     assert a == b
     for layer in ("road", "terminals", "candidates"):
         x = gpd.read_file(out / "network.gpkg", layer=layer)
-        y = gpd.read_file(default_run.out / "network.gpkg", layer=layer)
+        y = gpd.read_file(out / "network.gpkg", layer=layer)
         assert x.equals(y)

@@ -12,14 +12,15 @@ import pytest
 from hubopt._errors import InfeasibleModelError
 from hubopt.case import Metric, Target
 from hubopt.coverage import CoverageModel
+from hubopt.models.base import HubData, Problem
+from hubopt.records import Solved
 from hubopt.scorecard import (
     HubMeasure,
     Measures,
     evaluate_targets,
-    multiple_allocation_cost,
+    failure_cost,
     reallocate_without,
     share_within,
-    single_allocation_cost,
     trunk_pairs,
 )
 
@@ -34,32 +35,41 @@ def _instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return C, W
 
 
+def _solved(C: np.ndarray, W: np.ndarray, hubs: tuple[int, ...], alloc: np.ndarray,
+            problem: Problem, chi: float, alpha: float, delta: float) -> Solved:
+    data = HubData(costs=C, flows=W, chi=chi, alpha=alpha, delta=delta)
+    single = alloc if alloc.ndim == 1 else None
+    multiple = alloc if alloc.ndim == 3 else None
+    return Solved(hubs, single, multiple, 0.0, 0.0, 0.0, "optimal", 0.0, "test",
+                  problem=problem, data=data, allocation=alloc)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_multiple_allocation_cost_equals_brute_force_over_hub_pairs(seed: int) -> None:
+def test_multiple_allocation_failure_reroutes_every_pair_through_the_remaining_hubs(
+        seed: int) -> None:
     C, W = _instance(7, seed)
-    hubs = [1, 4, 5]
+    hubs = (1, 4, 5)
     chi, alpha, delta = 1.0, 0.6, 1.2
-    got, routes = multiple_allocation_cost(C, W, hubs, chi=chi, alpha=alpha, delta=delta)
-    want = 0.0
-    for i, j in itertools.product(range(7), repeat=2):
-        want += W[i, j] * min(chi * C[i, k] + alpha * C[k, m] + delta * C[m, j]
-                              for k in hubs for m in hubs)
-        k, m = routes[i, j]
-        assert k in hubs
-        assert m in hubs
-        assert W[i, j] * (chi * C[i, k] + alpha * C[k, m] + delta * C[m, j]) == pytest.approx(
-            W[i, j] * min(chi * C[i, a] + alpha * C[a, b] + delta * C[b, j]
-                          for a in hubs for b in hubs))
-    assert got == pytest.approx(want)
+    routes = np.zeros((7, 7, 2), dtype=int) + 1
+    solved = _solved(C, W, hubs, routes, Problem.UMAPHMP, chi, alpha, delta)
+    for down in hubs:
+        rest = [h for h in hubs if h != down]
+        want = sum(W[i, j] * min(chi * C[i, k] + alpha * C[k, m] + delta * C[m, j]
+                                 for k in rest for m in rest)
+                   for i, j in itertools.product(range(7), repeat=2))
+        assert failure_cost(solved, down) == pytest.approx(want)
 
 
-def test_single_allocation_cost_equals_the_path_sum() -> None:
+def test_single_allocation_failure_moves_only_the_failed_hubs_nodes() -> None:
     C, W = _instance(6, 3)
     alloc = np.array([2, 2, 2, 5, 5, 5])
-    got = single_allocation_cost(C, W, alloc, chi=1.0, alpha=0.75, delta=1.0)
-    want = sum(W[i, j] * (C[i, alloc[i]] + 0.75 * C[alloc[i], alloc[j]] + C[alloc[j], j])
+    solved = _solved(C, W, (2, 5), alloc, Problem.USAPHMP, 1.0, 0.75, 1.0)
+    new = np.array([5, 5, 5, 5, 5, 5])  # hub 2 down: its nodes go to the only other hub
+    want = sum(W[i, j] * (C[i, new[i]] + 0.75 * C[new[i], new[j]] + C[new[j], j])
                for i in range(6) for j in range(6))
-    assert got == pytest.approx(want)
+    assert failure_cost(solved, 2) == pytest.approx(want)
+    assert failure_cost(_solved(C, W, (2,), np.full(6, 2), Problem.USAPHMP, 1.0, 0.75, 1.0),
+                        2) == math.inf
 
 
 def test_failed_hub_sends_its_nodes_to_the_cheapest_other_hub() -> None:
@@ -167,7 +177,7 @@ def test_motorway_junctions_lie_near_osm_tagged_junctions(osm_data_dir: Path) ->
 
     from hubopt.demand import great_circle_km
     from hubopt.network import build_network
-    from hubopt.pipeline import motorway_junctions
+    from hubopt.matrices import motorway_junctions
 
     pbf = osm_data_dir / "baltimore_2015-02.osm.pbf"
     if not pbf.is_file():

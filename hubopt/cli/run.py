@@ -48,15 +48,20 @@ def run(case: str | None, out: str | None, force: bool) -> None:
 
     Without CASE, runs the built-in default case (offline, on data the dependencies ship).
     """
+    from hubopt.case import load_case
+    from hubopt.outputs import prepare_output, write_outputs
     from hubopt.pipeline import run_case
 
-    result = run_case(case, out=out, force=force, progress=_echo)
+    case_obj = load_case(case)
+    prepare_output(case_obj, out, force=force)  # refuse a non-empty folder before the work
+    result = run_case(case_obj, progress=_echo)
+    folder = write_outputs(result, out, force=force)
     s = result.solved
     names = ", ".join(result.candidates.names[k] for k in s.hubs)
     passed = sum(r.passed for r in result.results)
     click.echo(f"case {result.case.name}: {s.status}, hubs {names}; objective "
                f"{s.objective:,.2f}; targets met {passed}/{len(result.results)}")
-    click.echo(f"outputs in {result.out}")
+    click.echo(f"outputs in {folder}")
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
 

@@ -1,0 +1,201 @@
+"""From a case to a model and back: the one adapter between case terms and model terms.
+
+A case speaks of demand points and candidate sites; a hub model of nodes ``0..n-1`` of one
+cost matrix. :func:`model_from_case` builds the model with the models' one real
+constructor (``from_cost_matrix``): the model nodes are the demand points, then the
+candidate sites (unless the sites are the demand points, ``Matrices.shared``), demand
+points may not become hubs, existing sites are fixed open and excluded ones closed.
+:func:`solve_case` solves it and maps the solution back to site indices
+(:class:`~hubopt.records.Solved`). :func:`check_feasible` finds, before any network is
+built, the reasons why no solution can exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hubopt._errors import InfeasibleModelError, ModelSpecificationError
+from hubopt.case import Metric, ProblemKind
+from hubopt.records import Solved
+
+if TYPE_CHECKING:
+    from hubopt.candidates import Candidates
+    from hubopt.case import Case
+    from hubopt.demand import DemandPoints
+    from hubopt.matrices import Matrices
+    from hubopt.models import HubModel
+
+
+def site_values(cands: Candidates, per_site: np.ndarray | None, uniform: float | None
+                ) -> np.ndarray:
+    """Per-site values: the sites' own, else one value for all (0 when none)."""
+    if per_site is not None:
+        return np.asarray(per_site, dtype=float)
+    return np.full(len(cands), float(uniform or 0.0))
+
+
+def site_fixed_costs(case: Case, cands: Candidates) -> np.ndarray:
+    """Fixed cost per site (zeros for models without fixed costs)."""
+    if not case.model.problem.uses_fixed_costs:
+        return np.zeros(len(cands))
+    return site_values(cands, cands.fixed_cost, case.model.fixed_cost)
+
+
+def site_capacities(case: Case, cands: Candidates) -> np.ndarray | None:
+    """Capacity per site (None for uncapacitated models)."""
+    if case.model.problem != ProblemKind.CSAHLP:
+        return None
+    return site_values(cands, cands.capacity, case.model.capacity)
+
+
+def check_feasible(case: Case, demand: DemandPoints, flows: np.ndarray,
+                   cands: Candidates | None) -> None:
+    """Raise :class:`InfeasibleModelError` listing every reason no solution can exist."""
+    del demand  # the checks need the flows and the sites only
+    reasons: list[str] = []
+    src = str(case.path)
+    model = case.model
+    if cands is not None:
+        allowed = cands.allowed
+        if model.p is not None and model.p > len(allowed):
+            reasons.append(f"{src}: model.p: infeasible: p = {model.p} hubs asked but only "
+                           f"{len(allowed)} candidate sites may open ({len(cands)} sites, "
+                           f"{len(cands.excluded)} excluded)")
+        cap = site_capacities(case, cands)
+        if cap is not None:
+            total_cap = float(cap[list(allowed)].sum()) if allowed else 0.0
+            demand_total = float(flows.sum())
+            if total_cap < demand_total:
+                reasons.append(
+                    f"{src}: model.capacity: infeasible: the {len(allowed)} candidate sites "
+                    f"can handle {total_cap:g} {case.flows.unit} together, less than the "
+                    f"total flow {demand_total:g} {case.flows.unit}")
+    n_hubs_max = model.p if model.p is not None else (len(cands.allowed) if cands else None)
+    for t in case.targets:
+        if t.metric == Metric.FULL_HUB_COUNT and n_hubs_max is not None:
+            need = t.threshold + (1 if t.operator == ">" else 0)
+            if t.operator in (">=", ">", "==") and need > n_hubs_max:
+                what = "p" if model.p is not None else "the number of candidate sites"
+                reasons.append(f"{src}: {t.field}.threshold: infeasible target {t.id!r}: "
+                               f"{t.operator} {t.threshold:g} full four-mode hubs asked but "
+                               f"{what} = {n_hubs_max}, so no configuration can reach it")
+    if reasons:
+        raise InfeasibleModelError("\n".join([f"{src}: infeasible model:", *(
+            "  - " + r for r in reasons)]))
+
+
+@dataclass(frozen=True)
+class CaseModel:
+    """A hub model built from a case, with the map between the two index spaces.
+
+    Model node ``i < n_demand`` is demand point ``i``; site ``k`` is model node
+    ``offset + k``.
+    """
+
+    model: HubModel
+    n_demand: int
+    offset: int
+
+
+def model_from_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates,
+                    mx: Matrices) -> CaseModel:
+    """The case's hub model (not the coverage model) over the run's cost matrix."""
+    from hubopt.models import Problem, build_model
+
+    spec = case.model
+    nd, ns = len(demand), len(cands)
+    n = nd if mx.shared else nd + ns
+    offset = 0 if mx.shared else nd
+    W = np.zeros((n, n))
+    W[:nd, :nd] = flows
+    fixed_hubs = tuple(offset + k for k in cands.existing)
+    excluded = tuple(offset + k for k in cands.excluded)
+    if not mx.shared:
+        excluded = tuple(range(nd)) + excluded
+    kwargs: dict[str, Any] = {"chi": spec.chi, "alpha": spec.alpha, "delta": spec.delta,
+                              "fixed_hubs": fixed_hubs, "excluded": excluded}
+    if spec.problem.uses_p:
+        kwargs["p"] = spec.p
+    if spec.problem.uses_fixed_costs:
+        f = np.zeros(n)
+        f[offset:offset + ns] = site_fixed_costs(case, cands)
+        kwargs["fixed_costs"] = f
+    cap_sites = site_capacities(case, cands)
+    if cap_sites is not None:
+        cap = np.zeros(n)
+        cap[offset:offset + ns] = cap_sites
+        kwargs["capacities"] = cap
+    try:
+        model = build_model(Problem(spec.problem.value), mx.costs, W, **kwargs)
+    except (ModelSpecificationError, InfeasibleModelError) as exc:
+        msg = f"{case.path}: model: infeasible {spec.problem.value} model: {exc}"
+        raise InfeasibleModelError(msg) from exc
+    return CaseModel(model, nd, offset)
+
+
+def solve_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates,
+               mx: Matrices) -> Solved:
+    """Solve the case's model; return hubs and allocations in site indices."""
+    spec = case.model
+    if spec.problem == ProblemKind.COVERAGE:
+        return _solve_coverage(case, demand, flows, cands, mx)
+    from hubopt.models import SolveParameters, Status
+
+    cm = model_from_case(case, demand, flows, cands, mx)
+    try:
+        sol = cm.model.solve(SolveParameters(time_limit=spec.time_limit, seed=spec.seed))
+    except (ModelSpecificationError, InfeasibleModelError) as exc:
+        msg = f"{case.path}: model: infeasible {spec.problem.value} model: {exc}"
+        raise InfeasibleModelError(msg) from exc
+    if sol.status in (Status.INFEASIBLE, Status.NO_SOLUTION):
+        msg = (f"{case.path}: model: the {spec.problem.value} model has no solution "
+               f"(solver status {sol.status.name})")
+        raise InfeasibleModelError(msg)
+    nd, offset = cm.n_demand, cm.offset
+    hubs = tuple(int(h) - offset for h in sol.hubs)
+    single = multiple = None
+    alloc = np.asarray(sol.allocation)
+    if sol.problem.single_allocation:
+        single = alloc[:nd].astype(int) - offset
+    else:
+        multiple = alloc[:nd, :nd].astype(int) - offset
+    return Solved(hubs, single, multiple, float(sol.objective), float(sol.bound),
+                  float(sol.gap), sol.status.name.lower(), float(sol.seconds), str(sol.method),
+                  problem=sol.problem, data=cm.model.data, allocation=alloc, offset=offset)
+
+
+def _solve_coverage(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates,
+                    mx: Matrices) -> Solved:
+    from hubopt.coverage import CoverageModel
+    from hubopt.models.base import HubData
+
+    spec = case.model
+    assert spec.coverage_minutes is not None
+    cm = CoverageModel(mx.demand_minutes, demand.weight, spec.coverage_minutes, p=spec.p,
+                       share=spec.coverage_share, fixed_hubs=cands.existing,
+                       excluded=cands.excluded)
+    try:
+        cs = cm.solve(time_limit=spec.time_limit, seed=spec.seed)
+    except InfeasibleModelError as exc:
+        field = "model.share" if spec.coverage_share is not None else "model.p"
+        msg = f"{case.path}: {field}: infeasible: {exc}"
+        raise InfeasibleModelError(msg) from exc
+    # the flows' cost with each point at its hub, for the flows and the failure analysis
+    nd = len(demand)
+    offset = 0 if mx.shared else nd
+    n = mx.costs.shape[0]
+    W = np.zeros((n, n))
+    W[:nd, :nd] = flows
+    alloc = np.arange(n)
+    alloc[:nd] = np.asarray(cs.allocation, dtype=int) + offset
+    data = HubData(costs=mx.costs, flows=W, chi=spec.chi, alpha=spec.alpha, delta=spec.delta)
+    return Solved(cs.hubs, cs.allocation, None, cs.objective, cs.bound, cs.gap, cs.status,
+                  cs.seconds, cs.method, covered=cs.covered, data=data, allocation=alloc,
+                  offset=offset)
+
+
+__all__ = ["CaseModel", "check_feasible", "model_from_case", "site_capacities",
+           "site_fixed_costs", "site_values", "solve_case"]
