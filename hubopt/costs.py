@@ -4,14 +4,17 @@ The generalized cost of an edge is ``weights.time * time_h + weights.money * cos
 weights.co2 * co2_kg`` (:class:`Weights`; the default is travel time in hours). Paths are
 computed with :func:`scipy.sparse.csgraph.dijkstra` on a CSR matrix built once per weights
 (parallel edges keep the cheapest), sources in chunks so that memory stays bounded, with an
-optional cutoff beyond which costs are ``inf``. Values are float32.
+optional cutoff beyond which costs are ``inf``. Values are float32 unless asked otherwise
+(``dtype="float64"`` for costs that feed a model's objective); ``modes`` restricts a search
+to some modes' edges (road-only times, for example).
 
 * :func:`travel_costs` ``(network, origins, destinations=None, *, weights=Weights(),
   cutoff=None, chains=False, chunk_size=None, max_memory_mb=256) -> CostMatrix``.
   ``origins``/``destinations`` are :class:`~hubopt.network.SnappedPoints` (connector costs
   are added) or sequences of network node positions.
 * :func:`shortest_path` ``(network, origin, destination, *, weights=Weights())
-  -> NetworkPath``: one least-cost path with its edges, totals and mode chain.
+  -> NetworkPath``: one least-cost path with its edges, totals and mode chain;
+  :func:`shortest_paths` the paths from one origin to many destinations in one search.
 * :class:`CostMatrix`: ``origins``, ``destinations`` (ids), ``values`` (float32, shape
   ``(n_origins, n_destinations)``), ``weights``, ``chains`` (on request: for each pair the
   tuple of the modes of the nodes visited in order, consecutive repeats merged, so a
