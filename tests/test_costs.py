@@ -159,3 +159,48 @@ def test_reduction_is_exact_on_random_directed_graphs(seed, max_neighbours) -> N
     got = _reduced_columns(red, np.arange(n), np.inf).T
     np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
     np.testing.assert_allclose(got[np.isfinite(got)], expected[np.isfinite(expected)])
+
+
+def test_mode_restricted_matrix_equals_networkx_on_that_modes_edges(kiel, kiel_nx) -> None:
+    road = nx.MultiDiGraph()
+    road.add_nodes_from(kiel_nx.nodes)
+    road.add_edges_from((u, v, d) for u, v, d in kiel_nx.edges(data=True) if d["mode"] == "road")
+    rng = np.random.default_rng(3)
+    origins = rng.choice(kiel.n_nodes, 12, replace=False)
+    hours = Weights(time=1.0)
+    m = travel_costs(kiel, origins, np.arange(kiel.n_nodes), weights=hours, modes=("road",),
+                     dtype="float64")
+    assert m.values.dtype == np.float64
+    for r, o in enumerate(origins):
+        want = np.full(kiel.n_nodes, np.inf)
+        for node, dist in nx.single_source_dijkstra_path_length(
+                road, int(o), weight=_nx_weight(hours)).items():
+            want[node] = dist
+        np.testing.assert_array_equal(np.isinf(m.values[r]), np.isinf(want))
+        ok = np.isfinite(want)
+        np.testing.assert_allclose(m.values[r][ok], want[ok], rtol=1e-12, atol=1e-12)
+
+
+def test_paths_from_one_origin_equal_the_single_paths_and_the_matrix(kiel) -> None:
+    from hubopt.costs import shortest_paths
+
+    origin = int(kiel.terminals["node"].iloc[0])
+    dests = np.random.default_rng(5).choice(kiel.n_nodes, 20, replace=False)
+    many = shortest_paths(kiel, origin, dests, weights=WEIGHTS)
+    row = travel_costs(kiel, [origin], dests, weights=WEIGHTS, dtype="float64").values[0]
+    edges = kiel.edges
+    gen = WEIGHTS.combine(edges["time_h"], edges["cost"], edges["co2_kg"])
+    for d, path, cost in zip(dests, many, row, strict=True):
+        one = shortest_path(kiel, origin, int(d), weights=WEIGHTS)
+        if path is None:
+            assert one is None
+            assert np.isinf(cost)
+            continue
+        assert one is not None
+        assert path.edges == one.edges
+        assert path.cost == pytest.approx(cost, rel=1e-9)
+        assert float(gen[list(path.edges)].sum()) == pytest.approx(cost, rel=1e-9, abs=1e-12)
+        # the edges chain from the origin to the destination
+        u = edges["u"].to_numpy()[list(path.edges)]
+        v = edges["v"].to_numpy()[list(path.edges)]
+        assert (len(path.edges) == 0) or (u[0] == origin and v[-1] == d and (u[1:] == v[:-1]).all())

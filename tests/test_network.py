@@ -160,3 +160,36 @@ def test_network_build_is_deterministic() -> None:
 def test_online_bbox_gives_a_road_layer() -> None:
     net = build_network(source=Source.from_bbox("10.13,54.35,10.16,54.37"), modes="road")
     assert len(net.layers[Mode.ROAD].edges) > 50
+
+
+def test_main_component_snapping_reaches_every_other_snapped_point() -> None:
+    from hubopt.costs import travel_costs
+    from hubopt.network import main_component_mask
+
+    net = network_of("kiel")
+    mask = main_component_mask(net)
+    assert mask.any()
+    nodes = net.nodes
+    rng = np.random.default_rng(2)
+    pick = rng.choice(len(nodes), 25, replace=False)
+    pts = list(zip(nodes["x"].to_numpy()[pick], nodes["y"].to_numpy()[pick], strict=True))
+    snapped = snap_points(net, pts, mode="road", main_component=True)
+    assert mask[snapped.node].all()
+    assert (nodes["mode"].to_numpy()[snapped.node] == "road").all()
+    assert np.isfinite(travel_costs(net, snapped).values).all()
+
+
+def test_mode_components_label_only_nodes_on_that_modes_edges() -> None:
+    import networkx as nx
+
+    from hubopt.network import mode_components
+
+    net = network_of("kiel")
+    labels = mode_components(net, "rail")
+    rail = net.edges[net.edges["mode"] == "rail"]
+    on_rail = set(rail["u"].tolist()) | set(rail["v"].tolist())
+    assert set(np.flatnonzero(labels >= 0).tolist()) == on_rail
+    g = nx.Graph()
+    g.add_edges_from(zip(rail["u"].tolist(), rail["v"].tolist(), strict=True))
+    for comp in nx.connected_components(g):
+        assert len({int(labels[x]) for x in comp}) == 1
