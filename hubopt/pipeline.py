@@ -227,7 +227,7 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
                               f"({transport + fixed_total:,.4f}) differs from the solver's "
                               f"({solved.objective:,.4f})")
     with log.step("scorecard", f"{len(case_obj.targets)} targets"):
-        measures, results = score_run(case_obj, inputs.demand, inputs.flows, cands, mx=mx,
+        measures, results = score_run(case_obj, inputs.demand, cands, mx=mx,
                                       solved=solved, objective_by_mode=by_mode,
                                       transport=transport, fixed_total=fixed_total)
         progress(f"      {sum(r.passed for r in results)} of {len(results)} targets met")

@@ -288,7 +288,7 @@ def to_dict(
 # the scorecard of a run
 
 
-def score_run(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates, *,
+def score_run(case: Case, demand: DemandPoints, cands: Candidates, *,
               mx: Matrices, solved: Solved, objective_by_mode: dict[str, float],
               transport: float, fixed_total: float) -> tuple[Measures, tuple[TargetResult, ...]]:
     """All scorecard measures of a run and the verdict on every target."""
