@@ -27,14 +27,29 @@ TARGET_SECONDS = 60.0
 
 _CHILD = r"""
 import json, resource, sys, time
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t0 = time.perf_counter()
 from hubopt.pipeline import run_case
+try:
+    from hubopt.outputs import write_outputs
+except ImportError:  # older pipelines: run_case writes the outputs itself
+    write_outputs = None
 t_import = time.perf_counter() - t0
-r = run_case(sys.argv[1], out=sys.argv[2], force=True)
-print(json.dumps({"import_seconds": t_import, "steps": r.steps,
-                  "objective": r.solved.objective, "status": r.solved.status,
+if write_outputs is None:
+    r = run_case(sys.argv[1], out=sys.argv[2], force=True)
+    steps = list(r.steps)
+else:
+    r = run_case(sys.argv[1])
+    steps = list(r.steps)
+    t1 = time.perf_counter()
+    write_outputs(r, sys.argv[2], force=True)
+    steps.append({"step": "outputs", "seconds": round(time.perf_counter() - t1, 3),
+                  "peak_rss_mb": round(peak(), 1)})
+print(json.dumps({"import_seconds": t_import, "steps": steps,
+                  "objective": r.solved.objective, "status": str(r.solved.status),
                   "hubs": [r.candidates.names[k] for k in r.solved.hubs],
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": peak()}))
 """
 
 
