@@ -36,6 +36,34 @@ def atomic_path(target: str | os.PathLike[str], *, overwrite: bool = True) -> It
             tmp_path.unlink()
 
 
+@contextmanager
+def atomic_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary folder beside ``target``; on success it replaces ``target`` whole.
+
+    Readers see the old folder or the complete new one, never a part: on error (or if the
+    process is killed) only a hidden ``.NAME.*.partial`` folder is left beside it, never
+    ``target``. An existing ``target`` is replaced (the caller decides whether it may be).
+    """
+    import shutil
+
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        yield tmp
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old",
+                                        dir=target.parent))
+            os.replace(target, old / target.name)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def write_text_atomic(target: str | os.PathLike[str], text: str, *, overwrite: bool = True) -> Path:
     """Write ``text`` to ``target`` atomically (UTF-8)."""
     with atomic_path(target, overwrite=overwrite) as tmp:

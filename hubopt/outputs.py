@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubopt import __version__
 from hubopt._errors import OutputExistsError
-from hubopt._io import atomic_path, write_json_atomic, write_text_atomic
+from hubopt._io import atomic_folder, atomic_path, write_json_atomic, write_text_atomic
 from hubopt.features import (
     allocation_features,
     feature_collection,
@@ -141,7 +141,9 @@ def write_outputs(r: RunResult, out: str | Path | None = None, *, force: bool = 
     """Write every output file of a run (the ``outputs`` step, timed); return the folder.
 
     The folder is chosen and checked by :func:`prepare_output`: an existing, non-empty
-    folder is never overwritten without ``force``. Each file is written atomically.
+    folder is never overwritten without ``force``. The folder appears whole or not at all:
+    the files are written into a temporary folder beside it, renamed into place when all
+    are written (:func:`hubopt._io.atomic_folder`).
     ``options`` (what the run was asked, e.g. the command line) go into run.json.
     """
     from hubopt.pipeline import StepLog
@@ -149,17 +151,17 @@ def write_outputs(r: RunResult, out: str | Path | None = None, *, force: bool = 
     folder = prepare_output(r.case, out, force=force)
     opts = {"case": str(r.case.path), "out": str(folder), "force": force, **(options or {})}
     log = StepLog(steps=list(r.steps))
-    with log.step("outputs", str(folder)):
-        folder.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(folder / "hubs.geojson", feature_collection(hub_features(r), "hubs"))
-        write_text_atomic(folder / "allocations.geojson",
-                          feature_collection(allocation_features(r), "allocations"))
-        write_text_atomic(folder / "routes.geojson",
-                          feature_collection(route_features(r), "routes"))
-        write_network_gpkg(r, folder / "network.gpkg")
-        write_json_atomic(folder / "scorecard.json", scorecard_dict(r))
-        write_report(r, folder)
-    write_run_json(r, folder, opts, steps=log.steps)
+    with atomic_folder(folder) as tmp:
+        with log.step("outputs", str(folder)):
+            write_text_atomic(tmp / "hubs.geojson", feature_collection(hub_features(r), "hubs"))
+            write_text_atomic(tmp / "allocations.geojson",
+                              feature_collection(allocation_features(r), "allocations"))
+            write_text_atomic(tmp / "routes.geojson",
+                              feature_collection(route_features(r), "routes"))
+            write_network_gpkg(r, tmp / "network.gpkg")
+            write_json_atomic(tmp / "scorecard.json", scorecard_dict(r))
+            write_report(r, tmp)
+        write_run_json(r, tmp, opts, steps=log.steps)
     return folder
 
 

@@ -251,3 +251,34 @@ def test_two_runs_give_identical_outputs(default_run: RunResult, tmp_path: Path,
         x = gpd.read_file(out / "network.gpkg", layer=layer)
         y = gpd.read_file(out / "network.gpkg", layer=layer)
         assert x.equals(y)
+
+
+def test_output_folder_appears_whole_or_not_at_all(default_run: RunResult, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import hubopt.outputs
+
+    def broken_report(*_: Any) -> None:
+        msg = "disk full"
+        raise OSError(msg)
+
+    monkeypatch.setattr(hubopt.outputs, "write_report", broken_report)
+    target = tmp_path / "run"
+    with pytest.raises(OSError, match="disk full"):
+        write_outputs(default_run, target)
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []  # no partial folder left beside it either
+
+
+def test_forced_outputs_replace_the_old_folder_whole(default_run: RunResult,
+                                                     tmp_path: Path) -> None:
+    target = tmp_path / "run"
+    target.mkdir()
+    (target / "stale.txt").write_text("from an older run", encoding="utf-8")
+    from hubopt._errors import OutputExistsError
+
+    with pytest.raises(OutputExistsError):
+        write_outputs(default_run, target)
+    assert (target / "stale.txt").exists()
+    write_outputs(default_run, target, force=True)
+    assert sorted(p.name for p in target.iterdir()) == sorted(FILES)
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
