@@ -6,13 +6,16 @@ each instance so that an interrupted run keeps what it finished.  Objectives are
 the units of the published tables: AP transport cost divided by 1000 (plus the
 ``FcostX`` values, which are on that scale), CAB with flows normalised to sum 1, TR as
 given.  Hub numbers in the results are 1-based, as in ``optima.json``.
+
+The reproducible benchmark suites (named grids, one CSV table each, the pages in
+``docs/benchmarks.md``) are run by ``benchmarks/run.py``, which solves each instance with
+:func:`run_case`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import platform
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -328,27 +331,3 @@ def table_row(r: dict[str, Any]) -> str:
         c.rjust(w) if i else c.ljust(w)
         for i, (c, (_, w)) in enumerate(zip(cells, TABLE_COLUMNS, strict=True))
     )
-
-
-def machine_description() -> str:
-    """One line on the machine and Python used, for result files."""
-    import os
-
-    return (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
-    )
-
-
-def code_commit() -> str:
-    """Short commit of the hubopt checkout this process imported ('' outside git), for
-    result files: benchmarks that compare two checkouts run from either."""
-    import subprocess
-
-    where = Path(__file__).resolve().parent
-    return subprocess.run(
-        ["git", "-C", str(where), "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
