@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -303,8 +304,14 @@ def resolve_case_path(case: str | Path | None) -> Path:
     raise AssertionError  # pragma: no cover
 
 
-def load_case(case: str | Path | None = None) -> Case:
+def load_case(case: str | Path | None = None, *, overrides: Sequence[str] = ()) -> Case:
     """Read and validate a case file (or built-in case name); raise on any problem.
+
+    ``overrides`` are ``KEY=VALUE`` settings applied to the file's content before it is
+    validated, exactly as if the file said so (``hubopt run --set model.p=4``): ``KEY`` is
+    a dotted path of tables and keys (``model.alpha``; ``targets.0.threshold`` for the
+    first ``[[targets]]`` table), ``VALUE`` a TOML value (``4``, ``0.5``, ``true``,
+    ``[1, 2]``, ``"text"``) or, when it is not one, a string.
 
     Raises
     ------
@@ -327,12 +334,64 @@ def load_case(case: str | Path | None = None) -> Case:
         problems.note("toml", f"not UTF-8 text: {exc}")
         problems.raise_if_any()
         raise AssertionError from exc  # pragma: no cover
-    return case_from_dict(data, path=path)
+    for item in overrides:
+        apply_override(data, item, problems)
+    return case_from_dict(data, path=path, problems=problems)
 
 
-def case_from_dict(data: dict[str, Any], *, path: Path) -> Case:
-    """Validate a parsed case (``data``) read from ``path``; see :func:`load_case`."""
-    problems = Problems(path)
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """``"model.p=4"`` -> ``(["model", "p"], 4)``; the value is read as TOML, else text.
+
+    Raises ``ValueError`` naming what is wrong with ``item``.
+    """
+    key, sep, text = item.partition("=")
+    parts = [k.strip() for k in key.strip().split(".")]
+    if not sep or not all(parts):
+        msg = f"expected KEY=VALUE with a dotted KEY such as model.p=4, found {item!r}"
+        raise ValueError(msg)
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()
+    return parts, value
+
+
+def apply_override(data: dict[str, Any], item: str, problems: Problems) -> None:
+    """Set one ``KEY=VALUE`` override in the parsed case ``data`` (see :func:`load_case`)."""
+    try:
+        parts, value = parse_override(item)
+    except ValueError as exc:
+        problems.note("--set", str(exc))
+        return
+    node: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        where = ".".join(parts[:depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                problems.note(f"--set {item}", f"{where}: expected an index below {len(node)}")
+                return
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.setdefault(part, {})
+        else:
+            problems.note(f"--set {item}", f"{where}: not a table")
+            return
+    last = parts[-1]
+    if isinstance(node, dict):
+        node[last] = value
+    elif isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        node[int(last)] = value
+    else:
+        problems.note(f"--set {item}", f"{'.'.join(parts)}: not a key of a table")
+
+
+def case_from_dict(data: dict[str, Any], *, path: Path,
+                   problems: Problems | None = None) -> Case:
+    """Validate a parsed case (``data``) read from ``path``; see :func:`load_case`.
+
+    ``problems`` already found (in overrides, say) are reported with the others.
+    """
+    problems = problems if problems is not None else Problems(path)
     root = Table(data, "", problems, base=path.resolve().parent)
     case = _read_case(root, path)
     root.finish()
@@ -787,10 +846,12 @@ __all__ = [
     "ScorecardSpec",
     "SiteRef",
     "Target",
+    "apply_override",
     "builtin_cases",
     "case_from_dict",
     "case_to_dict",
     "default_targets",
     "load_case",
+    "parse_override",
     "resolve_case_path",
 ]

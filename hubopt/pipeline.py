@@ -138,9 +138,9 @@ def load_inputs(case: Case) -> Inputs:
     return Inputs(case, demand, flows, cands)
 
 
-def validate_case(case: str | Path | None) -> Inputs:
+def validate_case(case: str | Path | Case | None) -> Inputs:
     """Check a case (schema, referenced files, feasibility without the network)."""
-    return load_inputs(load_case(case))
+    return load_inputs(case if isinstance(case, Case) else load_case(case))
 
 
 # ------------------------------------------------------------------------------------------

@@ -42,8 +42,10 @@ def _echo(message: str) -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: the case's [output] folder, else out/NAME).")
 @click.option("--force", is_flag=True, help="Overwrite an existing, non-empty output folder.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Set a case key, e.g. --set model.p=4 (repeatable; validated as the file).")
 @_typed_errors
-def run(case: str | None, out: str | None, force: bool) -> None:
+def run(case: str | None, out: str | None, force: bool, overrides: tuple[str, ...]) -> None:
     """Run CASE end to end: layers, network, matrices, model, scorecard, outputs.
 
     Without CASE, runs the built-in default case (offline, on data the dependencies ship).
@@ -52,10 +54,10 @@ def run(case: str | None, out: str | None, force: bool) -> None:
     from hubopt.outputs import prepare_output, write_outputs
     from hubopt.pipeline import run_case
 
-    case_obj = load_case(case)
+    case_obj = load_case(case, overrides=overrides)
     prepare_output(case_obj, out, force=force)  # refuse a non-empty folder before the work
     result = run_case(case_obj, progress=_echo)
-    folder = write_outputs(result, out, force=force)
+    folder = write_outputs(result, out, force=force, options={"set": list(overrides)})
     s = result.solved
     names = ", ".join(result.candidates.names[k] for k in s.hubs)
     passed = sum(r.passed for r in result.results)
@@ -68,12 +70,15 @@ def run(case: str | None, out: str | None, force: bool) -> None:
 
 @click.command()
 @click.argument("case", required=False)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Set a case key, e.g. --set model.p=4 (repeatable).")
 @_typed_errors
-def validate(case: str | None) -> None:
+def validate(case: str | None, overrides: tuple[str, ...]) -> None:
     """Check CASE (schema, files it names, feasibility without the network) and nothing else."""
+    from hubopt.case import load_case
     from hubopt.pipeline import validate_case
 
-    inputs = validate_case(case)
+    inputs = validate_case(load_case(case, overrides=overrides))
     c = inputs.case
     sites = "from the network's terminals" if inputs.candidates is None else str(
         len(inputs.candidates))
