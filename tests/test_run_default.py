@@ -282,3 +282,24 @@ def test_forced_outputs_replace_the_old_folder_whole(default_run: RunResult,
     write_outputs(default_run, target, force=True)
     assert sorted(p.name for p in target.iterdir()) == sorted(FILES)
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_instance_file_solves_to_the_runs_objective(default_run: RunResult, out: Path) -> None:
+    from hubopt.instance_file import load_instance_file
+    from hubopt.models import SolveParameters, build_model
+
+    with np.load(out / "instance.npz", allow_pickle=False) as npz:
+        assert set(npz.files) == {"C", "W", "candidate", "fixed_cost", "capacity", "name",
+                                  "lonlat", "chi", "alpha", "delta", "p", "problem"}
+    inst = load_instance_file(out / "instance.npz")
+    nd, ns = len(default_run.demand), len(default_run.candidates)
+    assert inst.m == nd + ns
+    assert list(inst.name) == [*default_run.demand.names, *default_run.candidates.names]
+    assert not inst.candidate[:nd].any()
+    assert inst.problem == default_run.case.model.problem.value
+    np.testing.assert_array_equal(inst.C, default_run.costs)
+    np.testing.assert_array_equal(inst.W[:nd, :nd], default_run.flows)
+    model = build_model(inst.problem, inst.C, inst.W, **inst.model_kwargs())
+    sol = model.solve(SolveParameters(time_limit=60))
+    assert sol.objective == pytest.approx(default_run.solved.objective, rel=1e-9)
+    assert sorted(int(h) - nd for h in sol.hubs) == sorted(default_run.solved.hubs)
