@@ -22,6 +22,7 @@ _COMMANDS: dict[str, str] = {
     "run": "hubopt.cli.run:run",
     "validate": "hubopt.cli.run:validate",
     "cases": "hubopt.cli.run:cases",
+    "sweep": "hubopt.cli.sweep:sweep",
 }
 
 

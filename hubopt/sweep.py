@@ -1,0 +1,322 @@
+"""Scenarios side by side: one case, the product of some keys' values, each a full run.
+
+``hubopt sweep CASE --set model.p=2,3,4,5 --set model.alpha=0.5,0.75 --out DIR`` runs
+every combination (:func:`scenarios`) as a full ``hubopt run`` with those overrides
+(:func:`run_scenario`: pure, inputs in and one result row out, writing only its own
+folder ``DIR/<scenario>/``), on Dask distributed (:func:`run_sweep`: a ``LocalCluster``
+with N single-threaded worker processes by default, or an existing cluster given by its
+scheduler address) or one after another in this process (``workers=0``). The same
+scenario gives the same row either way: the solvers are deterministic for a seed.
+
+``DIR/scenarios.csv`` has one row per scenario: one column per swept key, named as the
+key, then :data:`RESULT_COLUMNS`. A scenario that fails is reported in its ``error``
+column and the others go on. Each scenario's folder appears whole or not at all
+(:func:`hubopt.outputs.write_outputs`), so ``resume`` skips the finished ones by their
+``run.json`` and their row is read back from it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hubopt._errors import CaseValidationError, HuboptError
+from hubopt._io import write_text_atomic
+
+RESULT_COLUMNS = ("scenario", "objective", "bound", "gap", "status", "hubs", "n_hubs",
+                  "targets_met", "targets_total", "n1_population_share", "n1_cost_share",
+                  "seconds", "error")
+"""The columns of ``scenarios.csv`` after the swept keys."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One combination of the swept values: its folder name and its overrides."""
+
+    name: str
+    values: tuple[tuple[str, str], ...]  # (key, value text) in the order of the --set options
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """The ``KEY=VALUE`` overrides of this scenario."""
+        return tuple(f"{k}={v}" for k, v in self.values)
+
+
+def split_values(text: str) -> list[str]:
+    """Split ``"2,3,[1, 2],'a,b'"`` on the commas that are outside brackets and quotes."""
+    out: list[str] = []
+    depth, quote, cur = 0, "", ""
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+            continue
+        cur += ch
+    out.append(cur.strip())
+    return out
+
+
+def scenarios(settings: Sequence[str]) -> list[Scenario]:
+    """The product of ``KEY=V1,V2,...`` settings, in order (the last key varies fastest)."""
+    problems: list[str] = []
+    axes: list[tuple[str, list[str]]] = []
+    for item in settings:
+        key, sep, text = item.partition("=")
+        values = split_values(text) if sep else []
+        if not sep or not key.strip() or not all(values):
+            problems.append(f"--set: expected KEY=V1,V2,... such as model.p=2,3,4; "
+                            f"found {item!r}")
+            continue
+        if key.strip() in {k for k, _ in axes}:
+            problems.append(f"--set {key.strip()}: given twice; list its values once")
+            continue
+        axes.append((key.strip(), values))
+    if problems:
+        raise CaseValidationError(problems, source="hubopt sweep")
+    out = []
+    for combo in itertools.product(*(vals for _, vals in axes)):
+        chosen = tuple((k, v) for (k, _), v in zip(axes, combo, strict=True))
+        out.append(Scenario(_folder_name(chosen), chosen))
+    return out
+
+
+def _folder_name(values: tuple[tuple[str, str], ...]) -> str:
+    if not values:
+        return "base"
+    parts = [f"{k.rsplit('.', 1)[-1]}-{v}" for k, v in values]
+    return re.sub(r"[^A-Za-z0-9._=-]+", "_", "_".join(parts)).strip("_")[:120]
+
+
+def run_scenario(case: str, scenario: Scenario, out: str) -> dict[str, Any]:
+    """Run one scenario into ``out/<name>`` and return its result row (pure, no globals).
+
+    A typed hubopt error (an invalid or infeasible scenario) is returned in the row's
+    ``error`` column; any other exception propagates.
+    """
+    from hubopt.case import load_case
+    from hubopt.outputs import write_outputs
+    from hubopt.pipeline import run_case
+
+    start = time.perf_counter()
+    row: dict[str, Any] = dict(scenario.values)
+    row["scenario"] = scenario.name
+    folder = Path(out) / scenario.name
+    try:
+        result = run_case(load_case(case, overrides=scenario.overrides))
+        write_outputs(result, folder, force=True, options={"set": list(scenario.overrides),
+                                                          "scenario": scenario.name})
+    except HuboptError as exc:
+        row.update({k: "" for k in RESULT_COLUMNS if k not in row})
+        row["status"] = "error"
+        row["error"] = " ".join(str(exc).split())
+        row["seconds"] = round(time.perf_counter() - start, 3)
+        return row
+    row.update(result_row(folder))
+    row["seconds"] = round(time.perf_counter() - start, 3)
+    return row
+
+
+def result_row(folder: Path) -> dict[str, Any]:
+    """A finished scenario's figures, read back from its ``scorecard.json``/``run.json``."""
+    score = json.loads((folder / "scorecard.json").read_text(encoding="utf-8"))
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    hubs = score.get("hubs", [])
+    targets = score.get("targets", [])
+    pop = [h.get("failure_population_lost_share") for h in hubs]
+    cost = [h.get("failure_cost_increase_share") for h in hubs]
+    sol = run["solution"]
+    return {
+        "objective": sol["objective"], "bound": sol["bound"], "gap": sol["gap"],
+        "status": sol["status"], "hubs": ";".join(sol["hubs"]), "n_hubs": len(sol["hubs"]),
+        "targets_met": sum(1 for t in targets if t.get("passed")),
+        "targets_total": len(targets),
+        "n1_population_share": _max(pop), "n1_cost_share": _max(cost), "error": "",
+    }
+
+
+def _max(values: list[Any]) -> float | str:
+    nums = [float(v) for v in values if v is not None]
+    return max(nums) if nums else ""
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """The rows of a sweep (in scenario order), the swept keys and the output folder."""
+
+    keys: tuple[str, ...]
+    rows: tuple[dict[str, Any], ...]
+    folder: Path
+    seconds: float
+
+    def to_csv(self) -> str:
+        """``scenarios.csv`` text: swept keys, then :data:`RESULT_COLUMNS`."""
+        buf = io.StringIO()
+        columns = [*self.keys, *RESULT_COLUMNS]
+        writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore",
+                                lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({c: _cell(row.get(c, "")) for c in columns})
+        return buf.getvalue()
+
+
+def _cell(v: Any) -> Any:
+    if isinstance(v, float):
+        return "" if math.isnan(v) else repr(v)
+    return v
+
+
+def run_sweep(case: str, settings: Sequence[str], out: str | Path, *, workers: int = 2,
+              scheduler: str | None = None, resume: bool = False,
+              progress: Callable[[str], None] | None = None) -> SweepResult:
+    """Run every scenario of ``settings`` (see :func:`scenarios`) and write the summary.
+
+    ``workers`` single-threaded worker processes on a ``LocalCluster`` (0: one after
+    another in this process), or the cluster at ``scheduler`` (``tcp://host:port``).
+    ``resume`` keeps the scenarios whose folder is complete. Writes ``scenarios.csv``,
+    ``sweep.md`` and ``sweep.png`` into ``out``.
+    """
+    from hubopt.case import load_case
+
+    say = progress or (lambda _: None)
+    todo = scenarios(settings)
+    keys = tuple(k for k, _ in todo[0].values) if todo else ()
+    for sc in todo:  # every scenario is validated before any is run
+        load_case(case, overrides=sc.overrides)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    rows: dict[str, dict[str, Any]] = {}
+    pending = []
+    for sc in todo:
+        done = folder / sc.name / "run.json"
+        if resume and done.is_file():
+            rows[sc.name] = {**dict(sc.values), "scenario": sc.name,
+                             **result_row(folder / sc.name), "seconds": ""}
+            say(f"{sc.name}: done before (resume)")
+        else:
+            pending.append(sc)
+    if pending and (workers > 0 or scheduler):
+        _run_on_dask(case, pending, folder, workers, scheduler, rows, say)
+    else:
+        for sc in pending:
+            rows[sc.name] = run_scenario(case, sc, str(folder))
+            say(f"{sc.name}: {rows[sc.name]['status']}")
+    result = SweepResult(keys, tuple(rows[sc.name] for sc in todo), folder,
+                         time.perf_counter() - start)
+    write_text_atomic(folder / "scenarios.csv", result.to_csv())
+    write_comparison(result)
+    return result
+
+
+def _run_on_dask(case: str, pending: list[Scenario], folder: Path, workers: int,
+                 scheduler: str | None, rows: dict[str, dict[str, Any]],
+                 say: Callable[[str], None]) -> None:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        import logging
+
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        futures = client.map(run_scenario, [case] * len(pending), pending,
+                             [str(folder)] * len(pending), pure=False)
+        by_key = {f.key: sc for f, sc in zip(futures, pending, strict=True)}
+        for fut in as_completed(futures):
+            sc = by_key[fut.key]
+            rows[sc.name] = fut.result()
+            say(f"{sc.name}: {rows[sc.name]['status']}")
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def write_comparison(result: SweepResult) -> None:
+    """``sweep.md`` (the table, and which hubs recur) and ``sweep.png`` (cost and N-1)."""
+    from hubopt._io import atomic_path
+
+    ok = [r for r in result.rows if not r.get("error")]
+    lines = [f"# Sweep: {len(result.rows)} scenarios", "",
+             "| scenario | " + " | ".join(result.keys) + " | objective | gap | hubs | "
+             "targets met | N-1 population share | N-1 cost share | error |",
+             "|---" * (len(result.keys) + 8) + "|"]
+    for r in result.rows:
+        cells = [r["scenario"], *(str(r[k]) for k in result.keys), _fmt(r.get("objective")),
+                 _fmt(r.get("gap")), str(r.get("hubs", "")).replace(";", ", "),
+                 f"{r.get('targets_met', '')}/{r.get('targets_total', '')}",
+                 _fmt(r.get("n1_population_share")), _fmt(r.get("n1_cost_share")),
+                 str(r.get("error", ""))]
+        lines.append("| " + " | ".join(cells) + " |")
+    counts: dict[str, int] = {}
+    for r in ok:
+        for h in str(r["hubs"]).split(";"):
+            if h:
+                counts[h] = counts.get(h, 0) + 1
+    lines += ["", "## Hubs across scenarios", "", "| hub | scenarios with it open |",
+              "|---|---|"]
+    lines += [f"| {h} | {c} of {len(ok)} |" for h, c in
+              sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    lines += ["", "![cost and resilience against the number of hubs](sweep.png)", ""]
+    write_text_atomic(result.folder / "sweep.md", "\n".join(lines))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+    if ok:
+        xs = [int(r["n_hubs"]) for r in ok]
+        ax.scatter(xs, [float(r["objective"]) for r in ok], color="#1565c0", label="objective")
+        for r, x in zip(ok, xs, strict=True):
+            ax.annotate(r["scenario"], (x, float(r["objective"])), fontsize=6,
+                        xytext=(3, 3), textcoords="offset points")
+        ax2 = ax.twinx()
+        pop = [(x, r["n1_population_share"]) for r, x in zip(ok, xs, strict=True)
+               if r["n1_population_share"] != ""]
+        if pop:
+            ax2.scatter([p[0] for p in pop], [float(p[1]) for p in pop], marker="x",
+                        color="#c62828", label="N-1 population share lost")
+        ax2.set_ylabel("largest population share losing hub access (N-1)")
+        ax2.set_ylim(0, 1)
+    ax.set_xlabel("number of hubs")
+    ax.set_ylabel("objective")
+    ax.set_title("Cost and resilience across scenarios")
+    fig.tight_layout()
+    with atomic_path(result.folder / "sweep.png") as tmp:
+        fig.savefig(tmp, format="png", metadata={"Software": None})
+    plt.close(fig)
+
+
+def _fmt(v: Any) -> str:
+    if v is None or v == "":
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}"
+    return str(v)
+
+
+__all__ = ["RESULT_COLUMNS", "Scenario", "SweepResult", "result_row", "run_scenario",
+           "run_sweep", "scenarios", "split_values", "write_comparison"]
