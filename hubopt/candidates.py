@@ -197,7 +197,9 @@ def candidates_from_file(
     """Sites from a CSV or GeoJSON point file.
 
     Optional columns: ``modes`` (e.g. ``"road;rail;sea"``), ``fixed_cost`` and
-    ``capacity`` (numbers, per site; they override the model's uniform values).
+    ``capacity`` (numbers, per site; they override the model's uniform values),
+    ``existing`` and ``excluded`` (per-site flags: true/false, yes/no, 1/0 or empty for
+    false; they add to the case's ``candidates.existing`` and ``candidates.excluded``).
     """
     from hubopt.case import MODES
 
@@ -208,6 +210,7 @@ def candidates_from_file(
     modes: list[tuple[str, ...]] = []
     fixed: list[float] = []
     cap: list[float] = []
+    flags: dict[str, list[int]] = {"existing": [], "excluded": []}
     csv_file = path.suffix.lower() == ".csv"
     for i, row in enumerate(rows, start=2 if csv_file else 0):
         where = f"row {i}" if csv_file else f"features[{i}]"
@@ -233,6 +236,14 @@ def candidates_from_file(
                 if v is None or v < 0:
                     problems.add(f"{where}.{col}", f"a {col.replace('_', ' ')} >= 0", row[col])
                 store.append(v or 0.0)
+        for col, marked in flags.items():
+            if col in row:
+                flag = _as_flag(row[col])
+                if flag is None:
+                    problems.add(f"{where}.{col}", "true/false, yes/no, 1/0 or empty",
+                                 row[col])
+                elif flag:
+                    marked.append(len(names))
         names.append(nm)
         lon.append(x or 0.0)
         lat.append(y or 0.0)
@@ -240,6 +251,10 @@ def candidates_from_file(
     dups = sorted({n for n in names if n and names.count(n) > 1})
     if dups:
         problems.add(name_field, "unique site names", dups)
+    both = sorted(set(flags["existing"]) & set(flags["excluded"]))
+    if both:
+        problems.add("excluded", "no site flagged both existing and excluded",
+                     [names[k] for k in both])
     if not rows:
         problems.add("rows", "at least one candidate site", 0)
     problems.raise_if_any()
@@ -250,7 +265,25 @@ def candidates_from_file(
         modes=tuple(modes),
         fixed_cost=np.array(fixed) if fixed else None,
         capacity=np.array(cap) if cap else None,
+        existing=tuple(flags["existing"]),
+        excluded=tuple(flags["excluded"]),
     )
+
+
+_TRUE = {"true", "yes", "1", "y", "t"}
+_FALSE = {"false", "no", "0", "n", "f", ""}
+
+
+def _as_flag(value: object) -> bool | None:
+    """A per-site flag: ``True``/``False``, or ``None`` when the value is not one."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().casefold()
+    return True if text in _TRUE else False if text in _FALSE else None
 
 
 def match_site(cands: Candidates, ref: SiteRef, *, within_km: float) -> int | None:
@@ -274,7 +307,9 @@ def match_site(cands: Candidates, ref: SiteRef, *, within_km: float) -> int | No
 def apply_site_rules(cands: Candidates, spec: CandidateSpec, case_path: Path) -> Candidates:
     """Mark existing (must stay) and excluded sites; every unmatched reference is a problem."""
     problems = Problems(case_path)
-    found: dict[str, list[int]] = {"existing": [], "excluded": []}
+    # flags from the candidates file come first; the case's lists add to them
+    found: dict[str, list[int]] = {"existing": list(cands.existing),
+                                   "excluded": list(cands.excluded)}
     for key, refs in (("existing", spec.existing), ("excluded", spec.excluded)):
         for i, ref in enumerate(refs):
             k = match_site(cands, ref, within_km=spec.match_km)
@@ -316,6 +351,7 @@ def candidates_from_case(
             lon_field=spec.lon_field,
             lat_field=spec.lat_field,
         )
+        _check_site_values(case, cands)
     elif spec.source == CandidateSource.DEMAND:
         cands = candidates_from_demand(demand)
     else:
@@ -333,6 +369,26 @@ def candidates_from_case(
     if spec.max_candidates is not None and len(cands) > spec.max_candidates:
         cands = _keep(cands, spec.max_candidates)
     return cands
+
+
+def _check_site_values(case: Case, cands: Candidates) -> None:
+    """Every site needs a fixed cost (and a capacity) where the model uses them: from the
+    file's columns, else from the model's one value for all."""
+    from hubopt.case import ProblemKind
+
+    problems = Problems(case.path)
+    model, spec = case.model, case.candidates
+    need = []
+    if model.problem.uses_fixed_costs:
+        need.append(("fixed_cost", cands.fixed_cost, model.fixed_cost, "a hub opening cost"))
+    if model.problem == ProblemKind.CSAHLP:
+        need.append(("capacity", cands.capacity, model.capacity, "a hub capacity"))
+    for key, per_site, uniform, what in need:
+        if per_site is None and uniform is None:
+            problems.add(f"model.{key}", f"{what} for {model.problem.value}, here or as a "
+                         f"'{key}' column in the candidates file {spec.file}",
+                         "neither")
+    problems.raise_if_any()
 
 
 def _keep(cands: Candidates, k: int) -> Candidates:

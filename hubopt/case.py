@@ -485,7 +485,9 @@ def _read_case(root: Table, path: Path) -> Case | None:
     demand = _read_demand(root.table("demand", required=True))
     flows = _read_flows(root.table("flows", required=True))
     candidates = _read_candidates(root.table("candidates", required=True))
-    model = _read_model(root.table("model", required=True))
+    model = _read_model(root.table("model", required=True),
+                        sites_from_file=candidates is not None
+                        and candidates.source == CandidateSource.FILE)
     score_table = root.table("scorecard")
     scorecard, use_defaults = _read_scorecard(score_table)
     targets = [t for t in (_read_target(tt) for tt in root.tables("targets")) if t is not None]
@@ -693,7 +695,7 @@ def _read_candidates(t: Table | None) -> CandidateSpec | None:
                          excluded=excluded, match_km=match_km or 10.0)
 
 
-def _read_model(t: Table | None) -> ModelSpec | None:
+def _read_model(t: Table | None, *, sites_from_file: bool = False) -> ModelSpec | None:
     if t is None:
         return None
     kind_text = t.string("problem", required=True, choices=[k.value for k in ProblemKind])
@@ -716,13 +718,15 @@ def _read_model(t: Table | None) -> ModelSpec | None:
         if not kind.uses_p and "p" in t.data:
             t.problems.note(f("p"), f"not used by {kind.value}: the number of hubs follows "
                             "from fixed_cost (use usaphmp/umaphmp/coverage to fix p)")
-        if kind.uses_fixed_costs and "fixed_cost" not in t.data:
+        # with sites from a file, the file's fixed_cost/capacity columns may give them
+        # (checked with the file: hubopt.candidates.candidates_from_case)
+        if kind.uses_fixed_costs and "fixed_cost" not in t.data and not sites_from_file:
             t.problems.add(f("fixed_cost"), f"a hub opening cost >= 0 for {kind.value} "
                            "(required, missing)")
         if not kind.uses_fixed_costs and "fixed_cost" in t.data:
             t.problems.note(f("fixed_cost"), f"not used by {kind.value} (only by usahlp, "
                             "umahlp, csahlp)")
-        if kind == ProblemKind.CSAHLP and "capacity" not in t.data:
+        if kind == ProblemKind.CSAHLP and "capacity" not in t.data and not sites_from_file:
             t.problems.add(f("capacity"), "a hub capacity > 0 for csahlp (required, missing)")
         if kind != ProblemKind.CSAHLP and "capacity" in t.data:
             t.problems.note(f("capacity"), f"not used by {kind.value} (only by csahlp)")
