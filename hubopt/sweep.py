@@ -255,7 +255,8 @@ def _run_on_dask(case: str, pending: list[Scenario], folder: Path, workers: int,
 
 
 def write_comparison(result: SweepResult) -> None:
-    """``sweep.md`` (the table, and which hubs recur) and ``sweep.png`` (cost and N-1)."""
+    """``sweep.md`` (the table, and which hubs recur), ``sweep.png`` (cost and N-1) and
+    ``report.html`` (:func:`hubopt.report_html.write_sweep_html`)."""
     from hubopt._io import atomic_path
 
     ok = [r for r in result.rows if not r.get("error")]
@@ -308,6 +309,9 @@ def write_comparison(result: SweepResult) -> None:
     with atomic_path(result.folder / "sweep.png") as tmp:
         fig.savefig(tmp, format="png", metadata={"Software": None})
     plt.close(fig)
+    from hubopt.report_html import write_sweep_html
+
+    write_sweep_html(result)
 
 
 def _fmt(v: Any) -> str:
