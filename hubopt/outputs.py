@@ -90,36 +90,133 @@ def write_run_json(r: RunResult, folder: Path, options: dict[str, Any] | None = 
     return write_json_atomic(folder / "run.json", doc, default=str)
 
 
-def write_network_gpkg(r: RunResult, path: Path) -> None:
-    """network.gpkg: the network's layers (road, rail, sea, air, transfers, terminals, from
-    :func:`hubopt.export.network_to_gdfs`) plus the candidate sites with an ``open`` flag.
+_RUN_LAYER_DESCRIPTIONS = {
+    "candidates": "Candidate hub sites; open marks the proposed hubs (site_id as in hubs, "
+                  "allocations and routes)",
+    "hubs": "Proposed hubs (as hubs.geojson)",
+    "allocations": "Allocation lines demand point -> hub and hub -> hub (as allocations.geojson)",
+    "routes": "Route segments along the network, one mode each (as routes.geojson)",
+}
+
+
+def _frame_of(features: list[tuple[dict[str, Any] | None, dict[str, Any]]],
+              fields: list[str]) -> Any:
+    """A GeoDataFrame of (geometry, properties) pairs as written to GeoJSON.
+
+    Degenerate lines get a null geometry (as in the GeoJSON); flags stay booleans and ids
+    with nulls become nullable integers.
     """
-    import logging
+    import json
 
     import geopandas as gpd
-    import pyogrio
+    import numpy as np
+    import pandas as pd
+    from shapely.geometry import shape
 
-    from hubopt.export import GEOMETRY_TYPES, network_to_gdfs
+    from hubopt.features import feature_collection
 
-    logging.getLogger("pyogrio").setLevel(logging.WARNING)
+    doc = json.loads(feature_collection(features, "layer"))
+    rows = [f["properties"] for f in doc["features"]]
+    geoms = [None if f["geometry"] is None else shape(f["geometry"]) for f in doc["features"]]
+    cols = [c for c in fields if any(c in row for row in rows)] or list(fields)
+    data: dict[str, Any] = {}
+    for col in cols:
+        values = [row.get(col) for row in rows]
+        present = [v for v in values if v is not None]
+        if present and all(isinstance(v, bool) for v in present):
+            data[col] = pd.array(values, dtype="boolean" if len(present) < len(values)
+                                 else "bool")
+        elif present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+            data[col] = pd.array(values, dtype="Int64" if len(present) < len(values)
+                                 else "int64")
+        elif present and all(isinstance(v, int | float) for v in present):
+            data[col] = pd.array([np.nan if v is None else float(v) for v in values],
+                                 dtype="float64")
+        elif col.endswith("_id"):
+            data[col] = pd.array(values, dtype="Int64")
+        else:
+            data[col] = pd.array(values, dtype=object)
+    return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
+                            crs="EPSG:4326")
+
+
+def candidates_frame(r: RunResult) -> Any:
+    """The candidate sites with ``site_id`` and boolean ``open``, ``existing``, ``excluded``."""
+    import geopandas as gpd
+    import numpy as np
+
+    from hubopt.case_model import site_capacities, site_fixed_costs
+    from hubopt.features import units_of
+
+    u = units_of(r)
+    c = r.candidates
+    sites = c.to_gdf()
+    hubs = set(r.solved.hubs)
+    sites.insert(0, "site_id", np.arange(len(c), dtype="int64"))
+    sites["open"] = np.array([k in hubs for k in range(len(c))], dtype=bool)
+    sites["existing"] = sites["existing"].astype(bool)
+    sites["excluded"] = sites["excluded"].astype(bool)
+    sites[f"fixed_cost_{u.cost_suffix}"] = np.asarray(site_fixed_costs(r.case, c), dtype=float)
+    cap = site_capacities(r.case, c)
+    if cap is not None:
+        sites[f"capacity_{u.flow_suffix}"] = np.asarray(cap, dtype=float)
+    return gpd.GeoDataFrame(sites, geometry="geometry", crs="EPSG:4326")
+
+
+def network_gpkg_layers(r: RunResult) -> dict[str, Any]:
+    """Every layer of network.gpkg: the network's, the candidates and the run's results."""
+    from hubopt.export import network_to_gdfs
+    from hubopt.features import (
+        allocation_features,
+        field_units,
+        hub_features,
+        route_features,
+        units_of,
+    )
+
+    fields = field_units(units_of(r))
+    layers = dict(network_to_gdfs(r.network, flow_unit=r.case.flows.unit))
+    layers["candidates"] = candidates_frame(r)
+    layers["hubs"] = _frame_of(list(hub_features(r)), list(fields["hubs"]))
+    layers["allocations"] = _frame_of(list(allocation_features(r)), list(fields["allocations"]))
+    layers["routes"] = _frame_of(list(route_features(r)), list(fields["routes"]))
+    return layers
+
+
+def network_gpkg_fields(r: RunResult) -> dict[str, dict[str, str]]:
+    """Layer -> field -> unit of every layer of network.gpkg."""
+    from hubopt.export import field_units as network_units
+    from hubopt.features import field_units, units_of
+
+    u = units_of(r)
+    run = field_units(u)
+    sites = {"site_id": "", "name": "", "modes": "", "existing": "", "excluded": "",
+             "open": "", f"fixed_cost_{u.cost_suffix}": u.cost,
+             f"capacity_{u.flow_suffix}": u.flow}
+    return {**network_units(r.case.flows.unit), "candidates": sites, **run}
+
+
+def write_network_gpkg(r: RunResult, path: Path) -> None:
+    """network.gpkg: the network's layers (road, rail, sea, air, transfers, terminals, from
+    :func:`hubopt.export.network_to_gdfs`), the candidate sites (``open`` flag, ``site_id``)
+    and the run's hubs, allocations and routes (as in the GeoJSON files).
+
+    Numeric fields are named with their units; every layer has a description
+    (``gpkg_contents``), each field its unit (``gpkg_data_columns`` and the layer metadata)
+    and a default QGIS style (``layer_styles``, :mod:`hubopt.qgis_styles`).
+    """
+    from hubopt.export import LAYER_DESCRIPTIONS, write_layers
 
     net = r.network
-    layers = dict(network_to_gdfs(net))
-    sites = r.candidates.to_gdf()
-    hubs = set(r.solved.hubs)
-    sites["open"] = [int(k in hubs) for k in range(len(r.candidates))]
-    sites["existing"] = sites["existing"].astype("int64")
-    sites["excluded"] = sites["excluded"].astype("int64")
-    layers["candidates"] = gpd.GeoDataFrame(sites, geometry="geometry", crs="EPSG:4326")
-    meta = {"attribution": net.attribution, "source": net.source, "case": r.case.name}
+    meta = {"attribution": net.attribution, "source": net.source, "case": r.case.name,
+            "flow_unit": r.case.flows.unit, "currency": "EUR"}
     with atomic_path(path) as tmp:
-        for i, (name, frame) in enumerate(layers.items()):
-            pyogrio.write_dataframe(
-                frame, tmp, layer=name, driver="GPKG", append=i > 0,
-                geometry_type="Point" if name == "candidates" else GEOMETRY_TYPES.get(
-                    name, "LineString"),
-                dataset_metadata=meta if i == 0 else None,
-                layer_metadata={"attribution": net.attribution})
+        write_layers(tmp, network_gpkg_layers(r), dataset_metadata=meta,
+                     attribution=net.attribution,
+                     descriptions={**LAYER_DESCRIPTIONS, **_RUN_LAYER_DESCRIPTIONS},
+                     fields=network_gpkg_fields(r),
+                     geometry_types={"candidates": "Point", "hubs": "Point",
+                                     "allocations": "LineString", "routes": "LineString"})
 
 
 def run_instance(r: RunResult) -> InstanceFile:

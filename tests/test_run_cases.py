@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from hubopt._errors import InfeasibleModelError
+from hubopt.features import units_of
 from hubopt.outputs import write_outputs
 from hubopt.pipeline import RunResult, run_case
 
@@ -54,8 +55,8 @@ def test_city_case_covers_floor_space_optimally(city: RunResult, city_out: Path)
     is_covered = acc["covered"].astype(float) == 1.0
     covered = acc[is_covered]
     assert float(covered["demand_weight"].sum()) == pytest.approx(city.solved.objective)
-    assert (covered["minutes"] <= spec.coverage_minutes + 1e-9).all()
-    assert (acc.loc[~is_covered, "minutes"] > spec.coverage_minutes).all()
+    assert (covered["time_min"] <= spec.coverage_minutes + 1e-9).all()
+    assert (acc.loc[~is_covered, "time_min"] > spec.coverage_minutes).all()
 
 
 def test_city_case_hubs_sit_at_the_extracts_rail_and_ferry_terminals(
@@ -85,12 +86,14 @@ def test_regional_case_respects_hub_capacities(tmp_path: Path) -> None:
     assert cap is not None
     alloc = gpd.read_file(folder / "allocations.geojson")
     acc = alloc[alloc["kind"] == "access"]
-    collected = acc.groupby("to_name")["flow_out"].sum()
+    u = units_of(r)
+    collected = acc.groupby("to_name")[f"flow_out_{u.flow_suffix}"].sum()
     assert (collected <= cap * (1 + 1e-9)).all()
     hubs = gpd.read_file(folder / "hubs.geojson")
-    assert (hubs["fixed_cost"] == r.case.model.fixed_cost).all()
-    assert float(hubs["capacity"].min()) == cap
-    recomputed = float(alloc["cost"].sum()) + float(hubs["fixed_cost"].sum())
+    assert (hubs[f"fixed_cost_{u.cost_suffix}"] == r.case.model.fixed_cost).all()
+    assert float(hubs[f"capacity_{u.flow_suffix}"].min()) == cap
+    recomputed = (float(alloc[f"cost_{u.cost_suffix}"].sum())
+                  + float(hubs[f"fixed_cost_{u.cost_suffix}"].sum()))
     assert recomputed == pytest.approx(r.solved.objective, rel=1e-7)
     assert set(acc["from_name"]) == set(r.demand.names)
 
@@ -124,7 +127,8 @@ def test_case_on_the_shared_kiel_extract(osm_data_dir: Path, tmp_path: Path) -> 
     assert len(r.solved.hubs) == 2
     assert r.network.terminals["mode"].astype(str).isin(["sea", "air"]).any()
     alloc = gpd.read_file(folder / "allocations.geojson")
-    assert float(alloc["cost"].sum()) == pytest.approx(r.solved.objective, rel=1e-7)
+    cost = f"cost_{units_of(r).cost_suffix}"
+    assert float(alloc[cost].sum()) == pytest.approx(r.solved.objective, rel=1e-7)
     too_many = _write_kiel_case(tmp_path, osm, problem="usaphmp", p=40)
     with pytest.raises(InfeasibleModelError, match="p = 40 hubs asked"):
         _run(too_many, tmp_path / "out2")
@@ -169,7 +173,9 @@ access_minutes = 5.0
     hubs = gpd.read_file(folder / "hubs.geojson")
     assert bool(hubs.loc[hubs["name"] == "Kaivokatu", "existing"].iloc[0])
     alloc = gpd.read_file(folder / "allocations.geojson")
-    recomputed = float(alloc["cost"].sum()) + float(hubs["fixed_cost"].sum())
+    u = units_of(r)
+    recomputed = (float(alloc[f"cost_{u.cost_suffix}"].sum())
+                  + float(hubs[f"fixed_cost_{u.cost_suffix}"].sum()))
     assert recomputed == pytest.approx(r.solved.objective, rel=1e-7)
     score = json.loads((folder / "scorecard.json").read_text(encoding="utf-8"))
     split = sum(score["objective_by_mode"].values()) + score["fixed_cost_total"]

@@ -94,16 +94,16 @@ def test_objective_recomputed_from_outputs_equals_reported(
     acc = alloc[alloc["kind"] == "access"]
     inter = alloc[alloc["kind"] == "inter_hub"]
     recomputed = (
-        float((m.chi * acc["unit_cost_out"] * acc["flow_out"]).sum())
-        + float((m.delta * acc["unit_cost_in"] * acc["flow_in"]).sum())
-        + float((m.alpha * inter["unit_cost_out"] * inter["flow"]).sum())
-        + float(hubs["fixed_cost"].sum())
+        float((m.chi * acc["unit_cost_out_eur_per_t"] * acc["flow_out_t_per_year"]).sum())
+        + float((m.delta * acc["unit_cost_in_eur_per_t"] * acc["flow_in_t_per_year"]).sum())
+        + float((m.alpha * inter["unit_cost_out_eur_per_t"] * inter["flow_t_per_year"]).sum())
+        + float(hubs["fixed_cost_eur_per_year"].sum())
     )
     score = _geojson(out / "scorecard.json")
     run = _geojson(out / "run.json")
     assert recomputed == pytest.approx(score["objective"], rel=1e-7)
     assert recomputed == pytest.approx(run["solution"]["objective"], rel=1e-7)
-    assert float(alloc["cost"].sum()) == pytest.approx(recomputed, rel=1e-7)
+    assert float(alloc["cost_eur_per_year"].sum()) == pytest.approx(recomputed, rel=1e-7)
     # the split by mode adds up to the transport cost
     split = sum(v for v in score["objective_by_mode"].values())
     assert split == pytest.approx(score["objective"] - score["fixed_cost_total"], rel=1e-6)
@@ -113,11 +113,11 @@ def test_flows_are_conserved_through_the_hubs(default_run: RunResult, out: Path)
     alloc = gpd.read_file(out / "allocations.geojson")
     acc = alloc[alloc["kind"] == "access"]
     total = float(default_run.flows.sum())
-    assert float(acc["flow_out"].sum()) == pytest.approx(total)
-    assert float(acc["flow_in"].sum()) == pytest.approx(total)
+    assert float(acc["flow_out_t_per_year"].sum()) == pytest.approx(total)
+    assert float(acc["flow_in_t_per_year"].sum()) == pytest.approx(total)
     hubs = gpd.read_file(out / "hubs.geojson")
     # every OD flow passes one or two hubs
-    assert total <= float(hubs["throughput"].sum()) <= 2 * total + 1e-6
+    assert total <= float(hubs["throughput_t_per_year"].sum()) <= 2 * total + 1e-6
 
 
 def test_routes_follow_contiguous_network_paths(default_run: RunResult, out: Path) -> None:
@@ -125,7 +125,8 @@ def test_routes_follow_contiguous_network_paths(default_run: RunResult, out: Pat
     alloc = gpd.read_file(out / "allocations.geojson")
     assert set(routes["mode"]) <= MODES
     assert {"road", "sea"} <= set(routes["mode"])  # the gulf is crossed by sea
-    unit_out = {(r["from_name"], r["to_name"]): r["unit_cost_out"] for _, r in alloc.iterrows()}
+    unit_out = {(r["from_name"], r["to_name"]): r["unit_cost_out_eur_per_t"]
+                for _, r in alloc.iterrows()}
     for leg, seg in routes.sort_values(["leg", "seq"]).groupby("leg"):
         coords = [list(g.coords) for g in seg.geometry]
         for a, b in itertools.pairwise(coords):
@@ -133,7 +134,7 @@ def test_routes_follow_contiguous_network_paths(default_run: RunResult, out: Pat
         first = seg.iloc[0]
         key = (first["from_name"], first["to_name"])
         if first["leg_kind"] in ("collect", "inter_hub") and key in unit_out:
-            assert float(seg["unit_cost"].sum()) == pytest.approx(unit_out[key], rel=1e-6)
+            assert float(seg["unit_cost_eur_per_t"].sum()) == pytest.approx(unit_out[key], rel=1e-6)
 
 
 def test_route_costs_equal_networkx_shortest_paths(default_run: RunResult, out: Path) -> None:
@@ -152,7 +153,8 @@ def test_route_costs_equal_networkx_shortest_paths(default_run: RunResult, out: 
         b = snap_lonlat(net, c.lon[k:k + 1], c.lat[k:k + 1])
         want = nx.dijkstra_path_length(G, int(a.node[0]), int(b.node[0]), weight="cost")
         connectors = float(a.cost[0] + b.cost[0])  # the default case weighs money only
-        assert row["unit_cost_out"] - connectors == pytest.approx(want, rel=1e-6, abs=1e-6)
+        got = row["unit_cost_out_eur_per_t"] - connectors
+        assert got == pytest.approx(want, rel=1e-6, abs=1e-6)
 
 
 def test_network_geopackage_has_every_layer(default_run: RunResult, out: Path) -> None:
