@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hubopt._io import write_text_atomic
-from hubopt.features import allocation_features, hub_features, json_value, route_features
+from hubopt.case_model import site_capacities, site_fixed_costs
 from hubopt.settings import OSM_ATTRIBUTION
 
 if TYPE_CHECKING:
@@ -162,11 +162,11 @@ def network_layers(net: MultimodalNetwork, flow_unit: str, *,
     frames = {key: gdfs[key] for key, *_ in _NETWORK_LAYERS}
     geoms = {k: np.asarray(f.geometry.values, dtype=object) for k, f in frames.items()}
     every = [g for arr in geoms.values() for g in arr if g is not None]
+    diag = 0.0
     if every:
         x0, y0, x1, y1 = shapely.total_bounds(np.asarray(every, dtype=object))
-        tol = max(math.hypot(x1 - x0, y1 - y0) / 8000.0, 10.0 ** -DIGITS)
-    else:
-        tol = 10.0 ** -DIGITS
+        diag = math.hypot(x1 - x0, y1 - y0)
+    tol = max(diag / 8000.0, 10.0 ** -DIGITS)
     total = sum(len(f) for f in frames.values())
     keep_share = min(1.0, max_features / total) if total else 1.0
     kept: dict[str, np.ndarray] = {}
@@ -183,7 +183,7 @@ def network_layers(net: MultimodalNetwork, flow_unit: str, *,
                   for k in frames}
         count = sum(int(shapely.get_num_coordinates(v).sum()) for v in simple.values()
                     if len(v))
-        if count <= max_vertices:
+        if count <= max_vertices or tol > diag:  # beyond diag: two points per edge
             break
         tol *= 2.0
     out: dict[str, Any] = {"tolerance_deg": round(tol, 7), "layers": {}}
@@ -206,6 +206,18 @@ def network_layers(net: MultimodalNetwork, flow_unit: str, *,
             "dashed": dashed, "on": on, "fields": fields, "rows": rows, "coords": coords,
             "total": len(frame)}
     return out
+
+
+def json_value(v: Any) -> Any:
+    """A JSON-safe value: numpy scalars unwrapped, floats rounded to 9 decimals, NaN and
+    infinities as null, anything else but text, numbers and booleans as text."""
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, bool) or v is None or isinstance(v, str | int):
+        return v
+    if isinstance(v, float):
+        return round(v, 9) if math.isfinite(v) else None
+    return str(v)
 
 
 def _value(v: Any) -> Any:
@@ -231,8 +243,29 @@ def _props(p: dict[str, Any]) -> dict[str, Any]:
     return {k: json_value(v) for k, v in p.items()}
 
 
-def _line(geom: dict[str, Any]) -> list[float]:
-    return [round(float(v), DIGITS) for xy in geom["coordinates"] for v in xy[:2]]
+def _flat(coords: Any) -> list[float]:
+    return [round(float(v), DIGITS) for xy in coords for v in tuple(xy)[:2]]
+
+
+def _allocation(r: RunResult, ln: dict[str, Any]) -> dict[str, Any]:
+    """An allocation line: demand point -> hub (access) or hub -> hub (inter_hub)."""
+    d, c = r.demand, r.candidates
+    k = ln["to_site"]
+    if ln["kind"] == "access":
+        i = ln["from_index"]
+        start = (d.lon[i], d.lat[i])
+        props: dict[str, Any] = {"kind": "access", "from_name": d.names[i],
+                                 "to_name": c.names[k], "demand_weight": float(d.weight[i]),
+                                 "minutes": float(r.demand_minutes[i, k])}
+    else:
+        m = ln["from_site"]
+        start = (c.lon[m], c.lat[m])
+        props = {"kind": "inter_hub", "from_name": c.names[m], "to_name": c.names[k]}
+    for key in ("flow", "flow_out", "flow_in", "unit_cost_out", "unit_cost_in", "cost",
+                "minutes", "covered"):
+        if key in ln:
+            props[key] = ln[key]
+    return {"coords": _flat([start, (c.lon[k], c.lat[k])]), "props": _props(props)}
 
 
 def scenario_data(r: RunResult) -> dict[str, Any]:
@@ -242,17 +275,27 @@ def scenario_data(r: RunResult) -> dict[str, Any]:
 
     case, s, m, c, d = r.case, r.solved, r.measures, r.candidates, r.demand
     u = units(case.flows.unit)
+    fixed = site_fixed_costs(case, c)
+    cap = site_capacities(case, c)
     resil = {h.site: h for h in m.hubs}
     hubs = []
-    for geom, p in hub_features(r):
-        h = resil.get(int(p["site"]))
-        extra = {} if h is None else {
-            "cost_increase": h.cost_increase, "cost_increase_share": h.cost_increase_share,
-            "population_lost": h.population_lost,
-            "population_lost_share": h.population_lost_share}
-        hubs.append({"lon": round(float(geom["coordinates"][0]), DIGITS),
-                     "lat": round(float(geom["coordinates"][1]), DIGITS),
-                     "props": _props({**p, **extra})})
+    for k in s.hubs:
+        h = resil.get(k)
+        props: dict[str, Any] = {
+            "name": c.names[k], "modes": ",".join(c.modes[k]),
+            "modes_reached": "" if h is None else ",".join(h.modes_reached),
+            "full_four_mode": None if h is None else h.full,
+            "throughput": float(r.throughput[k]), "fixed_cost": float(fixed[k]),
+            "status": "existing" if k in c.existing else "new"}
+        if cap is not None:
+            props["capacity"] = float(cap[k])
+        if h is not None:
+            props.update({"cost_increase": h.cost_increase,
+                          "cost_increase_share": h.cost_increase_share,
+                          "population_lost": h.population_lost,
+                          "population_lost_share": h.population_lost_share})
+        hubs.append({"lon": round(float(c.lon[k]), DIGITS), "lat": round(float(c.lat[k]), DIGITS),
+                     "props": _props(props)})
     reached = mode_completeness(r.site_mode_minutes, m.mode_reach_minutes)
     open_sites = set(s.hubs)
     candidates = [{"lon": round(float(c.lon[k]), DIGITS), "lat": round(float(c.lat[k]), DIGITS),
@@ -266,8 +309,11 @@ def scenario_data(r: RunResult) -> dict[str, Any]:
                "props": {"name": d.names[i], "weight": json_value(d.weight[i]),
                          "hub": hub_of.get(i, "")}}
               for i in range(len(d))]
-    allocations = [{"coords": _line(g), "props": _props(p)} for g, p in allocation_features(r)]
-    routes = [{"coords": _line(g), "props": _props(p)} for g, p in route_features(r)]
+    allocations = [_allocation(r, ln) for ln in r.lines]
+    route_keys = ("leg_kind", "from_name", "to_name", "mode", "connector", "flow",
+                  "length_km", "time_h", "unit_cost")
+    routes = [{"coords": _flat(seg["coords"]), "props": _props({k: seg.get(k) for k in route_keys})}
+              for seg in r.routes]
     scorecard = [{"id": t.id, "metric": t.description or t.metric, "operator": t.operator,
                   "threshold": json_value(t.threshold), "value": json_value(t.value),
                   "best_possible": json_value(t.best_possible), "result": _verdict(t),

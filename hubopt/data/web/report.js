@@ -395,7 +395,7 @@
       var box = document.getElementById("layer-control");
       if (pts.length) {
         map.fitBounds(L.latLngBounds(pts).pad(0.03), { paddingTopLeft: [50, 10],
-          paddingBottomRight: [box ? box.offsetWidth + 20 : 10, 10] });
+          paddingBottomRight: [box ? box.offsetWidth + 130 : 10, 10] });
       } else {
         map.setView([0, 0], 2);
       }
