@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "hubopt"
 
 HEAVY = ("ortools", "geopandas", "matplotlib", "numba", "numpy", "pandas", "scipy",
-         "networkx", "shapely", "pyproj", "osmnx", "osmium", "pyrosm", "searoute", "click")
+         "networkx", "shapely", "pyproj", "osmnx", "osmium", "pyrosm", "searoute", "click",
+         "dask", "distributed")
 """Third-party packages that ``import hubopt`` must not load (hubopt imports on use)."""
 
 
