@@ -93,6 +93,9 @@ def test_wheel_ships_the_profiles_and_the_cases(installed: Installed) -> None:
     for case in ("default.toml", "gulf-of-finland.toml", "helsinki.toml", "helsinki_demand.csv"):
         assert f"hubopt/data/cases/{case}" in names
     assert "hubopt/py.typed" in names
+    data = {p.relative_to(REPO).as_posix() for p in (REPO / "hubopt" / "data").rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts}
+    assert data <= names, sorted(data - names)
 
 
 def test_fresh_environment_imports_the_wheel_not_the_checkout(installed: Installed) -> None:
