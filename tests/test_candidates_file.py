@@ -111,7 +111,7 @@ def test_run_opens_existing_sites_closes_excluded_ones_and_pays_each_sites_cost(
     fixed = {"Vuosaari": 100.0, "Muuga": 80.0, "Kotka": 60.0, "Turku": 90.0}
     assert r.fixed_cost_total == pytest.approx(sum(fixed[n] for n in names))
     assert r.solved.objective == pytest.approx(r.transport_cost + r.fixed_cost_total, rel=1e-9)
-    load = {k: 0.0 for k in r.solved.hubs}
+    load = dict.fromkeys(r.solved.hubs, 0.0)
     assert r.solved.single is not None
     for i, k in enumerate(r.solved.single):
         load[int(k)] += float(r.flows[i].sum())

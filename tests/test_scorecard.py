@@ -176,8 +176,8 @@ def test_motorway_junctions_lie_near_osm_tagged_junctions(osm_data_dir: Path) ->
     import osmium
 
     from hubopt.demand import great_circle_km
-    from hubopt.network import build_network
     from hubopt.matrices import motorway_junctions
+    from hubopt.network import build_network
 
     pbf = osm_data_dir / "baltimore_2015-02.osm.pbf"
     if not pbf.is_file():

@@ -58,7 +58,7 @@ def _comparable(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def serial(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default case swept over p = 2, 3 and an infeasible p = 10 (8 sites), one after another."""
+    """The default case swept over p = 2, 3 and an infeasible 10 (8 sites), serially."""
     out = tmp_path_factory.mktemp("serial") / "sweep"
     run_sweep("default", ["model.p=2,3,10"], out, workers=0)
     return out
