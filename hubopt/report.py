@@ -1,7 +1,9 @@
 """report.md and map.png of a run: the hubs, the scorecard tables and a map.
 
-The map is drawn with matplotlib's Agg backend (no display needed): the network by mode,
-demand points sized by weight, flows along the routes, and the hubs.
+The map (:mod:`hubopt.map_figure`) is drawn with matplotlib's Agg backend (no display
+needed) on land from shipped shoreline data: the network by mode, the routes wide by flow,
+demand points sized by weight, candidate sites and hubs, with a legend, a scale bar and a
+north arrow outside the map frame.
 """
 
 from __future__ import annotations
@@ -9,20 +11,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from hubopt._io import atomic_path, write_text_atomic
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from hubopt.pipeline import RunResult
-
-_MODE_STYLE = {
-    "road": ("#9e9e9e", 0.4), "rail": ("#8b1a1a", 0.7), "sea": ("#1f6fb2", 0.7),
-    "air": ("#b57edc", 0.3), "transfer": ("#ff9800", 0.5),
-}
-
 
 def _fmt(v: Any, digits: int = 3) -> str:
     if v is None:
@@ -47,60 +41,12 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 
 def draw_map(r: RunResult, folder: Path) -> None:
-    """map.png: network by mode, demand, routes with flow, hubs."""
-    import matplotlib
+    """map.png: land, network by mode, routes with flow, demand, sites and hubs, with a
+    legend, a scale bar and a north arrow (:mod:`hubopt.map_figure`)."""
+    from hubopt.map_figure import save_map
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
-
-    fig, ax = plt.subplots(figsize=(10, 8), dpi=110)
-    e = r.network.edges
-    for mode, (color, width) in _MODE_STYLE.items():
-        sel = e[e["mode"] == mode]
-        if len(sel) == 0:
-            continue
-        segs = [np.asarray(g.coords) for g in sel.geometry if g is not None and not g.is_empty]
-        ax.add_collection(LineCollection(segs, colors=color, linewidths=width, alpha=0.6,
-                                         label=f"{mode} network", zorder=1))
-    flows = [seg["flow"] for seg in r.routes if not seg["connector"]]
-    top = max(flows) if flows else 1.0
-    for seg in r.routes:
-        color = _MODE_STYLE.get(seg["mode"], ("black", 1))[0]
-        xy = np.asarray(seg["coords"])
-        ax.plot(xy[:, 0], xy[:, 1], color=color, alpha=0.85, zorder=3,
-                linewidth=0.8 + 5.0 * seg["flow"] / top if top > 0 else 1.0)
-    d = r.demand
-    size = 10 + 300 * np.sqrt(d.weight / max(float(d.weight.max()), 1.0))
-    ax.scatter(d.lon, d.lat, s=size, c="#2e7d32", alpha=0.6, edgecolors="white", zorder=4,
-               label="demand (size: weight)")
-    c = r.candidates
-    others = [k for k in range(len(c)) if k not in set(r.solved.hubs)]
-    if others:
-        ax.scatter(c.lon[others], c.lat[others], marker="s", s=25, facecolors="none",
-                   edgecolors="black", zorder=5, label="candidate site")
-    hubs = list(r.solved.hubs)
-    ax.scatter(c.lon[hubs], c.lat[hubs], marker="*", s=380, c="#d32f2f", edgecolors="black",
-               zorder=6, label="proposed hub")
-    for k in hubs:
-        ax.annotate(c.names[k], (c.lon[k], c.lat[k]), xytext=(6, 6), textcoords="offset points",
-                    fontsize=9, weight="bold", zorder=7)
-    xs = np.concatenate([d.lon, c.lon])
-    ys = np.concatenate([d.lat, c.lat])
-    pad_x = max(0.05 * float(np.ptp(xs)), 0.01)
-    pad_y = max(0.05 * float(np.ptp(ys)), 0.01)
-    ax.set_xlim(float(xs.min()) - pad_x, float(xs.max()) + pad_x)
-    ax.set_ylim(float(ys.min()) - pad_y, float(ys.max()) + pad_y)
-    ax.set_aspect(1.0 / max(math.cos(math.radians(float(np.mean(ys)))), 0.1))
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    ax.set_title(r.case.title or r.case.name, fontsize=11)
-    ax.legend(loc="lower left", fontsize=7, framealpha=0.8)
-    fig.text(0.01, 0.005, r.network.attribution, fontsize=6, color="#555555")
-    fig.tight_layout()
     with atomic_path(folder / "map.png") as tmp:
-        fig.savefig(tmp, format="png", metadata={"Software": None})
-    plt.close(fig)
+        save_map(r, tmp)
 
 
 def report_text(r: RunResult) -> str:
