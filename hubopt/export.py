@@ -160,7 +160,7 @@ def write_layers(path: str | os.PathLike[str], layers: dict[str, gpd.GeoDataFram
     """Write GeoDataFrames as GeoPackage layers at ``path`` (a new file), then add the layer
     descriptions, field units and QGIS styles (:func:`hubopt.qgis_styles.finish_geopackage`).
 
-    Each layer's metadata has the attribution and one ``unit:<field>`` item per field.
+    Each layer's metadata has the attribution and one ``unit_<field>`` item per field.
     """
     import pyogrio
 
@@ -171,7 +171,7 @@ def write_layers(path: str | os.PathLike[str], layers: dict[str, gpd.GeoDataFram
         for i, (name, frame) in enumerate(layers.items()):
             units = fields.get(name, {})
             meta = {"attribution": attribution,
-                    **{f"unit:{c}": units.get(c, "") or "none" for c in frame.columns
+                    **{f"unit_{c}": units.get(c, "") or "none" for c in frame.columns
                        if c != frame.geometry.name}}
             pyogrio.write_dataframe(
                 frame, path, layer=name, driver="GPKG", append=i > 0,
