@@ -2,12 +2,12 @@
 
 Drawn with matplotlib's Agg backend (no display needed), on land and lakes from shipped
 shoreline data (:mod:`hubopt.land`): the network by mode (air links only where a route
-flies), the routes coloured by mode and wide in proportion to their flow, the demand
-points sized by weight (named when there are at most :data:`LABEL_DEMAND_MAX`), the
-candidate sites and the proposed hubs. The legend, the scale bar (km, true at the map's
-mean latitude) and the north arrow sit outside the map frame, so they cover no data;
-names are placed where they overlap no marker and no other name. The same run gives the
-same PNG bytes.
+flies, drawn as that route), the routes coloured by mode and wide in proportion to the
+square root of their flow, the demand points sized by weight (named when there are at most
+:data:`LABEL_DEMAND_MAX`), the candidate sites and the proposed hubs. The legend, the
+scale bar (km, true at the map's mean latitude) and the north arrow sit outside the map
+frame, so they cover no data; names are placed where they overlap no marker and no other
+name. The same run gives the same PNG bytes.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ LAND_MIN_SPAN = 0.5
 LAND_COLOR = "#f1eee6"
 WATER_COLOR = "#d6e6f2"
 COAST_COLOR = "#9fb3c8"
-_NETWORK_WIDTH = {"road": 0.5, "rail": 0.8, "sea": 0.8, "air": 0.6, "transfer": 0.6}
-_NETWORK_ALPHA = {"road": 0.55, "rail": 0.6, "sea": 0.6, "air": 0.5, "transfer": 0.7}
+_NETWORK_WIDTH = {"road": 0.5, "rail": 0.8, "sea": 0.8, "transfer": 0.6}
+_NETWORK_ALPHA = {"road": 0.55, "rail": 0.6, "sea": 0.6, "transfer": 0.7}
 _OFFSETS = ((6, 6), (6, -12), (-6, 6), (-6, -12), (9, -3), (-9, -3), (0, 10), (0, -16))
 
 
@@ -74,32 +74,33 @@ def _draw_land(ax: Axes, box: tuple[float, float, float, float]) -> tuple[list[A
     return handles, land.attribution
 
 
-def _draw_network(ax: Axes, r: RunResult, used_air: bool) -> list[Any]:
-    """The network by mode (thin, under the routes); air only when a route flies."""
+def _draw_network(ax: Axes, r: RunResult) -> list[Any]:
+    """The network by mode, thin, under the routes. Air links are left out: the mesh of
+    every airport pair would hide the map, and the links that a route flies are drawn as
+    routes."""
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
 
     e = r.network.edges
     handles: list[Any] = []
-    if not used_air and (e["mode"] == "air").any():
-        handles.append(Line2D([], [], ls="", label="(air links: none used, not drawn)"))
-    for mode in ("road", "rail", "sea", "transfer", "air"):
-        if mode == "air" and not used_air:
-            continue
+    for mode in ("road", "rail", "sea", "transfer"):
         sel = e[e["mode"] == mode]
         segs = [np.asarray(g.coords) for g in sel.geometry if g is not None and not g.is_empty]
         if not segs:
             continue
-        dashed = mode in ("air", "transfer")
+        dashed = mode == "transfer"
         ax.add_collection(LineCollection(
             segs, colors=MODE_COLORS[mode], linewidths=_NETWORK_WIDTH[mode],
-            alpha=_NETWORK_ALPHA[mode] * (0.4 if mode == "air" else 1.0),
-            linestyles=(0, (3, 2)) if dashed else "solid", zorder=1))
-        label = {"transfer": "transfer between modes", "air": "air link (faded)"}.get(
-            mode, f"{mode} network")
+            alpha=_NETWORK_ALPHA[mode], linestyles=(0, (3, 2)) if dashed else "solid",
+            zorder=1))
+        label = "transfer between modes" if dashed else f"{mode} network"
         handles.append(Line2D([], [], color=MODE_COLORS[mode], lw=_NETWORK_WIDTH[mode] * 1.5,
                               alpha=_NETWORK_ALPHA[mode], ls=(0, (3, 2)) if dashed else "-",
                               label=label))
+    if (e["mode"] == "air").any():
+        used = any(seg["mode"] == "air" and not seg["connector"] for seg in r.routes)
+        handles.append(Line2D([], [], ls="", label="(air links: only those flown, as routes)"
+                              if used else "(air links: none flown, not drawn)"))
     return handles
 
 
@@ -285,8 +286,7 @@ def make_map(r: RunResult) -> Figure:
     ax.set_ylim(box[1], box[3])
     ax.set_aspect(1.0 / max(math.cos(math.radians(lat)), 0.1))
     land_handles, land_source = _draw_land(ax, box)
-    used_air = any(seg["mode"] == "air" and not seg["connector"] for seg in r.routes)
-    handles = [*land_handles, *_draw_network(ax, r, used_air), *_draw_routes(ax, r)]
+    handles = [*land_handles, *_draw_network(ax, r), *_draw_routes(ax, r)]
     point_handles, marks = _draw_points(ax, r)
     handles += point_handles
     ax.set_xlim(box[0], box[2])

