@@ -327,6 +327,8 @@ def scenario_data(r: RunResult) -> dict[str, Any]:
         "problem": case.model.problem.value,
         "hubopt": __version__,
         "status": s.status, "method": s.method,
+        "objective_label": "objective" if s.covered is None else "covered demand weight",
+        "objective_unit": u["cost"] if s.covered is None else "",
         "objective": json_value(s.objective), "bound": json_value(s.bound),
         "gap": json_value(s.gap),
         "transport_cost": json_value(r.transport_cost),

@@ -161,8 +161,33 @@ def run_page(browser: Any, run_out: tuple[RunResult, Path]) -> Iterator[Loaded]:
     loaded.page.close()
 
 
+_DRAWN_JS = """(pane) => {
+    let n = 0;
+    window.huboptReport.map.eachLayer((l) => {
+        if (l instanceof L.Path && l.options.pane === pane) { n += 1; }
+    });
+    return n;
+}"""
+_PAINTED_JS = """(pane) => {
+    let n = 0;
+    for (const c of document.querySelectorAll(`.leaflet-${pane}-pane canvas`)) {
+        const px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < px.length; i += 4) { if (px[i] > 0) { n += 1; } }
+    }
+    return n;
+}"""
+
+
 def _paths(page: Any, key: str) -> int:
-    return int(page.locator(f".leaflet-hubopt-{key}-pane path").count())
+    """Features of a layer on the map: SVG paths in its pane, or (network layers, drawn on
+    canvas) the Leaflet paths in its pane, checked against the painted canvas pixels."""
+    svg = int(page.locator(f".leaflet-hubopt-{key}-pane path").count())
+    if key not in NETWORK_KEYS:
+        return svg
+    drawn = int(page.evaluate(_DRAWN_JS, f"hubopt-{key}"))
+    page.wait_for_function(f"(pane) => ({_PAINTED_JS})(pane) {'>' if drawn else '=='} 0",
+                           arg=f"hubopt-{key}")
+    return drawn
 
 
 def _keep(png: Path, name: str) -> None:
@@ -269,6 +294,8 @@ def test_defaults_air_off_and_no_web_basemap(run_page: Loaded) -> None:
 
 @browser_only
 def test_popup_shows_attributes_with_units(run_page: Loaded) -> None:
+    from playwright.sync_api import expect
+
     page = run_page.page
     page.evaluate("""() => {
         const g = window.huboptReport.layers.hubs.group;
@@ -277,7 +304,16 @@ def test_popup_shows_attributes_with_units(run_page: Loaded) -> None:
     text = page.locator(".leaflet-popup-content").inner_text()
     assert "t/year" in text
     assert "EUR/year" in text
-    page.evaluate("() => window.huboptReport.map.closePopup()")
+    page.evaluate("() => { window.huboptReport.map.closePopup(); }")
+    expect(page.locator(".leaflet-popup-content")).to_have_count(0)
+    page.evaluate("""() => {
+        const g = window.huboptReport.layers.road.group;
+        g.getLayers()[0].openPopup();
+    }""")
+    text = page.locator(".leaflet-popup-content").inner_text()
+    for unit in (" km", " h", "EUR/t", "km/h"):
+        assert unit in text
+    page.evaluate("() => { window.huboptReport.map.closePopup(); }")
 
 
 @browser_only
@@ -311,6 +347,20 @@ def test_sweep_page_holds_every_scenario_and_one_network(sweep_out: Path) -> Non
     assert [len(s["hubs"]) for s in data["scenarios"]] == [2, 3]
     assert data["comparison"]["columns"][:2] == ["model.p", "scenario"]
     assert "seconds" not in data["comparison"]["columns"]
+    text = (sweep_out / "report.html").read_text(encoding="utf-8")
+    assert page_html(sweep_page_data_again(sweep_out)) == text  # deterministic
+
+
+def sweep_page_data_again(folder: Path) -> dict[str, Any]:
+    """The sweep page's data rebuilt from the sweep folder (its scenarios.csv rows)."""
+    import csv
+
+    from hubopt.report_html import sweep_page_data
+    from hubopt.sweep import SweepResult
+
+    with (folder / "scenarios.csv").open(encoding="utf-8") as fh:
+        rows = tuple(csv.DictReader(fh))
+    return sweep_page_data(SweepResult(("model.p",), rows, folder, 0.0))
 
 
 @browser_only

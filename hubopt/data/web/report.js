@@ -114,10 +114,15 @@
     setLayer(key, keep);
   }
 
+  var canvases = {};  // network layers are drawn on canvas: fast with many edges
+
   function networkLayer(key, layer) {
     var group = L.layerGroup();
-    var style = { pane: "hubopt-" + key, color: layer.color, weight: layer.weight,
-      opacity: layer.opacity, dashArray: layer.dashed ? "4 4" : null };
+    if (!canvases[key]) {
+      canvases[key] = L.canvas({ pane: "hubopt-" + key, tolerance: 4 });
+    }
+    var style = { pane: "hubopt-" + key, renderer: canvases[key], color: layer.color,
+      weight: layer.weight, opacity: layer.opacity, dashArray: layer.dashed ? "4 4" : null };
     layer.coords.forEach(function (flat, i) {
       var line = L.polyline(latlngs(flat), style);
       line.bindPopup(function () {
@@ -273,10 +278,13 @@
     var u = sc.units;
     document.getElementById("summary").innerHTML = sc.hubs === undefined ? "" :
       "Case <code>" + esc(sc.name) + "</code> (" + esc(sc.case_file) + "), model <b>" +
-      esc(sc.problem) + "</b>, solver status <b>" + esc(sc.status) + "</b>, objective <b>" +
-      esc(withUnit(sc.objective, u.cost)) + "</b> (bound " + esc(fmt(sc.bound)) + ", gap " +
+      esc(sc.problem) + "</b>, solver status <b>" + esc(sc.status) + "</b>, " +
+      esc(sc.objective_label) + " <b>" + esc(withUnit(sc.objective, sc.objective_unit)) +
+      "</b> (bound " + esc(fmt(sc.bound)) + ", gap " +
       esc(fmt(sc.gap)) + "); " + sc.n_demand + " demand points, " + sc.n_candidates +
       " candidate sites, total flow " + esc(withUnit(sc.total_flow, u.flow)) +
+      (sc.objective_unit ? "" : "; transport cost " +
+        esc(withUnit(sc.transport_cost, u.cost))) +
       "; targets met " + sc.targets_met + " of " + sc.scorecard.length + ". Costs in " +
       esc(u.money) + ": per unit of flow in " + esc(u.unit_cost) + ", totals in " +
       esc(u.cost) + ".";
@@ -287,7 +295,10 @@
       var p = h.props;
       return [p.name, p.modes, p.modes_reached, { v: p.full_four_mode, how: "bool" },
         p.throughput, p.fixed_cost, p.status];
-    }));
+    }), { rowAttrs: function (r) {
+      return ' data-lat="' + sc.hubs[r].lat + '" data-lon="' + sc.hubs[r].lon +
+        '" title="show on the map"';
+    } });
     table("scorecard-table", ["target", "metric", "threshold", "value", "best possible",
       "result", "source"], sc.scorecard.map(function (t) {
       return [{ text: t.id }, { text: t.metric }, { text: t.operator + " " + fmt(t.threshold),
@@ -402,6 +413,15 @@
       fitted = true;
     }
   }
+
+  document.getElementById("hubs-table").addEventListener("click", function (ev) {
+    var tr = ev.target.closest("tr[data-lat]");
+    if (tr) {
+      map.setView([Number(tr.getAttribute("data-lat")), Number(tr.getAttribute("data-lon"))],
+        Math.max(map.getZoom(), 9));
+      document.getElementById("map").scrollIntoView({ behavior: "smooth" });
+    }
+  });
 
   var select = document.getElementById("scenario");
   if (DATA.scenarios.length > 1 || DATA.kind === "sweep") {
