@@ -10,8 +10,8 @@
 * :func:`save_network_geopackage` ``(network, path, *, overwrite=True) -> Path``: one
   GeoPackage, written atomically; the attribution "© OpenStreetMap contributors (ODbL)"
   is in the dataset and layer metadata; each layer has a description, each field its
-  unit (``gpkg_data_columns``) and a QGIS default style (``layer_styles``, see
-  :mod:`hubopt.qgis_styles`).
+  unit (``gpkg_data_columns``) and, with ``styles=True``, a QGIS default style
+  (``layer_styles``, see :mod:`hubopt.qgis_styles`).
 * :func:`save_network_geojson` ``(network, folder, *, overwrite=True) -> dict[str, Path]``:
   one RFC 7946 GeoJSON file per layer (``<folder>/<layer>.geojson``), with the
   attribution as the collection's description.
@@ -140,8 +140,12 @@ def _quiet_gdal() -> Iterator[None]:
 
 
 def save_network_geopackage(network: MultimodalNetwork, path: str | os.PathLike[str], *,
-                            overwrite: bool = True) -> Path:
-    """Write the six layers to one GeoPackage at ``path`` (atomically)."""
+                            overwrite: bool = True, styles: bool = False) -> Path:
+    """Write the six layers to one GeoPackage at ``path`` (atomically).
+
+    With ``styles``, the GeoPackage also gets a ``layer_styles`` table (an attribute
+    table beside the six layers) with a default QGIS style per layer.
+    """
 
     target = Path(path)
     meta = {"attribution": network.attribution, "source": network.source,
@@ -149,14 +153,15 @@ def save_network_geopackage(network: MultimodalNetwork, path: str | os.PathLike[
     with _quiet_gdal(), atomic_path(target, overwrite=overwrite) as tmp:
         write_layers(tmp, network_to_gdfs(network, flow_unit=DEFAULT_FLOW_UNIT),
                      dataset_metadata=meta, attribution=network.attribution,
-                     descriptions=LAYER_DESCRIPTIONS, fields=field_units(DEFAULT_FLOW_UNIT))
+                     descriptions=LAYER_DESCRIPTIONS, fields=field_units(DEFAULT_FLOW_UNIT),
+                     styles=styles)
     return target
 
 
 def write_layers(path: str | os.PathLike[str], layers: dict[str, gpd.GeoDataFrame], *,
                  dataset_metadata: dict[str, str], attribution: str,
                  descriptions: dict[str, str], fields: dict[str, dict[str, str]],
-                 geometry_types: dict[str, str] | None = None) -> None:
+                 geometry_types: dict[str, str] | None = None, styles: bool = True) -> None:
     """Write GeoDataFrames as GeoPackage layers at ``path`` (a new file), then add the layer
     descriptions, field units and QGIS styles (:func:`hubopt.qgis_styles.finish_geopackage`).
 
@@ -181,7 +186,7 @@ def write_layers(path: str | os.PathLike[str], layers: dict[str, gpd.GeoDataFram
                 layer_metadata=meta,
                 layer_options={"DESCRIPTION": descriptions.get(name, name)},
             )
-    finish_geopackage(path, descriptions, fields)
+    finish_geopackage(path, descriptions, fields, styles=styles)
 
 
 def save_network_geojson(network: MultimodalNetwork, folder: str | os.PathLike[str], *,

@@ -76,3 +76,21 @@ def test_an_empty_mode_is_written_as_an_empty_layer(tmp_path) -> None:
     path = save_network_geopackage(sub, tmp_path / "sub.gpkg")
     assert len(gpd.read_file(path, layer="air")) == 0
     assert len(gpd.read_file(path, layer="rail")) == len(net.layers["rail"].edges)
+
+
+def test_geopackage_styles_are_stored_when_asked(tmp_path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    net = network_of("kiel")
+    plain = save_network_geopackage(net, tmp_path / "plain.gpkg")
+    styled = save_network_geopackage(net, tmp_path / "styled.gpkg", styles=True)
+    assert [n for n, _ in pyogrio.list_layers(plain)] == list(LAYER_NAMES)
+    with closing(sqlite3.connect(styled)) as db:
+        names = {r[0] for r in db.execute("SELECT f_table_name FROM layer_styles "
+                                          "WHERE useAsDefault")}
+        desc = dict(db.execute("SELECT table_name, description FROM gpkg_contents"))
+    assert names == set(LAYER_NAMES)
+    assert all(desc[n] for n in LAYER_NAMES)
+    road = gpd.read_file(styled, layer="road")
+    assert {"cost_eur_per_t", "co2_kg_per_t", "length_m"} <= set(road.columns)
