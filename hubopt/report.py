@@ -95,7 +95,7 @@ def report_text(r: RunResult) -> str:
                  "means the network lacks the data (e.g. road classes for motorway junctions).\n")
     parts.append("## Resilience (each hub fails in turn)\n")
     parts.append(_table(
-        ["failed hub", "cost increase", "cost increase share",
+        ["failed hub", f"cost increase ({u.cost})", "cost increase share",
          f"demand weight losing {m.access_minutes:g}-min access", "share of total"],
         [[h.name, h.cost_increase, h.cost_increase_share, h.population_lost,
           h.population_lost_share] for h in m.hubs]))
@@ -115,14 +115,14 @@ def report_text(r: RunResult) -> str:
         parts.append("Only one hub is open.\n")
     parts.append("## Objective by mode\n")
     total = sum(m.objective_by_mode.values())
-    parts.append(_table(["mode", "cost", "share"],
+    parts.append(_table(["mode", f"cost ({u.cost})", "share"],
                         [[k, v, v / total if total else 0.0]
                          for k, v in m.objective_by_mode.items()]
                         + [["fixed costs of hubs", m.fixed_cost_total, None]]))
     parts.append("## Allocation of demand points\n")
     rows = [[ln["from_name"], ln["to_name"], ln["flow"], ln["cost"]]
             for _, ln in ((None, _alloc_row(r, ln)) for ln in r.lines if ln["kind"] == "access")]
-    parts.append(_table(["demand point", "hub", f"flow ({unit})", "cost"], rows))
+    parts.append(_table(["demand point", "hub", f"flow ({unit})", f"cost ({u.cost})"], rows))
     parts.append("## Network\n")
     summary = r.network.summary()
     parts.append(_table(list(summary.columns), summary.to_numpy().tolist()))
