@@ -220,6 +220,56 @@ def json_value(v: Any) -> Any:
     return str(v)
 
 
+def land_layer(box: tuple[float, float, float, float]) -> dict[str, Any] | None:
+    """Land and lakes inside ``box`` (west, south, east, north) from the shipped shoreline
+    data (:func:`hubopt.land.land_polygons`), clipped and simplified; ``None`` when there is
+    none or the box is finer than that data (:data:`hubopt.map_figure.LAND_MIN_SPAN`).
+    """
+    import shapely
+
+    from hubopt.land import land_polygons
+    from hubopt.map_figure import COAST_COLOR, LAND_COLOR, LAND_MIN_SPAN, WATER_COLOR
+
+    west, south, east, north = box
+    if max(east - west, north - south) < LAND_MIN_SPAN:
+        return None
+    land = land_polygons(*box)
+    if not land.land:
+        return None
+    clip = shapely.box(*box)
+    tol = math.hypot(east - west, north - south) / 3000.0
+
+    def polygons(rings: list[np.ndarray]) -> list[list[list[float]]]:
+        out = []
+        for ring in rings:
+            if len(ring) < 4:
+                continue
+            poly = shapely.make_valid(shapely.Polygon(ring))
+            part = shapely.simplify(shapely.intersection(poly, clip), tol)
+            for g in shapely.get_parts(part):
+                if isinstance(g, shapely.Polygon) and not g.is_empty:
+                    out.append([_flat(r.coords) for r in (g.exterior, *g.interiors)])
+        return out
+
+    return {"land": polygons(land.land), "lakes": polygons(land.lakes),
+            "attribution": land.attribution, "land_color": LAND_COLOR,
+            "water_color": WATER_COLOR, "coast_color": COAST_COLOR}
+
+
+def _box(r: RunResult) -> tuple[float, float, float, float]:
+    """The region to draw land in: the points and the network, with a margin."""
+    xs = [*r.demand.lon, *r.candidates.lon]
+    ys = [*r.demand.lat, *r.candidates.lat]
+    nodes = r.network.nodes
+    if len(nodes) and {"x", "y"} <= set(nodes.columns):  # EPSG:4326 degrees
+        xs += [float(nodes["x"].min()), float(nodes["x"].max())]
+        ys += [float(nodes["y"].min()), float(nodes["y"].max())]
+    x0, x1, y0, y1 = float(min(xs)), float(max(xs)), float(min(ys)), float(max(ys))
+    px, py = max(0.25 * (x1 - x0), 0.01), max(0.25 * (y1 - y0), 0.01)
+    return (max(x0 - px, -180.0), max(y0 - py, -90.0), min(x1 + px, 180.0),
+            min(y1 + py, 90.0))
+
+
 def _value(v: Any) -> Any:
     v = json_value(v)
     if isinstance(v, float):
@@ -355,6 +405,7 @@ def scenario_data(r: RunResult) -> dict[str, Any]:
 def run_page_data(r: RunResult) -> dict[str, Any]:
     """The data block of a run's page: one scenario and its network."""
     network = network_layers(r.network, r.case.flows.unit)
+    network["land"] = land_layer(_box(r))
     scenario = {**scenario_data(r), "network": 0, "label": r.case.name, "error": ""}
     return {"kind": "run", "title": scenario["title"], "networks": [network],
             "scenarios": [scenario], "comparison": None,

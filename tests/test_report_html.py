@@ -41,6 +41,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
 VIEWPORT = {"width": 1280, "height": 900}
 NETWORK_KEYS = ("road", "rail", "sea", "air", "transfers")
 RUN_KEYS = ("hubs", "candidates", "demand", "routes", "allocations")
+CANVAS_KEYS = (*NETWORK_KEYS, "land")  # drawn on canvas, the others as SVG paths
 browser_only = pytest.mark.skipif(not CHROMIUM.exists(),
                                   reason="needs Debian's Chromium at /usr/bin/chromium "
                                          "(apt-get install chromium; CI installs it)")
@@ -90,6 +91,8 @@ def test_data_block_reads_back_with_hubs_units_and_network(
     assert set(layers) == set(NETWORK_KEYS)
     assert not layers["air"]["on"]  # air links are off by default
     assert sum(len(v["coords"]) for v in layers.values()) <= MAX_NETWORK_FEATURES
+    land = data["networks"][0]["land"]  # the Gulf of Finland's shores, from shipped data
+    assert land is None or (land["land"] and land["attribution"])
 
 
 def test_units_follow_the_flow_unit() -> None:
@@ -179,10 +182,10 @@ _PAINTED_JS = """(pane) => {
 
 
 def _paths(page: Any, key: str) -> int:
-    """Features of a layer on the map: SVG paths in its pane, or (network layers, drawn on
-    canvas) the Leaflet paths in its pane, checked against the painted canvas pixels."""
+    """Features of a layer on the map: SVG paths in its pane, or (network layers and land,
+    drawn on canvas) the Leaflet paths in its pane, checked against the painted pixels."""
     svg = int(page.locator(f".leaflet-hubopt-{key}-pane path").count())
-    if key not in NETWORK_KEYS:
+    if key not in CANVAS_KEYS:
         return svg
     drawn = int(page.evaluate(_DRAWN_JS, f"hubopt-{key}"))
     page.wait_for_function(f"(pane) => ({_PAINTED_JS})(pane) {'>' if drawn else '=='} 0",
@@ -257,7 +260,7 @@ def test_scorecard_resilience_and_allocation_tables(
 
 
 @browser_only
-@pytest.mark.parametrize("key", [*NETWORK_KEYS, *RUN_KEYS])
+@pytest.mark.parametrize("key", [*CANVAS_KEYS, *RUN_KEYS])
 def test_layer_toggle_removes_and_restores_its_features(run_page: Loaded, key: str) -> None:
     from playwright.sync_api import expect
 

@@ -8,8 +8,8 @@
   var TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
   var MODE_COLORS = { road: "#6d6d6d", rail: "#8b1a1a", sea: "#1f6fb2", air: "#9c6ade",
     transfer: "#ff9800" };
-  var PANES = [ // layer key, z-index
-    ["road", 410], ["rail", 411], ["sea", 412], ["air", 413], ["transfers", 414],
+  var PANES = [ // layer key, z-index (tiles are at 200, above the land)
+    ["land", 150], ["road", 410], ["rail", 411], ["sea", 412], ["air", 413], ["transfers", 414],
     ["allocations", 420], ["routes", 430], ["demand", 440], ["candidates", 450],
     ["hubs", 460]
   ];
@@ -112,6 +112,21 @@
     var keep = layers[key] ? layers[key].on : on;
     layers[key] = { group: group, on: keep };
     setLayer(key, keep);
+  }
+
+  function landLayer(land) {
+    var group = L.layerGroup();
+    var style = { pane: "hubopt-land", renderer: L.canvas({ pane: "hubopt-land" }),
+      interactive: false, fillColor: land.land_color,
+      fillOpacity: 1, color: land.coast_color, weight: 0.7 };
+    land.land.forEach(function (rings) {
+      group.addLayer(L.polygon(rings.map(latlngs), style));
+    });
+    land.lakes.forEach(function (rings) {
+      group.addLayer(L.polygon(rings.map(latlngs), L.extend({}, style,
+        { fillColor: land.water_color })));
+    });
+    return group;
   }
 
   var canvases = {};  // network layers are drawn on canvas: fast with many edges
@@ -239,6 +254,10 @@
       var l = net.layers[key];
       html.push(checkbox(key, l.label, "swatch", l.color, l.coords.length, l.total));
     });
+    if (net.land) {
+      html.push(checkbox("land", "land and lakes", "swatch", net.land.land_color,
+        net.land.land.length, net.land.land.length));
+    }
     html.push('<hr><label><input type="checkbox" id="layer-tiles" data-layer="tiles"> ' +
       "web basemap (online, OpenStreetMap tiles)</label>");
     div.innerHTML = html.join("");
@@ -339,7 +358,9 @@
     warn.innerHTML = sc.warnings.map(function (w) { return "<li>" + esc(w) + "</li>"; })
       .join("");
     document.getElementById("warnings-section").hidden = sc.warnings.length === 0;
-    document.getElementById("footer-attribution").textContent = sc.attribution;
+    var land = DATA.networks[sc.network].land;
+    document.getElementById("footer-attribution").textContent = sc.attribution +
+      (land ? ". " + land.attribution : "");
   }
 
   function renderNetworkNote(net) {
@@ -374,6 +395,7 @@
   // ---------------------------------------------------------------------------- scenarios
 
   var currentNetwork = -1;
+  var landAttribution = "";
   var fitted = false;
 
   function show(name) {
@@ -395,6 +417,16 @@
         var l = net.layers[key];
         register(key, networkLayer(key, l), l.on);
       });
+      if (layers.land) { map.removeLayer(layers.land.group); delete layers.land; }
+      if (landAttribution) { map.attributionControl.removeAttribution(landAttribution); }
+      landAttribution = "";
+      document.getElementById("map").style.background = "";
+      if (net.land) {
+        register("land", landLayer(net.land), true);
+        landAttribution = esc(net.land.attribution);
+        map.attributionControl.addAttribution(landAttribution);
+        document.getElementById("map").style.background = net.land.water_color;
+      }
       renderNetworkNote(net);
     }
     var made = scenarioLayers(sc);
