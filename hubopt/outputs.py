@@ -164,7 +164,11 @@ def candidates_frame(r: RunResult) -> Any:
 
 
 def network_gpkg_layers(r: RunResult) -> dict[str, Any]:
-    """Every layer of network.gpkg: the network's, the candidates and the run's results."""
+    """Every layer of network.gpkg: the network's, the candidates and the run's results.
+
+    The hubs come last, so that QGIS, which adds a GeoPackage's layers in this order, each
+    above the previous, draws them on top.
+    """
     from hubopt.export import network_to_gdfs
     from hubopt.features import (
         allocation_features,
@@ -177,9 +181,9 @@ def network_gpkg_layers(r: RunResult) -> dict[str, Any]:
     fields = field_units(units_of(r))
     layers = dict(network_to_gdfs(r.network, flow_unit=r.case.flows.unit))
     layers["candidates"] = candidates_frame(r)
-    layers["hubs"] = _frame_of(list(hub_features(r)), list(fields["hubs"]))
     layers["allocations"] = _frame_of(list(allocation_features(r)), list(fields["allocations"]))
     layers["routes"] = _frame_of(list(route_features(r)), list(fields["routes"]))
+    layers["hubs"] = _frame_of(list(hub_features(r)), list(fields["hubs"]))  # last: on top
     return layers
 
 

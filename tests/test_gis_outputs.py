@@ -27,7 +27,7 @@ from hubopt.outputs import write_outputs
 from hubopt.pipeline import RunResult, run_case
 
 GEOJSON = ("hubs", "allocations", "routes")
-RUN_LAYERS = (*LAYER_NAMES, "candidates", "hubs", "allocations", "routes")
+RUN_LAYERS = (*LAYER_NAMES, "candidates", "allocations", "routes", "hubs")
 UNIT_SUFFIXES = ("_m", "_km", "_h", "_min", "_kmh", "_t_per_year", "_eur_per_t",
                  "_eur_per_year", "_kg_per_t")
 UNITLESS = {"u", "v", "node", "node_id", "leg", "seq", "n_modes", "demand_weight"}
