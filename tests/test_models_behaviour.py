@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from test_models_bruteforce import brute_single, random_instance, sets_of_size
+from oracles import brute_single, random_instance, sets_of_size
 
 from hubopt._errors import InfeasibleModelError, ModelSpecificationError
 from hubopt.bench import BenchCase, matches_reference, run_case
@@ -60,8 +60,9 @@ def test_time_limited_mip_returns_its_best_solution_with_bound_and_gap():
         delta=inst.delta,
     )
     sol = model.solve(time_limit=3.0)
+    # (no assertion on the wall-clock time: the machine's load decides it)
+    assert sol.method.startswith("mip")
     assert sol.status in (Status.FEASIBLE, Status.OPTIMAL)
-    assert sol.seconds < 30
     assert_consistent(model, sol)
 
 

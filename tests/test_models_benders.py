@@ -6,6 +6,7 @@ optima, and the exact routing cost of a hub set recomputed here from its definit
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import time
@@ -13,22 +14,13 @@ import time
 import numpy as np
 import pytest
 from _ap_models import ap_fixed_cost_model
+from oracles import ALPHA, CHI, DELTA, random_instance
 
 from hubopt.instances import ReferenceOptimum, find_optimum, load_instance, load_optima
 from hubopt.models import UMAHLP, Status, UMApHMP
 from hubopt.models.benders import _CutGenerator
 from hubopt.models.heuristics import greedy_hubs, vns_hubs
-
-CHI, ALPHA, DELTA = 3.0, 0.75, 2.0
-
-
-def random_instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    xy = rng.uniform(0, 100, size=(n, 2))
-    C = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
-    W = rng.uniform(0, 10, size=(n, n)) * (rng.uniform(size=(n, n)) < 0.8)
-    f = rng.uniform(200, 900, size=n)
-    return C, W, f
+from hubopt.models.strategy import EngineOptions
 
 
 def _ref(data_dir, n: int, p: int) -> ReferenceOptimum:
@@ -62,7 +54,7 @@ def routing_cost_by_origin(C: np.ndarray, W: np.ndarray, H: tuple[int, ...]) -> 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("p", [2, 3])
 def test_benders_proves_the_brute_force_optimum_of_umaphmp(seed: int, p: int) -> None:
-    C, W, _ = random_instance(7, seed)
+    C, W, _, _ = random_instance(7, seed)
     truth = min(routing_cost_by_origin(C, W, H).sum() for H in itertools.combinations(range(7), p))
     model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     sol = model.solve(method="benders")
@@ -74,7 +66,7 @@ def test_benders_proves_the_brute_force_optimum_of_umaphmp(seed: int, p: int) ->
 
 @pytest.mark.parametrize("seed", [3, 4])
 def test_benders_proves_the_brute_force_optimum_of_umahlp(seed: int) -> None:
-    C, W, f = random_instance(7, seed)
+    C, W, f, _ = random_instance(7, seed)
     truth = min(
         routing_cost_by_origin(C, W, H).sum() + f[list(H)].sum()
         for q in range(1, 8)
@@ -87,7 +79,7 @@ def test_benders_proves_the_brute_force_optimum_of_umahlp(seed: int) -> None:
 
 
 def test_every_benders_cut_is_below_the_true_routing_cost_of_every_hub_set() -> None:
-    C, W, _ = random_instance(8, 5)
+    C, W, _, _ = random_instance(8, 5)
     model = UMApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
     gen = _CutGenerator(model.data)
     rng = np.random.default_rng(0)
@@ -122,7 +114,10 @@ def test_time_limited_benders_returns_a_valid_bound_and_gap(hub_data_dir) -> Non
     assert sol.bound <= ref.objective + 0.006
     assert sol.objective >= ref.objective - 0.006
     assert math.isclose(sol.gap, (sol.objective - sol.bound) / sol.objective, rel_tol=1e-9)
-    assert sol.seconds < 3 * 1.5 + 2
+    # (no assertion on the wall-clock time: the machine's load decides it)
+    assert sol.method == "benders"
+    assert sol.status in (Status.FEASIBLE, Status.OPTIMAL)
+    assert sol.bound <= sol.objective
 
 
 def test_vns_finds_the_published_optimum_and_is_deterministic(hub_data_dir) -> None:
@@ -181,22 +176,16 @@ def test_benders_lp_bound_is_within_a_tenth_of_a_percent_on_ap25(hub_data_dir) -
 # -- the large-instance path of ``auto`` (heuristic, then Benders) ----------------------
 
 
-@pytest.fixture
-def large_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Send small instances down the path ``auto`` takes beyond enumeration and MIP."""
-    from hubopt.models import _model
-
-    monkeypatch.setattr(_model.HubModel, "max_sets", 0)
-    monkeypatch.setattr(_model.HubModel, "mip_max_n", 0)
+# small instances down the path ``auto`` takes beyond enumeration and MIP
+LARGE = EngineOptions(max_sets=0, mip_max_n=0)
 
 
-@pytest.mark.usefixtures("large_path")
 @pytest.mark.parametrize(("n", "p"), [(20, 4), (25, 3)])
 def test_auto_beyond_enumeration_proves_the_published_umaphmp_optimum(
     hub_data_dir, n: int, p: int
 ) -> None:
     model, ref = _ap_model(hub_data_dir, n, p)
-    sol = model.solve(time_limit=60)
+    sol = model.solve(time_limit=60, options=LARGE)
     assert sol.method == "heuristic+benders"
     assert sol.status is Status.OPTIMAL
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
@@ -216,13 +205,12 @@ def _ap25_usaphmp_p3(data_dir):
     return model, sa, _ref(data_dir, 25, 3)
 
 
-@pytest.mark.usefixtures("large_path")
 def test_auto_beyond_enumeration_proves_usaphmp_above_the_multiple_allocation_optimum(
     hub_data_dir,
 ) -> None:
     model, sa, ma = _ap25_usaphmp_p3(hub_data_dir)
     assert sa.objective > ma.objective * 1.02  # so no multiple-allocation bound proves it
-    sol = model.solve(time_limit=60)
+    sol = model.solve(time_limit=60, options=LARGE)
     assert sol.method == "heuristic+lagrangian"  # proven before Benders starts
     assert sol.objective == pytest.approx(sa.objective, abs=0.006)
     # the single-allocation Lagrangian bound closes the gap the MA optimum leaves
@@ -232,50 +220,49 @@ def test_auto_beyond_enumeration_proves_usaphmp_above_the_multiple_allocation_op
     assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective, rel=1e-9)
 
 
-@pytest.mark.usefixtures("large_path")
 def test_auto_beyond_enumeration_proves_the_umahlp_optimum(hub_data_dir) -> None:
     ref = find_optimum(
         load_optima(data_dir=hub_data_dir), problem="UMAHLP", suite="ap", n=20, fixed_cost="L"
     )
     assert ref is not None
-    sol = _ap_umahlp_model(hub_data_dir, 20, "L").solve(time_limit=60)
+    sol = _ap_umahlp_model(hub_data_dir, 20, "L").solve(time_limit=60, options=LARGE)
     assert sol.method == "heuristic+benders"
     assert sol.status is Status.OPTIMAL
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
 
 
-@pytest.mark.usefixtures("large_path")
 def test_auto_beyond_benders_max_n_uses_benders_for_many_hubs_or_long_limits(
-    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+    hub_data_dir,
 ) -> None:
     """Past ``benders_max_n`` Benders stays the method for p-hub medians with
     ``p >= benders_min_hub_share * n`` (up to ``benders_many_hubs_max_n``), and for
     fewer hubs, and fixed costs, when the time limit reaches
     ``benders_few_hubs_min_seconds``; shorter limits and larger instances get the
     facility-location bounds."""
-    from hubopt.models import _model
-
-    monkeypatch.setattr(_model.HubModel, "benders_max_n", 10)
-    monkeypatch.setattr(_model.HubModel, "benders_min_hub_share", 0.15)
-    monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 20)
-    monkeypatch.setattr(_model.HubModel, "benders_few_hubs_min_seconds", 40.0)
+    opts = dataclasses.replace(
+        LARGE,
+        benders_max_n=10,
+        benders_min_hub_share=0.15,
+        benders_many_hubs_max_n=20,
+        benders_few_hubs_min_seconds=40.0,
+    )
     many, ref = _ap_model(hub_data_dir, 20, 4)  # 4 >= 0.15 * 20
-    sol = many.solve(time_limit=60)
+    sol = many.solve(time_limit=60, options=opts)
     assert sol.method == "heuristic+benders"
     assert sol.status is Status.OPTIMAL
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
     few, ref2 = _ap_model(hub_data_dir, 20, 2)  # 2 < 0.15 * 20
-    sol2 = few.solve(time_limit=30)
+    sol2 = few.solve(time_limit=30, options=opts)
     assert sol2.method == "heuristic+bound"
     assert sol2.bound <= ref2.objective + 0.006
-    sol3 = few.solve(time_limit=40)  # long enough for Benders with few hubs
+    sol3 = few.solve(time_limit=40, options=opts)  # long enough for Benders with few hubs
     assert sol3.method == "heuristic+benders"
     assert sol3.status is Status.OPTIMAL
     assert sol3.objective == pytest.approx(ref2.objective, abs=0.006)
     fixed = _ap_umahlp_model(hub_data_dir, 20, "L")
-    monkeypatch.setattr(_model.HubModel, "benders_trial_share", 0.0)  # no Benders trial
-    assert fixed.solve(time_limit=30).method == "heuristic+bound"
-    sol4 = fixed.solve(time_limit=40)
+    opts = dataclasses.replace(opts, benders_trial_share=0.0)  # no Benders trial
+    assert fixed.solve(time_limit=30, options=opts).method == "heuristic+bound"
+    sol4 = fixed.solve(time_limit=40, options=opts)
     assert sol4.method == "heuristic+benders"
     assert sol4.status is Status.OPTIMAL
     ref4 = find_optimum(
@@ -283,37 +270,36 @@ def test_auto_beyond_benders_max_n_uses_benders_for_many_hubs_or_long_limits(
     )
     assert ref4 is not None
     assert sol4.objective == pytest.approx(ref4.objective, abs=0.006)
-    monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 19)  # n = 20 is beyond
-    assert many.solve(time_limit=30).method == "heuristic+bound"
-    assert fixed.solve(time_limit=600).method == "heuristic+bound"
+    opts = dataclasses.replace(opts, benders_many_hubs_max_n=19)  # n = 20 is beyond
+    assert many.solve(time_limit=30, options=opts).method == "heuristic+bound"
+    assert fixed.solve(time_limit=600, options=opts).method == "heuristic+bound"
 
 
-@pytest.mark.usefixtures("large_path")
 def test_umahlp_on_a_short_limit_tries_benders_before_the_facility_location_bounds(
     hub_data_dir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Below ``benders_few_hubs_min_seconds`` UMAHLP (up to ``benders_many_hubs_max_n``)
     gives Benders ``benders_trial_share`` of the limit: a proof ends the solve, else
     the facility-location bounds take over, and the larger bound counts."""
-    from hubopt.models import _model
+    from hubopt.models import _bounding
 
-    monkeypatch.setattr(_model.HubModel, "benders_max_n", 10)
-    monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 20)
-    monkeypatch.setattr(_model.HubModel, "benders_few_hubs_min_seconds", 600.0)
+    opts = dataclasses.replace(
+        LARGE, benders_max_n=10, benders_many_hubs_max_n=20, benders_few_hubs_min_seconds=600.0
+    )
     ref = find_optimum(
         load_optima(data_dir=hub_data_dir), problem="UMAHLP", suite="ap", n=20, fixed_cost="L"
     )
     assert ref is not None
     fixed = _ap_umahlp_model(hub_data_dir, 20, "L")
-    sol = fixed.solve(time_limit=30)
+    sol = fixed.solve(time_limit=30, options=opts)
     assert sol.method == "heuristic+benders"
     assert sol.status is Status.OPTIMAL
     assert sol.info["benders_proven"] is True
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
     # a trial too short to prove anything (its deadline already past): the
     # facility-location path finishes, and its bound is no weaker than the trial's
-    monkeypatch.setattr(_model, "benders_multiple_allocation", _out_of_time)
-    sol2 = fixed.solve(time_limit=30)
+    monkeypatch.setattr(_bounding, "benders_multiple_allocation", _out_of_time)
+    sol2 = fixed.solve(time_limit=30, options=opts)
     assert sol2.method == "heuristic+bound"
     assert sol2.info["benders_proven"] is False
     assert sol2.info["benders_bound"] <= sol2.bound <= ref.objective + 0.006
@@ -333,7 +319,7 @@ def test_integer_phase_alone_proves_the_brute_force_optimum(drop: bool) -> None:
     HiGHS objective bound; "infeasible" means optimal), with or without slack cuts."""
     from hubopt.models.benders import benders_multiple_allocation
 
-    C, W, _ = random_instance(9, 6)
+    C, W, _, _ = random_instance(9, 6)
     costs = {H: routing_cost_by_origin(C, W, H).sum() for H in itertools.combinations(range(9), 3)}
     truth = min(costs.values())
     worst = max(costs, key=lambda H: costs[H])
@@ -361,7 +347,7 @@ def _pairs_cost(C: np.ndarray, W: np.ndarray, H: tuple[int, ...]) -> float:
 
 def _brute_forced(n: int, p: int, seed: int) -> tuple[UMApHMP, dict[tuple[int, ...], float]]:
     """A random UMApHMP instance and the cost of each of its hub sets (brute force)."""
-    C, W, _ = random_instance(n, seed)
+    C, W, _, _ = random_instance(n, seed)
     costs = {H: _pairs_cost(C, W, H) for H in itertools.combinations(range(n), p)}
     return UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA), costs
 
@@ -375,7 +361,7 @@ def test_few_hubs_separate_at_the_whole_support_for_a_stronger_lp_bound() -> Non
     from hubopt.models.benders import benders_multiple_allocation
 
     n, p = 60, 2
-    C, W, _ = random_instance(n, 7)
+    C, W, _, _ = random_instance(n, 7)
     truth = min(_pairs_cost(C, W, H) for H in itertools.combinations(range(n), p))
     model = UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     start = tuple(greedy_hubs(model.data, p))
@@ -467,73 +453,25 @@ def test_probing_runs_only_when_enough_time_is_left(min_seconds: float, probes: 
     assert res.objective == pytest.approx(costs[first], rel=1e-9)
 
 
-@pytest.mark.parametrize(("n", "p", "seed"), [(12, 3, 1), (15, 3, 3), (16, 5, 4), (20, 3, 6)])
-@pytest.mark.parametrize("start_rank", [1, -1])
-def test_tree_integer_phase_proves_the_brute_force_optimum(
-    n: int, p: int, seed: int, start_rank: int
-) -> None:
-    """The integer phase as a branch-and-cut tree (cuts separated at every node's LP
-    point), after a single LP round and from the second-best or the worst hub set:
-    it finds and proves the unique brute-force optimum, and its bound never passes it."""
-    from hubopt.models.benders import benders_multiple_allocation
-
-    model, costs = _brute_forced(n, p, seed)
-    order = sorted(costs, key=lambda H: costs[H])
-    assert costs[order[0]] < costs[order[1]] * (1 - 1e-9)
-    res = benders_multiple_allocation(
-        model.data,
-        start=order[start_rank],
-        deadline=None,
-        lp_max_iterations=1,
-        warm_neighbours=0,
-        probe_budget=0.0,
-        integer_phase="tree",
-    )
-    assert res.mip_iterations == 0
-    assert res.info["tree_nodes"] >= 1
-    assert res.proven
-    assert res.hubs == order[0]
-    assert res.objective == pytest.approx(costs[order[0]], rel=1e-9)
-    assert res.bound <= costs[order[0]] * (1 + 1e-9)
-
-
-def test_an_unknown_integer_phase_is_a_specification_error() -> None:
-    from hubopt._errors import ModelSpecificationError
-    from hubopt.models.benders import benders_multiple_allocation
-
-    model, costs = _brute_forced(8, 2, 1)
-    with pytest.raises(ModelSpecificationError, match="integer_phase: expected 'mip' or 'tree'"):
-        benders_multiple_allocation(model.data, start=min(costs), deadline=None, integer_phase="x")
-
-
 @pytest.mark.parametrize(("n", "p", "seed"), [(16, 4, 2), (20, 4, 5)])
-def test_cuts_at_probe_points_fix_more_sites_and_keep_the_optimum(
-    n: int, p: int, seed: int
-) -> None:
-    """Probes that end near the incumbent get new cuts at their own LP point
-    (``probe_separation_rounds``): on these instances that fixes more sites than the
-    pool's cuts alone, and the solve still finds and proves the unique brute-force
-    optimum from the second-best hub set."""
+def test_probing_from_the_second_best_hub_set_keeps_the_optimum(n: int, p: int, seed: int) -> None:
+    """With the whole time for probing the solve still finds and proves the unique
+    brute-force optimum from the second-best hub set."""
     from hubopt.models.benders import benders_multiple_allocation
 
     model, costs = _brute_forced(n, p, seed)
     first, second = sorted(costs, key=lambda H: costs[H])[:2]
-    fixed = {}
-    for rounds in (0, 2):
-        res = benders_multiple_allocation(
-            model.data,
-            start=second,
-            deadline=None,
-            lp_max_iterations=2,
-            warm_neighbours=0,
-            probe_budget=1.0,
-            probe_separation_rounds=rounds,
-        )
-        assert res.proven
-        assert res.hubs == first
-        assert res.bound <= costs[first] * (1 + 1e-9)
-        fixed[rounds] = res.info["fixed_by_probe"]
-    assert fixed[2] > fixed[0]
+    res = benders_multiple_allocation(
+        model.data,
+        start=second,
+        deadline=None,
+        lp_max_iterations=2,
+        warm_neighbours=0,
+        probe_budget=1.0,
+    )
+    assert res.proven
+    assert res.hubs == first
+    assert res.bound <= costs[first] * (1 + 1e-9)
 
 
 @pytest.mark.parametrize("center_step", [0.0, 0.1, 1.0])
@@ -592,7 +530,7 @@ def test_sites_closed_during_the_lp_phase_cannot_beat_the_optimum(
 def test_a_separation_past_its_deadline_keeps_the_cuts_of_the_origins_it_reached() -> None:
     """With the deadline already past, the separation stops after its first batch of
     origins: those get the same cuts as a full separation, the rest the trivial cut."""
-    C, W, _ = random_instance(16, 9)
+    C, W, _, _ = random_instance(16, 9)
     model = UMApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
     gen = _CutGenerator(model.data)
     point = np.minimum(np.random.default_rng(1).dirichlet(np.ones(16)) * 3, 1.0)
@@ -610,7 +548,6 @@ def test_a_separation_past_its_deadline_keeps_the_cuts_of_the_origins_it_reached
     np.testing.assert_allclose(full_coef, coef, rtol=1e-12)
 
 
-@pytest.mark.usefixtures("large_path")
 @pytest.mark.parametrize("capacity", ["L", "T"])
 def test_auto_beyond_enumeration_bounds_csahlp_by_both_relaxations(
     hub_data_dir, capacity: str
@@ -629,7 +566,7 @@ def test_auto_beyond_enumeration_bounds_csahlp_by_both_relaxations(
     assert ref is not None
     assert ma is not None
     model = ap_fixed_cost_model(hub_data_dir, 20, "L", CSAHLP, capacity)
-    sol = model.solve(time_limit=60)
+    sol = model.solve(time_limit=60, options=LARGE)
     assert sol.method == "heuristic+benders"
     assert sol.bound <= ref.objective + 0.006
     assert sol.objective >= ref.objective - 0.006
@@ -638,7 +575,6 @@ def test_auto_beyond_enumeration_bounds_csahlp_by_both_relaxations(
         assert sol.bound > 1.01 * ma.objective
 
 
-@pytest.mark.usefixtures("large_path")
 def test_auto_beyond_enumeration_proves_usahlp_above_the_umahlp_optimum(hub_data_dir) -> None:
     """USAHLP on the Benders path: Benders proves the multiple-allocation optimum (from
     the multiple-allocation descent's hubs), which stays below the published USAHLP
@@ -652,7 +588,7 @@ def test_auto_beyond_enumeration_proves_usahlp_above_the_umahlp_optimum(hub_data
     assert ma is not None
     assert ref.objective > ma.objective * 1.01
     model = ap_fixed_cost_model(hub_data_dir, 20, "T", USAHLP)
-    sol = model.solve(time_limit=60)
+    sol = model.solve(time_limit=60, options=LARGE)
     assert sol.method == "heuristic+benders"
     assert sol.info["benders_bound"] == pytest.approx(ma.objective, abs=0.006)
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
@@ -691,9 +627,8 @@ def test_screening_keeps_every_site_that_a_hub_set_below_the_threshold_opens(
         assert res.screened_in
 
 
-@pytest.mark.usefixtures("large_path")
 def test_usaphmp_with_few_hubs_gets_the_lagrangian_bound_on_the_screened_sites(
-    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+    hub_data_dir,
 ) -> None:
     """Where the single-allocation Lagrangian bound does not run on every site (here
     past ``sa_lagrangian_max_n`` with p below ``sa_lagrangian_min_hub_share * n``),
@@ -702,16 +637,17 @@ def test_usaphmp_with_few_hubs_gets_the_lagrangian_bound_on_the_screened_sites(
     it proves the published AP 25 p = 3 optimum, 2 % above the multiple-allocation
     one.  With ``sa_screen_max_share = 0`` it does not run, and the bound stays at the
     multiple-allocation optimum."""
-    from hubopt.models import _model
-
-    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_max_n", 10)
-    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_many_hubs_max_n", 30)
-    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_hub_share", 0.5)
-    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_seconds", 20.0)
-    monkeypatch.setattr(_model.HubModel, "sa_screen_min_seconds", 20.0)
-    monkeypatch.setattr(_model.HubModel, "sa_screen_max_share", 1.0)
+    opts = dataclasses.replace(
+        LARGE,
+        sa_lagrangian_max_n=10,
+        sa_lagrangian_many_hubs_max_n=30,
+        sa_lagrangian_min_hub_share=0.5,
+        sa_lagrangian_min_seconds=20.0,
+        sa_screen_min_seconds=20.0,
+        sa_screen_max_share=1.0,
+    )
     model, sa, ma = _ap25_usaphmp_p3(hub_data_dir)
-    sol = model.solve(time_limit=30)
+    sol = model.solve(time_limit=30, options=opts)
     assert sol.method == "heuristic+benders"
     assert sol.objective == pytest.approx(sa.objective, abs=0.006)
     assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-12)
@@ -720,14 +656,12 @@ def test_usaphmp_with_few_hubs_gets_the_lagrangian_bound_on_the_screened_sites(
     assert sol.info["sa_lagrangian_bound"] > ma.objective * 1.01
     assert sol.status is Status.OPTIMAL
     assert sol.bound <= sa.objective + 0.006
-    monkeypatch.setattr(_model.HubModel, "sa_screen_max_share", 0.0)
-    sol2 = model.solve(time_limit=30)
+    sol2 = model.solve(time_limit=30, options=dataclasses.replace(opts, sa_screen_max_share=0.0))
     assert "sa_lagrangian_bound" not in sol2.info
     assert sol2.status is Status.FEASIBLE
     assert sol2.bound == pytest.approx(ma.objective, abs=0.006)
 
 
-@pytest.mark.usefixtures("large_path")
 def test_a_finite_benders_bound_is_not_followed_by_the_plain_facility_location_bound(
     hub_data_dir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -745,7 +679,7 @@ def test_a_finite_benders_bound_is_not_followed_by_the_plain_facility_location_b
 
     monkeypatch.setattr(_model.bounds, "facility_location_bound", recording)
     model, ref = _ap_model(hub_data_dir, 20, 4)
-    sol = model.solve(time_limit=60)
+    sol = model.solve(time_limit=60, options=LARGE)
     assert sol.method == "heuristic+benders"
     assert sol.status is Status.OPTIMAL
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)

@@ -6,77 +6,20 @@ shares no code with the engine.
 
 from __future__ import annotations
 
-import itertools
-import math
-
 import numpy as np
 import pytest
+from oracles import (
+    ALPHA,
+    CHI,
+    DELTA,
+    all_sets,
+    brute_multiple,
+    brute_single,
+    random_instance,
+    sets_of_size,
+)
 
 from hubopt.models import CSAHLP, UMAHLP, USAHLP, Status, UMApHMP, USApHMP
-
-CHI, ALPHA, DELTA = 3.0, 0.75, 2.0
-
-
-def random_instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    xy = rng.uniform(0, 100, size=(n, 2))
-    C = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
-    W = rng.uniform(0, 10, size=(n, n)) * (rng.uniform(size=(n, n)) < 0.8)
-    f = rng.uniform(200, 900, size=n)
-    O = W.sum(1)
-    cap = O.sum() * rng.uniform(0.3, 0.7, size=n)
-    return C, W, f, cap
-
-
-def path_cost(C, i, k, m, j):
-    return CHI * C[i, k] + ALPHA * C[k, m] + DELTA * C[m, j]
-
-
-def brute_single(C, W, hub_sets, *, f=None, cap=None):
-    n = len(C)
-    best = math.inf
-    for H in hub_sets:
-        others = [i for i in range(n) if i not in H]
-        for choice in itertools.product(H, repeat=len(others)):
-            a = list(range(n))
-            for i, k in zip(others, choice, strict=True):
-                a[i] = k
-            if cap is not None:
-                load = dict.fromkeys(H, 0.0)
-                for i in range(n):
-                    load[a[i]] += W[i].sum()
-                if any(load[k] > cap[k] + 1e-9 for k in H):
-                    continue
-            total = sum(
-                W[i, j] * path_cost(C, i, a[i], a[j], j) for i in range(n) for j in range(n)
-            )
-            if f is not None:
-                total += sum(f[k] for k in H)
-            best = min(best, total)
-    return best
-
-
-def brute_multiple(C, W, hub_sets, *, f=None):
-    n = len(C)
-    best = math.inf
-    for H in hub_sets:
-        total = 0.0
-        for i in range(n):
-            for j in range(n):
-                total += W[i, j] * min(path_cost(C, i, k, m, j) for k in H for m in H)
-        if f is not None:
-            total += sum(f[k] for k in H)
-        best = min(best, total)
-    return best
-
-
-def sets_of_size(n, p, fixed=(), excluded=()):
-    cand = [k for k in range(n) if k not in excluded]
-    return [H for H in itertools.combinations(cand, p) if set(fixed) <= set(H)]
-
-
-def all_sets(n, fixed=(), excluded=()):
-    return [H for q in range(1, n + 1) for H in sets_of_size(n, q, fixed, excluded)]
 
 
 def assert_solution_matches(model, sol, expected):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from oracles import random_instance
 
 from hubopt._errors import InfeasibleModelError, ModelSpecificationError
 from hubopt.instances import ReferenceOptimum, load_instance, load_optima
@@ -42,14 +43,6 @@ def instance_data(suite: str, n: int, p: int, alpha: float | None = None) -> Hub
         alpha=inst.alpha if alpha is None else alpha,
         delta=inst.delta,
     )
-
-
-def random_instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    xy = rng.uniform(0, 100, size=(n, 2))
-    C = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
-    W = rng.uniform(0, 10, size=(n, n)) * (rng.uniform(size=(n, n)) < 0.8)
-    return C, W
 
 
 def brute_force(C, W, p, *, chi, alpha, delta, fixed=(), excluded=()) -> float:
@@ -112,7 +105,7 @@ def test_published_cab_optima_are_found(optima: list[ReferenceOptimum]) -> None:
 
 @pytest.mark.parametrize(("n", "seed"), [(6, 1), (6, 2), (7, 3), (7, 4)])
 def test_equals_brute_force_on_tiny_instances(n: int, seed: int) -> None:
-    C, W = random_instance(n, seed)
+    C, W, _, _ = random_instance(n, seed)
     for p in (1, 2, 3):
         data = hub_data(C, W, p)
         hubs, alloc, value = gvns_single_allocation(data, p, seed=seed)
@@ -123,7 +116,7 @@ def test_equals_brute_force_on_tiny_instances(n: int, seed: int) -> None:
 
 def test_equals_brute_force_with_fixed_and_excluded_sites_and_asymmetric_costs() -> None:
     rng = np.random.default_rng(7)
-    C, W = random_instance(7, 11)
+    C, W, _, _ = random_instance(7, 11)
     C = C * rng.uniform(0.8, 1.2, size=C.shape)  # asymmetric, triangle inequality broken
     fixed, excluded = (5,), (0, 2)
     for p in (2, 3):
@@ -249,7 +242,7 @@ def test_fixed_cost_variant_finds_the_published_usahlp_optima(
 
 @pytest.mark.parametrize(("n", "seed"), [(6, 5), (7, 6)])
 def test_fixed_cost_variant_equals_brute_force_over_every_hub_count(n: int, seed: int) -> None:
-    C, W = random_instance(n, seed)
+    C, W, _, _ = random_instance(n, seed)
     rng = np.random.default_rng(seed)
     for scale in (200.0, 2000.0, 20000.0):  # few to many hubs
         f = rng.uniform(0.5, 1.5, size=n) * scale
@@ -328,7 +321,7 @@ def test_capacitated_variant_finds_the_published_csahlp_optima(
 
 @pytest.mark.parametrize(("n", "seed"), [(6, 8), (7, 9)])
 def test_capacitated_search_equals_brute_force(n: int, seed: int) -> None:
-    C, W = random_instance(n, seed)
+    C, W, _, _ = random_instance(n, seed)
     rng = np.random.default_rng(seed)
     O = W.sum(axis=1)
     cap = O.sum() * rng.uniform(0.3, 0.7, size=n)
@@ -351,7 +344,7 @@ def test_capacitated_search_equals_brute_force(n: int, seed: int) -> None:
 
 
 def test_capacities_too_small_for_the_flow_are_reported_as_infeasible() -> None:
-    C, W = random_instance(6, 1)
+    C, W, _, _ = random_instance(6, 1)
     data = hub_data(C, W, 2)
     with pytest.raises(InfeasibleModelError, match="capacities"):
         gvns_single_allocation(data, 2, capacities=np.full(6, W.sum() / 10))

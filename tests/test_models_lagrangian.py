@@ -121,24 +121,23 @@ def test_lagrangian_bound_with_no_time_left_is_still_a_valid_bound() -> None:
 
 
 def test_beyond_the_mathopt_size_a_time_limited_bound_is_the_lagrangian_one(
-    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+    hub_data_dir,
 ) -> None:
     """Past ``mathopt_bound_max_n`` (and ``truncated_bound_max_n``) a solve with a time
     limit builds no facility-location model: its bound is the larger of the floor and
     the Lagrangian bound, and it stays below the published optimum; without a limit the
     MIP bounds may add to it."""
     from hubopt.instances import find_optimum, load_instance, load_optima
-    from hubopt.models import _model
+    from hubopt.models.strategy import EngineOptions
 
-    for name, value in (
-        ("max_sets", 0),
-        ("mip_max_n", 0),
-        ("benders_max_n", 0),
-        ("benders_many_hubs_max_n", 0),
-        ("mathopt_bound_max_n", 10),
-        ("truncated_bound_max_n", 10),
-    ):
-        monkeypatch.setattr(_model.HubModel, name, value)
+    opts = EngineOptions(
+        max_sets=0,
+        mip_max_n=0,
+        benders_max_n=0,
+        benders_many_hubs_max_n=0,
+        mathopt_bound_max_n=10,
+        truncated_bound_max_n=10,
+    )
     inst = load_instance("ap", 20, data_dir=hub_data_dir)
     model = UMApHMP.from_cost_matrix(
         inst.costs, inst.scaled_flows(), p=3, chi=inst.chi, alpha=inst.alpha, delta=inst.delta
@@ -149,9 +148,9 @@ def test_beyond_the_mathopt_size_a_time_limited_bound_is_the_lagrangian_one(
         bounds.nearest_neighbour_bound(model.data),
         bounds.lagrangian_median_bound(model.data, time_limit=None),
     )
-    limited = model.solve(time_limit=30)
+    limited = model.solve(time_limit=30, options=opts)
     assert limited.method == "heuristic+bound"
     assert limited.bound == pytest.approx(cheap, rel=1e-9)
     assert limited.bound <= ref.objective + 0.006
-    unlimited = model.solve()
+    unlimited = model.solve(options=opts)
     assert cheap * (1 - 1e-9) <= unlimited.bound <= ref.objective + 0.006

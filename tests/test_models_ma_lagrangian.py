@@ -149,23 +149,25 @@ def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(
 
 
 def test_umaphmp_beyond_benders_range_on_a_short_limit_takes_the_bound(
-    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+    hub_data_dir,
 ) -> None:
     """Between ``benders_max_n`` and ``benders_many_hubs_max_n`` nodes, below
     ``benders_few_hubs_min_seconds`` and with fewer than
     ``ma_lagrangian_max_hub_share * n`` hubs, UMApHMP is bounded by this relaxation: on
     AP 25 it proves the published optimum, and the objective recomputed from the matrix
     is that optimum.  With more hubs or a longer limit Benders bounds it."""
-    from hubopt.models import _model
+    from hubopt.models.strategy import EngineOptions
 
-    monkeypatch.setattr(_model.HubModel, "max_sets", 10)
-    monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
-    monkeypatch.setattr(_model.HubModel, "benders_max_n", 20)
-    monkeypatch.setattr(_model.HubModel, "benders_few_hubs_min_seconds", 40.0)
-    monkeypatch.setattr(_model.HubModel, "ma_lagrangian_max_hub_share", 0.15)  # p < 3.75
+    opts = EngineOptions(
+        max_sets=10,
+        mip_max_n=10,
+        benders_max_n=20,
+        benders_few_hubs_min_seconds=40.0,
+        ma_lagrangian_max_hub_share=0.15,  # p < 3.75
+    )
     optimum = published("UMApHMP", "AP25.3", hub_data_dir)["objective"]
     model = ap_pmedian_model(hub_data_dir, 25, 3, UMApHMP)
-    sol = model.solve(time_limit=30)
+    sol = model.solve(time_limit=30, options=opts)
     assert sol.method == "heuristic+bound"
     objective = evaluate(model.problem, model.data, sol.hubs, sol.allocation)
     assert objective == pytest.approx(optimum, abs=0.006)
@@ -175,10 +177,10 @@ def test_umaphmp_beyond_benders_range_on_a_short_limit_takes_the_bound(
     assert sol.bound >= optimum * (1 - 1e-4)
     # a longer limit, or more hubs: Benders
     assert sol.info.keys() & {"benders_bound"} == set()
-    longer = model.solve(time_limit=40)
+    longer = model.solve(time_limit=40, options=opts)
     assert "ma_lagrangian_bound" not in longer.info
     assert "benders_bound" in longer.info
-    more = ap_pmedian_model(hub_data_dir, 25, 4, UMApHMP).solve(time_limit=30)
+    more = ap_pmedian_model(hub_data_dir, 25, 4, UMApHMP).solve(time_limit=30, options=opts)
     assert "ma_lagrangian_bound" not in more.info
 
 

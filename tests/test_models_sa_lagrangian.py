@@ -8,6 +8,7 @@ exceed, and a multiple-allocation bound cannot).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import math
@@ -17,28 +18,17 @@ import numba
 import numpy as np
 import pytest
 from _ap_models import ap_fixed_cost_model, ap_pmedian_model, published
+from oracles import ALPHA, CHI, DELTA, gappy_instance
 from scipy.optimize import linprog
 
-from hubopt.instances import random_euclidean
 from hubopt.models import CSAHLP, USAHLP, USApHMP
+from hubopt.models._sa_relaxation import _opening_rise, _shutting_rise
 from hubopt.models.bounds import lagrangian_hubs
-from hubopt.models.sa_lagrangian import (
-    _opening_rise,
-    _shutting_rise,
-    single_allocation_lagrangian,
-)
+from hubopt.models.sa_lagrangian import single_allocation_lagrangian
+from hubopt.models.strategy import EngineOptions
 
-CHI, ALPHA, DELTA = 3.0, 0.75, 2.0
-
-
-def random_instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """hubopt's random Euclidean instance with 30 % of the flows removed (so that pairs
-    without flow occur) and fixed costs of the order of the transport cost."""
-    inst = random_euclidean(n, seed=seed)
-    rng = np.random.default_rng(seed)
-    W = inst.flows * (rng.uniform(size=(n, n)) < 0.7)
-    f = rng.uniform(20_000, 80_000, size=n)
-    return inst.costs, W, f
+# small instances down the path ``auto`` takes beyond enumeration and MIP
+LARGE = EngineOptions(max_sets=0, mip_max_n=0)
 
 
 def best_allocation(C, W, H, f=None) -> tuple[np.ndarray, float]:
@@ -63,7 +53,7 @@ def best_allocation(C, W, H, f=None) -> tuple[np.ndarray, float]:
 def record_relaxation_argument(monkeypatch: pytest.MonkeyPatch, name: str) -> list[Any]:
     """Wrap the relaxation that the solve path calls: the returned list receives the
     value of keyword argument ``name`` of every call, and the real function runs."""
-    from hubopt.models import _model
+    from hubopt.models import _bounding
 
     seen: list[Any] = []
 
@@ -71,7 +61,7 @@ def record_relaxation_argument(monkeypatch: pytest.MonkeyPatch, name: str) -> li
         seen.append(kwargs[name])
         return single_allocation_lagrangian(*args, **kwargs)
 
-    monkeypatch.setattr(_model, "single_allocation_lagrangian", recording)
+    monkeypatch.setattr(_bounding, "single_allocation_lagrangian", recording)
     return seen
 
 
@@ -88,7 +78,7 @@ def hub_set_costs(C, W, sizes, f=None) -> dict[tuple[int, ...], float]:
 def test_bound_never_exceeds_the_brute_force_optimum_and_sites_keep_every_cheaper_hub_set(
     seed: int, p: int
 ) -> None:
-    C, W, _ = random_instance(7, seed)
+    C, W, _ = gappy_instance(7, seed)
     costs = hub_set_costs(C, W, [p])
     optimum = min(costs.values())
     model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
@@ -113,7 +103,7 @@ def test_sites_proved_open_are_in_every_hub_set_cheaper_than_the_incumbent(
     n: int, seed: int, p: int | None, share: float
 ) -> None:
     """USApHMP, and USAHLP (``p`` None: any number of hubs, fixed costs)."""
-    C, W, f = random_instance(n, seed)
+    C, W, f = gappy_instance(n, seed)
     if p is None:
         costs = hub_set_costs(C, W, range(1, n + 1), f)
         model = USAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
@@ -188,7 +178,7 @@ def path_formulation_lp(C, W, p=None, f=None) -> float:
 def test_bound_climbs_to_the_path_formulation_lp_and_never_above(
     seed: int, flow_scaling: float
 ) -> None:
-    C, W, _ = random_instance(5, seed)
+    C, W, _ = gappy_instance(5, seed)
     lp = path_formulation_lp(C, W, p=2)
     optimum = min(hub_set_costs(C, W, [2]).values())
     model = USApHMP.from_cost_matrix(C, W, p=2, chi=CHI, alpha=ALPHA, delta=DELTA)
@@ -204,7 +194,7 @@ def test_bound_climbs_to_the_path_formulation_lp_and_never_above(
 
 
 def test_fixed_cost_bound_never_exceeds_the_brute_force_optimum() -> None:
-    C, W, f = random_instance(6, 5)
+    C, W, f = gappy_instance(6, 5)
     costs = hub_set_costs(C, W, range(1, 7), f)
     optimum = min(costs.values())
     model = USAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
@@ -221,7 +211,7 @@ def test_fixed_cost_bound_never_exceeds_the_brute_force_optimum() -> None:
 def capacitated_instance(seed: int):
     """A 6-node CSAHLP instance whose hubs hold 40 % of the flow each: ``C, W, f``, the
     capacities and the model."""
-    C, W, f = random_instance(6, seed)
+    C, W, f = gappy_instance(6, seed)
     supply = W.sum(axis=1)
     capacity = np.maximum(np.full(6, 0.4 * supply.sum()), supply)
     model = CSAHLP.from_cost_matrix(
@@ -281,17 +271,15 @@ def test_capacitated_bound_stays_below_the_brute_force_csahlp_optimum_and_above_
 
 @pytest.mark.parametrize("seed", [1, 3])
 def test_auto_beyond_enumeration_proves_the_brute_force_csahlp_optimum(
-    seed: int, monkeypatch: pytest.MonkeyPatch
+    seed: int,
 ) -> None:
     """On the large-instance path CSAHLP gets the capacitated bound and its branch and
     bound, whose leaves solve the hub set's allocation MIP within the capacities."""
-    from hubopt.models import Status, _model
+    from hubopt.models import Status
 
-    monkeypatch.setattr(_model.HubModel, "max_sets", 0)
-    monkeypatch.setattr(_model.HubModel, "mip_max_n", 0)
     C, W, f, capacity, model = capacitated_instance(seed)
     optimum = min(capacitated_costs(C, W, f, capacity).values())
-    sol = model.solve(time_limit=60)
+    sol = model.solve(options=LARGE)  # no limit: the proof must not depend on the load
     assert sol.method == "heuristic+benders"
     assert sol.objective == pytest.approx(optimum, rel=1e-9)
     assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-12)
@@ -338,20 +326,15 @@ def test_bound_on_ap40_p5_reaches_the_published_optimum_above_the_multiple_alloc
 
 
 def test_facility_location_path_bounds_usaphmp_above_the_multiple_allocation_optimum(
-    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+    hub_data_dir,
 ) -> None:
     """Where ``auto`` takes neither the search, the MIP nor Benders (AP 200 with few hubs
     and a short limit), the single-allocation bound still comes first."""
-    from hubopt.models import _model
-
-    monkeypatch.setattr(_model.HubModel, "max_sets", 10)
-    monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
-    monkeypatch.setattr(_model.HubModel, "benders_max_n", 10)
-    monkeypatch.setattr(_model.HubModel, "benders_many_hubs_max_n", 10)
+    opts = EngineOptions(max_sets=10, mip_max_n=10, benders_max_n=10, benders_many_hubs_max_n=10)
     sa = published("USApHMP", "AP25.3", hub_data_dir)
     ma = published("UMApHMP", "AP25.3", hub_data_dir)
     model = ap_pmedian_model(hub_data_dir, 25, 3)
-    sol = model.solve(time_limit=30)
+    sol = model.solve(time_limit=30, options=opts)
     assert sol.method == "heuristic+bound"
     assert sol.objective == pytest.approx(sa["objective"], abs=0.006)
     assert ma["objective"] < sol.bound <= sa["objective"] + 0.006
@@ -359,7 +342,7 @@ def test_facility_location_path_bounds_usaphmp_above_the_multiple_allocation_opt
 
 
 def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only(
-    hub_data_dir, monkeypatch: pytest.MonkeyPatch
+    hub_data_dir,
 ) -> None:
     """Past ``sa_lagrangian_max_n``, up to ``sa_lagrangian_many_hubs_max_n`` nodes, the
     single-allocation bound runs for USApHMP with a limit of at least
@@ -370,14 +353,14 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
     on the sites that Benders' screening leaves.  The fixed-cost problems get it up to
     ``sa_lagrangian_many_hubs_max_n`` whatever the limit.  Elsewhere the bound comes
     from multiple allocation."""
-    from hubopt.models import _model
-
-    monkeypatch.setattr(_model.HubModel, "max_sets", 10)
-    monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
-    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_max_n", 10)
-    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_hub_share", 0.1)
-    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_min_seconds", 20.0)
-    monkeypatch.setattr(_model.HubModel, "sa_screen_min_seconds", 40.0)
+    opts = EngineOptions(
+        max_sets=10,
+        mip_max_n=10,
+        sa_lagrangian_max_n=10,
+        sa_lagrangian_min_hub_share=0.1,
+        sa_lagrangian_min_seconds=20.0,
+        sa_screen_min_seconds=40.0,
+    )
 
     def model(p: int) -> USApHMP:
         return ap_pmedian_model(hub_data_dir, 25, p)
@@ -385,34 +368,34 @@ def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only
     sa = published("USApHMP", "AP25.3", hub_data_dir)
     ma = published("UMApHMP", "AP25.3", hub_data_dir)
     many = model(3)  # 3 >= 0.1 * 25
-    sol = many.solve(time_limit=40)
+    sol = many.solve(time_limit=40, options=opts)
     assert sol.method == "heuristic+lagrangian"
     assert sol.objective == pytest.approx(sa["objective"], abs=0.006)
     assert ma["objective"] < sol.info["sa_lagrangian_bound"] <= sa["objective"] + 0.006
     assert sol.status.name == "OPTIMAL"
-    short = many.solve(time_limit=10)  # below the minimum limit
+    short = many.solve(time_limit=10, options=opts)  # below the minimum limit
     assert "sa_lagrangian_bound" not in short.info
     assert short.bound <= ma["objective"] + 0.006
-    few_short = model(2).solve(time_limit=30)  # any p below the screening's limit
+    few_short = model(2).solve(time_limit=30, options=opts)  # any p below the screening's limit
     sa2 = published("USApHMP", "AP25.2", hub_data_dir)
     ma2 = published("UMApHMP", "AP25.2", hub_data_dir)
     assert ma2["objective"] < few_short.info["sa_lagrangian_bound"] <= sa2["objective"] + 0.006
     assert few_short.objective == pytest.approx(sa2["objective"], abs=0.006)
-    few = model(2).solve(time_limit=40)  # 2 < 0.1 * 25
+    few = model(2).solve(time_limit=40, options=opts)  # 2 < 0.1 * 25
     # with few hubs it runs only on the sites that Benders' screening leaves, if few
     assert few.info["sa_screened_sites"] < 25
-    if few.info["sa_screened_sites"] > _model.HubModel.sa_screen_max_share * 25:
+    if few.info["sa_screened_sites"] > opts.sa_screen_max_share * 25:
         assert "sa_lagrangian_bound" not in few.info
     else:
         assert few.info["sa_lagrangian_bound"] <= few.objective + 1e-6
     fixed = ap_fixed_cost_model(hub_data_dir, 25, "T", USAHLP)
     usahlp = published("USAHLP", "AP25T", hub_data_dir)
-    sol_fixed = fixed.solve(time_limit=30)
+    sol_fixed = fixed.solve(time_limit=30, options=opts)
     assert sol_fixed.info["sa_lagrangian_bound"] <= usahlp["objective"] + 0.006
     assert sol_fixed.objective == pytest.approx(usahlp["objective"], abs=0.006)
-    monkeypatch.setattr(_model.HubModel, "sa_lagrangian_many_hubs_max_n", 24)
-    assert "sa_lagrangian_bound" not in many.solve(time_limit=40).info
-    assert "sa_lagrangian_bound" not in fixed.solve(time_limit=30).info
+    opts = dataclasses.replace(opts, sa_lagrangian_many_hubs_max_n=24)
+    assert "sa_lagrangian_bound" not in many.solve(time_limit=40, options=opts).info
+    assert "sa_lagrangian_bound" not in fixed.solve(time_limit=30, options=opts).info
 
 
 def tree_from_one_step(
@@ -437,7 +420,7 @@ def tree_from_one_step(
 def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(
     seed: int, p: int, stall_window: int
 ) -> None:
-    C, W, _ = random_instance(7, seed)
+    C, W, _ = gappy_instance(7, seed)
     costs = hub_set_costs(C, W, [p])
     optimum = min(costs.values())
     model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
@@ -463,7 +446,7 @@ def test_a_node_that_is_one_hub_set_goes_to_the_exact_solve_without_steps(
 ) -> None:
     """With p = n - 1, shutting a site leaves one hub set: that child takes no step, its
     set is solved exactly, and the tree still proves the brute-force optimum."""
-    C, W, _ = random_instance(6, 3)
+    C, W, _ = gappy_instance(6, 3)
     costs = hub_set_costs(C, W, [5])
     optimum = min(costs.values())
     model = USApHMP.from_cost_matrix(C, W, p=5, chi=CHI, alpha=ALPHA, delta=DELTA)
@@ -484,7 +467,7 @@ def test_a_node_that_is_one_hub_set_goes_to_the_exact_solve_without_steps(
 
 
 def test_branch_and_bound_with_fixed_costs_proves_the_brute_force_optimum() -> None:
-    C, W, f = random_instance(6, 5)
+    C, W, f = gappy_instance(6, 5)
     costs = hub_set_costs(C, W, range(1, 7), f)
     optimum = min(costs.values())
     model = USAHLP.from_cost_matrix(C, W, fixed_costs=f, chi=CHI, alpha=ALPHA, delta=DELTA)
@@ -505,7 +488,7 @@ def test_branch_and_bound_with_fixed_costs_proves_the_brute_force_optimum() -> N
 
 
 def test_branch_and_bound_stopped_by_its_deadline_keeps_a_valid_bound() -> None:
-    C, W, _ = random_instance(7, 9)
+    C, W, _ = gappy_instance(7, 9)
     optimum = min(hub_set_costs(C, W, [3]).values())
     model = USApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
     res = single_allocation_lagrangian(
@@ -517,7 +500,7 @@ def test_branch_and_bound_stopped_by_its_deadline_keeps_a_valid_bound() -> None:
 def test_branch_and_bound_within_a_memory_budget_keeps_a_valid_bound() -> None:
     """Children beyond the memory budget stay unexplored; their bounds still count, so
     the bound stays valid (and below what the unlimited tree proves)."""
-    C, W, _ = random_instance(7, 10)  # the unlimited tree solves 6 nodes
+    C, W, _ = gappy_instance(7, 10)  # the unlimited tree solves 6 nodes
     optimum = min(hub_set_costs(C, W, [3]).values())
     model = USApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
     kwargs = {
@@ -571,9 +554,9 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
     random detours and short cuts) get a slack that keeps its test valid.  With some
     allocations fixed out (every node keeps one site), the routes use only the sites
     left to their origin and destination."""
-    from hubopt.models.sa_lagrangian import _routes, _triangle_slack
+    from hubopt.models._sa_kernels import _routes, _triangle_slack
 
-    C, W, _ = random_instance(n, seed)
+    C, W, _ = gappy_instance(n, seed)
     rng = np.random.default_rng(seed)
     if not metric:
         C = C * rng.choice([0.2, 1.0, 3.0], size=C.shape)
@@ -637,13 +620,11 @@ def test_the_memory_budget_of_the_solve_parameters_reaches_the_branch_and_bound(
     bound gets (recorded on the way to the real function), the solve still proves the
     published AP 25 p = 3 optimum, and a negative budget is a specification error."""
     from hubopt._errors import ModelSpecificationError
-    from hubopt.models import SolveParameters, _model
+    from hubopt.models import SolveParameters
 
-    monkeypatch.setattr(_model.HubModel, "max_sets", 0)
-    monkeypatch.setattr(_model.HubModel, "mip_max_n", 0)
     seen = record_relaxation_argument(monkeypatch, "memory_budget")
     model = ap_pmedian_model(hub_data_dir, 25, 3)
-    sol = model.solve(SolveParameters(time_limit=60, memory_budget=1e8))
+    sol = model.solve(SolveParameters(time_limit=60, memory_budget=1e8), options=LARGE)
     assert seen == [1e8]
     assert sol.status.name == "OPTIMAL"
     optimum = published("USApHMP", "AP25.3", hub_data_dir)["objective"]
@@ -654,7 +635,7 @@ def test_the_memory_budget_of_the_solve_parameters_reaches_the_branch_and_bound(
 
 def _capacitated(n: int, seed: int) -> tuple[CSAHLP, np.ndarray, np.ndarray, np.ndarray]:
     """A CSAHLP instance whose capacities bind: each hub can serve 40-70 % of the flow."""
-    C, W, f = random_instance(n, seed)
+    C, W, f = gappy_instance(n, seed)
     rng = np.random.default_rng(seed + 100)
     cap = W.sum() * rng.uniform(0.4, 0.7, size=n)
     model = CSAHLP.from_cost_matrix(
@@ -698,6 +679,7 @@ def test_polishing_gives_the_brute_force_allocation_within_the_capacities(
     """From the dearest allocation that keeps within the capacities, the polish (the
     allocation MIP) returns the cheapest one to the same hubs (brute force)."""
     from hubopt.models import SolveParameters
+    from hubopt.models._local import polished
 
     model, C, W, cap = _capacitated(n, seed)
     O = W.sum(axis=1)
@@ -712,7 +694,9 @@ def test_polishing_gives_the_brute_force_allocation_within_the_capacities(
     worst = max(feasible, key=lambda a: _cost(model, hubs, a))
     best, cost = _best_within_capacity(C, W, hubs, cap)
     assert best is not None
-    got_hubs, got = model._polished(SolveParameters(), None, hubs, worst)
+    got_hubs, got = polished(
+        model.problem, model.data, SolveParameters(), EngineOptions(), None, hubs, worst
+    )
     assert got_hubs == hubs
     assert np.all(np.bincount(got, weights=O, minlength=n) <= cap * (1 + 1e-9))
     fixed = float(sum(model.data.fixed_costs[k] for k in hubs))
@@ -720,18 +704,19 @@ def test_polishing_gives_the_brute_force_allocation_within_the_capacities(
     assert _cost(model, hubs, got) < _cost(model, hubs, worst)
 
 
-def test_the_capacitated_heuristic_keeps_the_best_of_its_restarts(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_the_capacitated_heuristic_keeps_the_best_of_its_restarts() -> None:
     """With time for restarts, CSAHLP's heuristic returns a solution within the
     capacities that costs no more than the GVNS from any of the seeds it tried (each
     run here on its own); with a short limit it is the GVNS from the solve's seed."""
-    from hubopt.models import SolveParameters, _model
+    from hubopt.models import SolveParameters
+    from hubopt.models._local import feasible_heuristic
     from hubopt.models.gvns import gvns_single_allocation_fixed_cost
 
-    monkeypatch.setattr(_model.HubModel, "csahlp_restarts", 3)
+    opts = EngineOptions(csahlp_restarts=3)
     model, _, W, cap = _capacitated(30, 5)
-    hubs, alloc = model._feasible_heuristic(SolveParameters(), None, 600.0)
+    params = SolveParameters()
+    plan = model.plan(params, opts)
+    hubs, alloc = feasible_heuristic(model.problem, model.data, params, opts, plan, None, 600.0)
     O = W.sum(axis=1)
     assert np.all(np.bincount(alloc, weights=O, minlength=30) <= cap * (1 + 1e-9))
     cost = _cost(model, hubs, alloc)
@@ -740,7 +725,10 @@ def test_the_capacitated_heuristic_keeps_the_best_of_its_restarts(
         assert cost <= value * (1 + 1e-9)
     # below ``csahlp_improve_min_seconds`` it is the GVNS from the solve's seed alone
     short = SolveParameters(time_limit=60, seed=2)
-    got_hubs, got_alloc = model._feasible_heuristic(short, None, 600.0)
+    plan = model.plan(short, opts)
+    got_hubs, got_alloc = feasible_heuristic(
+        model.problem, model.data, short, opts, plan, None, 600.0
+    )
     plain_hubs, plain_alloc, _ = gvns_single_allocation_fixed_cost(
         model.data, seed=2, capacities=cap
     )
@@ -754,24 +742,21 @@ def test_p_hub_medians_and_fixed_cost_problems_start_the_relaxation_from_their_o
     """The solve path passes ``sa_pmedian_start_share`` to the relaxation of a p-hub
     median and ``sa_fixed_cost_start_share`` to that of a fixed-cost problem; both
     still prove the published AP 25 optima."""
-    from hubopt.models import _model
-
-    monkeypatch.setattr(_model.HubModel, "max_sets", 10)
-    monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
+    opts = EngineOptions(max_sets=10, mip_max_n=10)
     shares = record_relaxation_argument(monkeypatch, "start_share")
     median = ap_pmedian_model(hub_data_dir, 25, 3)
-    sol = median.solve(time_limit=60)
+    sol = median.solve(time_limit=60, options=opts)
     assert shares
-    assert set(shares) == {_model.HubModel.sa_pmedian_start_share}
+    assert set(shares) == {opts.sa_pmedian_start_share}
     assert sol.objective == pytest.approx(
         published("USApHMP", "AP25.3", hub_data_dir)["objective"], abs=0.006
     )
     assert sol.status.name == "OPTIMAL"
     shares.clear()
     fixed = ap_fixed_cost_model(hub_data_dir, 25, "T", USAHLP)
-    sol_fixed = fixed.solve(time_limit=60)
+    sol_fixed = fixed.solve(time_limit=60, options=opts)
     assert shares
-    assert set(shares) == {_model.HubModel.sa_fixed_cost_start_share}
+    assert set(shares) == {opts.sa_fixed_cost_start_share}
     assert sol_fixed.objective == pytest.approx(
         published("USAHLP", "AP25T", hub_data_dir)["objective"], abs=0.006
     )
@@ -785,25 +770,23 @@ def test_long_limits_give_the_relaxation_a_longer_patience_floor(
     relaxation's patience floor, from there on (and without a limit)
     ``sa_long_min_patience`` to the p-hub medians; the fixed-cost problems keep
     ``sa_min_patience``.  Either way the published optimum is proven."""
-    from hubopt.models import SolveParameters, _model
+    from hubopt.models import SolveParameters
 
-    monkeypatch.setattr(_model.HubModel, "max_sets", 10)
-    monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
-    monkeypatch.setattr(_model.HubModel, "sa_long_limit_seconds", 40.0)
+    opts = EngineOptions(max_sets=10, mip_max_n=10, sa_long_limit_seconds=40.0)
     floors = record_relaxation_argument(monkeypatch, "min_patience")
     model = ap_pmedian_model(hub_data_dir, 25, 3)
     optimum = published("USApHMP", "AP25.3", hub_data_dir)["objective"]
-    short, long = _model.HubModel.sa_min_patience, _model.HubModel.sa_long_min_patience
+    short, long = opts.sa_min_patience, opts.sa_long_min_patience
     for limit, floor in ((30.0, short), (40.0, long), (None, long)):
         floors.clear()
-        sol = model.solve(SolveParameters(time_limit=limit))
+        sol = model.solve(SolveParameters(time_limit=limit), options=opts)
         assert floors
         assert set(floors) == {floor}
         assert sol.status.name == "OPTIMAL"
         assert sol.objective == pytest.approx(optimum, abs=0.006)
     assert short < long
     floors.clear()
-    fixed = ap_fixed_cost_model(hub_data_dir, 25, "T", USAHLP).solve(time_limit=40)
+    fixed = ap_fixed_cost_model(hub_data_dir, 25, "T", USAHLP).solve(time_limit=40, options=opts)
     assert set(floors) == {short}
     assert fixed.objective == pytest.approx(
         published("USAHLP", "AP25T", hub_data_dir)["objective"], abs=0.006
@@ -813,20 +796,18 @@ def test_long_limits_give_the_relaxation_a_longer_patience_floor(
 def test_the_solve_passes_the_models_halvings_to_the_relaxation(
     hub_data_dir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``HubModel.sa_halvings`` reaches the relaxation (the patience is cut so that the
+    """``EngineOptions.sa_halvings`` reaches the relaxation (the patience is cut so that the
     step can halve about that often in the time left), and with a different value the
     published optimum is still proven."""
-    from hubopt.models import SolveParameters, _model
+    from hubopt.models import SolveParameters
 
-    monkeypatch.setattr(_model.HubModel, "max_sets", 10)
-    monkeypatch.setattr(_model.HubModel, "mip_max_n", 10)
     seen = record_relaxation_argument(monkeypatch, "halvings")
     model = ap_pmedian_model(hub_data_dir, 25, 3)
     optimum = published("USApHMP", "AP25.3", hub_data_dir)["objective"]
-    for halvings in (_model.HubModel.sa_halvings, 30.0):
-        monkeypatch.setattr(_model.HubModel, "sa_halvings", halvings)
+    for halvings in (EngineOptions().sa_halvings, 30.0):
+        opts = EngineOptions(max_sets=10, mip_max_n=10, sa_halvings=halvings)
         seen.clear()
-        sol = model.solve(SolveParameters(time_limit=30.0))
+        sol = model.solve(SolveParameters(time_limit=30.0), options=opts)
         assert seen
         assert set(seen) == {halvings}
         assert sol.status.name == "OPTIMAL"
@@ -837,7 +818,7 @@ def test_the_solve_passes_the_models_halvings_to_the_relaxation(
 def test_the_bound_does_not_depend_on_the_number_of_threads() -> None:
     """The kernels sum in index order, so 1 and 2 threads give the same bound bit for
     bit (a threaded sum rounds differently, and 300 steps amplify that)."""
-    C, W, _ = random_instance(40, 2)
+    C, W, _ = gappy_instance(40, 2)
     model = USApHMP.from_cost_matrix(C, W, p=4, chi=CHI, alpha=ALPHA, delta=DELTA)
     hubs, rows = np.array([0, 10, 20, 30]), np.arange(len(C))
     a = hubs[np.argmin(C[:, hubs], axis=1)]  # each node at its nearest hub: an upper bound
@@ -896,51 +877,11 @@ def test_the_rises_of_opening_and_shutting_a_site_are_the_brute_force_ones(
             assert shutting[k] == pytest.approx(min(without_k, default=math.inf) - best)
 
 
-@pytest.mark.parametrize(("seed", "p", "share"), [(1, 2, 1.02), (2, 3, 1.02), (3, 3, 1.05)])
-def test_allocations_fixed_out_serve_no_solution_cheaper_than_the_incumbent(
-    seed: int, p: int, share: float
-) -> None:
-    """Every single allocation (all hub sets, all allocations) that costs less than the
-    incumbent serves each node from a site the root left to it (the root fixes
-    allocations on request), and the test fixed some allocations out on each of these
-    instances; by default the root fixes none."""
-    n = 7
-    C, W, _ = random_instance(n, seed)
-    model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
-    solutions = []
-    for H in itertools.combinations(range(n), p):
-        others = [i for i in range(n) if i not in H]
-        for choice in itertools.product(H, repeat=len(others)):
-            a = np.arange(n)
-            a[others] = choice
-            cost = W * (
-                CHI * C[np.arange(n), a][:, None]
-                + ALPHA * C[np.ix_(a, a)]
-                + DELTA * C[a, np.arange(n)][None, :]
-            )
-            solutions.append((a, float(cost.sum())))
-    upper = share * min(cost for _, cost in solutions)
-    plain = single_allocation_lagrangian(
-        model.data, upper=upper, time_limit=None, max_iterations=50
-    )
-    assert plain.allocations == ()
-    res = single_allocation_lagrangian(
-        model.data, upper=upper, time_limit=None, max_iterations=2000, root_allocation_fixing=True
-    )
-    assert len(res.allocations) == n
-    assert sum(len(row) for row in res.allocations) < n * len(res.sites)
-    cheaper = [a for a, cost in solutions if cost < upper]
-    assert cheaper
-    for a in cheaper:
-        for i in range(n):
-            assert int(a[i]) in res.allocations[i], (i, a, res.allocations[i])
-
-
 def _relaxed_and_integer_subproblem(G, sites, fixed, forced, allow, p):
     """The relaxed allocation subproblem (:func:`_hub_values`) and, by brute force over
     every hub set, the subproblem with "each node is served by exactly one open hub"
     (a hub's own node by itself)."""
-    from hubopt.models.sa_lagrangian import _hub_values
+    from hubopt.models._sa_relaxation import _hub_values
 
     rho = _hub_values(G, sites, fixed, allow)
     chosen = lagrangian_hubs(rho, forced, p)
@@ -975,16 +916,11 @@ def test_the_allocation_lp_shift_lifts_the_bound_to_its_lp_below_the_integer_sub
     every hub set), and moving its duals into the allocation prices gives multipliers
     whose Lagrangian value, recomputed from scratch, is the routes' old total plus that
     LP."""
-    from hubopt.models.sa_lagrangian import (
-        _allocation_prices,
-        _allocation_shift,
-        _routes,
-        _shift_multipliers,
-        _triangle_slack,
-    )
+    from hubopt.models._sa_kernels import _allocation_prices, _routes, _triangle_slack
+    from hubopt.models._sa_relaxation import _allocation_shift, _shift_multipliers
 
     n = 6
-    C, W, f = random_instance(n, seed)
+    C, W, f = gappy_instance(n, seed)
     rng = np.random.default_rng(seed)
     sites = np.sort(rng.choice(n, size=5, replace=False))
     m = sites.size
@@ -1033,7 +969,7 @@ def test_the_allocation_lp_shift_lifts_the_bound_to_its_lp_below_the_integer_sub
 def test_branch_and_bound_with_the_allocation_lp_proves_the_brute_force_optimum(
     seed: int, p: int
 ) -> None:
-    C, W, _ = random_instance(7, seed)
+    C, W, _ = gappy_instance(7, seed)
     optimum = min(hub_set_costs(C, W, [p]).values())
     model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     res = tree_from_one_step(
@@ -1051,7 +987,7 @@ def test_a_stalled_root_hands_over_to_the_tree_which_still_proves_the_optimum(
     """With an incumbent above the optimum the root's bound flattens below it; after a
     window without progress the root stops early and the branch and bound proves the
     brute-force optimum."""
-    C, W, _ = random_instance(7, seed)
+    C, W, _ = gappy_instance(7, seed)
     optimum = min(hub_set_costs(C, W, [p]).values())
     model = USApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA)
     with caplog.at_level(logging.DEBUG, logger="hubopt.models.sa_lagrangian"):

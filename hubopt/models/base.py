@@ -8,11 +8,12 @@ Node indices are 0-based everywhere inside hubopt; the benchmark runner converts
 
 from __future__ import annotations
 
+import abc
 import enum
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,11 +33,18 @@ class Problem(enum.Enum):
     USAHLP = "usahlp"  # uncapacitated single allocation hub location (fixed costs)
     UMAHLP = "umahlp"  # uncapacitated multiple allocation hub location (fixed costs)
     CSAHLP = "csahlp"  # capacitated single allocation hub location (fixed costs)
+    COVERAGE = "coverage"  # maximal covering (p) or share covering of a travel-time target
+
+    @property
+    def hub_location(self) -> bool:
+        """True for the five hub-location problems of the engine (flows between nodes)."""
+        return self is not Problem.COVERAGE
 
     @property
     def single_allocation(self) -> bool:
-        """True when every node sends and receives all its flow through one hub."""
-        return self in (Problem.USAPHMP, Problem.USAHLP, Problem.CSAHLP)
+        """True when every node sends and receives all its flow through one hub (coverage:
+        each demand point is allocated to one hub, its nearest open one)."""
+        return self in (Problem.USAPHMP, Problem.USAHLP, Problem.CSAHLP, Problem.COVERAGE)
 
     @property
     def has_p(self) -> bool:
@@ -52,6 +60,7 @@ class Problem(enum.Enum):
             Problem.USAHLP: "USAHLP",
             Problem.UMAHLP: "UMAHLP",
             Problem.CSAHLP: "CSAHLP",
+            Problem.COVERAGE: "coverage",
         }[self]
 
     @classmethod
@@ -180,6 +189,27 @@ class Solution:
     def proven_optimal(self) -> bool:
         """True when the status is :attr:`Status.OPTIMAL`."""
         return self.status is Status.OPTIMAL
+
+
+class Model(abc.ABC):
+    """Base of every model of :mod:`hubopt.models`: built from a matrix by
+    ``from_cost_matrix``, solved by ``solve`` into a :class:`Solution` whose objective
+    ``objective`` recomputes from the matrix, independently of any solver."""
+
+    problem: ClassVar[Problem]
+
+    @classmethod
+    @abc.abstractmethod
+    def from_cost_matrix(cls, *args: Any, **kwargs: Any) -> Self:
+        """Build the model from its matrix (the real constructor of each model)."""
+
+    @abc.abstractmethod
+    def solve(self, params: SolveParameters | None = None, **kwargs: Any) -> Solution:
+        """Solve the model; keyword arguments build :class:`SolveParameters`."""
+
+    @abc.abstractmethod
+    def objective(self, solution: Solution) -> float:
+        """The solution's objective recomputed from the matrix."""
 
 
 def relative_gap(objective: float, bound: float) -> float:

@@ -1,0 +1,418 @@
+"""The engine's strategy as data: its tuning options and the choice of its phases.
+
+:class:`EngineOptions` holds every switch and parameter of the solve strategy, with the
+measurement behind its default (``docs/decisions.md`` has one paragraph per decision).
+:func:`choose_plan` is the one place that decides, from the problem, its size, ``p``
+and the time limit, which phases a solve runs; it returns a :class:`Plan`.  Both are
+pure and immutable: a different strategy is passed in (``model.solve(params,
+options=EngineOptions(mip_max_n=0))``), never set on a class.
+
+The thresholds sit strictly between the points of the reported benchmark grid (``n`` in
+10, 15, 20, 25, 40, 50, 81, 100, 200; ``p`` in 1-5, 10, 15, 20; limits of 60, 120,
+300 and 600 s), so that no reported row sits exactly on a switch; moving them there
+changed no choice on that grid (``tests/test_models_strategy.py`` checks both sides of
+every switch).
+
+>>> plan = choose_plan(Problem.USAPHMP, n=200, p=5, hub_sets=2_535_650_040,
+...                    time_limit=600.0)
+>>> plan.path, plan.sa_lagrangian
+(<Path.HEURISTIC_BENDERS: 'heuristic+benders'>, True)
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from hubopt._errors import SolverError
+from hubopt.models.base import Problem
+
+__all__ = ["EngineOptions", "Heuristic", "Path", "Plan", "choose_plan"]
+
+DEFAULT_MAX_SETS = 5_000_000
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """Switches and parameters of the solve strategy (the defaults are the engine's).
+
+    Sizes are numbers of nodes ``n``; shares of ``n`` compare with ``p``; shares of the
+    limit are fractions of ``SolveParameters.time_limit``; ``..._seconds`` compare with
+    the time limit (a solve without a limit counts as one above every threshold).  The
+    comment above each field gives the measurement behind its default.
+    """
+
+    # hub-set search while C(n, p) (with the fixed hubs: C(m - f, p - f)) is at most this
+    max_sets: int = DEFAULT_MAX_SETS
+    mip_max_n: int = 60
+    # heuristic + Benders up to here (AP 100: LP phase in 15-50 s); beyond, the
+    # facility-location bounds (at AP 200 one Benders round takes 5-10 s) ...
+    benders_max_n: int = 150
+    # ... except for p-hub medians with many hubs (p >= benders_min_hub_share * n) up to
+    # benders_many_hubs_max_n: there the LP phase converges in a few rounds (AP 200
+    # p = 20: about 1 % in 60 s, where the facility-location bounds leave 9-11 %)
+    benders_many_hubs_max_n: int = 250
+    # (0.05 until issue 26 put it between the grid's p = 5 and 10 at n = 200: 7.5 hubs)
+    benders_min_hub_share: float = 0.0375
+    # ... and for the other p-hub medians up to that size when the time limit is at
+    # least this (or unset): the first separation at the whole support takes 20-30 s at
+    # AP 200 p = 4/5 and needs 30 % of the time left, else the LP bound stays far below
+    # the facility-location bounds.  Two solves side by side on 2 cores, AP 200: with
+    # 600 s p = 4 proven, p = 5 1.28 %; with 300 s p = 4 1.67 % but p = 5 16 % (the
+    # timed estimate, taken while the other solve used both cores, declined it); with
+    # 180 s 20-21 % (facility location: 11 % in 60 s)
+    # (600 s until issue 26 put it between the grid's 300 and 600 s, same choices)
+    benders_few_hubs_min_seconds: float = 400.0
+    # below that limit UMAHLP of such size still tries Benders first, until this share
+    # of the limit, and falls back to the facility-location bounds when it does not
+    # prove the optimum (AP 200 with 120 s beside another solve: T proven in 23-25 s,
+    # where the facility-location bounds left 6.9 %; L stays at 13.5 % in Benders,
+    # 3.6 % with the facility-location bounds)
+    benders_trial_share: float = 0.4
+    # the facility-location path tries the truncated LP bound for p-hub medians up to
+    # here (measured at AP 200; larger instances keep the whole time for the MIP bound)
+    truncated_bound_max_n: int = 250
+    # beyond here, with a time limit, no facility-location MIP is built at all: at n = 500
+    # building stopped at the limit, and only freeing the half-built MathOpt model took
+    # another 6-10 s past it (random n = 500 rows ended at 66-70 s of 60); the Lagrangian
+    # bound is what is left there
+    mathopt_bound_max_n: int = 250
+    # single allocation: the Lagrangian bound of the path formulation up to here, and
+    # beyond, up to ``sa_lagrangian_many_hubs_max_n``, for the fixed-cost problems and
+    # for p-hub medians with a limit of at least ``sa_lagrangian_min_seconds`` (or none):
+    # with any number of hubs below ``sa_screen_min_seconds``, above it with at least
+    # ``sa_lagrangian_min_hub_share * n`` hubs (fewer get Benders and its screening).
+    # AP 200, the relaxation alone beside another: after 50 s p = 4/5 8.7/7.7 %, where
+    # the facility-location bounds leave 13.1/13.0 % with 60 s; after 540 s p = 5 2.17 %
+    # and p = 4 2.42 %, where Benders' multiple-allocation optimum leaves 2.36/2.21 %
+    # (``results/sa_relaxation_ap200_p*_540.json``).  Its iterations cost O(n^2 m^2)
+    # over the m open-able sites (AP 200 with all 200 sites: 0.1-0.3 s beside another
+    # solve).  Since its subgradient is measured in the flows' metric
+    # (``flow_scaling``) it climbs fast enough at AP 200 to beat the multiple-allocation
+    # Benders bound on short limits too: after 45 s (the relaxation alone, beside
+    # another) p = 10/15 6.9/1.8 %, where Benders' bound left 13.9/3.5 % with 60 s (before
+    # the faster route pricing).  With fixed
+    # costs the reduction test soon leaves few sites (AP 200 beside another solve with
+    # 600 s and the flow-scaled steps: USAHLP L proven in 459 s, T 0.047 %, CSAHLP TT
+    # proven, LT 2.1 %; with 120 s CSAHLP TL proven, TT 0.55 %, where the plain steps
+    # left 5.5/9.6 %).  USApHMP runs it first; the fixed-cost problems after
+    # the multiple-allocation Benders bound (until ``sa_benders_share`` of the limit: it
+    # proves the single-allocation optimum when the two optima coincide, as for AP 100
+    # USAHLP T) and until ``sa_lagrangian_share`` (the facility-location bound gets the
+    # rest)
+    sa_lagrangian_max_n: int = 150
+    sa_lagrangian_many_hubs_max_n: int = 250
+    # (0.02: AP 200 p = 4 with 600 s ended within 0.274 % on all sites with the patience
+    # floor of 60 (run 60), where Benders' screening kept 164 sites and left 2.21 % in
+    # runs 32, 40 and 59, and 102 sites for 0.101 % once, in run 46)
+    # (0.02 until issue 26 put it between the grid's p = 3 and 4 at n = 200: 3.5 hubs)
+    sa_lagrangian_min_hub_share: float = 0.0175
+    sa_lagrangian_min_seconds: float = 0.0
+    sa_benders_share: float = 0.3
+    sa_lagrangian_share: float = 0.85
+    # steps at most per node of its branch and bound over the sites
+    sa_node_iterations: int = 3000
+    # the fewest steps without a better bound before its step halves (``min_patience``),
+    # and for the p-hub medians from ``sa_long_limit_seconds`` of limit (or none)
+    # ``sa_long_min_patience``.
+    # Beside another solve the steps are dear, the patience timed on them sits at its
+    # floor, and the step shrank before the sites left: AP 200 USApHMP p = 10 with
+    # 600 s, two solves side by side (run 55), 0.093 % with 60 against 0.335 % with 30;
+    # with 60 s p = 10 needs the faster halving (run 56: 3.23 % with 60, 1.82 % with
+    # 30; p = 4, 5, 15 and 20 the same with both).  USAHLP AP 200 T with 600 s ended
+    # within 0.27 % with 60 (run 60), 0.00004 % with 30 (run 47): fixed costs keep 30
+    sa_min_patience: int = 30
+    sa_long_min_patience: int = 60
+    # (600 s until issue 26 put it between the grid's 300 and 600 s)
+    sa_long_limit_seconds: float = 400.0
+    # with a time limit the patience is cut so that the step can halve about this
+    # many times in the steps that fit in the time left (no lower than the floor above;
+    # at most the relaxation's own patience of 100).  USApHMP, two solves side by side,
+    # 8 against 50: AP 200 with 600 s p = 10 0.031 % against 0.093 % (runs 65, 64), p = 5
+    # 0.37 % against 0.42 %, p = 4 0.107 % (run 68; 0.274 % in run 60), p = 15 proven in
+    # 220 s (203 s in run 58); AP 100 with 60 s (run 67) p = 5 0.15 % against 0.31 %,
+    # p = 15 proven in 35 s against 0.022 %, p = 10 and 20 proven either way.  The
+    # fixed-cost rows of AP 200 with 120 s (run 66) are the same but USAHLP T, 0.33 %
+    # against 0.43 %.  (The multiple-allocation form keeps the relaxation's default 50.)
+    sa_halvings: float = 8.0
+    # p-hub medians: the share of the access costs in its starting prices.  With the
+    # flow-scaled steps a quarter beat half, side by side, the relaxation alone: AP 200
+    # p = 10/20 after 150 s 1.40/0.38 % against 1.82/0.52 %, AP 100 p = 5 after 60 s
+    # 0.28 % against 0.43 % (``benchmarks/sa_relaxation.py --start-share``).  The
+    # fixed-cost problems too, AP 200 with 120 s, two solves side by side (runs 61-62):
+    # USAHLP L proven in 96 s against 5.37 %, T 0.43 against 0.55 %, CSAHLP LL 1.79
+    # against 9.70 %, LT 8.96 against 13.9 %, TL proven in 89 s against 0.0014 %, TT 0.52
+    # against 0.50 %; with 600 s (run 63) USAHLP T 0.000018 % against 0.00004 %, CSAHLP
+    # LT's bound 265,694.20 against 264,923.97 (run 47)
+    sa_pmedian_start_share: float = 0.25
+    sa_fixed_cost_start_share: float = 0.25
+    # USApHMP in the same range of n with fewer hubs and the same limits: Benders proves
+    # the multiple-allocation optimum (with the whole limit), then screens the sites
+    # against the single-allocation incumbent (in ``sa_screen_share`` of the time left),
+    # and when at most ``sa_screen_max_share`` of the candidates remain, the Lagrangian
+    # bound runs on them in the rest.  Its iterations and its convergence depend on the
+    # sites: AP 200, after the multiple-allocation optimum (proven in 210-233 s), p = 4
+    # kept 102 of 200 sites (57 s of screening) and the relaxation on them reached
+    # 1.42 % in 300 s (the multiple-allocation optimum leaves 2.21 %); p = 5 kept 169
+    # and reached only 4.24 % (2.36 %); p = 10 kept 184.  Only with a limit of at least
+    # ``sa_screen_min_seconds`` (or none): Benders needs it to prove that optimum
+    # (600 s until issue 26 put it between the grid's 300 and 600 s)
+    sa_screen_min_seconds: float = 400.0
+    sa_screen_share: float = 0.3
+    sa_screen_max_share: float = 0.6
+    # UMApHMP (with fewer than ``ma_lagrangian_max_hub_share * n`` hubs) and UMAHLP
+    # between ``benders_max_n`` and ``benders_many_hubs_max_n`` nodes with a limit below
+    # ``benders_few_hubs_min_seconds``: the same Lagrangian relaxation in its
+    # multiple-allocation form (``multiple_allocation``: its dual is the LP bound that
+    # Benders approaches; the subproblem's hubs seed a swap descent) instead of Benders
+    # or the facility-location bounds (UMAHLP: after the Benders trial).  AP 200 with
+    # 60 s, two solves side by side (runs 49-51): UMApHMP p = 4/5/10/15 3.3-3.7/3.6/
+    # 0.65/0.59 %, where the code before left 11.1/10.9/8.7/0.92-2.2 % (p = 15 finds the
+    # optimum only with the swap descent); p = 20 0.97 % against Benders' 0.56 %.
+    # UMAHLP L with 120 s proven in 90 s (3.6 % before; T: Benders' trial proves it in
+    # 24 s).  With 600 s Benders proves them all (runs 10, 11)
+    # (0.1 with p = 20 at n = 200 exactly on it until issue 26 put it between the
+    # grid's p = 15 and 20 at n = 200: 18 hubs; still p = 20 gets Benders)
+    ma_lagrangian_max_hub_share: float = 0.09
+    # CSAHLP beyond the exact range, with a limit of at least
+    # ``csahlp_improve_min_seconds`` (or none): the capacitated GVNS starts again from
+    # the next seeds while its budget allows (at most ``csahlp_restarts`` times), and
+    # the allocation MIP polishes the best hub set's allocation in up to
+    # ``csahlp_polish_share`` of the limit.  AP 200 TT: the GVNS's 291,764.15 becomes
+    # 290,582.04 (12.7 s); LT: seed 0 stops at 269,729.28, seeds 2 and 3 find a better
+    # hub set (267,460.34 and 267,433.37), whose allocation MIP gives 267,218.35 (7.6 s).
+    # With 120 s both took the time of the Lagrangian bound, beside the old code: the
+    # restarts AP 200 TL 7.79 % against 4.83 % (388 iterations against 600), the polish
+    # alone TT 11.0 % against 9.6 % (with the better objective).  With 600 s (restarts
+    # within ``csahlp_restart_share`` of the limit), side by side with them off: TT
+    # 290,582.04 within 2.50 % against 291,764.15 within 3.05 %; LT 267,218.35 against
+    # 269,729.28
+    csahlp_restarts: int = 4
+    csahlp_restart_share: float = 0.1
+    # (600 s until issue 26 put it between the grid's 300 and 600 s)
+    csahlp_improve_min_seconds: float = 400.0
+    csahlp_polish_share: float = 0.1
+    # the VNS over hub sets of multiple allocation on the facility-location path stops at
+    # 30 % of the limit (not 60 %) from this many hubs, so that the inter-hub bound gets
+    # the time (10 until issue 26 put it between the grid's p = 5 and 10)
+    vns_many_hubs_min_p: int = 8
+    # the single-allocation GVNS that starts the hub-set search gets this share of the
+    # limit
+    search_gvns_share: float = 0.2
+
+
+@enum.unique
+class Path(enum.Enum):
+    """The main method of a solve."""
+
+    SEARCH = "search"  # exact hub-set search (p-hub medians)
+    MIP = "mip"  # the E&K flow MIP, warm-started from the heuristic
+    BENDERS = "benders"  # ``method="benders"``: heuristic start, then Benders alone
+    HEURISTIC_BENDERS = "heuristic+benders"  # heuristic, Benders (and Lagrangian) bounds
+    HEURISTIC_BOUND = "heuristic+bound"  # heuristic, facility-location/Lagrangian bounds
+
+
+@enum.unique
+class Heuristic(enum.Enum):
+    """The heuristic that finds the first solution."""
+
+    GVNS = "gvns"  # single-allocation GVNS (USApHMP)
+    GVNS_FIXED_COST = "gvns-fixed-cost"  # its fixed-cost variant (USAHLP, CSAHLP)
+    VNS = "vns"  # VNS over hub sets (UMApHMP, large paths)
+    DESCENT = "descent"  # swap descent (UMApHMP) or add/drop/swap descent (UMAHLP)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The phases of one solve, in the order they run (see :func:`choose_plan`).
+
+    Attributes
+    ----------
+    path
+        The main method.
+    heuristic
+        The heuristic for the first solution (``None``: the search path of multiple
+        allocation starts without one).
+    csahlp_improve
+        CSAHLP: GVNS restarts from the next seeds and the allocation MIP polish.
+    benders_trial
+        UMAHLP on the facility-location path: a Benders trial first.
+    sa_lagrangian
+        Single allocation: the Lagrangian bound of the path formulation with its
+        branch and bound over all sites (USApHMP before Benders, the fixed-cost
+        problems after it).
+    sa_screening
+        USApHMP: Benders screens the sites against the incumbent, and the Lagrangian
+        bound runs on the sites left when few enough remain.
+    ma_lagrangian
+        Multiple allocation: the Lagrangian bound of the multiple-allocation path
+        formulation instead of Benders.
+    truncated_bound
+        p-hub medians on the facility-location path: the LP with truncated distances.
+    mathopt_bounds
+        Facility-location MIP bounds are built (MathOpt models).
+    sa_min_patience
+        Patience floor of the single-allocation relaxation's step.
+    vns_budget_share
+        Share of the limit for the heuristic on the facility-location path.
+    """
+
+    path: Path
+    heuristic: Heuristic | None
+    csahlp_improve: bool = False
+    benders_trial: bool = False
+    sa_lagrangian: bool = False
+    sa_screening: bool = False
+    ma_lagrangian: bool = False
+    truncated_bound: bool = False
+    mathopt_bounds: bool = False
+    sa_min_patience: int = 0
+    vns_budget_share: float = 0.0
+
+
+def _at_least(time_limit: float | None, seconds: float) -> bool:
+    """A limit of at least ``seconds``; no limit counts as one."""
+    return time_limit is None or time_limit >= seconds
+
+
+def _use_ma_lagrangian(
+    problem: Problem, n: int, p: int | None, time_limit: float | None, o: EngineOptions
+) -> bool:
+    """UMAHLP and UMApHMP with fewer than ``ma_lagrangian_max_hub_share * n`` hubs, in
+    Benders' size range beyond ``benders_max_n``, on a limit too short for Benders with
+    few hubs."""
+    return (
+        problem in (Problem.UMAPHMP, Problem.UMAHLP)
+        and o.benders_max_n < n <= o.benders_many_hubs_max_n
+        and time_limit is not None
+        and time_limit < o.benders_few_hubs_min_seconds
+        and (p or 0) < o.ma_lagrangian_max_hub_share * n
+    )
+
+
+def _use_benders(
+    problem: Problem, n: int, p: int | None, time_limit: float | None, o: EngineOptions
+) -> bool:
+    """Whether the large-instance path bounds with Benders (else facility location)."""
+    if n <= o.benders_max_n:
+        return True
+    if n > o.benders_many_hubs_max_n or _use_ma_lagrangian(problem, n, p, time_limit, o):
+        return False
+    long_enough = _at_least(time_limit, o.benders_few_hubs_min_seconds)
+    if p is None:  # fixed costs, few hubs: as for few hubs below (AP 200 UMAHLP beside
+        # another solve, 600 s: T proven in 12 s, L in 125 s after an 88-s separation
+        # at the whole support; 120 s: L 15.4 % as that separation does not fit, where
+        # the facility-location bounds give 3.6 %)
+        return long_enough
+    return p >= o.benders_min_hub_share * n or long_enough
+
+
+def _use_sa_lagrangian(
+    problem: Problem, n: int, p: int | None, time_limit: float | None, o: EngineOptions
+) -> bool:
+    """Whether single allocation gets the Lagrangian bound of its path formulation."""
+    if not problem.single_allocation:
+        return False
+    if n <= o.sa_lagrangian_max_n:
+        return True
+    if n > o.sa_lagrangian_many_hubs_max_n:
+        return False
+    if p is None:  # fixed costs: few hubs, and the sites close fast
+        return True
+    if time_limit is not None and time_limit < o.sa_lagrangian_min_seconds:
+        return False
+    if not _at_least(time_limit, o.sa_screen_min_seconds):
+        return True  # no screening with this limit: the relaxation beats the rest
+    return p >= o.sa_lagrangian_min_hub_share * n
+
+
+def choose_plan(
+    problem: Problem,
+    *,
+    n: int,
+    p: int | None,
+    hub_sets: int,
+    time_limit: float | None,
+    options: EngineOptions | None = None,
+    method: str = "auto",
+) -> Plan:
+    """The phases of a solve of ``problem`` with ``n`` nodes and ``p`` hubs (``None``
+    for the fixed-cost problems) under ``time_limit`` seconds (``None``: no limit).
+
+    ``hub_sets`` is the number of hub sets that the search would enumerate (``C(m - f,
+    p - f)`` over ``m`` candidate sites and ``f`` fixed hubs; anything for the fixed-cost
+    problems); ``method`` as in :class:`~hubopt.models.base.SolveParameters` (``"auto"``
+    picks it).  Pure: the same arguments always give the same plan.
+
+    Raises
+    ------
+    SolverError
+        For ``method="search"`` without ``p``, ``method="benders"`` with single
+        allocation, and problems outside the engine (coverage).
+    """
+    if not problem.hub_location:
+        msg = f"{problem.label}: not a problem of the hub-location engine"
+        raise SolverError(msg)
+    o = EngineOptions() if options is None else options
+    if method == "auto":
+        if problem.has_p and hub_sets <= o.max_sets:
+            method = "search"
+        elif n <= o.mip_max_n:
+            method = "mip"
+        else:
+            method = "heuristic"
+    single = problem.single_allocation
+    if problem is Problem.USAPHMP:
+        first = Heuristic.GVNS
+    elif single:
+        first = Heuristic.GVNS_FIXED_COST
+    else:
+        first = Heuristic.DESCENT
+    if method == "search":
+        if not problem.has_p:
+            msg = "method 'search' is for the p-hub median problems only"
+            raise SolverError(msg)
+        return Plan(Path.SEARCH, Heuristic.GVNS if single else None)
+    if method == "mip":
+        return Plan(Path.MIP, first)
+    large = first if single or not problem.has_p else Heuristic.VNS
+    if method == "benders":
+        if single:
+            msg = "method 'benders' is for the multiple-allocation problems (UMApHMP, UMAHLP)"
+            raise SolverError(msg)
+        return Plan(Path.BENDERS, large)
+    long = p is not None and _at_least(time_limit, o.sa_long_limit_seconds)
+    patience = o.sa_long_min_patience if long else o.sa_min_patience
+    improve = problem is Problem.CSAHLP and _at_least(time_limit, o.csahlp_improve_min_seconds)
+    sa = _use_sa_lagrangian(problem, n, p, time_limit, o)
+    if _use_benders(problem, n, p, time_limit, o):
+        screening = (
+            problem is Problem.USAPHMP
+            and o.sa_lagrangian_max_n < n <= o.sa_lagrangian_many_hubs_max_n
+            and not sa
+            and _at_least(time_limit, o.sa_screen_min_seconds)
+        )
+        return Plan(
+            Path.HEURISTIC_BENDERS,
+            large,
+            csahlp_improve=improve,
+            sa_lagrangian=sa,
+            sa_screening=screening,
+            mathopt_bounds=True,
+            sa_min_patience=patience,
+            vns_budget_share=0.25,
+        )
+    ma = _use_ma_lagrangian(problem, n, p, time_limit, o)
+    many = problem is Problem.UMAPHMP and (p or 0) >= o.vns_many_hubs_min_p
+    return Plan(
+        Path.HEURISTIC_BOUND,
+        large,
+        csahlp_improve=improve,
+        benders_trial=problem is Problem.UMAHLP and n <= o.benders_many_hubs_max_n,
+        sa_lagrangian=sa,
+        ma_lagrangian=ma,
+        truncated_bound=problem.has_p and n <= o.truncated_bound_max_n,
+        mathopt_bounds=time_limit is None or n <= o.mathopt_bound_max_n,
+        sa_min_patience=patience,
+        vns_budget_share=0.25 if ma and problem.has_p else 0.3 if many else 0.6,
+    )

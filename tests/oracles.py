@@ -1,0 +1,131 @@
+"""Shared test oracles: random instances, brute force over hub sets and allocations, and
+objectives recomputed from the matrices with plain loops.
+
+Written from the problem definitions; nothing here shares code with the engine (but
+:func:`gappy_instance`, which draws its points with ``hubopt.instances.random_euclidean``).
+The path ``i -> k -> m -> j`` costs ``chi C_ik + alpha C_km + delta C_mj`` per unit of
+flow.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+CHI, ALPHA, DELTA = 3.0, 0.75, 2.0
+
+
+def random_instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Costs (Euclidean distances of ``n`` points in a 100 x 100 square), flows (20 %
+    of the pairs without flow), fixed costs in 200-900 and capacities of 30-70 % of the
+    total flow: ``(C, W, f, cap)``."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 100, size=(n, 2))
+    C = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+    W = rng.uniform(0, 10, size=(n, n)) * (rng.uniform(size=(n, n)) < 0.8)
+    f = rng.uniform(200, 900, size=n)
+    O = W.sum(1)
+    cap = O.sum() * rng.uniform(0.3, 0.7, size=n)
+    return C, W, f, cap
+
+
+def gappy_instance(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """hubopt's random Euclidean instance with 30 % of the flows removed (so that pairs
+    without flow occur) and fixed costs of the order of the transport cost: ``(C, W, f)``."""
+    from hubopt.instances import random_euclidean
+
+    inst = random_euclidean(n, seed=seed)
+    rng = np.random.default_rng(seed)
+    W = inst.flows * (rng.uniform(size=(n, n)) < 0.7)
+    f = rng.uniform(20_000, 80_000, size=n)
+    return inst.costs, W, f
+
+
+def path_cost(C, i, k, m, j, *, chi=CHI, alpha=ALPHA, delta=DELTA) -> float:
+    """Unit cost of the path ``i -> k -> m -> j``."""
+    return chi * C[i, k] + alpha * C[k, m] + delta * C[m, j]
+
+
+def sets_of_size(n: int, p: int, fixed=(), excluded=()) -> list[tuple[int, ...]]:
+    """Every hub set of ``p`` sites (not ``excluded``) that contains ``fixed``."""
+    cand = [k for k in range(n) if k not in excluded]
+    return [H for H in itertools.combinations(cand, p) if set(fixed) <= set(H)]
+
+
+def all_sets(n: int, fixed=(), excluded=()) -> list[tuple[int, ...]]:
+    """Every non-empty hub set (fixed-cost problems)."""
+    return [H for q in range(1, n + 1) for H in sets_of_size(n, q, fixed, excluded)]
+
+
+def single_allocation_cost(
+    C, W, a: Sequence[int], *, f=None, chi=CHI, alpha=ALPHA, delta=DELTA
+) -> float:
+    """Objective of the single allocation ``a`` (node -> hub), recomputed with loops:
+    transport plus the fixed costs of the hubs used."""
+    n = len(C)
+    total = sum(
+        W[i, j] * path_cost(C, i, a[i], a[j], j, chi=chi, alpha=alpha, delta=delta)
+        for i in range(n)
+        for j in range(n)
+    )
+    if f is not None:
+        total += sum(f[k] for k in set(a))
+    return float(total)
+
+
+def multiple_allocation_cost(
+    C, W, H: Iterable[int], *, f=None, chi=CHI, alpha=ALPHA, delta=DELTA
+) -> float:
+    """Objective of the hub set ``H`` under multiple allocation (each pair on its
+    cheapest route), recomputed with loops."""
+    n = len(C)
+    hubs = list(H)
+    total = 0.0
+    for i in range(n):
+        for j in range(n):
+            total += W[i, j] * min(
+                path_cost(C, i, k, m, j, chi=chi, alpha=alpha, delta=delta)
+                for k in hubs
+                for m in hubs
+            )
+    if f is not None:
+        total += sum(f[k] for k in hubs)
+    return total
+
+
+def brute_single(C, W, hub_sets, *, f=None, cap=None, chi=CHI, alpha=ALPHA, delta=DELTA):
+    """The single-allocation optimum over ``hub_sets`` and every allocation to each
+    (within the capacities ``cap`` of the origin flows when given)."""
+    n = len(C)
+    best = math.inf
+    for H in hub_sets:
+        others = [i for i in range(n) if i not in H]
+        for choice in itertools.product(H, repeat=len(others)):
+            a = list(range(n))
+            for i, k in zip(others, choice, strict=True):
+                a[i] = k
+            if cap is not None:
+                load = dict.fromkeys(H, 0.0)
+                for i in range(n):
+                    load[a[i]] += W[i].sum()
+                if any(load[k] > cap[k] + 1e-9 for k in H):
+                    continue
+            total = sum(
+                W[i, j] * path_cost(C, i, a[i], a[j], j, chi=chi, alpha=alpha, delta=delta)
+                for i in range(n)
+                for j in range(n)
+            )
+            if f is not None:
+                total += sum(f[k] for k in H)
+            best = min(best, total)
+    return best
+
+
+def brute_multiple(C, W, hub_sets, *, f=None, chi=CHI, alpha=ALPHA, delta=DELTA):
+    """The multiple-allocation optimum over ``hub_sets``."""
+    return min(
+        multiple_allocation_cost(C, W, H, f=f, chi=chi, alpha=alpha, delta=delta) for H in hub_sets
+    )
