@@ -401,3 +401,53 @@ def test_sweep_page_switches_scenarios(browser: Any, sweep_out: Path, tmp_path: 
         assert len(ids) > 0
     finally:
         page.close()
+
+
+def _with_failed_scenario(folder: Path) -> dict[str, Any]:
+    """The sweep's page data with a third scenario that failed (no folder, an error)."""
+    data = sweep_page_data_again(folder)
+    from hubopt.report_html import sweep_page_data
+    from hubopt.sweep import SweepResult
+
+    rows = [*data["comparison"]["rows"]]
+    columns = data["comparison"]["columns"]
+    failed = dict.fromkeys(columns, "")
+    failed.update({"model.p": "10", "scenario": "p-10", "status": "error",
+                   "error": "model.p: 10 hubs asked, 8 candidate sites"})
+    result = SweepResult(("model.p",), (*(dict(zip(columns, r, strict=True)) for r in rows),
+                                        failed), folder, 0.0)
+    return sweep_page_data(result)
+
+
+@pytest.mark.slow
+def test_sweep_page_keeps_a_failed_scenario_with_its_error(sweep_out: Path) -> None:
+    data = _with_failed_scenario(sweep_out)
+    failed = data["scenarios"][2]
+    assert failed["name"] == "p-10"
+    assert "hubs" not in failed
+    assert "8 candidate sites" in failed["error"]
+    assert len(data["comparison"]["rows"]) == 3
+
+
+@browser_only
+@pytest.mark.slow
+def test_sweep_page_shows_a_failed_scenario_without_stale_results(
+        browser: Any, sweep_out: Path, tmp_path: Path) -> None:
+    page_file = tmp_path / "report.html"
+    page_file.write_text(page_html(_with_failed_scenario(sweep_out)), encoding="utf-8")
+    loaded = _open(browser, page_file)
+    page = loaded.page
+    try:
+        page.locator("#scenario").select_option("p-10")
+        page.wait_for_timeout(200)
+        assert "8 candidate sites" in page.locator("#summary").inner_text()
+        assert page.locator("#hubs-table tr").count() == 0
+        assert page.locator("#scorecard-table tr").count() == 0
+        assert _paths(page, "hubs") == 0
+        assert _paths(page, "road") > 0  # the network stays
+        page.locator("#scenario").select_option("p-3")
+        page.wait_for_timeout(200)
+        assert _paths(page, "hubs") == 3
+        assert [m for m in loaded.console if m[0] in {"error", "pageerror", "warning"}] == []
+    finally:
+        page.close()

@@ -405,9 +405,10 @@
     if (sc.hubs === undefined) {
       document.getElementById("summary").textContent = "Scenario " + sc.name +
         " has no result: " + sc.error;
-      ["hubs", "candidates", "demand", "routes", "allocations"].forEach(function (k) {
-        register(k, L.layerGroup(), true);
-      });
+      document.getElementById("description").textContent = "";
+      ["hubs", "scorecard", "resilience", "objective", "allocation", "candidates"]
+        .forEach(function (t) { document.getElementById(t + "-table").innerHTML = ""; });
+      SCENARIO_KEYS.forEach(function (k) { register(k[0], L.layerGroup(), k[4]); });
       return;
     }
     var net = DATA.networks[sc.network];
