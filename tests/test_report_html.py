@@ -296,6 +296,31 @@ def test_defaults_air_off_and_no_web_basemap(run_page: Loaded) -> None:
 
 
 @browser_only
+def test_web_basemap_is_requested_only_when_switched_on(
+        browser: Any, run_out: tuple[RunResult, Path]) -> None:
+    import base64
+
+    tile = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8"
+                            "z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    loaded = _open(browser, run_out[1] / "report.html")
+    page = loaded.page
+    try:  # tiles are answered here: nothing leaves the machine in the test either
+        page.route("https://tile.openstreetmap.org/**",
+                   lambda route: route.fulfill(status=200, content_type="image/png",
+                                               body=tile))
+        assert not any(u.startswith("http") for u in loaded.requests)
+        page.locator("#layer-tiles").check()
+        page.wait_for_function("document.querySelectorAll('.leaflet-tile-loaded').length > 0")
+        remote = [u for u in loaded.requests if not u.startswith(("file://", "data:"))]
+        assert remote
+        assert all(u.startswith("https://tile.openstreetmap.org/") for u in remote)
+        page.locator("#layer-tiles").uncheck()
+        assert page.locator(".leaflet-tile").count() == 0
+    finally:
+        page.close()
+
+
+@browser_only
 def test_popup_shows_attributes_with_units(run_page: Loaded) -> None:
     from playwright.sync_api import expect
 

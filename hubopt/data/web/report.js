@@ -248,6 +248,15 @@
       var n = { hubs: sc.hubs, candidates: sc.candidates, demand: sc.demand,
         routes: sc.routes, allocations: sc.allocations }[k[0]].length;
       html.push(checkbox(k[0], k[1], k[2], k[3], n, n));
+      if (k[0] === "routes") {
+        var modes = {};
+        sc.routes.forEach(function (r) { modes[r.props.mode] = true; });
+        html.push('<div class="route-modes">' + Object.keys(MODE_COLORS)
+          .filter(function (m) { return modes[m]; }).map(function (m) {
+            return '<span class="swatch" style="background:' + MODE_COLORS[m] + '"></span>' +
+              esc(m);
+          }).join(" ") + "</div>");
+      }
     });
     html.push("<hr><strong>Network</strong>");
     Object.keys(net.layers).forEach(function (key) {
