@@ -279,7 +279,9 @@ def benchmarks_page(found: dict[str, list[Row]]) -> str:
         "are in the units of the published tables (AP: transport cost / 1000 plus the "
         "FcostX values; CAB: flows normalised to sum 1; TR as given); hubs are 1-based. "
         "Results of earlier runs (per-run JSON files, `large.md`, `growth.md` ...) are at "
-        "the git tag `benchmarks-history`.",
+        "the git tag `benchmarks-history`. No published optimum for AP 100/200 could be "
+        "found ([literature search](benchmarks/literature.md)), so those rows have no "
+        "reference.",
         "",
     ]
     missing = [n for n in SUITES if n not in found]
