@@ -53,7 +53,7 @@ from hubopt.settings import OSM_ATTRIBUTION
 if TYPE_CHECKING:
     from hubopt.network import MultimodalNetwork
     from hubopt.pipeline import RunResult
-    from hubopt.sweep import SweepResult
+    from hubopt.sweep_records import SweepResult
 
 MONEY_UNIT = "EUR"
 """The money unit of costs (the mode profiles give costs in EUR per unit of flow)."""
@@ -435,7 +435,7 @@ def read_page_data(path: str | Path) -> dict[str, Any] | None:
 
 def sweep_page_data(result: SweepResult) -> dict[str, Any]:
     """The data block of a sweep's page: every scenario, each network once, the table."""
-    from hubopt.sweep import RESULT_COLUMNS
+    from hubopt.sweep_records import RESULT_COLUMNS
 
     networks: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
