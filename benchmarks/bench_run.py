@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 TARGET_SECONDS = 60.0
 
@@ -53,7 +54,7 @@ print(json.dumps({"import_seconds": t_import, "steps": steps,
 """
 
 
-def one_run(case: str, cache: Path) -> dict[str, object]:
+def one_run(case: str, cache: Path) -> dict[str, Any]:
     """Run the case in a fresh process with ``cache`` as HUBOPT_CACHE; return its figures."""
     env = dict(os.environ, HUBOPT_CACHE=str(cache))
     with tempfile.TemporaryDirectory() as out:
