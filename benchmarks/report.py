@@ -322,12 +322,35 @@ def headline(found: dict[str, list[Row]]) -> list[str]:
     return lines
 
 
+def other_headlines(found: dict[str, list[Row]]) -> list[str]:
+    """One line each for the ``run`` and ``network`` tables, when they are there."""
+    lines = []
+    run = found.get("run") or []
+    warm = [num(r["seconds"]) for r in run if r["case"] == "default"
+            and r["run"].startswith("warm") and r["step"] == "total (wall)"]  # fmt: skip
+    warm_s = [w for w in warm if w is not None]
+    if warm_s:
+        lines.append(f"- `hubopt run` of the default case, fresh process, warm cache: median "
+                     f"{statistics.median(warm_s):.1f} s wall time "
+                     f"(commit {_counted([r['commit'] for r in run])})")  # fmt: skip
+    net = {r["item"]: r for r in found.get("network") or []}
+    speed = net.get("speedup vs networkx (target >= 20)")
+    ratio = net.get("time vs raw scipy (target <= 1.5)")
+    if speed and ratio:
+        lines.append(f"- travel-cost matrix (Malta): {fmt(speed['value'], '.1f')}x networkx, "
+                     f"{fmt(ratio['value'], '.2f')}x the time of raw scipy "
+                     f"(commit {speed['commit']})")  # fmt: skip
+    return lines
+
+
 def readme_block(found: dict[str, list[Row]], link: str) -> str:
     """The text between the README markers."""
+    others = other_headlines(found)
     return "\n".join([
         "",
         *headline(found),
         "",
+        *([*others, ""] if others else []),
         f"Full tables, machine and load of each run: [{link}]({link}); regenerate with "
         "`python benchmarks/report.py`.",
         "",

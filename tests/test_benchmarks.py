@@ -90,6 +90,14 @@ def test_report_builds_the_page_and_the_readme_block_from_the_tables_only(
         writer = csv.DictWriter(f, fieldnames=list(ROW))
         writer.writeheader()
         writer.writerows([ROW, second])
+    run_row = {"suite": "run", "case": "default", "run": "warm 1", "step": "total (wall)",
+               "seconds": "21.4", "peak_rss_mb": "450", "objective": "1.5", "status": "optimal",
+               "hubs": "Helsinki", "commit": "abc1234", "machine": ROW["machine"],
+               "date": ROW["date"], "load_at_start": "2.0"}  # fmt: skip
+    with (results / "run.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(run_row))
+        writer.writeheader()
+        writer.writerow(run_row)
     readme = tmp_path / "README.md"
     readme.write_text("# x\n\n<!-- results:start -->\nold\n<!-- results:end -->\n\nend\n")
     res = script("report.py", "--results", results, "--docs", docs, "--readme", readme)
@@ -109,6 +117,8 @@ def test_report_builds_the_page_and_the_readme_block_from_the_tables_only(
     assert text.endswith("<!-- results:end -->\n\nend\n")
     assert "| engine-small | 2 | 1 | 1 / 2 | 1.78 % | 30.5 | abc1234 |" in text
     assert "(docs/benchmarks.md)" in text
+    assert "default case, fresh process, warm cache: median 21.4 s" in text
+    assert "| default | warm 1 | 21.40 | 450 | optimal | Helsinki |" in page
 
 
 def test_report_leaves_a_readme_without_markers_alone(tmp_path: Path) -> None:
