@@ -1,14 +1,18 @@
 """Run benchmark suites and write one results table per suite.
 
     python benchmarks/run.py SUITE [SUITE ...] [--out-dir benchmarks/results] [--jobs N]
-                             [--only PATTERN] [--max-time SECONDS] [--force]
+                             [--only PATTERN] [--max-time SECONDS] [--reuse-process]
+                             [--force]
 
 The suites are defined in ``benchmarks/suites.py``; ``python benchmarks/run.py --list``
 names them.  Each suite writes ``<out-dir>/<suite>.csv``, rewritten atomically after every
 instance.  A run is resumable: an instance whose row was made by the same commit (and the
 same time limit) is skipped, any other row of it is replaced.  Every engine instance is
 solved in a fresh Python process (``--jobs N`` runs N such processes side by side; each
-then gets its share of numba's threads), so its peak memory is its own.
+then gets its share of numba's threads), so its peak memory is its own; with
+``--reuse-process`` one long-lived worker per job solves its instances one after the
+other (no imports per instance; the peak memory is reset before each on Linux), which
+the ``process`` column records.
 
 Rows carry the stamp of the run: ``commit`` (``git rev-parse --short HEAD`` of the
 checkout that ``import hubopt`` resolves to, plus ``-dirty`` when that checkout has
