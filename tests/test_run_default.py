@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import json
 from pathlib import Path
 from typing import Any
@@ -283,6 +284,9 @@ def test_forced_outputs_replace_the_old_folder_whole(default_run: RunResult,
     assert (target / "stale.txt").exists()
     write_outputs(default_run, target, force=True)
     assert sorted(p.name for p in target.iterdir()) == sorted(FILES)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o777 & ~umask  # as mkdir would make it
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
