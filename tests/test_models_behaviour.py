@@ -48,6 +48,7 @@ def assert_consistent(model, sol: Solution) -> None:
     assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_time_limited_mip_returns_its_best_solution_with_bound_and_gap():
     inst = load_ap(40)
     model = CSAHLP.from_cost_matrix(
@@ -66,6 +67,7 @@ def test_time_limited_mip_returns_its_best_solution_with_bound_and_gap():
     assert_consistent(model, sol)
 
 
+@pytest.mark.slow
 def test_time_limited_hub_set_search_returns_incumbent_and_valid_bound():
     # AP 40, p = 4: 91,390 hub sets, far more than 0.3 s can search; how far it gets
     # depends on the machine's load, so the bound and the incumbent are checked against
@@ -100,6 +102,7 @@ def test_hub_set_evaluation_stops_on_its_deadline_with_every_evaluated_cost_exac
     assert (part[k:] == 0).all()
 
 
+@pytest.mark.slow
 def test_same_input_gives_the_same_solution():
     first = ap_model("usaphmp", 20, p=4).solve()
     second = ap_model("usaphmp", 20, p=4).solve()
@@ -113,6 +116,7 @@ def test_same_input_gives_the_same_solution():
     assert (a.hubs, a.objective) == (b.hubs, b.objective)
 
 
+@pytest.mark.slow
 def test_heuristic_bound_brackets_the_optimum():
     C, W, _, _ = random_instance(8, 7)
     model = USApHMP.from_cost_matrix(C, W, p=3, chi=3, alpha=0.75, delta=2)
@@ -164,6 +168,7 @@ def test_evaluator_rejects_an_allocation_to_a_closed_hub():
         model.objective(dataclasses.replace(sol, allocation=bad))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("problem", "suite", "n", "p", "alpha", "fc", "cap"),
     [
@@ -223,6 +228,7 @@ def test_unknown_problem_name_lists_the_choices():
         Problem.parse("p-median")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [31, 33])
 def test_capacitated_bound_stays_below_the_optimum(seed):
     from test_models_bruteforce import all_sets

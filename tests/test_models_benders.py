@@ -100,6 +100,7 @@ def test_every_benders_cut_is_below_the_true_routing_cost_of_every_hub_set() -> 
     np.testing.assert_allclose(const - coef @ y0, routing_cost_by_origin(C, W, H0), rtol=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "p"), [(10, 3), (20, 4)])
 def test_benders_reaches_the_published_ap_optimum(hub_data_dir, n: int, p: int) -> None:
     model, ref = _ap_model(hub_data_dir, n, p)
@@ -108,6 +109,7 @@ def test_benders_reaches_the_published_ap_optimum(hub_data_dir, n: int, p: int) 
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
 
 
+@pytest.mark.slow
 def test_time_limited_benders_returns_a_valid_bound_and_gap(hub_data_dir) -> None:
     model, ref = _ap_model(hub_data_dir, 25, 5)
     sol = model.solve(method="benders", time_limit=3)
@@ -120,6 +122,7 @@ def test_time_limited_benders_returns_a_valid_bound_and_gap(hub_data_dir) -> Non
     assert sol.bound <= sol.objective
 
 
+@pytest.mark.slow
 def test_vns_finds_the_published_optimum_and_is_deterministic(hub_data_dir) -> None:
     model, ref = _ap_model(hub_data_dir, 40, 5)
     runs = [
@@ -163,6 +166,7 @@ def test_transport_duals_equal_the_lp_optimum_of_every_routing_subproblem() -> N
         assert primal[0] == pytest.approx(lp.fun, abs=1e-7)
 
 
+@pytest.mark.slow
 def test_benders_lp_bound_is_within_a_tenth_of_a_percent_on_ap25(hub_data_dir) -> None:
     model, ref = _ap_model(hub_data_dir, 25, 3)
     sol = model.solve(method="benders", time_limit=120)
@@ -180,6 +184,7 @@ def test_benders_lp_bound_is_within_a_tenth_of_a_percent_on_ap25(hub_data_dir) -
 LARGE = EngineOptions(max_sets=0, mip_max_n=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "p"), [(20, 4), (25, 3)])
 def test_auto_beyond_enumeration_proves_the_published_umaphmp_optimum(
     hub_data_dir, n: int, p: int
@@ -205,6 +210,7 @@ def _ap25_usaphmp_p3(data_dir):
     return model, sa, _ref(data_dir, 25, 3)
 
 
+@pytest.mark.slow
 def test_auto_beyond_enumeration_proves_usaphmp_above_the_multiple_allocation_optimum(
     hub_data_dir,
 ) -> None:
@@ -231,6 +237,7 @@ def test_auto_beyond_enumeration_proves_the_umahlp_optimum(hub_data_dir) -> None
     assert sol.objective == pytest.approx(ref.objective, abs=0.006)
 
 
+@pytest.mark.slow
 def test_auto_beyond_benders_max_n_uses_benders_for_many_hubs_or_long_limits(
     hub_data_dir,
 ) -> None:
@@ -275,6 +282,7 @@ def test_auto_beyond_benders_max_n_uses_benders_for_many_hubs_or_long_limits(
     assert fixed.solve(time_limit=600, options=opts).method == "heuristic+bound"
 
 
+@pytest.mark.slow
 def test_umahlp_on_a_short_limit_tries_benders_before_the_facility_location_bounds(
     hub_data_dir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -352,6 +360,7 @@ def _brute_forced(n: int, p: int, seed: int) -> tuple[UMApHMP, dict[tuple[int, .
     return UMApHMP.from_cost_matrix(C, W, p=p, chi=CHI, alpha=ALPHA, delta=DELTA), costs
 
 
+@pytest.mark.slow
 def test_few_hubs_separate_at_the_whole_support_for_a_stronger_lp_bound() -> None:
     """With p / n < 0.04 the stabilised point's uniform share lies below the usual
     0.02 cut-off; keeping it (the default when the timed estimate fits; here an
@@ -400,6 +409,7 @@ def test_purging_slack_cuts_still_proves_the_brute_force_optimum(purge_after: in
     assert res.lp_bound <= truth * (1 + 1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "p", "seed"), [(16, 4, 2), (16, 4, 6), (18, 3, 3), (18, 3, 10)])
 @pytest.mark.parametrize("mip_neighbours", [0, 2])
 def test_probing_fixes_sites_without_losing_the_brute_force_optimum(
@@ -432,6 +442,7 @@ def test_probing_fixes_sites_without_losing_the_brute_force_optimum(
     assert res.bound <= costs[first] * (1 + 1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("min_seconds", "probes"), [(0.0, True), (1e6, False)])
 def test_probing_runs_only_when_enough_time_is_left(min_seconds: float, probes: bool) -> None:
     """With a deadline, probing is made only when at least ``probe_min_seconds`` are
@@ -453,6 +464,7 @@ def test_probing_runs_only_when_enough_time_is_left(min_seconds: float, probes: 
     assert res.objective == pytest.approx(costs[first], rel=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "p", "seed"), [(16, 4, 2), (20, 4, 5)])
 def test_probing_from_the_second_best_hub_set_keeps_the_optimum(n: int, p: int, seed: int) -> None:
     """With the whole time for probing the solve still finds and proves the unique
@@ -474,6 +486,7 @@ def test_probing_from_the_second_best_hub_set_keeps_the_optimum(n: int, p: int, 
     assert res.bound <= costs[first] * (1 + 1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("center_step", [0.0, 0.1, 1.0])
 @pytest.mark.parametrize(("n", "p", "seed"), [(16, 4, 2), (18, 3, 10)])
 def test_every_centre_step_keeps_the_bound_valid_and_proves_the_optimum(
@@ -498,6 +511,7 @@ def test_every_centre_step_keeps_the_bound_valid_and_proves_the_optimum(
     assert costs[res.hubs] == pytest.approx(truth, rel=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "p", "seed"), [(10, 3, 31), (11, 2, 32), (12, 4, 33)])
 def test_sites_closed_during_the_lp_phase_cannot_beat_the_optimum(
     n: int, p: int, seed: int
@@ -548,6 +562,7 @@ def test_a_separation_past_its_deadline_keeps_the_cuts_of_the_origins_it_reached
     np.testing.assert_allclose(full_coef, coef, rtol=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("capacity", ["L", "T"])
 def test_auto_beyond_enumeration_bounds_csahlp_by_both_relaxations(
     hub_data_dir, capacity: str
@@ -575,6 +590,7 @@ def test_auto_beyond_enumeration_bounds_csahlp_by_both_relaxations(
         assert sol.bound > 1.01 * ma.objective
 
 
+@pytest.mark.slow
 def test_auto_beyond_enumeration_proves_usahlp_above_the_umahlp_optimum(hub_data_dir) -> None:
     """USAHLP on the Benders path: Benders proves the multiple-allocation optimum (from
     the multiple-allocation descent's hubs), which stays below the published USAHLP
@@ -596,6 +612,7 @@ def test_auto_beyond_enumeration_proves_usahlp_above_the_umahlp_optimum(hub_data
     assert sol.status is Status.OPTIMAL
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("n", "p", "seed", "share"),
     [(16, 4, 2, 100), (18, 3, 3, 50), (14, 3, 5, 200), (18, 3, 10, 100)],
@@ -627,6 +644,7 @@ def test_screening_keeps_every_site_that_a_hub_set_below_the_threshold_opens(
         assert res.screened_in
 
 
+@pytest.mark.slow
 def test_usaphmp_with_few_hubs_gets_the_lagrangian_bound_on_the_screened_sites(
     hub_data_dir,
 ) -> None:
@@ -662,6 +680,7 @@ def test_usaphmp_with_few_hubs_gets_the_lagrangian_bound_on_the_screened_sites(
     assert sol2.bound == pytest.approx(ma.objective, abs=0.006)
 
 
+@pytest.mark.slow
 def test_a_finite_benders_bound_is_not_followed_by_the_plain_facility_location_bound(
     hub_data_dir, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -51,6 +51,7 @@ def test_multiple_allocation_p_hub_median_equals_brute_force(n, p, seed, method)
     assert sol.allocation.shape == (n, n, 2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_single_allocation_hub_location_equals_brute_force(seed):
     n = 6
@@ -60,6 +61,7 @@ def test_single_allocation_hub_location_equals_brute_force(seed):
     assert_solution_matches(model, sol, brute_single(C, W, all_sets(n), f=f))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [21, 22, 23])
 def test_multiple_allocation_hub_location_equals_brute_force(seed):
     n = 8

@@ -64,6 +64,7 @@ def random_costs(rng: np.random.Generator, s: int, ties: bool) -> np.ndarray:
     return rng.uniform(0.0, 100.0, (s, s))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(60))
 def test_pair_duals_are_optimal_against_highs(seed: int) -> None:
     rng = np.random.default_rng(seed)

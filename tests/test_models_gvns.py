@@ -81,6 +81,7 @@ def single_allocation_records(optima: list[ReferenceOptimum], suite: str) -> lis
     return [r for r in optima if r.problem == "USApHMP" and r.suite == suite]
 
 
+@pytest.mark.slow
 def test_published_ap_optima_are_found(optima: list[ReferenceOptimum]) -> None:
     records = single_allocation_records(optima, "ap")
     assert {r.n for r in records} == {10, 20, 25, 40}
@@ -92,6 +93,7 @@ def test_published_ap_optima_are_found(optima: list[ReferenceOptimum]) -> None:
         assert value == pytest.approx(evaluate(Problem.USAPHMP, data, hubs, alloc), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_published_cab_optima_are_found(optima: list[ReferenceOptimum]) -> None:
     records = single_allocation_records(optima, "cab")
     assert len(records) == 60
@@ -224,6 +226,7 @@ def fixed_cost_data(C, W, f, *, chi=3.0, alpha=0.75, delta=2.0, fixed=(), exclud
     )
 
 
+@pytest.mark.slow
 def test_fixed_cost_variant_finds_the_published_usahlp_optima(
     optima: list[ReferenceOptimum],
 ) -> None:
@@ -300,6 +303,7 @@ def test_fixed_cost_variant_is_never_worse_than_its_start_and_needs_fixed_costs(
         gvns_single_allocation_fixed_cost(instance_data("ap", 10, 2))
 
 
+@pytest.mark.slow
 def test_capacitated_variant_finds_the_published_csahlp_optima(
     optima: list[ReferenceOptimum],
 ) -> None:
@@ -319,6 +323,7 @@ def test_capacitated_variant_finds_the_published_csahlp_optima(
         assert np.all(load <= cap * (1 + 1e-9))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "seed"), [(6, 8), (7, 9)])
 def test_capacitated_search_equals_brute_force(n: int, seed: int) -> None:
     C, W, _, _ = random_instance(n, seed)

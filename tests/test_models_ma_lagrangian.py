@@ -86,6 +86,7 @@ def transportation_lp(C: np.ndarray, W: np.ndarray, p: int) -> float:
     return float(res.fun)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("seed", "p"), [(1, 2), (2, 3), (3, 3)])
 def test_bound_never_exceeds_the_brute_force_optimum_and_sites_keep_every_cheaper_hub_set(
     seed: int, p: int
@@ -117,6 +118,7 @@ def test_bound_climbs_to_the_transportation_lp_and_never_above(seed: int) -> Non
     assert lp * (1 - 5e-3) <= res.bound <= lp * (1 + 1e-7)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("n", "seed", "p"), [(7, 4, 2), (7, 6, 3), (7, 8, 3), (6, 5, None)])
 def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(
     n: int, seed: int, p: int | None
@@ -148,6 +150,7 @@ def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(
     assert res.nodes > 0
 
 
+@pytest.mark.slow
 def test_umaphmp_beyond_benders_range_on_a_short_limit_takes_the_bound(
     hub_data_dir,
 ) -> None:

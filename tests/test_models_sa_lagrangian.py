@@ -74,6 +74,7 @@ def hub_set_costs(C, W, sizes, f=None) -> dict[tuple[int, ...], float]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("seed", "p"), [(1, 2), (2, 3), (3, 3)])
 def test_bound_never_exceeds_the_brute_force_optimum_and_sites_keep_every_cheaper_hub_set(
     seed: int, p: int
@@ -95,6 +96,7 @@ def test_bound_never_exceeds_the_brute_force_optimum_and_sites_keep_every_cheape
             assert set(H) <= set(res.sites), (H, cost, res.sites)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("n", "seed", "p", "share"),
     [(7, 1, 2, 1.03), (7, 3, 3, 1.03), (7, 4, 2, 1.01), (6, 5, None, 1.05)],
@@ -243,6 +245,7 @@ def capacitated_costs(C, W, f, capacity) -> dict[tuple[int, ...], float]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 4])
 def test_capacitated_bound_stays_below_the_brute_force_csahlp_optimum_and_above_uncapacitated(
     seed: int,
@@ -269,6 +272,7 @@ def test_capacitated_bound_stays_below_the_brute_force_csahlp_optimum_and_above_
             assert set(H) <= set(res.sites), (H, cost, res.sites)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 3])
 def test_auto_beyond_enumeration_proves_the_brute_force_csahlp_optimum(
     seed: int,
@@ -310,6 +314,7 @@ def test_allocation_mip_keeps_within_capacities_and_reports_a_hub_set_that_canno
             assert res.allocation is None
 
 
+@pytest.mark.slow
 def test_bound_on_ap40_p5_reaches_the_published_optimum_above_the_multiple_allocation_one(
     hub_data_dir,
 ) -> None:
@@ -325,6 +330,7 @@ def test_bound_on_ap40_p5_reaches_the_published_optimum_above_the_multiple_alloc
     assert {h - 1 for h in sa["hubs"]} <= set(res.sites)
 
 
+@pytest.mark.slow
 def test_facility_location_path_bounds_usaphmp_above_the_multiple_allocation_optimum(
     hub_data_dir,
 ) -> None:
@@ -341,6 +347,7 @@ def test_facility_location_path_bounds_usaphmp_above_the_multiple_allocation_opt
     assert sol.info["sa_lagrangian_bound"] == pytest.approx(sol.bound)
 
 
+@pytest.mark.slow
 def test_beyond_its_size_limit_the_bound_runs_for_many_hubs_and_long_limits_only(
     hub_data_dir,
 ) -> None:
@@ -415,6 +422,7 @@ def tree_from_one_step(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stall_window", [0, 10, 200])  # never, eagerly, by default
 @pytest.mark.parametrize(("seed", "p"), [(4, 2), (6, 3), (8, 3)])
 def test_branch_and_bound_finds_and_proves_the_brute_force_optimum(
@@ -466,6 +474,7 @@ def test_a_node_that_is_one_hub_set_goes_to_the_exact_solve_without_steps(
     assert all(costs[H] >= optimum * (1 - 1e-9) for H in solved)
 
 
+@pytest.mark.slow
 def test_branch_and_bound_with_fixed_costs_proves_the_brute_force_optimum() -> None:
     C, W, f = gappy_instance(6, 5)
     costs = hub_set_costs(C, W, range(1, 7), f)
@@ -497,6 +506,7 @@ def test_branch_and_bound_stopped_by_its_deadline_keeps_a_valid_bound() -> None:
     assert 0 <= res.bound <= optimum * (1 + 1e-9)
 
 
+@pytest.mark.slow
 def test_branch_and_bound_within_a_memory_budget_keeps_a_valid_bound() -> None:
     """Children beyond the memory budget stay unexplored; their bounds still count, so
     the bound stays valid (and below what the unlimited tree proves)."""
@@ -522,6 +532,7 @@ def test_branch_and_bound_within_a_memory_budget_keeps_a_valid_bound() -> None:
     assert tight.nodes < full.nodes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factors", [(CHI, ALPHA, DELTA), (1.0, 1.0, 1.0), (1.0, 2.0, 1.0)])
 @pytest.mark.parametrize(
     ("n", "sites", "seed", "noise"),
@@ -613,6 +624,7 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
         np.testing.assert_allclose(chosen, truth[flow], rtol=1e-12, atol=1e-9 * scale)
 
 
+@pytest.mark.slow
 def test_the_memory_budget_of_the_solve_parameters_reaches_the_branch_and_bound(
     hub_data_dir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -704,6 +716,7 @@ def test_polishing_gives_the_brute_force_allocation_within_the_capacities(
     assert _cost(model, hubs, got) < _cost(model, hubs, worst)
 
 
+@pytest.mark.slow
 def test_the_capacitated_heuristic_keeps_the_best_of_its_restarts() -> None:
     """With time for restarts, CSAHLP's heuristic returns a solution within the
     capacities that costs no more than the GVNS from any of the seeds it tried (each
@@ -736,6 +749,7 @@ def test_the_capacitated_heuristic_keeps_the_best_of_its_restarts() -> None:
     assert np.array_equal(got_alloc, plain_alloc)
 
 
+@pytest.mark.slow
 def test_p_hub_medians_and_fixed_cost_problems_start_the_relaxation_from_their_own_shares(
     hub_data_dir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -763,6 +777,7 @@ def test_p_hub_medians_and_fixed_cost_problems_start_the_relaxation_from_their_o
     assert sol_fixed.bound <= sol_fixed.objective + 1e-6
 
 
+@pytest.mark.slow
 def test_long_limits_give_the_relaxation_a_longer_patience_floor(
     hub_data_dir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -793,6 +808,7 @@ def test_long_limits_give_the_relaxation_a_longer_patience_floor(
     )
 
 
+@pytest.mark.slow
 def test_the_solve_passes_the_models_halvings_to_the_relaxation(
     hub_data_dir, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -814,6 +830,7 @@ def test_the_solve_passes_the_models_halvings_to_the_relaxation(
         assert sol.objective == pytest.approx(optimum, abs=0.006)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two numba threads")
 def test_the_bound_does_not_depend_on_the_number_of_threads() -> None:
     """The kernels sum in index order, so 1 and 2 threads give the same bound bit for
@@ -965,6 +982,7 @@ def test_the_allocation_lp_shift_lifts_the_bound_to_its_lp_below_the_integer_sub
     assert routes2 + relaxed2 == pytest.approx(routes + value, abs=tol)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("seed", "p"), [(4, 2), (6, 3), (8, 3)])
 def test_branch_and_bound_with_the_allocation_lp_proves_the_brute_force_optimum(
     seed: int, p: int
@@ -980,6 +998,7 @@ def test_branch_and_bound_with_the_allocation_lp_proves_the_brute_force_optimum(
     assert hub_set_costs(C, W, [p])[res.hubs] == pytest.approx(optimum, rel=1e-9)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("seed", "p"), [(4, 2), (6, 3), (8, 3)])
 def test_a_stalled_root_hands_over_to_the_tree_which_still_proves_the_optimum(
     seed: int, p: int, caplog: pytest.LogCaptureFixture

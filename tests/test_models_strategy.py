@@ -85,7 +85,7 @@ CASES: list[tuple[Problem, int, int | None, float | None, str, dict[str, object]
     (P, 200, 5, None, "auto", {"path": HB}),
     (UL, 200, None, 300.0, "auto", {"path": HF, "sa_lagrangian": True}),
     (UL, 200, None, 600.0, "auto", {"path": HB, "sa_lagrangian": True}),
-    # multiple allocation below 400 s: its Lagrangian bound while p < 0.09 n (15 | 20)
+    # multiple allocation below 400 s: its Lagrangian bound while p < 0.0975 n (15 | 20)
     (M, 200, 15, 300.0, "auto", {"path": HF, "ma_lagrangian": True, "vns_budget_share": 0.25}),
     (M, 200, 20, 300.0, "auto", {"path": HB, "ma_lagrangian": False}),
     (M, 200, 15, 600.0, "auto", {"path": HB, "ma_lagrangian": False}),

@@ -128,6 +128,7 @@ def _swap_local_optima(C: np.ndarray, W: np.ndarray, p: int) -> set[float]:
     return optima
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [4, 5])
 def test_polished_lp_points_make_the_lp_phase_incumbent_a_swap_local_optimum(seed: int) -> None:
     """From the worst hub set, after one LP round, the incumbent comes from the swap
