@@ -215,7 +215,9 @@ def network_section(rows: list[Row]) -> list[str]:
                  fmt(r["per_second"], ",.1f"), fmt(r["value"], ".3g"),
                  fmt(r["peak_rss_mb"], ",.0f")]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
-    return [*lines, "", "Map data © OpenStreetMap contributors (ODbL).", ""]
+    return [*lines, "", "`value` is the number of transfer links for *assemble network*, "
+            "and the ratio or difference its item names otherwise.", "",
+            "Map data © OpenStreetMap contributors (ODbL).", ""]
 
 
 def run_section(rows: list[Row]) -> list[str]:
