@@ -169,20 +169,24 @@ def solve_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candi
 
 def _solve_coverage(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates,
                     mx: Matrices) -> Solved:
-    from hubopt.coverage import CoverageModel
+    from hubopt.models import CoverageModel, SolveParameters, Status
     from hubopt.models.base import HubData
 
     spec = case.model
     assert spec.coverage_minutes is not None
-    cm = CoverageModel(mx.demand_minutes, demand.weight, spec.coverage_minutes, p=spec.p,
-                       share=spec.coverage_share, fixed_hubs=cands.existing,
-                       excluded=cands.excluded)
+    field = "model.share" if spec.coverage_share is not None else "model.p"
     try:
-        cs = cm.solve(time_limit=spec.time_limit, seed=spec.seed)
-    except InfeasibleModelError as exc:
-        field = "model.share" if spec.coverage_share is not None else "model.p"
+        cm = CoverageModel.from_cost_matrix(
+            mx.demand_minutes, demand.weight, minutes=spec.coverage_minutes, p=spec.p,
+            share=spec.coverage_share, fixed_hubs=cands.existing, excluded=cands.excluded)
+        cs = cm.solve(SolveParameters(time_limit=spec.time_limit, seed=spec.seed))
+    except (ModelSpecificationError, InfeasibleModelError) as exc:
         msg = f"{case.path}: {field}: infeasible: {exc}"
         raise InfeasibleModelError(msg) from exc
+    if cs.status in (Status.INFEASIBLE, Status.NO_SOLUTION):
+        msg = (f"{case.path}: {field}: the coverage model has no solution "
+               f"(solver status {cs.status.name})")
+        raise InfeasibleModelError(msg)
     # the flows' cost with each point at its hub, for the flows and the failure analysis
     nd = len(demand)
     offset = 0 if mx.shared else nd
@@ -192,9 +196,10 @@ def _solve_coverage(case: Case, demand: DemandPoints, flows: np.ndarray, cands: 
     alloc = np.arange(n)
     alloc[:nd] = np.asarray(cs.allocation, dtype=int) + offset
     data = HubData(costs=mx.costs, flows=W, chi=spec.chi, alpha=spec.alpha, delta=spec.delta)
-    return Solved(cs.hubs, cs.allocation, None, cs.objective, cs.bound, cs.gap, cs.status,
-                  cs.seconds, cs.method, covered=cs.covered, data=data, allocation=alloc,
-                  offset=offset)
+    return Solved(tuple(int(h) for h in cs.hubs), np.asarray(cs.allocation, dtype=int), None,
+                  float(cs.objective), float(cs.bound), float(cs.gap), cs.status.value,
+                  float(cs.seconds), str(cs.method), covered=cm.covered(cs), data=data,
+                  allocation=alloc, offset=offset)
 
 
 __all__ = ["CaseModel", "check_feasible", "model_from_case", "site_capacities",

@@ -1,4 +1,4 @@
-"""Scorecard measures and the coverage model against brute force on small instances."""
+"""Scorecard measures and the failure analysis against brute force on small instances."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hubopt._errors import InfeasibleModelError
 from hubopt.case import Metric, Target
-from hubopt.coverage import CoverageModel
 from hubopt.models.base import HubData, Problem
 from hubopt.records import Solved
 from hubopt.scorecard import (
@@ -127,48 +125,6 @@ def test_targets_pass_fail_and_unreachable() -> None:
     assert not r["n1"].passed
     assert r["n1"].value == pytest.approx(0.2)
     assert r["trunk"].passed
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_maximal_covering_equals_brute_force(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(0, 100, (25, 7))
-    w = rng.integers(1, 1000, 25).astype(float)
-    m = CoverageModel(t, w, 35.0, p=3, fixed_hubs=(1,), excluded=(4,))
-    sol = m.solve()
-    best = max(m.objective(c) for c in itertools.combinations([0, 2, 3, 5, 6], 2)
-               for c in [(1, *c)])
-    assert sol.objective == pytest.approx(best)
-    assert 1 in sol.hubs
-    assert 4 not in sol.hubs
-    assert len(sol.hubs) == 3
-    assert m.objective(sol.hubs) == sol.objective
-    # every point is allocated to its nearest open hub
-    for i in range(25):
-        assert t[i, sol.allocation[i]] == min(t[i, k] for k in sol.hubs)
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-def test_share_covering_opens_the_fewest_hubs(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(0, 100, (30, 8))
-    w = rng.integers(1, 100, 30).astype(float)
-    m = CoverageModel(t, w, 40.0, share=0.8)
-    sol = m.solve()
-    assert sol.objective >= 0.8 * w.sum() - 1e-9
-    fewest = next(k for k in range(1, 9) if any(
-        m.objective(c) >= 0.8 * w.sum() for c in itertools.combinations(range(8), k)))
-    assert len(sol.hubs) == fewest
-
-
-def test_coverage_reports_why_it_is_infeasible() -> None:
-    t = np.array([[10.0, 200.0], [300.0, 400.0]])
-    w = np.array([1.0, 9.0])
-    with pytest.raises(InfeasibleModelError, match=r"cover only 0\.100"):
-        CoverageModel(t, w, 60.0, share=0.5).solve()
-    with pytest.raises(InfeasibleModelError, match="p = 3 hubs asked but only 2"):
-        CoverageModel(t, w, 60.0, p=3).solve()
-    assert math.isfinite(CoverageModel(t, w, 60.0, p=1).solve().objective)
 
 
 def test_motorway_junctions_lie_near_osm_tagged_junctions(osm_data_dir: Path) -> None:
