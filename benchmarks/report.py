@@ -307,8 +307,8 @@ def benchmarks_page(found: dict[str, list[Row]]) -> str:
 def headline(found: dict[str, list[Row]]) -> list[str]:
     """The small table of the README block: one line per engine suite."""
     lines = [
-        "| suite | instances | proven optimal | equal to published optimum | worst gap "
-        "| max time s | commit |",
+        "| suite | instances run / in suite | proven optimal | equal to published optimum "
+        "| worst gap | max time s | commit |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, rows in found.items():
@@ -317,9 +317,10 @@ def headline(found: dict[str, list[Row]]) -> list[str]:
         s = engine_summary(rows)
         worst = "-" if s.worst_gap is None else f"{100 * s.worst_gap:.3g} %"
         longest = "-" if s.max_seconds is None else f"{s.max_seconds:.1f}"
+        planned = len(SUITES[name].cases()) if SUITES[name].cases else s.instances
         lines.append(
-            f"| {name} | {s.instances} | {s.optimal} | {s.matching} / {s.with_reference} | "
-            f"{worst} | {longest} | {', '.join(s.commits)} |"
+            f"| {name} | {s.instances} / {planned} | {s.optimal} | "
+            f"{s.matching} / {s.with_reference} | {worst} | {longest} | {', '.join(s.commits)} |"
         )
     return lines
 
