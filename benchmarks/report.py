@@ -161,8 +161,9 @@ def engine_section(name: str, rows: list[Row]) -> list[str]:
         "",
         f"- instances: {s.instances} of the {len(planned)} in the suite{errors}",
         f"- proven optimal: {s.optimal} of {s.instances}",
-        f"- equal to the published optimum (`optima.json`, to its printed two decimals): "
-        f"{s.matching} of the {s.with_reference} instances that have one{differing}",
+        (f"- equal to the published optimum (`optima.json`, to its printed two decimals): "
+         f"{s.matching} of the {s.with_reference} instances that have one{differing}"
+         if s.with_reference else "- published optimum: none in `optima.json` for these"),
         f"- worst gap: {s.worst_gap_text}",
         f"- solve time: median {median} s, max {longest} s",
         "- time limits (s): "
