@@ -212,6 +212,7 @@ def candidates_from_file(
     cap: list[float] = []
     flags: dict[str, list[int]] = {"existing": [], "excluded": []}
     csv_file = path.suffix.lower() == ".csv"
+    present = {col for col in ("fixed_cost", "capacity") if any(col in row for row in rows)}
     for i, row in enumerate(rows, start=2 if csv_file else 0):
         where = f"row {i}" if csv_file else f"features[{i}]"
         nm = str(row[name_field] or "").strip()
@@ -231,10 +232,11 @@ def candidates_from_file(
                 row.get("modes"),
             )
         for col, store in (("fixed_cost", fixed), ("capacity", cap)):
-            if col in row:
-                v = _as_float(row[col])
+            if col in present:  # a column some rows give must be given by every row
+                v = _as_float(row.get(col))
                 if v is None or v < 0:
-                    problems.add(f"{where}.{col}", f"a {col.replace('_', ' ')} >= 0", row[col])
+                    problems.add(f"{where}.{col}", f"a {col.replace('_', ' ')} >= 0",
+                                 row.get(col))
                 store.append(v or 0.0)
         for col, marked in flags.items():
             if col in row:

@@ -1,6 +1,6 @@
 """One multimodal network: road, rail, sea and air layers joined by transfer links.
 
-Public API (stable; see also the README section "Multimodal network from OpenStreetMap")
+Public API (stable; see also docs/network.md)
 -------------------------------------------------------------------------------------
 
 Build::
@@ -34,7 +34,7 @@ Build::
   ``save_network_geopackage``, ``save_network_geojson``).
 
 Transfer links: each terminal is linked, both ways, to the nearest node of every other mode
-within the radius of that mode pair (``networks/transfers.toml``; ``world_radius_m`` for
+within the radius of that mode pair (``hubopt/data/profiles/transfers.toml``; ``world_radius_m`` for
 world-scale layers). A link costs the pair's handling time and cost plus drayage over the
 straight-line distance at the connector speed; its CO2 is that of road over the distance.
 """
@@ -283,7 +283,7 @@ def build_network(
     modes
         ``"road,rail,sea,air"`` or a sequence of :class:`~hubopt.layers.Mode`; default all.
     profiles
-        Mode profiles (default: ``networks/``).
+        Mode profiles (default: the package's ``hubopt/data/profiles/``).
     world
         Use the world-scale strategic layers over the source's bounding box.
 

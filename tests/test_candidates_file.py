@@ -118,3 +118,17 @@ def test_run_opens_existing_sites_closes_excluded_ones_and_pays_each_sites_cost(
     caps = {"Vuosaari": 500.0, "Muuga": 400.0, "Kotka": 300.0, "Turku": 350.0}
     for k, v in load.items():
         assert v <= caps[r.candidates.names[k]] + 1e-6
+
+
+def test_a_value_missing_from_one_geojson_feature_is_named_not_shifted(tmp_path: Path) -> None:
+    import json
+
+    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, 60.0]},
+              "properties": {"name": n, "lon": x, "lat": 60.0, **extra}}
+             for n, x, extra in (("A", 24.0, {"fixed_cost": 5}), ("B", 25.0, {}),
+                                 ("C", 26.0, {"fixed_cost": 7}))]
+    path = tmp_path / "sites.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}),
+                    encoding="utf-8")
+    with pytest.raises(CaseValidationError, match=r"features\[1\]\.fixed_cost"):
+        candidates_from_file(path)

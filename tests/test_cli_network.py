@@ -65,7 +65,7 @@ def test_corrupt_file_gives_a_clear_error(tmp_path) -> None:
     bad = tmp_path / "bad.osm.pbf"
     bad.write_bytes(b"\x00\x01garbage" * 500)
     result = _run("--pbf", str(bad), "--out", str(tmp_path / "out"))
-    assert result.exit_code != 0
+    assert result.exit_code == 2
     assert "bad.osm.pbf" in result.output
     assert "cannot read" in result.output
 
@@ -74,7 +74,7 @@ def test_existing_output_needs_force(tmp_path) -> None:
     assert _run("--pbf", str(osm_file("kiel")), "--modes", "road", "--out",
                 str(tmp_path)).exit_code == 0
     again = _run("--pbf", str(osm_file("kiel")), "--modes", "road", "--out", str(tmp_path))
-    assert again.exit_code != 0
+    assert again.exit_code == 2
     assert "--force" in again.output
 
 

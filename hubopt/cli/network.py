@@ -58,13 +58,19 @@ def network(
     try:
         _run(pbf, osm, place, bbox, world, modes, out, geojson, force)
     except HuboptError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise _InputError(str(exc)) from exc
     except (click.ClickException, click.exceptions.Abort, KeyboardInterrupt):
         raise
     except Exception as exc:  # never a traceback on the command line
         logging.getLogger(__name__).debug("network failed", exc_info=True)
         msg = f"unexpected failure ({type(exc).__name__}: {exc}); run with -vv for details"
         raise click.ClickException(msg) from exc
+
+
+class _InputError(click.ClickException):
+    """Bad input or an existing output: exit status 2, as the other commands."""
+
+    exit_code = 2
 
 
 def _run(
