@@ -54,20 +54,22 @@ _BASE_UNITS = {"u": "", "v": "", "u_key": "", "v_key": "", "mode": "", "kind": "
                "node": ""}
 
 
-def _unit_names(flow_unit: str) -> tuple[dict[str, str], dict[str, str]]:
+def _unit_names(flow_unit: str, currency: str = "EUR"
+                ) -> tuple[dict[str, str], dict[str, str]]:
     """Renames (cost -> cost_eur_per_t ...) and the units of every network field."""
     from hubopt.features import Units
 
-    u = Units.of(flow_unit)
+    u = Units.of(flow_unit, currency)
     cost = f"cost_{u.unit_cost_suffix}"
     co2 = f"co2_kg_per_{Units.suffix(u.amount)}"
     return ({"cost": cost, "co2_kg": co2},
             {**_BASE_UNITS, cost: u.unit_cost, co2: f"kg CO2e/{u.amount}"})
 
 
-def field_units(flow_unit: str = "t/year") -> dict[str, dict[str, str]]:
+def field_units(flow_unit: str = "t/year", currency: str = "EUR"
+                ) -> dict[str, dict[str, str]]:
     """Layer -> field -> unit of the export layers named for ``flow_unit``."""
-    units = _unit_names(flow_unit)[1]
+    units = _unit_names(flow_unit, currency)[1]
     return dict.fromkeys(LAYER_NAMES, units)
 
 
@@ -122,7 +124,7 @@ def network_to_gdfs(network: MultimodalNetwork, *,
     out["transfers"] = _flat(gpd.GeoDataFrame(t, geometry="geometry", crs=CRS))
     out["terminals"] = _flat(network.terminals)
     if flow_unit is not None:
-        renames = _unit_names(flow_unit)[0]
+        renames = _unit_names(flow_unit, network.profiles.currency)[0]
         out = {name: frame.rename(columns=renames) for name, frame in out.items()}
     return out
 
@@ -153,7 +155,8 @@ def save_network_geopackage(network: MultimodalNetwork, path: str | os.PathLike[
     with _quiet_gdal(), atomic_path(target, overwrite=overwrite) as tmp:
         write_layers(tmp, network_to_gdfs(network, flow_unit=DEFAULT_FLOW_UNIT),
                      dataset_metadata=meta, attribution=network.attribution,
-                     descriptions=LAYER_DESCRIPTIONS, fields=field_units(DEFAULT_FLOW_UNIT),
+                     descriptions=LAYER_DESCRIPTIONS,
+                     fields=field_units(DEFAULT_FLOW_UNIT, network.profiles.currency),
                      styles=styles)
     return target
 

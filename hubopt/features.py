@@ -6,8 +6,8 @@ deterministic. A line whose rounded points all coincide gets a null geometry (RF
 allows it) and keeps its attributes, so that the costs still add up to the objective.
 
 Every numeric attribute names its unit (:func:`field_units`): flows in the case's
-``flows.unit`` (``flow_t_per_year`` for ``t/year``), money in :data:`CURRENCY` (the case
-schema has no currency key), e.g. ``unit_cost_out_eur_per_t`` and ``cost_eur_per_year``.
+``flows.unit`` (``flow_t_per_year`` for ``t/year``), money in the mode profiles' currency
+(``EUR`` in the built-in profiles), e.g. ``unit_cost_out_eur_per_t`` and ``cost_eur_per_year``.
 ``site_id`` is the candidate site's position in the case's candidate list, the same in
 hubs, allocations, routes and the GeoPackage's ``candidates`` layer; ``demand_id`` is the
 demand point's position in the demand list.
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from hubopt.pipeline import RunResult
 
 CURRENCY = "EUR"
-"""The money unit of every cost: the case schema has no currency key."""
+"""The default money unit; a run's is its mode profiles' ``currency``
+(:attr:`hubopt.profiles.Profiles.currency`)."""
 
 
 def _slug(text: str) -> str:
@@ -82,7 +83,7 @@ class Units:
 
 def units_of(r: RunResult) -> Units:
     """The units of a run's attributes."""
-    return Units.of(r.case.flows.unit)
+    return Units.of(r.case.flows.unit, r.network.profiles.currency)
 
 
 def field_units(u: Units) -> dict[str, dict[str, str]]:

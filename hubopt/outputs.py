@@ -50,7 +50,7 @@ def scorecard_dict(r: RunResult) -> dict[str, Any]:
         "hubs_open": [r.candidates.names[k] for k in s.hubs],
         "status": s.status, "bound": s.bound, "gap": s.gap,
         "transport_cost": r.transport_cost, "flow_unit": r.case.flows.unit,
-        "attribution": r.network.attribution,
+        "currency": r.network.profiles.currency, "attribution": r.network.attribution,
     }
     return to_dict(r.measures, r.results, extra)
 
@@ -198,7 +198,8 @@ def network_gpkg_fields(r: RunResult) -> dict[str, dict[str, str]]:
     sites = {"site_id": "", "name": "", "modes": "", "existing": "", "excluded": "",
              "open": "", f"fixed_cost_{u.cost_suffix}": u.cost,
              f"capacity_{u.flow_suffix}": u.flow}
-    return {**network_units(r.case.flows.unit), "candidates": sites, **run}
+    return {**network_units(r.case.flows.unit, r.network.profiles.currency),
+            "candidates": sites, **run}
 
 
 def write_network_gpkg(r: RunResult, path: Path) -> None:
@@ -214,7 +215,7 @@ def write_network_gpkg(r: RunResult, path: Path) -> None:
 
     net = r.network
     meta = {"attribution": net.attribution, "source": net.source, "case": r.case.name,
-            "flow_unit": r.case.flows.unit, "currency": "EUR"}
+            "flow_unit": r.case.flows.unit, "currency": r.network.profiles.currency}
     with atomic_path(path) as tmp:
         write_layers(tmp, network_gpkg_layers(r), dataset_metadata=meta,
                      attribution=net.attribution,

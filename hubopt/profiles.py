@@ -15,6 +15,7 @@ Costs are per unit of freight (``unit``, a tonne by default): ``cost_per_km`` an
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ class Profiles:
     transfers: Mapping[frozenset[Mode], TransferRule]
     connector_speed_kmh: float = 20.0
     folder: Path | None = None
+    currency: str = "EUR"
 
     def __getitem__(self, mode: Mode | str) -> ModeProfile:
         """Return the profile of ``mode``."""
@@ -207,6 +209,7 @@ def load_profiles(folder: str | Path | None = None) -> Profiles:
         if profile is not None:
             modes[mode] = profile
     rules, speed = _transfer_rules(base / "transfers.toml", problems)
+    currency = _currency(base, problems)
     if problems:
         raise CaseValidationError(problems, source=str(base))
     return Profiles(
@@ -214,7 +217,36 @@ def load_profiles(folder: str | Path | None = None) -> Profiles:
         transfers=MappingProxyType(rules),
         connector_speed_kmh=speed,
         folder=base,
+        currency=currency,
     )
+
+
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+
+
+def _currency(base: Path, problems: list[str]) -> str:
+    """The money unit of every cost in the profiles: each file's top-level ``currency``
+    (an ISO 4217 code such as ``"EUR"``; EUR where a file does not say), the same in all."""
+    found: dict[str, list[str]] = {}
+    for name in [*(f"{m.value}.toml" for m in Mode), "transfers.toml"]:
+        path = base / name
+        if not path.is_file():
+            continue  # reported as missing by the readers above
+        try:
+            with path.open("rb") as fh:
+                value = tomllib.load(fh).get("currency", "EUR")
+        except tomllib.TOMLDecodeError:
+            continue
+        if not isinstance(value, str) or not CURRENCY_CODE.fullmatch(value):
+            problems.append(f"{path}: currency: expected an ISO 4217 code of three capital "
+                            f"letters such as \"EUR\"; got {value!r}")
+            continue
+        found.setdefault(value, []).append(name)
+    if len(found) > 1:
+        listed = "; ".join(f"{c} in {', '.join(files)}" for c, files in sorted(found.items()))
+        problems.append(f"{base}: currency: expected one currency in every profile; "
+                        f"got {listed}")
+    return next(iter(found), "EUR") if len(found) == 1 else "EUR"
 
 
 _DEFAULT: Profiles | None = None

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from hubopt.sweep_records import SweepResult
 
 MONEY_UNIT = "EUR"
-"""The money unit of costs (the mode profiles give costs in EUR per unit of flow)."""
+"""The default money unit; a run's is its mode profiles' ``currency``."""
 MAX_NETWORK_VERTICES = 250_000
 """Vertices of all network layers together, after simplification."""
 MAX_NETWORK_FEATURES = 40_000
@@ -157,7 +157,7 @@ def network_layers(net: MultimodalNetwork, flow_unit: str, *,
 
     from hubopt.export import network_to_gdfs
 
-    u = units(flow_unit)
+    u = units(flow_unit, net.profiles.currency)
     gdfs = network_to_gdfs(net)
     frames = {key: gdfs[key] for key, *_ in _NETWORK_LAYERS}
     geoms = {k: np.asarray(f.geometry.values, dtype=object) for k, f in frames.items()}
@@ -324,7 +324,7 @@ def scenario_data(r: RunResult) -> dict[str, Any]:
     from hubopt.scorecard import mode_completeness
 
     case, s, m, c, d = r.case, r.solved, r.measures, r.candidates, r.demand
-    u = units(case.flows.unit)
+    u = units(case.flows.unit, r.network.profiles.currency)
     fixed = site_fixed_costs(case, c)
     cap = site_capacities(case, c)
     resil = {h.site: h for h in m.hubs}
