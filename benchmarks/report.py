@@ -308,9 +308,9 @@ def benchmarks_page(found: dict[str, list[Row]]) -> str:
 def headline(found: dict[str, list[Row]]) -> list[str]:
     """The small table of the README block: one line per engine suite."""
     lines = [
-        "| suite | instances run / in suite | proven optimal | equal to published optimum "
-        "| worst gap | max time s | commit |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| suite | instances run / in suite | time limit s | proven optimal "
+        "| equal to published optimum | worst gap | max time s | median load | commit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name, rows in found.items():
         if SUITES[name].kind != "engine" or not rows:
@@ -319,9 +319,14 @@ def headline(found: dict[str, list[Row]]) -> list[str]:
         worst = "-" if s.worst_gap is None else f"{100 * s.worst_gap:.3g} %"
         longest = "-" if s.max_seconds is None else f"{s.max_seconds:.1f}"
         planned = len(SUITES[name].cases()) if SUITES[name].cases else s.instances
+        limits = sorted({v for r in rows if (v := num(r["time_limit"])) is not None})
+        limit = ", ".join(f"{v:g}" for v in limits) or "-"
+        loads = [v for r in rows if (v := num(r.get("load_at_start"))) is not None]
+        load = f"{statistics.median(loads):.1f}" if loads else "-"
         lines.append(
-            f"| {name} | {s.instances} / {planned} | {s.optimal} | "
-            f"{s.matching} / {s.with_reference} | {worst} | {longest} | {', '.join(s.commits)} |"
+            f"| {name} | {s.instances} / {planned} | {limit} | {s.optimal} | "
+            f"{s.matching} / {s.with_reference} | {worst} | {longest} | {load} | "
+            f"{', '.join(s.commits)} |"
         )
     return lines
 
@@ -355,6 +360,9 @@ def readme_block(found: dict[str, list[Row]], link: str) -> str:
         *headline(found),
         "",
         *([*others, ""] if others else []),
+        "Load is the 1-minute load average when each instance started, on a 2-core machine: "
+        "above 2, other jobs shared it and times are inflated.",
+        "",
         f"Full tables, machine and load of each run: [{link}]({link}); regenerate with "
         "`python benchmarks/report.py`.",
         "",

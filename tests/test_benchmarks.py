@@ -115,7 +115,7 @@ def test_report_builds_the_page_and_the_readme_block_from_the_tables_only(
     assert "old" not in text
     assert text.startswith("# x\n\n<!-- results:start -->\n")
     assert text.endswith("<!-- results:end -->\n\nend\n")
-    assert "| engine-small | 2 / 264 | 1 | 1 / 2 | 1.78 % | 30.5 | abc1234 |" in text
+    assert "| engine-small | 2 / 264 | 300 | 1 | 1 / 2 | 1.78 % | 30.5 | 1.5 | abc1234 |" in text
     assert "(docs/benchmarks.md)" in text
     assert "default case, fresh process, warm cache: median 21.4 s" in text
     assert "| default | warm 1 | 21.40 | 450 | optimal | Helsinki |" in page
