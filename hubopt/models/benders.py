@@ -37,10 +37,10 @@ Algorithm.
    (``center_step``); plain ``y*`` once the bound stalls.  The slow centre matters:
    moving half-way, the cuts crowd around the LP points and the bound crept (AP 200
    UMApHMP p = 10: 106.3k after 26 rounds, 1.4 % below the optimum; 106.8k after 59
-   from a poor start, ``benchmarks/lp_phase.md``); a centre that stays near the
+   from a poor start, ``benchmarks-history:benchmarks/lp_phase.md``); a centre that stays near the
    uniform point keeps every site in the cuts (107.7k after 13 rounds; the solve is
    then proven optimal in 338 s instead of ending at 0.8 %,
-   ``benchmarks/center_step.md``).  Entries below 0.02 are dropped from the
+   ``benchmarks-history:benchmarks/center_step.md``).  Entries below 0.02 are dropped from the
    separation point (a cheaper point, still a valid cut), except while the centre
    keeps its uniform share (``>= q / 4n``): with few hubs (``q / n < 0.04``) that
    share is below 0.02, and a cut that knows only the LP support leaves the other
@@ -67,7 +67,8 @@ Algorithm.
    one variable fixed, ``y_k = 0`` for the sites of the LP support (fixed open if that
    LP reaches the incumbent) and ``y_k = 1`` for the others (fixed closed if it does);
    the reduced-cost test is the first-order estimate of the same LPs.  Measured
-   (``benchmarks/probing.md``, AP 200 UMApHMP, 600 s): p = 5 fixes 26 more sites, gap
+   (``benchmarks-history:benchmarks/probing.md``, AP 200 UMApHMP, 600 s): p = 5 fixes 26
+   more sites, gap
    0.84 % instead of 1.11 %; p = 10 fixes 12, 0.75 % instead of 0.83 %.  With 60 s
    (AP 100) it fixed none and cost time, hence the threshold.  (New cuts at the LP
    points of the probes were measured useless and deleted: ``docs/decisions.md``.)

@@ -178,7 +178,7 @@ def single_allocation_lagrangian(
     ``(i, j)`` by ``(W_ij / mean W)^flow_scaling`` (a diagonal scaling: the step moves
     ``u_ijk`` and ``v_ijl`` in proportion to the pair's flow, which is how the optimal
     multipliers scale).  Every multiplier still gives a valid bound.  Measured with the
-    relaxation alone, two runs side by side (``benchmarks/sa_relaxation.py
+    relaxation alone, two runs side by side (``benchmarks-history:benchmarks/sa_relaxation.py
     --flow-scaling``): AP 100 p = 10 proven after 968 iterations with 1 (1,089 with
     0.5), where the plain metric (0) is at 0.014 % after 3,234; AP 100 p = 5 after 60
     s 0.41 % against 0.63 %; AP 200 p = 10 after 150 s 2.0 % with 1, 3.2 % with 0.5,

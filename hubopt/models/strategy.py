@@ -138,7 +138,7 @@ class EngineOptions:
     # p-hub medians: the share of the access costs in its starting prices.  With the
     # flow-scaled steps a quarter beat half, side by side, the relaxation alone: AP 200
     # p = 10/20 after 150 s 1.40/0.38 % against 1.82/0.52 %, AP 100 p = 5 after 60 s
-    # 0.28 % against 0.43 % (``benchmarks/sa_relaxation.py --start-share``).  The
+    # 0.28 % against 0.43 % (``benchmarks-history:benchmarks/sa_relaxation.py --start-share``).  The
     # fixed-cost problems too, AP 200 with 120 s, two solves side by side (runs 61-62):
     # USAHLP L proven in 96 s against 5.37 %, T 0.43 against 0.55 %, CSAHLP LL 1.79
     # against 9.70 %, LT 8.96 against 13.9 %, TL proven in 89 s against 0.0014 %, TT 0.52
