@@ -221,6 +221,26 @@ def network_section(rows: list[Row]) -> list[str]:
             "Map data © OpenStreetMap contributors (ODbL).", ""]
 
 
+def sweep_section(rows: list[Row]) -> list[str]:
+    """The page section of the sweep suite: serial against Dask, the speed-up."""
+    lines = [
+        "## sweep",
+        "",
+        f"{SUITES['sweep'].description}. Reproduce: `python benchmarks/run.py sweep`; table "
+        "`benchmarks/results/sweep.csv`. Each sweep is a fresh `hubopt sweep` process after a "
+        "warm-up run that fills the layer cache.",
+        "",
+        *stamp_lines(rows),
+        "",
+        "| mode | scenarios | seconds | speed-up | same rows as one after another |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['mode']} | {r['scenarios']} | {fmt(r['seconds'], '.1f')} | "
+                     f"{fmt(r['speedup'], '.2f')} | {r['identical_rows'] or '-'} |")
+    return [*lines, ""]
+
+
 def run_section(rows: list[Row]) -> list[str]:
     """The page section of the run suite: one line per run, one column per step."""
     runs: dict[tuple[str, str], dict[str, Row]] = {}
@@ -300,6 +320,8 @@ def benchmarks_page(found: dict[str, list[Row]]) -> str:
             lines += engine_section(name, rows)
         elif kind == "network":
             lines += network_section(rows)
+        elif kind == "sweep":
+            lines += sweep_section(rows)
         else:
             lines += run_section(rows)
     return "\n".join(lines).rstrip() + "\n"
@@ -342,6 +364,13 @@ def other_headlines(found: dict[str, list[Row]]) -> list[str]:
         lines.append(f"- `hubopt run` of the default case, fresh process, warm cache: median "
                      f"{statistics.median(warm_s):.1f} s wall time "
                      f"(commit {_counted([r['commit'] for r in run])})")  # fmt: skip
+    sweep = [r for r in found.get("sweep") or [] if r.get("speedup")]
+    if sweep:
+        r = sweep[-1]
+        lines.append(f"- `hubopt sweep`, 8 scenarios of the default case: "
+                     f"{fmt(r['speedup'], '.2f')}x faster on 2 Dask workers than one after "
+                     f"another, same rows: "
+                     f"{r['identical_rows']} (commit {r['commit']})")  # fmt: skip
     net = {r["item"]: r for r in found.get("network") or []}
     speed = net.get("speedup vs networkx (target >= 20)")
     ratio = net.get("time vs raw scipy (target <= 1.5)")

@@ -63,7 +63,11 @@ RUN_COLUMNS = (
     "suite", "case", "run", "step", "seconds", "peak_rss_mb", "objective", "status", "hubs",
     *STAMP,
 )  # fmt: skip
-COLUMNS = {"engine": ENGINE_COLUMNS, "network": NETWORK_COLUMNS, "run": RUN_COLUMNS}
+SWEEP_COLUMNS = (
+    "suite", "mode", "scenarios", "seconds", "speedup", "identical_rows", *STAMP,
+)  # fmt: skip
+COLUMNS = {"engine": ENGINE_COLUMNS, "network": NETWORK_COLUMNS, "run": RUN_COLUMNS,
+           "sweep": SWEEP_COLUMNS}
 
 
 # ---------------------------------------------------------------- stamp of a run
@@ -370,6 +374,14 @@ def run_run_suite(table: Table, stamp: dict[str, str], only: str | None) -> None
         table.put([{"suite": "run", **row, **stamp, "date": utc_now()}])
 
 
+def run_sweep_suite(table: Table, stamp: dict[str, str]) -> None:
+    """``hubopt sweep`` serially and on Dask (``bench_sweep.py``)."""
+    import bench_sweep
+
+    for row in bench_sweep.measure():
+        table.put([{"suite": "sweep", **row, **stamp, "date": utc_now()}])
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -428,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
             stamp = {"commit": commit, "machine": mach, "load_at_start": load_now()}
             if suite.kind == "network":
                 table = Table(path, NETWORK_COLUMNS, lambda r: (r["phase"], r["item"]))
+            elif suite.kind == "sweep":
+                table = Table(path, SWEEP_COLUMNS, lambda r: (r["mode"],))
             else:
                 table = Table(path, RUN_COLUMNS, lambda r: (r["case"], r["run"], r["step"]))
             if not args.force and any(r["commit"] == commit for r in table.rows.values()):
@@ -436,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: results -> {path}", flush=True)
             if suite.kind == "network":
                 run_network_suite(table, stamp)
+            elif suite.kind == "sweep":
+                run_sweep_suite(table, stamp)
             else:
                 run_run_suite(table, stamp, args.only)
         print(f"{name}: done in {time.perf_counter() - t0:.0f} s", flush=True)

@@ -3,8 +3,9 @@
 Engine suites (``engine-small``, ``ap-large-60``, ``ap-large-600``, ``fixed-cost``,
 ``growth``) are lists of :class:`Case`, one hub-location instance each, solved by the
 engine's own method choice (``SolveParameters(time_limit=...)``).  The ``network`` and
-``run`` suites measure the network builder and ``hubopt run``; their rows come from
-``benchmarks/bench_network.py`` and ``benchmarks/bench_run.py``.
+``run`` suites measure the network builder and ``hubopt run``, and ``sweep`` the scenarios
+of ``hubopt sweep`` on Dask; their rows come from ``benchmarks/bench_network.py``,
+``benchmarks/bench_run.py`` and ``benchmarks/bench_sweep.py``.
 
 Time limits are those of the runs the old pages reported (tag ``benchmarks-history``):
 300 s per p-hub median instance of ``hubopt bench`` (its default, used by
@@ -80,7 +81,7 @@ class Suite:
     """A named suite: engine cases, or a measurement of its own (``kind``)."""
 
     name: str
-    kind: str  # "engine", "network" or "run"
+    kind: str  # "engine", "network", "run" or "sweep"
     description: str
     cases: Callable[[], list[Case]] | None = None
 
@@ -156,5 +157,9 @@ SUITES: dict[str, Suite] = {
         Suite("run", "run",
               "`hubopt run` of the built-in cases in a fresh process: wall time and peak "
               "memory per step (cold cache, then warm)"),
+        Suite("sweep", "sweep",
+              "`hubopt sweep` of the default case over p = 2-5 x alpha = 0.5/0.75 "
+              "(8 scenarios): one after another against a Dask LocalCluster of 2 workers "
+              "(target: 1.6x faster, the same rows)"),
     )
 }

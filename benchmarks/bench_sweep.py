@@ -1,0 +1,66 @@
+"""Benchmark of ``hubopt sweep``: scenarios side by side on Dask against one after another.
+
+The default case over ``model.p = 2, 3, 4, 5`` x ``model.alpha = 0.5, 0.75`` (8 scenarios),
+each a full run: once with ``--workers 0`` (one after another, no Dask) and once on a
+local Dask cluster of 2 worker processes, each in a fresh ``hubopt`` process after a
+warm-up run that fills the layer cache. Rows: wall time of each, the speed-up, and
+whether the two ``scenarios.csv`` tables agree row for row (all but the ``seconds``
+column). Target: at least 1.6x faster on 2 workers.
+
+The ``sweep`` suite of ``benchmarks/run.py`` calls :func:`measure`; its rows go to
+``benchmarks/results/sweep.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+TARGET_SPEEDUP = 1.6
+SETTINGS = ("model.p=2,3,4,5", "model.alpha=0.5,0.75")
+
+
+def _hubopt() -> list[str]:
+    return [sys.executable, "-c", "from hubopt.cli import main; main()"]
+
+
+def _sweep(out: Path, workers: int) -> float:
+    args = [*_hubopt(), "sweep", "default", "--workers", str(workers), "--out", str(out)]
+    for s in SETTINGS:
+        args += ["--set", s]
+    start = time.perf_counter()
+    subprocess.run(args, check=True, capture_output=True, text=True)
+    return time.perf_counter() - start
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(fh)]
+
+
+def measure() -> Iterator[dict[str, Any]]:
+    """Rows: the serial and the Dask sweep, then the speed-up."""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        subprocess.run([*_hubopt(), "run", "--out", str(base / "warm-up")], check=True,
+                       capture_output=True, text=True)
+        serial = _sweep(base / "serial", 0)
+        rows_serial = _rows(base / "serial" / "scenarios.csv")
+        yield {"mode": "one after another (--workers 0)", "scenarios": len(rows_serial),
+               "seconds": round(serial, 2), "speedup": "", "identical_rows": ""}
+        dask = _sweep(base / "dask", 2)
+        rows_dask = _rows(base / "dask" / "scenarios.csv")
+        yield {"mode": "Dask LocalCluster, 2 workers", "scenarios": len(rows_dask),
+               "seconds": round(dask, 2), "speedup": round(serial / dask, 3),
+               "identical_rows": rows_dask == rows_serial}
+
+
+if __name__ == "__main__":
+    for row in measure():
+        print(row)
