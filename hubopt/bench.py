@@ -191,6 +191,47 @@ def run_case(
     return record
 
 
+def run_instance_file(
+    path: Path,
+    params: SolveParameters,
+    *,
+    problem: str | None = None,
+    p: int | None = None,
+    alpha: float | None = None,
+) -> dict[str, Any]:
+    """Solve an ``instance.npz`` (:mod:`hubopt.instance_file`); the standard record with
+    ``suite`` = ``"file"``, ``n`` = the number of model nodes, ``instance`` = the file name
+    and ``allocation``: each node's 1-based hub (single allocation) or, for multiple
+    allocation, the 1-based (first, second) hubs of every OD pair with flow."""
+    from hubopt.instance_file import load_instance_file
+
+    inst = load_instance_file(path)
+    prob = Problem.parse(problem or inst.problem)
+    kwargs = inst.model_kwargs(problem=prob.value, p=p, alpha=alpha)
+    if prob is Problem.COVERAGE:
+        msg = f"{path}: problem: the coverage model needs travel times, not this instance"
+        raise ModelSpecificationError(msg)
+    model = build_model(prob, inst.C, inst.W, **kwargs)
+    sol = model.solve(params)
+    alloc = np.asarray(sol.allocation)
+    if prob.single_allocation:
+        allocation: list[Any] = [int(a) + 1 for a in alloc]
+    else:
+        ii, jj = np.nonzero(inst.W > 0)
+        allocation = [[int(i) + 1, int(j) + 1, int(alloc[i, j, 0]) + 1, int(alloc[i, j, 1]) + 1]
+                      for i, j in zip(ii.tolist(), jj.tolist(), strict=True)]
+    return {
+        "suite": "file", "instance": path.name, "problem": prob.value, "n": inst.m,
+        "p": kwargs.get("p", len(sol.hubs)), "alpha": kwargs["alpha"], "chi": kwargs["chi"],
+        "delta": kwargs["delta"], "fixed_cost": None, "capacity": None,
+        "objective": _finite(sol.objective), "bound": _finite(sol.bound),
+        "gap": _finite(sol.gap), "status": sol.status.value, "hubs": [h + 1 for h in sol.hubs],
+        "allocation": allocation, "seconds": round(sol.seconds, 3), "method": sol.method,
+        "reference": None, "reference_status": None, "matches_reference": None,
+        "relative_difference": None, "info": _json_info(sol.info),
+    }
+
+
 def _json_info(info: Mapping[str, Any]) -> dict[str, Any]:
     """The solve's own figures (bounds of each method, iterations, sites screened...),
     as JSON allows: numbers, flags and text; an infinite or missing number is null."""

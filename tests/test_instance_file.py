@@ -53,3 +53,39 @@ def test_a_file_that_is_no_archive_is_a_clear_error(tmp_path: Path) -> None:
     path.write_text("not numpy", encoding="utf-8")
     with pytest.raises(InputFormatError, match=r"expected a numpy \.npz archive"):
         load_instance_file(path)
+
+
+def test_bench_solves_instance_files_to_the_brute_force_optimum(tmp_path: Path) -> None:
+    import itertools
+    import json
+
+    from click.testing import CliRunner
+
+    from hubopt.cli import cli
+
+    inst = _instance(7)
+    inst = InstanceFile(**{**inst.__dict__, "candidate": np.ones(7, dtype=bool), "p": 2})
+    path = save_instance(tmp_path / "i.npz", inst)
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(cli, ["bench", "--instance", str(path), "--p", "2", "3",
+                                      "--time-limit", "30", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    records = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["p"] for r in records] == [2, 3]
+    for rec in records:
+        assert rec["suite"] == "file"
+        assert rec["instance"] == "i.npz"
+        assert rec["n"] == 7
+        hubs = [h - 1 for h in rec["hubs"]]
+        alloc = [a - 1 for a in rec["allocation"]]
+        assert len(alloc) == 7
+        assert all(alloc[h] == h for h in hubs)  # a hub is allocated to itself
+        cost = sum(inst.W[i, j] * (3 * inst.C[i, alloc[i]] + 0.75 * inst.C[alloc[i], alloc[j]]
+                                   + 2 * inst.C[alloc[j], j]) for i in range(7) for j in range(7))
+        assert rec["objective"] == pytest.approx(cost, rel=1e-9)
+        best = min(
+            sum(inst.W[i, j] * (3 * inst.C[i, a[i]] + 0.75 * inst.C[a[i], a[j]]
+                                + 2 * inst.C[a[j], j]) for i in range(7) for j in range(7))
+            for H in itertools.combinations(range(7), rec["p"])
+            for a in itertools.product(*[[i] if i in H else list(H) for i in range(7)]))
+        assert rec["objective"] == pytest.approx(best, rel=1e-9)

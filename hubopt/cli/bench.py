@@ -53,11 +53,18 @@ class _MultiValueCommand(click.Command):
 
 
 @click.command(cls=_MultiValueCommand)
-@click.option("--suite", type=click.Choice(["cab", "ap", "tr"]), required=True)
+@click.option("--suite", type=click.Choice(["cab", "ap", "tr"]), default=None,
+              help="A standard suite (required unless --instance is given).")
+@click.option(
+    "--instance", "instances", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    multiple=True,
+    help="Solve instance.npz files (written by every hubopt run) instead of a suite.",
+)
 @click.option(
     "--problem",
     type=click.Choice(["usaphmp", "umaphmp", "usahlp", "umahlp", "csahlp"]),
-    required=True,
+    default=None,
+    help="The problem (required with --suite; with --instance, default: the file's).",
 )
 @click.option("--n", "sizes", type=int, multiple=True, help="Instance sizes (default: suite grid).")
 @click.option("--p", "ps", type=int, multiple=True, help="Numbers of hubs (p-hub medians).")
@@ -104,8 +111,9 @@ class _MultiValueCommand(click.Command):
 @click.option("--force", is_flag=True, help="Overwrite an existing results file.")
 @click.option("--resume", is_flag=True, help="Keep the results already in --out, skip them.")
 def bench(
-    suite: str,
-    problem: str,
+    suite: str | None,
+    instances: tuple[Path, ...],
+    problem: str | None,
     sizes: tuple[int, ...],
     ps: tuple[int, ...],
     alphas: tuple[float, ...],
@@ -121,7 +129,8 @@ def bench(
     force: bool,
     resume: bool,
 ) -> None:
-    """Solve a standard suite (CAB, AP, TR) and print a table against the published optima."""
+    """Solve a standard suite (CAB, AP, TR) and print a table against the published optima,
+    or solve instance.npz files (--instance)."""
     from hubopt.bench import grid, run_grid, table_header, table_row
     from hubopt.instances import load_optima
     from hubopt.models import SolveParameters
@@ -130,6 +139,15 @@ def bench(
     if out.exists() and not (force or resume):
         msg = f"{out}: exists; pass --force to overwrite it or --resume to continue it"
         raise OutputExistsError(msg)
+    if instances:
+        if suite is not None:
+            raise click.UsageError("give --suite or --instance, not both")
+        _bench_files(instances, problem, ps, alphas, out,
+                     SolveParameters(time_limit=time_limit, method=method, solver=solver,
+                                     seed=seed, memory_budget=memory_gb * 1e9))
+        return
+    if suite is None or problem is None:
+        raise click.UsageError("--suite and --problem are required (or give --instance)")
     if resume and out.exists():
         try:
             previous = json.loads(out.read_text(encoding="utf-8"))
@@ -180,3 +198,23 @@ def bench(
         f"{n_match}/{n_ref} equal to the reference value "
         "(to its printed 2 decimals, or within 1e-6 relative)"
     )
+
+
+def _bench_files(files: Sequence[Path], problem: str | None, ps: Sequence[int],
+                 alphas: Sequence[float], out: Path, params: Any) -> None:
+    """Solve every file x p x alpha; write the records to ``out`` after each one."""
+    from hubopt._io import write_json_atomic
+    from hubopt.bench import run_instance_file, table_header, table_row
+
+    click.echo(f"{len(files)} instance file(s); results -> {out}")
+    click.echo(table_header())
+    records: list[dict[str, Any]] = []
+    for path in files:
+        for p in ps or (None,):
+            for alpha in alphas or (None,):
+                rec = run_instance_file(path, params, problem=problem, p=p, alpha=alpha)
+                records.append(rec)
+                write_json_atomic(out, records)
+                click.echo(table_row(rec))
+    n_opt = sum(1 for r in records if r["status"] == "optimal")
+    click.echo(f"{len(records)} solved, {n_opt} proven optimal")
