@@ -48,6 +48,7 @@ import numpy as np
 
 from hubopt._io import write_text_atomic
 from hubopt.case_model import site_capacities, site_fixed_costs
+from hubopt.features import json_value
 from hubopt.settings import OSM_ATTRIBUTION
 
 if TYPE_CHECKING:
@@ -206,18 +207,6 @@ def network_layers(net: MultimodalNetwork, flow_unit: str, *,
             "dashed": dashed, "on": on, "fields": fields, "rows": rows, "coords": coords,
             "total": len(frame)}
     return out
-
-
-def json_value(v: Any) -> Any:
-    """A JSON-safe value: numpy scalars unwrapped, floats rounded to 9 decimals, NaN and
-    infinities as null, anything else but text, numbers and booleans as text."""
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, bool) or v is None or isinstance(v, str | int):
-        return v
-    if isinstance(v, float):
-        return round(v, 9) if math.isfinite(v) else None
-    return str(v)
 
 
 def land_layer(box: tuple[float, float, float, float]) -> dict[str, Any] | None:
