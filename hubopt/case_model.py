@@ -87,6 +87,14 @@ def check_feasible(case: Case, demand: DemandPoints, flows: np.ndarray,
             "  - " + r for r in reasons)]))
 
 
+def model_flows(flows: np.ndarray, n: int) -> np.ndarray:
+    """The (n, n) flows between model nodes: the demand points' flows, zeros for the sites."""
+    nd = len(flows)
+    W = np.zeros((n, n))
+    W[:nd, :nd] = flows
+    return W
+
+
 @dataclass(frozen=True)
 class CaseModel:
     """A hub model built from a case, with the map between the two index spaces.
@@ -109,8 +117,7 @@ def model_from_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: 
     nd, ns = len(demand), len(cands)
     n = nd if mx.shared else nd + ns
     offset = 0 if mx.shared else nd
-    W = np.zeros((n, n))
-    W[:nd, :nd] = flows
+    W = model_flows(flows, n)
     fixed_hubs = tuple(offset + k for k in cands.existing)
     excluded = tuple(offset + k for k in cands.excluded)
     if not mx.shared:
@@ -191,8 +198,7 @@ def _solve_coverage(case: Case, demand: DemandPoints, flows: np.ndarray, cands: 
     nd = len(demand)
     offset = 0 if mx.shared else nd
     n = mx.costs.shape[0]
-    W = np.zeros((n, n))
-    W[:nd, :nd] = flows
+    W = model_flows(flows, n)
     alloc = np.arange(n)
     alloc[:nd] = np.asarray(cs.allocation, dtype=int) + offset
     data = HubData(costs=mx.costs, flows=W, chi=spec.chi, alpha=spec.alpha, delta=spec.delta)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from oracles import random_instance
+from oracles import brute_single, random_instance
 
 from hubopt._errors import InfeasibleModelError, ModelSpecificationError
 from hubopt.instances import ReferenceOptimum, load_instance, load_optima
@@ -263,31 +263,9 @@ def test_fixed_cost_variant_equals_brute_force_over_every_hub_count(n: int, seed
 
 def brute_force_fixed(C, W, f, p, *, fixed, excluded, cap=None) -> float:
     """Every hub set of size p with its opening costs and every allocation (within cap)."""
-    n = len(C)
-    sites = [k for k in range(n) if k not in excluded]
-    best = math.inf
-    for H in itertools.combinations(sites, p):
-        if not set(fixed) <= set(H):
-            continue
-        others = [i for i in range(n) if i not in H]
-        opening = sum(f[k] for k in H)
-        for choice in itertools.product(H, repeat=len(others)):
-            a = list(range(n))
-            for i, k in zip(others, choice, strict=True):
-                a[i] = k
-            if cap is not None:
-                load = dict.fromkeys(H, 0.0)
-                for i in range(n):
-                    load[a[i]] += W[i].sum()
-                if any(load[k] > cap[k] + 1e-9 for k in H):
-                    continue
-            total = opening + sum(
-                W[i, j] * (3.0 * C[i, a[i]] + 0.75 * C[a[i], a[j]] + 2.0 * C[a[j], j])
-                for i in range(n)
-                for j in range(n)
-            )
-            best = min(best, total)
-    return best
+    sites = [k for k in range(len(C)) if k not in excluded]
+    sets = [H for H in itertools.combinations(sites, p) if set(fixed) <= set(H)]
+    return brute_single(C, W, sets, f=f, cap=cap)
 
 
 def test_fixed_cost_variant_is_never_worse_than_its_start_and_needs_fixed_costs() -> None:
