@@ -17,6 +17,7 @@ column and the others go on. Each scenario's folder appears whole or not at all
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import re
@@ -170,16 +171,22 @@ def run_sweep(case: str, settings: Sequence[str], out: str | Path, *, workers: i
             rows[sc.name] = {**dict(sc.values), "scenario": sc.name,
                              **result_row(folder / sc.name), "seconds": ""}
             say(f"{sc.name}: done before (resume)")
-    if pending and (starting is not None or scheduler):
-        _run_on_dask(case, pending, folder, starting, scheduler, rows, say)
-    else:
-        for sc in pending:
-            rows[sc.name] = run_scenario(case, sc, str(folder))
-            say(f"{sc.name}: {rows[sc.name]['status']}")
-    result = SweepResult(keys, tuple(rows[sc.name] for sc in todo), folder,
-                         time.perf_counter() - start)
-    write_text_atomic(folder / "scenarios.csv", result.to_csv())
-    write_comparison(result)
+    try:
+        if pending and (starting is not None or scheduler):
+            _run_on_dask(case, pending, folder, starting, scheduler, rows, say)
+        else:
+            for sc in pending:
+                rows[sc.name] = run_scenario(case, sc, str(folder))
+                say(f"{sc.name}: {rows[sc.name]['status']}")
+        if starting is not None:  # the workers exit while the summary is written
+            starting.close(wait=False)
+        result = SweepResult(keys, tuple(rows[sc.name] for sc in todo), folder,
+                             time.perf_counter() - start)
+        write_text_atomic(folder / "scenarios.csv", result.to_csv())
+        write_comparison(result)
+    finally:
+        if starting is not None:
+            starting.close()
     return result
 
 
@@ -225,8 +232,20 @@ class _ClusterStart:
             raise self.error
         return Client(self.cluster)
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """Shut the cluster down; ``wait=False`` does it in the background (a later
+        ``close()`` waits for it)."""
+        import threading
+
         self._thread.join()
+        if self._thread.name != "hubopt-sweep-cluster-close":
+            self._thread = threading.Thread(target=self._close, daemon=True,
+                                            name="hubopt-sweep-cluster-close")
+            self._thread.start()
+        if wait:
+            self._thread.join()
+
+    def _close(self) -> None:
         if self.cluster is not None:
             self.cluster.close()
 
@@ -238,8 +257,9 @@ def _run_on_dask(case: str, pending: list[Scenario], folder: Path,
 
     from distributed import Client, as_completed
 
-    # the scheduler of a local cluster runs in this process: keep its INFO lines quiet
-    logging.getLogger("distributed").setLevel(logging.WARNING)
+    # the scheduler and the nannies of a local cluster run in this process: keep their
+    # INFO lines and shutdown notices quiet
+    logging.getLogger("distributed").setLevel(logging.ERROR if starting else logging.WARNING)
     client = Client(scheduler) if scheduler else starting.client()  # type: ignore[union-attr]
     try:
         futures = client.map(run_scenario, [case] * len(pending), pending,
@@ -249,10 +269,12 @@ def _run_on_dask(case: str, pending: list[Scenario], folder: Path,
             sc = by_key[fut.key]
             rows[sc.name] = fut.result()
             say(f"{sc.name}: {rows[sc.name]['status']}")
+        if starting is not None:
+            # the workers of our own cluster exit next: without walking their heaps in
+            # the interpreter's last collections (seconds each, see hubopt.cli.main)
+            client.run(gc.freeze)
     finally:
         client.close()
-        if starting is not None:
-            starting.close()
 
 
 def write_comparison(result: SweepResult) -> None:

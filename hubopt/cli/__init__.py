@@ -6,6 +6,7 @@ invoked, so that ``hubopt --help`` stays fast.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import sys
@@ -61,7 +62,19 @@ def cli(verbose: int, quiet: bool) -> None:
 
 
 def main() -> None:
-    """Console entry point: run the group; typed hubopt errors exit with status 2, no traceback."""
+    """Console entry point: run the group; typed hubopt errors exit with status 2, no traceback.
+
+    On the way out the heap is frozen (``gc.freeze``): the interpreter's last collections
+    would otherwise walk every object of the world layers again, seconds after the work is
+    done; ``atexit`` handlers still run.
+    """
+    try:
+        _run_group()
+    finally:
+        gc.freeze()
+
+
+def _run_group() -> None:
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
