@@ -3,9 +3,12 @@
 The default case over ``model.p = 2, 3, 4, 5`` x ``model.alpha = 0.5, 0.75`` (8 scenarios),
 each a full run: once with ``--workers 0`` (one after another, no Dask) and once on a
 local Dask cluster of 2 worker processes, each in a fresh ``hubopt`` process after a
-warm-up run that fills the layer cache. Rows: wall time of each, the speed-up, and
-whether the two ``scenarios.csv`` tables agree row for row (all but the ``seconds``
-column). Target: at least 1.6x faster on 2 workers.
+warm-up run that fills the layer cache; for reference also as 8 separate ``hubopt run
+--set ...`` processes one after another (what a planner would do without ``sweep``).
+Rows: wall time of each, the speed-up of the Dask sweep over ``--workers 0`` (and over
+the separate runs), and whether the two ``scenarios.csv`` tables agree row for row (all
+but the ``seconds`` column). Target: at least 1.6x faster on 2 workers than
+``--workers 0``.
 
 The ``sweep`` suite of ``benchmarks/run.py`` calls :func:`measure`; its rows go to
 ``benchmarks/results/sweep.csv``.
@@ -39,6 +42,22 @@ def _sweep(out: Path, workers: int) -> float:
     return time.perf_counter() - start
 
 
+def _separate_runs(out: Path) -> tuple[float, int]:
+    """Each scenario as its own ``hubopt run --set ...`` process, one after another."""
+    import itertools
+
+    axes = [[(k, v) for v in vals.split(",")] for k, vals in (s.split("=", 1) for s in SETTINGS)]
+    start = time.perf_counter()
+    count = 0
+    for combo in itertools.product(*axes):
+        args = [*_hubopt(), "run", "--out", str(out / str(count))]
+        for k, v in combo:
+            args += ["--set", f"{k}={v}"]
+        subprocess.run(args, check=True, capture_output=True, text=True)
+        count += 1
+    return time.perf_counter() - start, count
+
+
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8") as fh:
         return [{k: v for k, v in r.items() if k != "seconds"} for r in csv.DictReader(fh)]
@@ -50,14 +69,20 @@ def measure() -> Iterator[dict[str, Any]]:
         base = Path(tmp)
         subprocess.run([*_hubopt(), "run", "--out", str(base / "warm-up")], check=True,
                        capture_output=True, text=True)
+        separate, count = _separate_runs(base / "separate")
+        yield {"mode": "separate `hubopt run` processes, one after another",
+               "scenarios": count, "seconds": round(separate, 2), "speedup": "",
+               "speedup_vs_separate_runs": "", "identical_rows": ""}
         serial = _sweep(base / "serial", 0)
         rows_serial = _rows(base / "serial" / "scenarios.csv")
         yield {"mode": "one after another (--workers 0)", "scenarios": len(rows_serial),
-               "seconds": round(serial, 2), "speedup": "", "identical_rows": ""}
+               "seconds": round(serial, 2), "speedup": "",
+               "speedup_vs_separate_runs": round(separate / serial, 3), "identical_rows": ""}
         dask = _sweep(base / "dask", 2)
         rows_dask = _rows(base / "dask" / "scenarios.csv")
         yield {"mode": "Dask LocalCluster, 2 workers", "scenarios": len(rows_dask),
                "seconds": round(dask, 2), "speedup": round(serial / dask, 3),
+               "speedup_vs_separate_runs": round(separate / dask, 3),
                "identical_rows": rows_dask == rows_serial}
 
 

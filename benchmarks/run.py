@@ -64,7 +64,8 @@ RUN_COLUMNS = (
     *STAMP,
 )  # fmt: skip
 SWEEP_COLUMNS = (
-    "suite", "mode", "scenarios", "seconds", "speedup", "identical_rows", *STAMP,
+    "suite", "mode", "scenarios", "seconds", "speedup", "speedup_vs_separate_runs",
+    "identical_rows", *STAMP,
 )  # fmt: skip
 COLUMNS = {"engine": ENGINE_COLUMNS, "network": NETWORK_COLUMNS, "run": RUN_COLUMNS,
            "sweep": SWEEP_COLUMNS}
