@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hubopt._external_read import read_external
 from hubopt._validate import Problems, Table
 from hubopt.case_spec import (
     METRICS_WITH_MINUTES,
@@ -72,6 +73,8 @@ def read_case(root: Table, path: Path) -> Case | None:
         folder = out.string("folder")
         output = Path(folder).expanduser() if folder else None
         out.finish()
+    external = read_external(root.table("external"),
+                             network.modes if network is not None else None)
     _cross_check(p, region, network, demand=demand, candidates=candidates, model=model)
     if p or None in (name, region, network, demand, flows, candidates, model):
         return None
@@ -85,7 +88,7 @@ def read_case(root: Table, path: Path) -> Case | None:
     return Case(name=name, path=path, region=region, network=network, demand=demand,
                 flows=flows, candidates=candidates, model=model, targets=tuple(targets),
                 scorecard=scorecard, output=output, title=title or "",
-                description=description or "")
+                description=description or "", external=external)
 
 
 def _read_region(t: Table | None) -> Region | None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from hubopt.candidates import Candidates
     from hubopt.case import Case
     from hubopt.demand import DemandPoints
+    from hubopt.ext_model import ExternalModel
     from hubopt.matrices import Matrices
     from hubopt.models import HubModel
 
@@ -109,8 +110,13 @@ class CaseModel:
 
 
 def model_from_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates,
-                    mx: Matrices) -> CaseModel:
-    """The case's hub model (not the coverage model) over the run's cost matrix."""
+                    mx: Matrices, external: ExternalModel | None = None) -> CaseModel:
+    """The case's hub model (not the coverage model) over the run's cost matrix.
+
+    With ``external`` (:mod:`hubopt.ext_model`), the markets follow the sites as model
+    nodes that may not be hubs, with their costs and flows; without it the model is the
+    internal one alone.
+    """
     from hubopt.models import Problem, build_model
 
     spec = case.model
@@ -118,10 +124,15 @@ def model_from_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: 
     n = nd if mx.shared else nd + ns
     offset = 0 if mx.shared else nd
     W = model_flows(flows, n)
+    C = mx.costs
     fixed_hubs = tuple(offset + k for k in cands.existing)
     excluded = tuple(offset + k for k in cands.excluded)
     if not mx.shared:
         excluded = tuple(range(nd)) + excluded
+    if external is not None:
+        C, W = external.extend(mx.costs, W, nd)
+        excluded = excluded + tuple(range(n, n + external.n_markets))
+        n = C.shape[0]
     kwargs: dict[str, Any] = {"chi": spec.chi, "alpha": spec.alpha, "delta": spec.delta,
                               "fixed_hubs": fixed_hubs, "excluded": excluded}
     if spec.problem.uses_p:
@@ -136,7 +147,7 @@ def model_from_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: 
         cap[offset:offset + ns] = cap_sites
         kwargs["capacities"] = cap
     try:
-        model = build_model(Problem(spec.problem.value), mx.costs, W, **kwargs)
+        model = build_model(Problem(spec.problem.value), C, W, **kwargs)
     except (ModelSpecificationError, InfeasibleModelError) as exc:
         msg = f"{case.path}: model: infeasible {spec.problem.value} model: {exc}"
         raise InfeasibleModelError(msg) from exc
@@ -144,14 +155,18 @@ def model_from_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: 
 
 
 def solve_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates,
-               mx: Matrices) -> Solved:
-    """Solve the case's model; return hubs and allocations in site indices."""
+               mx: Matrices, external: ExternalModel | None = None) -> Solved:
+    """Solve the case's model; return hubs and allocations in site indices.
+
+    With ``external``, the model nodes after the sites are the markets (the solution's
+    ``allocation`` and ``data`` include them).
+    """
     spec = case.model
     if spec.problem == ProblemKind.COVERAGE:
-        return _solve_coverage(case, demand, flows, cands, mx)
+        return _solve_coverage(case, demand, flows, cands, mx, external)
     from hubopt.models import SolveParameters, Status
 
-    cm = model_from_case(case, demand, flows, cands, mx)
+    cm = model_from_case(case, demand, flows, cands, mx, external)
     try:
         sol = cm.model.solve(SolveParameters(time_limit=spec.time_limit, seed=spec.seed))
     except (ModelSpecificationError, InfeasibleModelError) as exc:
@@ -175,7 +190,7 @@ def solve_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candi
 
 
 def _solve_coverage(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates,
-                    mx: Matrices) -> Solved:
+                    mx: Matrices, external: ExternalModel | None = None) -> Solved:
     from hubopt.models import CoverageModel, SolveParameters, Status
     from hubopt.models.base import HubData
 
@@ -199,9 +214,16 @@ def _solve_coverage(case: Case, demand: DemandPoints, flows: np.ndarray, cands: 
     offset = 0 if mx.shared else nd
     n = mx.costs.shape[0]
     W = model_flows(flows, n)
-    alloc = np.arange(n)
+    C = mx.costs
+    if external is not None:  # markets (not in the coverage model) use their cheapest hub
+        C, W = external.extend(mx.costs, W, nd)
+    alloc = np.arange(C.shape[0])
     alloc[:nd] = np.asarray(cs.allocation, dtype=int) + offset
-    data = HubData(costs=mx.costs, flows=W, chi=spec.chi, alpha=spec.alpha, delta=spec.delta)
+    if external is not None:
+        hubs = np.asarray([h + offset for h in cs.hubs], dtype=int)
+        for m in range(n, C.shape[0]):
+            alloc[m] = int(hubs[np.argmin(C[m, hubs] + C[hubs, m])])
+    data = HubData(costs=C, flows=W, chi=spec.chi, alpha=spec.alpha, delta=spec.delta)
     return Solved(tuple(int(h) for h in cs.hubs), np.asarray(cs.allocation, dtype=int), None,
                   float(cs.objective), float(cs.bound), float(cs.gap), cs.status.value,
                   float(cs.seconds), str(cs.method), covered=cm.covered(cs), data=data,

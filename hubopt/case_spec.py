@@ -1,6 +1,6 @@
 """The records of a case: enums, frozen dataclasses and the cited default targets.
 
-A leaf module (it imports no other hubopt module): :mod:`hubopt.case` reads case files
+A leaf module (it imports only the leaf :mod:`hubopt.external_spec`): :mod:`hubopt.case` reads case files
 into these records, and every step of a run reads them.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hubopt.external_spec import ExternalSpec
 
 MODES: tuple[str, ...] = ("road", "rail", "sea", "air")
 TRUNK_MODES: tuple[str, ...] = ("rail", "sea", "air")
@@ -259,6 +261,7 @@ class Case:
     output: Path | None = None
     title: str = ""
     description: str = ""
+    external: ExternalSpec | None = None  # [external]: markets beyond the region
 
 
 

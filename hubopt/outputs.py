@@ -52,6 +52,8 @@ def scorecard_dict(r: RunResult) -> dict[str, Any]:
         "transport_cost": r.transport_cost, "flow_unit": r.case.flows.unit,
         "currency": r.network.profiles.currency, "attribution": r.network.attribution,
     }
+    if r.external is not None:  # [external]: the global-connectivity scorecard
+        extra["markets"] = r.markets
     return to_dict(r.measures, r.results, extra)
 
 

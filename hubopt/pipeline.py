@@ -47,6 +47,8 @@ from hubopt.records import Solved
 from hubopt.scorecard import score_run
 
 if TYPE_CHECKING:
+    from hubopt.ext_model import ExternalModel
+    from hubopt.external import ExternalFlows
     from hubopt.network import MultimodalNetwork
     from hubopt.scorecard import Measures, TargetResult
 
@@ -96,6 +98,7 @@ class Inputs:
     demand: DemandPoints
     flows: np.ndarray
     candidates: Candidates | None
+    external: ExternalFlows | None = None  # [external]: markets and their flows
 
 
 @dataclass
@@ -121,6 +124,8 @@ class RunResult:
     steps: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
     matrices: Matrices | None = None
+    external: ExternalModel | None = None  # [external]: world links, market costs, flows
+    markets: list[dict[str, Any]] = field(default_factory=list)  # scorecard "markets"
 
 
 # ------------------------------------------------------------------------------------------
@@ -129,13 +134,16 @@ class RunResult:
 
 def load_inputs(case: Case) -> Inputs:
     """Demand, flows and (file or demand) sites; raise on infeasibility found without network."""
+    from hubopt.external import external_flows_from_case
+
     demand = demand_from_case(case)
     flows = flows_from_case(case, demand)
+    external = external_flows_from_case(case, demand)
     cands = None
     if case.candidates.source != CandidateSource.TERMINALS:
         cands = candidates_from_case(case, demand)
     check_feasible(case, demand, flows, cands)
-    return Inputs(case, demand, flows, cands)
+    return Inputs(case, demand, flows, cands, external)
 
 
 def validate_case(case: str | Path | Case | None) -> Inputs:
@@ -211,8 +219,15 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
                                    "demand point")
         caught += far_from_network(cands.names, mx.connector_km(mx.site_snap),
                                    "candidate site")
+        em = None
+        if inputs.external is not None:
+            from hubopt.ext_model import external_model
+
+            em = external_model(case_obj, net, mx, inputs.demand, inputs.external)
+            progress(f"      {len(em.gateways.links)} world links to {em.n_markets} markets, "
+                     f"external flow {inputs.external.total:,.0f} {case_obj.flows.unit}")
     with log.step("model", f"{case_obj.model.problem.value}"):
-        solved = solve_case(case_obj, inputs.demand, inputs.flows, cands, mx)
+        solved = solve_case(case_obj, inputs.demand, inputs.flows, cands, mx, em)
         progress(f"      {solved.status}: hubs " + ", ".join(cands.names[k] for k in solved.hubs)
                  + f"; objective {solved.objective:,.2f}")
     with log.step("flows", "allocations, inter-hub flows and routes"):
@@ -230,13 +245,21 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
         measures, results = score_run(case_obj, inputs.demand, cands, mx=mx,
                                       solved=solved, objective_by_mode=by_mode,
                                       transport=transport, fixed_total=fixed_total)
+        market_list: list[dict[str, Any]] = []
+        if em is not None:
+            from hubopt.markets import score_markets
+
+            market_list, market_results = score_markets(case_obj, net, mx, inputs.demand,
+                                                        cands, solved, em)
+            results = results + market_results
         progress(f"      {sum(r.passed for r in results)} of {len(results)} targets met")
     return RunResult(case=case_obj, demand=inputs.demand, candidates=cands, network=net,
                      flows=inputs.flows, solved=solved, costs=mx.costs,
                      demand_minutes=mx.demand_minutes, site_mode_minutes=mx.site_mode_minutes,
                      lines=lines, routes=routes, throughput=through, measures=measures,
                      results=results, transport_cost=transport, fixed_cost_total=fixed_total,
-                     steps=log.steps, warnings=caught, matrices=mx)
+                     steps=log.steps, warnings=caught, matrices=mx, external=em,
+                     markets=market_list)
 
 
 FAR_KM = 10.0

@@ -1,0 +1,279 @@
+"""External markets: schema, flows, world links, the model with markets, the scorecard.
+
+Checks against independent truths: great-circle distances recomputed here from the
+airports' coordinates, costs to a market recomputed link by link with one-pair
+shortest paths, the solution's objective with zero external flow equal to the model
+without markets, and the scorecard's path costs recomputed from the model's matrix.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hubopt._errors import CaseValidationError, InfeasibleModelError
+from hubopt.case import BUILTIN_FOLDER, case_from_dict
+from hubopt.costs import shortest_path
+from hubopt.demand import DemandPoints
+from hubopt.external import (
+    ExternalFlows,
+    Markets,
+    external_flows_from_file,
+    gravity_external,
+    markets_from_case,
+)
+from hubopt.external_spec import MarketMetric, MarketRef
+
+PRIMORYE = BUILTIN_FOLDER / "primorye.toml"
+
+
+def _data(path: Path = PRIMORYE) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+def _case(data: dict, tmp: Path | None = None):
+    return case_from_dict(data, path=(tmp or PRIMORYE.parent) / "case.toml")
+
+
+def _haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    r = 6371.0088
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+# ------------------------------------------------------------------------------------------
+# schema
+
+
+def test_case_without_external_table_has_no_markets() -> None:
+    data = _data(BUILTIN_FOLDER / "default.toml")
+    assert _case(data).external is None
+
+
+def test_builtin_primorye_reads_markets_modes_flows_and_default_targets() -> None:
+    case = _case(_data())
+    ext = case.external
+    assert ext is not None
+    assert [m.name for m in ext.markets] == ["Shanghai", "Busan", "Tokyo", "Moscow"]
+    assert ext.markets[0].port == "CNSHA" and ext.markets[0].airport == "PVG"
+    assert ext.modes == ("road", "rail", "sea", "air")
+    assert {t.metric for t in ext.targets} == set(MarketMetric)
+    assert all(t.source for t in ext.targets)
+
+
+def test_broken_external_table_reports_every_problem_at_once() -> None:
+    data = _data()
+    data["network"]["modes"] = ["road", "rail"]
+    data["external"] = {
+        "markets": ["Busan", {"name": "Somewhere", "lon": 10.0}, {"name": "X", "lat": 1.0,
+                    "lon": 2.0, "country": "china", "airport": "pvg1"}, 5, "Busan"],
+        "modes": ["sea"],
+        "flows": "file",
+        "total": 5.0,
+        "colour": "red",
+        "targets": [{"id": "t", "metric": "population_share_within_hours_of_markets",
+                     "operator": ">=", "threshold": 1.5, "source": "x"}],
+    }
+    with pytest.raises(CaseValidationError) as info:
+        _case(data)
+    text = str(info.value)
+    for field in ("external.markets[1]", "external.markets[2].country",
+                  "external.markets[2].airport", "external.markets[3]", "external.modes",
+                  "external.file", "external.total", "external.colour",
+                  "external.targets[0].threshold", "external.targets[0].hours"):
+        assert field in text, field
+
+
+def test_unknown_market_and_market_inside_the_region_are_named(tmp_path: Path) -> None:
+    data = _data()
+    data["external"]["markets"] = ["Xyzzyville", "Vladivostok", "Busan"]
+    case = _case(data)
+    with pytest.raises(CaseValidationError) as info:
+        markets_from_case(case)
+    text = str(info.value)
+    assert "external.markets[0]" in text and "Xyzzyville" in text
+    assert "external.markets[1]" in text and "outside the region" in text
+    assert "markets[2]" not in text
+
+
+# ------------------------------------------------------------------------------------------
+# flows
+
+
+def _two_points() -> DemandPoints:
+    return DemandPoints(("A", "B"), np.array([131.9, 132.9]), np.array([43.1, 42.8]),
+                        np.array([600_000.0, 150_000.0]))
+
+
+def _markets() -> Markets:
+    refs = (MarketRef("Busan"), MarketRef("Tokyo"))
+    return Markets(("Busan", "Tokyo"), np.array([129.04, 139.69]), np.array([35.10, 35.69]),
+                   np.array([3.5e6, 8.3e6]), refs)
+
+
+def test_gravity_external_flows_split_total_by_population_over_distance() -> None:
+    d, mk = _two_points(), _markets()
+    ex, im, tr = gravity_external(d, mk, total=1000.0, export_share=0.3, transit_total=50.0,
+                                  beta=1.0)
+    assert ex.sum() + im.sum() == pytest.approx(1000.0)
+    assert ex.sum() == pytest.approx(300.0)
+    assert tr.sum() == pytest.approx(50.0) and tr[0, 0] == 0 == tr[1, 1]
+    # W_im ~ P_i P_m / d_im, by hand for two entries
+    g = [[p * q / _haversine_km(d.lon[i], d.lat[i], mk.lon[j], mk.lat[j])
+          for j, q in enumerate(mk.population)] for i, p in enumerate(d.weight)]
+    assert ex[0, 1] / ex[1, 0] == pytest.approx(g[0][1] / g[1][0], rel=1e-6)
+    assert im[1, 0] / ex[0, 1] == pytest.approx(0.7 / 0.3)
+
+
+def test_external_flow_file_rows_add_up_and_bad_rows_are_all_reported(tmp_path: Path) -> None:
+    d, mk = _two_points(), _markets()
+    good = tmp_path / "ext.csv"
+    good.write_text("point,market,flow,direction\nA,Busan,10,export\nA,Busan,5,export\n"
+                    "B,Tokyo,7,import\nBusan,Tokyo,3,transit\n", encoding="utf-8")
+    ex, im, tr = external_flows_from_file(good, d, mk)
+    assert ex[0, 0] == 15 and im[1, 1] == 7 and tr[0, 1] == 3
+    bad = tmp_path / "bad.csv"
+    bad.write_text("point,market,flow,direction\nZ,Busan,1,export\nA,Seoul,-1,sideways\n",
+                   encoding="utf-8")
+    with pytest.raises(CaseValidationError) as info:
+        external_flows_from_file(bad, d, mk)
+    text = str(info.value)
+    assert "row 2.point" in text and "row 3.market" in text
+    assert "row 3.flow" in text and "row 3.direction" in text
+
+
+# ------------------------------------------------------------------------------------------
+# a small world-layer region with one market (Busan): links, costs, model, scorecard
+
+
+@pytest.fixture(scope="module")
+def busan_run():
+    from hubopt.pipeline import run_case
+
+    data = _data()
+    data["demand"]["min_population"] = 50000
+    data["model"]["p"] = 2
+    data["external"]["markets"] = [{"name": "Busan", "country": "KR", "port": "KRPUS",
+                                    "airport": "PUS"}]
+    data["external"]["transit_total"] = 0.0
+    return run_case(_case(data))
+
+
+def test_air_link_is_great_circle_block_time_plus_market_side_handling(busan_run) -> None:
+    from hubopt.layers._world_data import airports
+
+    r = busan_run
+    prof = r.network.profiles
+    db = airports().set_index("iata")
+    link = next(ln for ln in r.external.gateways.links
+                if ln.mode == "air" and ln.gateway.endswith("(VVO)"))
+    km = _haversine_km(*db.loc["VVO", ["lon", "lat"]], *db.loc["PUS", ["lon", "lat"]])
+    assert link.km == pytest.approx(km, rel=2e-3)
+    access_km = _haversine_km(129.04, 35.10, *db.loc["PUS", ["lon", "lat"]])
+    road = prof["road"]
+    expected_h = (km / prof["air"].speed_kmh + prof["air"].param("taxi_climb_h")
+                  + prof.transfer("air", "road").time_h
+                  + access_km * road.param("connector_detour")
+                  / road.param("truck_speed_cap_kmh"))
+    # the market's coordinates here are rounded, GeoNames' are exact: within a minute
+    assert link.time_h == pytest.approx(expected_h, abs=0.02)
+
+
+def test_busan_has_no_land_link_and_says_why(busan_run) -> None:
+    s = busan_run.markets[0]
+    assert set(s["modes_linked"]) == {"sea", "air"}
+    assert set(s["modes_missing"]) == {"road", "rail"}
+    assert "does not reach" in s["modes_missing"]["rail"]
+
+
+def test_cost_to_market_is_the_cheapest_gateway_recomputed_pair_by_pair(busan_run) -> None:
+    r = busan_run
+    em, mx = r.external, r.matrices
+    links = em.gateways.links
+    to_market = em.to_market()[:, 0]
+    for i in (0, len(r.demand) - 1):
+        start = int(mx.demand_snap.node[i])
+        conn = float(mx.connector_cost(mx.demand_snap)[i])
+        best = math.inf
+        for ln in links:
+            p = shortest_path(r.network, start, ln.node, weights=mx.weights)
+            if p is not None:
+                best = min(best, conn + p.cost + ln.cost)
+        assert to_market[i] == pytest.approx(best, rel=1e-9)
+
+
+def test_busan_goes_by_sea_which_is_cheaper_than_air_by_hand(busan_run) -> None:
+    r = busan_run
+    s = r.markets[0]
+    sea = min(ln.cost for ln in r.external.gateways.links if ln.mode == "sea")
+    air = min(ln.cost for ln in r.external.gateways.links if ln.mode == "air")
+    assert sea < air
+    assert s["gateway_mode"] == "sea" and s["modes"].endswith("sea")
+    assert s["modes"].startswith("road")
+
+
+def test_least_cost_path_cost_is_the_models_unit_cost(busan_run) -> None:
+    r = busan_run
+    C = r.solved.data.costs
+    alloc = np.asarray(r.solved.allocation)
+    M = C.shape[0] - 1
+    spec = r.case.model
+    for i, row in enumerate(r.markets[0]["paths"]):
+        k, m = int(alloc[i]), int(alloc[M])
+        want = spec.chi * C[i, k] + spec.alpha * C[k, m] + spec.delta * C[m, M]
+        assert row["least_cost"]["cost"] == pytest.approx(want, rel=1e-9)
+        assert row["fastest"]["time_h"] <= row["least_cost"]["time_h"] + 1e-9
+
+
+def test_objective_includes_external_flows_and_equals_the_evaluator(busan_run) -> None:
+    from hubopt.models.evaluate import single_allocation_od_costs
+
+    r = busan_run
+    data = r.solved.data
+    assert data.flows.shape[0] == r.costs.shape[0] + 1
+    assert data.flows[-1].sum() + data.flows[:, -1].sum() == pytest.approx(
+        r.external.flows.total)
+    od = single_allocation_od_costs(data, np.asarray(r.solved.allocation))
+    assert od.sum() == pytest.approx(r.solved.objective, rel=1e-9)
+
+
+def test_markets_with_zero_flow_leave_hubs_and_objective_unchanged(busan_run) -> None:
+    from hubopt.case_model import solve_case
+    from hubopt.ext_model import ExternalModel
+
+    r = busan_run
+    em = r.external
+    zero = ExternalFlows(em.flows.markets, np.zeros_like(em.flows.export),
+                         np.zeros_like(em.flows.imports), np.zeros_like(em.flows.transit))
+    em0 = ExternalModel(zero, em.gateways, em.to_link, em.from_link, em.link_link)
+    base = solve_case(r.case, r.demand, r.flows, r.candidates, r.matrices)
+    with_markets = solve_case(r.case, r.demand, r.flows, r.candidates, r.matrices, em0)
+    assert with_markets.hubs == base.hubs
+    assert with_markets.objective == pytest.approx(base.objective, rel=1e-9)
+    assert np.array_equal(with_markets.single, base.single)
+
+
+def test_market_targets_are_scored_and_cite_a_source(busan_run) -> None:
+    ids = {t.id: t for t in busan_run.results}
+    assert {"markets_48h", "market_two_modes", "market_two_gateways"} <= set(ids)
+    # one market with sea and air links: two modes, several gateways
+    assert ids["market_two_modes"].value == 1.0
+    assert all(ids[k].source for k in ("markets_48h", "market_two_modes"))
+
+
+def test_market_no_world_link_reaches_is_infeasible(tmp_path: Path) -> None:
+    from hubopt.pipeline import run_case
+
+    data = _data()
+    data["external"]["markets"] = [{"name": "Busan", "country": "KR"}]
+    data["external"]["modes"] = ["road"]
+    data["external"]["transit_total"] = 0.0
+    with pytest.raises(InfeasibleModelError, match="Busan.*no link.*road"):
+        run_case(_case(copy.deepcopy(data)))
