@@ -42,6 +42,11 @@ def _extent(r: RunResult) -> tuple[float, float, float, float]:
     d, c = r.demand, r.candidates
     xs = np.concatenate([d.lon, c.lon])
     ys = np.concatenate([d.lat, c.lat])
+    if r.external is not None:  # [external]: the corridors' gateways are on the map too
+        from hubopt.market_outputs import corridor_extent_points
+
+        g = corridor_extent_points(r)
+        xs, ys = np.concatenate([xs, g[:, 0]]), np.concatenate([ys, g[:, 1]])
     pad_x = max(0.06 * float(np.ptp(xs)), 0.004)
     pad_y = max(0.06 * float(np.ptp(ys)), 0.002)
     return (float(xs.min()) - pad_x, float(ys.min()) - pad_y,
@@ -287,6 +292,10 @@ def make_map(r: RunResult) -> Figure:
     ax.set_aspect(1.0 / max(math.cos(math.radians(lat)), 0.1))
     land_handles, land_source = _draw_land(ax, box)
     handles = [*land_handles, *_draw_network(ax, r), *_draw_routes(ax, r)]
+    if r.external is not None:  # [external]: the typical corridors to the markets
+        from hubopt.market_outputs import draw_corridors
+
+        handles += draw_corridors(ax, r, box)
     point_handles, marks = _draw_points(ax, r)
     handles += point_handles
     ax.set_xlim(box[0], box[2])

@@ -239,6 +239,10 @@ def run_instance(r: RunResult) -> InstanceFile:
     names = list(d.names) if shared else [*d.names, *c.names]
     lon = d.lon if shared else np.concatenate([d.lon, c.lon])
     lat = d.lat if shared else np.concatenate([d.lat, c.lat])
+    if r.external is not None:  # [external]: the markets are the last model nodes
+        mk = r.external.flows.markets
+        names += list(mk.names)
+        lon, lat = np.concatenate([lon, mk.lon]), np.concatenate([lat, mk.lat])
     candidate = np.zeros(m, dtype=bool)
     candidate[list(data.candidates)] = True
     if r.solved.problem is None:  # coverage: the sites may become hubs, as the model says
@@ -293,6 +297,13 @@ def write_outputs(r: RunResult, out: str | Path | None = None, *, force: bool = 
                               feature_collection(allocation_features(r), "allocations"))
             write_text_atomic(tmp / "routes.geojson",
                               feature_collection(route_features(r), "routes"))
+            if r.external is not None:  # [external]: markets and their corridors
+                from hubopt.market_outputs import corridor_features, market_features
+
+                write_text_atomic(tmp / "markets.geojson",
+                                  feature_collection(market_features(r), "markets"))
+                write_text_atomic(tmp / "corridors.geojson",
+                                  feature_collection(corridor_features(r), "corridors"))
             write_network_gpkg(r, tmp / "network.gpkg")
             write_json_atomic(tmp / "scorecard.json", scorecard_dict(r))
             write_report(r, tmp)

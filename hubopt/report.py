@@ -123,6 +123,10 @@ def report_text(r: RunResult) -> str:
     rows = [[ln["from_name"], ln["to_name"], ln["flow"], ln["cost"]]
             for _, ln in ((None, _alloc_row(r, ln)) for ln in r.lines if ln["kind"] == "access")]
     parts.append(_table(["demand point", "hub", f"flow ({unit})", f"cost ({u.cost})"], rows))
+    if r.external is not None:
+        from hubopt.market_outputs import markets_report
+
+        parts.append(markets_report(r))
     parts.append("## Network\n")
     summary = r.network.summary()
     parts.append(_table(list(summary.columns), summary.to_numpy().tolist()))
