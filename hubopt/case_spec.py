@@ -1,7 +1,7 @@
 """The records of a case: enums, frozen dataclasses and the cited default targets.
 
-A leaf module (it imports only the leaf :mod:`hubopt.external_spec`): :mod:`hubopt.case` reads case files
-into these records, and every step of a run reads them.
+A leaf module (it imports only the leaf :mod:`hubopt.external_spec`): :mod:`hubopt.case`
+reads case files into these records, and every step of a run reads them.
 """
 
 from __future__ import annotations

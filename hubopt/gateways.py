@@ -150,7 +150,7 @@ def _pick(table: object, code_col: str, code: str | None, lon: float, lat: float
     else:
         if table.empty:
             return None
-        pos, dist = NearestIndex(table["lon"].to_numpy(), table["lat"].to_numpy()).nearest(
+        pos, _ = NearestIndex(table["lon"].to_numpy(), table["lat"].to_numpy()).nearest(
             np.array([lon]), np.array([lat]), max_m=radius_km * 1000.0)
         if pos[0] < 0:
             return None

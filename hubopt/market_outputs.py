@@ -54,13 +54,13 @@ def market_features(r: RunResult) -> list[tuple[dict[str, Any], dict[str, Any]]]
     return out
 
 
-def corridor_features(r: RunResult) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def corridor_features(r: RunResult) -> list[tuple[dict[str, Any] | None, dict[str, Any]]]:
     """Lines of the world links, with the flow the least-cost paths put on them."""
     if r.external is None:
         return []
     flows = _link_flows(r)
     mk = r.external.flows.markets
-    out = []
+    out: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
     for ln in r.external.gateways.links:
         s = r.markets[ln.market]
         typical = s["gateway"] == ln.gateway and s["gateway_mode"] == ln.mode
@@ -75,21 +75,21 @@ def corridor_features(r: RunResult) -> list[tuple[dict[str, Any], dict[str, Any]
     return out
 
 
-def markets_report(r: RunResult) -> str:
-    """The report's "Global connectivity" section (empty without markets)."""
+def markets_report(r: RunResult) -> list[str | tuple[list[str], list[list[Any]]]]:
+    """The report's "Global connectivity" section: paragraphs and (header, rows) tables
+    (empty without markets; :mod:`hubopt.report` renders it)."""
     if r.external is None:
-        return ""
-    from hubopt.report import _table
-
+        return []
     unit = r.case.flows.unit
     cur = r.network.profiles.currency
-    parts = ["## Global connectivity: markets beyond the region\n",
-             "Each market's typical path is the gateway and mode chain that carries the most "
-             "flow among the demand points' least-cost paths (through their hubs); time and "
-             f"cost are flow-weighted means per {unit.split('/')[0]}. Links are routed on "
-             "world-scale data beyond the region (searoute lanes, great circles between "
-             "airports, scgraph-data roads and railways).\n"]
-    parts.append(_table(
+    parts: list[str | tuple[list[str], list[list[Any]]]] = [
+        "## Global connectivity: markets beyond the region\n",
+        "Each market's typical path is the gateway and mode chain that carries the most "
+        "flow among the demand points' least-cost paths (through their hubs); time and "
+        f"cost are flow-weighted means per {unit.split('/')[0]}. Links are routed on "
+        "world-scale data beyond the region (searoute lanes, great circles between "
+        "airports, scgraph-data roads and railways).\n"]
+    parts.append((
         ["market", "gateway", "modes", "time (h)", f"cost ({cur})", "share of flow",
          f"export ({unit})", f"import ({unit})", f"transit ({unit})", "linked by",
          "not linked by"],
@@ -105,10 +105,10 @@ def markets_report(r: RunResult) -> str:
             lc, fa = row["least_cost"], row["fastest"]
             rows.append([s["market"], row["point"], lc["gateway"], lc["modes"], lc["time_h"],
                          lc["cost"], fa["gateway"], fa["modes"], fa["time_h"], fa["cost"]])
-    parts.append(_table(["market", "demand point", "least-cost gateway", "modes", "time (h)",
-                         f"cost ({cur})", "fastest gateway", "modes", "time (h)",
-                         f"cost ({cur})"], rows))
-    return "\n".join(parts)
+    parts.append((["market", "demand point", "least-cost gateway", "modes", "time (h)",
+                   f"cost ({cur})", "fastest gateway", "modes", "time (h)", f"cost ({cur})"],
+                  rows))
+    return parts
 
 
 def typical_corridors(r: RunResult) -> list[dict[str, Any]]:

@@ -45,7 +45,7 @@ def scorecard_dict(r: RunResult) -> dict[str, Any]:
     from hubopt.scorecard import to_dict
 
     s = r.solved
-    extra = {
+    extra: dict[str, Any] = {
         "case": r.case.name, "title": r.case.title, "problem": r.case.model.problem.value,
         "hubs_open": [r.candidates.names[k] for k in s.hubs],
         "status": s.status, "bound": s.bound, "gap": s.gap,

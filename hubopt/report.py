@@ -126,7 +126,8 @@ def report_text(r: RunResult) -> str:
     if r.external is not None:
         from hubopt.market_outputs import markets_report
 
-        parts.append(markets_report(r))
+        parts.extend(item if isinstance(item, str) else _table(*item)
+                     for item in markets_report(r))
     parts.append("## Network\n")
     summary = r.network.summary()
     parts.append(_table(list(summary.columns), summary.to_numpy().tolist()))

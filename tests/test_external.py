@@ -62,7 +62,8 @@ def test_builtin_primorye_reads_markets_modes_flows_and_default_targets() -> Non
     ext = case.external
     assert ext is not None
     assert [m.name for m in ext.markets] == ["Shanghai", "Busan", "Tokyo", "Moscow"]
-    assert ext.markets[0].port == "CNSHA" and ext.markets[0].airport == "PVG"
+    assert ext.markets[0].port == "CNSHA"
+    assert ext.markets[0].airport == "PVG"
     assert ext.modes == ("road", "rail", "sea", "air")
     assert {t.metric for t in ext.targets} == set(MarketMetric)
     assert all(t.source for t in ext.targets)
@@ -98,8 +99,10 @@ def test_unknown_market_and_market_inside_the_region_are_named(tmp_path: Path) -
     with pytest.raises(CaseValidationError) as info:
         markets_from_case(case)
     text = str(info.value)
-    assert "external.markets[0]" in text and "Xyzzyville" in text
-    assert "external.markets[1]" in text and "outside the region" in text
+    assert "external.markets[0]" in text
+    assert "Xyzzyville" in text
+    assert "external.markets[1]" in text
+    assert "outside the region" in text
     assert "markets[2]" not in text
 
 
@@ -124,7 +127,8 @@ def test_gravity_external_flows_split_total_by_population_over_distance() -> Non
                                   beta=1.0)
     assert ex.sum() + im.sum() == pytest.approx(1000.0)
     assert ex.sum() == pytest.approx(300.0)
-    assert tr.sum() == pytest.approx(50.0) and tr[0, 0] == 0 == tr[1, 1]
+    assert tr.sum() == pytest.approx(50.0)
+    assert tr[0, 0] == 0 == tr[1, 1]
     # W_im ~ P_i P_m / d_im, by hand for two entries
     g = [[p * q / _haversine_km(d.lon[i], d.lat[i], mk.lon[j], mk.lat[j])
           for j, q in enumerate(mk.population)] for i, p in enumerate(d.weight)]
@@ -138,15 +142,19 @@ def test_external_flow_file_rows_add_up_and_bad_rows_are_all_reported(tmp_path: 
     good.write_text("point,market,flow,direction\nA,Busan,10,export\nA,Busan,5,export\n"
                     "B,Tokyo,7,import\nBusan,Tokyo,3,transit\n", encoding="utf-8")
     ex, im, tr = external_flows_from_file(good, d, mk)
-    assert ex[0, 0] == 15 and im[1, 1] == 7 and tr[0, 1] == 3
+    assert ex[0, 0] == 15
+    assert im[1, 1] == 7
+    assert tr[0, 1] == 3
     bad = tmp_path / "bad.csv"
     bad.write_text("point,market,flow,direction\nZ,Busan,1,export\nA,Seoul,-1,sideways\n",
                    encoding="utf-8")
     with pytest.raises(CaseValidationError) as info:
         external_flows_from_file(bad, d, mk)
     text = str(info.value)
-    assert "row 2.point" in text and "row 3.market" in text
-    assert "row 3.flow" in text and "row 3.direction" in text
+    assert "row 2.point" in text
+    assert "row 3.market" in text
+    assert "row 3.flow" in text
+    assert "row 3.direction" in text
 
 
 # ------------------------------------------------------------------------------------------
@@ -215,7 +223,8 @@ def test_busan_goes_by_sea_which_is_cheaper_than_air_by_hand(busan_run) -> None:
     sea = min(ln.cost for ln in r.external.gateways.links if ln.mode == "sea")
     air = min(ln.cost for ln in r.external.gateways.links if ln.mode == "air")
     assert sea < air
-    assert s["gateway_mode"] == "sea" and s["modes"].endswith("sea")
+    assert s["gateway_mode"] == "sea"
+    assert s["modes"].endswith("sea")
     assert s["modes"].startswith("road")
 
 
@@ -275,5 +284,90 @@ def test_market_no_world_link_reaches_is_infeasible(tmp_path: Path) -> None:
     data["external"]["markets"] = [{"name": "Busan", "country": "KR"}]
     data["external"]["modes"] = ["road"]
     data["external"]["transit_total"] = 0.0
-    with pytest.raises(InfeasibleModelError, match="Busan.*no link.*road"):
+    with pytest.raises(InfeasibleModelError, match=r"Busan.*no link.*road"):
         run_case(_case(copy.deepcopy(data)))
+
+
+def test_outputs_write_markets_and_corridors_layers_read_back(busan_run, tmp_path: Path) -> None:
+    import json
+
+    from hubopt.outputs import write_outputs
+
+    r = busan_run
+    folder = write_outputs(r, tmp_path / "out")
+    markets = json.loads((folder / "markets.geojson").read_text(encoding="utf-8"))
+    corridors = json.loads((folder / "corridors.geojson").read_text(encoding="utf-8"))
+    score = json.loads((folder / "scorecard.json").read_text(encoding="utf-8"))
+    assert [f["properties"]["market"] for f in markets["features"]] == ["Busan"]
+    feats = corridors["features"]
+    assert len(feats) == len(r.external.gateways.links)
+    assert sum(f["properties"]["typical"] for f in feats) == 1
+    flows = r.external.flows
+    assert sum(f["properties"]["flow"] for f in feats) == pytest.approx(
+        flows.export.sum() + flows.imports.sum(), rel=1e-6)
+    entry = score["markets"][0]
+    for key in ("market", "gateway", "modes", "time_h", "cost", "paths"):
+        assert key in entry
+    assert len(entry["paths"]) == len(r.demand)
+    assert "Global connectivity" in (folder / "report.md").read_text(encoding="utf-8")
+
+
+def test_scorecard_without_external_has_no_markets_key(busan_run) -> None:
+    import dataclasses
+
+    from hubopt.outputs import scorecard_dict
+
+    r = dataclasses.replace(busan_run, external=None, markets=[])
+    assert "markets" not in scorecard_dict(r)
+
+
+def _small(problem: dict) -> dict:
+    data = _data()
+    data["region"]["bbox"] = [131.6, 42.9, 132.6, 43.6]   # Vladivostok, one airport (VVO)
+    data["demand"]["min_population"] = 15000
+    data["candidates"] = {"source": "demand"}
+    data["model"] = problem
+    data["external"]["markets"] = [{"name": "Busan", "country": "KR", "port": "KRPUS",
+                                    "airport": "PUS"}]
+    data["external"]["modes"] = ["sea", "air"]
+    data["external"]["transit_total"] = 0.0
+    return data
+
+
+def test_one_airport_region_gets_air_links_to_the_world() -> None:
+    from hubopt.pipeline import run_case
+
+    r = run_case(_case(_small({"problem": "usaphmp", "p": 1})))
+    summary = r.network.summary().set_index("mode")
+    assert summary.loc["air", "terminals"] == 1
+    assert summary.loc["air", "edges"] == 0       # no air link inside the region
+    air = [ln for ln in r.external.gateways.links if ln.mode == "air"]
+    assert [ln.gateway for ln in air] == ["Vladivostok International Airport (VVO)"]
+    assert r.markets[0]["modes_linked"] == ["air", "sea"]
+
+
+def test_multiple_allocation_paths_cost_the_models_unit_cost() -> None:
+    from hubopt.pipeline import run_case
+
+    r = run_case(_case(_small({"problem": "umaphmp", "p": 2})))
+    C = r.solved.data.costs
+    alloc = np.asarray(r.solved.allocation)
+    assert alloc.ndim == 3
+    M = C.shape[0] - 1
+    spec = r.case.model
+    for i, row in enumerate(r.markets[0]["paths"]):
+        k, m = int(alloc[i, M, 0]), int(alloc[i, M, 1])
+        want = spec.chi * C[i, k] + spec.alpha * C[k, m] + spec.delta * C[m, M]
+        assert row["least_cost"]["cost"] == pytest.approx(want, rel=1e-9)
+
+
+def test_coverage_model_sends_each_market_to_its_cheapest_open_hub() -> None:
+    from hubopt.pipeline import run_case
+
+    r = run_case(_case(_small({"problem": "coverage", "p": 1, "minutes": 30.0})))
+    C = r.solved.data.costs
+    alloc = np.asarray(r.solved.allocation)
+    M = C.shape[0] - 1
+    hubs = [h + r.solved.offset for h in r.solved.hubs]
+    assert alloc[M] == min(hubs, key=lambda h: C[M, h] + C[h, M])
+    assert r.markets[0]["paths"]
