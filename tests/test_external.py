@@ -371,3 +371,41 @@ def test_coverage_model_sends_each_market_to_its_cheapest_open_hub() -> None:
     hubs = [h + r.solved.offset for h in r.solved.hubs]
     assert alloc[M] == min(hubs, key=lambda h: C[M, h] + C[h, M])
     assert r.markets[0]["paths"]
+
+
+def test_rail_link_length_is_the_shortest_world_rail_path_outside_the_box() -> None:
+    import networkx as nx
+
+    from hubopt.costs import Weights
+    from hubopt.gateways import world_links
+    from hubopt.layers import BBox, Source
+    from hubopt.layers._geo import haversine_m
+    from hubopt.layers.world import RAIL_ID_OFFSET, world_graph
+    from hubopt.network import build_network
+
+    bbox = (130.3, 42.3, 136.5, 46.5)
+    net = build_network(source=Source.from_bbox(BBox(*bbox)), modes="road,rail", world=True)
+    harbin = Markets(("Harbin",), np.array([126.65]), np.array([45.75]), np.array([3.2e6]),
+                     (MarketRef("Harbin"),))
+    gw = world_links(net, harbin, bbox=bbox, modes=("rail",), weights=Weights(money=1.0))
+    best = min(gw.links, key=lambda ln: ln.km)
+    # independently: networkx on the world railways, edges inside the box removed; only
+    # the window 110-140E, 35-60N (a path leaving it could only be longer: a mismatch shows)
+    g = world_graph("world_railways")
+    lon, lat = g["lon"].astype(float), g["lat"].astype(float)
+    inside = (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
+    window = (lon >= 110) & (lon <= 140) & (lat >= 35) & (lat <= 60)
+    graph = nx.Graph()
+    for u, v, km in zip(g["u"].tolist(), g["v"].tolist(), g["km"].tolist(), strict=True):
+        if (inside[u] and inside[v]) or not (window[u] and window[v]):
+            continue
+        w = max(km, float(haversine_m(lon[u], lat[u], lon[v], lat[v])) / 1000.0)
+        graph.add_edge(u, v, weight=max(w, 1e-6))
+    d = haversine_m(lon, lat, 126.65, 45.75)
+    d[inside] = np.inf
+    src = int(np.argmin(d))
+    crossing = int(best.gateway_id.split("/")[-1]) - RAIL_ID_OFFSET
+    km = nx.dijkstra_path_length(graph, src, crossing, weight="weight")
+    assert best.km == pytest.approx(km, rel=1e-9)
+    assert best.access_km == pytest.approx(
+        d[src] / 1000.0 * net.profiles["road"].param("connector_detour"), rel=1e-9)
