@@ -42,6 +42,22 @@ def _link_flows(r: RunResult) -> dict[tuple[int, str, str], float]:
     return out
 
 
+def market_fields(r: RunResult) -> dict[str, dict[str, str]]:
+    """Field -> unit of the ``markets`` and ``corridors`` layers ('' if none)."""
+    unit = r.case.flows.unit
+    money = f"{r.network.profiles.currency}/{unit.split('/')[0]}"
+    return {
+        "markets": {"market": "", "gateway": "", "gateway_mode": "", "modes": "",
+                    "time_h": "h", "cost": money, "flow_share_typical": "",
+                    "flow_export": unit, "flow_import": unit, "flow_transit": unit,
+                    "modes_linked": "", "modes_missing": "", "gateways_linked": ""},
+        "corridors": {"market": "", "mode": "", "gateway": "", "gateway_ref": "",
+                      "far_end": "", "km": "km", "access_km": "km", "time_h": "h",
+                      "money": money, "co2_kg": f"kg/{unit.split('/')[0]}", "cost": money,
+                      "flow": unit, "typical": ""},
+    }
+
+
 def market_features(r: RunResult) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Points of the markets with their typical path and links (empty without markets)."""
     out = []
@@ -65,7 +81,7 @@ def corridor_features(r: RunResult) -> list[tuple[dict[str, Any] | None, dict[st
         s = r.markets[ln.market]
         typical = s["gateway"] == ln.gateway and s["gateway_mode"] == ln.mode
         props = {"market": mk.names[ln.market], "mode": ln.mode, "gateway": ln.gateway,
-                 "gateway_id": ln.gateway_id, "far_end": ln.far_end, "km": ln.km,
+                 "gateway_ref": ln.gateway_id, "far_end": ln.far_end, "km": ln.km,
                  "access_km": ln.access_km, "time_h": ln.time_h, "money": ln.money,
                  "co2_kg": ln.co2_kg, "cost": ln.cost,
                  "flow": flows.get((ln.market, ln.gateway, ln.mode), 0.0),
@@ -209,4 +225,4 @@ def draw_corridors(ax: Axes, r: RunResult, box: tuple[float, float, float, float
 
 
 __all__ = ["corridor_extent_points", "corridor_features", "draw_corridors", "market_features",
-           "markets_report", "typical_corridors"]
+           "market_fields", "markets_report", "typical_corridors"]

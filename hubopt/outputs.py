@@ -101,6 +101,12 @@ _RUN_LAYER_DESCRIPTIONS = {
     "routes": "Route segments along the network, one mode each (as routes.geojson)",
 }
 
+_MARKET_LAYER_DESCRIPTIONS = {
+    "markets": "Markets beyond the region with their typical path (as markets.geojson)",
+    "corridors": "World links from the region's gateways to the markets (as "
+                 "corridors.geojson)",
+}
+
 
 def _frame_of(features: list[tuple[dict[str, Any] | None, dict[str, Any]]],
               fields: list[str]) -> Any:
@@ -186,6 +192,12 @@ def network_gpkg_layers(r: RunResult) -> dict[str, Any]:
     layers["candidates"] = candidates_frame(r)
     layers["allocations"] = _frame_of(list(allocation_features(r)), list(fields["allocations"]))
     layers["routes"] = _frame_of(list(route_features(r)), list(fields["routes"]))
+    if r.external is not None:  # [external]: the markets and their world links
+        from hubopt.market_outputs import corridor_features, market_features, market_fields
+
+        mf = market_fields(r)
+        layers["corridors"] = _frame_of(corridor_features(r), list(mf["corridors"]))
+        layers["markets"] = _frame_of(market_features(r), list(mf["markets"]))
     layers["hubs"] = _frame_of(list(hub_features(r)), list(fields["hubs"]))  # last: on top
     return layers
 
@@ -200,8 +212,13 @@ def network_gpkg_fields(r: RunResult) -> dict[str, dict[str, str]]:
     sites = {"site_id": "", "name": "", "modes": "", "existing": "", "excluded": "",
              "open": "", f"fixed_cost_{u.cost_suffix}": u.cost,
              f"capacity_{u.flow_suffix}": u.flow}
-    return {**network_units(r.case.flows.unit, r.network.profiles.currency),
-            "candidates": sites, **run}
+    out = {**network_units(r.case.flows.unit, r.network.profiles.currency),
+           "candidates": sites, **run}
+    if r.external is not None:
+        from hubopt.market_outputs import market_fields
+
+        out.update(market_fields(r))
+    return out
 
 
 def write_network_gpkg(r: RunResult, path: Path) -> None:
@@ -221,10 +238,12 @@ def write_network_gpkg(r: RunResult, path: Path) -> None:
     with atomic_path(path) as tmp:
         write_layers(tmp, network_gpkg_layers(r), dataset_metadata=meta,
                      attribution=net.attribution,
-                     descriptions={**LAYER_DESCRIPTIONS, **_RUN_LAYER_DESCRIPTIONS},
+                     descriptions={**LAYER_DESCRIPTIONS, **_RUN_LAYER_DESCRIPTIONS,
+                                   **_MARKET_LAYER_DESCRIPTIONS},
                      fields=network_gpkg_fields(r),
                      geometry_types={"candidates": "Point", "hubs": "Point",
-                                     "allocations": "LineString", "routes": "LineString"})
+                                     "allocations": "LineString", "routes": "LineString",
+                                     "markets": "Point", "corridors": "LineString"})
 
 
 def run_instance(r: RunResult) -> InstanceFile:

@@ -9,6 +9,7 @@ without markets, and the scorecard's path costs recomputed from the model's matr
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import tomllib
 from pathlib import Path
@@ -313,8 +314,6 @@ def test_outputs_write_markets_and_corridors_layers_read_back(busan_run, tmp_pat
 
 
 def test_scorecard_without_external_has_no_markets_key(busan_run) -> None:
-    import dataclasses
-
     from hubopt.outputs import scorecard_dict
 
     r = dataclasses.replace(busan_run, external=None, markets=[])
@@ -409,3 +408,37 @@ def test_rail_link_length_is_the_shortest_world_rail_path_outside_the_box() -> N
     assert best.km == pytest.approx(km, rel=1e-9)
     assert best.access_km == pytest.approx(
         d[src] / 1000.0 * net.profiles["road"].param("connector_detour"), rel=1e-9)
+
+
+def test_network_gpkg_has_markets_and_corridors_layers(busan_run, tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    from hubopt.outputs import write_network_gpkg
+
+    path = tmp_path / "network.gpkg"
+    write_network_gpkg(busan_run, path)
+    corridors = gpd.read_file(path, layer="corridors")
+    markets = gpd.read_file(path, layer="markets")
+    assert len(corridors) == len(busan_run.external.gateways.links)
+    assert list(markets["market"]) == ["Busan"]
+    assert corridors["typical"].sum() == 1
+
+
+def test_default_case_with_zero_external_flow_keeps_hubs_and_objective(tmp_path: Path) -> None:
+    from hubopt.case_model import solve_case
+    from hubopt.pipeline import run_case
+
+    data = _data(BUILTIN_FOLDER / "default.toml")
+    flows = tmp_path / "external.csv"
+    flows.write_text("point,market,flow,direction\nHelsinki,Stockholm,0,export\n",
+                     encoding="utf-8")
+    data["external"] = {"markets": [{"name": "Stockholm", "country": "SE"}], "flows": "file",
+                        "file": str(flows), "modes": ["sea", "air"]}
+    r = run_case(_case(data, tmp_path))
+    assert r.external is not None
+    assert r.external.flows.total == 0.0
+    base = solve_case(dataclasses.replace(r.case, external=None), r.demand, r.flows,
+                      r.candidates, r.matrices)
+    assert r.solved.hubs == base.hubs
+    assert r.solved.objective == pytest.approx(base.objective, rel=1e-9)
+    assert np.array_equal(r.solved.single, base.single)
