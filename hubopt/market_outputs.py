@@ -58,9 +58,9 @@ def market_fields(r: RunResult) -> dict[str, dict[str, str]]:
     }
 
 
-def market_features(r: RunResult) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+def market_features(r: RunResult) -> list[tuple[dict[str, Any] | None, dict[str, Any]]]:
     """Points of the markets with their typical path and links (empty without markets)."""
-    out = []
+    out: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
     for s in r.markets:
         props = {k: s[k] for k in _SUMMARY_KEYS}
         props["modes_linked"] = ",".join(s["modes_linked"])
