@@ -241,7 +241,9 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
                 caught.append(f"objective recomputed from the matrix "
                               f"({transport + fixed_total:,.4f}) differs from the solver's "
                               f"({solved.objective:,.4f})")
-    with log.step("scorecard", f"{len(case_obj.targets)} targets"):
+    n_targets = len(case_obj.targets) + (len(case_obj.external.targets)
+                                         if case_obj.external is not None else 0)
+    with log.step("scorecard", f"{n_targets} targets"):
         measures, results = score_run(case_obj, inputs.demand, cands, mx=mx,
                                       solved=solved, objective_by_mode=by_mode,
                                       transport=transport, fixed_total=fixed_total)
