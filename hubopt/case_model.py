@@ -53,8 +53,12 @@ def site_capacities(case: Case, cands: Candidates) -> np.ndarray | None:
 
 
 def check_feasible(case: Case, demand: DemandPoints, flows: np.ndarray,
-                   cands: Candidates | None) -> None:
-    """Raise :class:`InfeasibleModelError` listing every reason no solution can exist."""
+                   cands: Candidates | None, *, external_flow: float = 0.0) -> None:
+    """Raise :class:`InfeasibleModelError` listing every reason no solution can exist.
+
+    ``external_flow``: the flow to, from and between ``[external]`` markets, which the
+    hubs handle too.
+    """
     del demand  # the checks need the flows and the sites only
     reasons: list[str] = []
     src = str(case.path)
@@ -68,7 +72,7 @@ def check_feasible(case: Case, demand: DemandPoints, flows: np.ndarray,
         cap = site_capacities(case, cands)
         if cap is not None:
             total_cap = float(cap[list(allowed)].sum()) if allowed else 0.0
-            demand_total = float(flows.sum())
+            demand_total = float(flows.sum()) + external_flow
             if total_cap < demand_total:
                 reasons.append(
                     f"{src}: model.capacity: infeasible: the {len(allowed)} candidate sites "

@@ -142,7 +142,8 @@ def load_inputs(case: Case) -> Inputs:
     cands = None
     if case.candidates.source != CandidateSource.TERMINALS:
         cands = candidates_from_case(case, demand)
-    check_feasible(case, demand, flows, cands)
+    check_feasible(case, demand, flows, cands,
+                   external_flow=external.total if external is not None else 0.0)
     return Inputs(case, demand, flows, cands, external)
 
 
@@ -210,7 +211,9 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
             msg = (f"{case_obj.path}: candidates: infeasible: no candidate site (no terminal "
                    f"cluster joins candidates.min_modes = {case_obj.candidates.min_modes} modes)")
             raise InfeasibleModelError(msg)
-        check_feasible(case_obj, inputs.demand, inputs.flows, cands)
+        check_feasible(case_obj, inputs.demand, inputs.flows, cands,
+                       external_flow=(inputs.external.total if inputs.external is not None
+                                      else 0.0))
         progress(f"      {len(cands)} sites: " + ", ".join(cands.names[:8])
                  + (" ..." if len(cands) > 8 else ""))
     with log.step("matrices", "snapping, least-cost and road-time matrices"):

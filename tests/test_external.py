@@ -442,3 +442,15 @@ def test_default_case_with_zero_external_flow_keeps_hubs_and_objective(tmp_path:
     assert r.solved.hubs == base.hubs
     assert r.solved.objective == pytest.approx(base.objective, rel=1e-9)
     assert np.array_equal(r.solved.single, base.single)
+
+
+def test_capacity_below_internal_plus_external_flow_is_infeasible() -> None:
+    from hubopt.pipeline import validate_case
+
+    data = _small({"problem": "csahlp", "fixed_cost": 1.0, "capacity": 1.0e6})
+    data["flows"]["total"] = 1.0e6
+    data["external"]["total"] = 1.0e6     # 2e6 in all: two sites could carry it
+    validate_case(_case(copy.deepcopy(data)))
+    data["model"]["capacity"] = 1.0e5     # but not with sites of 1e5 each
+    with pytest.raises(InfeasibleModelError, match="total flow 2e"):
+        validate_case(_case(data))
