@@ -23,6 +23,8 @@ from hubopt.case_spec import (
     FlowSource,
     FlowSpec,
     Metric,
+    MATRIX_TIME_UNITS,
+    MatrixSpec,
     ModelSpec,
     NetworkSource,
     NetworkSpec,
@@ -48,7 +50,9 @@ def read_case(root: Table, path: Path) -> Case | None:
         title = head.string("title", default="")
         description = head.string("description", default="")
         head.finish()
-    region = _read_region(root.table("region", required=True))
+    raw_net = root.data.get("network")
+    by_matrix = isinstance(raw_net, dict) and raw_net.get("source") == NetworkSource.MATRIX
+    region = _read_region(root.table("region", required=not by_matrix), optional=by_matrix)
     network = _read_network(root.table("network", required=True))
     demand = _read_demand(root.table("demand", required=True))
     flows = _read_flows(root.table("flows", required=True))
@@ -91,9 +95,10 @@ def read_case(root: Table, path: Path) -> Case | None:
                 description=description or "", external=external)
 
 
-def _read_region(t: Table | None) -> Region | None:
+def _read_region(t: Table | None, *, optional: bool = False) -> Region | None:
+    """``[region]``; ``optional`` (a matrix case): the table and its keys may be absent."""
     if t is None:
-        return None
+        return Region() if optional else None
     bbox = t.numbers("bbox", length=4)
     if bbox is not None:
         w, s, e, n = bbox
@@ -109,7 +114,7 @@ def _read_region(t: Table | None) -> Region | None:
     if osm_file is not None and not (osm_file.name.endswith((".osm.pbf", ".pbf", ".osm"))):
         t.problems.add(t.field("osm_file"), "an .osm.pbf or .osm file", str(osm_file))
     given = [k for k in ("bbox", "polygon", "place", "osm_file") if k in t.data]
-    if not given:
+    if not given and not optional:
         t.problems.add(t.prefix, "at least one of bbox, polygon, place, osm_file", "none")
     t.finish()
     return Region(bbox=tuple(bbox) if bbox else None,  # type: ignore[arg-type]
@@ -139,12 +144,66 @@ def _read_network(t: Table | None) -> NetworkSpec | None:
     if modes is not None and "road" not in modes:
         t.problems.add(t.field("modes"), "a list that includes 'road' (demand reaches hubs by "
                        "road)", modes)
+    matrix = _read_matrix(t, source, weights=(tw, mw, cw))
     t.finish()
     if source is None:
         return None
     return NetworkSpec(source=NetworkSource(source), modes=tuple(modes or MODES),
                        profiles=profiles, time_weight=tw or 0.0, money_weight=mw or 0.0,
-                       co2_weight=cw or 0.0)
+                       co2_weight=cw or 0.0, matrix=matrix)
+
+
+MATRIX_SUFFIXES = (".omx", ".csv", ".parquet", ".pq")
+"""File suffixes of ``[network] matrix``: OMX, or a tidy CSV or Parquet table."""
+_MATRIX_KEYS = ("matrix", "time_matrix", "cost_matrix", "co2_matrix", "distance_matrix",
+                "lookup", "origin_field", "destination_field", "time_unit")
+
+
+def _read_matrix(t: Table, source: str | None, *,
+                 weights: tuple[float | None, float | None, float | None]
+                 ) -> MatrixSpec | None:
+    """The keys of ``[network] source = "matrix"`` (an error with any other source)."""
+    if source != NetworkSource.MATRIX:
+        for k in _MATRIX_KEYS:
+            if k in t.data and source is not None:
+                t.problems.note(t.field(k), f"only used when source = 'matrix' (here source = "
+                                f"{source!r})")
+            t.used.add(k)
+        return None
+    if "modes" in t.data:
+        t.problems.note(t.field("modes"), "not used when source = 'matrix' (the matrix has "
+                        "no layers; a site's modes come from the candidate-site file)")
+    file = t.path("matrix", required=True)
+    names = {k: t.string(k, default=d) for k, d in (
+        ("time_matrix", "time_h"), ("cost_matrix", "cost"), ("co2_matrix", "co2_kg"),
+        ("distance_matrix", "distance_km"), ("origin_field", "origin"),
+        ("destination_field", "destination"))}
+    lookup = t.string("lookup")
+    unit = t.string("time_unit", default="hours", choices=MATRIX_TIME_UNITS)
+    if file is not None and file.suffix.lower() not in MATRIX_SUFFIXES:
+        t.problems.add(t.field("matrix"), "an OMX file (.omx) or a tidy table (.csv, .parquet)",
+                       str(file))
+        file = None
+    if file is not None:
+        omx = file.suffix.lower() == ".omx"
+        for k in ("origin_field", "destination_field") if omx else ("lookup",):
+            if k in t.data:
+                t.problems.note(t.field(k), "only used with a tidy table (.csv, .parquet)" if omx
+                                else "only used with an OMX file (.omx)")
+    tw, mw, cw = weights
+    del tw  # the time matrix is always read (the scorecard and coverage need times)
+    for key, w, what in (("cost_matrix", mw, "money"), ("co2_matrix", cw, "co2")):
+        if key in t.data and not w:
+            t.problems.note(t.field(key), f"not used: network.weights.{what} is 0, so the "
+                            "generalized cost does not read it")
+    if file is None:
+        return None
+    return MatrixSpec(file=file, time=names["time_matrix"] or "time_h",
+                      cost=names["cost_matrix"] or "cost", co2=names["co2_matrix"] or "co2_kg",
+                      distance=names["distance_matrix"] or "distance_km", lookup=lookup,
+                      origin_field=names["origin_field"] or "origin",
+                      destination_field=names["destination_field"] or "destination",
+                      time_unit=unit or "hours")
 
 
 def _only_for(t: Table, keys: tuple[str, ...], key_name: str, value: str | None,
@@ -385,6 +444,11 @@ def _cross_check(p: Problems, region: Region | None, network: NetworkSpec | None
             and region.bbox is None and region.polygon is None and region.osm_file is None):
         p.add("region.bbox", "a bbox, polygon or osm_file to select GeoNames cities in")
     if (candidates is not None and network is not None
+            and network.source == NetworkSource.MATRIX
+            and candidates.source == CandidateSource.TERMINALS):
+        p.add("candidates.source", "'file' or 'demand' with network.source = 'matrix' (a "
+              "matrix has no terminals to take sites from)", "terminals")
+    elif (candidates is not None and network is not None
             and candidates.source == CandidateSource.TERMINALS
             and candidates.min_modes > len(network.modes)):
             p.add("candidates.min_modes", f"at most the {len(network.modes)} modes in "

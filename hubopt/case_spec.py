@@ -25,6 +25,7 @@ class NetworkSource(enum.StrEnum):
     WORLD = "world"  # world-scale layers shipped by scgraph-data, searoute, airportsdata
     FILE = "file"  # a local .osm.pbf or .osm file
     ONLINE = "online"  # OpenStreetMap through osmnx (needs internet)
+    MATRIX = "matrix"  # the planner's own travel-time / cost matrix (OMX, CSV, Parquet)
 
 
 @enum.unique
@@ -124,6 +125,31 @@ class Region:
     osm_file: Path | None = None
 
 
+MATRIX_TIME_UNITS: tuple[str, ...] = ("hours", "minutes")
+
+
+@dataclass(frozen=True)
+class MatrixSpec:
+    """The planner's own matrix (``[network] source = "matrix"``): file, names, units.
+
+    ``file`` is an OMX file (``.omx``) or a tidy table (``.csv``, ``.parquet``) with one row
+    per origin-destination pair. ``time``, ``cost``, ``co2`` and ``distance`` name the OMX
+    matrices or the table's columns; ``lookup`` the OMX mapping whose entries are the
+    names of the case's points; ``time_unit`` the unit of the time values. Costs are in
+    the mode profiles' currency per flow unit, CO2 in kg per flow unit, distances in km.
+    """
+
+    file: Path
+    time: str = "time_h"
+    cost: str = "cost"
+    co2: str = "co2_kg"
+    distance: str = "distance_km"
+    lookup: str | None = None
+    origin_field: str = "origin"
+    destination_field: str = "destination"
+    time_unit: str = "hours"
+
+
 @dataclass(frozen=True)
 class NetworkSpec:
     """Layers, their source, mode profiles and the generalized-cost weights.
@@ -138,6 +164,7 @@ class NetworkSpec:
     time_weight: float = 0.0
     money_weight: float = 1.0
     co2_weight: float = 0.0
+    matrix: MatrixSpec | None = None
 
 
 @dataclass(frozen=True)

@@ -141,8 +141,9 @@ def _draw_routes(ax: Axes, r: RunResult) -> list[Any]:
         ax.plot(xy[:, 0], xy[:, 1], color=MODE_COLORS.get(mode, "black"), alpha=0.9,
                 lw=_width(float(seg["flow"]), top), solid_capstyle="round", zorder=3)
     handles: list[Any] = [
-        Line2D([], [], color=MODE_COLORS.get(m, "black"), lw=3, label=f"route by {m}")
-        for m in ("road", "rail", "sea", "air", "transfer") if m in modes]
+        Line2D([], [], color=MODE_COLORS.get(m, "black"), lw=3,
+               label="straight line (the case's own matrix)" if m == "matrix" else f"route by {m}")
+        for m in ("road", "rail", "sea", "air", "transfer", "matrix") if m in modes]
     if any(seg["connector"] for seg in r.routes):
         handles.append(Line2D([], [], color="#555555", lw=0.7, ls=(0, (1, 1.5)),
                               label="access to the network"))

@@ -14,6 +14,9 @@ nodes is joined), and costs and times come from :func:`hubopt.costs.travel_costs
   reaches within the scorecard's ``mode_reach_minutes``;
 * ``demand_motorway_minutes``: road minutes to the nearest motorway junction (``None``
   when the road layer has no OSM road classes).
+
+A case with ``[network] source = "matrix"`` gets the same record from the planner's own
+matrix instead (:func:`hubopt.matrix_source.matrices_from_skims`), with ``skims`` set.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from hubopt.case import Case
     from hubopt.demand import DemandPoints
     from hubopt.network import MultimodalNetwork
+    from hubopt.skims import Skims
 
 ROAD_TIME = Weights(time=1.0)
 """Weights of road-only travel times (hours)."""
@@ -53,6 +57,8 @@ class Matrices:
     shared: bool  # sites are the demand points
     demand_motorway_minutes: np.ndarray | None = None  # None: no road classes in the network
     connector_detour: float = 1.0  # the road profile's connector length / straight line
+    skims: Skims | None = None  # the planner's own matrix (hubopt.matrix_source), no network
+    terminals_known: bool = True  # False: no network, so no terminals or trunk components
 
     def connector_cost(self, snap: SnappedPoints) -> np.ndarray:
         """Generalized cost of each snapped point's connector."""

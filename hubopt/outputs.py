@@ -175,6 +175,9 @@ def candidates_frame(r: RunResult) -> Any:
 def network_gpkg_layers(r: RunResult) -> dict[str, Any]:
     """Every layer of network.gpkg: the network's, the candidates and the run's results.
 
+    A run on the case's own matrix (``[network] source = "matrix"``) has no network
+    layers: the file then holds the candidates and the run's layers only.
+
     The hubs come last, so that QGIS, which adds a GeoPackage's layers in this order, each
     above the previous, draws them on top.
     """
@@ -188,7 +191,9 @@ def network_gpkg_layers(r: RunResult) -> dict[str, Any]:
     )
 
     fields = field_units(units_of(r))
-    layers = dict(network_to_gdfs(r.network, flow_unit=r.case.flows.unit))
+    on_matrix = r.matrices is not None and r.matrices.skims is not None
+    # a run on the case's own matrix has no network layers to write (straight-line routes)
+    layers = {} if on_matrix else dict(network_to_gdfs(r.network, flow_unit=r.case.flows.unit))
     layers["candidates"] = candidates_frame(r)
     layers["allocations"] = _frame_of(list(allocation_features(r)), list(fields["allocations"]))
     layers["routes"] = _frame_of(list(route_features(r)), list(fields["routes"]))

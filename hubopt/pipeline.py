@@ -7,13 +7,17 @@ times each one (wall time and the process's peak memory) and reports through
 1. ``inputs``: demand points (:mod:`hubopt.demand`), OD flows (:mod:`hubopt.flows`),
    candidate sites from a file (:mod:`hubopt.candidates`), and the infeasibility checks
    that need no network (:func:`hubopt.case_model.check_feasible`);
-2. ``network``: the multimodal network (:func:`hubopt.network.build_network`);
+2. ``network``: the multimodal network (:func:`hubopt.network.build_network`); with
+   ``[network] source = "matrix"`` an empty one (:func:`hubopt.matrix_source.matrix_network`),
+   the planner's matrix being read and checked in step 1 (:func:`hubopt.skims.read_skims`);
 3. ``candidates``: sites from the network's terminals (when the case asks for that);
 4. ``matrices``: :func:`hubopt.matrices.compute_matrices` (snapping and travel costs with
-   :func:`hubopt.network.snap_points` and :func:`hubopt.costs.travel_costs`);
+   :func:`hubopt.network.snap_points` and :func:`hubopt.costs.travel_costs`), or
+   :func:`hubopt.matrix_source.matrices_from_skims` on the planner's matrix;
 5. ``model``: :func:`hubopt.case_model.solve_case` (the case's model, built with
    ``from_cost_matrix``, solved, mapped back to sites);
-6. ``flows``: :func:`hubopt.assignment.hub_flows` and :func:`hubopt.assignment.route_legs`;
+6. ``flows``: :func:`hubopt.assignment.hub_flows` and :func:`hubopt.assignment.route_legs`
+   (:func:`hubopt.matrix_source.straight_legs` on the planner's matrix);
 7. ``scorecard``: :func:`hubopt.scorecard.score_run`.
 
 :func:`run_case` returns a :class:`RunResult` and writes nothing; writing the outputs is
@@ -43,8 +47,10 @@ from hubopt.case_model import check_feasible, site_fixed_costs, solve_case
 from hubopt.demand import DemandPoints, demand_from_case, region_bounds, region_polygon
 from hubopt.flows import flows_from_case
 from hubopt.matrices import Matrices, compute_matrices
+from hubopt.matrix_source import matrices_from_skims, matrix_network, straight_legs
 from hubopt.records import Solved
 from hubopt.scorecard import score_run
+from hubopt.skims import Skims, skims_from_case
 
 if TYPE_CHECKING:
     from hubopt.ext_model import ExternalModel
@@ -92,13 +98,15 @@ def _peak_mb() -> float:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Demand, flows between demand points, and sites when they need no network."""
+    """Demand, flows between demand points, sites when they need no network, and the
+    planner's matrix (``[network] source = "matrix"``)."""
 
     case: Case
     demand: DemandPoints
     flows: np.ndarray
     candidates: Candidates | None
     external: ExternalFlows | None = None  # [external]: markets and their flows
+    skims: Skims | None = None  # [network] source = "matrix": the case's own matrix
 
 
 @dataclass
@@ -142,13 +150,17 @@ def load_inputs(case: Case) -> Inputs:
     cands = None
     if case.candidates.source != CandidateSource.TERMINALS:
         cands = candidates_from_case(case, demand)
+    skims = None
+    if case.network.source == NetworkSource.MATRIX:
+        assert cands is not None  # sites from a file or the demand points (case schema)
+        skims = skims_from_case(case, demand, cands)
     check_feasible(case, demand, flows, cands,
                    external_flow=external.total if external is not None else 0.0)
-    return Inputs(case, demand, flows, cands, external)
+    return Inputs(case, demand, flows, cands, external, skims)
 
 
 def validate_case(case: str | Path | Case | None) -> Inputs:
-    """Check a case (schema, referenced files, feasibility without the network)."""
+    """Check a case (schema, referenced files and matrix, feasibility without the network)."""
     return load_inputs(case if isinstance(case, Case) else load_case(case))
 
 
@@ -198,10 +210,12 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
         inputs = load_inputs(case_obj)
         progress(f"      {len(inputs.demand)} demand points, total flow "
                  f"{inputs.flows.sum():,.0f} {case_obj.flows.unit}")
-    with log.step("network", f"{case_obj.network.source.value} layers "
-                  f"{','.join(case_obj.network.modes)}"), warnings.catch_warnings(record=True) as w:
+    what = (f"{case_obj.network.source.value} layers {','.join(case_obj.network.modes)}"
+            if inputs.skims is None else "none: the case's own matrix")
+    with log.step("network", what), warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        net = network_for_case(case_obj)
+        net = (matrix_network(case_obj) if inputs.skims is not None
+               else network_for_case(case_obj))
         caught += sorted({str(x.message) for x in w})
         progress(f"      {net.n_nodes} nodes, {len(net.edges)} edges, "
                  f"{len(net.terminals)} terminals")
@@ -216,12 +230,18 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
                                       else 0.0))
         progress(f"      {len(cands)} sites: " + ", ".join(cands.names[:8])
                  + (" ..." if len(cands) > 8 else ""))
-    with log.step("matrices", "snapping, least-cost and road-time matrices"):
-        mx = compute_matrices(case_obj, net, inputs.demand, cands)
-        caught += far_from_network(inputs.demand.names, mx.connector_km(mx.demand_snap),
-                                   "demand point")
-        caught += far_from_network(cands.names, mx.connector_km(mx.site_snap),
-                                   "candidate site")
+    mx_what = ("snapping, least-cost and road-time matrices" if inputs.skims is None
+               else f"from {inputs.skims.file.name}")
+    with log.step("matrices", mx_what):
+        if inputs.skims is not None:
+            mx = matrices_from_skims(case_obj, inputs.skims, inputs.demand, cands)
+            caught += list(inputs.skims.notes)
+        else:
+            mx = compute_matrices(case_obj, net, inputs.demand, cands)
+            caught += far_from_network(inputs.demand.names, mx.connector_km(mx.demand_snap),
+                                       "demand point")
+            caught += far_from_network(cands.names, mx.connector_km(mx.site_snap),
+                                       "candidate site")
         em = None
         if inputs.external is not None:
             from hubopt.ext_model import external_model
@@ -236,7 +256,10 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
     with log.step("flows", "allocations, inter-hub flows and routes"):
         lines, through, transport = hub_flows(case_obj, inputs.demand, inputs.flows, cands,
                                               mx=mx, solved=solved)
-        routes, by_mode = route_legs(case_obj, net, mx, lines, inputs.demand, cands)
+        if mx.skims is not None:
+            routes, by_mode = straight_legs(case_obj, mx, lines, inputs.demand, cands)
+        else:
+            routes, by_mode = route_legs(case_obj, net, mx, lines, inputs.demand, cands)
         fixed_total = _fixed_total(case_obj, cands, solved)
         if solved.covered is None:
             gap = abs(transport + fixed_total - solved.objective)

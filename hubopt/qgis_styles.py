@@ -24,9 +24,10 @@ from xml.sax.saxutils import quoteattr
 
 MODE_COLORS: dict[str, str] = {
     "road": "#7a7a7a", "rail": "#8b1a1a", "sea": "#1f6fb2", "air": "#9c5fc9",
-    "transfer": "#ff9800",
+    "transfer": "#ff9800", "matrix": "#37474f",
 }
-"""One colour per mode, shared by map.png and the QGIS styles."""
+"""One colour per mode, shared by map.png and the QGIS styles (``matrix``: a straight leg on
+the case's own matrix, ``[network] source = "matrix"``)."""
 HUB_COLOR = "#d32f2f"
 DEMAND_COLOR = "#2e7d32"
 STYLE_NAME = "hubopt"
@@ -158,7 +159,7 @@ def layer_qml(layer: str, fields: list[str]) -> str | None:
     if layer == "routes":
         width = _flow_width(flow, 0.4, 2.6) if flow else None
         cats = [(m, line_symbol(str(i), MODE_COLORS[m], 0.8, width_expression=width))
-                for i, m in enumerate(("road", "rail", "sea", "air", "transfer"))]
+                for i, m in enumerate(("road", "rail", "sea", "air", "transfer", "matrix"))]
         return qml_document(categorized_renderer("mode", cats))
     if layer == "allocations":
         width = _flow_width(flow, 0.2, 1.4) if flow else None

@@ -108,7 +108,10 @@ def report_text(r: RunResult) -> str:
         [[c.names[k], ",".join(c.modes[k]), ",".join(reached[k]), k in open_sites,
           k in c.existing, k in c.excluded] for k in range(len(c))]))
     parts.append("## Inter-hub connectivity on trunk modes\n")
-    if m.trunk_pairs:
+    if not m.trunk_measured:
+        parts.append("Not measured: a run on the case's own matrix has no rail, sea or air "
+                     "network to join the hubs on.\n")
+    elif m.trunk_pairs:
         parts.append(_table(["hub", "hub", "joined on"],
                             [[a, b, ", ".join(ms) or "none"] for a, b, ms in m.trunk_pairs]))
     else:
@@ -129,8 +132,15 @@ def report_text(r: RunResult) -> str:
         parts.extend(item if isinstance(item, str) else _table(*item)
                      for item in markets_report(r))
     parts.append("## Network\n")
-    summary = r.network.summary()
-    parts.append(_table(list(summary.columns), summary.to_numpy().tolist()))
+    skims = r.matrices.skims if r.matrices is not None else None
+    if skims is not None:
+        parts.append(f"No network layers: travel times and costs come from the case's own "
+                     f"matrix `{skims.file.name}`. Routes are straight lines between the "
+                     "points, and the targets that need terminals, motorway junctions or "
+                     "trunk networks are not measured.\n")
+    else:
+        summary = r.network.summary()
+        parts.append(_table(list(summary.columns), summary.to_numpy().tolist()))
     if r.warnings:
         parts.append("## Warnings\n")
         parts.extend(f"- {w}\n" for w in r.warnings)

@@ -92,10 +92,16 @@ class Measures:
     near_terminal: dict[str, dict[float, float]] = field(default_factory=dict)
     urban_nodes: dict[tuple[float, int], tuple[float, int]] = field(default_factory=dict)
     urban_nodes_best: dict[tuple[float, int], tuple[float, int]] = field(default_factory=dict)
+    trunk_measured: bool = True  # False: no network (a run on the case's own matrix)
 
     @property
     def trunk_connected_share(self) -> float:
-        """Share of hub pairs joined on at least one trunk mode (1.0 with fewer than 2 hubs)."""
+        """Share of hub pairs joined on at least one trunk mode (1.0 with fewer than 2 hubs).
+
+        ``nan`` (not measured) without a network, whose trunk components it needs.
+        """
+        if not self.trunk_measured:
+            return math.nan
         if not self.trunk_pairs:
             return 1.0
         return sum(1 for p in self.trunk_pairs if p[2]) / len(self.trunk_pairs)
@@ -323,7 +329,8 @@ def score_run(case: Case, demand: DemandPoints, cands: Candidates, *,
         if t.metric == Metric.POPULATION_NEAR_TERMINAL and t.minutes and t.mode:
             j = MODES.index(t.mode)
             ok = mx.demand_mode_minutes[:, j] <= t.minutes
-            near_terminal.setdefault(t.mode, {})[t.minutes] = float(w[ok].sum() / w.sum())
+            near_terminal.setdefault(t.mode, {})[t.minutes] = (
+                float(w[ok].sum() / w.sum()) if mx.terminals_known else math.nan)
         if t.metric == Metric.POPULATION_NEAR_MOTORWAY and t.minutes:
             mm = mx.demand_motorway_minutes
             near_terminal.setdefault("motorway", {})[t.minutes] = (
@@ -349,7 +356,7 @@ def score_run(case: Case, demand: DemandPoints, cands: Candidates, *,
         trunk_pairs=trunk_pairs(hubs, cands.names, mx.site_components),
         objective=solved.objective, fixed_cost_total=fixed_total,
         objective_by_mode=objective_by_mode, near_terminal=near_terminal, urban_nodes=urban,
-        urban_nodes_best=urban_best)
+        urban_nodes_best=urban_best, trunk_measured=mx.terminals_known)
     return measures, evaluate_targets(case.targets, measures)
 
 

@@ -59,6 +59,8 @@ def cli(verbose: int, quiet: bool) -> None:
     # would bury it and slow every first solve by minutes
     logging.getLogger().setLevel(logging.WARNING if quiet else logging.INFO)
     logging.getLogger("hubopt").setLevel(level)
+    # numexpr (pulled in by PyTables for OMX files) logs its thread count at INFO
+    logging.getLogger("numexpr").setLevel(logging.WARNING)
 
 
 def main() -> None:

@@ -1,0 +1,402 @@
+"""Cases on the planner's own matrix (``[network] source = "matrix"``): OMX, CSV, Parquet.
+
+The matrices are computed here, independently of hubopt (great-circle distances with the
+haversine formula, illustrative speeds and tariffs), written to a file, and the case run
+on it must give what the engine and a brute force give on the same matrix.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hubopt._errors import CaseValidationError
+from hubopt.case import load_case
+from hubopt.models import SolveParameters, build_model
+from hubopt.outputs import write_outputs
+from hubopt.pipeline import RunResult, run_case, validate_case
+from oracles import brute_single, sets_of_size
+
+FIXTURE = Path(__file__).parent / "matrix_case"
+TIME_WEIGHT, MONEY_WEIGHT = 10.0, 1.0  # as in the fixture case
+
+
+def _points() -> list[tuple[str, float, float]]:
+    out = []
+    for name in ("demand.csv", "sites.csv"):
+        with (FIXTURE / name).open(newline="") as fh:
+            out += [(r["name"], float(r["lon"]), float(r["lat"])) for r in csv.DictReader(fh)]
+    return out
+
+
+def _haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    (lon1, lat1), (lon2, lat2) = a, b
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+
+def independent_skims() -> tuple[list[str], dict[str, np.ndarray]]:
+    """Times, costs and distances between every pair of the fixture's points.
+
+    1.3 x the great-circle distance at 60 km/h plus 15 min; 5 EUR/t plus 0.09 EUR/t-km.
+    """
+    pts = _points()
+    n = len(pts)
+    km = np.array([[0.0 if a == b else 1.3 * _haversine_km(pts[a][1:], pts[b][1:])
+                    for b in range(n)] for a in range(n)])
+    off = ~np.eye(n, dtype=bool)
+    time_h = np.where(off, 0.25 + km / 60.0, 0.0)
+    cost = np.where(off, 5.0 + 0.09 * km, 0.0)
+    return [p[0] for p in pts], {"time_h": time_h, "cost": cost, "distance_km": km}
+
+
+def write_omx(path: Path, names: list[str], mats: dict[str, np.ndarray], *,
+              lookup: str = "name", units: dict[str, str] | None = None,
+              lookup_values: np.ndarray | None = None) -> Path:
+    """An OMX file with string zone names (written with PyTables, as other tools do)."""
+    import openmatrix as omx
+
+    f = omx.open_file(str(path), "w")
+    try:
+        for key, m in mats.items():
+            f[key] = np.asarray(m, dtype=np.float64)
+            if units and key in units:
+                f[key].attrs.units = units[key]
+        values = (np.array([n.encode() for n in names]) if lookup_values is None
+                  else lookup_values)
+        if "lookup" not in f.root:
+            f.create_group(f.root, "lookup")
+        f.create_array(f.root.lookup, lookup, obj=values)
+    finally:
+        f.close()
+    return path
+
+
+def tidy(names: list[str], mats: dict[str, np.ndarray]) -> pd.DataFrame:
+    rows = [(names[a], names[b], *(float(m[a, b]) for m in mats.values()))
+            for a, b in itertools.permutations(range(len(names)), 2)]
+    return pd.DataFrame(rows, columns=["origin", "destination", *mats])
+
+
+def make_case(folder: Path, matrix_file: str, *, network: str = "", model: str = "",
+              candidates: str = "") -> Path:
+    """The fixture case in ``folder`` with its own matrix file and table overrides."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("demand.csv", "sites.csv"):
+        shutil.copy(FIXTURE / name, folder / name)
+    text = (FIXTURE / "case.toml").read_text(encoding="utf-8")
+    text = text.replace('matrix = "skims.csv"', f'matrix = "{matrix_file}"')
+    text = text.replace('cost_matrix = "cost"', f'cost_matrix = "cost"\n{network}')
+    if model:
+        text = text[:text.index("[model]")] + model
+    if candidates:
+        text = text.replace('source = "file"\nfile = "sites.csv"', candidates)
+    path = folder / "case.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_order(r: RunResult, names: list[str], m: np.ndarray) -> np.ndarray:
+    """``m`` (rows and columns in ``names`` order) in the run's model-node order."""
+    pos = [names.index(n) for n in (*r.demand.names, *r.candidates.names)]
+    return m[np.ix_(pos, pos)]
+
+
+def engine_reference(r: RunResult, names: list[str], time_h: np.ndarray, cost: np.ndarray
+                     ) -> tuple[tuple[str, ...], float, float]:
+    """Hubs and objective of the engine on the matrix directly, and a brute force.
+
+    ``time_h`` and ``cost`` have their rows and columns in ``names`` order.
+    """
+    nd = len(r.demand)
+    n = len(time_h)
+    C = run_order(r, names, TIME_WEIGHT * time_h + MONEY_WEIGHT * cost)
+    W = np.zeros((n, n))
+    W[:nd, :nd] = r.flows
+    spec = r.case.model
+    model = build_model(spec.problem.value, C, W, p=spec.p, alpha=spec.alpha,
+                        excluded=tuple(range(nd)))
+    sol = model.solve(SolveParameters(time_limit=60.0))
+    names = [*r.demand.names, *r.candidates.names]
+    brute = brute_single(C, W, sets_of_size(n, spec.p or 0, excluded=range(nd)),
+                         alpha=spec.alpha, chi=spec.chi, delta=spec.delta)
+    return tuple(sorted(names[h] for h in sol.hubs)), float(sol.objective), float(brute)
+
+
+def _hub_names(r: RunResult) -> tuple[str, ...]:
+    return tuple(sorted(r.candidates.names[k] for k in r.solved.hubs))
+
+
+# ------------------------------------------------------------------------------------------
+# end to end
+
+
+@pytest.fixture(scope="module")
+def omx_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, Path]:
+    folder = tmp_path_factory.mktemp("omx")
+    names, mats = independent_skims()
+    write_omx(folder / "skims.omx", names, mats, units={"time_h": "hours", "cost": "EUR"})
+    r = run_case(make_case(folder, "skims.omx"))
+    return r, write_outputs(r, folder / "out")
+
+
+def test_omx_case_finds_the_engines_and_the_brute_force_optimum(
+        omx_run: tuple[RunResult, Path]) -> None:
+    r, _ = omx_run
+    names, mats = independent_skims()
+    hubs, objective, brute = engine_reference(r, names, mats["time_h"], mats["cost"])
+    assert r.solved.status == "optimal"
+    assert _hub_names(r) == hubs
+    assert r.solved.objective == pytest.approx(objective, rel=1e-9)
+    assert r.solved.objective == pytest.approx(brute, rel=1e-9)
+    # the line costs of the outputs add up to the objective (no fixed costs)
+    assert sum(ln["cost"] for ln in r.lines) == pytest.approx(r.solved.objective, rel=1e-9)
+
+
+def test_omx_case_writes_outputs_without_network_layers(
+        omx_run: tuple[RunResult, Path]) -> None:
+    import pyogrio
+
+    r, out = omx_run
+    layers = {name for name, _ in pyogrio.list_layers(out / "network.gpkg")}
+    assert {"candidates", "allocations", "routes", "hubs"} <= layers
+    assert not layers & {"road", "rail", "sea", "air", "transfers", "terminals"}
+    routes = json.loads((out / "routes.geojson").read_text(encoding="utf-8"))["features"]
+    assert routes
+    names, mats = independent_skims()
+    pos = {n: i for i, n in enumerate(names)}
+    for f in routes:
+        p = f["properties"]
+        assert p["mode"] == "matrix"
+        assert len(f["geometry"]["coordinates"]) == 2  # a straight line
+        a, b = pos[p["from_name"]], pos[p["to_name"]]
+        assert p["time_h"] == pytest.approx(mats["time_h"][a, b])
+        assert p["length_km"] == pytest.approx(mats["distance_km"][a, b])
+    score = json.loads((out / "scorecard.json").read_text(encoding="utf-8"))
+    by_id = {t["id"]: t for t in score["targets"]}
+    for tid in ("airport_60min", "motorway_30min", "port_90min", "trunk_links"):
+        assert by_id[tid]["measured"] is False
+        assert by_id[tid]["passed"] is False
+    # hub access is measured on the matrix's times (demand point -> site)
+    w = r.demand.weight
+    hours = run_order(r, names, mats["time_h"])
+    near = (hours[: len(w), len(w):][:, list(r.solved.hubs)] * 60 <= 60).any(axis=1)
+    assert by_id["hub_access"]["value"] == pytest.approx(w[near].sum() / w.sum())
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "No network layers" in report
+    assert (out / "map.png").stat().st_size > 0
+
+
+def test_csv_fixture_case_equals_the_engine_on_its_own_rows() -> None:
+    r = run_case(FIXTURE / "case.toml")
+    frame = pd.read_csv(FIXTURE / "skims.csv")
+    names = [*r.demand.names, *r.candidates.names]
+    idx = {n: i for i, n in enumerate(names)}
+    n = len(names)
+    time_h, cost = np.zeros((n, n)), np.zeros((n, n))
+    for row in frame.itertuples():
+        time_h[idx[row.origin], idx[row.destination]] = row.time_h
+        cost[idx[row.origin], idx[row.destination]] = row.cost
+    hubs, objective, _ = engine_reference(r, names, time_h, cost)
+    assert _hub_names(r) == hubs
+    assert r.solved.objective == pytest.approx(objective, rel=1e-9)
+
+
+def test_fixture_csv_is_the_documented_formula() -> None:
+    names, mats = independent_skims()
+    frame = pd.read_csv(FIXTURE / "skims.csv")
+    idx = {n: i for i, n in enumerate(names)}
+    a = frame["origin"].map(idx).to_numpy()
+    b = frame["destination"].map(idx).to_numpy()
+    assert len(frame) == len(names) * (len(names) - 1)
+    assert np.allclose(frame["time_h"], mats["time_h"][a, b], atol=1e-6)
+    assert np.allclose(frame["cost"], mats["cost"][a, b], atol=1e-4)
+
+
+def test_parquet_case_equals_the_omx_case(tmp_path: Path,
+                                          omx_run: tuple[RunResult, Path]) -> None:
+    names, mats = independent_skims()
+    tidy(names, mats).to_parquet(tmp_path / "skims.parquet")
+    r = run_case(make_case(tmp_path, "skims.parquet"))
+    ref, _ = omx_run
+    assert _hub_names(r) == _hub_names(ref)
+    assert r.solved.objective == pytest.approx(ref.solved.objective, rel=1e-12)
+
+
+def test_tidy_file_without_pairs_between_demand_points_gives_the_same_optimum(
+        tmp_path: Path, omx_run: tuple[RunResult, Path]) -> None:
+    names, mats = independent_skims()
+    frame = tidy(names, mats)
+    nd = len(omx_run[0].demand)
+    demand = set(names[:nd])
+    frame = frame[~(frame["origin"].isin(demand) & frame["destination"].isin(demand))]
+    frame.to_csv(tmp_path / "skims.csv", index=False)
+    r = run_case(make_case(tmp_path, "skims.csv"))
+    assert _hub_names(r) == _hub_names(omx_run[0])
+    assert r.solved.objective == pytest.approx(omx_run[0].solved.objective, rel=1e-12)
+    assert any("pairs between demand points are not in the file" in w for w in r.warnings)
+
+
+def test_coverage_case_on_minutes_covers_the_brute_force_weight(tmp_path: Path) -> None:
+    names, mats = independent_skims()
+    mats = {"time_min": mats["time_h"] * 60.0}
+    write_omx(tmp_path / "skims.omx", names, mats, units={"time_min": "min"})
+    model = '[model]\nproblem = "coverage"\np = 2\nminutes = 120.0\n'
+    case = make_case(tmp_path, "skims.omx", model=model,
+                     network='time_unit = "minutes"\n')
+    text = case.read_text(encoding="utf-8").replace('time_matrix = "time_h"',
+                                                     'time_matrix = "time_min"')
+    text = text.replace('time_unit = "hours"\n', "").replace("money = 1.0", "money = 0.0")
+    text = text.replace('cost_matrix = "cost"\n', "")
+    case.write_text(text, encoding="utf-8")
+    r = run_case(case)
+    nd = len(r.demand)
+    minutes = run_order(r, names, mats["time_min"])[:nd, nd:]
+    w = r.demand.weight
+    best = max(float(w[(minutes[:, list(s)] <= 120.0).any(axis=1)].sum())
+               for s in itertools.combinations(range(minutes.shape[1]), 2))
+    assert r.solved.objective == pytest.approx(best)
+
+
+def test_sites_that_are_the_demand_points_use_the_points_own_zones(tmp_path: Path) -> None:
+    names, mats = independent_skims()
+    nd = 8
+    sub = {k: m[:nd, :nd] for k, m in mats.items()}
+    write_omx(tmp_path / "skims.omx", names[:nd], sub)
+    case = make_case(tmp_path, "skims.omx", candidates='source = "demand"')
+    r = run_case(case)
+    pos = [names.index(n) for n in r.demand.names]
+    C = (TIME_WEIGHT * sub["time_h"] + MONEY_WEIGHT * sub["cost"])[np.ix_(pos, pos)]
+    brute = brute_single(C, r.flows, sets_of_size(nd, 2), chi=1.0, alpha=0.6, delta=1.0)
+    assert r.solved.objective == pytest.approx(brute, rel=1e-9)
+
+
+# ------------------------------------------------------------------------------------------
+# validation: exit 2, the file and the field named
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hubopt", *args], capture_output=True,
+                          text=True, check=False, timeout=300)
+
+
+def _broken(tmp_path: Path, kind: str) -> tuple[Path, list[str]]:
+    """A case whose matrix has one kind of problem, and the texts its message must have."""
+    names, mats = independent_skims()
+    frame = tidy(names, mats)
+    if kind == "unknown_names":
+        frame = frame.replace({"Kotka": "Kotka harbour", "Pansio": "Pansio port"})
+        frame.to_csv(tmp_path / "skims.csv", index=False)
+        return make_case(tmp_path, "skims.csv"), [
+            "skims.csv", "columns 'origin', 'destination'", "no zone named 'Kotka'",
+            "demand.file", "did you mean 'Kotka harbour'", "no zone named 'Pansio'",
+            "candidates.file"]
+    if kind == "missing_pairs":
+        drop = (frame["origin"] == "Helsinki") & (frame["destination"] == "Vuosaari")
+        drop |= (frame["origin"] == "Muuga") & (frame["destination"] == "Kouvola")
+        frame[~drop].to_csv(tmp_path / "skims.csv", index=False)
+        return make_case(tmp_path, "skims.csv"), [
+            "skims.csv: pairs", "missing 'Helsinki' -> 'Vuosaari'",
+            "missing 'Muuga' -> 'Kouvola'"]
+    if kind == "bad_values":
+        frame["time_h"] = frame["time_h"].astype(object)
+        frame.loc[0, "time_h"] = "abc"
+        frame.loc[1, "cost"] = -3.0
+        frame.loc[2, "cost"] = float("nan")
+        frame.to_csv(tmp_path / "skims.csv", index=False)
+        return make_case(tmp_path, "skims.csv"), [
+            "column 'time_h'", "row 2", "'abc'", "column 'cost'", "-3.0", "row 3", "nan"]
+    if kind == "minutes_read_as_hours":
+        frame["time_h"] = frame["time_h"] * 60.0
+        frame.to_csv(tmp_path / "skims.csv", index=False)
+        return make_case(tmp_path, "skims.csv"), [
+            "column 'time_h'", "network.time_unit", "are the times in minutes?"]
+    if kind == "omx_units_and_shape":
+        bad = {"time_h": mats["time_h"], "cost": mats["cost"]}
+        write_omx(tmp_path / "skims.omx", names, bad, units={"time_h": "minutes",
+                                                             "cost": "USD"})
+        return make_case(tmp_path, "skims.omx"), [
+            "skims.omx: matrix 'time_h'", "times in hours (network.time_unit)",
+            "units attribute 'minutes'", "matrix 'cost'", "costs in EUR", "'USD'"]
+    if kind == "omx_wrong_shape":
+        write_omx(tmp_path / "skims.omx", names[:-1],
+                  {"time_h": mats["time_h"], "cost": mats["cost"]})
+        return make_case(tmp_path, "skims.omx"), [
+            "skims.omx: matrix 'time_h'", "a square matrix of 12 x 12 values", "(13, 13)"]
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["unknown_names", "missing_pairs", "bad_values",
+                                  "minutes_read_as_hours", "omx_units_and_shape",
+                                  "omx_wrong_shape"])
+def test_broken_matrix_exits_2_naming_the_file_and_field(tmp_path: Path, kind: str) -> None:
+    case, expected = _broken(tmp_path, kind)
+    with pytest.raises(CaseValidationError) as info:
+        validate_case(case)
+    text = str(info.value)
+    for part in expected:
+        assert part in text, (part, text)
+    if kind in ("unknown_names", "omx_wrong_shape"):  # the command line, once per format
+        done = _cli("validate", str(case))
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        for part in expected:
+            assert part in done.stderr
+
+
+def test_every_unmatched_name_is_listed(tmp_path: Path) -> None:
+    names, mats = independent_skims()
+    keep = [n for n in names if n not in ("Tartu", "Parnu", "Kouvola")]
+    idx = [names.index(n) for n in keep]
+    write_omx(tmp_path / "skims.omx", keep, {k: m[np.ix_(idx, idx)] for k, m in mats.items()})
+    with pytest.raises(CaseValidationError) as info:
+        validate_case(make_case(tmp_path, "skims.omx"))
+    problems = info.value.problems
+    assert sum("no zone named" in p for p in problems) == 3
+    assert all("skims.omx: lookup" in p for p in problems)
+
+
+@pytest.mark.parametrize(("edit", "field"), [
+    ('[candidates]\nsource = "terminals"', "candidates.source"),
+    ('lookup = "name"', "network.lookup"),
+    ('modes = ["road", "rail"]', "network.modes"),
+])
+def test_matrix_case_schema_errors_name_the_key(tmp_path: Path, edit: str, field: str) -> None:
+    shutil.copy(FIXTURE / "skims.csv", tmp_path / "skims.csv")
+    case = make_case(tmp_path, "skims.csv")
+    text = case.read_text(encoding="utf-8")
+    if edit.startswith("[candidates]"):
+        text = text.replace('[candidates]\nsource = "file"\nfile = "sites.csv"', edit)
+    else:
+        text = text.replace('time_unit = "hours"', f'time_unit = "hours"\n{edit}')
+    case.write_text(text, encoding="utf-8")
+    with pytest.raises(CaseValidationError) as info:
+        load_case(case)
+    assert any(f": {field}:" in p for p in info.value.problems), info.value.problems
+
+
+def test_matrix_keys_with_another_source_are_errors(tmp_path: Path) -> None:
+    text = (FIXTURE / "case.toml").read_text(encoding="utf-8").replace(
+        'source = "matrix"', 'source = "world"')
+    text = text.replace("[network]", "[region]\nbbox = [21.5, 58.3, 31.0, 61.3]\n\n[network]")
+    for name in ("demand.csv", "sites.csv", "skims.csv"):
+        shutil.copy(FIXTURE / name, tmp_path / name)
+    (tmp_path / "case.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(CaseValidationError) as info:
+        load_case(tmp_path / "case.toml")
+    fields = " ".join(info.value.problems)
+    for key in ("network.matrix", "network.time_matrix", "network.time_unit",
+                "network.cost_matrix"):
+        assert key in fields
