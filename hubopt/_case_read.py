@@ -11,6 +11,7 @@ from pathlib import Path
 from hubopt._external_read import read_external
 from hubopt._validate import Problems, Table
 from hubopt.case_spec import (
+    MATRIX_TIME_UNITS,
     METRICS_WITH_MINUTES,
     MODES,
     OPERATORS,
@@ -22,9 +23,8 @@ from hubopt.case_spec import (
     DemandSpec,
     FlowSource,
     FlowSpec,
-    Metric,
-    MATRIX_TIME_UNITS,
     MatrixSpec,
+    Metric,
     ModelSpec,
     NetworkSource,
     NetworkSpec,

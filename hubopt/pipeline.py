@@ -141,7 +141,8 @@ class RunResult:
 
 
 def load_inputs(case: Case) -> Inputs:
-    """Demand, flows and (file or demand) sites; raise on infeasibility found without network."""
+    """Demand, flows, (file or demand) sites, external flows and the case's own matrix;
+    raise on infeasibility found without network."""
     from hubopt.external import external_flows_from_case
 
     demand = demand_from_case(case)

@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from oracles import brute_single, sets_of_size
 
 from hubopt._errors import CaseValidationError
 from hubopt.case import load_case
 from hubopt.models import SolveParameters, build_model
 from hubopt.outputs import write_outputs
 from hubopt.pipeline import RunResult, run_case, validate_case
-from oracles import brute_single, sets_of_size
 
 FIXTURE = Path(__file__).parent / "matrix_case"
 TIME_WEIGHT, MONEY_WEIGHT = 10.0, 1.0  # as in the fixture case
@@ -287,9 +287,9 @@ def test_sites_that_are_the_demand_points_use_the_points_own_zones(tmp_path: Pat
 # validation: exit 2, the file and the field named
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "hubopt", *args], capture_output=True,
-                          text=True, check=False, timeout=300)
+                          text=True, check=False, timeout=300, cwd=cwd)
 
 
 def _broken(tmp_path: Path, kind: str) -> tuple[Path, list[str]]:
@@ -349,7 +349,7 @@ def test_broken_matrix_exits_2_naming_the_file_and_field(tmp_path: Path, kind: s
     for part in expected:
         assert part in text, (part, text)
     if kind in ("unknown_names", "omx_wrong_shape"):  # the command line, once per format
-        done = _cli("validate", str(case))
+        done = _cli("validate", str(case), cwd=tmp_path)
         assert done.returncode == 2, done.stderr
         assert "Traceback" not in done.stderr
         for part in expected:
@@ -400,3 +400,50 @@ def test_matrix_keys_with_another_source_are_errors(tmp_path: Path) -> None:
     for key in ("network.matrix", "network.time_matrix", "network.time_unit",
                 "network.cost_matrix"):
         assert key in fields
+
+
+# ------------------------------------------------------------------------------------------
+# the matrix that hubopt computes on a network gives the network run's result
+
+
+@pytest.mark.slow
+def test_matrix_equal_to_the_networks_gives_the_network_runs_result(tmp_path: Path) -> None:
+    net_run = run_case("default")
+    d, c = net_run.demand, net_run.candidates
+    nd = len(d)
+    site_names = [f"site {name}" for name in c.names]  # zones distinct from the cities
+    with (tmp_path / "sites.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["name", "lon", "lat", "modes"])
+        for k, name in enumerate(site_names):
+            w.writerow([name, repr(float(c.lon[k])), repr(float(c.lat[k])), ";".join(c.modes[k])])
+    # times: the run's road times demand point <-> site; elsewhere 60 km/h on the great circle
+    lon = np.concatenate([d.lon, c.lon])
+    lat = np.concatenate([d.lat, c.lat])
+    n = len(lon)
+    km = np.array([[_haversine_km((lon[a], lat[a]), (lon[b], lat[b])) for b in range(n)]
+                   for a in range(n)])
+    hours = km / 60.0
+    hours[:nd, nd:] = net_run.demand_minutes / 60.0
+    hours[nd:, :nd] = net_run.demand_minutes.T / 60.0
+    write_omx(tmp_path / "skims.omx", [*d.names, *site_names],
+              {"time_h": hours, "cost": net_run.costs})
+    text = load_case("default").path.read_text(encoding="utf-8")
+    head, rest = text.split("[network]", 1)
+    rest = rest[rest.index("[demand]"):]
+    demand_flows, model = rest.split("[candidates]", 1)
+    model = model[model.index("[model]"):]
+    case = tmp_path / "case.toml"
+    case.write_text(head + '[network]\nsource = "matrix"\nmatrix = "skims.omx"\n\n'
+                    + demand_flows + '[candidates]\nsource = "file"\nfile = "sites.csv"\n\n'
+                    + model, encoding="utf-8")
+    r = run_case(case)
+    assert r.demand.names == d.names
+    assert _hub_names(r) == tuple(sorted(f"site {h}" for h in _hub_names(net_run)))
+    assert r.solved.objective == pytest.approx(net_run.solved.objective, rel=1e-9)
+    assert r.measures.population_near_hub == pytest.approx(net_run.measures.population_near_hub)
+    by_name = {h.name: h for h in net_run.measures.hubs}
+    for h in r.measures.hubs:
+        ref = by_name[h.name.removeprefix("site ")]
+        assert h.cost_increase == pytest.approx(ref.cost_increase, rel=1e-9)
+        assert h.population_lost == pytest.approx(ref.population_lost)
