@@ -18,6 +18,7 @@ and ``present``, the pairs the file lists. Every problem of the file is collecte
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +39,9 @@ class ZoneTable:
     ``values[key]`` is a ``(Z, Z)`` float64 array for each quantity key found (``time``,
     ``cost``, ``co2``, ``distance``); ``present[a, b]`` says whether the file lists the
     pair; ``units[key]`` is the ``units`` attribute of an OMX matrix (``""`` if none);
-    ``where[key]`` names the matrix or column in messages; ``rows`` maps a listed pair to
-    its row in a tidy table (for messages; empty for OMX); ``available`` lists the file's
-    matrices or columns.
+    ``where[key]`` names the matrix or column in messages; ``rows[a, b]`` is the row of a
+    listed pair in a tidy table (for messages; ``None`` for OMX); ``available`` lists the
+    file's matrices or columns.
     """
 
     zones: tuple[str, ...]
@@ -49,7 +50,7 @@ class ZoneTable:
     available: tuple[str, ...]
     units: dict[str, str] = field(default_factory=dict)
     where: dict[str, str] = field(default_factory=dict)
-    rows: dict[tuple[int, int], int] = field(default_factory=dict)
+    rows: np.ndarray | None = None
 
 
 def listed(problems: Problems, field_name: str, expected: str, items: Sequence[str]) -> None:
@@ -61,7 +62,12 @@ def listed(problems: Problems, field_name: str, expected: str, items: Sequence[s
 
 
 def zone_text(value: Any) -> str:
-    """A zone id as text: bytes decoded, integral numbers without a decimal point."""
+    """A zone id as text: bytes decoded, integral numbers without a decimal point.
+
+    A missing value (``None``, NaN) is the empty text.
+    """
+    if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
+        return ""
     if isinstance(value, bytes | np.bytes_):
         return bytes(value).decode("utf-8", errors="replace").strip()
     if isinstance(value, float | np.floating) and float(value).is_integer():
@@ -190,29 +196,27 @@ def _read_tidy(path: Path, wanted: dict[str, str], *, origin_field: str,
                      "(network.time_matrix)", columns)
     if problems:
         return None
-    origin = [zone_text(v) for v in frame[origin_field].tolist()]
-    dest = [zone_text(v) for v in frame[destination_field].tolist()]
-    zones = tuple(sorted(set(origin) | set(dest)))
-    index = {z: i for i, z in enumerate(zones)}
-    oi = np.array([index[z] for z in origin], dtype=np.int64)
-    di = np.array([index[z] for z in dest], dtype=np.int64)
-    empty = [f"row {r + first_row}" for r, (o, d) in enumerate(zip(origin, dest, strict=True))
-             if not o or not d]
-    listed(problems, f"columns {origin_field!r}, {destination_field!r}",
-           "non-empty zone names", empty)
-    rows: dict[tuple[int, int], int] = {}
-    dups: list[str] = []
-    for r, (a, b) in enumerate(zip(oi.tolist(), di.tolist(), strict=True)):
-        if (a, b) in rows:
-            dups.append(f"row {r + first_row}: {zones[a]!r} -> {zones[b]!r} (first in row "
-                        f"{rows[(a, b)]})")
-        else:
-            rows[(a, b)] = r + first_row
-    listed(problems, f"columns {origin_field!r}, {destination_field!r}",
-           "one row per origin-destination pair", dups)
+    origin = _names(frame[origin_field])
+    dest = _names(frame[destination_field])
+    zones_index = pd.Index(np.union1d(origin, dest))
+    zones = tuple(str(z) for z in zones_index)
+    oi = zones_index.get_indexer(origin).astype(np.int64)
+    di = zones_index.get_indexer(dest).astype(np.int64)
+    row_no = np.arange(len(frame), dtype=np.int64) + first_row
+    names_field = f"columns {origin_field!r}, {destination_field!r}"
+    empty = (origin == "") | (dest == "")
+    listed(problems, names_field, "non-empty zone names",
+           [f"row {r}" for r in row_no[empty].tolist()])
     n = len(zones)
-    present = np.zeros((n, n), dtype=bool)
-    present[oi, di] = True
+    rows = np.full((n, n), -1, dtype=np.int64)
+    pair = pd.Series(oi * max(n, 1) + di)
+    dup = pair.duplicated(keep="first").to_numpy()
+    rows[oi[~dup], di[~dup]] = row_no[~dup]
+    listed(problems, names_field, "one row per origin-destination pair", [
+        f"row {r}: {zones[a]!r} -> {zones[b]!r} (first in row {rows[a, b]})"
+        for r, a, b in zip(row_no[dup].tolist(), oi[dup].tolist(), di[dup].tolist(),
+                           strict=True)])
+    present = rows >= 0
     values: dict[str, np.ndarray] = {}
     where: dict[str, str] = {}
     for key, col in wanted.items():
@@ -226,10 +230,19 @@ def _read_tidy(path: Path, wanted: dict[str, str], *, origin_field: str,
         listed(problems, f"column {col!r}", "a number", [
             f"row {r + first_row}: {raw.iloc[r]!r}" for r in np.flatnonzero(bad).tolist()])
         arr = np.full((n, n), np.nan)
-        arr[oi, di] = nums
+        arr[oi[~dup], di[~dup]] = nums[~dup]
         values[key] = arr
         where[key] = f"column {col!r}"
     return ZoneTable(zones, values, present, tuple(columns), {}, where, rows)
+
+
+def _names(col: Any) -> np.ndarray:
+    """A column of zone names as text (see :func:`zone_text`), vectorized for text."""
+    if col.dtype == object or str(col.dtype).startswith("string"):
+        text = col.astype(object).where(col.notna(), "")
+        if all(isinstance(v, str) for v in text.head(1000)):
+            return np.asarray(text.astype(str).str.strip().to_numpy(), dtype=object)
+    return np.asarray([zone_text(v) for v in col.tolist()], dtype=object)
 
 
 __all__ = ["MAX_LISTED", "ZoneTable", "listed", "read_zone_table", "zone_text"]

@@ -170,12 +170,14 @@ def validate_case(case: str | Path | Case | None) -> Inputs:
 
 
 def network_for_case(case: Case) -> MultimodalNetwork:
-    """Build the case's multimodal network."""
+    """Build the case's multimodal network (an empty one for ``source = "matrix"``)."""
     from hubopt.layers import BBox, Source
     from hubopt.network import build_network
     from hubopt.profiles import default_profiles, load_profiles
 
     spec = case.network
+    if spec.source == NetworkSource.MATRIX:
+        return matrix_network(case)
     profiles = load_profiles(spec.profiles) if spec.profiles else default_profiles()
     region = case.region
     world = spec.source == NetworkSource.WORLD
@@ -215,8 +217,7 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
             if inputs.skims is None else "none: the case's own matrix")
     with log.step("network", what), warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        net = (matrix_network(case_obj) if inputs.skims is not None
-               else network_for_case(case_obj))
+        net = network_for_case(case_obj)
         caught += sorted({str(x.message) for x in w})
         progress(f"      {net.n_nodes} nodes, {len(net.edges)} edges, "
                  f"{len(net.terminals)} terminals")

@@ -283,6 +283,31 @@ def test_sites_that_are_the_demand_points_use_the_points_own_zones(tmp_path: Pat
     assert r.solved.objective == pytest.approx(brute, rel=1e-9)
 
 
+def test_omx_zone_numbers_match_points_named_by_number(
+        tmp_path: Path, omx_run: tuple[RunResult, Path]) -> None:
+    import openmatrix as omx
+
+    names, mats = independent_skims()
+    number = {name: str(101 + i) for i, name in enumerate(names)}
+    f = omx.open_file(str(tmp_path / "skims.omx"), "w")
+    try:
+        for key, m in mats.items():
+            f[key] = m
+        f.create_mapping("zone", np.array([int(number[n]) for n in names]))  # UInt32, as OMX
+    finally:
+        f.close()
+    case = make_case(tmp_path, "skims.omx", network='lookup = "zone"\n')
+    for name in ("demand.csv", "sites.csv"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        for old, new in number.items():
+            text = text.replace(f"\n{old},", f"\n{new},")
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    r = run_case(case)
+    ref = omx_run[0]
+    assert _hub_names(r) == tuple(sorted(number[h] for h in _hub_names(ref)))
+    assert r.solved.objective == pytest.approx(ref.solved.objective, rel=1e-12)
+
+
 # ------------------------------------------------------------------------------------------
 # validation: exit 2, the file and the field named
 
@@ -318,6 +343,11 @@ def _broken(tmp_path: Path, kind: str) -> tuple[Path, list[str]]:
         frame.to_csv(tmp_path / "skims.csv", index=False)
         return make_case(tmp_path, "skims.csv"), [
             "column 'time_h'", "row 2", "'abc'", "column 'cost'", "-3.0", "row 3", "nan"]
+    if kind == "duplicate_pairs":
+        pd.concat([frame, frame.iloc[[5]]]).to_csv(tmp_path / "skims.csv", index=False)
+        return make_case(tmp_path, "skims.csv"), [
+            "columns 'origin', 'destination'", "one row per origin-destination pair",
+            f"row {len(frame) + 2}", "first in row 7"]
     if kind == "minutes_read_as_hours":
         frame["time_h"] = frame["time_h"] * 60.0
         frame.to_csv(tmp_path / "skims.csv", index=False)
@@ -339,6 +369,7 @@ def _broken(tmp_path: Path, kind: str) -> tuple[Path, list[str]]:
 
 
 @pytest.mark.parametrize("kind", ["unknown_names", "missing_pairs", "bad_values",
+                                  "duplicate_pairs",
                                   "minutes_read_as_hours", "omx_units_and_shape",
                                   "omx_wrong_shape"])
 def test_broken_matrix_exits_2_naming_the_file_and_field(tmp_path: Path, kind: str) -> None:
