@@ -56,7 +56,7 @@ class ZoneTable:
 def listed(problems: Problems, field_name: str, expected: str, items: Sequence[str]) -> None:
     """Report ``items`` (at most :data:`MAX_LISTED`, then how many more) under one field."""
     for item in items[:MAX_LISTED]:
-        problems.add(field_name, expected, item)
+        problems.note(field_name, f"expected {expected}; got {item}")
     if len(items) > MAX_LISTED:
         problems.note(field_name, f"... and {len(items) - MAX_LISTED} more like these")
 

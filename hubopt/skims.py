@@ -238,7 +238,7 @@ def read_skims(case: Case, demand: DemandPoints, cands: Candidates, *,
         rows = table.rows
         listed(problems, table.where[key], f"finite {_WHAT[key]} >= 0 between the case's "
                "points", [
-                   f"{_pair(names, a, b)}: {m[a, b]!r}" + (
+                   f"{_pair(names, a, b)}: {float(m[a, b])!r}" + (
                        f" (row {rows[idx[a], idx[b]]})" if rows is not None else "")
                    for a, b in np.argwhere(bad)])
         m[~present] = np.nan
