@@ -93,8 +93,11 @@ def fill_through_sites(m: np.ndarray, n_demand: int, shared: bool) -> np.ndarray
     if not len(gaps):
         return out
     sites = np.arange(out.shape[0]) if shared else np.arange(n_demand, out.shape[0])
-    for i, j in gaps.tolist():
-        out[i, j] = float(np.nanmin(m[i, sites] + m[sites, j]))
+    through = out[sites, :]  # site -> every node (all needed, so all known)
+    for i in np.unique(gaps[:, 0]).tolist():
+        row = out[i]
+        gap = np.isnan(row)
+        row[gap] = (out[i, sites][:, None] + through[:, gap]).min(axis=0)
     return out
 
 

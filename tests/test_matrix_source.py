@@ -478,3 +478,22 @@ def test_matrix_equal_to_the_networks_gives_the_network_runs_result(tmp_path: Pa
         ref = by_name[h.name.removeprefix("site ")]
         assert h.cost_increase == pytest.approx(ref.cost_increase, rel=1e-9)
         assert h.population_lost == pytest.approx(ref.population_lost)
+
+
+def test_pairs_between_demand_points_are_filled_with_the_cheapest_path_through_a_site(
+        ) -> None:
+    from hubopt.skims import fill_through_sites
+
+    rng = np.random.default_rng(3)
+    nd, n = 4, 7
+    m = rng.uniform(1.0, 9.0, (n, n))
+    np.fill_diagonal(m, 0.0)
+    gaps = [(0, 1), (2, 3), (3, 0)]
+    holed = m.copy()
+    for i, j in gaps:
+        holed[i, j] = np.nan
+    out = fill_through_sites(holed, nd, shared=False)
+    for i, j in gaps:
+        assert out[i, j] == pytest.approx(min(m[i, k] + m[k, j] for k in range(nd, n)))
+    known = ~np.isnan(holed)
+    assert np.array_equal(out[known], m[known])
