@@ -214,6 +214,37 @@ def test_csv_fixture_case_equals_the_engine_on_its_own_rows() -> None:
     assert r.solved.objective == pytest.approx(objective, rel=1e-9)
 
 
+@pytest.mark.parametrize(("problem", "key"), [("umaphmp", "p = 2"),
+                                              ("usahlp", "fixed_cost = 2.0e7"),
+                                              ("umahlp", "fixed_cost = 2.0e7")])
+def test_other_models_on_omx_equal_the_engine_on_the_matrix(tmp_path: Path, problem: str,
+                                                            key: str) -> None:
+    from oracles import all_sets, brute_multiple
+
+    names, mats = independent_skims()
+    write_omx(tmp_path / "skims.omx", names, mats)
+    model = f'[model]\nproblem = "{problem}"\n{key}\nalpha = 0.6\n'
+    r = run_case(make_case(tmp_path, "skims.omx", model=model))
+    nd, n = len(r.demand), len(names)
+    C = run_order(r, names, TIME_WEIGHT * mats["time_h"] + MONEY_WEIGHT * mats["cost"])
+    W = np.zeros((n, n))
+    W[:nd, :nd] = r.flows
+    kwargs: dict[str, object] = {"alpha": 0.6, "excluded": tuple(range(nd))}
+    f = None
+    if problem == "umaphmp":
+        kwargs["p"] = 2
+    else:
+        f = np.r_[np.zeros(nd), np.full(n - nd, 2.0e7)]
+        kwargs["fixed_costs"] = f
+    sol = build_model(problem, C, W, **kwargs).solve(SolveParameters(time_limit=60.0))
+    assert r.solved.objective == pytest.approx(float(sol.objective), rel=1e-9)
+    if problem.startswith("uma"):
+        sets = (sets_of_size(n, 2, excluded=range(nd)) if problem == "umaphmp"
+                else all_sets(n, excluded=range(nd)))
+        brute = brute_multiple(C, W, sets, f=f, chi=1.0, alpha=0.6, delta=1.0)
+        assert r.solved.objective == pytest.approx(brute, rel=1e-9)
+
+
 def test_fixture_csv_is_the_documented_formula() -> None:
     names, mats = independent_skims()
     frame = pd.read_csv(FIXTURE / "skims.csv")
@@ -360,6 +391,16 @@ def _broken(tmp_path: Path, kind: str) -> tuple[Path, list[str]]:
         return make_case(tmp_path, "skims.omx"), [
             "skims.omx: matrix 'time_h'", "times in hours (network.time_unit)",
             "units attribute 'minutes'", "matrix 'cost'", "costs in EUR", "'USD'"]
+    if kind == "omx_two_lookups_none_named":
+        path = write_omx(tmp_path / "skims.omx", names, {"time_h": mats["time_h"],
+                                                         "cost": mats["cost"]})
+        import tables
+
+        with tables.open_file(str(path), "a") as h5:
+            h5.create_array(h5.root.lookup, "taz", obj=np.arange(len(names)))
+        return make_case(tmp_path, "skims.omx"), [
+            "skims.omx: lookup", "the name of the OMX mapping", "network.lookup",
+            "['name', 'taz']"]
     if kind == "omx_wrong_shape":
         write_omx(tmp_path / "skims.omx", names[:-1],
                   {"time_h": mats["time_h"], "cost": mats["cost"]})
@@ -371,7 +412,7 @@ def _broken(tmp_path: Path, kind: str) -> tuple[Path, list[str]]:
 @pytest.mark.parametrize("kind", ["unknown_names", "missing_pairs", "bad_values",
                                   "duplicate_pairs",
                                   "minutes_read_as_hours", "omx_units_and_shape",
-                                  "omx_wrong_shape"])
+                                  "omx_two_lookups_none_named", "omx_wrong_shape"])
 def test_broken_matrix_exits_2_naming_the_file_and_field(tmp_path: Path, kind: str) -> None:
     case, expected = _broken(tmp_path, kind)
     with pytest.raises(CaseValidationError) as info:
