@@ -85,6 +85,10 @@ def validate(case: str | None, overrides: tuple[str, ...]) -> None:
     click.echo(f"{c.path}: valid case {c.name!r}: {len(inputs.demand)} demand points, "
                f"total flow {inputs.flows.sum():,.0f} {c.flows.unit}, candidate sites {sites}, "
                f"model {c.model.problem.value}, {len(c.targets)} targets")
+    if inputs.skims is not None:
+        for note in (f"matrix {inputs.skims.file}: every pair a hub route needs, checked",
+                     *inputs.skims.notes):
+            click.echo(f"  {note}")
 
 
 @click.command()
