@@ -97,7 +97,9 @@ def compute_matrices(case: Case, net: MultimodalNetwork, demand: DemandPoints,
     weights = case_weights(case)
     ds = snap_lonlat(net, demand.lon, demand.lat)
     ss = snap_lonlat(net, cands.lon, cands.lat)
-    shared = cands.demand_index is not None
+    # sites share the demand points' model nodes only when they are all of them, in order
+    shared = (cands.demand_index is not None
+              and tuple(cands.demand_index) == tuple(range(len(demand))))
     model_pts = ds if shared else _concat(ds, ss)
     costs = travel_costs(net, model_pts, weights=weights, dtype="float64").values
     costs = np.array(costs, dtype=np.float64)

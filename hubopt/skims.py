@@ -101,6 +101,15 @@ def fill_through_sites(m: np.ndarray, n_demand: int, shared: bool) -> np.ndarray
     return out
 
 
+def is_shared(demand: DemandPoints, cands: Candidates) -> bool:
+    """Whether the sites are all the demand points, in order (then they share model nodes).
+
+    Sites that are only some of the demand points (``max_candidates``) get nodes of their own.
+    """
+    return (cands.demand_index is not None
+            and tuple(cands.demand_index) == tuple(range(len(demand))))
+
+
 def _origin_of(case: Case, kind: str) -> str:
     """Where the names of demand points or sites come from, for messages."""
     if kind == "demand":
@@ -218,7 +227,7 @@ def read_skims(case: Case, demand: DemandPoints, cands: Candidates, *,
             problems.add(f"{'matrix' if omx else 'column'} {name!r}",
                          f"{kind} of {_WHAT[key]} (network.{_KEYS[key]}{weight})",
                          list(table.available))
-    shared = cands.demand_index is not None
+    shared = is_shared(demand, cands)
     names = demand.names if shared else (*demand.names, *cands.names)
     nd = len(demand)
     lookup_field = (f"lookup {spec.lookup!r}" if spec.lookup else "lookup") if omx else (
@@ -287,4 +296,4 @@ def skims_from_case(case: Case, demand: DemandPoints, cands: Candidates) -> Skim
 
 
 __all__ = ["SPEED_KMH", "Skims", "case_currency", "fill_through_sites", "great_circle_km",
-           "read_skims", "skims_from_case"]
+           "is_shared", "read_skims", "skims_from_case"]

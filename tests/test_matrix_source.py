@@ -339,6 +339,26 @@ def test_omx_zone_numbers_match_points_named_by_number(
     assert r.solved.objective == pytest.approx(ref.solved.objective, rel=1e-12)
 
 
+def test_some_demand_points_as_sites_get_the_brute_force_optimum(tmp_path: Path) -> None:
+    names, mats = independent_skims()
+    nd = 8
+    sub = {k: m[:nd, :nd] for k, m in mats.items()}
+    write_omx(tmp_path / "skims.omx", names[:nd], sub)
+    case = make_case(tmp_path, "skims.omx", candidates=(
+        'source = "demand"\nmax_candidates = 3\nexisting = ["Parnu"]'))
+    r = run_case(case)
+    assert len(r.candidates) == 3
+    assert "Parnu" in r.candidates.names
+    assert "Parnu" in _hub_names(r)  # existing: must stay open
+    pos = [names.index(n) for n in r.demand.names]
+    C = (TIME_WEIGHT * sub["time_h"] + MONEY_WEIGHT * sub["cost"])[np.ix_(pos, pos)]
+    sites = [r.demand.names.index(n) for n in r.candidates.names]
+    parnu = r.demand.names.index("Parnu")
+    sets = [H for H in itertools.combinations(sites, 2) if parnu in H]
+    brute = brute_single(C, r.flows, sets, chi=1.0, alpha=0.6, delta=1.0)
+    assert r.solved.objective == pytest.approx(brute, rel=1e-9)
+
+
 # ------------------------------------------------------------------------------------------
 # validation: exit 2, the file and the field named
 
