@@ -104,6 +104,10 @@ def compute_matrices(case: Case, net: MultimodalNetwork, demand: DemandPoints,
     costs = travel_costs(net, model_pts, weights=weights, dtype="float64").values
     costs = np.array(costs, dtype=np.float64)
     np.fill_diagonal(costs, 0.0)
+    if cands.demand_index is not None and not shared:  # a site at its own demand point
+        nd_ = len(ds)
+        for k, i in enumerate(cands.demand_index):
+            costs[i, nd_ + k] = costs[nd_ + k, i] = 0.0
     if not np.isfinite(costs).all():
         bad = np.argwhere(~np.isfinite(costs))[0]
         msg = f"model nodes {bad[0]} and {bad[1]} are not connected on the network"

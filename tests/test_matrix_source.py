@@ -558,3 +558,52 @@ def test_pairs_between_demand_points_are_filled_with_the_cheapest_path_through_a
         assert out[i, j] == pytest.approx(min(m[i, k] + m[k, j] for k in range(nd, n)))
     known = ~np.isnan(holed)
     assert np.array_equal(out[known], m[known])
+
+
+def _brute_two_hubs(C: np.ndarray, W: np.ndarray, hubs: tuple[int, int], nd: int,
+                    alpha: float) -> float:
+    """Single allocation of the ``nd`` demand points to two hubs, every allocation tried."""
+    h0, h1 = hubs
+    x = ((np.arange(2 ** nd)[:, None] >> np.arange(nd)[None, :]) & 1).astype(float)
+    Wd = W[:nd, :nd]
+    out, inn = Wd.sum(axis=1), Wd.sum(axis=0)
+    collect = (1 - x) @ (out * C[:nd, h0]) + x @ (out * C[:nd, h1])
+    distribute = (1 - x) @ (inn * C[h0, :nd]) + x @ (inn * C[h1, :nd])
+    inter = C[h0, h1] * (((1 - x) @ Wd) * x).sum(axis=1) + C[h1, h0] * (
+        (x @ Wd) * (1 - x)).sum(axis=1)
+    return float((collect + distribute + alpha * inter).min())
+
+
+@pytest.mark.slow
+def test_some_demand_points_as_sites_on_a_network_get_the_brute_force_optimum(
+        tmp_path: Path) -> None:
+    text = load_case("default").path.read_text(encoding="utf-8")
+    head, rest = text.split("[candidates]", 1)
+    model = rest[rest.index("[model]"):].replace("p = 3", "p = 2")
+    (tmp_path / "case.toml").write_text(
+        head + '[candidates]\nsource = "demand"\nmax_candidates = 3\nexisting = ["Tartu"]\n\n'
+        + model, encoding="utf-8")
+    r = run_case(tmp_path / "case.toml")
+    nd = len(r.demand)
+    assert r.demand.names.index("Tartu") >= 3  # beyond the first max_candidates points
+    assert len(r.candidates) == 3
+    assert "Tartu" in [r.candidates.names[k] for k in r.solved.hubs]
+    C = r.costs
+    sites = [nd + k for k in range(len(r.candidates))]
+    tartu = nd + r.candidates.names.index("Tartu")
+    best = min(_brute_two_hubs(C, r.flows, (a, b), nd, r.case.model.alpha)
+               for a, b in itertools.combinations(sites, 2) if tartu in (a, b))
+    assert r.solved.objective == pytest.approx(best, rel=1e-9)
+
+
+def test_two_hub_brute_force_agrees_with_the_loop_oracle() -> None:
+    rng = np.random.default_rng(5)
+    nd, n = 5, 7
+    C = rng.uniform(1.0, 9.0, (n, n))
+    np.fill_diagonal(C, 0.0)
+    W = np.zeros((n, n))
+    W[:nd, :nd] = rng.uniform(0.0, 3.0, (nd, nd))
+    np.fill_diagonal(W, 0.0)
+    ours = _brute_two_hubs(C, W, (5, 6), nd, 0.4)
+    ref = brute_single(C, W, [(5, 6)], chi=1.0, alpha=0.4, delta=1.0)
+    assert ours == pytest.approx(ref, rel=1e-12)
