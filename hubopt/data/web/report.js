@@ -7,7 +7,7 @@
   var DATA = JSON.parse(document.getElementById("hubopt-data").textContent);
   var TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
   var MODE_COLORS = { road: "#6d6d6d", rail: "#8b1a1a", sea: "#1f6fb2", air: "#9c6ade",
-    transfer: "#ff9800" };
+    transfer: "#ff9800", matrix: "#37474f" };
   var PANES = [ // layer key, z-index (tiles are at 200, above the land)
     ["land", 150], ["road", 410], ["rail", 411], ["sea", 412], ["air", 413], ["transfers", 414],
     ["allocations", 420], ["routes", 430], ["demand", 440], ["candidates", 450],
