@@ -80,6 +80,10 @@ def read_case(root: Table, path: Path) -> Case | None:
     external = read_external(root.table("external"),
                              network.modes if network is not None else None)
     _cross_check(p, region, network, demand=demand, candidates=candidates, model=model)
+    if (network is not None and network.source == NetworkSource.MATRIX
+            and "external" in root.data):
+        p.note("external", "not available with network.source = 'matrix': the world links "
+               "to external markets need the network's layers")
     if p or None in (name, region, network, demand, flows, candidates, model):
         return None
     assert name is not None

@@ -607,3 +607,15 @@ def test_two_hub_brute_force_agrees_with_the_loop_oracle() -> None:
     ours = _brute_two_hubs(C, W, (5, 6), nd, 0.4)
     ref = brute_single(C, W, [(5, 6)], chi=1.0, alpha=0.4, delta=1.0)
     assert ours == pytest.approx(ref, rel=1e-12)
+
+
+def test_external_markets_need_a_network(tmp_path: Path) -> None:
+    shutil.copy(FIXTURE / "skims.csv", tmp_path / "skims.csv")
+    case = make_case(tmp_path, "skims.csv")
+    case.write_text(case.read_text(encoding="utf-8")
+                    + '\n[external]\nmarkets = ["Busan"]\nflows = "gravity"\ntotal = 1000.0\n',
+                    encoding="utf-8")
+    with pytest.raises(CaseValidationError) as info:
+        load_case(case)
+    assert any(": external: not available with network.source = 'matrix'" in p
+               for p in info.value.problems), info.value.problems
