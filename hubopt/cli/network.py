@@ -79,7 +79,7 @@ def _run(
 ) -> None:
     from hubopt._errors import OutputExistsError
     from hubopt.export import save_network_geojson, save_network_geopackage
-    from hubopt.layers import EmptyLayerWarning, Source, parse_modes
+    from hubopt.layers import EmptyLayerWarning, Source, TerminalEvidenceWarning, parse_modes
     from hubopt.network import build_network
 
     source = _source(pbf, osm, place, bbox)
@@ -94,9 +94,10 @@ def _run(
         raise OutputExistsError(msg)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", EmptyLayerWarning)
+        warnings.simplefilter("always", TerminalEvidenceWarning)
         net = build_network(source=source, modes=wanted, world=world)
     for w in caught:
-        if issubclass(w.category, EmptyLayerWarning):
+        if issubclass(w.category, EmptyLayerWarning | TerminalEvidenceWarning):
             click.echo(f"Warning: {w.message}", err=True)
     save_network_geopackage(net, target, overwrite=True)
     click.echo(f"Network of {net.source}{' (world-scale layers)' if world else ''}:")

@@ -34,6 +34,10 @@ class EmptyLayerWarning(UserWarning):
     """A requested mode has nothing in the region; its layer is empty."""
 
 
+class TerminalEvidenceWarning(UserWarning):
+    """Places a source lists as terminals that the evidence rules leave out (named)."""
+
+
 @dataclass(frozen=True)
 class BBox:
     """A bounding box in degrees (EPSG:4326): west, south, east, north."""
@@ -281,6 +285,7 @@ __all__ = [
     "Layer",
     "Source",
     "SourceKind",
+    "TerminalEvidenceWarning",
     "apply_unit_costs",
     "empty_edges",
     "empty_layer",

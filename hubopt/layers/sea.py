@@ -15,10 +15,14 @@
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
 
 from hubopt.layers._geo import NearestIndex, haversine_m, segments
 from hubopt.layers._layer import (
@@ -26,12 +30,14 @@ from hubopt.layers._layer import (
     BBox,
     Layer,
     Source,
+    TerminalEvidenceWarning,
     apply_unit_costs,
     empty_edges,
     empty_layer,
     empty_terminals,
 )
 from hubopt.layers._osm import graph_frames, mode_input
+from hubopt.layers._seamask import SeaMask, sea_mask, water_legs
 from hubopt.layers._world_data import searoute_lanes, searoute_ports
 from hubopt.modes import Mode
 from hubopt.profiles import ModeProfile, Profiles
@@ -144,6 +150,139 @@ def _drop_portless_lanes(nodes: pd.DataFrame, edges: pd.DataFrame,
     return nodes[keep_nodes], edges[edges["u"].isin(list(keep))].reset_index(drop=True)
 
 
+def _coastal(ports: pd.DataFrame, mask: SeaMask | None, coast_m: float, *,
+             inland: bool) -> pd.DataFrame:
+    """Ports within ``coast_m`` of the sea; the others are inland or lake ports.
+
+    Inland ports are dropped with a :class:`TerminalEvidenceWarning`, or kept as
+    ``kind = "inland_port"`` when the profile's ``inland_ports`` is set. Without a land mask
+    every port counts as coastal.
+    """
+    if mask is None or ports.empty:
+        return ports.assign(inland=False)
+    km = mask.coast_km(ports["lon"].to_numpy(float), ports["lat"].to_numpy(float),
+                       max_km=coast_m / 1000.0)
+    far = ~np.isfinite(km)
+    ports = ports.assign(inland=far)
+    if not far.any():
+        return ports
+    names = _port_names(ports[far])
+    if inland:
+        ports.loc[far, "kind"] = "inland_port"
+        return ports
+    warnings.warn(f"sea: {len(names)} inland or lake port(s) lie more than "
+                  f"{coast_m / 1000:g} km from the sea and are not sea terminals: "
+                  + ", ".join(names), TerminalEvidenceWarning, stacklevel=3)
+    return ports[~far].reset_index(drop=True)
+
+
+def _port_names(ports: pd.DataFrame) -> list[str]:
+    out = []
+    for name, ref in zip(ports["name"], ports["ref"], strict=True):
+        label = str(name) if isinstance(name, str) and name else "unnamed"
+        out.append(f"{label} ({ref})" if isinstance(ref, str) and ref else label)
+    return sorted(out)
+
+
+def _lane_legs(mask: SeaMask | None, lane_index: NearestIndex, x: np.ndarray, y: np.ndarray,
+               leg_m: float, coast_m: float,
+               straight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Target lane node, geometry and length of each leg (over water where a mask exists).
+
+    ``straight`` marks the points (inland ports kept on request) whose leg is the straight
+    line to the nearest lane node, as is every leg without a land mask.
+    """
+    n = len(x)
+    target = np.full(n, -1, dtype="int64")
+    length = np.full(n, np.inf)
+    geoms = np.full(n, None, dtype=object)
+    if n == 0 or len(lane_index) == 0:
+        return target, geoms, length
+    line = straight | (mask is None)
+    if line.any():
+        pos, dist = lane_index.nearest(x[line], y[line], max_m=leg_m)
+        target[line], length[line] = pos, dist
+    wet = np.flatnonzero(~line)
+    if len(wet) and mask is not None:
+        legs = water_legs(mask, x[wet], y[wet], lane_index.lon, lane_index.lat,
+                          max_km=leg_m / 1000.0, coast_km=coast_m / 1000.0)
+        target[wet], length[wet] = legs.target, legs.km * 1000.0
+        for k, path in zip(wet, legs.paths, strict=True):
+            if len(path) >= 2:
+                geoms[k] = shapely.simplify(shapely.LineString(path), 0.002)
+    ok = target >= 0
+    for k in np.flatnonzero(ok & (geoms == None)):  # noqa: E711 (object array)
+        geoms[k] = shapely.LineString([(x[k], y[k]), (lane_index.lon[target[k]],
+                                                       lane_index.lat[target[k]])])
+    return target, geoms, length
+
+
+def _leg_edges(u: np.ndarray, v: np.ndarray, kinds: np.ndarray, length: np.ndarray,
+               geoms: np.ndarray) -> gpd.GeoDataFrame:
+    """Legs u-v in both directions with their sailed length and path."""
+    if len(u) == 0:
+        return _edge_frame()
+    back = np.array([shapely.reverse(g) for g in geoms], dtype=object)
+    return gpd.GeoDataFrame({
+        "u": np.concatenate([u, v]).astype("int64"), "v": np.concatenate([v, u]).astype("int64"),
+        "mode": Mode.SEA.value, "kind": np.concatenate([kinds, kinds]), "name": None,
+        "length_m": np.concatenate([length, length]),
+    }, geometry=np.concatenate([geoms, back]), crs=CRS)
+
+
+def ferry_hours(edges: pd.DataFrame) -> np.ndarray:
+    """Hours of each ferry edge from its way's OSM ``duration`` tag (NaN where untagged).
+
+    A way's duration is shared among its edges in proportion to their length (a way split
+    where routes meet keeps its total time).
+    """
+    dur = np.array([parse_duration_h(d) for d in edges["duration"]], dtype="float64")
+    out = np.full(len(edges), np.nan)
+    ids = edges["osmid"].astype(str).to_numpy()
+    single = np.array([";" not in i for i in ids]) & np.isfinite(dur)
+    if not single.any():
+        return out
+    length = edges["length_m"].to_numpy(dtype="float64")
+    pairs = set(zip(edges["u"].to_numpy().tolist(), edges["v"].to_numpy().tolist(),
+                    strict=True))
+    for way in np.unique(ids[single]):
+        sel = np.flatnonzero(single & (ids == way))
+        both = any((int(edges["v"].iat[k]), int(edges["u"].iat[k])) in pairs for k in sel)
+        total = length[sel].sum() / (2.0 if both else 1.0)
+        if total > 0:
+            out[sel] = dur[sel] * length[sel] / total
+    return out
+
+
+def parse_duration_h(value: object) -> float:
+    """Hours of an OSM ``duration`` value (``"01:45"``, ``"1:45:00"``, ``"90"`` minutes,
+    ``"PT1H45M"``); NaN when missing or unreadable."""
+    if not isinstance(value, str) or not value.strip() or ";" in value:
+        return float("nan")
+    text = value.strip().upper()
+    try:
+        if text.startswith("PT"):
+            m = re.fullmatch(r"PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?"
+                             r"(?:(\d+(?:\.\d+)?)S)?", text)
+            if m is None or not any(m.groups()):
+                return float("nan")
+            h, mi, se = (float(g) if g else 0.0 for g in m.groups())
+            hours = h + mi / 60.0 + se / 3600.0
+        else:
+            parts = [float(p) for p in text.split(":")]
+            if len(parts) == 1:
+                hours = parts[0] / 60.0
+            elif len(parts) == 2:
+                hours = parts[0] + parts[1] / 60.0
+            elif len(parts) == 3:
+                hours = parts[0] + parts[1] / 60.0 + parts[2] / 3600.0
+            else:
+                return float("nan")
+    except ValueError:
+        return float("nan")
+    return hours if hours > 0 else float("nan")
+
+
 def build_sea_layer(
     ferries: nx.MultiDiGraph | None, features: list[dict[str, object]], bbox: BBox | None,
     profile: ModeProfile, *, source: str,
@@ -154,8 +293,11 @@ def build_sea_layer(
     parts_nodes: list[gpd.GeoDataFrame] = []
     parts_edges: list[gpd.GeoDataFrame] = []
     if ferries is not None and ferries.number_of_edges() > 0:
-        f_nodes, f_edges = graph_frames(ferries, Mode.SEA, ("duration", "operator"))
+        f_nodes, f_edges = graph_frames(ferries, Mode.SEA,
+                                        ("duration", "operator", "osmid"))
         f_edges["kind"] = "ferry"
+        f_edges["tagged_h"] = ferry_hours(f_edges)
+        f_edges = f_edges.drop(columns=["osmid"])
         parts_nodes.append(f_nodes)
         parts_edges.append(f_edges)
         degree = pd.Series(dict(nx.Graph(ferries).degree()))
@@ -168,6 +310,9 @@ def build_sea_layer(
     else:
         l_nodes, l_edges = _lanes(BBox(0, 0, 0, 0), 0.0)
     ports = _ports(features, bbox, link_m)
+    mask = sea_mask(bbox) if bbox is not None else None
+    coast_m = profile.param("port_coast_km", 5.0) * 1000.0
+    ports = _coastal(ports, mask, coast_m, inland=profile.param("inland_ports", 0.0) > 0)
     if f_nodes.empty and ports.empty:
         return empty_layer(Mode.SEA, source, reason="no ports and no ferry routes")
     p_nodes = _nodes_frame(ports["node_id"].to_numpy(), ports["lon"].to_numpy(),
@@ -181,12 +326,9 @@ def build_sea_layer(
     px, py = p_nodes["x"].to_numpy(), p_nodes["y"].to_numpy()
     fpos, _ = ferry_index.nearest(px, py, max_m=link_m)
     ok = fpos >= 0
+    on_ferry = ok.copy()
     parts_edges.append(_links(nodes, p_nodes.index.to_numpy()[ok],
                               f_nodes.index.to_numpy()[fpos[ok]], "port_link"))
-    lpos, _ = lane_index.nearest(px, py, max_m=leg_m)
-    ok = lpos >= 0
-    parts_edges.append(_links(nodes, p_nodes.index.to_numpy()[ok],
-                              l_nodes.index.to_numpy()[lpos[ok]], "port_leg"))
     if len(loose):
         port_index = NearestIndex(px, py)
         lx, ly = f_nodes.loc[loose, "x"].to_numpy(), f_nodes.loc[loose, "y"].to_numpy()
@@ -194,16 +336,39 @@ def build_sea_layer(
         ok = near_port >= 0
         parts_edges.append(_links(nodes, loose[ok], p_nodes.index.to_numpy()[near_port[ok]],
                                   "port_link"))
-        loose, lx, ly = loose[~ok], lx[~ok], ly[~ok]
-        lpos, _ = lane_index.nearest(lx, ly, max_m=leg_m)
-        ok = lpos >= 0
-        parts_edges.append(_links(nodes, loose[ok], l_nodes.index.to_numpy()[lpos[ok]],
-                                  "ferry_leg"))
+        on_ferry[near_port[ok]] = True
+        loose = loose[~ok]
+    # legs to the lanes: ports, then the loose ends of ferry routes (clipped at the border)
+    leg_from = np.concatenate([p_nodes.index.to_numpy(), loose])
+    leg_x = np.concatenate([px, f_nodes.loc[loose, "x"].to_numpy()])
+    leg_y = np.concatenate([py, f_nodes.loc[loose, "y"].to_numpy()])
+    kinds = np.array(["port_leg"] * len(px) + ["ferry_leg"] * len(loose), dtype=object)
+    straight = np.concatenate([ports["inland"].to_numpy(bool), np.zeros(len(loose), bool)])
+    target, geoms, lengths = _lane_legs(mask, lane_index, leg_x, leg_y, leg_m, coast_m,
+                                        straight)
+    ok = target >= 0
+    parts_edges.append(_leg_edges(leg_from[ok], l_nodes.index.to_numpy()[target[ok]],
+                                  kinds[ok], lengths[ok], geoms[ok]))
+    reached = ok[:len(px)] | on_ferry
+    if not reached.all():
+        names = _port_names(ports[~reached])
+        warnings.warn(f"sea: {len(names)} port(s) reach neither a ferry route nor the sea "
+                      f"lanes within {leg_m / 1000:g} km over water and are not terminals: "
+                      + ", ".join(names), TerminalEvidenceWarning, stacklevel=2)
+        ports, p_nodes = ports[reached].reset_index(drop=True), p_nodes[reached]
+        nodes = nodes.drop(index=leg_from[:len(px)][~reached])
+        px, py = px[reached], py[reached]
+    if f_nodes.empty and ports.empty:
+        return empty_layer(Mode.SEA, source, reason="no sea ports with a route to the sea")
     edges = pd.concat([e for e in parts_edges if len(e)], ignore_index=True)
     nodes, edges = _drop_portless_lanes(nodes, edges, set(p_nodes.index))
     edges = gpd.GeoDataFrame(edges, geometry="geometry", crs=CRS)
     edges["speed_kmh"] = profile.speed_kmh
     edges["time_h"] = edges["length_m"] / 1000.0 / profile.speed_kmh
+    if "tagged_h" in edges:
+        tagged = edges["tagged_h"].to_numpy(dtype="float64")
+        edges["time_h"] = np.where(np.isfinite(tagged), tagged, edges["time_h"].to_numpy())
+        edges = edges.drop(columns="tagged_h")
     edges = apply_unit_costs(edges, profile)
     terminals = gpd.GeoDataFrame({
         "terminal_id": ports["terminal_id"].to_numpy(), "mode": Mode.SEA.value,
