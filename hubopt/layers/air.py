@@ -10,14 +10,24 @@ terminal.
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from hubopt.layers._geo import haversine_m, segments
-from hubopt.layers._layer import CRS, BBox, Layer, Source, apply_unit_costs, empty_layer
+from hubopt.layers._layer import (
+    CRS,
+    BBox,
+    Layer,
+    Source,
+    TerminalEvidenceWarning,
+    apply_unit_costs,
+    empty_layer,
+)
 from hubopt.layers._osm import mode_input
-from hubopt.layers._world_data import airports
+from hubopt.layers._world_data import AIRPORT_EVIDENCE, airport_status, airports
 from hubopt.modes import Mode
 from hubopt.profiles import ModeProfile, Profiles
 
@@ -52,7 +62,8 @@ def _airports(features: list[dict[str, object]], bbox: BBox | None) -> pd.DataFr
         rows.append({
             "terminal_id": f"air:{rec.osm_type[0]}/{rec.osm_id}", "kind": "aerodrome",
             "name": rec.name, "ref": iata or (rec.icao if isinstance(rec.icao, str) else None),
-            "iata": iata, "lon": rec.lon, "lat": rec.lat, "source": "osm",
+            "iata": iata, "icao": rec.icao if isinstance(rec.icao, str) else None,
+            "lon": rec.lon, "lat": rec.lat, "source": "osm",
             "node_id": OSM_AIRPORT_ID_OFFSET + 2 * int(rec.osm_id) + (rec.osm_type != "node"),
         })
     for rec in db.itertuples(index=False):
@@ -60,17 +71,40 @@ def _airports(features: list[dict[str, object]], bbox: BBox | None) -> pd.DataFr
             continue
         rows.append({
             "terminal_id": f"air:iata/{rec.iata}", "kind": "airport", "name": rec.name,
-            "ref": rec.iata, "iata": rec.iata, "lon": rec.lon, "lat": rec.lat,
+            "ref": rec.iata, "iata": rec.iata, "icao": rec.icao, "lon": rec.lon, "lat": rec.lat,
             "source": "airportsdata", "node_id": IATA_AIRPORT_ID_OFFSET + _iata_number(rec.iata),
         })
-    return pd.DataFrame(rows, columns=["terminal_id", "kind", "name", "ref", "iata", "lon",
-                                       "lat", "source", "node_id"])
+    return pd.DataFrame(rows, columns=["terminal_id", "kind", "name", "ref", "iata", "icao",
+                                       "lon", "lat", "source", "node_id"])
+
+
+def _with_evidence(ports: pd.DataFrame, *, scheduled_only: bool) -> pd.DataFrame:
+    """The airports that OurAirports shows open (and, by default, with scheduled service).
+
+    The others are left out with a :class:`TerminalEvidenceWarning` naming each one and why.
+    """
+    if ports.empty:
+        return ports
+    why = airport_status([c if isinstance(c, str) else None for c in ports["icao"]],
+                         [c if isinstance(c, str) else None for c in ports["iata"]])
+    if not scheduled_only:
+        why = [None if w == "no scheduled service" else w for w in why]
+    drop = np.array([w is not None for w in why])
+    if drop.any():
+        named = sorted(f"{n if isinstance(n, str) and n else 'unnamed'}"
+                       f"{f' ({r})' if isinstance(r, str) and r else ''}: {w}"
+                       for n, r, w, d in zip(ports["name"], ports["ref"], why, drop, strict=True)
+                       if d)
+        warnings.warn(f"air: {len(named)} airfield(s) are not air terminals ({AIRPORT_EVIDENCE}): "
+                      + "; ".join(named), TerminalEvidenceWarning, stacklevel=3)
+    return ports[~drop].reset_index(drop=True)
 
 
 def build_air_layer(features: list[dict[str, object]], bbox: BBox | None,
                     profile: ModeProfile, *, source: str) -> Layer:
     """Airports of the region and the air links between those with an IATA code."""
-    ports = _airports(features, bbox)
+    ports = _with_evidence(_airports(features, bbox),
+                           scheduled_only=profile.param("require_scheduled_service", 1.0) > 0)
     if ports.empty:
         return empty_layer(Mode.AIR, source, reason="no aerodromes")
     ids = ports["node_id"].astype("int64").to_numpy()
