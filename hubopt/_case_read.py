@@ -135,6 +135,7 @@ def _read_network(t: Table | None) -> NetworkSpec | None:
         t.problems.add(t.field("profiles"), "a folder of mode profiles (road.toml, rail.toml, "
                        "sea.toml, air.toml, transfers.toml)", str(profiles))
         profiles = None
+    max_conn = t.number("max_connector_km", lo=0, lo_open=True)
     weights = t.table("weights")
     tw, mw, cw = 0.0, 1.0, 0.0
     if weights is not None:
@@ -154,7 +155,8 @@ def _read_network(t: Table | None) -> NetworkSpec | None:
         return None
     return NetworkSpec(source=NetworkSource(source), modes=tuple(modes or MODES),
                        profiles=profiles, time_weight=tw or 0.0, money_weight=mw or 0.0,
-                       co2_weight=cw or 0.0, matrix=matrix)
+                       co2_weight=cw or 0.0, matrix=matrix,
+                       max_connector_km=max_conn)
 
 
 MATRIX_SUFFIXES = (".omx", ".csv", ".parquet", ".pq")

@@ -150,6 +150,14 @@ class MatrixSpec:
     time_unit: str = "hours"
 
 
+DEFAULT_MAX_CONNECTOR_KM = {"world": 25.0, "file": 5.0, "online": 5.0}
+"""Longest connector (perpendicular from a point to the nearest road edge) by source.
+
+World-scale roads are main roads only, tens of km apart in rural areas; OSM extracts
+hold every street, so a point 5 km from any road is a data error.
+"""
+
+
 @dataclass(frozen=True)
 class NetworkSpec:
     """Layers, their source, mode profiles and the generalized-cost weights.
@@ -165,6 +173,16 @@ class NetworkSpec:
     money_weight: float = 1.0
     co2_weight: float = 0.0
     matrix: MatrixSpec | None = None
+
+
+    max_connector_km: float | None = None  # None: DEFAULT_MAX_CONNECTOR_KM of the source
+
+    @property
+    def connector_limit_km(self) -> float:
+        """The longest connector accepted (km): the case's, else the source's default."""
+        if self.max_connector_km is not None:
+            return self.max_connector_km
+        return DEFAULT_MAX_CONNECTOR_KM.get(self.source.value, 5.0)
 
 
 @dataclass(frozen=True)

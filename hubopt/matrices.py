@@ -1,9 +1,11 @@
 """The matrices of a case: what the model and the scorecard read off the network.
 
 Every number here comes from the public routing functions, the same ones the network
-benchmark measures: points are snapped with :func:`hubopt.network.snap_points` (nearest
-road node of the network's largest strongly connected component, so every pair of model
-nodes is joined), and costs and times come from :func:`hubopt.costs.travel_costs`:
+benchmark measures: points (demand, sites and terminals) are snapped onto the nearest road
+edge with :func:`hubopt.snapping.snap_to_edges` (the edge is split; only road components
+that join the network's largest strongly connected component on their own, so every pair
+of model nodes is joined; a connector longer than the case's ``max_connector_km`` is an
+error naming the point), and costs and times come from :func:`hubopt.costs.travel_costs`:
 
 * ``costs``: generalized cost between model nodes (demand points, then the candidate
   sites unless the sites are the demand points), connectors included, float64;
@@ -30,6 +32,7 @@ from hubopt._errors import InfeasibleModelError
 from hubopt.case import MODES, TRUNK_MODES
 from hubopt.costs import Weights, travel_costs
 from hubopt.network import SnappedPoints, mode_components, snap_points
+from hubopt.snapping import connector_problems, snap_to_edges
 
 if TYPE_CHECKING:
     from hubopt.candidates import Candidates
@@ -59,6 +62,7 @@ class Matrices:
     connector_detour: float = 1.0  # the road profile's connector length / straight line
     skims: Skims | None = None  # the planner's own matrix (hubopt.matrix_source), no network
     terminals_known: bool = True  # False: no network, so no terminals or trunk components
+    network: MultimodalNetwork | None = None  # the network with the snapped edges split
 
     def connector_cost(self, snap: SnappedPoints) -> np.ndarray:
         """Generalized cost of each snapped point's connector."""
@@ -82,6 +86,12 @@ def snap_lonlat(net: MultimodalNetwork, lon: np.ndarray, lat: np.ndarray) -> Sna
     return snap_points(net, pts, mode="road", main_component=True)
 
 
+def _part(snap: SnappedPoints, a: int, b: int) -> SnappedPoints:
+    return SnappedPoints(ids=tuple(range(b - a)), node=snap.node[a:b],
+                         distance_m=snap.distance_m[a:b], time_h=snap.time_h[a:b],
+                         cost=snap.cost[a:b], co2_kg=snap.co2_kg[a:b], mode=snap.mode)
+
+
 def _concat(a: SnappedPoints, b: SnappedPoints) -> SnappedPoints:
     return SnappedPoints(
         ids=tuple(range(len(a) + len(b))), node=np.concatenate([a.node, b.node]),
@@ -95,8 +105,25 @@ def compute_matrices(case: Case, net: MultimodalNetwork, demand: DemandPoints,
     """Snap points, then least-cost and road-time matrices and terminal reach."""
     spec = case.network
     weights = case_weights(case)
-    ds = snap_lonlat(net, demand.lon, demand.lat)
-    ss = snap_lonlat(net, cands.lon, cands.lat)
+    term = net.terminals
+    nd0, ns0 = len(demand.lon), len(cands.lon)
+    snap = snap_to_edges(
+        net, np.concatenate([demand.lon, cands.lon, np.asarray(term.geometry.x, float)]),
+        np.concatenate([demand.lat, cands.lat, np.asarray(term.geometry.y, float)]))
+    net = snap.network
+    ds = _part(snap.points, 0, nd0)
+    ss = _part(snap.points, nd0, nd0 + ns0)
+    tsnap = _part(snap.points, nd0 + ns0, nd0 + ns0 + len(term))
+    problems = (connector_problems(demand.names, ds, max_km=spec.connector_limit_km,
+                                   what="demand point")
+                + connector_problems(cands.names, ss, max_km=spec.connector_limit_km,
+                                     what="candidate site"))
+    if problems:
+        msg = (f"{case.path}: network.max_connector_km: {len(problems)} point(s) lie beyond "
+               f"the longest connector accepted ({spec.connector_limit_km:g} km); move them, "
+               "check the region, or raise [network] max_connector_km:\n  "
+               + "\n  ".join(problems))
+        raise InfeasibleModelError(msg)
     # sites share the demand points' model nodes only when they are all of them, in order
     shared = (cands.demand_index is not None
               and tuple(cands.demand_index) == tuple(range(len(demand))))
@@ -113,11 +140,8 @@ def compute_matrices(case: Case, net: MultimodalNetwork, demand: DemandPoints,
         msg = f"model nodes {bad[0]} and {bad[1]} are not connected on the network"
         raise InfeasibleModelError(msg)
     # road minutes: demand -> sites, and sites/demand -> terminals and motorway junctions
-    term = net.terminals
     t_mode = term["mode"].astype(str).to_numpy() if len(term) else np.array([], dtype=str)
     if len(term):
-        tsnap = snap_lonlat(net, np.asarray(term.geometry.x, float),
-                            np.asarray(term.geometry.y, float))
         t_node, t_hours = tsnap.node, tsnap.time_h
     else:
         t_node, t_hours = np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -161,7 +185,7 @@ def compute_matrices(case: Case, net: MultimodalNetwork, demand: DemandPoints,
             motorway = 60.0 * (ds.time_h + d_hours[:, ns + nt:].min(axis=1))
     detour = float(net.profiles["road"].param("connector_detour", 1.0))
     return Matrices(weights, ds, ss, costs, demand_minutes, site_mode, demand_mode, comps,
-                    shared, motorway, detour)
+                    shared, motorway, detour, network=net)
 
 
 def motorway_junctions(net: MultimodalNetwork) -> np.ndarray | None:

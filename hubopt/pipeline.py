@@ -240,6 +240,8 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
             caught += list(inputs.skims.notes)
         else:
             mx = compute_matrices(case_obj, net, inputs.demand, cands)
+            if mx.network is not None:
+                net = mx.network  # the snapped edges are split there
             caught += far_from_network(inputs.demand.names, mx.connector_km(mx.demand_snap),
                                        "demand point")
             caught += far_from_network(cands.names, mx.connector_km(mx.site_snap),
