@@ -367,10 +367,23 @@ def candidates_from_case(
             max_candidates=None,
             road="road" in case.network.modes,
         )
+    if case.demand.countries and spec.source != CandidateSource.DEMAND:
+        cands = _in_countries(cands, case.demand.countries)
     cands = apply_site_rules(cands, spec, case.path)
     if spec.max_candidates is not None and len(cands) > spec.max_candidates:
         cands = _keep(cands, spec.max_candidates)
     return cands
+
+
+def _in_countries(cands: Candidates, countries: tuple[str, ...]) -> Candidates:
+    """The sites that lie in one of ``countries`` (:func:`hubopt.demand.country_codes`)."""
+    from hubopt.demand import country_codes
+
+    if len(cands) == 0:
+        return cands
+    codes = country_codes(cands.lon, cands.lat)
+    keep = [i for i, c in enumerate(codes) if c in set(countries)]
+    return cands if len(keep) == len(cands) else _subset(cands, keep)
 
 
 def _check_site_values(case: Case, cands: Candidates) -> None:
@@ -396,7 +409,11 @@ def _check_site_values(case: Case, cands: Candidates) -> None:
 def _keep(cands: Candidates, k: int) -> Candidates:
     """The first ``k`` sites, keeping every existing site (existing first, then rank order)."""
     keep = list(cands.existing) + [i for i in range(len(cands)) if i not in cands.existing]
-    keep = sorted(keep[: max(k, len(cands.existing))])
+    return _subset(cands, sorted(keep[: max(k, len(cands.existing))]))
+
+
+def _subset(cands: Candidates, keep: list[int]) -> Candidates:
+    """The sites at positions ``keep`` (sorted), with every index remapped."""
     pos = {old: new for new, old in enumerate(keep)}
 
     def sub(a: Any) -> Any:
@@ -407,7 +424,7 @@ def _keep(cands: Candidates, k: int) -> Candidates:
         lon=cands.lon[keep],
         lat=cands.lat[keep],
         modes=tuple(cands.modes[i] for i in keep),
-        existing=tuple(pos[i] for i in cands.existing),
+        existing=tuple(pos[i] for i in cands.existing if i in pos),
         excluded=tuple(pos[i] for i in cands.excluded if i in pos),
         demand_index=None
         if cands.demand_index is None

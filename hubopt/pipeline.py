@@ -27,6 +27,7 @@ only (``hubopt validate``).
 
 from __future__ import annotations
 
+import dataclasses
 import resource
 import sys
 import time
@@ -160,9 +161,70 @@ def load_inputs(case: Case) -> Inputs:
     return Inputs(case, demand, flows, cands, external, skims)
 
 
-def validate_case(case: str | Path | Case | None) -> Inputs:
-    """Check a case (schema, referenced files and matrix, feasibility without the network)."""
-    return load_inputs(case if isinstance(case, Case) else load_case(case))
+def validate_case(case: str | Path | Case | None, *, network: bool = False) -> Inputs:
+    """Check a case: schema, referenced files and matrix, feasibility without the network.
+
+    With ``network=True``, also build the network and run every check that ``run`` makes
+    before solving (:func:`check_with_network`); all problems are raised at once.
+    """
+    case_obj = case if isinstance(case, Case) else load_case(case)
+    inputs = load_inputs(case_obj)
+    if network:
+        check_with_network(case_obj, inputs)
+    return inputs
+
+
+def check_with_network(case: Case, inputs: Inputs) -> list[str]:
+    """Build the network and check what ``run`` checks before solving.
+
+    Candidate sites from terminals (and the existing/excluded site names matched against
+    them), p and capacities against those sites, connectors longer than
+    ``max_connector_km``, points the network cannot join, and requested modes with empty
+    layers. Raises :class:`InfeasibleModelError` with every problem; returns the
+    network's warnings.
+    """
+    from hubopt._errors import HuboptError
+
+    if inputs.skims is not None:  # [network] source = "matrix": no network to build
+        return []
+    problems: list[str] = []
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        net = network_for_case(case)
+    notes = sorted({str(x.message) for x in w})
+    empty = [m.value for m, layer in net.layers.items() if layer.is_empty]
+    if "road" in empty:
+        problems.append(f"{case.path}: region: the road layer is empty (no roads in the "
+                        "region: an ocean or a box outside the data?); demand reaches hubs "
+                        "by road")
+    elif empty:
+        notes.append(f"network.modes: the region has no {', '.join(empty)} network; those "
+                     "layers are empty")
+    cands = inputs.candidates
+    if cands is None and "road" not in empty:
+        try:
+            cands = candidates_from_case(case, inputs.demand, net.terminals)
+        except HuboptError as exc:
+            problems.append(str(exc))
+            # go on without the site names that failed, so the other checks still run
+            loose = dataclasses.replace(case, candidates=dataclasses.replace(
+                case.candidates, existing=(), excluded=()))
+            cands = candidates_from_case(loose, inputs.demand, net.terminals)
+        if cands is not None and len(cands) == 0:
+            problems.append(f"{case.path}: candidates: infeasible: no candidate site (no "
+                            "terminal cluster joins candidates.min_modes = "
+                            f"{case.candidates.min_modes} modes)")
+            cands = None
+    if cands is not None and "road" not in empty:
+        for step in (lambda: check_feasible(case, inputs.demand, inputs.flows, cands),
+                     lambda: compute_matrices(case, net, inputs.demand, cands)):
+            try:
+                step()
+            except HuboptError as exc:
+                problems.append(str(exc))
+    if problems:
+        raise InfeasibleModelError("\n".join(problems))
+    return notes
 
 
 # ------------------------------------------------------------------------------------------
@@ -321,5 +383,6 @@ __all__ = [
     "load_inputs",
     "network_for_case",
     "run_case",
+    "check_with_network",
     "validate_case",
 ]

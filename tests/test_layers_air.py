@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from test_network_helpers import osm_file, world_network
@@ -9,11 +11,16 @@ from test_network_helpers import osm_file, world_network
 from hubopt.layers import Mode, extract_layer
 from hubopt.layers._geo import haversine_m
 from hubopt.layers.world import airports
-from hubopt.profiles import default_profiles
+from hubopt.profiles import Profiles, default_profiles
 
 
-def test_kiel_holtenau_becomes_an_air_terminal() -> None:
-    layer = extract_layer("air", osm_file("kiel"))
+def test_kiel_holtenau_is_found_in_the_osm_extract() -> None:
+    # no scheduled service since 2006: an air terminal only without that evidence rule
+    prof = default_profiles()
+    air = dataclasses.replace(prof["air"], params={**prof["air"].params,
+                                                   "require_scheduled_service": 0.0})
+    loose = Profiles({**prof.modes, Mode.AIR: air}, prof.transfers, prof.connector_speed_kmh)
+    layer = extract_layer("air", osm_file("kiel"), profiles=loose)
     t = layer.terminals
     row = t[t["ref"] == "KEL"]
     assert len(row) == 1

@@ -72,19 +72,29 @@ def run(case: str | None, out: str | None, force: bool, overrides: tuple[str, ..
 @click.argument("case", required=False)
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Set a case key, e.g. --set model.p=4 (repeatable).")
+@click.option("--no-network", is_flag=True,
+              help="Skip building the network (schema, files and flows only).")
 @_typed_errors
-def validate(case: str | None, overrides: tuple[str, ...]) -> None:
-    """Check CASE (schema, files it names, feasibility without the network) and nothing else."""
-    from hubopt.case import load_case
-    from hubopt.pipeline import validate_case
+def validate(case: str | None, overrides: tuple[str, ...], no_network: bool) -> None:
+    """Check CASE without solving: schema, files it names, then the network.
 
-    inputs = validate_case(load_case(case, overrides=overrides))
+    Builds the network and reports every problem that `run` would stop on (candidate
+    sites, p, existing sites, connectors, unreachable points, empty road layer).
+    """
+    from hubopt.case import load_case
+    from hubopt.pipeline import check_with_network, load_inputs
+
+    inputs = load_inputs(load_case(case, overrides=overrides))
+    notes = [] if no_network else check_with_network(inputs.case, inputs)
     c = inputs.case
     sites = "from the network's terminals" if inputs.candidates is None else str(
         len(inputs.candidates))
     click.echo(f"{c.path}: valid case {c.name!r}: {len(inputs.demand)} demand points, "
                f"total flow {inputs.flows.sum():,.0f} {c.flows.unit}, candidate sites {sites}, "
-               f"model {c.model.problem.value}, {len(c.targets)} targets")
+               f"model {c.model.problem.value}, {len(c.targets)} targets"
+               + ("" if no_network or inputs.skims is not None else "; network checked"))
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     if inputs.skims is not None:
         for note in (f"matrix {inputs.skims.file}: every pair a hub route needs, checked",
                      *inputs.skims.notes):

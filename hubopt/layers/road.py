@@ -1,9 +1,11 @@
 """Road layer: drivable ways, speed from ``maxspeed`` or the highway class, travel time.
 
 Speeds follow osmnx (``add_edge_speeds``) with the profile's per-class speeds and fallback,
-capped at the profile's truck speed; travel time is length over speed. The layer keeps the
-largest weakly connected component (as osmnx does), so that isolated fragments of
-a clipped extract do not attract snapped points.
+capped at the profile's truck speed; travel time is length over speed. The layer keeps
+every weakly connected component of at least ``min_component_nodes`` nodes, so an
+island's roads (Gozo beside Malta) stay, joined to the rest by ferries; smaller
+fragments of a clipped extract are dropped. Points snap only to components that join
+the network on their own (:func:`hubopt.snapping.served_components`).
 Road has no terminals of its own: the other modes' terminals link to it.
 """
 
@@ -21,9 +23,16 @@ def road_layer(source: Source, profile: ModeProfile, profiles: Profiles | None =
     """Build the road layer of ``source`` (file or online); empty with a warning if none."""
     import osmnx as ox
 
-    graph, _, _ = mode_input(source, Mode.ROAD, retain_all=False)
+    import networkx as nx
+
+    graph, _, _ = mode_input(source, Mode.ROAD, retain_all=True)
     if graph is None or graph.number_of_edges() == 0:
         return empty_layer(Mode.ROAD, source.describe(), reason="no drivable ways")
+    min_nodes = profile.param("min_component_nodes", 50.0)
+    comps = sorted(nx.weakly_connected_components(graph), key=len, reverse=True)
+    keep = [c for i, c in enumerate(comps) if i == 0 or len(c) >= min_nodes]
+    if len(keep) < len(comps):
+        graph = graph.subgraph(set().union(*keep)).copy()
     graph = ox.routing.add_edge_speeds(graph, hwy_speeds=dict(profile.speed_by_class),
                                        fallback=profile.speed_kmh)
     nodes, edges = graph_frames(graph, Mode.ROAD, ("maxspeed", "oneway", "ref"))

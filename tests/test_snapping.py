@@ -1,0 +1,174 @@
+"""Snapping onto road edges: the connector is the perpendicular, the edge is split exactly,
+only components that join the network on their own mode, islands kept, limits reported."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import shapely
+from test_network_helpers import network_of, world_network
+
+from hubopt._errors import InfeasibleModelError
+from hubopt.case import load_case
+from hubopt.costs import Weights, shortest_path, travel_costs
+from hubopt.layers._geo import haversine_m
+from hubopt.network import snap_points
+from hubopt.pipeline import check_with_network, load_inputs
+from hubopt.snapping import served_components, snap_to_edges
+
+# (lon, lat) of town centres (OpenStreetMap place nodes, rounded)
+HELSINKI = (24.9384, 60.1699)
+KOTKA = (26.9458, 60.4664)
+IMATRA = (28.7640, 61.1719)
+MGARR = (14.2986, 36.0253)  # Mġarr harbour, Gozo
+VICTORIA = (14.2397, 36.0443)  # Victoria (Rabat), Gozo
+VALLETTA = (14.5126, 35.8989)
+
+
+def _brute_distance_m(net: object, lon: float, lat: float, allowed: np.ndarray) -> float:
+    """Shortest distance from a point to any allowed road edge, by brute force.
+
+    Every edge vertex pair is a segment; the distance to a segment is computed in a local
+    equirectangular frame around the point (metres), independently of the STRtree.
+    """
+    e = net.edges  # type: ignore[attr-defined]
+    sel = (e["mode"] == "road").to_numpy() & allowed[e["u"].to_numpy()] & allowed[
+        e["v"].to_numpy()]
+    kx = 111_320.0 * np.cos(np.radians(lat))
+    ky = 110_570.0
+    best = np.inf
+    for geom in e.geometry.to_numpy()[sel]:
+        xy = np.asarray(geom.coords)
+        x = (xy[:, 0] - lon) * kx
+        y = (xy[:, 1] - lat) * ky
+        ax, ay, bx, by = x[:-1], y[:-1], x[1:], y[1:]
+        dx, dy = bx - ax, by - ay
+        t = np.clip(-(ax * dx + ay * dy) / np.maximum(dx * dx + dy * dy, 1e-12), 0, 1)
+        best = min(best, float(np.min(np.hypot(ax + t * dx, ay + t * dy))))
+    return best
+
+
+def test_connector_is_the_perpendicular_to_the_nearest_allowed_edge() -> None:
+    net = world_network()
+    allowed = served_components(net)
+    pts = [HELSINKI, KOTKA, IMATRA]
+    snap = snap_to_edges(net, [p[0] for p in pts], [p[1] for p in pts])
+    for (lon, lat), d in zip(pts, snap.points.distance_m, strict=True):
+        assert d == pytest.approx(_brute_distance_m(net, lon, lat, allowed), rel=0.02, abs=20)
+    # node snapping put Imatra 3.7 km away; its nearest road edge is 1.5 km away
+    node = snap_points(net, [IMATRA], main_component=True)
+    assert snap.points.distance_m[2] < node.distance_m[0]
+    assert snap.points.distance_m[2] < 2000
+
+
+def test_splitting_an_edge_keeps_every_path_between_old_nodes() -> None:
+    net = world_network()
+    snap = snap_to_edges(net, [HELSINKI[0], KOTKA[0], IMATRA[0]],
+                         [HELSINKI[1], KOTKA[1], IMATRA[1]])
+    split = snap.network
+    assert split.n_nodes == net.n_nodes + int((snap.points.node >= net.n_nodes).sum())
+    rng = np.random.default_rng(0)
+    road = np.flatnonzero((net.nodes["mode"] == "road").to_numpy())
+    sample = rng.choice(road, 12, replace=False)
+    w = Weights(money=1.0)
+    before = travel_costs(net, sample, weights=w, dtype="float64").values
+    after = travel_costs(split, sample, weights=w, dtype="float64").values
+    np.testing.assert_allclose(after, before, rtol=1e-9)
+    # the pieces of a split edge add up to it, in both directions
+    e = split.edges
+    new = snap.points.node[0]
+    ins = e[(e["v"] == new) & (e["mode"] == "road")]
+    outs = e[(e["u"] == new) & (e["mode"] == "road")]
+    assert len(ins) >= 1 and len(outs) >= 1
+    for _, a in ins.iterrows():
+        b = outs[outs["v"] != a["u"]]
+        orig = net.edges[(net.edges["u"] == a["u"]) & (net.edges["v"].isin(b["v"]))]
+        if len(orig):
+            total = a["length_m"] + b[b["v"] == orig["v"].iloc[0]]["length_m"].iloc[0]
+            assert total == pytest.approx(orig["length_m"].iloc[0], rel=1e-9)
+
+
+def test_helsinki_kotka_goes_by_road_not_through_a_fragment() -> None:
+    net = world_network()
+    snap = snap_to_edges(net, [HELSINKI[0], KOTKA[0]], [HELSINKI[1], KOTKA[1]])
+    path = shortest_path(snap.network, int(snap.points.node[0]), int(snap.points.node[1]),
+                         weights=Weights(money=1.0))
+    assert path.modes == ("road",)
+    # Helsinki-Kotka is about 133 km by road (E18/route 7); the straight line is 113 km
+    km = path.length_m / 1000.0
+    straight = haversine_m(*HELSINKI, *KOTKA)[()] / 1000.0
+    assert straight < km < 1.4 * straight
+
+
+def test_gozo_keeps_its_roads_and_mgarr_victoria_is_by_road() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = network_of("malta")
+    road = net.nodes[net.nodes["mode"] == "road"]
+    gozo = road[(road["x"] < 14.36) & (road["y"] > 36.0)]
+    assert len(gozo) > 500  # Gozo's own road network is kept
+    snap = snap_to_edges(net, [MGARR[0], VICTORIA[0], VALLETTA[0]],
+                         [MGARR[1], VICTORIA[1], VALLETTA[1]])
+    assert (snap.points.distance_m < 300).all()
+    path = shortest_path(snap.network, int(snap.points.node[0]), int(snap.points.node[1]),
+                         weights=Weights(money=1.0))
+    assert path.modes == ("road",)
+    straight = haversine_m(*MGARR, *VICTORIA)[()]
+    assert straight < path.length_m < 1.6 * straight
+    # Valletta is on the main island: the trip to Gozo takes the ferry
+    to_gozo = shortest_path(snap.network, int(snap.points.node[2]), int(snap.points.node[0]),
+                            weights=Weights(money=1.0))
+    assert "sea" in to_gozo.modes
+
+
+def test_fragments_joined_only_by_transfers_are_not_snapped_to() -> None:
+    net = world_network()
+    allowed = served_components(net)
+    road = (net.nodes["mode"] == "road").to_numpy()
+    # a strongly connected road network: from one allowed node, road alone reaches all
+    # allowed nodes of its component, and allowed nodes all lie in the multimodal main SCC
+    assert allowed[road].mean() > 0.9
+    assert not allowed[~road].any()
+
+
+def test_a_connector_beyond_the_limit_is_an_error_naming_the_point() -> None:
+    case = load_case(None, overrides=["network.max_connector_km=5"])
+    inputs = load_inputs(case)
+    with pytest.raises(InfeasibleModelError) as info:
+        check_with_network(case, inputs)
+    text = str(info.value)
+    assert "network.max_connector_km" in text
+    assert "Sosnovyy Bor" in text
+    assert " km from the nearest road" in text
+
+
+def test_validate_reports_an_unknown_existing_site_and_p_above_the_sites() -> None:
+    case = load_case(None, overrides=['candidates.existing=["Nowhere"]',
+                                      "candidates.min_modes=4", "model.p=9",
+                                      "candidates.max_candidates=10"])
+    inputs = load_inputs(case)
+    with pytest.raises(InfeasibleModelError) as info:
+        check_with_network(case, inputs)
+    text = str(info.value)
+    assert "candidates.existing[0]" in text and "Nowhere" in text
+    assert "model.p: infeasible" in text
+
+
+def test_countries_filter_applies_to_candidate_sites() -> None:
+    from hubopt.candidates import candidates_from_case
+    from hubopt.demand import country_codes
+    from hubopt.pipeline import network_for_case
+
+    case = load_case(None, overrides=['demand.countries=["FI"]'])
+    inputs = load_inputs(case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = network_for_case(case)
+    cands = candidates_from_case(case, inputs.demand, net.terminals)
+    assert len(cands)
+    assert set(country_codes(cands.lon, cands.lat)) == {"FI"}
+    # Finland lies north of the Gulf: every site is above 59.7 N and west of 31.6 E
+    assert (np.asarray(cands.lat) > 59.7).all()
+    assert shapely is not None
