@@ -45,16 +45,19 @@ def test_world_terminals_reach_the_road_network() -> None:
     assert np.isfinite(dist[:, road]).any(axis=1).all()
 
 
-def test_kiel_holtenau_airport_links_to_road_within_the_radius() -> None:
-    net = network_of("kiel")
+def test_malta_airport_links_to_road_within_the_radius() -> None:
+    net = network_of("malta")
     tr = net.transfers
-    kel = net.terminals[net.terminals["ref"] == "KEL"]
-    links = tr[(tr["terminal_id"] == kel["terminal_id"].iloc[0]) & (tr["to_mode"] == "road")]
+    mla = net.terminals[(net.terminals["ref"] == "MLA") & (net.terminals["mode"] == "air")]
+    links = tr[(tr["terminal_id"] == mla["terminal_id"].iloc[0]) & (tr["to_mode"] == "road")]
     assert len(links) == 1
     rule = net.profiles.transfer("air", "road")
+    road = net.profiles["road"]
+    km = links["length_m"].iloc[0] / 1000.0
     assert links["length_m"].iloc[0] <= rule.radius_m
     assert links["time_h"].iloc[0] >= rule.time_h
-    assert links["cost"].iloc[0] == pytest.approx(rule.cost)
+    drayage = km * road.cost_per_km + km / net.profiles.connector_speed_kmh * road.cost_per_hour
+    assert links["cost"].iloc[0] == pytest.approx(rule.cost + drayage)
 
 
 def test_transfer_links_join_a_terminal_to_the_nearest_node_of_the_other_mode() -> None:

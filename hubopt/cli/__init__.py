@@ -19,6 +19,7 @@ from hubopt._errors import HuboptError
 # name -> "module:attribute"; each module defines one click command.
 _COMMANDS: dict[str, str] = {
     "bench": "hubopt.cli.bench:bench",
+    "matrix": "hubopt.cli.matrix:matrix",
     "network": "hubopt.cli.network:network",
     "run": "hubopt.cli.run:run",
     "validate": "hubopt.cli.run:validate",
