@@ -36,8 +36,9 @@ class OdTable:
     unreachable: tuple[tuple[str, str], ...]
 
 
-def od_table(network: MultimodalNetwork, names: Sequence[str], lon: Sequence[float],
-             lat: Sequence[float], *, weights: Weights | None = None) -> OdTable:
+def od_table(network: MultimodalNetwork, names: Sequence[str],
+             lon: Sequence[float] | np.ndarray, lat: Sequence[float] | np.ndarray, *,
+             weights: Weights | None = None) -> OdTable:
     """Least-cost distance, time, cost and mode chain between every ordered pair."""
     w = weights if weights is not None else Weights(time=0.0, money=1.0)
     snap = snap_to_edges(network, np.asarray(lon, float), np.asarray(lat, float))

@@ -379,10 +379,10 @@ __all__ = [
     "Inputs",
     "RunResult",
     "StepLog",
+    "check_with_network",
     "far_from_network",
     "load_inputs",
     "network_for_case",
     "run_case",
-    "check_with_network",
     "validate_case",
 ]

@@ -1,4 +1,5 @@
-"""Snapping points onto the edges of one mode: the edge is split, the connector is the perpendicular.
+"""Snapping points onto the edges of one mode: the edge is split, the connector is the
+perpendicular.
 
 :func:`snap_to_edges` ``(network, lon, lat, *, mode="road", names=None, max_distance_m=None)
 -> EdgeSnap``: each point is projected onto the nearest edge of ``mode`` among the
@@ -149,11 +150,12 @@ def _twins(edges: pd.DataFrame, ks: np.ndarray) -> dict[int, int]:
         back.setdefault((int(u[j]), int(v[j])), []).append(int(j))
     length = edges["length_m"].to_numpy(dtype="float64")
     mode = edges["mode"].to_numpy()
-    out = {}
-    for k in ks:
-        for j in back.get((int(v[k]), int(u[k])), []):
-            if mode[j] == mode[k] and abs(length[j] - length[k]) <= max(0.5, 1e-6 * length[k]):
-                out[int(k)] = j
+    out: dict[int, int] = {}
+    for k in ks.tolist():
+        for jj in back.get((int(v[k]), int(u[k])), []):
+            if mode[jj] == mode[k] and abs(length[jj] - length[k]) <= max(0.5,
+                                                                         1e-6 * length[k]):
+                out[int(k)] = jj
                 break
     return out
 

@@ -168,3 +168,27 @@ def test_transfer_links_charge_drayage_money() -> None:
         assert sel["cost"].to_numpy() == pytest.approx(want)
         assert (sel["cost"].to_numpy() >= rule.cost).all()
     assert shapely is not None
+
+
+def test_osm_road_edges_into_a_junction_carry_the_junction_delay() -> None:
+    import networkx as nx
+
+    from hubopt.layers._osm import mode_input
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        road = extract_layer("road", osm_file("kiel"))
+    prof = default_profiles()["road"]
+    delay_h = prof.param("junction_delay_s") / 3600.0
+    e = road.edges
+    free = e["length_m"] / 1000.0 / e["speed_kmh"]
+    extra = (e["time_h"] - free).to_numpy()
+    # every edge either carries exactly one junction delay or none
+    assert np.all(np.isclose(extra, 0.0, atol=1e-12) | np.isclose(extra, delay_h))
+    graph, _, _ = mode_input(Source.pbf(osm_file("kiel")), Mode.ROAD, retain_all=True)
+    degree = dict(nx.Graph(graph).degree())
+    into_junction = np.array([degree.get(int(v), 0) >= 3 for v in e["v"]])
+    motor = e["kind"].astype(str).str.contains("motorway|trunk").to_numpy()
+    assert np.allclose(extra[into_junction & ~motor], delay_h)
+    assert np.allclose(extra[motor], 0.0)
+    assert (into_junction & ~motor).sum() > 100

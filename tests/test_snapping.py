@@ -14,8 +14,8 @@ from test_network_helpers import network_of, world_network
 from hubopt._errors import InfeasibleModelError
 from hubopt.case import load_case
 from hubopt.costs import Weights, shortest_path, travel_costs
-from hubopt.layers._geo import haversine_m
 from hubopt.layers import Source
+from hubopt.layers._geo import haversine_m
 from hubopt.network import MultimodalNetwork, build_network, snap_points
 from hubopt.pipeline import check_with_network, load_inputs
 from hubopt.snapping import served_components, snap_to_edges
@@ -91,7 +91,8 @@ def test_splitting_an_edge_keeps_every_path_between_old_nodes() -> None:
     new = snap.points.node[0]
     ins = e[(e["v"] == new) & (e["mode"] == "road")]
     outs = e[(e["u"] == new) & (e["mode"] == "road")]
-    assert len(ins) >= 1 and len(outs) >= 1
+    assert len(ins) >= 1
+    assert len(outs) >= 1
     for _, a in ins.iterrows():
         b = outs[outs["v"] != a["u"]]
         orig = net.edges[(net.edges["u"] == a["u"]) & (net.edges["v"].isin(b["v"]))]
@@ -162,7 +163,8 @@ def test_validate_reports_an_unknown_existing_site_and_p_above_the_sites() -> No
     with pytest.raises(InfeasibleModelError) as info:
         check_with_network(case, inputs)
     text = str(info.value)
-    assert "candidates.existing[0]" in text and "Nowhere" in text
+    assert "candidates.existing[0]" in text
+    assert "Nowhere" in text
     assert "model.p: infeasible" in text
 
 

@@ -85,7 +85,8 @@ def _mask(box: tuple[float, float, float, float]) -> SeaMask | None:
 def sea_mask(bbox: BBox, buffer_km: float = 50.0) -> SeaMask | None:
     """The land mask over ``bbox`` grown by ``buffer_km``; ``None`` without GSHHG data."""
     box = bbox.buffered(buffer_km).as_tuple()
-    return _mask(tuple(round(v, 3) for v in box))  # type: ignore[arg-type]
+    w, s, e, n = (round(v, 3) for v in box)
+    return _mask((w, s, e, n))
 
 
 
