@@ -139,10 +139,11 @@ def test_routes_follow_contiguous_network_paths(default_run: RunResult, out: Pat
 
 
 def test_route_costs_equal_networkx_shortest_paths(default_run: RunResult, out: Path) -> None:
-    from hubopt.matrices import snap_lonlat
     from hubopt.network import network_to_networkx
 
-    net = default_run.network
+    net = default_run.network  # the network with the snapped edges split
+    mx = default_run.matrices
+    assert mx is not None
     G = network_to_networkx(net)
     d, c = default_run.demand, default_run.candidates
     alloc = gpd.read_file(out / "allocations.geojson")
@@ -150,10 +151,9 @@ def test_route_costs_equal_networkx_shortest_paths(default_run: RunResult, out: 
     for _, row in acc.iterrows():
         i = d.names.index(row["from_name"])
         k = c.names.index(row["to_name"])
-        a = snap_lonlat(net, d.lon[i:i + 1], d.lat[i:i + 1])
-        b = snap_lonlat(net, c.lon[k:k + 1], c.lat[k:k + 1])
-        want = nx.dijkstra_path_length(G, int(a.node[0]), int(b.node[0]), weight="cost")
-        connectors = float(a.cost[0] + b.cost[0])  # the default case weighs money only
+        a, b = mx.demand_snap, mx.site_snap
+        want = nx.dijkstra_path_length(G, int(a.node[i]), int(b.node[k]), weight="cost")
+        connectors = float(a.cost[i] + b.cost[k])  # the default case weighs money only
         got = row["unit_cost_out_eur_per_t"] - connectors
         assert got == pytest.approx(want, rel=1e-6, abs=1e-6)
 
