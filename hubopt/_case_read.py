@@ -235,15 +235,17 @@ def _read_demand(t: Table | None) -> DemandSpec | None:
     file = t.path("file", required=source == DemandSource.FILE)
     fields = {k: t.string(k, default=k.removesuffix("_field").replace("weight", "population"))
               for k in ("name_field", "weight_field", "lon_field", "lat_field")}
+    allow_outside = t.boolean("allow_outside", default=False)
     _only_for(t, ("min_population", "countries", "min_separation_km"), "source", source,
               "geonames")
-    _only_for(t, ("file", *fields), "source", source, "file")
+    _only_for(t, ("file", "allow_outside", *fields), "source", source, "file")
     t.finish()
     if source is None:
         return None
     return DemandSpec(source=DemandSource(source), min_population=min_pop or 15000,
                       countries=tuple(countries), max_points=max_points,
                       min_separation_km=separation or 0.0, file=file,
+                      allow_outside=allow_outside,
                       name_field=fields["name_field"] or "name",
                       weight_field=fields["weight_field"] or "population",
                       lon_field=fields["lon_field"] or "lon",

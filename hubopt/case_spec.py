@@ -204,6 +204,7 @@ class DemandSpec:
     weight_field: str = "population"
     lon_field: str = "lon"
     lat_field: str = "lat"
+    allow_outside: bool = False  # demand points outside the region are an error unless set
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,8 @@ def demand_from_case(case: Case) -> DemandPoints:
             lon_field=spec.lon_field,
             lat_field=spec.lat_field,
         )
+        if not spec.allow_outside:
+            _check_inside(case, points)
     else:
         points = demand_from_geonames(
             region_bounds(case),
@@ -157,6 +159,31 @@ def demand_from_case(case: Case) -> DemandPoints:
     if spec.max_points is not None and len(points) > spec.max_points:
         points = _take(points, spec.max_points)
     return points
+
+
+def _check_inside(case: Case, points: DemandPoints) -> None:
+    """Demand points outside the region (bbox, polygon or extract bounds) are an error."""
+    region = case.region
+    if region.bbox is None and region.polygon is None and region.osm_file is None:
+        return  # a place name: no bounds before the download
+    w, s, e, n = region_bounds(case)
+    out = ~((points.lon >= w) & (points.lon <= e) & (points.lat >= s) & (points.lat <= n))
+    poly = region_polygon(case)
+    if poly is not None and (~out).any():
+        from shapely import points as shp_points
+
+        idx = np.flatnonzero(~out)
+        inside = poly.covers(shp_points(points.lon[idx], points.lat[idx]))
+        out[idx[~np.asarray(inside)]] = True
+    if not out.any():
+        return
+    problems = Problems(case.path)
+    names = ", ".join(f"{points.names[i]} ({points.lon[i]:.4f}, {points.lat[i]:.4f})"
+                      for i in np.flatnonzero(out)[:20])
+    more = "" if out.sum() <= 20 else f" and {int(out.sum()) - 20} more"
+    problems.add("demand.file", "demand points inside the region (or set demand.allow_outside "
+                 "= true)", f"{int(out.sum())} outside: {names}{more}")
+    problems.raise_if_any()
 
 
 def thin_points(points: DemandPoints, km: float) -> DemandPoints:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import functools
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
 from test_network_helpers import network_of, world_network
 
-from hubopt._errors import InfeasibleModelError
+from hubopt._errors import CaseValidationError, InfeasibleModelError
 from hubopt.case import load_case
 from hubopt.costs import Weights, shortest_path, travel_costs
 from hubopt.layers import Source
@@ -184,3 +185,23 @@ def test_countries_filter_applies_to_candidate_sites() -> None:
     # Finland lies north of the Gulf: every site is above 59.7 N and west of 31.6 E
     assert (np.asarray(cands.lat) > 59.7).all()
     assert shapely is not None
+
+
+def test_demand_points_outside_the_region_are_an_error_unless_allowed(tmp_path: Path) -> None:
+    from hubopt.case import builtin_cases
+    from hubopt.demand import demand_from_case
+
+    pts = tmp_path / "pts.csv"
+    pts.write_text("name,population,lon,lat\nHelsinki,650000,24.94,60.17\n"
+                   "Tartu,95000,26.72,58.38\nRiga,600000,24.11,56.95\n", encoding="utf-8")
+    text = builtin_cases()["default"].read_text(encoding="utf-8")
+    head, rest = text.split("[demand]", 1)
+    tail = rest[rest.index("[flows]"):]
+    case_file = tmp_path / "case.toml"
+    case_file.write_text(head + f'[demand]\nsource = "file"\nfile = "{pts}"\n\n' + tail,
+                         encoding="utf-8")
+    # Riga (56.95 N) lies south of the default region (58.3-61.3 N)
+    with pytest.raises(CaseValidationError, match=r"Riga \(24\.1100, 56\.9500\)"):
+        demand_from_case(load_case(case_file))
+    ok = demand_from_case(load_case(case_file, overrides=["demand.allow_outside=true"]))
+    assert "Riga" in ok.names
