@@ -304,9 +304,10 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
             mx = compute_matrices(case_obj, net, inputs.demand, cands)
             if mx.network is not None:
                 net = mx.network  # the snapped edges are split there
-            caught += far_from_network(inputs.demand.names, mx.connector_km(mx.demand_snap),
+            caught += far_from_network(inputs.demand.names,
+                                       mx.demand_snap.distance_m / 1000.0,
                                        "demand point")
-            caught += far_from_network(cands.names, mx.connector_km(mx.site_snap),
+            caught += far_from_network(cands.names, mx.site_snap.distance_m / 1000.0,
                                        "candidate site")
         em = None
         if inputs.external is not None:
@@ -360,13 +361,16 @@ FAR_KM = 10.0
 
 
 def far_from_network(names: tuple[str, ...], km: np.ndarray, what: str) -> list[str]:
-    """A warning when points lie more than :data:`FAR_KM` (connector length) from the roads."""
+    """A warning when points lie more than :data:`FAR_KM` from the road network.
+
+    ``km`` is each point's distance to the nearest road edge it snapped to (the
+    perpendicular; the connector is priced at ``connector_detour`` times it)."""
     far = np.flatnonzero(np.asarray(km) > FAR_KM)
     if not len(far):
         return []
     worst = int(far[np.argmax(np.asarray(km)[far])])
     return [f"{len(far)} {what}(s) lie more than {FAR_KM:g} km from the road network "
-            f"(farthest: {names[worst]}, {float(km[worst]):.1f} km by connector); check the "
+            f"(farthest: {names[worst]}, {float(km[worst]):.1f} km to the nearest road); check the "
             f"region and the data"]
 
 
