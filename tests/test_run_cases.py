@@ -102,7 +102,8 @@ def _write_kiel_case(folder: Path, osm: Path, **model: object) -> Path:
     lines = [
         "[case]", 'name = "kiel"', "", "[region]", f'osm_file = "{osm}"', "",
         "[network]", 'source = "file"', 'modes = ["road", "rail", "sea", "air"]', "",
-        "[demand]", 'source = "file"', 'file = "points.csv"', "",
+        # Altstadt, Duesternbrook and Friedrichsort lie just outside the kiel-north extract
+        "[demand]", 'source = "file"', 'file = "points.csv"', "allow_outside = true", "",
         "[flows]", 'source = "gravity"', "total = 1000.0", "",
         "[candidates]", 'source = "terminals"', "min_modes = 2", "cluster_km = 1.0", "",
         "[model]", *(f"{k} = {json.dumps(v)}" for k, v in model.items()), "",
