@@ -205,3 +205,17 @@ def test_demand_points_outside_the_region_are_an_error_unless_allowed(tmp_path: 
         demand_from_case(load_case(case_file))
     ok = demand_from_case(load_case(case_file, overrides=["demand.allow_outside=true"]))
     assert "Riga" in ok.names
+
+
+def test_helsinki_vaalimaa_road_length_matches_national_road_7() -> None:
+    # Finnish national road 7 (E18) runs 189 km from Erottaja in Helsinki to the Vaalimaa
+    # border crossing (Wikipedia, "Finnish national road 7"); the world-layer road route
+    # between the two, connectors included, must lie within 5 % of it
+    net = _default_box_network()
+    erottaja, vaalimaa = (24.9440, 60.1661), (27.8398, 60.5847)
+    snap = snap_to_edges(net, [erottaja[0], vaalimaa[0]], [erottaja[1], vaalimaa[1]])
+    path = shortest_path(snap.network, int(snap.points.node[0]), int(snap.points.node[1]),
+                         weights=Weights(time=1.0))
+    assert path.modes == ("road",)
+    km = (path.length_m + snap.points.distance_m.sum()) / 1000.0
+    assert abs(km / 189.0 - 1.0) <= 0.05
