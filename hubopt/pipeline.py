@@ -211,9 +211,7 @@ def check_with_network(case: Case, inputs: Inputs) -> list[str]:
                 case.candidates, existing=(), excluded=()))
             cands = candidates_from_case(loose, inputs.demand, net.terminals)
         if cands is not None and len(cands) == 0:
-            problems.append(f"{case.path}: candidates: infeasible: no candidate site (no "
-                            "terminal cluster joins candidates.min_modes = "
-                            f"{case.candidates.min_modes} modes)")
+            problems.append(no_sites_message(case, net))
             cands = None
     if cands is not None and "road" not in empty:
         for step in (lambda: check_feasible(case, inputs.demand, inputs.flows, cands),
@@ -286,9 +284,7 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
     with log.step("candidates", case_obj.candidates.source.value):
         cands = inputs.candidates or candidates_from_case(case_obj, inputs.demand, net.terminals)
         if len(cands) == 0:
-            msg = (f"{case_obj.path}: candidates: infeasible: no candidate site (no terminal "
-                   f"cluster joins candidates.min_modes = {case_obj.candidates.min_modes} modes)")
-            raise InfeasibleModelError(msg)
+            raise InfeasibleModelError(no_sites_message(case_obj, net))
         check_feasible(case_obj, inputs.demand, inputs.flows, cands,
                        external_flow=(inputs.external.total if inputs.external is not None
                                       else 0.0))
@@ -360,6 +356,15 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
 FAR_KM = 10.0
 
 
+def no_sites_message(case: Case, net: MultimodalNetwork) -> str:
+    """Why no terminal cluster makes a site, naming the requested modes the region lacks."""
+    empty = [m.value for m, layer in net.layers.items() if layer.is_empty]
+    lacks = (f"; the region has no {', '.join(empty)} network, so at most "
+             f"{len(net.layers) - len(empty)} modes can meet" if empty else "")
+    return (f"{case.path}: candidates: infeasible: no candidate site (no terminal cluster "
+            f"joins candidates.min_modes = {case.candidates.min_modes} modes{lacks})")
+
+
 def far_from_network(names: tuple[str, ...], km: np.ndarray, what: str) -> list[str]:
     """A warning when points lie more than :data:`FAR_KM` from the road network.
 
@@ -387,6 +392,7 @@ __all__ = [
     "far_from_network",
     "load_inputs",
     "network_for_case",
+    "no_sites_message",
     "run_case",
     "validate_case",
 ]

@@ -219,3 +219,12 @@ def test_helsinki_vaalimaa_road_length_matches_national_road_7() -> None:
     assert path.modes == ("road",)
     km = (path.length_m + snap.points.distance_m.sum()) / 1000.0
     assert abs(km / 189.0 - 1.0) <= 0.05
+
+
+def test_an_inland_case_that_needs_four_modes_is_told_the_region_has_no_sea() -> None:
+    case = load_case(None, overrides=["region.bbox=[35.0, 49.0, 37.5, 51.0]",
+                                      "candidates.min_modes=4", "demand.min_population=20000",
+                                      "network.max_connector_km=200"])
+    inputs = load_inputs(case)
+    with pytest.raises(InfeasibleModelError, match=r"the region has no sea network"):
+        check_with_network(case, inputs)
