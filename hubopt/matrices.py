@@ -32,7 +32,7 @@ from hubopt._errors import InfeasibleModelError
 from hubopt.case import MODES, TRUNK_MODES
 from hubopt.costs import Weights, travel_costs
 from hubopt.network import SnappedPoints, mode_components, snap_points
-from hubopt.snapping import connector_problems, snap_to_edges
+from hubopt.snapping import connector_problems, cut_off_notes, snap_to_edges
 
 if TYPE_CHECKING:
     from hubopt.candidates import Candidates
@@ -63,6 +63,7 @@ class Matrices:
     skims: Skims | None = None  # the planner's own matrix (hubopt.matrix_source), no network
     terminals_known: bool = True  # False: no network, so no terminals or trunk components
     network: MultimodalNetwork | None = None  # the network with the snapped edges split
+    notes: tuple[str, ...] = ()  # points moved off a road that does not join the network
 
     def connector_cost(self, snap: SnappedPoints) -> np.ndarray:
         """Generalized cost of each snapped point's connector."""
@@ -124,6 +125,8 @@ def compute_matrices(case: Case, net: MultimodalNetwork, demand: DemandPoints,
                "check the region, or raise [network] max_connector_km:\n  "
                + "\n  ".join(problems))
         raise InfeasibleModelError(msg)
+    notes = tuple(cut_off_notes(demand.names, snap, 0, "demand point")
+                  + cut_off_notes(cands.names, snap, nd0, "candidate site"))
     # sites share the demand points' model nodes only when they are all of them, in order
     shared = (cands.demand_index is not None
               and tuple(cands.demand_index) == tuple(range(len(demand))))
@@ -185,7 +188,7 @@ def compute_matrices(case: Case, net: MultimodalNetwork, demand: DemandPoints,
             motorway = 60.0 * (ds.time_h + d_hours[:, ns + nt:].min(axis=1))
     detour = float(net.profiles["road"].param("connector_detour", 1.0))
     return Matrices(weights, ds, ss, costs, demand_minutes, site_mode, demand_mode, comps,
-                    shared, motorway, detour, network=net)
+                    shared, motorway, detour, network=net, notes=notes)
 
 
 def motorway_junctions(net: MultimodalNetwork) -> np.ndarray | None:

@@ -214,12 +214,14 @@ def check_with_network(case: Case, inputs: Inputs) -> list[str]:
             problems.append(no_sites_message(case, net))
             cands = None
     if cands is not None and "road" not in empty:
-        for step in (lambda: check_feasible(case, inputs.demand, inputs.flows, cands),
-                     lambda: compute_matrices(case, net, inputs.demand, cands)):
-            try:
-                step()
-            except HuboptError as exc:
-                problems.append(str(exc))
+        try:
+            check_feasible(case, inputs.demand, inputs.flows, cands)
+        except HuboptError as exc:
+            problems.append(str(exc))
+        try:
+            notes += list(compute_matrices(case, net, inputs.demand, cands).notes)
+        except HuboptError as exc:
+            problems.append(str(exc))
     if problems:
         raise InfeasibleModelError("\n".join(problems))
     return notes
@@ -300,6 +302,7 @@ def run_case(case: str | Path | Case | None = None, *, progress: Progress = _sil
             mx = compute_matrices(case_obj, net, inputs.demand, cands)
             if mx.network is not None:
                 net = mx.network  # the snapped edges are split there
+            caught += list(mx.notes)
             caught += far_from_network(inputs.demand.names,
                                        mx.demand_snap.distance_m / 1000.0,
                                        "demand point")

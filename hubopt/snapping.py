@@ -50,6 +50,17 @@ class EdgeSnap:
 
     network: MultimodalNetwork
     points: SnappedPoints
+    # distance (m) from each point to the nearest edge of the mode in *any* component;
+    # smaller than ``points.distance_m`` where the nearest road does not join the network
+    nearest_any_m: np.ndarray | None = None
+
+    def cut_off(self, *, margin_m: float = 500.0) -> np.ndarray:
+        """Positions of the points whose nearest road belongs to a part of the network
+        that does not join the rest, and that were snapped more than ``margin_m`` farther
+        away to a part that does."""
+        if self.nearest_any_m is None:
+            return np.zeros(0, dtype="int64")
+        return np.flatnonzero(self.points.distance_m - self.nearest_any_m > margin_m)
 
 
 def served_components(network: MultimodalNetwork, mode: Mode | str = Mode.ROAD, *,
@@ -98,8 +109,8 @@ def snap_to_edges(
     allowed = served_components(network, m)
     e = network.edges
     u_all, v_all = e["u"].to_numpy(dtype="int64"), e["v"].to_numpy(dtype="int64")
-    cand = np.flatnonzero((e["mode"].astype(str).to_numpy() == m.value)
-                          & allowed[u_all] & allowed[v_all])
+    of_mode = e["mode"].astype(str).to_numpy() == m.value
+    cand = np.flatnonzero(of_mode & allowed[u_all] & allowed[v_all])
     if not len(cand):
         msg = f"cannot snap points: the network has no {m.value} edges to snap to"
         raise LayerExtractionError(msg)
@@ -116,10 +127,8 @@ def snap_to_edges(
     which[hit[0][order]] = hit[1][order]
     edge = cand[which]
     frac = shapely.line_locate_point(local[which], pts, normalized=True)
-    proj_local = shapely.line_interpolate_point(local[which], frac, normalized=True)
     proj = shapely.line_interpolate_point(geoms[which], frac, normalized=True)
     qx, qy = shapely.get_x(proj), shapely.get_y(proj)
-    del proj_local
     dist = haversine_m(lon, lat, qx, qy)
     length = e["length_m"].to_numpy(dtype="float64")[edge]
     frac = np.asarray(frac, dtype="float64")
@@ -136,7 +145,21 @@ def snap_to_edges(
         ids=tuple(ids) if ids is not None else tuple(range(len(lon))), node=node,
         distance_m=dist, time_h=hours, cost=km * road.cost_per_km + hours * road.cost_per_hour,
         co2_kg=km * road.co2_per_unit_km, mode=m.value)
-    return EdgeSnap(new_net, points)
+    nearest_any = dist
+    others = np.flatnonzero(of_mode & ~(allowed[u_all] & allowed[v_all]))
+    if len(others):
+        og = e.geometry.to_numpy()[others]
+        olocal = shapely.transform(og, lambda c: np.column_stack(_local_xy(c[:, 0], c[:, 1],
+                                                                            lat0)))
+        hit2 = shapely.STRtree(olocal).query_nearest(pts, all_matches=False,
+                                                     return_distance=True)
+        (pi, oi), _ = hit2
+        o_frac = shapely.line_locate_point(olocal[oi], pts[pi], normalized=True)
+        o_proj = shapely.line_interpolate_point(og[oi], o_frac, normalized=True)
+        o_dist = haversine_m(lon[pi], lat[pi], shapely.get_x(o_proj), shapely.get_y(o_proj))
+        nearest_any = dist.copy()
+        np.minimum.at(nearest_any, pi, o_dist)
+    return EdgeSnap(new_net, points, nearest_any)
 
 
 def _twins(edges: pd.DataFrame, ks: np.ndarray) -> dict[int, int]:
@@ -242,6 +265,21 @@ def _split(network: MultimodalNetwork, edge: np.ndarray, frac: np.ndarray, x: np
     return split, new_pos
 
 
+def cut_off_notes(names: Sequence[str], snap: EdgeSnap, first: int, what: str) -> list[str]:
+    """One line per point (of ``names``, at positions ``first..``) moved off a cut-off road."""
+    out = []
+    near = snap.nearest_any_m
+    for i in snap.cut_off():
+        k = int(i) - first
+        if near is None or not 0 <= k < len(names):
+            continue
+        out.append(f"{what} {names[k]!r}: its nearest road ({near[i] / 1000:.1f} km) does not "
+                   "join the network on its own (an island without a ferry, or a fragment); "
+                   f"snapped to a road that does, {snap.points.distance_m[i] / 1000:.1f} km "
+                   "away")
+    return out
+
+
 def connector_problems(names: Sequence[str], snap: SnappedPoints, *, max_km: float,
                        what: str) -> list[str]:
     """One line per point whose connector exceeds ``max_km``: name and distance."""
@@ -252,4 +290,4 @@ def connector_problems(names: Sequence[str], snap: SnappedPoints, *, max_km: flo
 
 
 __all__ = ["MIN_COMPONENT_NODES", "MIN_COMPONENT_SHARE", "EdgeSnap", "connector_problems",
-           "served_components", "snap_to_edges"]
+           "cut_off_notes", "served_components", "snap_to_edges"]

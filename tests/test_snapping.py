@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from test_network_helpers import network_of, world_network
+from test_network_helpers import network_of, osm_file, world_network
 
 from hubopt._errors import CaseValidationError, InfeasibleModelError
 from hubopt.case import load_case
@@ -19,7 +19,7 @@ from hubopt.layers import Source
 from hubopt.layers._geo import haversine_m
 from hubopt.network import MultimodalNetwork, build_network, snap_points
 from hubopt.pipeline import check_with_network, load_inputs
-from hubopt.snapping import served_components, snap_to_edges
+from hubopt.snapping import cut_off_notes, served_components, snap_to_edges
 
 # (lon, lat) of town centres (OpenStreetMap place nodes, rounded)
 HELSINKI = (24.9384, 60.1699)
@@ -228,3 +228,19 @@ def test_an_inland_case_that_needs_four_modes_is_told_the_region_has_no_sea() ->
     inputs = load_inputs(case)
     with pytest.raises(InfeasibleModelError, match=r"the region has no sea network"):
         check_with_network(case, inputs)
+
+
+def test_a_point_whose_road_is_cut_off_is_reported_not_moved_silently() -> None:
+    # without the sea layer, Gozo's roads do not join Malta's: Victoria's nearest road is
+    # cut off, and the point is snapped across the water to Malta, which is reported
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = build_network(source=osm_file("malta"), modes="road")
+    snap = snap_to_edges(net, [VICTORIA[0], VALLETTA[0]], [VICTORIA[1], VALLETTA[1]])
+    assert snap.nearest_any_m is not None
+    assert snap.nearest_any_m[0] < 300
+    assert snap.points.distance_m[0] > 3000  # the Gozo channel is 4-5 km wide
+    assert list(snap.cut_off()) == [0]
+    notes = cut_off_notes(["Victoria", "Valletta"], snap, 0, "demand point")
+    assert len(notes) == 1
+    assert "'Victoria'" in notes[0]
