@@ -18,6 +18,7 @@ from typing import Any, Literal, overload
 from hubopt.models._model import HubModel
 from hubopt.models.base import HubData, Model, Problem, Solution, SolveParameters, Status
 from hubopt.models.coverage import CoverageModel
+from hubopt.models.hub_center import UMAHCP, USAHCP, HubCenterModel, UMApHCP, USApHCP
 from hubopt.models.hub_location import CSAHLP, UMAHLP, USAHLP
 from hubopt.models.p_hub_median import UMApHMP, USApHMP
 from hubopt.models.strategy import EngineOptions, Plan, choose_plan
@@ -29,6 +30,10 @@ MODEL_CLASSES: dict[Problem, type[Model]] = {
     Problem.UMAHLP: UMAHLP,
     Problem.CSAHLP: CSAHLP,
     Problem.COVERAGE: CoverageModel,
+    Problem.USAPHCP: USApHCP,
+    Problem.UMAPHCP: UMApHCP,
+    Problem.USAHCP: USAHCP,
+    Problem.UMAHCP: UMAHCP,
 }
 
 
@@ -37,13 +42,25 @@ def build_model(
     problem: Literal[Problem.COVERAGE, "coverage"], costs: Any, flows: Any, **kwargs: Any
 ) -> CoverageModel: ...
 @overload
+def build_model(
+    problem: Literal[
+        Problem.USAPHCP, Problem.UMAPHCP, Problem.USAHCP, Problem.UMAHCP,
+        "usaphcp", "umaphcp", "usahcp", "umahcp",
+    ],
+    costs: Any,
+    flows: Any,
+    **kwargs: Any,
+) -> HubCenterModel: ...
+@overload
 def build_model(problem: Problem | str, costs: Any, flows: Any, **kwargs: Any) -> HubModel: ...
 def build_model(problem: Problem | str, costs: Any, flows: Any, **kwargs: Any) -> Model:
     """Build the model of ``problem`` (enum or name such as ``"usaphmp"``) from a matrix.
 
     For the hub problems ``costs`` and ``flows`` are the ``(n, n)`` matrices; for
     ``"coverage"`` they are the travel times ``(n_demand, n_sites)`` and the demand
-    weights, with ``minutes=`` and ``p=`` or ``share=`` among the keywords.
+    weights, with ``minutes=`` and ``p=`` or ``share=`` among the keywords; the p-hub
+    center problems take ``p=``, the hub covering problems ``max_cost=`` (and optional
+    ``fixed_costs=``).
     """
     cls = MODEL_CLASSES[Problem.parse(problem)]
     return cls.from_cost_matrix(costs, flows, **kwargs)
@@ -52,10 +69,13 @@ def build_model(problem: Problem | str, costs: Any, flows: Any, **kwargs: Any) -
 __all__ = [
     "CSAHLP",
     "MODEL_CLASSES",
+    "UMAHCP",
     "UMAHLP",
+    "USAHCP",
     "USAHLP",
     "CoverageModel",
     "EngineOptions",
+    "HubCenterModel",
     "HubData",
     "HubModel",
     "Model",
@@ -64,7 +84,9 @@ __all__ = [
     "Solution",
     "SolveParameters",
     "Status",
+    "UMApHCP",
     "UMApHMP",
+    "USApHCP",
     "USApHMP",
     "build_model",
     "choose_plan",

@@ -34,22 +34,40 @@ class Problem(enum.Enum):
     UMAHLP = "umahlp"  # uncapacitated multiple allocation hub location (fixed costs)
     CSAHLP = "csahlp"  # capacitated single allocation hub location (fixed costs)
     COVERAGE = "coverage"  # maximal covering (p) or share covering of a travel-time target
+    USAPHCP = "usaphcp"  # uncapacitated single allocation p-hub center
+    UMAPHCP = "umaphcp"  # uncapacitated multiple allocation p-hub center
+    USAHCP = "usahcp"  # single allocation hub covering (every pair within max_cost)
+    UMAHCP = "umahcp"  # multiple allocation hub covering (every pair within max_cost)
 
     @property
     def hub_location(self) -> bool:
-        """True for the five hub-location problems of the engine (flows between nodes)."""
-        return self is not Problem.COVERAGE
+        """True for the five hub-location problems of the median engine (flow-weighted
+        transport cost between nodes)."""
+        return self in (Problem.USAPHMP, Problem.UMAPHMP, Problem.USAHLP, Problem.UMAHLP,
+                        Problem.CSAHLP)
+
+    @property
+    def minimax(self) -> bool:
+        """True for the p-hub center and hub covering problems (:mod:`hubopt.models.hub_center`):
+        the largest route cost over the pairs with flow counts, not the flow-weighted sum."""
+        return self in (Problem.USAPHCP, Problem.UMAPHCP, Problem.USAHCP, Problem.UMAHCP)
+
+    @property
+    def covering(self) -> bool:
+        """True for the hub covering problems (every pair with flow within ``max_cost``)."""
+        return self in (Problem.USAHCP, Problem.UMAHCP)
 
     @property
     def single_allocation(self) -> bool:
         """True when every node sends and receives all its flow through one hub (coverage:
         each demand point is allocated to one hub, its nearest open one)."""
-        return self in (Problem.USAPHMP, Problem.USAHLP, Problem.CSAHLP, Problem.COVERAGE)
+        return self in (Problem.USAPHMP, Problem.USAHLP, Problem.CSAHLP, Problem.COVERAGE,
+                        Problem.USAPHCP, Problem.USAHCP)
 
     @property
     def has_p(self) -> bool:
         """True when the number of hubs is fixed to ``p``."""
-        return self in (Problem.USAPHMP, Problem.UMAPHMP)
+        return self in (Problem.USAPHMP, Problem.UMAPHMP, Problem.USAPHCP, Problem.UMAPHCP)
 
     @property
     def label(self) -> str:
@@ -61,6 +79,10 @@ class Problem(enum.Enum):
             Problem.UMAHLP: "UMAHLP",
             Problem.CSAHLP: "CSAHLP",
             Problem.COVERAGE: "coverage",
+            Problem.USAPHCP: "USApHCP",
+            Problem.UMAPHCP: "UMApHCP",
+            Problem.USAHCP: "USAHCP",
+            Problem.UMAHCP: "UMAHCP",
         }[self]
 
     @classmethod

@@ -114,3 +114,32 @@ def evaluate(problem: Problem, data: HubData, hubs: Sequence[int], allocation: I
     else:
         od = multiple_allocation_od_costs(data, allocation)
     return float(od.sum()) + data.fixed_cost_of(sorted({int(h) for h in hubs}))
+
+
+def route_unit_costs(single: bool, data: HubData, allocation: IntArray) -> FloatArray:
+    """Unit cost ``chi C_ik + alpha C_km + delta C_mj`` of every OD pair's route (not
+    weighted by the flow): ``allocation`` is ``(n,)`` (``single``) or ``(n, n, 2)``."""
+    a = np.asarray(allocation, dtype=np.int64)
+    C = data.costs
+    n = data.n
+    if single:
+        idx = np.arange(n)
+        k, m = a[:, None], a[None, :]
+        first, last = C[idx, a][:, None], C[a, idx][None, :]
+        return np.asarray(data.chi * first + data.alpha * C[k, m] + data.delta * last)
+    i = np.arange(n)[:, None]
+    j = np.arange(n)[None, :]
+    k2, m2 = a[:, :, 0], a[:, :, 1]
+    return np.asarray(data.chi * C[i, k2] + data.alpha * C[k2, m2] + data.delta * C[m2, j])
+
+
+def max_route_cost(
+    problem: Problem, data: HubData, hubs: Sequence[int], allocation: IntArray
+) -> float:
+    """The largest unit route cost over the OD pairs with flow ``W_ij > 0`` (p-hub center
+    and hub covering), recomputed from the matrix after the feasibility checks of
+    :func:`check_solution`; 0 when no pair has flow."""
+    check_solution(problem, data, hubs, allocation)
+    unit = route_unit_costs(problem.single_allocation, data, allocation)
+    mask = data.flows > 0
+    return float(unit[mask].max()) if mask.any() else 0.0
