@@ -129,3 +129,99 @@ def brute_multiple(C, W, hub_sets, *, f=None, chi=CHI, alpha=ALPHA, delta=DELTA)
     return min(
         multiple_allocation_cost(C, W, H, f=f, chi=chi, alpha=alpha, delta=delta) for H in hub_sets
     )
+
+
+# ---------------------------------------------------------------- p-hub center / hub covering
+
+
+def route_tensor(C, *, chi, alpha, delta) -> np.ndarray:
+    """``T[i, j, k, m] = chi C_ik + alpha C_km + delta C_mj`` (unit route costs)."""
+    C = np.asarray(C, dtype=float)
+    first = chi * C[:, None, :, None] + alpha * C[None, None, :, :]
+    return first + delta * C.T[None, :, None, :]
+
+
+def _center_value_of_allocations(T, pairs, allocations) -> np.ndarray:
+    """Largest route cost of each row of ``allocations`` (node -> hub) over ``pairs``."""
+    I, J = pairs
+    return T[I, J, allocations[:, I], allocations[:, J]].max(axis=1)
+
+
+def brute_center_multiple(C, W, hub_sets, *, chi, alpha, delta):
+    """``(value, hubs)``: every hub set, each pair on its cheapest route through it."""
+    T = route_tensor(C, chi=chi, alpha=alpha, delta=delta)
+    mask = np.asarray(W) > 0
+    best = (math.inf, None)
+    for H in hub_sets:
+        idx = list(H)
+        worst = T[:, :, idx][:, :, :, idx].min(axis=(2, 3))[mask].max()
+        if worst < best[0]:
+            best = (float(worst), tuple(H))
+    return best
+
+
+def allocations_of(n, H) -> np.ndarray:
+    """Every single allocation to the hub set ``H`` (hubs to themselves): rows of n."""
+    others = [i for i in range(n) if i not in H]
+    rows = []
+    for combo in itertools.product(H, repeat=len(others)):
+        a = np.arange(n)
+        a[others] = combo
+        rows.append(a)
+    return np.array(rows, dtype=np.int64)
+
+
+def brute_center_single(C, W, hub_sets, *, chi, alpha, delta):
+    """``(value, hubs, allocation)``: every hub set and every allocation to it."""
+    T = route_tensor(C, chi=chi, alpha=alpha, delta=delta)
+    pairs = np.nonzero(np.asarray(W) > 0)
+    n = len(C)
+    best = (math.inf, None, None)
+    for H in hub_sets:
+        allocs = allocations_of(n, H)
+        for s in range(0, len(allocs), 20000):
+            chunk = allocs[s:s + 20000]
+            vals = _center_value_of_allocations(T, pairs, chunk)
+            t = int(vals.argmin())
+            if vals[t] < best[0]:
+                best = (float(vals[t]), tuple(H), chunk[t].copy())
+    return best
+
+
+def brute_covering(C, W, hub_sets, max_cost, *, single, chi, alpha, delta, f=None):
+    """``(weight, hubs)``: the cheapest hub set (count, or ``f``) under which every pair
+    with flow has a route within ``max_cost`` (single: some allocation does it)."""
+    T = route_tensor(C, chi=chi, alpha=alpha, delta=delta)
+    pairs = np.nonzero(np.asarray(W) > 0)
+    mask = np.asarray(W) > 0
+    n = len(C)
+    best = (math.inf, None)
+    for H in hub_sets:
+        weight = float(len(H)) if f is None else float(sum(f[k] for k in H))
+        if weight >= best[0]:
+            continue
+        idx = list(H)
+        if single:
+            ok = bool((_center_value_of_allocations(T, pairs, allocations_of(n, H))
+                       <= max_cost).any())
+        else:
+            ok = bool(T[:, :, idx][:, :, :, idx].min(axis=(2, 3))[mask].max() <= max_cost)
+        if ok:
+            best = (weight, tuple(H))
+    return best
+
+
+def max_route_cost_loops(C, W, allocation, *, single, chi, alpha, delta) -> float:
+    """The largest route cost over the pairs with flow, with plain loops."""
+    n = len(C)
+    worst = 0.0
+    for i in range(n):
+        for j in range(n):
+            if W[i][j] <= 0:
+                continue
+            if single:
+                k, m = int(allocation[i]), int(allocation[j])
+            else:
+                k, m = (int(v) for v in allocation[i][j])
+            worst = max(worst, path_cost(C, i, k, m, j, chi=chi, alpha=alpha, delta=delta))
+    return worst

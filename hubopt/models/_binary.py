@@ -148,7 +148,8 @@ def _solve_mathopt(prog: BinaryProgram, backend: str, time_limit: float | None, 
     solver_type = {"highs": mathopt.SolverType.HIGHS, "scip": mathopt.SolverType.GSCIP}[backend]
     params = mathopt.SolveParameters(
         time_limit=None if time_limit is None else timedelta(seconds=float(time_limit)),
-        relative_gap_tolerance=float(relative_gap), random_seed=int(seed), threads=1)
+        relative_gap_tolerance=float(relative_gap), absolute_gap_tolerance=1e-9,
+        random_seed=int(seed))
     with native_stdout_silenced():
         result = mathopt.solve(model, solver_type, params=params)
     reason = result.termination.reason

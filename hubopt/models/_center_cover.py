@@ -109,6 +109,29 @@ class CenterInstance:
         out = np.unique(np.concatenate(found)) if found else np.zeros(0)
         return out if len(out) <= limit else None
 
+    def nearest_value(self, r: float, *, above: bool) -> float:
+        """The smallest route cost ``> r`` (``above``) or the largest ``<= r`` (``inf`` or
+        ``-inf`` when there is none), scanning every pair's block once."""
+        d, K = self.data, self.K
+        C = d.costs
+        m = len(K)
+        first = d.chi * C[:, K][:, :, None] + d.alpha * C[np.ix_(K, K)][None, :, :]
+        last = d.delta * C[K, :]
+        step = max(1, 4_000_000 // max(1, m * m))
+        best = math.inf if above else -math.inf
+        for s in range(0, len(self.I), step):
+            i, j = self.I[s:s + step], self.J[s:s + step]
+            block = first[i] + last[:, j].T[:, None, :]
+            if above:
+                sel = block[block > r]
+                if sel.size:
+                    best = min(best, float(sel.min()))
+            else:
+                sel = block[block <= r]
+                if sel.size:
+                    best = max(best, float(sel.max()))
+        return best
+
     def pair_costs(self, hubs: tuple[int, ...], allocation: IntArray | None
                    ) -> tuple[FloatArray, IntArray]:
         """Route cost of every pair (in the order of ``I``, ``J``) and the allocation:

@@ -96,8 +96,14 @@ def _first_pairs(inst: CenterInstance, floors: FloatArray) -> list[int]:
 
 
 def center_search(inst: CenterInstance, p: int, *, deadline: float | None, backend: str,
-                  seed: int, relative_gap: float) -> CenterResult:
-    """Minimise the largest route cost over the pairs with flow with ``p`` hubs."""
+                  seed: int, relative_gap: float, floor: float = -math.inf,
+                  start: tuple[int, ...] | None = None) -> CenterResult:
+    """Minimise the largest route cost over the pairs with flow with ``p`` hubs.
+
+    ``floor``: a known lower bound that is a route cost (single allocation: the
+    multiple-allocation optimum or bound); ``start``: a hub set to try besides the
+    heuristic's.
+    """
     if len(inst.I) == 0:
         hubs = tuple(sorted([*inst.data.fixed_hubs,
                              *[int(k) for k in inst.K if int(k) not in inst.data.fixed_hubs]
@@ -105,10 +111,15 @@ def center_search(inst: CenterInstance, p: int, *, deadline: float | None, backe
         _, alloc = _value(inst, hubs)
         return CenterResult(hubs, alloc, 0.0, 0.0, proven=True)
     floors = inst.floors()
-    lb = float(floors.max())
+    lb = max(float(floors.max()), floor)
     budget = None if deadline is None else time.perf_counter() + 0.1 * max(
         0.0, deadline - time.perf_counter())
     hubs, alloc, ub = center_heuristic(inst, p, budget)
+    if start is not None and len(start) == p:
+        v, a = _value(inst, tuple(sorted(start)))
+        if v < ub:
+            hubs, alloc, ub = tuple(sorted(start)), a, v
+    lb = min(lb, ub)
     best: tuple[tuple[int, ...], IntArray] = (hubs, alloc)
     active = _first_pairs(inst, floors)
     values = inst.values(lb, ub, MAX_VALUES) if ub > lb else np.zeros(0)
@@ -118,11 +129,16 @@ def center_search(inst: CenterInstance, p: int, *, deadline: float | None, backe
             if len(values) == 0:
                 lb = ub
                 break
-            r = float(values[(len(values) - 1) // 2])
-        else:
-            if ub - lb <= relative_gap * abs(ub):
+            # the first probe just below the heuristic's value: it proves that value
+            # optimal at once when it is (as it often is), else bisect
+            r = float(values[-1] if probes == 0 else values[(len(values) - 1) // 2])
+        else:  # too many distinct costs to hold: bisect the interval, on route costs
+            if lb >= ub:
                 break
-            r = 0.5 * (lb + ub)
+            mid = ub if probes == 0 else 0.5 * (lb + ub)
+            r = inst.nearest_value(np.nextafter(mid, -math.inf), above=False)
+            if r < lb:
+                r = lb
         out = cover(inst, active, r, p=p, deadline=deadline, backend=backend, seed=seed,
                     hint=best)
         probes += 1
@@ -135,7 +151,7 @@ def center_search(inst: CenterInstance, p: int, *, deadline: float | None, backe
                 values = values[values > r]
                 lb = float(values[0]) if len(values) else ub
             else:
-                lb = r
+                lb = min(ub, inst.nearest_value(r, above=True))
             continue
         assert out.hubs is not None
         assert out.allocation is not None

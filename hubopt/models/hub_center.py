@@ -180,8 +180,22 @@ class HubCenterModel(Model):
                 raise InfeasibleModelError(msg)
         else:
             assert self.data.p is not None
+            floor, start, first = -math.inf, None, {}
+            if self.problem.single_allocation:
+                # multiple allocation on the same sites first (in up to a third of the
+                # time): its optimum bounds single allocation from below, and its hubs
+                # are a start
+                ma_deadline = None if deadline is None else t0 + (deadline - t0) / 3
+                ma = center_search(CenterInstance.of(self.data, single=False), self.data.p,
+                                   deadline=ma_deadline, backend=backend, seed=params.seed,
+                                   relative_gap=params.relative_gap)
+                floor, start = ma.bound, ma.hubs
+                first = {"multiple_allocation_bound": ma.bound,
+                         "multiple_allocation_probes": ma.info.get("probes", 0)}
             res = center_search(inst, self.data.p, deadline=deadline, backend=backend,
-                                seed=params.seed, relative_gap=params.relative_gap)
+                                seed=params.seed, relative_gap=params.relative_gap,
+                                floor=floor, start=start)
+            res.info.update(first)
         method = f"radius-search:{backend}"
         seconds = time.perf_counter() - t0
         if res.hubs is None or res.allocation is None:
