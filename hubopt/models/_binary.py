@@ -24,25 +24,37 @@ __all__ = ["BinaryProgram", "BinaryResult", "solve_binary"]
 @dataclass
 class BinaryProgram:
     """Binary variables ``0..n_vars-1``; rows ``lo <= sum coef * x <= hi``; ``objective``
-    (one coefficient per variable, minimised) or ``None`` for a feasibility problem."""
+    (one coefficient per variable, minimised) or ``None`` for a feasibility problem.
+
+    Rows are plain lists (programs of a few hundred thousand rows are built in Python);
+    the helpers name the common shapes, which CP-SAT takes as Boolean constraints.
+    """
 
     n_vars: int
-    rows: list[tuple[NDArray[np.int64], NDArray[np.float64], float, float]] = field(
-        default_factory=list
-    )
+    rows: list[tuple[list[int], list[float], float, float]] = field(default_factory=list)
     objective: NDArray[np.float64] | None = None
     fixed: dict[int, int] = field(default_factory=dict)
     hint: dict[int, int] = field(default_factory=dict)
 
-    def add_row(self, idx: list[int] | NDArray[np.int64], coef: list[float] | NDArray[np.float64],
-                lo: float, hi: float) -> None:
+    def add_row(self, idx: list[int], coef: list[float], lo: float, hi: float) -> None:
         """Add ``lo <= sum coef * x[idx] <= hi`` (indices must be distinct)."""
-        self.rows.append((np.asarray(idx, dtype=np.int64), np.asarray(coef, dtype=np.float64),
-                          float(lo), float(hi)))
+        self.rows.append((idx, coef, float(lo), float(hi)))
 
-    def add_at_least_one(self, idx: list[int] | NDArray[np.int64]) -> None:
+    def add_at_least_one(self, idx: list[int]) -> None:
         """``sum x[idx] >= 1`` (a clause)."""
-        self.add_row(idx, np.ones(len(idx)), 1.0, math.inf)
+        self.rows.append((idx, [1.0] * len(idx), 1.0, math.inf))
+
+    def add_at_most_one(self, idx: list[int]) -> None:
+        """``sum x[idx] <= 1``."""
+        self.rows.append((idx, [1.0] * len(idx), -math.inf, 1.0))
+
+    def add_exactly_one(self, idx: list[int]) -> None:
+        """``sum x[idx] == 1``."""
+        self.rows.append((idx, [1.0] * len(idx), 1.0, 1.0))
+
+    def add_implies_any(self, var: int, idx: list[int]) -> None:
+        """``x[var] <= sum x[idx]`` (``x[var]`` implies one of ``idx``)."""
+        self.rows.append(([var, *idx], [1.0] + [-1.0] * len(idx), -math.inf, 0.0))
 
     def fix(self, var: int, value: int) -> None:
         """Fix a variable to 0 or 1."""
@@ -78,8 +90,19 @@ def solve_binary(prog: BinaryProgram, *, backend: str, time_limit: float | None,
     raise SolverError(msg)
 
 
-def _is_clause(coef: NDArray[np.float64], lo: float, hi: float) -> bool:
-    return lo == 1.0 and math.isinf(hi) and bool(np.all(coef == 1.0))
+def _shape(coef: list[float], lo: float, hi: float) -> str:
+    """The Boolean shape of a row: clause, at most one, exactly one, implication."""
+    ones = all(c == 1.0 for c in coef)
+    if ones and lo == 1.0 and math.isinf(hi):
+        return "or"
+    if ones and math.isinf(lo) and hi == 1.0:
+        return "amo"
+    if ones and lo == 1.0 and hi == 1.0:
+        return "exactly"
+    if (math.isinf(lo) and hi == 0.0 and coef and coef[0] == 1.0
+            and all(c == -1.0 for c in coef[1:])):
+        return "implies"
+    return "linear"
 
 
 def _solve_cpsat(prog: BinaryProgram, time_limit: float | None, seed: int,
@@ -91,19 +114,28 @@ def _solve_cpsat(prog: BinaryProgram, time_limit: float | None, seed: int,
     for v, val in prog.fixed.items():
         model.add(x[v] == val)
     for idx, coef, lo, hi in prog.rows:
-        if _is_clause(coef, lo, hi):
-            model.add_bool_or([x[v] for v in idx.tolist()])
-            continue
-        if not np.all(coef == np.round(coef)):
-            msg = "CP-SAT rows need integer coefficients"
-            raise SolverError(msg)
-        expr = sum(int(c) * x[v] for v, c in zip(idx.tolist(), coef.tolist(), strict=True))
-        lo_i = -(2**62) if math.isinf(lo) else math.ceil(lo - 1e-9)
-        hi_i = 2**62 if math.isinf(hi) else math.floor(hi + 1e-9)
-        model.add_linear_constraint(expr, lo_i, hi_i)
+        shape = _shape(coef, lo, hi)
+        if shape == "or":
+            model.add_bool_or([x[v] for v in idx])
+        elif shape == "amo":
+            model.add_at_most_one([x[v] for v in idx])
+        elif shape == "exactly":
+            model.add_exactly_one([x[v] for v in idx])
+        elif shape == "implies":
+            model.add_bool_or([x[idx[0]].Not(), *(x[v] for v in idx[1:])])
+        else:
+            if any(c != round(c) for c in coef):
+                msg = "CP-SAT rows need integer coefficients"
+                raise SolverError(msg)
+            expr = cp_model.LinearExpr.weighted_sum([x[v] for v in idx],
+                                                    [int(c) for c in coef])
+            lo_i = -(2**62) if math.isinf(lo) else math.ceil(lo - 1e-9)
+            hi_i = 2**62 if math.isinf(hi) else math.floor(hi + 1e-9)
+            model.add_linear_constraint(expr, lo_i, hi_i)
     if prog.objective is not None:
-        model.minimize(sum(float(c) * x[v] for v, c in enumerate(prog.objective.tolist())
-                           if c != 0))
+        used = [(v, float(c)) for v, c in enumerate(prog.objective.tolist()) if c != 0]
+        model.minimize(cp_model.LinearExpr.weighted_sum([x[v] for v, _ in used],
+                                                        [c for _, c in used]))
     for v, val in prog.hint.items():
         model.add_hint(x[v], bool(val))
     solver = cp_model.CpSolver()
@@ -139,8 +171,7 @@ def _solve_mathopt(prog: BinaryProgram, backend: str, time_limit: float | None, 
         x[v].lower_bound = float(val)
         x[v].upper_bound = float(val)
     for idx, coef, lo, hi in prog.rows:
-        expr = mathopt.fast_sum(c * x[v] for v, c in zip(idx.tolist(), coef.tolist(),
-                                                         strict=True))
+        expr = mathopt.fast_sum(c * x[v] for v, c in zip(idx, coef, strict=True))
         model.add_linear_constraint(lb=lo, ub=hi, expr=expr)
     if prog.objective is not None:
         model.minimize(mathopt.fast_sum(float(c) * x[v]

@@ -45,6 +45,7 @@ from hubopt.models.evaluate import best_routes, route_unit_costs
 __all__ = ["CenterInstance", "CoverOutcome", "cover"]
 
 MAX_NEW_PAIRS = 200
+BOTH_SIDES = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +109,24 @@ class CenterInstance:
                     return None
         out = np.unique(np.concatenate(found)) if found else np.zeros(0)
         return out if len(out) <= limit else None
+
+    def forbidden(self, r: float) -> np.ndarray:
+        """Single allocation: ``(n, m)`` True where node i cannot use site a, as some
+        pair with flow from or to i has no route within ``r`` through a (every pair is
+        scanned, not only the active ones)."""
+        d, K = self.data, self.K
+        C = d.costs
+        m = len(K)
+        first = d.chi * C[:, K][:, :, None] + d.alpha * C[np.ix_(K, K)][None, :, :]
+        last = d.delta * C[K, :]
+        out = np.zeros((d.n, m), dtype=bool)
+        step = max(1, 4_000_000 // max(1, m * m))
+        for s in range(0, len(self.I), step):
+            i, j = self.I[s:s + step], self.J[s:s + step]
+            block = first[i] + last[:, j].T[:, None, :]  # (pairs, a, b)
+            np.logical_or.at(out, i, block.min(axis=2) > r)
+            np.logical_or.at(out, j, block.min(axis=1) > r)
+        return out
 
     def nearest_value(self, r: float, *, above: bool) -> float:
         """The smallest route cost ``> r`` (``above``) or the largest ``<= r`` (``inf`` or
@@ -186,12 +205,12 @@ def _ma_program(inst: CenterInstance, pairs: list[int], r: float, p: int | None,
             if v is None:
                 v = w[(a, b)] = prog.n_vars
                 prog.n_vars += 1
-                prog.add_row([v, a], [1.0, -1.0], -math.inf, 0.0)
-                prog.add_row([v, b], [1.0, -1.0], -math.inf, 0.0)
+                prog.add_implies_any(v, [a])
+                prog.add_implies_any(v, [b])
             lits.append(v)
         prog.add_at_least_one(lits)
     if p is not None:
-        prog.add_row(list(range(m)), np.ones(m), -math.inf, float(p))
+        prog.add_row(list(range(m)), [1.0] * m, -math.inf, float(p))
     else:
         assert weights is not None
         prog.objective = np.zeros(prog.n_vars)
@@ -216,31 +235,32 @@ def _sa_program(inst: CenterInstance, pairs: list[int], r: float, p: int | None,
     def x(i: int, a: int) -> int:
         return i * m + a
 
-    zero: set[int] = set()
+    banned = inst.forbidden(r)
+    zero: set[int] = {x(i, a) for i, a in zip(*np.nonzero(banned), strict=True)}
     for i in range(n):
-        prog.add_row([x(i, a) for a in range(m)], np.ones(m), 1.0, 1.0)
+        prog.add_exactly_one([x(i, a) for a in range(m)])
         for a, k in enumerate(K):
             if k != i:
-                prog.add_row([x(i, a), x(k, a)], [1.0, -1.0], -math.inf, 0.0)
+                prog.add_implies_any(x(i, a), [x(k, a)])
     for t in pairs:
         i, j = int(inst.I[t]), int(inst.J[t])
         ok = inst.block(i, j) <= r
         if i == j:
             zero.update(x(i, a) for a in range(m) if not ok[a, a])
             continue
-        for a in range(m):
-            B = ok[a]
-            size = int(B.sum())
-            if size == m:
-                continue
-            if size == 0:
-                zero.add(x(i, a))
-            elif size <= m - size:
-                idx = [x(i, a), *(x(j, b) for b in np.flatnonzero(B).tolist())]
-                prog.add_row(idx, [1.0] + [-1.0] * size, -math.inf, 0.0)
-            else:
-                idx = [x(i, a), *(x(j, b) for b in np.flatnonzero(~B).tolist())]
-                prog.add_row(idx, np.ones(len(idx)), -math.inf, 1.0)
+        for src, dst, table in ((i, j, ok), (j, i, ok.T)) if BOTH_SIDES else ((i, j, ok),):
+            allowed = table & ~banned[dst][None, :]
+            sizes = allowed.sum(axis=1)
+            for a in np.flatnonzero((sizes < m) & ~banned[src]).tolist():
+                size = int(sizes[a])
+                if size == 0:
+                    zero.add(x(src, a))
+                elif size <= m - size:
+                    prog.add_implies_any(x(src, a), [dst * m + b for b in
+                                                     np.flatnonzero(allowed[a]).tolist()])
+                else:
+                    prog.add_at_most_one([x(src, a), *(dst * m + b for b in
+                                                       np.flatnonzero(~allowed[a]).tolist())])
     for k in inst.data.fixed_hubs:
         if x(k, pos[k]) in zero:
             return None
@@ -249,7 +269,7 @@ def _sa_program(inst: CenterInstance, pairs: list[int], r: float, p: int | None,
         prog.fix(v, 0)
     hubs_var = [x(k, a) for a, k in enumerate(K)]
     if p is not None:
-        prog.add_row(hubs_var, np.ones(m), float(p), float(p))
+        prog.add_row(hubs_var, [1.0] * m, float(p), float(p))
     else:
         assert weights is not None
         prog.objective = np.zeros(prog.n_vars)
