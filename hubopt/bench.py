@@ -49,6 +49,7 @@ class BenchCase:
     alpha: float | None  # None: the instance file's value
     fixed_cost: str | None
     capacity: str | None
+    max_cost: float | None = None  # hub covering: the bound on every route's cost
 
     @property
     def label(self) -> str:
@@ -60,6 +61,8 @@ class BenchCase:
             parts.append(f"alpha={self.alpha:g}")
         if self.fixed_cost:
             parts.append(f"F={self.fixed_cost}{self.capacity or ''}")
+        if self.max_cost is not None:
+            parts.append(f"max_cost={self.max_cost:g}")
         return " ".join(parts)
 
 
@@ -72,14 +75,26 @@ def grid(
     alpha: Sequence[float] | None = None,
     fixed_cost: Sequence[str] | None = None,
     capacity: Sequence[str] | None = None,
+    max_cost: Sequence[float] | None = None,
 ) -> list[BenchCase]:
-    """The benchmark cases of ``suite`` x ``problem`` (issue defaults where not given)."""
+    """The benchmark cases of ``suite`` x ``problem`` (issue defaults where not given;
+    the hub covering problems need ``max_cost``, and count hubs unless ``fixed_cost``
+    is given, on AP)."""
     suite = suite.lower()
     prob = Problem.parse(problem)
     if suite not in DEFAULT_N:
         msg = f"--suite: expected one of cab, ap, tr, found {suite!r}"
         raise ModelSpecificationError(msg)
-    if not prob.has_p and suite != "ap":
+    if prob.covering and not max_cost:
+        msg = f"--max-cost: required for --problem {prob.value} (the bound on every route)"
+        raise ModelSpecificationError(msg)
+    if max_cost and not prob.covering:
+        msg = f"--max-cost: only for the hub covering problems (usahcp, umahcp), not {prob.value}"
+        raise ModelSpecificationError(msg)
+    if prob.covering and fixed_cost and suite != "ap":
+        msg = f"--fixed-cost: the {suite.upper()} data have no fixed hub costs; use AP"
+        raise ModelSpecificationError(msg)
+    if not prob.has_p and not prob.minimax and suite != "ap":
         msg = (
             f"--problem {prob.value}: the {suite.upper()} data have no fixed hub costs; "
             "fixed-cost problems run on the AP suite"
@@ -93,7 +108,9 @@ def grid(
     )
     fcs: tuple[str | None, ...] = (None,)
     caps: tuple[str | None, ...] = (None,)
-    if not prob.has_p:
+    if prob.covering:
+        fcs = tuple(fixed_cost) if fixed_cost else (None,)
+    elif not prob.has_p:
         fcs = tuple(fixed_cost) if fixed_cost else ("L", "T")
     if prob is Problem.CSAHLP:
         caps = tuple(capacity) if capacity else ("L", "T")
@@ -101,9 +118,10 @@ def grid(
     if bad:
         msg = f"--fixed-cost/--capacity: expected L or T, found {bad}"
         raise ModelSpecificationError(msg)
+    bounds: tuple[float | None, ...] = tuple(max_cost) if max_cost else (None,)
     return [
-        BenchCase(suite, prob, size, pp, a, fc, cap)
-        for size, pp, a, fc, cap in itertools.product(sizes, ps, alphas, fcs, caps)
+        BenchCase(suite, prob, size, pp, a, fc, cap, r)
+        for size, pp, a, fc, cap, r in itertools.product(sizes, ps, alphas, fcs, caps, bounds)
     ]
 
 
@@ -133,6 +151,8 @@ def model_inputs(case: BenchCase, inst: HubInstance) -> dict[str, Any]:
             raise ModelSpecificationError(msg)
         # capacities bound raw flows; the model's flows are scaled
         kwargs["capacities"] = inst.capacities[case.capacity] * inst.flow_scale
+    if case.max_cost is not None:
+        kwargs["max_cost"] = case.max_cost
     return kwargs
 
 
@@ -147,7 +167,8 @@ def run_case(
     """Solve one case; return its result record (1-based hubs, reference if known)."""
     inst = instance or load_instance(case.suite, case.n, data_dir=data_dir)
     kwargs = model_inputs(case, inst)
-    model = build_model(case.problem, kwargs.pop("costs"), kwargs.pop("flows"), **kwargs)
+    flows = kwargs.pop("flows")
+    model = build_model(case.problem, kwargs.pop("costs"), flows, **kwargs)
     sol = model.solve(params)
     ref = find_optimum(
         optima,
@@ -188,7 +209,23 @@ def run_case(
         ),
         "info": _json_info(sol.info),
     }
+    if case.problem.minimax:
+        record["max_cost"] = case.max_cost
+        record["allocation"] = allocation_record(case.problem, sol.allocation, flows)
     return record
+
+
+def allocation_record(problem: Problem, allocation: Any, flows: Any) -> list[Any]:
+    """The allocation, 1-based: each node's hub (single allocation) or, for multiple
+    allocation, ``[i, j, first hub, second hub]`` of every OD pair with flow."""
+    alloc = np.asarray(allocation)
+    if alloc.size == 0:
+        return []
+    if problem.single_allocation:
+        return [int(a) + 1 for a in alloc]
+    ii, jj = np.nonzero(np.asarray(flows) > 0)
+    return [[int(i) + 1, int(j) + 1, int(alloc[i, j, 0]) + 1, int(alloc[i, j, 1]) + 1]
+            for i, j in zip(ii.tolist(), jj.tolist(), strict=True)]
 
 
 def run_instance_file(
@@ -198,6 +235,7 @@ def run_instance_file(
     problem: str | None = None,
     p: int | None = None,
     alpha: float | None = None,
+    max_cost: float | None = None,
 ) -> dict[str, Any]:
     """Solve an ``instance.npz`` (:mod:`hubopt.instance_file`); the standard record with
     ``suite`` = ``"file"``, ``n`` = the number of model nodes, ``instance`` = the file name
@@ -211,15 +249,14 @@ def run_instance_file(
     if prob is Problem.COVERAGE:
         msg = f"{path}: problem: the coverage model needs travel times, not this instance"
         raise ModelSpecificationError(msg)
+    if prob.covering:
+        if max_cost is None:
+            msg = f"--max-cost: required for --problem {prob.value} (the bound on every route)"
+            raise ModelSpecificationError(msg)
+        kwargs["max_cost"] = max_cost
     model = build_model(prob, inst.C, inst.W, **kwargs)
     sol = model.solve(params)
-    alloc = np.asarray(sol.allocation)
-    if prob.single_allocation:
-        allocation: list[Any] = [int(a) + 1 for a in alloc]
-    else:
-        ii, jj = np.nonzero(inst.W > 0)
-        allocation = [[int(i) + 1, int(j) + 1, int(alloc[i, j, 0]) + 1, int(alloc[i, j, 1]) + 1]
-                      for i, j in zip(ii.tolist(), jj.tolist(), strict=True)]
+    allocation = allocation_record(prob, sol.allocation, inst.W)
     return {
         "suite": "file", "instance": path.name, "problem": prob.value, "n": inst.m,
         "p": kwargs.get("p", len(sol.hubs)), "alpha": kwargs["alpha"], "chi": kwargs["chi"],
@@ -229,6 +266,7 @@ def run_instance_file(
         "allocation": allocation, "seconds": round(sol.seconds, 3), "method": sol.method,
         "reference": None, "reference_status": None, "matches_reference": None,
         "relative_difference": None, "info": _json_info(sol.info),
+        **({"max_cost": max_cost} if prob.minimax else {}),
     }
 
 
@@ -351,6 +389,8 @@ def table_row(r: dict[str, Any]) -> str:
         label += f" {r['fixed_cost']}{r['capacity'] or ''}"
     else:
         label += f" p={r['p']}"
+    if r.get("max_cost") is not None:
+        label += f" r={r['max_cost']:g}"
     if r["suite"] != "ap":
         label += f" a={r['alpha']:g}"
 

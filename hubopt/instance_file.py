@@ -18,8 +18,8 @@ chi        f8 ()     collection factor
 alpha      f8 ()     inter-hub (transfer) factor
 delta      f8 ()     distribution factor
 p          i8 ()     number of hubs (0 when free)
-problem    str ()    ``usaphmp``, ``umaphmp``, ``usahlp``, ``umahlp``, ``csahlp`` or
-                     ``coverage``
+problem    str ()    ``usaphmp``, ``umaphmp``, ``usahlp``, ``umahlp``, ``csahlp``,
+                     ``coverage``, ``usaphcp``, ``umaphcp``, ``usahcp`` or ``umahcp``
 ========== ========= ============================================================
 
 :func:`load_instance_file` reads it back, checking every array at once
@@ -40,7 +40,8 @@ import numpy as np
 from hubopt._errors import InputFormatError
 from hubopt._io import atomic_path
 
-PROBLEMS = ("usaphmp", "umaphmp", "usahlp", "umahlp", "csahlp", "coverage")
+PROBLEMS = ("usaphmp", "umaphmp", "usahlp", "umahlp", "csahlp", "coverage", "usaphcp",
+            "umaphcp", "usahcp", "umahcp")
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +76,7 @@ class InstanceFile:
             "delta": self.delta,
             "excluded": tuple(int(k) for k in np.flatnonzero(~self.candidate)),
         }
-        if prob in ("usaphmp", "umaphmp"):
+        if prob in ("usaphmp", "umaphmp", "usaphcp", "umaphcp"):
             kwargs["p"] = p if p is not None else self.p
         if prob in ("usahlp", "umahlp", "csahlp"):
             kwargs["fixed_costs"] = self.fixed_cost

@@ -11,7 +11,7 @@ import click
 
 from hubopt._errors import OutputExistsError
 
-_MULTI = ("--n", "--p", "--alpha", "--fixed-cost", "--capacity")
+_MULTI = ("--n", "--p", "--alpha", "--fixed-cost", "--capacity", "--max-cost")
 
 
 def expand_multi_values(args: Sequence[str], options: Sequence[str] = _MULTI) -> list[str]:
@@ -41,10 +41,13 @@ def _key(
     alpha: float | None,
     fixed_cost: str | None,
     capacity: str | None,
+    max_cost: float | None = None,
 ) -> tuple[Any, ...]:
     """Identity of a benchmark instance; AP runs at the file's alpha (key ``None``)."""
     a = None if suite == "ap" else (round(alpha, 9) if alpha is not None else None)
-    return (suite, problem, n, p if fixed_cost is None else None, a, fixed_cost, capacity)
+    covering = problem in ("usahcp", "umahcp")
+    return (suite, problem, n, p if fixed_cost is None and not covering else None, a,
+            fixed_cost, capacity, max_cost)
 
 
 class _MultiValueCommand(click.Command):
@@ -62,15 +65,21 @@ class _MultiValueCommand(click.Command):
 )
 @click.option(
     "--problem",
-    type=click.Choice(["usaphmp", "umaphmp", "usahlp", "umahlp", "csahlp"]),
+    type=click.Choice(["usaphmp", "umaphmp", "usahlp", "umahlp", "csahlp", "usaphcp",
+                       "umaphcp", "usahcp", "umahcp"]),
     default=None,
-    help="The problem (required with --suite; with --instance, default: the file's).",
+    help="The problem (required with --suite; with --instance, default: the file's). "
+    "usaphcp/umaphcp: p-hub center; usahcp/umahcp: hub covering (with --max-cost).",
 )
 @click.option("--n", "sizes", type=int, multiple=True, help="Instance sizes (default: suite grid).")
 @click.option("--p", "ps", type=int, multiple=True, help="Numbers of hubs (p-hub medians).")
 @click.option("--alpha", "alphas", type=float, multiple=True, help="Inter-hub factors.")
 @click.option("--fixed-cost", "fixed_costs", type=click.Choice(["L", "T"]), multiple=True)
 @click.option("--capacity", "capacities", type=click.Choice(["L", "T"]), multiple=True)
+@click.option("--max-cost", "max_costs", type=click.FloatRange(min=0), multiple=True,
+              help="Hub covering: the bound on every OD pair's route cost (in the "
+              "instance's cost units, before the chi/alpha/delta factors are applied "
+              "to the legs).")
 @click.option(
     "--time-limit", type=float, default=300.0, show_default=True, help="Seconds per instance."
 )
@@ -119,6 +128,7 @@ def bench(
     alphas: tuple[float, ...],
     fixed_costs: tuple[str, ...],
     capacities: tuple[str, ...],
+    max_costs: tuple[float, ...],
     time_limit: float,
     method: str,
     solver: str,
@@ -142,7 +152,7 @@ def bench(
     if instances:
         if suite is not None:
             raise click.UsageError("give --suite or --instance, not both")
-        _bench_files(instances, problem, ps, alphas, out,
+        _bench_files(instances, problem, ps, alphas, max_costs, out,
                      SolveParameters(time_limit=time_limit, method=method, solver=solver,
                                      seed=seed, memory_budget=memory_gb * 1e9))
         return
@@ -162,9 +172,11 @@ def bench(
         alpha=alphas or None,
         fixed_cost=fixed_costs or None,
         capacity=capacities or None,
+        max_cost=max_costs or None,
     )
     done = {
-        _key(r["suite"], r["problem"], r["n"], r["p"], r["alpha"], r["fixed_cost"], r["capacity"])
+        _key(r["suite"], r["problem"], r["n"], r["p"], r["alpha"], r["fixed_cost"], r["capacity"],
+             r.get("max_cost"))
         for r in previous
     }
     params = SolveParameters(
@@ -184,8 +196,10 @@ def bench(
     todo = [
         c
         for c in cases
-        if _key(c.suite, c.problem.value, c.n, c.p, c.alpha, c.fixed_cost, c.capacity) not in done
-        and _key(c.suite, c.problem.value, c.n, c.p, None, c.fixed_cost, c.capacity) not in done
+        if _key(c.suite, c.problem.value, c.n, c.p, c.alpha, c.fixed_cost, c.capacity,
+                c.max_cost) not in done
+        and _key(c.suite, c.problem.value, c.n, c.p, None, c.fixed_cost, c.capacity,
+                 c.max_cost) not in done
     ]
     results = run_grid(
         todo, params, out=out, optima=optima, on_result=show, previous=previous, jobs=max(1, jobs)
@@ -201,8 +215,9 @@ def bench(
 
 
 def _bench_files(files: Sequence[Path], problem: str | None, ps: Sequence[int],
-                 alphas: Sequence[float], out: Path, params: Any) -> None:
-    """Solve every file x p x alpha; write the records to ``out`` after each one."""
+                 alphas: Sequence[float], max_costs: Sequence[float], out: Path,
+                 params: Any) -> None:
+    """Solve every file x p x alpha (x max_cost); write the records to ``out`` after each."""
     from hubopt._io import write_json_atomic
     from hubopt.bench import run_instance_file, table_header, table_row
 
@@ -212,9 +227,11 @@ def _bench_files(files: Sequence[Path], problem: str | None, ps: Sequence[int],
     for path in files:
         for p in ps or (None,):
             for alpha in alphas or (None,):
-                rec = run_instance_file(path, params, problem=problem, p=p, alpha=alpha)
-                records.append(rec)
-                write_json_atomic(out, records)
-                click.echo(table_row(rec))
+                for max_cost in max_costs or (None,):
+                    rec = run_instance_file(path, params, problem=problem, p=p, alpha=alpha,
+                                            max_cost=max_cost)
+                    records.append(rec)
+                    write_json_atomic(out, records)
+                    click.echo(table_row(rec))
     n_opt = sum(1 for r in records if r["status"] == "optimal")
     click.echo(f"{len(records)} solved, {n_opt} proven optimal")
