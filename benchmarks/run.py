@@ -186,7 +186,8 @@ def solve_case(spec: dict[str, Any]) -> dict[str, Any]:
     case = Case(**spec)
     inst = random_euclidean(case.n, seed=0) if case.family == "random" else None
     bench_case = BenchCase(case.family, Problem.parse(case.problem), case.n, case.p,
-                           case.alpha, case.fixed_cost, case.capacity)  # fmt: skip
+                           case.alpha, case.fixed_cost, case.capacity,
+                           case.max_cost)  # fmt: skip
     params = SolveParameters(time_limit=case.time_limit, seed=0)
     reset = _reset_peak_rss()
     record = run_case(bench_case, params, instance=inst, optima=load_optima())

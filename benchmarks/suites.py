@@ -25,7 +25,17 @@ FIXED_COST = (("usahlp", "L", None), ("usahlp", "T", None), ("umahlp", "L", None
               ("umahlp", "T", None), ("csahlp", "L", "L"), ("csahlp", "L", "T"),
               ("csahlp", "T", "L"), ("csahlp", "T", "T"))  # fmt: skip
 LABELS = {"usaphmp": "USApHMP", "umaphmp": "UMApHMP", "usahlp": "USAHLP",
-          "umahlp": "UMAHLP", "csahlp": "CSAHLP"}  # fmt: skip
+          "umahlp": "UMAHLP", "csahlp": "CSAHLP", "usaphcp": "USApHCP", "umaphcp": "UMApHCP",
+          "usahcp": "USAHCP", "umahcp": "UMAHCP"}  # fmt: skip
+P_HUB_CENTERS = ("usaphcp", "umaphcp")
+HUB_COVERING = ("usahcp", "umahcp")
+# hub covering bounds, in each family's route-cost units (CAB: miles; AP: the file's
+# distances with chi = 3 and delta = 2 on the legs), around the 2- to 4-hub center
+# values; CAB at alpha 0.2 and 0.6 only, as with alpha = 1 no route beats the longest
+# direct distance (2,726 miles at CAB 25)
+CAB_MAX_COST = (1800.0, 2200.0, 2600.0)
+AP_MAX_COST = (100_000.0, 120_000.0, 140_000.0)
+COVERING_ALPHA = (0.2, 0.6)
 
 CAB_N = (10, 15, 20, 25)
 CAB_P = (1, 2, 3, 4)
@@ -58,6 +68,7 @@ class Case:
     fixed_cost: str | None
     capacity: str | None
     time_limit: float
+    max_cost: float | None = None  # hub covering: the bound on every route
 
     @property
     def instance(self) -> str:
@@ -69,6 +80,8 @@ class Case:
             parts.append(f"alpha={self.alpha:g}")
         if self.fixed_cost is not None:
             parts.append(f"F={self.fixed_cost}{self.capacity or ''}")
+        if self.max_cost is not None:
+            parts.append(f"max_cost={self.max_cost:g}")
         return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,6 +146,22 @@ def growth() -> list[Case]:
     ]
 
 
+def hub_center() -> list[Case]:
+    """p-hub center on CAB n 10-25 (p 2-4, alpha 0.2-1.0) and AP n 10-50 (p 2-5), and hub
+    covering on them at three bounds each (CAB alpha 0.2 and 0.6); 300 s per instance."""
+    return [
+        *(Case("cab", prob, n, p, a, None, None, 300.0)
+          for prob, n, p, a in itertools.product(P_HUB_CENTERS, CAB_N, (2, 3, 4), CAB_ALPHA)),
+        *(Case("ap", prob, n, p, None, None, None, 300.0)
+          for prob, n, p in itertools.product(P_HUB_CENTERS, AP_SMALL_N, AP_P)),
+        *(Case("cab", prob, n, None, a, None, None, 300.0, r)
+          for prob, n, a, r in itertools.product(HUB_COVERING, CAB_N, COVERING_ALPHA,
+                                                 CAB_MAX_COST)),
+        *(Case("ap", prob, n, None, None, None, None, 300.0, r)
+          for prob, n, r in itertools.product(HUB_COVERING, AP_SMALL_N, AP_MAX_COST)),
+    ]
+
+
 SUITES: dict[str, Suite] = {
     s.name: s
     for s in (
@@ -161,5 +190,10 @@ SUITES: dict[str, Suite] = {
               "`hubopt sweep` of the default case over p = 2-5 x alpha = 0.5/0.75 "
               "(8 scenarios): one after another against a Dask LocalCluster of 2 workers "
               "(target: 1.6x faster, the same rows)"),
+        Suite("hub-center", "engine",
+              "p-hub center (USApHCP/UMApHCP) on CAB n 10-25 (p 2-4, alpha 0.2-1.0) and AP "
+              "n 10-50 (p 2-5), hub covering (USAHCP/UMAHCP) at three bounds each (CAB "
+              "alpha 0.2/0.6); 300 s",
+              hub_center),
     )
 }
