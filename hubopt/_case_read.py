@@ -345,16 +345,26 @@ def _read_model(t: Table | None, *, sites_from_file: bool = False) -> ModelSpec 
     cap = t.number("capacity", lo=0, lo_open=True)
     minutes = t.number("minutes", lo=0, lo_open=True, hi=1440)
     share = t.number("share", lo=0, lo_open=True, hi=1)
+    max_cost = t.number("max_cost", lo=0, lo_open=True)
     time_limit = t.number("time_limit", default=60.0, lo=0, lo_open=True, hi=86400)
     seed = t.number("seed", default=0, lo=0, integer=True)
     if kind is not None:
         f = t.field
-        if kind in (ProblemKind.USAPHMP, ProblemKind.UMAPHMP) and "p" not in t.data:
+        if kind.uses_p and kind != ProblemKind.COVERAGE and "p" not in t.data:
             t.problems.add(f("p"), f"the number of hubs (an integer >= 1) for {kind.value} "
                            "(required, missing)")
         if not kind.uses_p and "p" in t.data:
+            rule = "max_cost" if kind.uses_max_cost else "fixed_cost"
             t.problems.note(f("p"), f"not used by {kind.value}: the number of hubs follows "
-                            "from fixed_cost (use usaphmp/umaphmp/coverage to fix p)")
+                            f"from {rule} (use usaphmp/umaphmp/usaphcp/umaphcp/coverage to "
+                            "fix p)")
+        if kind.uses_max_cost and "max_cost" not in t.data:
+            t.problems.add(f("max_cost"), f"the bound on every pair's route cost (> 0, in the "
+                           f"units of the generalized cost) for {kind.value} (required, "
+                           "missing)")
+        if not kind.uses_max_cost and "max_cost" in t.data:
+            t.problems.note(f("max_cost"), f"only used by problem = 'usahcp' or 'umahcp' "
+                            f"(here {kind.value!r})")
         # with sites from a file, the file's fixed_cost/capacity columns may give them
         # (checked with the file: hubopt.candidates.candidates_from_case)
         if kind.uses_fixed_costs and "fixed_cost" not in t.data and not sites_from_file:
@@ -386,7 +396,7 @@ def _read_model(t: Table | None, *, sites_from_file: bool = False) -> ModelSpec 
     return ModelSpec(problem=kind, p=p, alpha=0.75 if alpha is None else alpha,
                      chi=1.0 if chi is None else chi, delta=1.0 if delta is None else delta,
                      fixed_cost=fixed, capacity=cap, coverage_minutes=minutes,
-                     coverage_share=share, time_limit=time_limit or 60.0, seed=seed or 0)
+                     coverage_share=share, max_cost=max_cost, time_limit=time_limit or 60.0, seed=seed or 0)
 
 
 def _read_scorecard(t: Table | None) -> tuple[ScorecardSpec, bool | None]:

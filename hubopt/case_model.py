@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from hubopt.demand import DemandPoints
     from hubopt.ext_model import ExternalModel
     from hubopt.matrices import Matrices
-    from hubopt.models import HubModel
+    from hubopt.models import HubCenterModel, HubModel
 
 
 def site_values(cands: Candidates, per_site: np.ndarray | None, uniform: float | None
@@ -108,14 +108,16 @@ class CaseModel:
     ``offset + k``.
     """
 
-    model: HubModel
+    model: HubModel | HubCenterModel
     n_demand: int
     offset: int
 
 
 def model_from_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates,
                     mx: Matrices, external: ExternalModel | None = None) -> CaseModel:
-    """The case's hub model (not the coverage model) over the run's cost matrix.
+    """The case's hub model (not the coverage model) over the run's cost matrix; the
+    p-hub center and hub covering models bound the routes between the nodes with flow
+    (``max_cost`` in the units of the generalized cost).
 
     With ``external`` (:mod:`hubopt.ext_model`), the markets follow the sites as model
     nodes that may not be hubs, with their costs and flows; without it the model is the
@@ -141,6 +143,8 @@ def model_from_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: 
                               "fixed_hubs": fixed_hubs, "excluded": excluded}
     if spec.problem.uses_p:
         kwargs["p"] = spec.p
+    if spec.problem.uses_max_cost:
+        kwargs["max_cost"] = spec.max_cost
     if spec.problem.uses_fixed_costs:
         f = np.zeros(n)
         f[offset:offset + ns] = site_fixed_costs(case, cands)
@@ -174,7 +178,8 @@ def solve_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candi
     try:
         sol = cm.model.solve(SolveParameters(time_limit=spec.time_limit, seed=spec.seed))
     except (ModelSpecificationError, InfeasibleModelError) as exc:
-        msg = f"{case.path}: model: infeasible {spec.problem.value} model: {exc}"
+        where = "model.max_cost" if spec.problem.uses_max_cost else "model"
+        msg = f"{case.path}: {where}: infeasible {spec.problem.value} model: {exc}"
         raise InfeasibleModelError(msg) from exc
     if sol.status in (Status.INFEASIBLE, Status.NO_SOLUTION):
         msg = (f"{case.path}: model: the {spec.problem.value} model has no solution "
@@ -191,6 +196,24 @@ def solve_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candi
     return Solved(hubs, single, multiple, float(sol.objective), float(sol.bound),
                   float(sol.gap), sol.status.name.lower(), float(sol.seconds), str(sol.method),
                   problem=sol.problem, data=cm.model.data, allocation=alloc, offset=offset)
+
+
+def minimax_objective(case: Case, solved: Solved) -> float:
+    """The p-hub center or hub covering objective of ``solved``, recomputed from the
+    matrix by the independent evaluator: the largest route cost between demand points
+    with flow, or (hub covering) the number of hubs, ``inf`` if a route breaks
+    ``max_cost``."""
+    from hubopt.models.evaluate import max_route_cost
+
+    assert solved.problem is not None
+    assert solved.data is not None
+    assert solved.allocation is not None
+    hubs = [h + solved.offset for h in solved.hubs]
+    worst = max_route_cost(solved.problem, solved.data, hubs, solved.allocation)
+    if not solved.problem.covering:
+        return worst
+    limit = case.model.max_cost
+    return float(len(hubs)) if limit is not None and worst <= limit else float("inf")
 
 
 def _solve_coverage(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candidates,
@@ -234,5 +257,6 @@ def _solve_coverage(case: Case, demand: DemandPoints, flows: np.ndarray, cands: 
                   allocation=alloc, offset=offset)
 
 
-__all__ = ["CaseModel", "check_feasible", "model_from_case", "site_capacities",
+__all__ = ["CaseModel", "check_feasible", "minimax_objective", "model_from_case",
+           "site_capacities",
            "site_fixed_costs", "site_values", "solve_case"]

@@ -55,7 +55,8 @@ class CandidateSource(enum.StrEnum):
 
 @enum.unique
 class ProblemKind(enum.StrEnum):
-    """The model to solve: one of the engine's hub problems, or coverage of a target."""
+    """The model to solve: one of the engine's hub problems, coverage of a target, or a
+    bound on every hub-routed trip (p-hub center, hub covering)."""
 
     USAPHMP = "usaphmp"
     UMAPHMP = "umaphmp"
@@ -63,11 +64,22 @@ class ProblemKind(enum.StrEnum):
     UMAHLP = "umahlp"
     CSAHLP = "csahlp"
     COVERAGE = "coverage"
+    USAPHCP = "usaphcp"
+    UMAPHCP = "umaphcp"
+    USAHCP = "usahcp"
+    UMAHCP = "umahcp"
 
     @property
     def uses_p(self) -> bool:
-        """Whether the number of hubs ``p`` is given (p-hub median and coverage)."""
-        return self in (ProblemKind.USAPHMP, ProblemKind.UMAPHMP, ProblemKind.COVERAGE)
+        """Whether the number of hubs ``p`` is given (p-hub median, p-hub center and
+        coverage)."""
+        return self in (ProblemKind.USAPHMP, ProblemKind.UMAPHMP, ProblemKind.COVERAGE,
+                        ProblemKind.USAPHCP, ProblemKind.UMAPHCP)
+
+    @property
+    def uses_max_cost(self) -> bool:
+        """Whether every pair's route must stay within ``max_cost`` (hub covering)."""
+        return self in (ProblemKind.USAHCP, ProblemKind.UMAHCP)
 
     @property
     def uses_fixed_costs(self) -> bool:
@@ -78,7 +90,7 @@ class ProblemKind(enum.StrEnum):
     def single_allocation(self) -> bool:
         """Whether each node sends all its flow through one hub."""
         return self in (ProblemKind.USAPHMP, ProblemKind.USAHLP, ProblemKind.CSAHLP,
-                        ProblemKind.COVERAGE)
+                        ProblemKind.COVERAGE, ProblemKind.USAPHCP, ProblemKind.USAHCP)
 
 
 @enum.unique
@@ -248,7 +260,8 @@ class CandidateSpec:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """The hub model and its parameters."""
+    """The hub model and its parameters (``max_cost``: the hub covering problems' bound
+    on every route, in the units of the generalized cost)."""
 
     problem: ProblemKind
     p: int | None = None
@@ -259,6 +272,7 @@ class ModelSpec:
     capacity: float | None = None
     coverage_minutes: float | None = None
     coverage_share: float | None = None
+    max_cost: float | None = None
     time_limit: float = 60.0
     seed: int = 0
 

@@ -73,6 +73,13 @@ def report_text(r: RunResult) -> str:
                      f"{case.model.coverage_minutes:g} min by road of an open hub ({share:.1%} of "
                      f"the total); the flows are routed through each point's nearest hub, at a "
                      f"transport cost of {r.transport_cost:,.2f}.\n")
+    if s.problem is not None and s.problem.minimax:
+        what = ("the largest route cost between two demand points with flow"
+                if not s.problem.covering else
+                f"the number of hubs that keep every route between demand points with flow "
+                f"within {case.model.max_cost:g}")
+        parts.append(f"The {s.problem.label} model's objective is {what}; the flows follow "
+                     f"its routes, at a transport cost of {r.transport_cost:,.2f}.\n")
     parts.append("![Map of the proposed hubs, flows and network](map.png)\n")
     parts.append("## Proposed hubs\n")
     parts.append(_table(
