@@ -396,7 +396,8 @@ def _read_model(t: Table | None, *, sites_from_file: bool = False) -> ModelSpec 
     return ModelSpec(problem=kind, p=p, alpha=0.75 if alpha is None else alpha,
                      chi=1.0 if chi is None else chi, delta=1.0 if delta is None else delta,
                      fixed_cost=fixed, capacity=cap, coverage_minutes=minutes,
-                     coverage_share=share, max_cost=max_cost, time_limit=time_limit or 60.0, seed=seed or 0)
+                     coverage_share=share, max_cost=max_cost,
+                     time_limit=time_limit or 60.0, seed=seed or 0)
 
 
 def _read_scorecard(t: Table | None) -> tuple[ScorecardSpec, bool | None]:

@@ -56,7 +56,7 @@ def test_p_hub_center_case_equals_brute_force_over_its_sites(tmp_path: Path) -> 
     assert inst.problem == "umaphcp"
     kw = {"chi": inst.chi, "alpha": inst.alpha, "delta": inst.delta}
     excluded = tuple(int(k) for k in np.flatnonzero(~inst.candidate))
-    value, hubs = brute_center_multiple(inst.C, inst.W, sets_of_size(inst.m, 3,
+    value, _hubs = brute_center_multiple(inst.C, inst.W, sets_of_size(inst.m, 3,
                                                                      excluded=excluded), **kw)
     solved = result.solved
     assert solved.status == "optimal"

@@ -102,7 +102,7 @@ def test_hub_covering_with_fixed_costs_finds_the_cheapest_set(single):
     lo = brute_center_multiple(C, W, sets_of_size(n, 3), **FACTORS)[0]
     hi = brute_center_multiple(C, W, sets_of_size(n, 1), **FACTORS)[0]
     max_cost = lo + 0.4 * (hi - lo)
-    weight, hubs = brute_covering(C, W, all_sets(n), max_cost, single=single, f=f, **FACTORS)
+    weight, _hubs = brute_covering(C, W, all_sets(n), max_cost, single=single, f=f, **FACTORS)
     cls = USAHCP if single else UMAHCP
     model = cls.from_cost_matrix(C, W, max_cost=max_cost, fixed_costs=f, **FACTORS)
     sol = model.solve(time_limit=60, method="mip")

@@ -287,14 +287,13 @@ def _decode(inst: CenterInstance, values: np.ndarray, p: int | None
             ) -> tuple[tuple[int, ...], IntArray | None]:
     m, K = len(inst.K), inst.K.tolist()
     if not inst.single:
-        hubs = [K[a] for a in range(m) if values[a]]
+        opened = [int(K[a]) for a in range(m) if values[a]]
         if p is not None:  # more hubs never lengthen a route: open the first others
-            hubs += [k for k in K if k not in hubs][: max(0, p - len(hubs))]
-        return tuple(sorted(hubs)), None
+            opened += [k for k in K if k not in opened][: max(0, p - len(opened))]
+        return tuple(sorted(opened)), None
     x = np.asarray(values[: inst.data.n * m]).reshape(inst.data.n, m)
     alloc = np.asarray(inst.K[x.argmax(axis=1)], dtype=np.int64)
-    hubs = tuple(sorted(K[a] for a in range(m) if x[K[a], a]))
-    return hubs, alloc
+    return tuple(sorted(int(K[a]) for a in range(m) if x[K[a], a])), alloc
 
 
 def cover(inst: CenterInstance, active: list[int], r: float, *, p: int | None = None,

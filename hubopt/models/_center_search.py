@@ -137,8 +137,7 @@ def center_search(inst: CenterInstance, p: int, *, deadline: float | None, backe
                 break
             mid = ub if probes == 0 else 0.5 * (lb + ub)
             r = inst.nearest_value(np.nextafter(mid, -math.inf), above=False)
-            if r < lb:
-                r = lb
+            r = max(r, lb)
         out = cover(inst, active, r, p=p, deadline=deadline, backend=backend, seed=seed,
                     hint=best)
         probes += 1
