@@ -241,15 +241,27 @@ def test_specification_errors_name_every_field():
         build_model("usaphcp", C, W, p=0)
 
 
-def test_time_limit_returns_a_solution_with_a_valid_bound():
-    C, W, _, _ = random_instance(30, 61)
-    model = USApHCP.from_cost_matrix(C, W, p=4, **FACTORS)
-    sol = model.solve(SolveParameters(time_limit=0.5))
-    assert sol.status in (Status.OPTIMAL, Status.FEASIBLE)
-    assert sol.bound <= sol.objective
-    assert model.objective(sol) == pytest.approx(sol.objective)
-    ma = UMApHCP.from_cost_matrix(C, W, p=4, **FACTORS).solve(time_limit=60)
-    assert sol.bound <= ma.objective * (1 + 1e-12) or sol.bound <= sol.objective
+@pytest.mark.parametrize("cls", [USApHCP, UMApHCP])
+def test_time_limit_returns_a_solution_with_a_valid_bound(cls):
+    C, W, _, _ = random_instance(22, 61)
+    model = cls.from_cost_matrix(C, W, p=4, **FACTORS)
+    short = model.solve(SolveParameters(time_limit=0.3))
+    full = model.solve(SolveParameters(time_limit=600))
+    assert full.status is Status.OPTIMAL
+    assert short.status in (Status.OPTIMAL, Status.FEASIBLE)
+    assert model.objective(short) == pytest.approx(short.objective, rel=1e-12)
+    assert short.bound <= full.objective * (1 + 1e-12)
+    assert short.objective >= full.objective * (1 - 1e-12)
+    assert short.gap == pytest.approx((short.objective - short.bound) / short.objective)
+
+
+def test_same_seed_gives_the_same_solution():
+    C, W, _, _ = random_instance(12, 62)
+    model = USApHCP.from_cost_matrix(C, W, p=3, **FACTORS)
+    a, b = model.solve(time_limit=60, seed=3), model.solve(time_limit=60, seed=3)
+    assert a.hubs == b.hubs
+    np.testing.assert_array_equal(a.allocation, b.allocation)
+    assert a.objective == b.objective
 
 
 def test_problem_enum_knows_the_four_problems():
