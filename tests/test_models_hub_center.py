@@ -273,3 +273,23 @@ def test_problem_enum_knows_the_four_problems():
         assert prob.single_allocation is single
         assert prob.has_p is has_p
         assert prob.covering is (not has_p)
+
+
+@pytest.mark.parametrize("seed", [71, 72, 73])
+def test_allocation_descent_never_raises_the_largest_route_cost(seed):
+    from hubopt.models._center_cover import CenterInstance
+    from hubopt.models._center_search import improve_allocation
+
+    n, hubs = 15, (2, 7, 11)
+    C, W, _, _ = random_instance(n, seed)
+    model = USApHCP.from_cost_matrix(C, W, p=3, **FACTORS)
+    alloc = np.random.default_rng(seed).choice(hubs, size=n)
+    alloc[list(hubs)] = hubs
+    before = max_route_cost_loops(C, W, alloc, single=True, **FACTORS)
+    value, new = improve_allocation(CenterInstance.of(model.data, single=True), hubs, alloc,
+                                    None)
+    assert value == pytest.approx(max_route_cost_loops(C, W, new, single=True, **FACTORS),
+                                  rel=1e-12)
+    assert value < before
+    assert set(new.tolist()) <= set(hubs)
+    assert all(new[h] == h for h in hubs)

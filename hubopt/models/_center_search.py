@@ -60,6 +60,57 @@ def _value(inst: CenterInstance, hubs: tuple[int, ...]) -> tuple[float, IntArray
     return float(costs.max(initial=0.0)), full
 
 
+def improve_allocation(inst: CenterInstance, hubs: tuple[int, ...], alloc: IntArray,
+                       deadline: float | None) -> tuple[float, IntArray]:
+    """Single allocation: move an end of the dearest pair to another hub while that
+    lowers the largest cost of the node's pairs below it (a bottleneck descent; hubs
+    stay with themselves).  Returns the new largest route cost and allocation."""
+    d = inst.data
+    C = d.costs
+    H = np.asarray(hubs, dtype=np.int64)
+    a = np.array(alloc, dtype=np.int64)
+    flow = d.flows > 0
+    is_hub = np.zeros(d.n, dtype=bool)
+    is_hub[H] = True
+
+    def node_worst(v: int) -> FloatArray:
+        """Largest cost of v's pairs for each hub of H that v could use."""
+        out_j = np.flatnonzero(flow[v])
+        in_i = np.flatnonzero(flow[:, v])
+        worst = np.zeros(len(H))
+        if len(out_j):
+            aj = a[out_j]
+            c = (d.chi * C[v, H][:, None] + d.alpha * C[H][:, aj]) + d.delta * C[aj, out_j][None]
+            c[:, out_j == v] = (d.chi * C[v, H] + d.alpha * C[H, H] + d.delta * C[H, v])[:, None]
+            worst = np.maximum(worst, c.max(axis=1))
+        if len(in_i):
+            ai = a[in_i]
+            c = (d.chi * C[in_i, ai][:, None] + d.alpha * C[ai][:, H]) + d.delta * C[H, v][None]
+            worst = np.maximum(worst, c.max(axis=0))
+        return worst
+
+    costs, _ = inst.pair_costs(hubs, a)
+    for _ in range(20 * d.n):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        t = int(costs.argmax())
+        value = float(costs[t])
+        moved = False
+        for v in (int(inst.I[t]), int(inst.J[t])):
+            if is_hub[v]:
+                continue
+            w = node_worst(v)
+            best = int(w.argmin())
+            if w[best] < value and H[best] != a[v]:
+                a[v] = H[best]
+                moved = True
+                break
+        if not moved:
+            break
+        costs, _ = inst.pair_costs(hubs, a)
+    return float(costs.max(initial=0.0)), a
+
+
 def center_heuristic(inst: CenterInstance, p: int, deadline: float | None
                      ) -> tuple[tuple[int, ...], IntArray, float]:
     """Greedy hub set, then first-improvement swaps (single allocation: each node to
@@ -115,10 +166,13 @@ def center_search(inst: CenterInstance, p: int, *, deadline: float | None, backe
     budget = None if deadline is None else time.perf_counter() + 0.1 * max(
         0.0, deadline - time.perf_counter())
     hubs, alloc, ub = center_heuristic(inst, p, budget)
+    tries = [(hubs, alloc, ub)]
     if start is not None and len(start) == p:
         v, a = _value(inst, tuple(sorted(start)))
-        if v < ub:
-            hubs, alloc, ub = tuple(sorted(start)), a, v
+        tries.append((tuple(sorted(start)), a, v))
+    if inst.single:  # the nearest hub is a poor allocation for the largest route
+        tries = [(h, *improve_allocation(inst, h, a, budget)[::-1]) for h, a, _ in tries]
+    hubs, alloc, ub = min(tries, key=lambda t: t[2])
     lb = min(lb, ub)
     best: tuple[tuple[int, ...], IntArray] = (hubs, alloc)
     active = _first_pairs(inst, floors)
