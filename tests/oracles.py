@@ -225,3 +225,50 @@ def max_route_cost_loops(C, W, allocation, *, single, chi, alpha, delta) -> floa
                 k, m = (int(v) for v in allocation[i][j])
             worst = max(worst, path_cost(C, i, k, m, j, chi=chi, alpha=alpha, delta=delta))
     return worst
+
+
+def single_allocation_below(C, W, H, value, *, chi, alpha, delta) -> np.ndarray | None:
+    """An allocation to the hub set ``H`` whose every route with flow costs less than
+    ``value``, or ``None`` when none exists: an exhaustive search over the allocations
+    (arc consistency on the pairs, then branching on the smallest domain)."""
+    T = route_tensor(C, chi=chi, alpha=alpha, delta=delta)
+    n, H = len(C), list(H)
+    ok = T[:, :, H][:, :, :, H] < value  # (i, j, a, b): i at H[a], j at H[b] is cheap enough
+    flow = np.asarray(W) > 0
+    ok[~flow] = True
+    diag = np.array([ok[i, i].diagonal() for i in range(n)])  # pair (i, i): one hub twice
+    dom = diag.copy()
+    for a, k in enumerate(H):
+        dom[k] = False
+        dom[k, a] = diag[k, a]
+
+    def propagate(d: np.ndarray) -> np.ndarray | None:
+        while True:
+            # i may use a if every j it exchanges flow with keeps a compatible hub
+            out = (ok & d[None, :, None, :]).any(axis=3).all(axis=1)
+            inn = (ok & d[:, None, :, None]).any(axis=2).all(axis=0)
+            new = d & out & inn
+            if not new.any(axis=1).all():
+                return None
+            if (new == d).all():
+                return new
+            d = new
+
+    def search(d: np.ndarray) -> np.ndarray | None:
+        d = propagate(d)
+        if d is None:
+            return None
+        sizes = d.sum(axis=1)
+        if (sizes == 1).all():
+            return np.array([H[int(a)] for a in d.argmax(axis=1)])
+        i = int(np.argmin(np.where(sizes > 1, sizes, n * len(H) + 1)))
+        for a in np.flatnonzero(d[i]):
+            trial = d.copy()
+            trial[i] = False
+            trial[i, a] = True
+            found = search(trial)
+            if found is not None:
+                return found
+        return None
+
+    return search(dom)

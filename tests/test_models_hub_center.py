@@ -31,6 +31,7 @@ from tests.oracles import (
     max_route_cost_loops,
     random_instance,
     sets_of_size,
+    single_allocation_below,
 )
 
 FACTORS = {"chi": 3.0, "alpha": 0.75, "delta": 2.0}
@@ -153,7 +154,7 @@ def test_single_allocation_never_beats_multiple_allocation_on_cab():
 
 CAB_FAST = [(10, 2, 0.2), (10, 3, 0.6), (15, 2, 1.0), (15, 3, 0.4)]
 CAB_SLOW = [(n, p, a) for n, p, a in itertools.product((10, 15, 20, 25), (2, 3, 4),
-                                                         (0.2, 0.6, 1.0))
+                                                         (0.2, 0.4, 0.6, 0.8, 1.0))
             if (n, p, a) not in CAB_FAST]
 
 
@@ -196,6 +197,46 @@ def test_cab10_single_allocation_p_hub_center_equals_brute_force(p, alpha):
                                                (10, 2, 0.6), (15, 2, 0.4)])
 def test_cab_single_allocation_p_hub_center_equals_brute_force_grid(n, p, alpha):
     _cab_single(n, p, alpha)
+
+
+@pytest.mark.parametrize("seed", [81, 82])
+def test_allocation_search_oracle_agrees_with_every_allocation(seed):
+    # the oracle used on the larger CAB grid, checked against plain enumeration: for each
+    # hub set, an allocation below a threshold exists exactly when enumeration finds one
+    from tests.oracles import allocations_of, route_tensor
+
+    n = 7
+    C, W, _, _ = random_instance(n, seed)
+    T = route_tensor(C, **FACTORS)
+    I, J = np.nonzero(W > 0)
+    for H in sets_of_size(n, 3)[::4]:
+        allocs = allocations_of(n, H)
+        values = np.sort(T[I, J, allocs[:, I], allocs[:, J]].max(axis=1))
+        for threshold in (values[0], values[len(values) // 2], values[0] * 1.000001):
+            found = single_allocation_below(C, W, H, threshold, **FACTORS)
+            assert (found is not None) == bool(values[0] < threshold)
+            if found is not None:
+                assert max_route_cost_loops(C, W, found, single=True, **FACTORS) < threshold
+
+
+CAB_GRID = list(itertools.product((10, 15, 20, 25), (2, 3, 4), (0.2, 0.4, 0.6, 0.8, 1.0)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n", "p", "alpha"), CAB_GRID)
+def test_cab_single_allocation_p_hub_center_has_no_better_hub_set_and_allocation(n, p, alpha):
+    # every hub set, and for each an exhaustive search over its allocations, finds none
+    # whose every route with flow is cheaper than the solver's optimum
+    inst = load_instance("cab", n)
+    kw = {"chi": inst.chi, "alpha": alpha, "delta": inst.delta}
+    model = build_model("usaphcp", inst.costs, inst.flows, p=p, **kw)
+    sol = model.solve(time_limit=300)
+    assert sol.status is Status.OPTIMAL
+    assert loops_value(model, sol) == pytest.approx(sol.objective, rel=1e-12)
+    better = [H for H in sets_of_size(n, p)
+              if single_allocation_below(inst.costs, inst.flows, H, sol.objective, **kw)
+              is not None]
+    assert better == []
 
 
 @pytest.mark.parametrize("single", [False, True])
