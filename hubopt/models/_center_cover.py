@@ -13,6 +13,10 @@ covering hub pairs are open)::
 
     y_k                  hub k open;   w_km <= y_k,  w_km <= y_m   (k < m)
     sum_{(k, m) in S_ij(r)} w_km  >=  1     for every active pair (i, j), w_kk = y_k
+    sum_{k in F_ij(r)} y_k  >=  1           (implied: F_ij the hubs of S_ij's pairs)
+
+The implied clause halved the time of TR 81 UMApHCP p = 3 (alpha 0.5: 45.8 s against
+84.7 s, the same optimum; CAB 25 and AP 40/50 rows the same or faster).
 
 Single allocation (allocation form; Kara & Tansel 2000, Ernst et al. 2009: ``x_ik`` = 1
 when node i is allocated to hub k, ``x_kk`` = hub k open)::
@@ -46,6 +50,7 @@ __all__ = ["CenterInstance", "CoverOutcome", "cover"]
 
 MAX_NEW_PAIRS = 200
 BOTH_SIDES = False
+HUB_CLAUSES = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,6 +214,8 @@ def _ma_program(inst: CenterInstance, pairs: list[int], r: float, p: int | None,
                 prog.add_implies_any(v, [b])
             lits.append(v)
         prog.add_at_least_one(lits)
+        if HUB_CLAUSES:  # implied: one of the hubs that serve the pair is open
+            prog.add_at_least_one(np.flatnonzero((ok | ok.T).any(axis=1)).tolist())
     if p is not None:
         prog.add_row(list(range(m)), [1.0] * m, -math.inf, float(p))
     else:
