@@ -25,6 +25,7 @@ from tests.oracles import (
     brute_covering,
     max_route_cost_loops,
     sets_of_size,
+    single_allocation_below,
 )
 
 
@@ -74,20 +75,24 @@ def test_hub_covering_case_opens_the_fewest_hubs_of_brute_force(tmp_path: Path) 
     out = write_outputs(result, tmp_path / "out")
     inst = load_instance_file(out / "instance.npz")
     kw = {"chi": inst.chi, "alpha": inst.alpha, "delta": inst.delta}
-    sites = [int(k) for k in np.flatnonzero(inst.candidate)]
-    # the fewest hubs under multiple allocation bound single allocation's from below (a
-    # single allocation is a choice of routes): here the run's cover meets that bound
-    ma, _ = brute_covering(inst.C, inst.W, [H for q in (1, 2, 3) for H in
-                                            sets_of_size(inst.m, q, excluded=[
-                                                k for k in range(inst.m) if k not in sites])],
-                           50.0, single=False, **kw)
+    closed = [k for k in range(inst.m) if not inst.candidate[k]]
+    # the fewest hubs of which some set has a single allocation with every route within
+    # 50: every hub set of each size, each with an exhaustive search over allocations
+    fewest = next(q for q in range(1, inst.m + 1) if any(
+        single_allocation_below(inst.C, inst.W, H, float(np.nextafter(50.0, np.inf)), **kw)
+        is not None for H in sets_of_size(inst.m, q, excluded=closed)))
     solved = result.solved
     assert solved.status == "optimal"
-    assert solved.objective == ma
+    assert solved.objective == fewest
     assert solved.objective == len(solved.hubs)
     assert solved.single is not None
     assert max_route_cost_loops(inst.C, inst.W, solved.allocation, single=True,
                                 **kw) <= 50.0
+    # multiple allocation never needs more hubs than single allocation
+    ma, _ = brute_covering(inst.C, inst.W, [H for q in range(1, fewest + 1)
+                                            for H in sets_of_size(inst.m, q, excluded=closed)],
+                           50.0, single=False, **kw)
+    assert ma <= fewest
 
 
 def test_bench_cli_solves_center_and_covering_on_cab_and_instance_files(tmp_path: Path):
