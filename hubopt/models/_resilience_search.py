@@ -1,0 +1,334 @@
+"""Search over hub sets for the resilient p-hub medians (see :mod:`hubopt.models.resilience`).
+
+Bounds.  For every hub set, ``MA(H) >= PM(H)`` (the weighted p-median bound) and the
+single-allocation cost of any plan in scenario ``F`` is at least ``MA(H \\ F)``, so
+
+* ``E_MA(H) >= (1 - Q_H) PM(H) + sum_k q_k max(PM(H), PM(H \\ k))`` and
+  ``W_MA(H) >= max_F PM(H \\ F)`` (cheap, ``O(n p)`` per scenario);
+* ``E_SA(H) >= E_MA(H)`` and ``W_SA(H) >= W_MA(H)`` for every plan.
+
+Exact search (the hub sets can be enumerated): an incumbent from a greedy start and a
+swap descent on the resilient objective; every set whose cheap bound reaches the
+incumbent is dropped; the rest are visited in increasing bound.  Multiple allocation
+evaluates each set exactly (``p + 1`` or ``C(p, r) + 1`` closed-form costs) and stops at
+the first bound at or above the incumbent.  Single allocation takes ``E_MA``/``W_MA`` as
+each set's bound, improves a plan by descent and proves it with the plan MIP of
+:mod:`hubopt.models._resilience_mip` (one attack); it stops when the next bound reaches
+the incumbent.  On a deadline the incumbent is returned with the least bound of the sets
+not settled.
+
+Large instances: the nominal optimum (engine solve) as a start, a swap descent on the
+resilient objective, and the bound ``(1 - Q_min) LB_p + Q_min max(LB_p, LB_{p-1})``
+(expected) or ``max(LB_p, LB_{p-r})`` (worst) from the engine's lower bounds ``LB_m`` on
+the nominal ``m``-hub optimum without kept-open hubs: valid because ``H \\ F`` is a hub set
+of ``p - |F|`` candidate sites.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hubopt.models import _search
+from hubopt.models._resilience_eval import (
+    drop_patterns,
+    expected_from_costs,
+    improve_plan,
+    initial_plan,
+    ma_scenario_costs,
+    plan_value,
+    pm_drop_bounds,
+)
+from hubopt.models._mip import solve_allocation_mip
+from hubopt.models._resilience_mip import solve_plan_mip
+from hubopt.models.base import FloatArray, HubData, IntArray, SolveParameters
+from hubopt.models.evaluate import single_allocation_od_costs
+from hubopt.models.heuristics import (
+    greedy_hubs,
+    improve_allocation,
+    local_search_hubs,
+    pm_bounds,
+    sa_lower_bounds,
+)
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    """What a resilient search found."""
+
+    hubs: tuple[int, ...]
+    plan: IntArray | None
+    objective: float
+    bound: float
+    complete: bool
+    method: str
+    sets_total: int = 0
+    sets_evaluated: int = 0
+    plans_solved: int = 0
+
+
+def ma_values(data: HubData, sets: IntArray, kind: str, r: int, q: FloatArray) -> FloatArray:
+    """The resilient multiple-allocation objective of each row of ``sets``."""
+    nominal, failed = ma_scenario_costs(data, sets, 1 if kind == "expected" else r)
+    if kind == "expected":
+        return expected_from_costs(sets, q, nominal, failed)
+    return np.asarray(failed.max(axis=1))
+
+
+def cheap_bounds(data: HubData, sets: IntArray, kind: str, r: int, q: FloatArray) -> FloatArray:
+    """Lower bounds on :func:`ma_values` from the p-median bounds of the scenarios."""
+    if kind == "expected":
+        pm = pm_bounds(data, sets)
+        drop = np.maximum(pm_drop_bounds(data, sets, 1), pm[:, None])
+        return expected_from_costs(sets, q, pm, drop)
+    return np.asarray(pm_drop_bounds(data, sets, r).max(axis=1))
+
+
+def sa_set_bound(data: HubData, hubs: IntArray, kind: str, r: int, q: FloatArray) -> float:
+    """A lower bound on the resilient single-allocation objective of one hub set: the
+    one-sided relaxations of :func:`~hubopt.models.heuristics.sa_lower_bounds` of ``H``
+    and of every ``H \\ F`` (each scenario's allocation is a single allocation to the
+    hubs left, every one of them allocated to itself)."""
+    H = np.asarray(hubs, dtype=np.int64)[None, :]
+    rr = 1 if kind == "expected" else r
+    keep = drop_patterns(H.shape[1], rr)
+    whole = sa_lower_bounds(data, H)
+    parts = sa_lower_bounds(data, H[0, keep])
+    if kind == "expected":
+        return float(expected_from_costs(H, q, whole, np.maximum(parts, whole[0])[None, :])[0])
+    return float(parts.max())
+
+
+class DecoupledBound:
+    """``E_SA(H) >= (1 - Q_H) SA*(H) + sum_k q_k SA*(H \\ k)`` and ``W_SA(H) >= max_F
+    SA*(H \\ F)``: each scenario's allocation is a single allocation to the hubs left, so
+    its cost is at least the best one, ``SA*``, solved by the allocation MIP of the
+    hub-set search (its bound when not proven) and cached per hub set."""
+
+    def __init__(self, data: HubData, kind: str, r: int, q: FloatArray,
+                 params: SolveParameters) -> None:
+        """Bounds for ``data`` under the objective ``kind``."""
+        self.data, self.kind, self.r, self.q, self.params = data, kind, r, q, params
+        self.cache: dict[tuple[int, ...], float] = {}
+
+    def best(self, hubs: Sequence[int], deadline: float | None) -> float:
+        """A lower bound on the best single allocation to ``hubs`` (exact when proven)."""
+        key = tuple(sorted(int(h) for h in hubs))
+        if key not in self.cache:
+            start = improve_allocation(self.data, list(key))
+            if len(key) == 1:
+                self.cache[key] = float(single_allocation_od_costs(self.data, start).sum())
+            else:
+                remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
+                res = solve_allocation_mip(self.data, key, self.params, time_limit=remaining,
+                                           start=start)
+                value = res.objective if res.proven_optimal else res.bound
+                self.cache[key] = float(value) if math.isfinite(value) else 0.0
+        return self.cache[key]
+
+    def bound(self, hubs: Sequence[int], deadline: float | None) -> float:
+        """The decoupled bound of the hub set ``hubs``."""
+        H = sorted(int(h) for h in hubs)
+        rr = 1 if self.kind == "expected" else self.r
+        parts = [self.best([h for h in H if h not in F], deadline)
+                 for F in itertools.combinations(H, rr)]
+        if self.kind == "expected":
+            whole = self.best(H, deadline)
+            arr = np.asarray([H], dtype=np.int64)
+            return float(expected_from_costs(arr, self.q, np.array([whole]),
+                                             np.maximum(np.array(parts), whole)[None, :])[0])
+        return float(max(parts))
+
+
+def _value_fn(data: HubData, kind: str, r: int, q: FloatArray) -> Callable[[IntArray], FloatArray]:
+    return lambda sets: ma_values(data, sets, kind, r, q)
+
+
+def ma_heuristic(
+    data: HubData, kind: str, r: int, q: FloatArray, start: Sequence[Sequence[int]],
+    deadline: float | None,
+) -> tuple[list[int], float]:
+    """Greedy start and swap descent on the resilient multiple-allocation objective, from
+    the greedy set and each set of ``start``; the best local optimum."""
+    p = int(data.p or 0)
+    cost = _value_fn(data, kind, r, q)
+    starts = [greedy_hubs(data, p), *(sorted(int(h) for h in s) for s in start)]
+    best: tuple[list[int], float] | None = None
+    near = 8 if data.n > 60 else None
+    for s in starts:
+        H, v = local_search_hubs(data, s, cost=cost, near=near, deadline=deadline)
+        if best is None or v < best[1]:
+            best = (H, v)
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+    assert best is not None
+    return best
+
+
+def sa_plan_for(
+    data: HubData, hubs: Sequence[int], kind: str, r: int, q: FloatArray
+) -> tuple[IntArray, float]:
+    """A plan for ``hubs`` by descent from the best nominal allocation's plan."""
+    alloc = improve_allocation(data, list(hubs))
+    length = 2 if kind == "expected" else r + 1
+    return improve_plan(data, hubs, initial_plan(data, hubs, alloc, length), kind, r, q)
+
+
+def _evaluate_sorted(
+    data: HubData, sets: IntArray, lb: FloatArray, kind: str, r: int, q: FloatArray,
+    ub: float, deadline: float | None, stop_at_ub: bool,
+) -> tuple[FloatArray, int]:
+    """Exact values of ``sets`` (sorted by ``lb``) in chunks, while ``lb < ub`` (when
+    ``stop_at_ub``) and the deadline allows; unevaluated rows keep ``lb``."""
+    vals = lb.copy()
+    done = 0
+    step = 256
+    while done < sets.shape[0]:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        if stop_at_ub and lb[done] >= ub:
+            break
+        stop = min(sets.shape[0], done + step)
+        t = time.perf_counter()
+        vals[done:stop] = ma_values(data, sets[done:stop], kind, r, q)
+        if stop_at_ub:
+            ub = min(ub, float(vals[done:stop].min()))
+        per = max((time.perf_counter() - t) / (stop - done), 1e-7)
+        done = stop
+        step = max(16, int(0.5 / per))
+    return vals, done
+
+
+def exact_search(
+    data: HubData, kind: str, r: int, q: FloatArray, single: bool, params: SolveParameters,
+    deadline: float | None, start: Sequence[Sequence[int]] = (),
+) -> SearchOutcome:
+    """Enumerate the hub sets with the bounds of the module docstring."""
+    p = int(data.p or 0)
+    total = _search.count_hub_sets(data, p)
+    H0, ma_ub = ma_heuristic(data, kind, r, q, start, deadline)
+    tol = 1e-9
+    sets = _search._hub_sets(data, p)
+    if not single:
+        lb = cheap_bounds(data, sets, kind, r, q)
+        keep = lb < ma_ub * (1 + tol)
+        sets, lb = sets[keep], lb[keep]
+        order = np.argsort(lb, kind="stable")
+        sets, lb = sets[order], lb[order]
+        vals, done = _evaluate_sorted(data, sets, lb, kind, r, q, ma_ub, deadline, True)
+        best_h, best = tuple(H0), ma_ub
+        if done and vals[:done].min() < best:
+            t = int(np.argmin(vals[:done]))
+            best_h, best = tuple(int(h) for h in sets[t]), float(vals[t])
+        complete = done == sets.shape[0] or bool(lb[done] >= best * (1 - tol))
+        bound = best if complete else min(best, float(lb[done]))
+        return SearchOutcome(best_h, None, best, bound, complete, "resilient-search",
+                             total, done)
+    # single allocation: an incumbent plan on the best multiple-allocation set
+    plan, ub = sa_plan_for(data, H0, kind, r, q)
+    best_h = tuple(H0)
+    lb = cheap_bounds(data, sets, kind, r, q)
+    keep = lb < ub * (1 + tol)
+    sets, lb = sets[keep], lb[keep]
+    order = np.argsort(lb, kind="stable")
+    sets, lb = sets[order], lb[order]
+    vals, done = _evaluate_sorted(data, sets, lb, kind, r, q, ub, deadline, False)
+    if done < sets.shape[0]:  # out of time before every set had its bound
+        bound = min(ub, float(vals[:done].min()) if done else ub, float(lb[done]))
+        return SearchOutcome(best_h, plan, ub, bound, False, "resilient-search", total, done)
+    order = np.argsort(vals, kind="stable")
+    sets, vals = sets[order], vals[order]
+    solved = 0
+    complete = True
+    bound = ub
+    decoupled = DecoupledBound(data, kind, r, q, params)
+    use_mip = kind == "expected" or r == 1
+    for t in range(sets.shape[0]):
+        lower = float(vals[t])
+        if lower >= ub * (1 - tol):
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            complete, bound = False, min(bound, ub, lower)
+            break
+        hubs = [int(h) for h in sets[t]]
+        lower = max(lower, sa_set_bound(data, sets[t], kind, r, q))
+        if lower >= ub * (1 - tol):
+            continue
+        lower = max(lower, decoupled.bound(hubs, deadline))
+        if lower >= ub * (1 - tol):
+            continue
+        cand, cval = sa_plan_for(data, hubs, kind, r, q)
+        if cval < ub:
+            ub, plan, best_h = cval, cand, tuple(hubs)
+        if lower >= ub * (1 - tol):
+            continue
+        if not use_mip:
+            complete, bound = False, min(bound, lower)
+            continue
+        remaining = None if deadline is None else max(0.05, deadline - time.perf_counter())
+        res = solve_plan_mip(data, hubs, kind, q, params, time_limit=remaining, start=cand)
+        solved += 1
+        if res.plan is not None:
+            v, _ = plan_value(data, hubs, res.plan, kind, r, q)
+            if v < ub:
+                ub, plan, best_h = v, res.plan, tuple(hubs)
+            exact = res.proven_optimal and v <= res.objective * (1 + 1e-7) + 1e-9
+        else:
+            exact = False
+        if not exact:
+            complete = False
+            bound = min(bound, max(lower, res.bound if math.isfinite(res.bound) else lower))
+    if complete:
+        bound = ub
+    return SearchOutcome(best_h, plan, ub, min(bound, ub), complete, "resilient-search+plan-mip",
+                         total, sets.shape[0], solved)
+
+
+def nominal_bound(data: HubData, m: int, params: SolveParameters, time_limit: float | None,
+                  keep_fixed: bool) -> tuple[float, tuple[int, ...]]:
+    """The engine's lower bound on the nominal UMApHMP optimum with ``m`` hubs (kept-open
+    hubs dropped unless ``keep_fixed``), and its hub set."""
+    from hubopt.models.p_hub_median import UMApHMP
+
+    sub = data if keep_fixed else dataclasses.replace(data, fixed_hubs=())
+    sub = dataclasses.replace(sub, p=m)
+    model = UMApHMP(sub)
+    sol = model.solve(dataclasses.replace(params, time_limit=time_limit))
+    return float(sol.bound), sol.hubs
+
+
+def heuristic_search(
+    data: HubData, kind: str, r: int, q: FloatArray, single: bool, params: SolveParameters,
+    t0: float, deadline: float | None,
+) -> SearchOutcome:
+    """Large instances: nominal start, swap descent, bound from nominal lower bounds."""
+    p = int(data.p or 0)
+    limit = None if deadline is None else max(0.5, deadline - t0)
+    share = None if limit is None else 0.2 * limit
+    lb_p, hubs_p = nominal_bound(data, p, params, share, True)
+    m = p - 1 if kind == "expected" else p - r
+    lb_m, hubs_m = nominal_bound(data, m, params, share, False)
+    if kind == "expected":
+        fixed_q = float(sum(q[k] for k in data.fixed_hubs))
+        free = sorted(q[k] for k in data.candidates if k not in set(data.fixed_hubs))
+        q_min = fixed_q + float(sum(free[: p - len(data.fixed_hubs)]))
+        bound = (1 - q_min) * lb_p + q_min * max(lb_p, lb_m)
+    else:
+        bound = max(lb_p, lb_m)
+    H, v = ma_heuristic(data, kind, r, q, [hubs_p], deadline)
+    if not single:
+        return SearchOutcome(tuple(H), None, v, min(bound, v), False, "resilient-local-search")
+    plan, ub = sa_plan_for(data, H, kind, r, q)
+    best_h = tuple(H)
+    p_hubs = list(hubs_p)
+    if sorted(p_hubs) != sorted(H):
+        cand, cval = sa_plan_for(data, p_hubs, kind, r, q)
+        if cval < ub:
+            plan, ub, best_h = cand, cval, tuple(sorted(p_hubs))
+    return SearchOutcome(best_h, plan, ub, min(bound, ub), False, "resilient-local-search")

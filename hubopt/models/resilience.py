@@ -1,0 +1,397 @@
+"""Resilient p-hub medians: hub networks designed to stay good when hubs fail or are attacked.
+
+Two objectives over the open hubs ``H`` (Snyder & Daskin 2005; Kim & O'Kelly 2009;
+An, Zhang & Zeng 2015; Lei 2013):
+
+* **expected** cost under single-hub failures, hub ``k`` down with probability ``q_k``
+  and at most one down at a time::
+
+      E(H) = (1 - sum_{k in H} q_k) cost(H) + sum_{k in H} q_k cost_k(H)
+
+* **worst** case under an attack on ``r`` hubs::
+
+      min_H  max_{F subset of H, |F| = r}  cost(H \\ F)
+
+``cost_k`` / ``cost(H \\ F)``: multiple allocation (UMApHMP) re-routes every OD pair
+through the hubs left; single allocation (USApHMP) follows a *plan*: every node has an
+ordered list of hubs (primary first, then its backups; a hub lists itself first), and
+while hubs are down each node uses the first hub of its list that is up.  The expected
+objective takes one backup (lists of 2), the worst case ``r`` backups (lists of ``r + 1``).
+
+>>> model = ResilientHubModel.from_cost_matrix(C, W, problem="umaphmp", p=3,
+...     resilience=ResilienceOptions("expected", failure_probability=0.05))
+>>> sol = model.solve(time_limit=60)
+>>> model.objective(sol) == sol.objective   # recomputed from the matrix
+
+:func:`attack` solves the attacker's problem alone: given the hubs (and a plan), which
+``r`` hubs hurt most and by how much.  The method (exact hub-set search with bounds, plan
+MIP, local search with a bound) is in :mod:`hubopt.models._resilience_search`.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from hubopt._errors import InfeasibleModelError, ModelSpecificationError
+from hubopt.models import _search
+from hubopt.models._resilience_eval import scenario_hubs, site_probabilities
+from hubopt.models._resilience_search import exact_search, heuristic_search
+from hubopt.models.base import (
+    HubData,
+    IntArray,
+    Model,
+    Problem,
+    Solution,
+    SolveParameters,
+    Status,
+    make_hub_data,
+    relative_gap,
+)
+from hubopt.models.evaluate import best_routes, single_allocation_od_costs
+from hubopt.models.strategy import DEFAULT_MAX_SETS
+
+__all__ = [
+    "Attack",
+    "Resilience",
+    "ResilienceOptions",
+    "ResilientHubModel",
+    "ResilientSolution",
+    "attack",
+]
+
+
+@enum.unique
+class Resilience(enum.Enum):
+    """Which resilient objective a design minimises."""
+
+    NONE = "none"  # the nominal cost (no failure)
+    EXPECTED = "expected"  # expected cost under single-hub failures
+    WORST = "worst"  # worst case under an attack on r hubs
+
+    @classmethod
+    def parse(cls, value: str | Resilience) -> Resilience:
+        """Accept a member or its name (``"expected"``)."""
+        if isinstance(value, Resilience):
+            return value
+        for member in cls:
+            if member.value == str(value).strip().lower():
+                return member
+        msg = f"resilience: expected none, expected or worst, found {value!r}"
+        raise ModelSpecificationError(msg)
+
+
+@dataclass(frozen=True)
+class ResilienceOptions:
+    """The resilient objective and its parameters.
+
+    Attributes
+    ----------
+    objective
+        :class:`Resilience` (or its name).
+    failure_probability
+        ``q``: one probability for every hub, or one per node (expected objective).
+    attacks
+        ``r``: the number of hubs an attacker takes out (worst case).
+    """
+
+    objective: Resilience | str = Resilience.EXPECTED
+    failure_probability: float | tuple[float, ...] = 0.05
+    attacks: int = 1
+
+    def __post_init__(self) -> None:
+        """Check every field; all problems in one error."""
+        problems = []
+        try:
+            object.__setattr__(self, "objective", Resilience.parse(self.objective))
+        except ModelSpecificationError as exc:
+            problems.append(str(exc))
+        q = np.asarray(self.failure_probability, dtype=np.float64).reshape(-1)
+        if q.size == 0 or not np.all(np.isfinite(q)) or np.any(q < 0) or np.any(q >= 1):
+            problems.append(
+                f"failure_probability: expected numbers with 0 <= q < 1, "
+                f"found {self.failure_probability!r}"
+            )
+        if not isinstance(self.failure_probability, int | float):
+            object.__setattr__(self, "failure_probability", tuple(float(v) for v in q))
+        if isinstance(self.attacks, bool) or not isinstance(self.attacks, int) or self.attacks < 1:
+            problems.append(f"attacks: expected an integer >= 1, found {self.attacks!r}")
+        if problems:
+            raise ModelSpecificationError("; ".join(problems))
+
+    @property
+    def kind(self) -> Resilience:
+        """The objective as a :class:`Resilience` member."""
+        return Resilience.parse(self.objective)
+
+
+@dataclass(frozen=True, eq=False)
+class ResilientSolution(Solution):
+    """A :class:`~hubopt.models.base.Solution` of a resilient model.
+
+    ``objective`` is the resilient objective, ``allocation`` the nominal one (single
+    allocation: the primary hubs; multiple allocation: the cheapest routes), ``plan`` the
+    single-allocation plan ``(n, L)`` (``None`` for multiple allocation),
+    ``nominal_objective`` the cost with no failure, ``scenarios`` the failure sets looked
+    at and ``scenario_costs`` their costs.
+    """
+
+    resilience: ResilienceOptions = field(default_factory=ResilienceOptions)
+    nominal_objective: float = math.nan
+    plan: IntArray | None = None
+    scenarios: tuple[tuple[int, ...], ...] = ()
+    scenario_costs: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attack:
+    """The attacker's problem solved by enumeration: the ``r`` hubs whose loss costs most.
+
+    ``ranking`` lists every failure set with its cost, worst first.
+    """
+
+    hubs: tuple[int, ...]
+    failed: tuple[int, ...]
+    cost: float
+    nominal: float
+    ranking: tuple[tuple[tuple[int, ...], float], ...]
+
+    @property
+    def increase(self) -> float:
+        """Relative increase of the cost, ``cost / nominal - 1``."""
+        return self.cost / self.nominal - 1.0 if self.nominal else math.inf
+
+
+def failure_cost(data: HubData, hubs: Sequence[int], failed: Iterable[int],
+                 plan: IntArray | None = None) -> float:
+    """Transport cost while the hubs ``failed`` are down: re-routed through the hubs left
+    (``plan`` is ``None``, multiple allocation) or following the single-allocation plan."""
+    down = {int(k) for k in failed}
+    left = [int(h) for h in hubs if int(h) not in down]
+    if not left:
+        return math.inf
+    if plan is None:
+        unit, _ = best_routes(data, left)
+        return float((data.flows * unit).sum())
+    alloc = scenario_hubs(plan, sorted(down))
+    if np.any(alloc < 0):
+        return math.inf
+    return float(single_allocation_od_costs(data, alloc).sum())
+
+
+def attack(data: HubData, hubs: Sequence[int], r: int = 1, plan: IntArray | None = None) -> Attack:
+    """The ``r`` hubs whose loss hurts most, by enumeration of every set of ``r`` hubs
+    (exact; ``C(p, r)`` evaluations)."""
+    H = tuple(sorted(int(h) for h in hubs))
+    if not 1 <= r < len(H):
+        msg = f"attacks: expected 1 <= r < {len(H)} (the number of hubs), found {r}"
+        raise ModelSpecificationError(msg)
+    nominal = failure_cost(data, H, (), plan)
+    rows = [(F, failure_cost(data, H, F, plan)) for F in itertools.combinations(H, r)]
+    rows.sort(key=lambda t: (-t[1], t[0]))
+    return Attack(H, rows[0][0], rows[0][1], nominal, tuple(rows))
+
+
+class ResilientHubModel(Model):
+    """Resilient USApHMP / UMApHMP; build one with :meth:`from_cost_matrix`."""
+
+    problem: ClassVar[Problem] = Problem.UMAPHMP
+
+    def __init__(self, data: HubData, problem: Problem, resilience: ResilienceOptions) -> None:
+        """Use :meth:`from_cost_matrix`; this takes validated :class:`HubData`."""
+        self.data = data
+        self.problem = problem  # type: ignore[misc]
+        self.resilience = resilience
+        self.q = site_probabilities(resilience.failure_probability, data.n)
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        costs: Any,
+        flows: Any,
+        *,
+        problem: Problem | str,
+        p: int,
+        chi: float = 1.0,
+        alpha: float = 1.0,
+        delta: float = 1.0,
+        fixed_hubs: Iterable[int] = (),
+        excluded: Iterable[int] = (),
+        resilience: ResilienceOptions | None = None,
+    ) -> Self:
+        """Build the model from ``(n, n)`` costs and flows (every problem in one error)."""
+        prob = Problem.parse(problem)
+        if prob not in (Problem.USAPHMP, Problem.UMAPHMP):
+            msg = f"problem: resilient designs exist for usaphmp and umaphmp, found {prob.value}"
+            raise ModelSpecificationError(msg)
+        opts = ResilienceOptions() if resilience is None else resilience
+        data = make_hub_data(
+            costs, flows, chi=chi, alpha=alpha, delta=delta, p=p, fixed_hubs=fixed_hubs,
+            excluded=excluded, need_p=True, need_fixed_costs=False, need_capacities=False,
+        )
+        problems = []
+        kind = opts.kind
+        q = site_probabilities(opts.failure_probability, data.n)
+        if q.shape != (data.n,):
+            problems.append(f"failure_probability: expected 1 or {data.n} values, found {q.size}")
+        pp = int(data.p or 0)
+        if kind is Resilience.EXPECTED and pp < 2:
+            problems.append("p: the expected cost under hub failures needs p >= 2")
+        if kind is Resilience.WORST and not opts.attacks < pp:
+            problems.append(f"attacks: expected r < p = {pp}, found {opts.attacks}")
+        if kind is Resilience.EXPECTED and q.shape == (data.n,):
+            top = float(np.sort(q[list(data.candidates)])[::-1][:pp].sum())
+            if top > 1 + 1e-12:
+                problems.append(
+                    f"failure_probability: the p = {pp} most fragile candidate hubs fail "
+                    f"with probability {top:.4g} in all; single failures need at most 1"
+                )
+        if problems:
+            raise ModelSpecificationError("; ".join(problems))
+        return cls(data, prob, opts)
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return self.data.n
+
+    @property
+    def _kind(self) -> str:
+        return self.resilience.kind.value
+
+    @property
+    def _r(self) -> int:
+        return 1 if self.resilience.kind is Resilience.EXPECTED else self.resilience.attacks
+
+    def __repr__(self) -> str:
+        """Short description."""
+        return (f"ResilientHubModel({self.problem.label}, n={self.n}, p={self.data.p}, "
+                f"{self._kind})")
+
+    # -- evaluation ------------------------------------------------------------------------
+    def scenarios(self, hubs: Sequence[int]) -> list[tuple[int, ...]]:
+        """Failure sets the objective looks at (nominal first for the expected cost)."""
+        H = sorted(int(h) for h in hubs)
+        if self.resilience.kind is Resilience.NONE:
+            return [()]
+        if self.resilience.kind is Resilience.EXPECTED:
+            return [(), *((k,) for k in H)]
+        return list(itertools.combinations(H, self._r))
+
+    def value(self, hubs: Sequence[int], plan: IntArray | None) -> tuple[float, list[float]]:
+        """The resilient objective of ``hubs`` (and ``plan``) with its scenario costs."""
+        H = sorted(int(h) for h in hubs)
+        scen = self.scenarios(H)
+        costs = [failure_cost(self.data, H, F, plan) for F in scen]
+        kind = self.resilience.kind
+        if kind is Resilience.EXPECTED:
+            qs = [float(self.q[k]) for k in H]
+            val = (1 - sum(qs)) * costs[0] + sum(q * c for q, c in zip(qs, costs[1:], strict=True))
+        else:
+            val = max(costs)
+        return float(val), costs
+
+    def check(self, hubs: Sequence[int], plan: IntArray | None) -> None:
+        """Raise :class:`InfeasibleModelError` unless ``hubs`` and ``plan`` are feasible."""
+        H = sorted({int(h) for h in hubs})
+        errors = []
+        if len(H) != self.data.p:
+            errors.append(f"{len(H)} hubs open, expected p = {self.data.p}")
+        if set(H) & set(self.data.excluded):
+            errors.append(f"excluded sites {sorted(set(H) & set(self.data.excluded))} are open")
+        if set(self.data.fixed_hubs) - set(H):
+            errors.append(f"hubs {sorted(set(self.data.fixed_hubs) - set(H))} must stay open")
+        if self.problem.single_allocation:
+            length = 2 if self.resilience.kind is Resilience.EXPECTED else self._r + 1
+            a = None if plan is None else np.asarray(plan)
+            if a is None or a.shape != (self.n, length):
+                errors.append(f"plan: expected shape ({self.n}, {length})")
+            else:
+                if not np.all(np.isin(a, H)):
+                    errors.append("plan: a node lists a closed hub")
+                if any(len(set(row)) != length for row in a.tolist()):
+                    errors.append("plan: a node lists a hub twice")
+                if not all(a[h, 0] == h for h in H):
+                    errors.append("plan: a hub does not list itself first")
+        if errors:
+            msg = "resilient solution is infeasible: " + "; ".join(errors)
+            raise InfeasibleModelError(msg)
+
+    def objective(self, solution: Solution) -> float:
+        """The resilient objective recomputed from the matrix (checks feasibility first)."""
+        plan = solution.plan if isinstance(solution, ResilientSolution) else None
+        if self.problem.single_allocation and plan is None:
+            plan = np.asarray(solution.allocation).reshape(-1, 1)
+        self.check(solution.hubs, plan)
+        return self.value(solution.hubs, plan if self.problem.single_allocation else None)[0]
+
+    def attack(self, solution: Solution, r: int | None = None) -> Attack:
+        """The attacker's problem on the solution's hubs (and plan)."""
+        plan = solution.plan if isinstance(solution, ResilientSolution) else None
+        return attack(self.data, solution.hubs, self._r if r is None else r, plan)
+
+    # -- solving -----------------------------------------------------------------------------
+    def solve(self, params: SolveParameters | None = None, **kwargs: Any) -> ResilientSolution:
+        """Solve; keyword arguments build :class:`SolveParameters`.
+
+        ``method``: ``"auto"``/``"search"`` enumerate the hub sets with bounds when there
+        are at most 5 million of them (exact, unless the time limit stops it);
+        ``"heuristic"`` (and larger instances) run the local search with a bound.
+        """
+        if params is None:
+            params = SolveParameters(**kwargs)
+        elif kwargs:
+            msg = "give either params or keyword arguments, not both"
+            raise TypeError(msg)
+        t0 = time.perf_counter()
+        deadline = None if params.time_limit is None else t0 + 0.93 * params.time_limit
+        if self.resilience.kind is Resilience.NONE:
+            msg = "resilience none: solve the nominal model (USApHMP/UMApHMP) instead"
+            raise ModelSpecificationError(msg)
+        single = self.problem.single_allocation
+        sets = _search.count_hub_sets(self.data, int(self.data.p or 0))
+        if params.method in ("auto", "search") and sets <= DEFAULT_MAX_SETS:
+            out = exact_search(self.data, self._kind, self._r, self.q, single, params, deadline)
+        else:
+            out = heuristic_search(self.data, self._kind, self._r, self.q, single, params, t0,
+                                   deadline)
+        return self._finish(out.hubs, out.plan, out.bound, out.complete, out.method, t0,
+                            {"sets_total": out.sets_total, "sets_evaluated": out.sets_evaluated,
+                             "plans_solved": out.plans_solved})
+
+    def _finish(self, hubs: tuple[int, ...], plan: IntArray | None, bound: float, proven: bool,
+                method: str, t0: float, info: dict[str, Any]) -> ResilientSolution:
+        H = tuple(sorted(int(h) for h in hubs))
+        value, costs = self.value(H, plan if self.problem.single_allocation else None)
+        if self.problem.single_allocation:
+            assert plan is not None
+            allocation = np.asarray(plan[:, 0], dtype=np.int64)
+        else:
+            allocation = best_routes(self.data, H)[1]
+        nominal = failure_cost(self.data, H, (), plan if self.problem.single_allocation else None)
+        bound = min(bound, value)
+        gap = 0.0 if proven else relative_gap(value, bound)
+        return ResilientSolution(
+            problem=self.problem,
+            hubs=H,
+            allocation=allocation,
+            objective=value,
+            bound=value if proven else bound,
+            gap=gap,
+            status=Status.OPTIMAL if proven else Status.FEASIBLE,
+            seconds=time.perf_counter() - t0,
+            method=method,
+            info=info,
+            resilience=self.resilience,
+            nominal_objective=nominal,
+            plan=None if plan is None else np.asarray(plan, dtype=np.int64),
+            scenarios=tuple(self.scenarios(H)),
+            scenario_costs=tuple(costs),
+        )
