@@ -50,6 +50,9 @@ class BenchCase:
     fixed_cost: str | None
     capacity: str | None
     max_cost: float | None = None  # hub covering: the bound on every route's cost
+    resilience: str = "none"  # none, expected or worst (p-hub medians only)
+    failure_probability: float = 0.05
+    attacks: int = 1
 
     @property
     def label(self) -> str:
@@ -63,6 +66,10 @@ class BenchCase:
             parts.append(f"F={self.fixed_cost}{self.capacity or ''}")
         if self.max_cost is not None:
             parts.append(f"max_cost={self.max_cost:g}")
+        if self.resilience == "expected":
+            parts.append(f"expected q={self.failure_probability:g}")
+        elif self.resilience == "worst":
+            parts.append(f"worst r={self.attacks}")
         return " ".join(parts)
 
 
@@ -76,12 +83,25 @@ def grid(
     fixed_cost: Sequence[str] | None = None,
     capacity: Sequence[str] | None = None,
     max_cost: Sequence[float] | None = None,
+    resilience: str = "none",
+    failure_probability: float = 0.05,
+    attacks: int = 1,
 ) -> list[BenchCase]:
     """The benchmark cases of ``suite`` x ``problem`` (issue defaults where not given;
     the hub covering problems need ``max_cost``, and count hubs unless ``fixed_cost``
-    is given, on AP)."""
+    is given, on AP); ``resilience`` other than ``"none"`` solves the resilient p-hub
+    median (:mod:`hubopt.models.resilience`) with ``failure_probability`` or ``attacks``."""
     suite = suite.lower()
     prob = Problem.parse(problem)
+    if resilience not in ("none", "expected", "worst"):
+        msg = f"--resilience: expected none, expected or worst, found {resilience!r}"
+        raise ModelSpecificationError(msg)
+    if resilience != "none" and prob not in (Problem.USAPHMP, Problem.UMAPHMP):
+        msg = (
+            f"--resilience {resilience}: resilient designs exist for the p-hub medians "
+            f"(usaphmp, umaphmp), not {prob.value}"
+        )
+        raise ModelSpecificationError(msg)
     if suite not in DEFAULT_N:
         msg = f"--suite: expected one of cab, ap, tr, found {suite!r}"
         raise ModelSpecificationError(msg)
@@ -120,7 +140,8 @@ def grid(
         raise ModelSpecificationError(msg)
     bounds: tuple[float | None, ...] = tuple(max_cost) if max_cost else (None,)
     return [
-        BenchCase(suite, prob, size, pp, a, fc, cap, r)
+        BenchCase(suite, prob, size, pp, a, fc, cap, r, resilience, failure_probability,
+                  attacks)
         for size, pp, a, fc, cap, r in itertools.product(sizes, ps, alphas, fcs, caps, bounds)
     ]
 
@@ -167,6 +188,8 @@ def run_case(
     """Solve one case; return its result record (1-based hubs, reference if known)."""
     inst = instance or load_instance(case.suite, case.n, data_dir=data_dir)
     kwargs = model_inputs(case, inst)
+    if case.resilience != "none":
+        return _resilient_record(case, params, kwargs)
     flows = kwargs.pop("flows")
     model = build_model(case.problem, kwargs.pop("costs"), flows, **kwargs)
     sol = model.solve(params)
@@ -208,6 +231,10 @@ def run_case(
             else None
         ),
         "info": _json_info(sol.info),
+        "resilience": "none",
+        "failure_probability": None,
+        "attacks": None,
+        "nominal_objective": _finite(sol.objective),
     }
     if case.problem.minimax:
         record["max_cost"] = case.max_cost
@@ -226,6 +253,37 @@ def allocation_record(problem: Problem, allocation: Any, flows: Any) -> list[Any
     ii, jj = np.nonzero(np.asarray(flows) > 0)
     return [[int(i) + 1, int(j) + 1, int(alloc[i, j, 0]) + 1, int(alloc[i, j, 1]) + 1]
             for i, j in zip(ii.tolist(), jj.tolist(), strict=True)]
+
+
+def _resilient_record(
+    case: BenchCase, params: SolveParameters, kwargs: dict[str, Any]
+) -> dict[str, Any]:
+    """Solve the resilient p-hub median of ``case``: ``objective`` is the resilient
+    objective, ``nominal_objective`` the cost of the chosen hubs with no failure; the
+    published optima are nominal, so there is no reference."""
+    from hubopt.models.resilience import ResilienceOptions, ResilientHubModel
+
+    opts = ResilienceOptions(case.resilience, case.failure_probability, case.attacks)
+    costs, flows = kwargs.pop("costs"), kwargs.pop("flows")
+    model = ResilientHubModel.from_cost_matrix(
+        costs, flows, problem=case.problem, resilience=opts, **kwargs
+    )
+    sol = model.solve(params)
+    return {
+        "suite": case.suite, "problem": case.problem.value, "n": case.n, "p": case.p,
+        "alpha": kwargs["alpha"], "chi": kwargs["chi"], "delta": kwargs["delta"],
+        "fixed_cost": None, "capacity": None,
+        "objective": _finite(sol.objective), "bound": _finite(sol.bound),
+        "gap": _finite(sol.gap), "status": sol.status.value,
+        "hubs": [h + 1 for h in sol.hubs], "seconds": round(sol.seconds, 3),
+        "method": sol.method, "reference": None, "reference_status": None,
+        "matches_reference": None, "relative_difference": None,
+        "info": _json_info(sol.info),
+        "resilience": case.resilience,
+        "failure_probability": case.failure_probability if case.resilience == "expected" else None,
+        "attacks": case.attacks if case.resilience == "worst" else None,
+        "nominal_objective": _finite(sol.nominal_objective),
+    }
 
 
 def run_instance_file(
@@ -267,6 +325,8 @@ def run_instance_file(
         "reference": None, "reference_status": None, "matches_reference": None,
         "relative_difference": None, "info": _json_info(sol.info),
         **({"max_cost": max_cost} if prob.minimax else {}),
+        "resilience": "none", "failure_probability": None, "attacks": None,
+        "nominal_objective": _finite(sol.objective),
     }
 
 
@@ -393,6 +453,10 @@ def table_row(r: dict[str, Any]) -> str:
         label += f" r={r['max_cost']:g}"
     if r["suite"] != "ap":
         label += f" a={r['alpha']:g}"
+    if r.get("resilience") == "expected":
+        label += f" E q={r['failure_probability']:g}"
+    elif r.get("resilience") == "worst":
+        label += f" W r={r['attacks']}"
 
     def num(x: float | None, fmt: str = ",.2f") -> str:
         return "-" if x is None else format(x, fmt)

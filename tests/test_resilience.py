@@ -13,7 +13,6 @@ from resilience_oracles import (
     brute_sa_plan,
     fallback,
     ma_cost,
-    ma_resilient,
     sa_cost,
     sa_resilient,
 )
@@ -53,7 +52,7 @@ def test_multiple_allocation_optimum_equals_brute_force_over_hub_sets(n, p, seed
     C, W, _, _ = random_instance(n, seed)
     model = build(C, W, "umaphmp", p, kind, q=0.07, r=r)
     sol = model.solve()
-    best, hubs = brute_ma(C, W, sets_of_size(n, p), kind, model.q, r, CHI, ALPHA, DELTA)
+    best, _hubs = brute_ma(C, W, sets_of_size(n, p), kind, model.q, r, CHI, ALPHA, DELTA)
     assert_proven(model, sol, best)
     assert sol.nominal_objective == pytest.approx(ma_cost(C, W, sol.hubs, CHI, ALPHA, DELTA))
 
@@ -67,12 +66,13 @@ def test_kept_open_and_excluded_sites_are_respected_with_per_site_probabilities(
     sets = sets_of_size(9, 3, fixed=fixed, excluded=banned)
     best, _ = brute_ma(C, W, sets, "expected", q, 1, CHI, ALPHA, DELTA)
     assert_proven(model, sol, best)
-    assert 4 in sol.hubs and not {0, 1} & set(sol.hubs)
+    assert 4 in sol.hubs
+    assert not {0, 1} & set(sol.hubs)
 
 
 @pytest.mark.parametrize(("kind", "r", "n", "p", "seed"), [
     ("expected", 1, 5, 2, 1), ("expected", 1, 5, 3, 2), ("worst", 1, 5, 3, 3),
-    ("worst", 2, 5, 3, 4), ("expected", 1, 6, 3, 5),
+    ("worst", 2, 5, 3, 4), pytest.param("expected", 1, 6, 3, 5, marks=pytest.mark.slow),
 ])
 def test_single_allocation_optimum_equals_brute_force_over_hub_sets_and_plans(kind, r, n, p, seed):
     C, W, _, _ = random_instance(n, seed)
@@ -136,10 +136,10 @@ def test_attacker_on_a_single_allocation_plan_follows_the_backups():
 
 
 def test_a_time_limited_heuristic_returns_a_valid_bound_and_gap():
-    C, W, _, _ = random_instance(24, 31)
+    C, W, _, _ = random_instance(16, 31)
     model = build(C, W, "umaphmp", 3, "expected", q=0.05)
-    sol = model.solve(method="heuristic", time_limit=20)
-    best, _ = brute_ma(C, W, sets_of_size(24, 3), "expected", model.q, 1, CHI, ALPHA, DELTA)
+    sol = model.solve(method="heuristic", time_limit=10)
+    best, _ = brute_ma(C, W, sets_of_size(16, 3), "expected", model.q, 1, CHI, ALPHA, DELTA)
     assert sol.bound <= best * (1 + 1e-9)
     assert sol.objective >= best * (1 - 1e-9)
     assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective, abs=1e-12)
@@ -150,7 +150,9 @@ def test_bad_resilience_options_are_all_reported_at_once():
     with pytest.raises(ModelSpecificationError) as err:
         ResilienceOptions("sometimes", failure_probability=1.5, attacks=0)
     text = str(err.value)
-    assert "resilience" in text and "failure_probability" in text and "attacks" in text
+    assert "resilience" in text
+    assert "failure_probability" in text
+    assert "attacks" in text
     C, W, _, _ = random_instance(6, 1)
     with pytest.raises(ModelSpecificationError, match="attacks: expected r < p"):
         build(C, W, "umaphmp", 2, "worst", r=2)

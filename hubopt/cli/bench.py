@@ -50,6 +50,15 @@ def _key(
             fixed_cost, capacity, max_cost)
 
 
+def _resilience_key(resilience: str, q: float, r: int) -> tuple[Any, ...]:
+    """The resilience fields of a record solved with these options."""
+    return (
+        resilience,
+        q if resilience == "expected" else None,
+        r if resilience == "worst" else None,
+    )
+
+
 class _MultiValueCommand(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, expand_multi_values(args))
@@ -96,6 +105,28 @@ class _MultiValueCommand(click.Command):
     show_default=True,
     help="OR-Tools MathOpt backend for MIPs.",
 )
+@click.option(
+    "--resilience",
+    type=click.Choice(["none", "expected", "worst"]),
+    default="none",
+    show_default=True,
+    help="Resilient p-hub median: expected cost under single-hub failures, or worst case "
+    "under an attack on --attacks hubs.",
+)
+@click.option(
+    "--failure-probability",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.05,
+    show_default=True,
+    help="Probability q that a hub is down (--resilience expected).",
+)
+@click.option(
+    "--attacks",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Number r of hubs attacked (--resilience worst).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--memory-gb",
@@ -132,6 +163,9 @@ def bench(
     time_limit: float,
     method: str,
     solver: str,
+    resilience: str,
+    failure_probability: float,
+    attacks: int,
     seed: int,
     memory_gb: float,
     jobs: int,
@@ -152,6 +186,8 @@ def bench(
     if instances:
         if suite is not None:
             raise click.UsageError("give --suite or --instance, not both")
+        if resilience != "none":
+            raise click.UsageError("--resilience applies to the suites (--suite), not --instance")
         _bench_files(instances, problem, ps, alphas, max_costs, out,
                      SolveParameters(time_limit=time_limit, method=method, solver=solver,
                                      seed=seed, memory_budget=memory_gb * 1e9))
@@ -173,11 +209,16 @@ def bench(
         fixed_cost=fixed_costs or None,
         capacity=capacities or None,
         max_cost=max_costs or None,
+        resilience=resilience,
+        failure_probability=failure_probability,
+        attacks=attacks,
     )
     done = {
         _key(r["suite"], r["problem"], r["n"], r["p"], r["alpha"], r["fixed_cost"], r["capacity"],
              r.get("max_cost"))
         for r in previous
+        if (r.get("resilience") or "none", r.get("failure_probability"), r.get("attacks"))
+        == _resilience_key(resilience, failure_probability, attacks)
     }
     params = SolveParameters(
         time_limit=time_limit,

@@ -64,7 +64,7 @@ def solve_plan_mip(
     model = mathopt.Model(name="resilient_plan")
     scen = plan_scenarios(H, kind, 1)
     opts = {i: [tuple(int(v) for v in row) for row in plan_options(H, i, 2)] for i in range(n)}
-    x: dict[tuple[int, tuple[int, int]], mathopt.Variable] = {}
+    x: dict[tuple[int, tuple[int, ...]], mathopt.Variable] = {}
     for i in range(n):
         row = []
         for o in opts[i]:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hubopt.models import _search
+from hubopt.models._mip import solve_allocation_mip
 from hubopt.models._resilience_eval import (
     drop_patterns,
     expected_from_costs,
@@ -45,7 +46,6 @@ from hubopt.models._resilience_eval import (
     plan_value,
     pm_drop_bounds,
 )
-from hubopt.models._mip import solve_allocation_mip
 from hubopt.models._resilience_mip import solve_plan_mip
 from hubopt.models.base import FloatArray, HubData, IntArray, SolveParameters
 from hubopt.models.evaluate import single_allocation_od_costs
@@ -313,7 +313,7 @@ def heuristic_search(
     share = None if limit is None else 0.2 * limit
     lb_p, hubs_p = nominal_bound(data, p, params, share, True)
     m = p - 1 if kind == "expected" else p - r
-    lb_m, hubs_m = nominal_bound(data, m, params, share, False)
+    lb_m, _hubs_m = nominal_bound(data, m, params, share, False)
     if kind == "expected":
         fixed_q = float(sum(q[k] for k in data.fixed_hubs))
         free = sorted(q[k] for k in data.candidates if k not in set(data.fixed_hubs))
