@@ -30,6 +30,7 @@ from hubopt.case_spec import (
     NetworkSpec,
     ProblemKind,
     Region,
+    ResilienceSpec,
     ScorecardSpec,
     SiteRef,
     Target,
@@ -60,6 +61,7 @@ def read_case(root: Table, path: Path) -> Case | None:
     model = _read_model(root.table("model", required=True),
                         sites_from_file=candidates is not None
                         and candidates.source == CandidateSource.FILE)
+    resilience = _read_resilience(root.table("resilience"), model)
     score_table = root.table("scorecard")
     scorecard, use_defaults = _read_scorecard(score_table)
     targets = [t for t in (_read_target(tt) for tt in root.tables("targets")) if t is not None]
@@ -96,7 +98,8 @@ def read_case(root: Table, path: Path) -> Case | None:
     return Case(name=name, path=path, region=region, network=network, demand=demand,
                 flows=flows, candidates=candidates, model=model, targets=tuple(targets),
                 scorecard=scorecard, output=output, title=title or "",
-                description=description or "", external=external)
+                description=description or "", external=external,
+                resilience=resilience)
 
 
 def _read_region(t: Table | None, *, optional: bool = False) -> Region | None:
@@ -398,6 +401,42 @@ def _read_model(t: Table | None, *, sites_from_file: bool = False) -> ModelSpec 
                      fixed_cost=fixed, capacity=cap, coverage_minutes=minutes,
                      coverage_share=share, max_cost=max_cost,
                      time_limit=time_limit or 60.0, seed=seed or 0)
+
+
+def _read_resilience(t: Table | None, model: ModelSpec | None) -> ResilienceSpec:
+    """The ``[resilience]`` table; every problem is recorded, none raised here."""
+    if t is None:
+        return ResilienceSpec()
+    objective = t.string("objective", default="none", choices=["none", "expected", "worst"])
+    q = t.number("failure_probability", default=0.05, lo=0, hi=1)
+    r = t.number("attacks", default=1, lo=1, integer=True)
+    f = t.field
+    if q is not None and q >= 1:
+        t.problems.add(f("failure_probability"), "a probability 0 <= q < 1", q)
+    if objective == "expected" and "attacks" in t.data:
+        t.problems.note(f("attacks"), "only used by objective = 'worst' (here 'expected')")
+    if objective == "worst" and "failure_probability" in t.data:
+        t.problems.note(f("failure_probability"),
+                        "only used by objective = 'expected' (here 'worst')")
+    if objective in ("expected", "worst") and model is not None:
+        if model.problem not in (ProblemKind.USAPHMP, ProblemKind.UMAPHMP):
+            t.problems.add(f("objective"), "none for model.problem = "
+                           f"{model.problem.value!r}: resilient designs exist for usaphmp and "
+                           "umaphmp", objective)
+        elif model.p is not None:
+            if objective == "expected" and model.p < 2:
+                t.problems.add("model.p", "p >= 2 for resilience.objective = 'expected' "
+                               "(a failure must leave a hub)", model.p)
+            if objective == "worst" and r is not None and r >= model.p:
+                t.problems.add(f("attacks"), f"fewer than model.p = {model.p} hubs "
+                               "(an attack must leave a hub)", int(r))
+            if objective == "expected" and q is not None and q * model.p > 1:
+                t.problems.add(f("failure_probability"), f"at most 1/p = {1 / model.p:.4g} "
+                               "(the p hubs fail one at a time)", q)
+    t.finish()
+    return ResilienceSpec(objective=objective or "none",
+                          failure_probability=0.05 if q is None else float(q),
+                          attacks=1 if r is None else int(r))
 
 
 def _read_scorecard(t: Table | None) -> tuple[ScorecardSpec, bool | None]:

@@ -175,6 +175,11 @@ def solve_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candi
     from hubopt.models import SolveParameters, Status
 
     cm = model_from_case(case, demand, flows, cands, mx, external)
+    if case.resilience.objective != "none":
+        from hubopt.case_resilience import solve_resilient
+
+        return solve_resilient(case, demand, cands, mx, cm,
+                               SolveParameters(time_limit=spec.time_limit, seed=spec.seed))
     try:
         sol = cm.model.solve(SolveParameters(time_limit=spec.time_limit, seed=spec.seed))
     except (ModelSpecificationError, InfeasibleModelError) as exc:

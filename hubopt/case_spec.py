@@ -278,6 +278,20 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
+class ResilienceSpec:
+    """The ``[resilience]`` table: the design objective under hub failures.
+
+    ``objective``: ``none`` (the cheapest design), ``expected`` (expected cost when each
+    hub is down with probability ``failure_probability``, one at a time) or ``worst``
+    (worst case when ``attacks`` hubs are taken out); see :mod:`hubopt.models.resilience`.
+    """
+
+    objective: str = "none"
+    failure_probability: float = 0.05
+    attacks: int = 1
+
+
+@dataclass(frozen=True)
 class Target:
     """One scorecard target: metric, operator, threshold and its public source.
 
@@ -318,6 +332,7 @@ class Case:
     model: ModelSpec
     targets: tuple[Target, ...]
     scorecard: ScorecardSpec = field(default_factory=ScorecardSpec)
+    resilience: ResilienceSpec = field(default_factory=ResilienceSpec)
     output: Path | None = None
     title: str = ""
     description: str = ""

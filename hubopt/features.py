@@ -181,6 +181,12 @@ def hub_features(r: RunResult) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         }
         if cap is not None:
             props[f"capacity_{u.flow_suffix}"] = float(cap[k])
+        res = r.solved.resilience
+        if res is not None:  # the resilient design, beside the cheapest one
+            props["design"] = f"resilient ({res['objective']})"
+            props["in_cheapest_design"] = c.names[k] in res["designs"]["cheapest"]["hubs"]
+            props["failure_cost_increase_share"] = float(h.cost_increase_share)
+            props["failure_population_lost_share"] = float(h.population_lost_share)
         out.append((_point(float(c.lon[k]), float(c.lat[k])), props))
     return out
 

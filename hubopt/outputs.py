@@ -54,6 +54,8 @@ def scorecard_dict(r: RunResult) -> dict[str, Any]:
     }
     if r.external is not None:  # [external]: the global-connectivity scorecard
         extra["markets"] = r.markets
+    if s.resilience is not None:
+        extra["resilience"] = s.resilience
     return to_dict(r.measures, r.results, extra)
 
 

@@ -10,7 +10,7 @@ independent evaluator, :mod:`hubopt.models.evaluate`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,8 @@ class Solved:
     ``data`` (the model's input), ``allocation`` (in model-node indices: ``(n,)`` or
     ``(n, n, 2)``) and ``offset`` (model index of site 0) are the model's own terms, for
     the one evaluator; ``problem`` is the hub problem solved (``None`` for coverage).
+    ``resilience``: the resilient design beside the cheapest one, when the case asks for
+    one (:func:`hubopt.case_resilience.solve_resilient`).
     """
 
     hubs: tuple[int, ...]
@@ -44,6 +46,7 @@ class Solved:
     data: HubData | None = None
     allocation: np.ndarray | None = None
     offset: int = 0
+    resilience: dict[str, Any] | None = None
 
 
 __all__ = ["Solved"]

@@ -106,6 +106,10 @@ def report_text(r: RunResult) -> str:
          f"demand weight losing {m.access_minutes:g}-min access", "share of total"],
         [[h.name, h.cost_increase, h.cost_increase_share, h.population_lost,
           h.population_lost_share] for h in m.hubs]))
+    if m.failure_method:
+        parts.append(f"Method: {m.failure_method}.\n")
+    if s.resilience is not None:
+        parts.append(_resilience_section(s.resilience, u.cost))
     parts.append("## Candidate sites\n")
     c = r.candidates
     open_sites = set(s.hubs)
@@ -153,6 +157,31 @@ def report_text(r: RunResult) -> str:
         parts.extend(f"- {w}\n" for w in r.warnings)
     parts.append(f"\n{r.network.attribution}.\n")
     return "\n".join(parts)
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None or not math.isfinite(v) else f"{v:.1%}"
+
+
+def _resilience_section(block: dict[str, Any], cost_unit: str) -> str:
+    """The price of resilience: the resilient design beside the cheapest one."""
+    kind = block["objective"]
+    what = (f"expected cost when each hub is down with probability "
+            f"{block['failure_probability']:g}, one at a time" if kind == "expected" else
+            f"worst case when {block['attacks']} hub(s) are attacked")
+    d = block["designs"]
+    rows = [[label, ", ".join(x["hubs"]), x["nominal_cost"], x["expected_cost"],
+             x["worst_case_cost"], x["n1_worst_failure"], x["n1_worst_cost_increase_share"],
+             x["n1_worst_population_lost_share"]]
+            for label, x in (("resilient", d["resilient"]), ("cheapest", d["cheapest"]))]
+    table = _table(["design", "hubs", f"nominal cost ({cost_unit})", "expected cost",
+                    "worst-case cost", "worst single failure", "its cost increase",
+                    "population losing access"], rows)
+    return (f"## Price of resilience\n\nThe hubs minimise the {what} "
+            f"({block['method']}, status {block['status']}, gap {_fmt(block['resilient_gap'])})."
+            f" The resilient design costs {_pct(block['price_of_resilience'])} more than the "
+            f"cheapest one with no failure and saves {_pct(block['resilient_cost_saving'])} of "
+            f"the {kind} cost. Failures: {block['failures']}.\n\n{table}")
 
 
 def _alloc_row(r: RunResult, ln: dict[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from hubopt.case import Case
     from hubopt.demand import DemandPoints
     from hubopt.matrices import Matrices
+    from hubopt.models.base import HubData
     from hubopt.records import Solved
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -93,6 +94,7 @@ class Measures:
     urban_nodes: dict[tuple[float, int], tuple[float, int]] = field(default_factory=dict)
     urban_nodes_best: dict[tuple[float, int], tuple[float, int]] = field(default_factory=dict)
     trunk_measured: bool = True  # False: no network (a run on the case's own matrix)
+    failure_method: str = ""
 
     @property
     def trunk_connected_share(self) -> float:
@@ -205,14 +207,58 @@ def _value(t: Target, m: Measures) -> tuple[float, float | None]:
 # transport cost of a hub network, used for resilience
 
 
+REASSIGN_SECONDS = 20.0
+"""Time limit of each re-optimised single allocation after a failure (the E&K allocation
+MIP with the remaining hubs fixed)."""
+
+FAILURE_METHOD = {
+    "single": ("single allocation re-optimised after each failure: the best allocation of "
+               "every node to the hubs left (allocation descent, then the Ernst & "
+               "Krishnamoorthy allocation MIP with the hubs fixed, {proof})"),
+    "multiple": "multiple allocation: every OD pair re-routed through the hubs left (exact)",
+}
+
+
+def reassign_after_failure(data: HubData, hubs: Sequence[int], removed: int
+                           ) -> tuple[np.ndarray, bool]:
+    """The best single allocation to the hubs left when ``removed`` fails: a descent from
+    the nearest-hub reassignment, then the allocation MIP (``REASSIGN_SECONDS``), the
+    cheaper of the two recomputed from the matrix.  Returns it and whether the MIP proved
+    it optimal."""
+    from hubopt.models._mip import solve_allocation_mip
+    from hubopt.models.base import SolveParameters
+    from hubopt.models.evaluate import single_allocation_od_costs
+    from hubopt.models.heuristics import improve_allocation
+
+    rest = [int(k) for k in hubs if int(k) != int(removed)]
+    start = improve_allocation(data, rest)
+    best = start
+    cost = float(single_allocation_od_costs(data, start).sum())
+    if len(rest) == 1:
+        return best, True
+    res = solve_allocation_mip(data, rest, SolveParameters(), time_limit=REASSIGN_SECONDS,
+                               start=start)
+    proven = False
+    if res.allocation is not None:
+        mip_cost = float(single_allocation_od_costs(data, res.allocation).sum())
+        if mip_cost < cost:
+            best, cost = res.allocation, mip_cost
+        proven = res.proven_optimal and cost <= res.objective * (1 + 1e-7) + 1e-9
+    return np.asarray(best, dtype=int), proven
+
+
 def failure_cost(solved: Solved, site: int) -> float:
     """Transport cost while open hub ``site`` is down, from the models' one evaluator.
 
-    Single allocation: the failed hub's nodes (and its own flow) go to the cheapest other
-    open hub (:func:`reallocate_without`), the others keep theirs. Multiple allocation:
-    every OD pair takes its cheapest path through the remaining hubs. ``inf`` when no hub
-    remains.
+    Single allocation: every node is re-allocated to the hubs left, the best allocation
+    (:func:`reassign_after_failure`).  Multiple allocation: every OD pair takes its
+    cheapest path through the remaining hubs.  ``inf`` when no hub remains.
     """
+    return failure_cost_proven(solved, site)[0]
+
+
+def failure_cost_proven(solved: Solved, site: int) -> tuple[float, bool]:
+    """:func:`failure_cost` and whether it is proven to be the best reassignment."""
     from hubopt.models.evaluate import best_routes, single_allocation_od_costs
 
     assert solved.data is not None
@@ -222,18 +268,19 @@ def failure_cost(solved: Solved, site: int) -> float:
     removed = site + off
     rest = [h for h in hubs if h != removed]
     if not rest:
-        return math.inf
+        return math.inf, True
     data = solved.data
     if solved.single is not None:
-        alloc = reallocate_without(data.costs, np.asarray(solved.allocation), hubs, removed)
-        return float(single_allocation_od_costs(data, alloc).sum())
+        alloc, proven = reassign_after_failure(data, hubs, removed)
+        return float(single_allocation_od_costs(data, alloc).sum()), proven
     unit, _ = best_routes(data, rest)
-    return float((data.flows * unit).sum())
+    return float((data.flows * unit).sum()), True
 
 
 def reallocate_without(C: np.ndarray, alloc: np.ndarray, hubs: Sequence[int], removed: int,
                        allowed_rows: np.ndarray | None = None) -> np.ndarray:
-    """Single allocation after hub ``removed`` fails: its nodes go to the cheapest other hub."""
+    """Single allocation after hub ``removed`` fails: its nodes go to the cheapest other hub
+    (the others keep theirs); the start of a re-optimisation, not its result."""
     rest = [k for k in hubs if k != removed]
     new = np.asarray(alloc, dtype=int).copy()
     if not rest:
@@ -287,6 +334,7 @@ def to_dict(
             "failure_population_lost_share": h.population_lost_share,
         } for h in m.hubs],
         "trunk_pairs": [{"a": a, "b": b, "modes": list(ms)} for a, b, ms in m.trunk_pairs],
+        "failure_method": m.failure_method,
     })
 
 
@@ -309,11 +357,14 @@ def score_run(case: Case, demand: DemandPoints, cands: Candidates, *,
     # resilience: each hub fails in turn
     base_cost = transport
     hub_measures = []
+    all_proven = True
     for k in hubs:
         rest = [h for h in hubs if h != k]
         lost = near & ~covered_mask(mx.demand_minutes, rest, T)
         pop_lost = float(w[lost].sum())
-        inc = math.inf if not rest else failure_cost(solved, k) - base_cost
+        after, proven = failure_cost_proven(solved, k) if rest else (math.inf, True)
+        all_proven = all_proven and proven
+        inc = after - base_cost
         base = base_cost
         hub_measures.append(HubMeasure(
             name=cands.names[k], site=k,
@@ -356,7 +407,11 @@ def score_run(case: Case, demand: DemandPoints, cands: Candidates, *,
         trunk_pairs=trunk_pairs(hubs, cands.names, mx.site_components),
         objective=solved.objective, fixed_cost_total=fixed_total,
         objective_by_mode=objective_by_mode, near_terminal=near_terminal, urban_nodes=urban,
-        urban_nodes_best=urban_best, trunk_measured=mx.terminals_known)
+        urban_nodes_best=urban_best, trunk_measured=mx.terminals_known,
+        failure_method=(FAILURE_METHOD["single"].format(
+            proof="proven optimal for every failure" if all_proven else
+            f"not proven within {REASSIGN_SECONDS:g} s for every failure: best found")
+            if solved.single is not None else FAILURE_METHOD["multiple"]))
     return measures, evaluate_targets(case.targets, measures)
 
 
@@ -367,8 +422,10 @@ __all__ = [
     "covered_mask",
     "evaluate_targets",
     "failure_cost",
+    "failure_cost_proven",
     "mode_completeness",
     "reallocate_without",
+    "reassign_after_failure",
     "score_run",
     "share_within",
     "to_dict",

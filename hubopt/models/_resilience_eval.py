@@ -81,6 +81,10 @@ def pm_drop_bounds(data: HubData, sets: IntArray, r: int) -> FloatArray:
     CT = np.ascontiguousarray(C.T)
     sets = np.asarray(sets, dtype=np.int64)
     B, p = sets.shape
+    if r == 1 and p > 1:  # one hub down: compiled
+        from hubopt.models._resilience_kernels import pm_drop_one
+
+        return pm_drop_one(data, sets)
     keep = drop_patterns(p, r)
     out = np.empty((B, keep.shape[0]), dtype=np.float64)
     step = max(1, _BATCH // max(1, data.n * p))

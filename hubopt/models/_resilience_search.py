@@ -53,6 +53,7 @@ from hubopt.models.heuristics import (
     greedy_hubs,
     improve_allocation,
     local_search_hubs,
+    ma_costs,
     pm_bounds,
     sa_lower_bounds,
 )
@@ -146,6 +147,28 @@ class DecoupledBound:
         return float(max(parts))
 
 
+def _prefilter(data: HubData, sets: IntArray, kind: str, r: int, q: FloatArray, ub: float,
+               deadline: float | None) -> tuple[IntArray, FloatArray, bool]:
+    """The sets whose cheap bound is below ``ub``, with their bounds; ``PM(H)`` first
+    (a bound on every objective), the scenario bounds for the rest.  ``False`` when the
+    deadline stopped it (the sets not reached are missing)."""
+    keep_sets, keep_lb = [], []
+    step = 100_000
+    finished = True
+    for s in range(0, sets.shape[0], step):
+        if deadline is not None and time.perf_counter() > deadline:
+            finished = False
+            break
+        chunk = sets[s : s + step]
+        chunk = chunk[pm_bounds(data, chunk) < ub]
+        lb = cheap_bounds(data, chunk, kind, r, q)
+        keep_sets.append(chunk[lb < ub])
+        keep_lb.append(lb[lb < ub])
+    if not keep_sets:
+        return sets[:0], np.empty(0), finished
+    return np.vstack(keep_sets), np.concatenate(keep_lb), finished
+
+
 def _value_fn(data: HubData, kind: str, r: int, q: FloatArray) -> Callable[[IntArray], FloatArray]:
     return lambda sets: ma_values(data, sets, kind, r, q)
 
@@ -184,11 +207,19 @@ def _evaluate_sorted(
     data: HubData, sets: IntArray, lb: FloatArray, kind: str, r: int, q: FloatArray,
     ub: float, deadline: float | None, stop_at_ub: bool,
 ) -> tuple[FloatArray, int]:
-    """Exact values of ``sets`` (sorted by ``lb``) in chunks, while ``lb < ub`` (when
-    ``stop_at_ub``) and the deadline allows; unevaluated rows keep ``lb``."""
+    """Values of ``sets`` (sorted by ``lb``) in chunks while the deadline allows (and,
+    with ``stop_at_ub``, while ``lb < ub``, ``ub`` the least value so far); unevaluated
+    rows keep ``lb``.
+
+    Each chunk first gets ``MA(H)`` alone, which sharpens the bound to ``(1 - Q) MA(H) +
+    sum_k q_k max(MA(H), PM(H \\ k))`` (expected) or ``max(lb, MA(H))`` (worst); only the
+    sets still below ``ub`` get their ``p`` or ``C(p, r)`` failure costs.  A value is
+    therefore exact when below ``ub`` and a bound at or above it.
+    """
     vals = lb.copy()
     done = 0
     step = 256
+    rr = 1 if kind == "expected" else r
     while done < sets.shape[0]:
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -196,9 +227,26 @@ def _evaluate_sorted(
             break
         stop = min(sets.shape[0], done + step)
         t = time.perf_counter()
-        vals[done:stop] = ma_values(data, sets[done:stop], kind, r, q)
+        chunk = sets[done:stop]
+        nominal = ma_costs(data, chunk)
+        if kind == "expected":
+            drop = np.maximum(pm_drop_bounds(data, chunk, 1), nominal[:, None])
+            sharp = expected_from_costs(chunk, q, nominal, drop)
+        else:
+            sharp = nominal
+        sharp = np.maximum(sharp, lb[done:stop])
+        need = np.flatnonzero(sharp < ub)
+        if need.size:
+            keep = drop_patterns(chunk.shape[1], rr)
+            sub = chunk[need][:, keep].reshape(need.size * keep.shape[0], -1)
+            failed = ma_costs(data, sub).reshape(need.size, keep.shape[0])
+            if kind == "expected":
+                sharp[need] = expected_from_costs(chunk[need], q, nominal[need], failed)
+            else:
+                sharp[need] = failed.max(axis=1)
+        vals[done:stop] = sharp
         if stop_at_ub:
-            ub = min(ub, float(vals[done:stop].min()))
+            ub = min(ub, float(sharp.min()))
         per = max((time.perf_counter() - t) / (stop - done), 1e-7)
         done = stop
         step = max(16, int(0.5 / per))
@@ -216,9 +264,9 @@ def exact_search(
     tol = 1e-9
     sets = _search._hub_sets(data, p)
     if not single:
-        lb = cheap_bounds(data, sets, kind, r, q)
-        keep = lb < ma_ub * (1 + tol)
-        sets, lb = sets[keep], lb[keep]
+        sets, lb, filtered = _prefilter(data, sets, kind, r, q, ma_ub * (1 + tol), deadline)
+        if not filtered:
+            return SearchOutcome(tuple(H0), None, ma_ub, 0.0, False, "resilient-search", total)
         order = np.argsort(lb, kind="stable")
         sets, lb = sets[order], lb[order]
         vals, done = _evaluate_sorted(data, sets, lb, kind, r, q, ma_ub, deadline, True)
@@ -233,9 +281,9 @@ def exact_search(
     # single allocation: an incumbent plan on the best multiple-allocation set
     plan, ub = sa_plan_for(data, H0, kind, r, q)
     best_h = tuple(H0)
-    lb = cheap_bounds(data, sets, kind, r, q)
-    keep = lb < ub * (1 + tol)
-    sets, lb = sets[keep], lb[keep]
+    sets, lb, filtered = _prefilter(data, sets, kind, r, q, ub * (1 + tol), deadline)
+    if not filtered:
+        return SearchOutcome(best_h, plan, ub, 0.0, False, "resilient-search", total)
     order = np.argsort(lb, kind="stable")
     sets, lb = sets[order], lb[order]
     vals, done = _evaluate_sorted(data, sets, lb, kind, r, q, ub, deadline, False)
