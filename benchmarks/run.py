@@ -55,6 +55,10 @@ ENGINE_COLUMNS = (
     "time_limit", "objective", "bound", "gap", "status", "method", "seconds",
     "peak_rss_mb", "reference", "matches_reference", "hubs", *STAMP, "process",
 )  # fmt: skip
+RESILIENCE_COLUMNS = (
+    *ENGINE_COLUMNS[:10], "resilience", "failure_probability", "attacks",
+    "nominal_objective", *ENGINE_COLUMNS[10:],
+)  # fmt: skip
 NETWORK_COLUMNS = (
     "suite", "phase", "item", "seconds", "seconds_warm", "nodes", "edges", "terminals",
     "length_km", "sources", "per_second", "value", "peak_rss_mb", *STAMP,
@@ -187,7 +191,8 @@ def solve_case(spec: dict[str, Any]) -> dict[str, Any]:
     inst = random_euclidean(case.n, seed=0) if case.family == "random" else None
     bench_case = BenchCase(case.family, Problem.parse(case.problem), case.n, case.p,
                            case.alpha, case.fixed_cost, case.capacity,
-                           case.max_cost)  # fmt: skip
+                           case.max_cost, case.resilience, case.failure_probability,
+                           case.attacks)  # fmt: skip
     params = SolveParameters(time_limit=case.time_limit, seed=0)
     reset = _reset_peak_rss()
     record = run_case(bench_case, params, instance=inst, optima=load_optima())
@@ -304,6 +309,9 @@ def engine_row(suite: str, case: Case, rec: dict[str, Any], stamp: dict[str, str
         **{k: rec.get(k) for k in ("objective", "bound", "gap", "status", "method",
                                    "seconds", "peak_rss_mb", "reference",
                                    "matches_reference", "hubs")},
+        **({k: rec.get(k) for k in ("resilience", "failure_probability", "attacks",
+                                    "nominal_objective")}
+           if case.resilience != "none" else {}),
         **stamp,
     }  # fmt: skip
     return row
@@ -434,7 +442,8 @@ def main(argv: list[str] | None = None) -> int:
                 cases = [c for c in cases if re.search(args.only, c.instance)]
             if args.max_time:
                 cases = [_capped(c, args.max_time) for c in cases]
-            table = Table(path, ENGINE_COLUMNS, lambda r: (r["instance"],))
+            columns = RESILIENCE_COLUMNS if name == "resilience" else ENGINE_COLUMNS
+            table = Table(path, columns, lambda r: (r["instance"],))
             run_engine_suite(name, table, cases, jobs=max(1, args.jobs), package=package,
                              commit=commit, mach=mach, force=args.force,
                              reuse=args.reuse_process)  # fmt: skip

@@ -69,6 +69,9 @@ class Case:
     capacity: str | None
     time_limit: float
     max_cost: float | None = None  # hub covering: the bound on every route
+    resilience: str = "none"  # none, expected or worst (hubopt.models.resilience)
+    failure_probability: float = 0.05
+    attacks: int = 1
 
     @property
     def instance(self) -> str:
@@ -82,6 +85,10 @@ class Case:
             parts.append(f"F={self.fixed_cost}{self.capacity or ''}")
         if self.max_cost is not None:
             parts.append(f"max_cost={self.max_cost:g}")
+        if self.resilience == "expected":
+            parts.append(f"expected q={self.failure_probability:g}")
+        elif self.resilience == "worst":
+            parts.append(f"worst r={self.attacks}")
         return " ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,6 +169,32 @@ def hub_center() -> list[Case]:
     ]
 
 
+RESILIENCE_CAB_N = (10, 15, 20, 25)
+RESILIENCE_CAB_P = (2, 3, 4)
+RESILIENCE_CAB_ALPHA = (0.2, 0.8)
+RESILIENCE_AP_P = (3, 5)
+
+
+def resilience() -> list[Case]:
+    """Resilient p-hub medians: expected cost (q = 0.05) and worst case (one attack) on
+    CAB 10-25 (p 2-4, alpha 0.2/0.8, 60 s), AP 50 (p 3/5, 60 s) and AP 100/200 (p 3/5,
+    300 s, a bound and a gap)."""
+    objectives = (("expected", 0.05, 1), ("worst", 0.05, 1))
+    cases = [
+        Case("cab", prob, n, p, a, None, None, 60.0, None, kind, q, r)
+        for (kind, q, r), prob, n, p, a in itertools.product(
+            objectives, P_HUB_MEDIANS, RESILIENCE_CAB_N, RESILIENCE_CAB_P,
+            RESILIENCE_CAB_ALPHA)
+    ]
+    for n, limit in ((50, 60.0), (100, 300.0), (200, 300.0)):
+        cases += [
+            Case("ap", prob, n, p, None, None, None, limit, None, kind, q, r)
+            for (kind, q, r), prob, p in itertools.product(
+                objectives, P_HUB_MEDIANS, RESILIENCE_AP_P)
+        ]
+    return cases
+
+
 SUITES: dict[str, Suite] = {
     s.name: s
     for s in (
@@ -180,6 +213,10 @@ SUITES: dict[str, Suite] = {
         Suite("growth", "engine",
               "time against n: AP 10-200, TR 81 (alpha 0.5), random Euclidean 50-500 "
               "(seed 0), USApHMP/UMApHMP p = 3 and 5; 60 s", growth),
+        Suite("resilience", "engine",
+              "resilient USApHMP/UMApHMP: expected cost under single-hub failures "
+              "(q = 0.05) and worst case under one attack; CAB 10-25 (p 2-4, alpha 0.2/0.8) "
+              "and AP 50 (p 3/5) with 60 s, AP 100/200 (p 3/5) with 300 s", resilience),
         Suite("network", "network",
               "layer build times (Malta extract, Baltic world-scale layers), travel-cost "
               "matrix throughput against networkx and raw scipy, peak memory"),

@@ -47,10 +47,11 @@ def _models(case: Case, cm: CaseModel) -> dict[str, ResilientHubModel]:
 
 def _design(case: Case, cm: CaseModel, demand: DemandPoints, cands: Candidates, mx: Matrices,
             models: dict[str, ResilientHubModel], hubs: tuple[int, ...],
-            plans: dict[str, Any]) -> dict[str, Any]:
-    """Nominal, expected and worst-case costs and N-1 figures of one design (model hubs)."""
+            plans: dict[str, Any], nominal: float) -> dict[str, Any]:
+    """Nominal (given: the design's own allocation), expected and worst-case costs and
+    N-1 figures of one design (model hubs)."""
     from hubopt.models._resilience_search import sa_plan_for
-    from hubopt.models.resilience import attack, failure_cost
+    from hubopt.models.resilience import attack
 
     data = cm.model.data
     single = cm.model.problem.single_allocation
@@ -61,7 +62,6 @@ def _design(case: Case, cm: CaseModel, demand: DemandPoints, cands: Candidates, 
         if single and plan is None:
             plan, _ = sa_plan_for(data, hubs, kind, spec.attacks, model.q)
         values[kind] = model.value(hubs, plan if single else None)[0]
-    nominal = failure_cost(data, hubs, ())
     plan1 = plans.get("expected") if single else None
     if single and plan1 is None:
         plan1, _ = sa_plan_for(data, hubs, "expected", 1, models["expected"].q)
@@ -112,8 +112,9 @@ def solve_resilient(case: Case, demand: DemandPoints, cands: Candidates, mx: Mat
         raise InfeasibleModelError(msg)
     single = cm.model.problem.single_allocation
     own_plans = {spec.objective: sol.plan} if single else {}
-    resilient = _design(case, cm, demand, cands, mx, models, sol.hubs, own_plans)
-    cheapest = _design(case, cm, demand, cands, mx, models, cheap.hubs, {})
+    resilient = _design(case, cm, demand, cands, mx, models, sol.hubs, own_plans,
+                        sol.nominal_objective)
+    cheapest = _design(case, cm, demand, cands, mx, models, cheap.hubs, {}, cheap.objective)
     key = "expected_cost" if spec.objective == "expected" else "worst_case_cost"
     block = {
         "objective": spec.objective,

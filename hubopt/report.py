@@ -175,8 +175,8 @@ def _resilience_section(block: dict[str, Any], cost_unit: str) -> str:
              x["n1_worst_population_lost_share"]]
             for label, x in (("resilient", d["resilient"]), ("cheapest", d["cheapest"]))]
     table = _table(["design", "hubs", f"nominal cost ({cost_unit})", "expected cost",
-                    "worst-case cost", "worst single failure", "its cost increase",
-                    "population losing access"], rows)
+                    "worst-case cost", "worst single failure", "its cost increase (share)",
+                    "population share losing access"], rows)
     return (f"## Price of resilience\n\nThe hubs minimise the {what} "
             f"({block['method']}, status {block['status']}, gap {_fmt(block['resilient_gap'])})."
             f" The resilient design costs {_pct(block['price_of_resilience'])} more than the "
