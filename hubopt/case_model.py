@@ -178,7 +178,7 @@ def solve_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candi
     if case.resilience.objective != "none":
         from hubopt.case_resilience import solve_resilient
 
-        return solve_resilient(case, demand, cands, mx, cm,
+        return solve_resilient(case, demand, cands, mx, cm.model, cm.n_demand, cm.offset,
                                SolveParameters(time_limit=spec.time_limit, seed=spec.seed))
     try:
         sol = cm.model.solve(SolveParameters(time_limit=spec.time_limit, seed=spec.seed))

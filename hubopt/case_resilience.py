@@ -22,30 +22,30 @@ from hubopt.records import Solved
 if TYPE_CHECKING:
     from hubopt.candidates import Candidates
     from hubopt.case import Case
-    from hubopt.case_model import CaseModel
     from hubopt.demand import DemandPoints
     from hubopt.matrices import Matrices
-    from hubopt.models import SolveParameters
+    from hubopt.models import HubModel, SolveParameters
     from hubopt.models.resilience import ResilientHubModel
 
 
-def _models(case: Case, cm: CaseModel) -> dict[str, ResilientHubModel]:
+def _models(case: Case, model: HubModel) -> dict[str, ResilientHubModel]:
     """The expected-cost and worst-case models over the case's model nodes."""
     from hubopt.models.resilience import ResilienceOptions, ResilientHubModel
 
-    d = cm.model.data
+    d = model.data
     spec = case.resilience
     out = {}
     for kind in ("expected", "worst"):
         opts = ResilienceOptions(kind, spec.failure_probability, spec.attacks)
         out[kind] = ResilientHubModel.from_cost_matrix(
-            d.costs, d.flows, problem=cm.model.problem, p=int(d.p or 0), chi=d.chi,
+            d.costs, d.flows, problem=model.problem, p=int(d.p or 0), chi=d.chi,
             alpha=d.alpha, delta=d.delta, fixed_hubs=d.fixed_hubs, excluded=d.excluded,
             resilience=opts)
     return out
 
 
-def _design(case: Case, cm: CaseModel, demand: DemandPoints, cands: Candidates, mx: Matrices,
+def _design(case: Case, hub_model: HubModel, offset: int, demand: DemandPoints,
+            cands: Candidates, mx: Matrices,
             models: dict[str, ResilientHubModel], hubs: tuple[int, ...],
             plans: dict[str, Any], nominal: float) -> dict[str, Any]:
     """Nominal (given: the design's own allocation), expected and worst-case costs and
@@ -53,8 +53,8 @@ def _design(case: Case, cm: CaseModel, demand: DemandPoints, cands: Candidates, 
     from hubopt.models._resilience_search import sa_plan_for
     from hubopt.models.resilience import attack
 
-    data = cm.model.data
-    single = cm.model.problem.single_allocation
+    data = hub_model.data
+    single = hub_model.problem.single_allocation
     spec = case.resilience
     values: dict[str, float] = {}
     for kind, model in models.items():
@@ -66,7 +66,7 @@ def _design(case: Case, cm: CaseModel, demand: DemandPoints, cands: Candidates, 
     if single and plan1 is None:
         plan1, _ = sa_plan_for(data, hubs, "expected", 1, models["expected"].q)
     n1 = attack(data, hubs, 1, plan1 if single else None)
-    sites = [h - cm.offset for h in hubs]
+    sites = [h - offset for h in hubs]
     w = demand.weight.astype(float)
     T = case.scorecard.access_minutes
     near = (mx.demand_minutes[:, sites] <= T).any(axis=1)
@@ -75,7 +75,7 @@ def _design(case: Case, cm: CaseModel, demand: DemandPoints, cands: Candidates, 
         rest = [s for s in sites if s != k]
         still = (mx.demand_minutes[:, rest] <= T).any(axis=1) if rest else np.zeros_like(near)
         lost = max(lost, float(w[near & ~still].sum()) / float(w.sum()))
-    worst_name = ", ".join(cands.names[h - cm.offset] for h in n1.failed)
+    worst_name = ", ".join(cands.names[h - offset] for h in n1.failed)
     return {
         "hubs": [cands.names[s] for s in sites],
         "nominal_cost": float(nominal),
@@ -88,7 +88,8 @@ def _design(case: Case, cm: CaseModel, demand: DemandPoints, cands: Candidates, 
 
 
 def solve_resilient(case: Case, demand: DemandPoints, cands: Candidates, mx: Matrices,
-                    cm: CaseModel, params: SolveParameters) -> Solved:
+                    hub_model: HubModel, n_demand: int, offset: int,
+                    params: SolveParameters) -> Solved:
     """Solve the cheapest and the resilient design; return the resilient one, with the
     comparison in ``Solved.resilience``.
 
@@ -100,8 +101,8 @@ def solve_resilient(case: Case, demand: DemandPoints, cands: Candidates, mx: Mat
 
     spec = case.resilience
     try:
-        models = _models(case, cm)
-        cheap = cm.model.solve(params)
+        models = _models(case, hub_model)
+        cheap = hub_model.solve(params)
         model = models[spec.objective]
         sol = model.solve(params)
     except (ModelSpecificationError, InfeasibleModelError) as exc:
@@ -110,11 +111,12 @@ def solve_resilient(case: Case, demand: DemandPoints, cands: Candidates, mx: Mat
     if sol.status in (Status.INFEASIBLE, Status.NO_SOLUTION):
         msg = f"{case.path}: resilience: no resilient design found ({sol.status.name})"
         raise InfeasibleModelError(msg)
-    single = cm.model.problem.single_allocation
+    single = hub_model.problem.single_allocation
     own_plans = {spec.objective: sol.plan} if single else {}
-    resilient = _design(case, cm, demand, cands, mx, models, sol.hubs, own_plans,
+    resilient = _design(case, hub_model, offset, demand, cands, mx, models, sol.hubs, own_plans,
                         sol.nominal_objective)
-    cheapest = _design(case, cm, demand, cands, mx, models, cheap.hubs, {}, cheap.objective)
+    cheapest = _design(case, hub_model, offset, demand, cands, mx, models, cheap.hubs, {},
+                       cheap.objective)
     key = "expected_cost" if spec.objective == "expected" else "worst_case_cost"
     block = {
         "objective": spec.objective,
@@ -135,7 +137,7 @@ def solve_resilient(case: Case, demand: DemandPoints, cands: Candidates, mx: Mat
                      "design (the cheapest design: a plan found by descent)" if single else
                      "multiple allocation: every OD pair re-routed through the hubs left"),
     }
-    nd, offset = cm.n_demand, cm.offset
+    nd = n_demand
     alloc = np.asarray(sol.allocation)
     hubs = tuple(int(h) - offset for h in sol.hubs)
     s_alloc = alloc[:nd].astype(int) - offset if single else None
@@ -145,7 +147,7 @@ def solve_resilient(case: Case, demand: DemandPoints, cands: Candidates, mx: Mat
     gap = (nominal - bound) / nominal if nominal else 0.0
     return Solved(hubs, s_alloc, m_alloc, nominal, bound, gap, sol.status.value,
                   float(sol.seconds + cheap.seconds), f"{sol.method} ({spec.objective})",
-                  problem=sol.problem, data=cm.model.data, allocation=alloc, offset=offset,
+                  problem=sol.problem, data=hub_model.data, allocation=alloc, offset=offset,
                   resilience=block)
 
 
