@@ -55,6 +55,7 @@ from hubopt.models.heuristics import (
     local_search_hubs,
     ma_costs,
     pm_bounds,
+    sa_lagrangian_bounds,
     sa_lower_bounds,
 )
 
@@ -102,7 +103,7 @@ def sa_set_bound(data: HubData, hubs: IntArray, kind: str, r: int, q: FloatArray
     whole = sa_lower_bounds(data, H)
     parts = sa_lower_bounds(data, H[0, keep])
     if kind == "expected":
-        return float(expected_from_costs(H, q, whole, np.maximum(parts, whole[0])[None, :])[0])
+        return float(expected_from_costs(H, q, whole, parts[None, :])[0])
     return float(parts.max())
 
 
@@ -133,18 +134,34 @@ class DecoupledBound:
                 self.cache[key] = float(value) if math.isfinite(value) else 0.0
         return self.cache[key]
 
-    def bound(self, hubs: Sequence[int], deadline: float | None) -> float:
-        """The decoupled bound of the hub set ``hubs``."""
+    def bound(self, hubs: Sequence[int], deadline: float | None, target: float) -> float:
+        """The decoupled bound of the hub set ``hubs``; the failure scenarios' allocation
+        MIPs are skipped when the exact nominal part, with the cheap one-sided bounds of
+        the scenarios, already reaches ``target``."""
         H = sorted(int(h) for h in hubs)
         rr = 1 if self.kind == "expected" else self.r
-        parts = [self.best([h for h in H if h not in F], deadline)
-                 for F in itertools.combinations(H, rr)]
-        if self.kind == "expected":
-            whole = self.best(H, deadline)
-            arr = np.asarray([H], dtype=np.int64)
-            return float(expected_from_costs(arr, self.q, np.array([whole]),
-                                             np.maximum(np.array(parts), whole)[None, :])[0])
-        return float(max(parts))
+        rest = [[h for h in H if h not in F] for F in itertools.combinations(H, rr)]
+        cheap = sa_lower_bounds(self.data, np.asarray(rest, dtype=np.int64))
+        arr = np.asarray([H], dtype=np.int64)
+
+        def combine(parts: FloatArray) -> float:
+            if self.kind == "expected":
+                whole = self.best(H, deadline)
+                return float(expected_from_costs(arr, self.q, np.array([whole]),
+                                                 parts[None, :])[0])
+            return float(parts.max())
+
+        first = combine(cheap)
+        if first >= target:
+            return first
+        if self.kind == "expected" and tuple(H) not in self.cache:
+            # a Lagrangian bound on the nominal part first (no MIP)
+            lag, _ = sa_lagrangian_bounds(self.data, arr, target=target)
+            value = float(expected_from_costs(arr, self.q, lag, cheap[None, :])[0])
+            if value >= target:
+                return max(first, value)
+        exact = np.array([self.best(S, deadline) for S in rest])
+        return max(first, combine(np.maximum(exact, cheap)))
 
 
 def _prefilter(data: HubData, sets: IntArray, kind: str, r: int, q: FloatArray, ub: float,
@@ -308,7 +325,7 @@ def exact_search(
         lower = max(lower, sa_set_bound(data, sets[t], kind, r, q))
         if lower >= ub * (1 - tol):
             continue
-        lower = max(lower, decoupled.bound(hubs, deadline))
+        lower = max(lower, decoupled.bound(hubs, deadline, ub * (1 - tol)))
         if lower >= ub * (1 - tol):
             continue
         cand, cval = sa_plan_for(data, hubs, kind, r, q)
