@@ -230,3 +230,17 @@ def test_bounds_whose_time_is_gone_before_the_solve_give_up_without_solving():
         )
         assert 0.0 < with_time <= truth * (1 + 1e-9)
     assert bounds.truncated_transfer_bound(model.problem, model.data, time_limit=0.0) is None
+
+
+@pytest.mark.parametrize("method", ["search", "mip"])
+@pytest.mark.parametrize("seed", [5, 6])
+def test_single_allocation_optimum_with_asymmetric_costs_equals_brute_force(seed, method):
+    # costs that differ by direction (distribution k -> j costs C[k, j], not C[j, k]) and
+    # keep the triangle inequality: C'_ij = C_ij + s_j - s_i with |s_j - s_i| <= C_ij
+    C, W, _, _ = random_instance(7, seed)
+    s = 0.4 * C[0]
+    C = C + s[None, :] - s[:, None]
+    assert not np.allclose(C, C.T)
+    model = USApHMP.from_cost_matrix(C, W, p=3, chi=CHI, alpha=ALPHA, delta=DELTA)
+    sol = model.solve(method=method)
+    assert_solution_matches(model, sol, brute_single(C, W, sets_of_size(7, 3)))

@@ -181,3 +181,25 @@ def test_cab_multiple_allocation_resilient_optima_equal_brute_force(hub_data_dir
     sol = model.solve()
     best, _ = brute_ma(C, W, sets_of_size(n, p), kind, model.q, 1, 1.0, alpha, 1.0)
     assert_proven(model, sol, best)
+
+
+@pytest.mark.parametrize(("kind", "seed"), [("expected", 41), ("expected", 42), ("worst", 43),
+                                            ("worst", 44)])
+def test_single_allocation_bound_stays_valid_without_the_triangle_inequality(kind, seed):
+    rng = np.random.default_rng(seed)
+    n, p = 5, 3
+    C = rng.uniform(1, 100, (n, n))
+    np.fill_diagonal(C, 0.0)
+    W = rng.uniform(0, 10, (n, n))
+    chi, alpha, delta = 0.5, 1.0, 0.5  # inter-hub legs dearer than access: no ordering
+    model = ResilientHubModel.from_cost_matrix(
+        C, W, problem="usaphmp", p=p, chi=chi, alpha=alpha, delta=delta,
+        resilience=ResilienceOptions(kind, failure_probability=0.1, attacks=1))
+    sol = model.solve()
+    best = min(brute_sa_plan(C, W, H, kind, model.q, 1, chi, alpha, delta)
+               for H in sets_of_size(n, p))
+    assert sol.bound <= best * (1 + 1e-9)
+    assert sol.objective >= best * (1 - 1e-9)
+    assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-9)
+    if sol.status is Status.OPTIMAL:
+        assert sol.objective == pytest.approx(best, rel=1e-7)

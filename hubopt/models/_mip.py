@@ -125,9 +125,9 @@ def solve_single_allocation_mip(
             if i != k:
                 z[i, k] = model.add_variable(lb=0.0, ub=1.0, is_integer=True, name=f"z_{i}_{k}")
     terms: list[mathopt.LinearTypes] = []
-    coef = data.chi * O + data.delta * D
     for (i, k), var in z.items():
-        c = coef[i] * C[i, k]
+        # collection i -> k, distribution k -> i (C need not be symmetric)
+        c = data.chi * O[i] * C[i, k] + data.delta * D[i] * C[k, i]
         if c:
             terms.append(c * var)
     if data.fixed_costs is not None:
@@ -345,7 +345,7 @@ def solve_allocation_mip(
             v = model.add_binary_variable()
             z[i, k] = v
             row.append(v)
-            c = (chi * O[i] + delta * D[i]) * C[i][k]
+            c = chi * O[i] * C[i][k] + delta * D[i] * C[k][i]  # C need not be symmetric
             if c:
                 terms.append(c * v)
         model.add_linear_constraint(mathopt.fast_sum(row) == 1.0)
