@@ -194,11 +194,13 @@ def ma_heuristic(
     data: HubData, kind: str, r: int, q: FloatArray, start: Sequence[Sequence[int]],
     deadline: float | None,
 ) -> tuple[list[int], float]:
-    """Greedy start and swap descent on the resilient multiple-allocation objective, from
-    the greedy set and each set of ``start``; the best local optimum."""
+    """Swap descent on the resilient multiple-allocation objective from each set of
+    ``start``, then from the greedy set (while time is left); the best local optimum."""
     p = int(data.p or 0)
     cost = _value_fn(data, kind, r, q)
-    starts = [greedy_hubs(data, p), *(sorted(int(h) for h in s) for s in start)]
+    starts = [*(sorted(int(h) for h in s) for s in start)]
+    if not starts or deadline is None or time.perf_counter() < deadline:
+        starts.append(greedy_hubs(data, p))
     best: tuple[list[int], float] | None = None
     near = 8 if data.n > 60 else None
     for s in starts:
@@ -375,10 +377,21 @@ def heuristic_search(
     """Large instances: nominal start, swap descent, bound from nominal lower bounds."""
     p = int(data.p or 0)
     limit = None if deadline is None else max(0.5, deadline - t0)
-    share = None if limit is None else 0.2 * limit
-    lb_p, hubs_p = nominal_bound(data, p, params, share, True)
+
+    def share(fraction: float) -> float | None:
+        return None if limit is None else max(0.5, fraction * limit)
+
+    def until(fraction: float) -> float | None:
+        return None if limit is None else t0 + fraction * limit
+
+    # the nominal optimum: a start and the bound LB_p (35 % of the time), the
+    # descent on the resilient objective (until 55 %), the bound LB_m (the time left
+    # but a tenth, for the single-allocation plan and the final evaluation)
+    lb_p, hubs_p = nominal_bound(data, p, params, share(0.35), True)
+    H, v = ma_heuristic(data, kind, r, q, [hubs_p], until(0.55))
     m = p - 1 if kind == "expected" else p - r
-    lb_m, _hubs_m = nominal_bound(data, m, params, share, False)
+    left = None if deadline is None else max(0.5, 0.85 * (deadline - time.perf_counter()))
+    lb_m, _hubs_m = nominal_bound(data, m, params, left, False)
     if kind == "expected":
         fixed_q = float(sum(q[k] for k in data.fixed_hubs))
         free = sorted(q[k] for k in data.candidates if k not in set(data.fixed_hubs))
@@ -386,7 +399,6 @@ def heuristic_search(
         bound = (1 - q_min) * lb_p + q_min * max(lb_p, lb_m)
     else:
         bound = max(lb_p, lb_m)
-    H, v = ma_heuristic(data, kind, r, q, [hubs_p], deadline)
     if not single:
         return SearchOutcome(tuple(H), None, v, min(bound, v), False, "resilient-local-search")
     plan, ub = sa_plan_for(data, H, kind, r, q)
