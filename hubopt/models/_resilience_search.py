@@ -92,6 +92,32 @@ def cheap_bounds(data: HubData, sets: IntArray, kind: str, r: int, q: FloatArray
     return np.asarray(pm_drop_bounds(data, sets, r).max(axis=1))
 
 
+def sa_set_bounds(data: HubData, sets: IntArray, kind: str, r: int, q: FloatArray,
+                  deadline: float | None) -> tuple[FloatArray, int]:
+    """:func:`sa_set_bound` of the leading rows of ``sets``, in chunks until
+    ``deadline``; returns the bounds of the rows done and their number."""
+    sets = np.asarray(sets, dtype=np.int64)
+    B, p = sets.shape
+    rr = 1 if kind == "expected" else r
+    keep = drop_patterns(p, rr)
+    out = np.empty(B)
+    done = 0
+    while done < B:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        stop = min(B, done + 256)
+        chunk = sets[done:stop]
+        whole = sa_lower_bounds(data, chunk)
+        parts = sa_lower_bounds(data, chunk[:, keep].reshape(-1, p - rr)).reshape(
+            stop - done, keep.shape[0])
+        if kind == "expected":
+            out[done:stop] = expected_from_costs(chunk, q, whole, parts)
+        else:
+            out[done:stop] = parts.max(axis=1)
+        done = stop
+    return out[:done], done
+
+
 def sa_set_bound(data: HubData, hubs: IntArray, kind: str, r: int, q: FloatArray) -> float:
     """A lower bound on the resilient single-allocation objective of one hub set: the
     one-sided relaxations of :func:`~hubopt.models.heuristics.sa_lower_bounds` of ``H``
@@ -309,6 +335,14 @@ def exact_search(
     if done < sets.shape[0]:  # out of time before every set had its bound
         bound = min(ub, float(vals[:done].min()) if done else ub, float(lb[done]))
         return SearchOutcome(best_h, plan, ub, bound, False, "resilient-search", total, done)
+    # sharpen every remaining set's bound with the one-sided single-allocation bounds of
+    # its scenarios (most promising first, while time allows), then visit in that order
+    order = np.argsort(vals, kind="stable")
+    sets, vals = sets[order], vals[order]
+    promising = vals < ub * (1 - tol)
+    sets, vals = sets[promising], vals[promising]
+    sharp, ready = sa_set_bounds(data, sets, kind, r, q, deadline)
+    vals[:ready] = np.maximum(vals[:ready], sharp)
     order = np.argsort(vals, kind="stable")
     sets, vals = sets[order], vals[order]
     solved = 0
