@@ -167,10 +167,7 @@ def _cab_cases(n):
             for kind in ("expected", "worst")]
 
 
-@pytest.mark.parametrize(("n", "p", "alpha", "kind"), [
-    *_cab_cases(10),
-    *(pytest.param(*c, marks=pytest.mark.slow) for c in _cab_cases(15)),
-])
+@pytest.mark.parametrize(("n", "p", "alpha", "kind"), [*_cab_cases(10), *_cab_cases(15)])
 def test_cab_multiple_allocation_resilient_optima_equal_brute_force(hub_data_dir, n, p, alpha,
                                                                     kind):
     inst = load_instance("cab", n, data_dir=hub_data_dir)
