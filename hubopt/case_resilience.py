@@ -94,8 +94,9 @@ def solve_resilient(case: Case, demand: DemandPoints, cands: Candidates, mx: Mat
     comparison in ``Solved.resilience``.
 
     ``objective`` is the resilient design's nominal (no-failure) transport cost, so that
-    it agrees with the flows; ``bound`` is the lower bound on the cheapest nominal cost
-    (valid for every design), and ``status`` that of the resilient solve.
+    it agrees with the flows; ``status`` and ``gap`` are those of the resilient solve
+    (its objective and bound are in the block), and ``bound`` is NaN: the nominal cost
+    was not what the solve minimised.
     """
     from hubopt.models import Status
 
@@ -143,9 +144,7 @@ def solve_resilient(case: Case, demand: DemandPoints, cands: Candidates, mx: Mat
     s_alloc = alloc[:nd].astype(int) - offset if single else None
     m_alloc = None if single else alloc[:nd, :nd].astype(int) - offset
     nominal = float(sol.nominal_objective)
-    bound = min(float(cheap.bound), nominal)
-    gap = (nominal - bound) / nominal if nominal else 0.0
-    return Solved(hubs, s_alloc, m_alloc, nominal, bound, gap, sol.status.value,
+    return Solved(hubs, s_alloc, m_alloc, nominal, math.nan, float(sol.gap), sol.status.value,
                   float(sol.seconds + cheap.seconds), f"{sol.method} ({spec.objective})",
                   problem=sol.problem, data=hub_model.data, allocation=alloc, offset=offset,
                   resilience=block)
