@@ -181,7 +181,8 @@ def _resilience_section(block: dict[str, Any], cost_unit: str) -> str:
             f"({block['method']}, status {block['status']}, gap {_fmt(block['resilient_gap'])})."
             f" The resilient design costs {_pct(block['price_of_resilience'])} more than the "
             f"cheapest one with no failure and saves {_pct(block['resilient_cost_saving'])} of "
-            f"the {kind} cost. Failures: {block['failures']}.\n\n{table}")
+            f"the {'expected' if kind == 'expected' else 'worst-case'} cost. "
+            f"Failures: {block['failures']}.\n\n{table}")
 
 
 def _alloc_row(r: RunResult, ln: dict[str, Any]) -> dict[str, Any]:
