@@ -181,8 +181,11 @@ class DecoupledBound:
         if first >= target:
             return first
         if self.kind == "expected" and tuple(H) not in self.cache:
-            # a Lagrangian bound on the nominal part first (no MIP)
-            lag, _ = sa_lagrangian_bounds(self.data, arr, target=target)
+            # a Lagrangian bound on the nominal part first (no MIP), aimed at the value
+            # that the nominal part needs to reach for the set to be pruned
+            qs = self.q[arr[0]]
+            need = (target - float(qs @ cheap)) / max(1e-12, 1.0 - float(qs.sum()))
+            lag, _ = sa_lagrangian_bounds(self.data, arr, target=need)
             value = float(expected_from_costs(arr, self.q, lag, cheap[None, :])[0])
             if value >= target:
                 return max(first, value)
