@@ -11,7 +11,6 @@ A *scenario* is a set ``F`` of failed hubs (the empty set is the nominal network
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,16 +32,12 @@ def drop_patterns(p: int, r: int) -> IntArray:
     return np.asarray(rows, dtype=np.int64).reshape(len(rows), p - r)
 
 
-def failed_positions(p: int, r: int) -> IntArray:
-    """The failed positions of each row of :func:`drop_patterns` (``(C(p, r), r)``)."""
-    return np.asarray(list(itertools.combinations(range(p), r)), dtype=np.int64).reshape(-1, r)
-
-
 def ma_scenario_costs(data: HubData, sets: IntArray, r: int) -> tuple[FloatArray, FloatArray]:
     """``(MA(H), MA(H \\ F) for every F of r hubs)`` for each row ``H`` of ``sets``.
 
     Returns the nominal costs ``(B,)`` and the failure costs ``(B, C(p, r))`` (columns in
-    the order of :func:`failed_positions`).
+    the order of :func:`drop_patterns`: column ``t`` drops the ``t``-th set of ``r`` positions
+    in :func:`itertools.combinations` order).
     """
     sets = np.asarray(sets, dtype=np.int64)
     B, p = sets.shape
@@ -249,8 +244,3 @@ def plan_value(data: HubData, hubs: Sequence[int], plan: IntArray, kind: str, r:
     costs = np.array([sa_cost(data, scenario_hubs(plan, F)) for F in scen])
     weights = scenario_weights(hubs, q) if kind == "expected" else None
     return float(_value(kind, weights, costs)), costs
-
-
-def comb(n: int, k: int) -> int:
-    """``C(n, k)`` (0 outside the range)."""
-    return math.comb(n, k) if 0 <= k <= n else 0
