@@ -177,7 +177,11 @@ def solve_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candi
     cm = model_from_case(case, demand, flows, cands, mx, external)
     if case.resilience.objective != "none":
         from hubopt.case_resilience import solve_resilient
+        from hubopt.models import HubModel
 
+        if not isinstance(cm.model, HubModel):  # the case reader allows p-hub medians only
+            msg = f"{case.path}: resilience: resilient designs exist for usaphmp and umaphmp"
+            raise InfeasibleModelError(msg)
         return solve_resilient(case, demand, cands, mx, cm.model, cm.n_demand, cm.offset,
                                SolveParameters(time_limit=spec.time_limit, seed=spec.seed))
     try:
