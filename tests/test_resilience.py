@@ -200,3 +200,21 @@ def test_single_allocation_bound_stays_valid_without_the_triangle_inequality(kin
     assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-9)
     if sol.status is Status.OPTIMAL:
         assert sol.objective == pytest.approx(best, rel=1e-7)
+
+
+@pytest.mark.parametrize("seed", [51, 52, 53])
+def test_polishing_a_worst_case_plan_keeps_its_worst_case_and_lowers_its_normal_day(seed):
+    from hubopt.models._resilience_eval import polish_worst_plan
+
+    C, W, _, _ = random_instance(7, seed)
+    model = build(C, W, "usaphmp", 3, "worst", r=1)
+    H = [1, 3, 5]
+    rng = np.random.default_rng(seed)
+    plan = np.array([[i, *[h for h in rng.permutation(H) if h != i][:1]] if i in H
+                     else list(rng.permutation(H)[:2]) for i in range(7)])
+    polished = polish_worst_plan(model.data, H, plan, 1)
+    worst = sa_resilient(C, W, H, plan.tolist(), "worst", model.q, 1, CHI, ALPHA, DELTA)
+    assert sa_resilient(C, W, H, polished.tolist(), "worst", model.q, 1, CHI, ALPHA,
+                        DELTA) <= worst * (1 + 1e-12)
+    assert sa_cost(C, W, polished[:, 0].tolist(), CHI, ALPHA, DELTA) <= sa_cost(
+        C, W, plan[:, 0].tolist(), CHI, ALPHA, DELTA) * (1 + 1e-12)

@@ -42,7 +42,11 @@ import numpy as np
 
 from hubopt._errors import InfeasibleModelError, ModelSpecificationError
 from hubopt.models import _search
-from hubopt.models._resilience_eval import scenario_hubs, site_probabilities
+from hubopt.models._resilience_eval import (
+    polish_worst_plan,
+    scenario_hubs,
+    site_probabilities,
+)
 from hubopt.models._resilience_search import exact_search, heuristic_search
 from hubopt.models.base import (
     HubData,
@@ -369,6 +373,11 @@ class ResilientHubModel(Model):
     def _finish(self, hubs: tuple[int, ...], plan: IntArray | None, bound: float, proven: bool,
                 method: str, t0: float, info: dict[str, Any]) -> ResilientSolution:
         H = tuple(sorted(int(h) for h in hubs))
+        if plan is not None and self.resilience.kind is Resilience.WORST:
+            # the worst case ignores the normal day: lower its cost, worst case kept
+            elapsed = time.perf_counter() - t0
+            plan = polish_worst_plan(self.data, H, plan, self._r,
+                                     deadline=time.perf_counter() + max(1.0, 0.1 * elapsed))
         value, costs = self.value(H, plan if self.problem.single_allocation else None)
         if self.problem.single_allocation:
             assert plan is not None
