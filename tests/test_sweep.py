@@ -57,10 +57,24 @@ def _comparable(rows: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def serial(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default case swept over p = 2, 3 and an infeasible 10 (8 sites), serially."""
+def case_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The default case allowing up to 40 candidate sites: p = 39 passes validation, and
+    the run then finds fewer sites (a scenario that fails while the others go on)."""
+    from hubopt.case import resolve_case_path
+
+    text = resolve_case_path("default").read_text(encoding="utf-8")
+    assert "max_candidates = 10" in text
+    path = tmp_path_factory.mktemp("case") / "default40.toml"
+    path.write_text(text.replace("max_candidates = 10", "max_candidates = 40"),
+                    encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory: pytest.TempPathFactory, case_file: str) -> Path:
+    """That case swept over p = 2, 3 and 39 (more hubs than sites), serially."""
     out = tmp_path_factory.mktemp("serial") / "sweep"
-    run_sweep("default", ["model.p=2,3,10"], out, workers=0)
+    run_sweep(case_file, ["model.p=2,3,39"], out, workers=0)
     return out
 
 
@@ -68,7 +82,7 @@ def serial(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_sweep_table_has_a_row_per_scenario_and_reports_failures(serial: Path) -> None:
     rows = _rows(serial / "scenarios.csv")
     assert list(rows[0]) == ["model.p", *RESULT_COLUMNS]
-    assert [r["model.p"] for r in rows] == ["2", "3", "10"]
+    assert [r["model.p"] for r in rows] == ["2", "3", "39"]
     assert [r["n_hubs"] for r in rows[:2]] == ["2", "3"]
     assert float(rows[0]["objective"]) > float(rows[1]["objective"])  # more hubs, less cost
     assert rows[2]["status"] == "error"
@@ -81,26 +95,27 @@ def test_sweep_table_has_a_row_per_scenario_and_reports_failures(serial: Path) -
 
 
 @pytest.mark.slow
-def test_local_dask_cluster_gives_the_rows_of_the_serial_sweep(serial: Path,
+def test_local_dask_cluster_gives_the_rows_of_the_serial_sweep(serial: Path, case_file: str,
                                                                tmp_path: Path) -> None:
     out = tmp_path / "dask"
-    result = CliRunner().invoke(cli, ["sweep", "--set", "model.p=2,3,10", "--workers", "2",
-                                      "--out", str(out)])
+    result = CliRunner().invoke(cli, ["sweep", case_file, "--set", "model.p=2,3,39",
+                                      "--workers", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert _comparable(_rows(out / "scenarios.csv")) == _comparable(
         _rows(serial / "scenarios.csv"))
 
 
 @pytest.mark.slow
-def test_resume_keeps_finished_scenarios(serial: Path, tmp_path: Path) -> None:
+def test_resume_keeps_finished_scenarios(serial: Path, case_file: str, tmp_path: Path) -> None:
     out = tmp_path / "resumed"
     shutil.copytree(serial, out)
     shutil.rmtree(out / "p-3")
     before = (out / "p-2" / "run.json").stat().st_mtime_ns
-    refused = CliRunner().invoke(cli, ["sweep", "--set", "model.p=2,3,10", "--workers", "0",
-                                       "--out", str(out)])
+    refused = CliRunner().invoke(cli, ["sweep", case_file, "--set", "model.p=2,3,39",
+                                       "--workers", "0", "--out", str(out)])
     assert refused.exit_code == 2
-    result = CliRunner().invoke(cli, ["sweep", "--set", "model.p=2,3,10", "--workers", "0",
+    result = CliRunner().invoke(cli, ["sweep", case_file, "--set", "model.p=2,3,39",
+                                      "--workers", "0",
                                       "--resume", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "p-2" / "run.json").stat().st_mtime_ns == before
@@ -111,7 +126,7 @@ def test_resume_keeps_finished_scenarios(serial: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_separately_started_dask_scheduler_and_worker_give_the_same_rows(
-        serial: Path, tmp_path: Path) -> None:
+        serial: Path, case_file: str, tmp_path: Path) -> None:
     bindir = Path(sys.executable).parent
     dask = shutil.which("dask", path=str(bindir)) or shutil.which("dask")
     assert dask is not None, "the dask command line comes with dask[distributed]"
@@ -134,8 +149,8 @@ def test_separately_started_dask_scheduler_and_worker_give_the_same_rows(
 
         address = json.loads(sched_file.read_text(encoding="utf-8"))["address"]
         out = tmp_path / "remote"
-        result = run_sweep("default", ["model.p=2,3,10"], out, scheduler=address)
-        assert [r["scenario"] for r in result.rows] == ["p-2", "p-3", "p-10"]
+        result = run_sweep(case_file, ["model.p=2,3,39"], out, scheduler=address)
+        assert [r["scenario"] for r in result.rows] == ["p-2", "p-3", "p-39"]
         assert _comparable(_rows(out / "scenarios.csv")) == _comparable(
             _rows(serial / "scenarios.csv"))
     finally:
