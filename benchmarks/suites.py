@@ -1,7 +1,7 @@
 """The benchmark suites, defined once: ``python benchmarks/run.py SUITE`` runs them.
 
 Engine suites (``engine-small``, ``ap-large-60``, ``ap-large-600``, ``fixed-cost``,
-``growth``) are lists of :class:`Case`, one hub-location instance each, solved by the
+``growth``, ``real``) are lists of :class:`Case`, one hub-location instance each, solved by the
 engine's own method choice (``SolveParameters(time_limit=...)``).  The ``network`` and
 ``run`` suites measure the network builder and ``hubopt run``, and ``sweep`` the scenarios
 of ``hubopt sweep`` on Dask; their rows come from ``benchmarks/bench_network.py``,
@@ -47,17 +47,29 @@ TR_ALPHA = (0.2, 0.5, 0.8)
 AP_LARGE_N = (100, 200)
 AP_LARGE_P = (2, 3, 4, 5, 10, 15, 20)
 GROWTH_AP_N = (10, 20, 25, 40, 50, 100, 200)
-GROWTH_RANDOM_N = (50, 100, 200, 300, 500)
+GROWTH_RANDOM_N = (50, 100, 200, 300, 500, 700, 1000)
 GROWTH_P = (3, 5)
+# real instances (``benchmarks/real_instances.py``: file stem, model nodes m as built:
+# demand points plus the terminal sites the region has, at most the stem's second
+# number) in the growth table, p = 5 as the random rows
+GROWTH_REAL = (("eurus-100x50", 150), ("eurus-250x150", 400), ("eurus-575x248", 819),
+               ("eurus-1000x300", 1244))  # fmt: skip
+# the real suite: each instance with p = 5, 8 and 10 (both p-hub medians), 120 s
+REAL_INSTANCES = (("eurus-250x150", 400), ("eurus-300x150", 450), ("eurus-575x248", 819),
+                  ("baltic-200x100", 300), ("baltic-400x200", 541), ("central-300x150", 450),
+                  ("central-700x300", 971), ("primorye-100x50", 112))  # fmt: skip
+REAL_P = (5, 8, 10)
 
 
 @dataclass(frozen=True)
 class Case:
     """One engine benchmark instance.
 
-    ``family`` is ``cab``, ``ap``, ``tr`` (``hubopt.instances.load_instance``) or
-    ``random`` (``random_euclidean(n, seed=0)``); ``alpha`` None means the file's value
-    (AP: 0.75); ``p`` None for the fixed-cost problems (the solver chooses it).
+    ``family`` is ``cab``, ``ap``, ``tr`` (``hubopt.instances.load_instance``),
+    ``random`` (``random_euclidean(n, seed=0)``) or ``real`` (the ``instance.npz`` named
+    ``name`` of ``benchmarks/real_instances.py``, ``n`` its nodes); ``alpha`` None means
+    the file's value (AP: 0.75); ``p`` None for the fixed-cost problems (the solver
+    chooses it).
     """
 
     family: str
@@ -69,11 +81,14 @@ class Case:
     capacity: str | None
     time_limit: float
     max_cost: float | None = None  # hub covering: the bound on every route
+    name: str | None = None  # real: the file stem of ``benchmarks/real_instances.py``
 
     @property
     def instance(self) -> str:
-        """Stable name of the instance, e.g. ``AP25 USApHMP p=3`` (the table's key)."""
-        parts = [f"{self.family.upper()}{self.n}", LABELS[self.problem]]
+        """Stable name of the instance, e.g. ``AP25 USApHMP p=3`` or ``REAL
+        eurus-250x150 UMApHMP p=8`` (the table's key)."""
+        head = f"REAL {self.name}" if self.family == "real" else f"{self.family.upper()}{self.n}"
+        parts = [head, LABELS[self.problem]]
         if self.p is not None:
             parts.append(f"p={self.p}")
         if self.alpha is not None:
@@ -140,9 +155,22 @@ def growth() -> list[Case]:
     plan.append(("tr", 81))
     order = {"ap": 0, "tr": 1, "random": 2}
     plan.sort(key=lambda fn: (fn[1], order[fn[0]]))
-    return [
+    rows = [
         Case(fam, prob, n, p, 0.5 if fam == "tr" else None, None, None, 60.0)
         for (fam, n), prob, p in itertools.product(plan, P_HUB_MEDIANS, GROWTH_P)
+    ]
+    rows += [
+        Case("real", prob, m, 5, None, None, None, 60.0, name=name)
+        for (name, m), prob in itertools.product(GROWTH_REAL, P_HUB_MEDIANS)
+    ]
+    return rows
+
+
+def real() -> list[Case]:
+    """The real (case-derived) instances, both p-hub medians, p = 5, 8, 10; 120 s."""
+    return [
+        Case("real", prob, m, p, None, None, None, 120.0, name=name)
+        for (name, m), prob, p in itertools.product(REAL_INSTANCES, P_HUB_MEDIANS, REAL_P)
     ]
 
 
@@ -178,8 +206,13 @@ SUITES: dict[str, Suite] = {
         Suite("fixed-cost", "engine",
               "AP 100 and 200, USAHLP/UMAHLP L/T and CSAHLP LL/LT/TL/TT; 120 s", fixed_cost),
         Suite("growth", "engine",
-              "time against n: AP 10-200, TR 81 (alpha 0.5), random Euclidean 50-500 "
-              "(seed 0), USApHMP/UMApHMP p = 3 and 5; 60 s", growth),
+              "time against n: AP 10-200, TR 81 (alpha 0.5), random Euclidean 50-1000 "
+              "(seed 0), USApHMP/UMApHMP p = 3 and 5; real European Russia instances of "
+              "150-1,300 nodes, p = 5; 60 s", growth),
+        Suite("real", "engine",
+              "real instances built from the world layers by benchmarks/real_instances.py "
+              "(European Russia, Baltic rim, Central Europe, Primorye; 100-1,000 demand "
+              "points, 50-300 terminal sites), USApHMP/UMApHMP p = 5, 8, 10; 120 s", real),
         Suite("network", "network",
               "layer build times (Malta extract, Baltic world-scale layers), travel-cost "
               "matrix throughput against networkx and raw scipy, peak memory"),

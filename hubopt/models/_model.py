@@ -22,6 +22,7 @@ Every path honours the time limit and returns the best solution found with its b
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -68,7 +69,14 @@ from hubopt.models.evaluate import (
     single_allocation_od_costs,
 )
 from hubopt.models.gvns import gvns_single_allocation
-from hubopt.models.strategy import EngineOptions, Path, Plan, choose_plan
+from hubopt.models.strategy import (
+    EngineOptions,
+    Path,
+    Plan,
+    choose_plan,
+    effective_size,
+    large_lagrangian_fits,
+)
 
 
 class HubModel(Model):
@@ -154,7 +162,15 @@ class HubModel(Model):
             time_limit=params.time_limit,
             options=options,
             method=params.method,
+            size=self.size,
         )
+
+    @property
+    def size(self) -> int:
+        """The work size that the strategy compares with its thresholds
+        (:func:`~hubopt.models.strategy.effective_size`: ``n`` for AP-like instances)."""
+        d = self.data
+        return effective_size(d.n, len(d.candidates), int(np.count_nonzero(d.flows)))
 
     def solve(
         self,
@@ -372,7 +388,17 @@ class HubModel(Model):
                     hubs, alloc, lb, t0, "heuristic+benders", proven=True, info=trial_info
                 )
         # single allocation: the single-allocation Lagrangian bound first (AP 200 p = 5,
-        # 60 s: the facility-location bounds leave 13 %); a no-op for the others
+        # 60 s: the facility-location bounds leave 13 %); a no-op for the others.  It
+        # keeps the whole limit when no facility-location MIP or LP follows (large
+        # instances): it stops at the limit or at the proof, never earlier
+        rest = plan.truncated_bound or build
+        # beyond every size of Benders and the relaxation: the Lagrangian bound when it
+        # fits the memory and the time left, else Benders' bound below
+        fits = not plan.large_bound or large_lagrangian_fits(
+            self.n, len(self.data.candidates), until(1.0), opts
+        )
+        if not fits:
+            plan = dataclasses.replace(plan, sa_lagrangian=False, ma_lagrangian=False)
         sa_bound, hubs, alloc, info = single_allocation_bound(
             self.problem,
             self.data,
@@ -381,7 +407,7 @@ class HubModel(Model):
             plan,
             hubs,
             alloc,
-            until(opts.sa_lagrangian_share),
+            until(opts.sa_lagrangian_share if rest else 1.0),
         )
         lb = max(lb, sa_bound)
         if plan.ma_lagrangian:
@@ -392,6 +418,13 @@ class HubModel(Model):
                 self.problem, self.data, params, opts, hubs, alloc, until(1.0)
             )
             lb = max(lb, bound)
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if not fits and (remaining is None or remaining > 3):
+            hubs, alloc, bound, large_info = self._large_benders_bound(
+                params, hubs, alloc, deadline
+            )
+            lb = max(lb, bound)
+            info = {**info, **large_info}
         objective = evaluate(self.problem, self.data, hubs, alloc)
         if _bound_proves(lb, objective, params):
             return self._finish(
@@ -419,6 +452,28 @@ class HubModel(Model):
         return self._finish(
             hubs, alloc, lb, t0, "heuristic+bound", proven=proven, info={**trial_info, **info}
         )
+
+    def _large_benders_bound(
+        self,
+        params: SolveParameters,
+        hubs: tuple[int, ...],
+        alloc: IntArray,
+        deadline: float | None,
+    ) -> tuple[tuple[int, ...], IntArray, float, dict[str, Any]]:
+        """Benders' bound of the multiple-allocation problem until the deadline (where
+        the Lagrangian bound does not fit): exact for multiple allocation, a bound for
+        single allocation (and for CSAHLP, whose capacities it ignores).  Returns the
+        (possibly better) incumbent, the bound (0 when it has none) and what to report."""
+        res = benders_multiple_allocation(
+            self.data, start=hubs, deadline=deadline, relative_gap=params.relative_gap
+        )
+        if not self.problem.single_allocation:
+            objective = evaluate(self.problem, self.data, hubs, alloc)
+            if res.objective < objective:
+                hubs = res.hubs
+                alloc = self._allocation_for(hubs)
+        bound = res.bound if math.isfinite(res.bound) else 0.0
+        return hubs, alloc, bound, {**res.summary(), "benders_bound": res.bound}
 
     def _solve_heuristic_with_benders(
         self,
