@@ -5,9 +5,10 @@
 
 Reads ``<results>/<suite>.csv`` for every suite of ``benchmarks/suites.py`` that has a
 table, writes ``<docs>/benchmarks.md`` (per suite: the stamp of the run, summary lines
-and the table; for ``growth`` also the time-and-gap table against the number of nodes and
-its log-log plot ``<docs>/benchmarks/growth.svg``) and rewrites the block between ``<!-- results:start -->`` and
-``<!-- results:end -->`` in the README with a headline table.  A README without those
+and the table; for ``growth`` also the time-and-gap table against the number of nodes
+and its log-log plot ``<docs>/benchmarks/growth.svg``) and rewrites the block between
+``<!-- results:start -->`` and ``<!-- results:end -->`` in the README with a headline
+table.  A README without those
 markers is left as it is.  Every figure on the pages comes from the tables.
 """
 
@@ -357,7 +358,7 @@ def sets_section() -> list[str]:
 
 
 def _family(instance: str) -> str:
-    head = instance.split()[0]
+    head = instance.split(maxsplit=1)[0]
     return "REAL" if head == "REAL" else head.rstrip("0123456789")
 
 
@@ -411,8 +412,8 @@ def _growth_plot(series: dict[tuple[str, str], list[tuple[int, float, float]]],
         return False
     matplotlib.rcParams["svg.hashsalt"] = "hubopt-growth"
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for (fam, prob), pts in sorted(series.items()):
-        pts = sorted(pts)
+    for (fam, prob), points in sorted(series.items()):
+        pts = sorted(points)
         xs = [p[0] for p in pts]
         style = "o-" if prob == "usaphmp" else "s--"
         left.plot(xs, [max(p[1], 1e-2) for p in pts], style, label=f"{fam} {prob}")

@@ -145,7 +145,8 @@ def test_report_draws_the_growth_table_and_plot_and_names_the_training_sets(
     assert res.returncode == 0, res.stderr
     page = (docs / "benchmarks.md").read_text(encoding="utf-8")
     assert "## Training and reported sets" in page
-    assert "random_case" in page and "`real`" in page
+    assert "random_case" in page
+    assert "`real`" in page
     assert "| AP | 100 | 15.8 | 0 % | - | - |" in page
     assert "| REAL | 400 | 57.0 | 1.23 % | - | - |" in page
     assert "| RANDOM | 1,000 | - | - | 58.2 | 25 % |" in page
@@ -182,10 +183,15 @@ def test_real_instance_builder_writes_a_loadable_case_instance(
     assert path == tmp_path / "baltic-12x6.npz"
     inst = load_instance_file(path)
     nd = inst.m - int(inst.candidate.sum())
-    assert nd == 12 and 1 <= inst.candidate.sum() <= 6
-    assert not inst.candidate[:nd].any() and inst.candidate[nd:].all()
-    assert np.isfinite(inst.C).all() and (inst.C >= 0).all()
-    assert inst.W[:nd, :nd].sum() > 0 and not inst.W[nd:].any() and not inst.W[:, nd:].any()
+    assert nd == 12
+    assert 1 <= inst.candidate.sum() <= 6
+    assert not inst.candidate[:nd].any()
+    assert inst.candidate[nd:].all()
+    assert np.isfinite(inst.C).all()
+    assert (inst.C >= 0).all()
+    assert inst.W[:nd, :nd].sum() > 0
+    assert not inst.W[nd:].any()
+    assert not inst.W[:, nd:].any()
     assert "Helsinki" in set(inst.name[:nd].tolist())
     stamp = path.stat().st_mtime_ns
     real_instances.ensure((spec,), log=False)  # cached: not built again

@@ -37,7 +37,8 @@ def _case(seed: int, points: int = 6, sites: int = 4):
 def test_random_cases_have_what_real_cases_have() -> None:
     inst, _ = _case(0, points=30, sites=10)
     C, W = inst.C, inst.W
-    assert inst.candidate.sum() == 10 and not inst.candidate[:30].any()
+    assert inst.candidate.sum() == 10
+    assert not inst.candidate[:30].any()
     assert not np.allclose(C, C.T)  # asymmetric
     m = inst.m
     violated = sum(
@@ -45,7 +46,8 @@ def test_random_cases_have_what_real_cases_have() -> None:
     )
     assert violated > 0  # not metric
     assert 0 < np.count_nonzero(W) < 30 * 29  # sparse, between demand points only
-    assert not W[30:].any() and not W[:, 30:].any()
+    assert not W[30:].any()
+    assert not W[:, 30:].any()
     assert random_case(30, 10, seed=0).C.tolist() == C.tolist()  # deterministic
 
 
@@ -57,7 +59,8 @@ def test_single_allocation_beyond_every_size_keeps_a_valid_bound(options, seed) 
     model = build_model("usaphmp", inst.C, inst.W, **kw)
     params = SolveParameters(time_limit=30.0, method="heuristic")
     plan = model.plan(params, options)
-    assert plan.large_bound and plan.sa_lagrangian
+    assert plan.large_bound
+    assert plan.sa_lagrangian
     sol = model.solve(params, options=options)
     best = brute_single(inst.C, inst.W, sets, chi=1.0, alpha=0.75, delta=1.0)
     recomputed = single_allocation_cost(inst.C, inst.W, sol.allocation, chi=1.0, alpha=0.75,

@@ -467,11 +467,18 @@ class HubModel(Model):
         res = benders_multiple_allocation(
             self.data, start=hubs, deadline=deadline, relative_gap=params.relative_gap
         )
-        if not self.problem.single_allocation:
-            objective = evaluate(self.problem, self.data, hubs, alloc)
-            if res.objective < objective:
-                hubs = res.hubs
-                alloc = self._allocation_for(hubs)
+        # its best hub set, allocated (for single allocation within the capacities
+        # where there are some), may beat the heuristic's (issue 27: the multiple-
+        # allocation cost of Benders' set lay 7 % below the single-allocation incumbent)
+        objective = evaluate(self.problem, self.data, hubs, alloc)
+        if res.hubs and tuple(sorted(res.hubs)) != tuple(sorted(hubs)):
+            other = self._allocation_for(tuple(res.hubs))
+            try:
+                cost = evaluate(self.problem, self.data, res.hubs, other)
+            except InfeasibleModelError:  # (capacities: no allocation found)
+                cost = math.inf
+            if cost < objective:
+                hubs, alloc = tuple(res.hubs), other
         bound = res.bound if math.isfinite(res.bound) else 0.0
         return hubs, alloc, bound, {**res.summary(), "benders_bound": res.bound}
 
