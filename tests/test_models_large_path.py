@@ -97,3 +97,18 @@ def test_the_lagrangian_fits_by_memory_and_by_time() -> None:
     assert not large_lagrangian_fits(1000, 300, 120.0, o)
     assert not large_lagrangian_fits(3000, 1000, None, o)  # memory
     assert effective_size(1000, 300, 700 * 699) < 1000
+
+
+def test_a_relaxation_too_large_for_the_memory_is_declined_on_the_benders_path() -> None:
+    inst, sets = _case(5)
+    kw = inst.model_kwargs(problem="usaphmp", p=2)
+    model = build_model("usaphmp", inst.C, inst.W, **kw)
+    params = SolveParameters(time_limit=30.0, method="heuristic")
+    tiny = EngineOptions(max_sets=0, mip_max_n=0, large_lagrangian_max_bytes=1.0)
+    assert model.plan(params, tiny).sa_lagrangian  # planned, then declined for memory
+    sol = model.solve(params, options=tiny)
+    assert "sa_lagrangian_bound" not in sol.info
+    best = brute_single(inst.C, inst.W, sets, chi=1.0, alpha=0.75, delta=1.0)
+    assert sol.bound <= best * (1 + 1e-9)
+    assert sol.objective >= best * (1 - 1e-9)
+    assert sol.objective == pytest.approx(model.objective(sol), rel=1e-9)

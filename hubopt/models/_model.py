@@ -394,8 +394,10 @@ class HubModel(Model):
         rest = plan.truncated_bound or build
         # beyond every size of Benders and the relaxation: the Lagrangian bound when it
         # fits the memory and the time left, else Benders' bound below
-        fits = not plan.large_bound or large_lagrangian_fits(
-            self.n, len(self.data.candidates), until(1.0), opts
+        # (elsewhere its memory alone: the work size counts the pairs with flow, its
+        # arrays all pairs of nodes)
+        fits = large_lagrangian_fits(
+            self.n, len(self.data.candidates), until(1.0) if plan.large_bound else None, opts
         )
         if not fits:
             plan = dataclasses.replace(plan, sa_lagrangian=False, ma_lagrangian=False)
@@ -419,7 +421,7 @@ class HubModel(Model):
             )
             lb = max(lb, bound)
         remaining = None if deadline is None else deadline - time.perf_counter()
-        if not fits and (remaining is None or remaining > 3):
+        if plan.large_bound and not fits and (remaining is None or remaining > 3):
             hubs, alloc, bound, large_info = self._large_benders_bound(
                 params, hubs, alloc, deadline
             )
@@ -511,6 +513,8 @@ class HubModel(Model):
         hubs, alloc = feasible_heuristic(
             self.problem, self.data, params, opts, plan, deadline, budget
         )
+        if not large_lagrangian_fits(self.n, len(self.data.candidates), None, opts):
+            plan = dataclasses.replace(plan, sa_lagrangian=False)  # its arrays: memory
         lb = bounds.nearest_neighbour_bound(self.data)
         sa_info: dict[str, Any] = {}
         if self.problem is Problem.USAPHMP:
