@@ -106,19 +106,22 @@ class _CutGenerator:
         n = self.data.n
         rows = np.unique(np.linspace(0, n - 1, min(n, origins)).astype(np.int64))
         if budget is not None:
-            # one origin first: when the sample would take more than ``budget``
-            # seconds, that origin's time is the estimate (at 300 nodes with every
-            # site, 16 origins took 200 s beside other solves)
+            # one OD pair, then one origin first: when the sample would take more than
+            # ``budget`` seconds, their time is the estimate (at 300 nodes with every
+            # site, 16 origins took 200 s beside other solves; at 500, one origin 125 s)
             live = rows[self.W[rows].any(axis=1)]
             if live.size:
-                one = np.zeros_like(self.W)
-                one[live[0]] = self.W[live[0]]
-                begun = time.perf_counter()
-                self._separate(point, one)
-                took = time.perf_counter() - begun
-                if took * live.size > budget:
-                    per_pair = took / max(1, int(np.count_nonzero(one)))
-                    return per_pair * int(np.count_nonzero(self.W))
+                i = int(live[0])
+                cols = np.flatnonzero(self.W[i])
+                sample = int(np.count_nonzero(self.W[live]))
+                for part in (cols[:1], cols):
+                    one = np.zeros_like(self.W)
+                    one[i, part] = self.W[i, part]
+                    begun = time.perf_counter()
+                    self._separate(point, one)
+                    per_pair = (time.perf_counter() - begun) / part.size
+                    if per_pair * sample > budget:
+                        return per_pair * int(np.count_nonzero(self.W))
         W = np.zeros_like(self.W)
         W[rows] = self.W[rows]
         start = time.perf_counter()
