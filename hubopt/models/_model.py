@@ -35,6 +35,7 @@ from hubopt.models import _search, bounds
 from hubopt.models._bounding import (
     _bound_proves,
     benders_trial,
+    large_benders_bound,
     multiple_allocation_bound,
     screened_single_allocation_bound,
     single_allocation_bound,
@@ -421,9 +422,14 @@ class HubModel(Model):
             )
             lb = max(lb, bound)
         remaining = None if deadline is None else deadline - time.perf_counter()
-        if plan.large_bound and not fits and (remaining is None or remaining > 3):
-            hubs, alloc, bound, large_info = self._large_benders_bound(
-                params, hubs, alloc, deadline
+        setup = opts.large_benders_setup_seconds * self.n**2 * len(self.data.candidates)
+        if (
+            plan.large_bound
+            and not fits
+            and (remaining is None or (remaining > 3 and setup <= 0.5 * remaining))
+        ):
+            hubs, alloc, bound, large_info = large_benders_bound(
+                self.problem, self.data, params, hubs, alloc, deadline
             )
             lb = max(lb, bound)
             info = {**info, **large_info}
@@ -454,41 +460,6 @@ class HubModel(Model):
         return self._finish(
             hubs, alloc, lb, t0, "heuristic+bound", proven=proven, info={**trial_info, **info}
         )
-
-    def _large_benders_bound(
-        self,
-        params: SolveParameters,
-        hubs: tuple[int, ...],
-        alloc: IntArray,
-        deadline: float | None,
-    ) -> tuple[tuple[int, ...], IntArray, float, dict[str, Any]]:
-        """Benders' bound of the multiple-allocation problem until the deadline (where
-        the Lagrangian bound does not fit): exact for multiple allocation, a bound for
-        single allocation (and for CSAHLP, whose capacities it ignores).  Returns the
-        (possibly better) incumbent, the bound (0 when it has none) and what to report."""
-        # (no separation at the whole support: measured only up to AP 200, and at 500
-        # nodes with every site one OD pair of it took 69 s beside other solves)
-        res = benders_multiple_allocation(
-            self.data,
-            start=hubs,
-            deadline=deadline,
-            relative_gap=params.relative_gap,
-            dense_budget=0.0,
-        )
-        # its best hub set, allocated (for single allocation within the capacities
-        # where there are some), may beat the heuristic's (issue 27: the multiple-
-        # allocation cost of Benders' set lay 7 % below the single-allocation incumbent)
-        objective = evaluate(self.problem, self.data, hubs, alloc)
-        if res.hubs and tuple(sorted(res.hubs)) != tuple(sorted(hubs)):
-            other = self._allocation_for(tuple(res.hubs))
-            try:
-                cost = evaluate(self.problem, self.data, res.hubs, other)
-            except InfeasibleModelError:  # (capacities: no allocation found)
-                cost = math.inf
-            if cost < objective:
-                hubs, alloc = tuple(res.hubs), other
-        bound = res.bound if math.isfinite(res.bound) else 0.0
-        return hubs, alloc, bound, {**res.summary(), "benders_bound": res.bound}
 
     def _solve_heuristic_with_benders(
         self,

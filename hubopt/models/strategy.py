@@ -226,6 +226,11 @@ class EngineOptions:
     large_lagrangian_max_bytes: float = 12e9
     large_lagrangian_steps: int = 150
     large_lagrangian_step_seconds: float = 4.5e-8
+    # ... and Benders only when its set-up (the two-hub completions, ``O(n^2 sites)``)
+    # takes at most half the time left at this many seconds per (node, node, site):
+    # random Euclidean 1,000 nodes with every site, 60 s, load 8: the set-up alone ran
+    # 40 s past the limit; 500 nodes: set up in a few seconds, LP rounds within it
+    large_benders_setup_seconds: float = 4e-8
 
 
 @enum.unique
