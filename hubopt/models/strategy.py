@@ -226,11 +226,14 @@ class EngineOptions:
     large_lagrangian_max_bytes: float = 12e9
     large_lagrangian_steps: int = 150
     large_lagrangian_step_seconds: float = 4.5e-8
-    # ... and Benders only when its set-up (the two-hub completions, ``O(n^2 sites)``)
-    # takes at most half the time left at this many seconds per (node, node, site):
-    # random Euclidean 1,000 nodes with every site, 60 s, load 8: the set-up alone ran
-    # 40 s past the limit; 500 nodes: set up in a few seconds, LP rounds within it
-    large_benders_setup_seconds: float = 4e-8
+    # ... and Benders only when its set-up (the two-hub completions, ``O(n^2 sites)``,
+    # the cuts at the incumbent and its neighbours, the master) takes at most half the
+    # time left at this many seconds per (node, node, site): random Euclidean 1,000
+    # nodes with every site, 60 s, load 8: the set-up ran 58 s without an LP round
+    # (6e-8 a element); 2e-7 keeps a margin of three for the cuts, which grow with the
+    # nodes, not the elements (a real instance of 819 nodes and 244 sites, seen in the
+    # reported growth rows, took 1.7e-7)
+    large_benders_setup_seconds: float = 2e-7
 
 
 @enum.unique
