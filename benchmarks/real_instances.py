@@ -67,6 +67,9 @@ class RealSpec:
             f"candidates.min_modes={self.min_modes}",
             f"candidates.cluster_km={self.cluster_km:g}",
             f"candidates.max_candidates={self.sites}",
+            # remote airports and towns (Leshukonskoye: 208 km from a road joining the
+            # network) stay in: the connector's cost is part of the instance
+            "network.max_connector_km=300",
             "model.p=5",
         ]
 

@@ -49,15 +49,16 @@ AP_LARGE_P = (2, 3, 4, 5, 10, 15, 20)
 GROWTH_AP_N = (10, 20, 25, 40, 50, 100, 200)
 GROWTH_RANDOM_N = (50, 100, 200, 300, 500, 700, 1000)
 GROWTH_P = (3, 5)
-# real instances (``benchmarks/real_instances.py``: file stem, model nodes m as built:
-# demand points plus the terminal sites the region has, at most the stem's second
-# number) in the growth table, p = 5 as the random rows
-GROWTH_REAL = (("eurus-100x50", 150), ("eurus-250x150", 400), ("eurus-575x248", 819),
-               ("eurus-1000x300", 1244))  # fmt: skip
+# real instances (``benchmarks/real_instances.py``: file stem, model nodes m as built on
+# the world layers of 775c2b0: demand points plus the terminal sites the region has, at
+# most the stem's second number) in the growth table, p = 5 as the random rows
+GROWTH_REAL = (("eurus-100x50", 150), ("eurus-250x150", 375), ("eurus-575x248", 700),
+               ("eurus-1000x300", 1125))  # fmt: skip
 # the real suite: each instance with p = 5, 8 and 10 (both p-hub medians), 120 s
-REAL_INSTANCES = (("eurus-250x150", 400), ("eurus-300x150", 450), ("eurus-575x248", 819),
-                  ("baltic-200x100", 300), ("baltic-400x200", 541), ("central-300x150", 450),
-                  ("central-700x300", 971), ("primorye-100x50", 112))  # fmt: skip
+# (primorye-100x50 is built too, but has 7 terminal sites: fewer than 8 hubs)
+REAL_INSTANCES = (("eurus-250x150", 375), ("eurus-300x150", 425), ("eurus-575x248", 700),
+                  ("baltic-200x100", 300), ("baltic-400x200", 485), ("central-300x150", 439),
+                  ("central-700x300", 839))  # fmt: skip
 REAL_P = (5, 8, 10)
 
 
@@ -208,11 +209,11 @@ SUITES: dict[str, Suite] = {
         Suite("growth", "engine",
               "time against n: AP 10-200, TR 81 (alpha 0.5), random Euclidean 50-1000 "
               "(seed 0), USApHMP/UMApHMP p = 3 and 5; real European Russia instances of "
-              "150-1,300 nodes, p = 5; 60 s", growth),
+              "150-1,125 nodes, p = 5; 60 s", growth),
         Suite("real", "engine",
               "real instances built from the world layers by benchmarks/real_instances.py "
-              "(European Russia, Baltic rim, Central Europe, Primorye; 100-1,000 demand "
-              "points, 50-300 terminal sites), USApHMP/UMApHMP p = 5, 8, 10; 120 s", real),
+              "(European Russia, Baltic rim, Central Europe; 200-700 demand points, "
+              "100-142 terminal sites), USApHMP/UMApHMP p = 5, 8, 10; 120 s", real),
         Suite("network", "network",
               "layer build times (Malta extract, Baltic world-scale layers), travel-cost "
               "matrix throughput against networkx and raw scipy, peak memory"),
