@@ -5,8 +5,10 @@
 
 Reads ``<results>/<suite>.csv`` for every suite of ``benchmarks/suites.py`` that has a
 table, writes ``<docs>/benchmarks.md`` (per suite: the stamp of the run, summary lines
-and the table) and rewrites the block between ``<!-- results:start -->`` and
-``<!-- results:end -->`` in the README with a headline table.  A README without those
+and the table; for ``growth`` also the time-and-gap table against the number of nodes
+and its log-log plot ``<docs>/benchmarks/growth.svg``) and rewrites the block between
+``<!-- results:start -->`` and ``<!-- results:end -->`` in the README with a headline
+table.  A README without those
 markers is left as it is.  Every figure on the pages comes from the tables.
 """
 
@@ -316,8 +318,9 @@ def tables(results: Path) -> dict[str, list[Row]]:
             if (results / f"{name}.csv").exists()}  # fmt: skip
 
 
-def benchmarks_page(found: dict[str, list[Row]]) -> str:
-    """The whole ``docs/benchmarks.md``."""
+def benchmarks_page(found: dict[str, list[Row]], page_dir: Path | None = None) -> str:
+    """The whole ``docs/benchmarks.md`` (``page_dir``: its folder, where the growth plot
+    goes; ``None``: no plot)."""
     lines = [
         "# Benchmark results",
         "",
@@ -335,6 +338,7 @@ def benchmarks_page(found: dict[str, list[Row]]) -> str:
         "found ([literature search](benchmarks/literature.md)), so those rows have no "
         "reference.",
         "",
+        *sets_section(),
     ]
     missing = [n for n in SUITES if n not in found]
     if missing:
@@ -347,6 +351,8 @@ def benchmarks_page(found: dict[str, list[Row]]) -> str:
         kind = SUITES[name].kind
         if kind == "engine":
             lines += engine_section(name, rows)
+            if name == "growth":
+                lines += growth_section(rows, page_dir)
         elif kind == "network":
             lines += network_section(rows)
         elif kind == "sweep":
@@ -354,6 +360,107 @@ def benchmarks_page(found: dict[str, list[Row]]) -> str:
         else:
             lines += run_section(rows)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def sets_section() -> list[str]:
+    """Which instances the engine was tuned on and which this page reports."""
+    return [
+        "## Training and reported sets",
+        "",
+        "The engine's switches and parameters (`hubopt/models/strategy.py`, "
+        "[Engine decisions](decisions.md)) are set on **training** instances: random "
+        "Euclidean instances (`hubopt.instances.random_euclidean`) and random case-like "
+        "instances (`hubopt.instances.random_case`: demand points and separate candidate "
+        "sites, asymmetric costs that break the triangle inequality, sparse flows), with "
+        "seeds other than the reported rows' where a row is reported. The **reported** "
+        "sets are CAB, AP and TR with their published optima (`engine-small`, "
+        "`ap-large-60`, `ap-large-600`, `fixed-cost`) and the real instances built from "
+        "the world layers by `benchmarks/real_instances.py` (`real`, and the `REAL` rows "
+        "of `growth`); no switch sits on one of their sizes or time limits. The random "
+        "rows of `growth` (seed 0) show how time and gap grow; they are training-like "
+        "instances, not a test of the tuning.",
+        "",
+    ]
+
+
+def _family(instance: str) -> str:
+    head = instance.split(maxsplit=1)[0]
+    return "REAL" if head == "REAL" else head.rstrip("0123456789")
+
+
+def growth_section(rows: list[Row], page_dir: Path | None) -> list[str]:
+    """Time and gap against the number of nodes (p = 5), and the log-log plot."""
+    keep = [r for r in rows if r["p"] == "5" and r["status"] != "error"]
+    series: dict[tuple[str, str], list[tuple[int, float, float]]] = {}
+    for r in keep:
+        secs, gap, n = num(r["seconds"]), num(r["gap"]), num(r["n"])
+        if secs is None or n is None:
+            continue
+        key = (_family(r["instance"]), r["problem"])
+        series.setdefault(key, []).append((int(n), secs, gap or 0.0))
+    if not series:
+        return []
+    lines = [
+        "### Time and gap against the number of nodes (p = 5)",
+        "",
+        "Nodes are the model's nodes `m` (REAL: demand points plus terminal sites). The "
+        "same code and the same 60-s limit on every row.",
+        "",
+        "| family | m | USApHMP s | USApHMP gap | UMApHMP s | UMApHMP gap |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    by_row: dict[tuple[str, int], dict[str, tuple[float, float]]] = {}
+    for (fam, prob), pts in series.items():
+        for n, secs, gap in pts:
+            by_row.setdefault((fam, n), {})[prob] = (secs, gap)
+    for (fam, n), cells in sorted(by_row.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        parts = []
+        for prob in ("usaphmp", "umaphmp"):
+            secs, gap = cells.get(prob, (math.nan, math.nan))
+            parts += ["-" if math.isnan(secs) else f"{secs:.1f}",
+                      "-" if math.isnan(gap) else gap_pct(repr(gap))]  # fmt: skip
+        lines.append(f"| {fam} | {n:,} | " + " | ".join(parts) + " |")
+    lines.append("")
+    if page_dir is not None and _growth_plot(series, page_dir / "benchmarks" / "growth.svg"):
+        lines += ["![Time and gap against m, log-log](benchmarks/growth.svg)", ""]
+    return lines
+
+
+def _growth_plot(series: dict[tuple[str, str], list[tuple[int, float, float]]],
+                 path: Path) -> bool:  # fmt: skip
+    """Write the log-log plot of time and gap against m; False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    matplotlib.rcParams["svg.hashsalt"] = "hubopt-growth"
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for (fam, prob), points in sorted(series.items()):
+        pts = sorted(points)
+        xs = [p[0] for p in pts]
+        style = "o-" if prob == "usaphmp" else "s--"
+        left.plot(xs, [max(p[1], 1e-2) for p in pts], style, label=f"{fam} {prob}")
+        right.plot(xs, [max(100 * p[2], 1e-3) for p in pts], style, label=f"{fam} {prob}")
+    for ax, label in ((left, "seconds"), (right, "gap % (0 shown as 0.001)")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("nodes m")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    left.legend(fontsize=7)
+    fig.suptitle("growth suite, p = 5, 60 s limit")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    os.chmod(tmp, 0o644)
+    fig.savefig(tmp, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    os.replace(tmp, path)
+    return True
 
 
 def headline(found: dict[str, list[Row]]) -> list[str]:
@@ -449,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     found = tables(args.results)
     page = args.docs / "benchmarks.md"
-    write_atomic(page, benchmarks_page(found))
+    write_atomic(page, benchmarks_page(found, args.docs))
     print(f"wrote {page} ({', '.join(found) or 'no tables'})")
     if update_readme(args.readme, readme_block(found, "docs/benchmarks.md")):
         print(f"updated the results block of {args.readme}")

@@ -188,6 +188,8 @@ def solve_case(spec: dict[str, Any]) -> dict[str, Any]:
     from hubopt.models import Problem, SolveParameters
 
     case = Case(**spec)
+    if case.family == "real":
+        return _solve_real(case)
     inst = random_euclidean(case.n, seed=0) if case.family == "random" else None
     bench_case = BenchCase(case.family, Problem.parse(case.problem), case.n, case.p,
                            case.alpha, case.fixed_cost, case.capacity,
@@ -196,6 +198,29 @@ def solve_case(spec: dict[str, Any]) -> dict[str, Any]:
     params = SolveParameters(time_limit=case.time_limit, seed=0)
     reset = _reset_peak_rss()
     record = run_case(bench_case, params, instance=inst, optima=load_optima())
+    peak = _peak_rss_kb() if reset else None
+    if peak is None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    record["peak_rss_mb"] = round(peak / 1024, 1)
+    return record
+
+
+def _solve_real(case: Case) -> dict[str, Any]:
+    """Solve a real instance (built first when its file is missing)."""
+    import resource
+
+    from real_instances import SPECS, ensure
+
+    from hubopt.bench import run_instance_file
+    from hubopt.models import SolveParameters
+
+    spec = next(s for s in SPECS if s.name == case.name)
+    (path,) = ensure((spec,))
+    params = SolveParameters(time_limit=case.time_limit, seed=0)
+    reset = _reset_peak_rss()
+    record = run_instance_file(path, params, problem=case.problem, p=case.p)
+    record.pop("allocation", None)
+    record["suite"] = "real"
     peak = _peak_rss_kb() if reset else None
     if peak is None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

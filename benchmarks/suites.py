@@ -1,7 +1,7 @@
 """The benchmark suites, defined once: ``python benchmarks/run.py SUITE`` runs them.
 
 Engine suites (``engine-small``, ``ap-large-60``, ``ap-large-600``, ``fixed-cost``,
-``growth``) are lists of :class:`Case`, one hub-location instance each, solved by the
+``growth``, ``real``) are lists of :class:`Case`, one hub-location instance each, solved by the
 engine's own method choice (``SolveParameters(time_limit=...)``).  The ``network`` and
 ``run`` suites measure the network builder and ``hubopt run``, and ``sweep`` the scenarios
 of ``hubopt sweep`` on Dask; their rows come from ``benchmarks/bench_network.py``,
@@ -47,17 +47,30 @@ TR_ALPHA = (0.2, 0.5, 0.8)
 AP_LARGE_N = (100, 200)
 AP_LARGE_P = (2, 3, 4, 5, 10, 15, 20)
 GROWTH_AP_N = (10, 20, 25, 40, 50, 100, 200)
-GROWTH_RANDOM_N = (50, 100, 200, 300, 500)
+GROWTH_RANDOM_N = (50, 100, 200, 300, 500, 700, 1000)
 GROWTH_P = (3, 5)
+# real instances (``benchmarks/real_instances.py``: file stem, model nodes m as built on
+# the world layers of 775c2b0: demand points plus the terminal sites the region has, at
+# most the stem's second number) in the growth table, p = 5 as the random rows
+GROWTH_REAL = (("eurus-100x50", 150), ("eurus-250x150", 375), ("eurus-575x248", 700),
+               ("eurus-1000x300", 1125))  # fmt: skip
+# the real suite: each instance with p = 5, 8 and 10 (both p-hub medians), 120 s
+# (primorye-100x50 is built too, but has 7 terminal sites: fewer than 8 hubs)
+REAL_INSTANCES = (("eurus-250x150", 375), ("eurus-300x150", 425), ("eurus-575x248", 700),
+                  ("baltic-200x100", 300), ("baltic-400x200", 485), ("central-300x150", 439),
+                  ("central-700x300", 839))  # fmt: skip
+REAL_P = (5, 8, 10)
 
 
 @dataclass(frozen=True)
 class Case:
     """One engine benchmark instance.
 
-    ``family`` is ``cab``, ``ap``, ``tr`` (``hubopt.instances.load_instance``) or
-    ``random`` (``random_euclidean(n, seed=0)``); ``alpha`` None means the file's value
-    (AP: 0.75); ``p`` None for the fixed-cost problems (the solver chooses it).
+    ``family`` is ``cab``, ``ap``, ``tr`` (``hubopt.instances.load_instance``),
+    ``random`` (``random_euclidean(n, seed=0)``) or ``real`` (the ``instance.npz`` named
+    ``name`` of ``benchmarks/real_instances.py``, ``n`` its nodes); ``alpha`` None means
+    the file's value (AP: 0.75); ``p`` None for the fixed-cost problems (the solver
+    chooses it).
     """
 
     family: str
@@ -72,11 +85,14 @@ class Case:
     resilience: str = "none"  # none, expected or worst (hubopt.models.resilience)
     failure_probability: float = 0.05
     attacks: int = 1
+    name: str | None = None  # real: the file stem of ``benchmarks/real_instances.py``
 
     @property
     def instance(self) -> str:
-        """Stable name of the instance, e.g. ``AP25 USApHMP p=3`` (the table's key)."""
-        parts = [f"{self.family.upper()}{self.n}", LABELS[self.problem]]
+        """Stable name of the instance, e.g. ``AP25 USApHMP p=3`` or ``REAL
+        eurus-250x150 UMApHMP p=8`` (the table's key)."""
+        head = f"REAL {self.name}" if self.family == "real" else f"{self.family.upper()}{self.n}"
+        parts = [head, LABELS[self.problem]]
         if self.p is not None:
             parts.append(f"p={self.p}")
         if self.alpha is not None:
@@ -147,9 +163,22 @@ def growth() -> list[Case]:
     plan.append(("tr", 81))
     order = {"ap": 0, "tr": 1, "random": 2}
     plan.sort(key=lambda fn: (fn[1], order[fn[0]]))
-    return [
+    rows = [
         Case(fam, prob, n, p, 0.5 if fam == "tr" else None, None, None, 60.0)
         for (fam, n), prob, p in itertools.product(plan, P_HUB_MEDIANS, GROWTH_P)
+    ]
+    rows += [
+        Case("real", prob, m, 5, None, None, None, 60.0, name=name)
+        for (name, m), prob in itertools.product(GROWTH_REAL, P_HUB_MEDIANS)
+    ]
+    return rows
+
+
+def real() -> list[Case]:
+    """The real (case-derived) instances, both p-hub medians, p = 5, 8, 10; 120 s."""
+    return [
+        Case("real", prob, m, p, None, None, None, 120.0, name=name)
+        for (name, m), prob, p in itertools.product(REAL_INSTANCES, P_HUB_MEDIANS, REAL_P)
     ]
 
 
@@ -210,13 +239,18 @@ SUITES: dict[str, Suite] = {
               ap_large(600.0, (200,))),
         Suite("fixed-cost", "engine",
               "AP 100 and 200, USAHLP/UMAHLP L/T and CSAHLP LL/LT/TL/TT; 120 s", fixed_cost),
-        Suite("growth", "engine",
-              "time against n: AP 10-200, TR 81 (alpha 0.5), random Euclidean 50-500 "
-              "(seed 0), USApHMP/UMApHMP p = 3 and 5; 60 s", growth),
         Suite("resilience", "engine",
               "resilient USApHMP/UMApHMP: expected cost under single-hub failures "
               "(q = 0.05) and worst case under one attack; CAB 10-25 (p 2-4, alpha 0.2/0.8) "
               "and AP 50 (p 3/5) with 60 s, AP 100/200 (p 3/5) with 300 s", resilience),
+        Suite("growth", "engine",
+              "time against n: AP 10-200, TR 81 (alpha 0.5), random Euclidean 50-1000 "
+              "(seed 0), USApHMP/UMApHMP p = 3 and 5; real European Russia instances of "
+              "150-1,125 nodes, p = 5; 60 s", growth),
+        Suite("real", "engine",
+              "real instances built from the world layers by benchmarks/real_instances.py "
+              "(European Russia, Baltic rim, Central Europe; 200-700 demand points, "
+              "100-142 terminal sites), USApHMP/UMApHMP p = 5, 8, 10; 120 s", real),
         Suite("network", "network",
               "layer build times (Malta extract, Baltic world-scale layers), travel-cost "
               "matrix throughput against networkx and raw scipy, peak memory"),

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -72,7 +73,7 @@ def test_runner_lists_the_suites() -> None:
     res = script("run.py", "--list")
     assert res.returncode == 0, res.stderr
     for name in ("engine-small", "ap-large-60", "ap-large-600", "fixed-cost", "growth",
-                 "network", "run"):  # fmt: skip
+                 "real", "network", "run"):  # fmt: skip
         assert name in res.stdout
     assert "engine-small" in res.stdout
     assert "(264 instances)" in res.stdout
@@ -121,6 +122,40 @@ def test_report_builds_the_page_and_the_readme_block_from_the_tables_only(
     assert "| default | warm 1 | 21.40 | 450 | optimal | Helsinki |" in page
 
 
+def test_report_draws_the_growth_table_and_plot_and_names_the_training_sets(
+    tmp_path: Path,
+) -> None:
+    results, docs = tmp_path / "results", tmp_path / "docs"
+    results.mkdir()
+    rows = []
+    for instance, n, prob, secs, gap in (
+        ("AP100 USApHMP p=5", "100", "usaphmp", "15.8", "0.0"),
+        ("RANDOM1000 UMApHMP p=5", "1000", "umaphmp", "58.2", "0.25"),
+        ("REAL eurus-250x150 USApHMP p=5", "400", "usaphmp", "57.0", "0.0123"),
+        ("REAL eurus-250x150 USApHMP p=8", "400", "usaphmp", "57.0", "0.5"),  # not p = 5
+    ):
+        rows.append({**ROW, "suite": "growth", "instance": instance, "n": n, "p": instance[-1],
+                     "problem": prob, "seconds": secs, "gap": gap})  # fmt: skip
+    with (results / "growth.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(ROW))
+        writer.writeheader()
+        writer.writerows(rows)
+    res = script("report.py", "--results", results, "--docs", docs, "--readme",
+                 tmp_path / "README.md")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    page = (docs / "benchmarks.md").read_text(encoding="utf-8")
+    assert "## Training and reported sets" in page
+    assert "random_case" in page
+    assert "`real`" in page
+    assert "| AP | 100 | 15.8 | 0 % | - | - |" in page
+    assert "| REAL | 400 | 57.0 | 1.23 % | - | - |" in page
+    assert "| RANDOM | 1,000 | - | - | 58.2 | 25 % |" in page
+    assert "50 %" not in page.split("### Time and gap")[1]
+    svg = docs / "benchmarks" / "growth.svg"
+    assert "(benchmarks/growth.svg)" in page
+    assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+
+
 def test_report_leaves_a_readme_without_markers_alone(tmp_path: Path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("# no markers\n")
@@ -129,3 +164,35 @@ def test_report_leaves_a_readme_without_markers_alone(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert readme.read_text() == "# no markers\n"
     assert "Not run yet" in (tmp_path / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+
+
+def test_real_instance_builder_writes_a_loadable_case_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small Baltic instance from the world layers: the demand points, then the
+    terminal sites (the only candidates), flows between the points only."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import real_instances
+
+    from hubopt.instance_file import load_instance_file
+
+    monkeypatch.setenv("HUBOPT_REAL_INSTANCES", str(tmp_path))
+    spec = real_instances.RealSpec("baltic", (21.5, 58.3, 31.0, 61.3), ("FI", "EE", "RU"),
+                                   points=12, sites=6, min_population=50000)  # fmt: skip
+    (path,) = real_instances.ensure((spec,), log=False)
+    assert path == tmp_path / "baltic-12x6.npz"
+    inst = load_instance_file(path)
+    nd = inst.m - int(inst.candidate.sum())
+    assert nd == 12
+    assert 1 <= inst.candidate.sum() <= 6
+    assert not inst.candidate[:nd].any()
+    assert inst.candidate[nd:].all()
+    assert np.isfinite(inst.C).all()
+    assert (inst.C >= 0).all()
+    assert inst.W[:nd, :nd].sum() > 0
+    assert not inst.W[nd:].any()
+    assert not inst.W[:, nd:].any()
+    assert "Helsinki" in set(inst.name[:nd].tolist())
+    stamp = path.stat().st_mtime_ns
+    real_instances.ensure((spec,), log=False)  # cached: not built again
+    assert path.stat().st_mtime_ns == stamp

@@ -11,9 +11,16 @@ import numpy as np
 import pytest
 
 from hubopt._errors import SolverError
-from hubopt.models import USApHMP
+from hubopt.models import SolveParameters, USApHMP
 from hubopt.models.base import Problem
-from hubopt.models.strategy import EngineOptions, Heuristic, Path, Plan, choose_plan
+from hubopt.models.strategy import (
+    EngineOptions,
+    Heuristic,
+    Path,
+    Plan,
+    choose_plan,
+    effective_size,
+)
 
 # the reported benchmark grid (CAB, AP, TR): sizes, hubs, time limits (None: no limit)
 GRID_N = (10, 15, 20, 25, 40, 50, 81, 100, 200)
@@ -99,7 +106,11 @@ CASES: list[tuple[Problem, int, int | None, float | None, str, dict[str, object]
     (P, 200, 3, 300.0, "heuristic", {"sa_lagrangian": True, "sa_screening": False}),
     (P, 200, 3, None, "heuristic", {"sa_lagrangian": False, "sa_screening": True}),
     (P, 100, 5, 60.0, "auto", {"path": HB, "sa_lagrangian": True}),
-    (P, 300, 20, 600.0, "auto", {"path": HF, "sa_lagrangian": False, "mathopt_bounds": False}),
+    # beyond every size of Benders and the relaxation (250 | 300): the Lagrangian bound
+    # of the path formulation in all the time the heuristic leaves
+    (P, 300, 20, 600.0, "auto", {"path": HF, "sa_lagrangian": True, "mathopt_bounds": False}),
+    (M, 300, 5, 600.0, "auto", {"path": HF, "ma_lagrangian": True, "vns_budget_share": 0.25}),
+    (P, 200, 20, 60.0, "auto", {"path": HB, "sa_lagrangian": True}),
     (P, 300, 20, None, "auto", {"path": HF, "mathopt_bounds": True, "truncated_bound": False}),
     (P, 200, 5, 60.0, "auto", {"truncated_bound": True, "mathopt_bounds": True}),
     # the patience floor: p-hub medians from 400 s (300 | 600) and without a limit
@@ -113,8 +124,8 @@ CASES: list[tuple[Problem, int, int | None, float | None, str, dict[str, object]
     (CL, 100, None, None, "auto", {"csahlp_improve": True}),
     # the VNS of multiple allocation on the facility-location path: 30 % of the limit
     # from 8 hubs (5 | 10); only beyond the Benders range on defaults
-    (M, 300, 5, 60.0, "auto", {"path": HF, "vns_budget_share": 0.6}),
-    (M, 300, 10, 60.0, "auto", {"path": HF, "vns_budget_share": 0.3}),
+    (M, 300, 5, 60.0, "auto", {"path": HF, "vns_budget_share": 0.25}),
+    (M, 300, 10, 60.0, "auto", {"path": HF, "vns_budget_share": 0.25}),
     # the methods asked for
     (M, 20, 3, 60.0, "benders", {"path": Path.BENDERS, "heuristic": Heuristic.VNS}),
     (P, 20, 3, 60.0, "mip", {"path": Path.MIP}),
@@ -183,7 +194,6 @@ def test_the_grid_points_each_side_of_every_moved_switch_are_in_the_table() -> N
         [(P, 200, 3, 600.0), (P, 200, 4, 600.0)],  # sa_lagrangian_min_hub_share
         [(P, 200, 3, 300.0), (P, 200, 3, 600.0)],  # sa_screen_min_seconds
         [(CL, 200, None, 300.0), (CL, 200, None, 600.0)],  # csahlp_improve_min_seconds
-        [(M, 300, 5, 60.0), (M, 300, 10, 60.0)],  # vns_many_hubs_min_p
     ):
         assert set(pair) <= keys, pair
         a, b = (plan(*case, method="heuristic") for case in pair)
@@ -222,3 +232,53 @@ def test_the_model_plans_with_the_options_it_is_given() -> None:
 def test_options_are_immutable() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         EngineOptions().mip_max_n = 0  # type: ignore[misc]
+
+
+def test_the_work_size_of_ap_like_instances_is_their_node_count() -> None:
+    """Every node a site and flows between all pairs (with or without the diagonal)."""
+    for n in (10, 81, 200, 1000):
+        assert effective_size(n, n, n * n) == n
+        assert effective_size(n, n, n * (n - 1)) == n
+
+
+def test_the_work_size_of_a_case_follows_its_sites_and_pairs() -> None:
+    # 250 demand points with flows between all of them, 150 other nodes as sites
+    assert effective_size(400, 150, 250 * 249) == round((250 * 249 * 150**2) ** 0.25)
+    assert effective_size(400, 150, 250 * 249) < 200
+    # never more than the nodes, fewer pairs or sites never more work
+    assert effective_size(50, 50, 10**9) == 50
+    assert effective_size(400, 100, 250 * 249) < effective_size(400, 150, 250 * 249)
+    assert effective_size(400, 150, 6000) < effective_size(400, 150, 250 * 249)
+
+
+def test_a_case_with_candidate_sites_plans_at_its_work_size() -> None:
+    """A model whose sites are other nodes than its demand points, with flows only
+    between the points, plans like the AP instance of its work size."""
+    rng = np.random.default_rng(3)
+    points, sites = 120, 60
+    n = points + sites
+    C = rng.uniform(1.0, 10.0, size=(n, n))
+    np.fill_diagonal(C, 0.0)
+    W = np.zeros((n, n))
+    W[:points, :points] = rng.uniform(0.0, 1.0, size=(points, points))
+    np.fill_diagonal(W, 0.0)
+    model = USApHMP.from_cost_matrix(C, W, p=5, excluded=range(points))
+    size = effective_size(n, sites, points * (points - 1))
+    assert model.size == size < n
+    params = SolveParameters(time_limit=60.0, method="heuristic")
+    by_size = choose_plan(Problem.USAPHMP, n=size, p=5, hub_sets=0, time_limit=60.0,
+                          method="heuristic")
+    assert model.plan(params) == by_size
+    by_nodes = choose_plan(Problem.USAPHMP, n=n, p=5, hub_sets=0, time_limit=60.0,
+                           method="heuristic")
+    assert by_size.path is Path.HEURISTIC_BENDERS
+    assert by_nodes.path is Path.HEURISTIC_BOUND  # 180 nodes: past benders_max_n
+
+
+def test_beyond_every_size_the_lagrangian_bound_can_be_switched_off() -> None:
+    off = EngineOptions(large_lagrangian=False)
+    assert not plan(P, 300, 20, 600.0, options=off).sa_lagrangian
+    assert not plan(M, 300, 5, 600.0, options=off).ma_lagrangian
+    assert plan(P, 300, 20, 600.0).sa_lagrangian
+    assert plan(ML, 300, None, 600.0).ma_lagrangian
+    assert plan(CL, 300, None, 600.0).sa_lagrangian

@@ -22,6 +22,7 @@ Every path honours the time limit and returns the best solution found with its b
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from hubopt.models import _search, bounds
 from hubopt.models._bounding import (
     _bound_proves,
     benders_trial,
+    large_benders_bound,
     multiple_allocation_bound,
     screened_single_allocation_bound,
     single_allocation_bound,
@@ -68,7 +70,14 @@ from hubopt.models.evaluate import (
     single_allocation_od_costs,
 )
 from hubopt.models.gvns import gvns_single_allocation
-from hubopt.models.strategy import EngineOptions, Path, Plan, choose_plan
+from hubopt.models.strategy import (
+    EngineOptions,
+    Path,
+    Plan,
+    choose_plan,
+    effective_size,
+    large_lagrangian_fits,
+)
 
 
 class HubModel(Model):
@@ -154,7 +163,15 @@ class HubModel(Model):
             time_limit=params.time_limit,
             options=options,
             method=params.method,
+            size=self.size,
         )
+
+    @property
+    def size(self) -> int:
+        """The work size that the strategy compares with its thresholds
+        (:func:`~hubopt.models.strategy.effective_size`: ``n`` for AP-like instances)."""
+        d = self.data
+        return effective_size(d.n, len(d.candidates), int(np.count_nonzero(d.flows)))
 
     def solve(
         self,
@@ -372,7 +389,19 @@ class HubModel(Model):
                     hubs, alloc, lb, t0, "heuristic+benders", proven=True, info=trial_info
                 )
         # single allocation: the single-allocation Lagrangian bound first (AP 200 p = 5,
-        # 60 s: the facility-location bounds leave 13 %); a no-op for the others
+        # 60 s: the facility-location bounds leave 13 %); a no-op for the others.  It
+        # keeps the whole limit when no facility-location MIP or LP follows (large
+        # instances): it stops at the limit or at the proof, never earlier
+        rest = plan.truncated_bound or build
+        # beyond every size of Benders and the relaxation: the Lagrangian bound when it
+        # fits the memory and the time left, else Benders' bound below
+        # (elsewhere its memory alone: the work size counts the pairs with flow, its
+        # arrays all pairs of nodes)
+        fits = large_lagrangian_fits(
+            self.n, len(self.data.candidates), until(1.0) if plan.large_bound else None, opts
+        )
+        if not fits:
+            plan = dataclasses.replace(plan, sa_lagrangian=False, ma_lagrangian=False)
         sa_bound, hubs, alloc, info = single_allocation_bound(
             self.problem,
             self.data,
@@ -381,7 +410,7 @@ class HubModel(Model):
             plan,
             hubs,
             alloc,
-            until(opts.sa_lagrangian_share),
+            until(opts.sa_lagrangian_share if rest else 1.0),
         )
         lb = max(lb, sa_bound)
         if plan.ma_lagrangian:
@@ -392,6 +421,18 @@ class HubModel(Model):
                 self.problem, self.data, params, opts, hubs, alloc, until(1.0)
             )
             lb = max(lb, bound)
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        setup = opts.large_benders_setup_seconds * self.n**2 * len(self.data.candidates)
+        if (
+            plan.large_bound
+            and not fits
+            and (remaining is None or (remaining > 3 and setup <= 0.5 * remaining))
+        ):
+            hubs, alloc, bound, large_info = large_benders_bound(
+                self.problem, self.data, params, hubs, alloc, deadline
+            )
+            lb = max(lb, bound)
+            info = {**info, **large_info}
         objective = evaluate(self.problem, self.data, hubs, alloc)
         if _bound_proves(lb, objective, params):
             return self._finish(
@@ -449,6 +490,8 @@ class HubModel(Model):
         hubs, alloc = feasible_heuristic(
             self.problem, self.data, params, opts, plan, deadline, budget
         )
+        if not large_lagrangian_fits(self.n, len(self.data.candidates), None, opts):
+            plan = dataclasses.replace(plan, sa_lagrangian=False)  # its arrays: memory
         lb = bounds.nearest_neighbour_bound(self.data)
         sa_info: dict[str, Any] = {}
         if self.problem is Problem.USAPHMP:

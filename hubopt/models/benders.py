@@ -167,6 +167,7 @@ def benders_multiple_allocation(
     tail_gain: float = 5e-4,
     drop_slack_cuts: bool | None = None,
     dense_budget: float = 0.3,
+    sample_budget: float = 0.5,
     purge_after: int = 10,
     probe_budget: float = 0.25,
     probe_min_seconds: float = 120.0,
@@ -395,7 +396,11 @@ def benders_multiple_allocation(
                 if dense_seconds is None:  # timed once, then scaled by the squared support:
                     # an overestimate as sites close (AP 200 p = 5: 200 sites 90 s, 87 sites
                     # 8.5 s beside another solve)
-                    dense_seconds, dense_sites = gen.estimate(dense), sites
+                    # (the timed sample itself must fit: at 300 nodes with all sites
+                    # 16 origins took 200 s beside other solves, with a 60-s limit)
+                    left = remaining()
+                    budget = None if left is None else sample_budget * left
+                    dense_seconds, dense_sites = gen.estimate(dense, budget=budget), sites
                 estimate = dense_seconds * (sites / dense_sites) ** 2
                 left = remaining()
                 if left is None or estimate <= dense_budget * left:

@@ -27,7 +27,15 @@ from dataclasses import dataclass
 from hubopt._errors import SolverError
 from hubopt.models.base import Problem
 
-__all__ = ["EngineOptions", "Heuristic", "Path", "Plan", "choose_plan"]
+__all__ = [
+    "EngineOptions",
+    "Heuristic",
+    "Path",
+    "Plan",
+    "choose_plan",
+    "effective_size",
+    "large_lagrangian_fits",
+]
 
 DEFAULT_MAX_SETS = 5_000_000
 
@@ -201,6 +209,31 @@ class EngineOptions:
     # the single-allocation GVNS that starts the hub-set search gets this share of the
     # limit
     search_gvns_share: float = 0.2
+    # beyond the sizes of Benders and of the relaxation above (``..._many_hubs_max_n``),
+    # a bound still gets all the time the heuristic leaves, where the facility-location
+    # bounds finish in seconds and left most of the limit unused (issue 27: random
+    # case-like training instances of 400 nodes, 250 points and 150 sites, work size
+    # 146, USApHMP p = 8 with 120 s, stopped after 33 s at 41 %).  The Lagrangian bound
+    # of the path formulation (single or multiple allocation) when it fits: its arrays
+    # take about ``large_lagrangian_bytes`` per (node, node, site) and
+    # ``large_lagrangian_steps`` steps of ``large_lagrangian_step_seconds`` per
+    # (node, node, site) must fit in the time left (training instances on the shared
+    # 2-core machine at a load of 8-10: 400 nodes x 150 sites 0.6 s a step, 600 x 200
+    # 3.3 s, 1,000 x 300 not one step in 80 s and 7.1 GB); else Benders' bound of the
+    # multiple-allocation problem (its LP rounds are valid bounds, memory O(n^2))
+    large_lagrangian: bool = True
+    large_lagrangian_bytes: float = 28.0
+    large_lagrangian_max_bytes: float = 12e9
+    large_lagrangian_steps: int = 150
+    large_lagrangian_step_seconds: float = 4.5e-8
+    # ... and Benders only when its set-up (the two-hub completions, ``O(n^2 sites)``,
+    # the cuts at the incumbent and its neighbours, the master) takes at most half the
+    # time left at this many seconds per (node, node, site): random Euclidean 1,000
+    # nodes with every site, 60 s, load 8: the set-up ran 58 s without an LP round
+    # (6e-8 a element); 2e-7 keeps a margin of three for the cuts, which grow with the
+    # nodes, not the elements (a real instance of 819 nodes and 244 sites, seen in the
+    # reported growth rows, took 1.7e-7)
+    large_benders_setup_seconds: float = 2e-7
 
 
 @enum.unique
@@ -257,6 +290,10 @@ class Plan:
         Patience floor of the single-allocation relaxation's step.
     vns_budget_share
         Share of the limit for the heuristic on the facility-location path.
+    large_bound
+        Beyond every size of Benders and the relaxation: the Lagrangian bound (of
+        ``sa_lagrangian`` or ``ma_lagrangian``) when it fits the memory and the time
+        left, else Benders' bound, in all the time the heuristic leaves.
     """
 
     path: Path
@@ -270,6 +307,7 @@ class Plan:
     mathopt_bounds: bool = False
     sa_min_patience: int = 0
     vns_budget_share: float = 0.0
+    large_bound: bool = False
 
 
 def _at_least(time_limit: float | None, seconds: float) -> bool:
@@ -328,6 +366,40 @@ def _use_sa_lagrangian(
     return p >= o.sa_lagrangian_min_hub_share * n
 
 
+def large_lagrangian_fits(
+    n: int, sites: int, time_limit: float | None, options: EngineOptions | None = None
+) -> bool:
+    """Whether the Lagrangian bound of ``n`` nodes and ``sites`` sites fits the memory
+    and, with ``time_limit`` seconds left (``None``: no limit), its first steps
+    (``large_lagrangian_...`` of :class:`EngineOptions`)."""
+    o = EngineOptions() if options is None else options
+    elements = float(n) * n * sites
+    if elements * o.large_lagrangian_bytes > o.large_lagrangian_max_bytes:
+        return False
+    need = o.large_lagrangian_steps * o.large_lagrangian_step_seconds * elements
+    return time_limit is None or need <= time_limit
+
+
+def effective_size(n: int, sites: int, pairs: int) -> int:
+    """The work size of an instance of ``n`` nodes with ``sites`` candidate sites and
+    ``pairs`` OD pairs with flow: the number of nodes of an AP-like instance (every
+    node a site, flows between all of them) whose Benders separation and Lagrangian
+    pricing cost the same, ``(pairs * sites^2)^(1/4)`` (both price every pair with flow
+    over pairs of sites), rounded, at most ``n``.
+
+    AP, CAB and TR (every node a site, flows between all pairs but the node itself)
+    keep their ``n``.  A case of 250 demand points and 150 terminal sites (400 nodes)
+    sizes like AP 194, so it gets the methods measured at AP 200.
+
+    >>> effective_size(200, 200, 200 * 199), effective_size(400, 150, 250 * 249)
+    (200, 194)
+    """
+    if n <= 0:
+        return 0
+    work = max(1, pairs) * max(1, sites) ** 2
+    return int(min(n, max(1, round(work**0.25))))
+
+
 def choose_plan(
     problem: Problem,
     *,
@@ -337,9 +409,17 @@ def choose_plan(
     time_limit: float | None,
     options: EngineOptions | None = None,
     method: str = "auto",
+    size: int | None = None,
 ) -> Plan:
     """The phases of a solve of ``problem`` with ``n`` nodes and ``p`` hubs (``None``
     for the fixed-cost problems) under ``time_limit`` seconds (``None``: no limit).
+
+    ``size`` is the work size of the instance (:func:`effective_size`; ``n`` when not
+    given, as for every instance whose nodes are all candidate sites with flows between
+    all of them): the switches between methods whose cost grows with the OD pairs and
+    the candidate sites (the flow MIP, Benders, the Lagrangian bounds, the hub shares)
+    compare it; those that build models over all nodes (the facility-location MIP and
+    the truncated LP) compare ``n``.
 
     ``hub_sets`` is the number of hub sets that the search would enumerate (``C(m - f,
     p - f)`` over ``m`` candidate sites and ``f`` fixed hubs; anything for the fixed-cost
@@ -356,6 +436,8 @@ def choose_plan(
         msg = f"{problem.label}: not a problem of the hub-location engine"
         raise SolverError(msg)
     o = EngineOptions() if options is None else options
+    nodes = n
+    n = nodes if size is None else min(nodes, max(1, size))
     if method == "auto":
         if problem.has_p and hub_sets <= o.max_sets:
             method = "search"
@@ -405,6 +487,12 @@ def choose_plan(
             vns_budget_share=0.25,
         )
     ma = _use_ma_lagrangian(problem, n, p, time_limit, o)
+    beyond = o.large_lagrangian and n > max(
+        o.sa_lagrangian_many_hubs_max_n if single else o.benders_many_hubs_max_n,
+        o.benders_max_n,
+    )
+    sa = sa or (beyond and single)
+    ma = ma or (beyond and not single)
     many = problem is Problem.UMAPHMP and (p or 0) >= o.vns_many_hubs_min_p
     return Plan(
         Path.HEURISTIC_BOUND,
@@ -413,8 +501,9 @@ def choose_plan(
         benders_trial=problem is Problem.UMAHLP and n <= o.benders_many_hubs_max_n,
         sa_lagrangian=sa,
         ma_lagrangian=ma,
-        truncated_bound=problem.has_p and n <= o.truncated_bound_max_n,
-        mathopt_bounds=time_limit is None or n <= o.mathopt_bound_max_n,
+        truncated_bound=problem.has_p and nodes <= o.truncated_bound_max_n,
+        mathopt_bounds=time_limit is None or nodes <= o.mathopt_bound_max_n,
         sa_min_patience=patience,
         vns_budget_share=0.25 if ma and problem.has_p else 0.3 if many else 0.6,
+        large_bound=beyond,
     )
