@@ -35,7 +35,11 @@ WATER_COLOR = "#d6e6f2"
 COAST_COLOR = "#9fb3c8"
 _NETWORK_WIDTH = {"road": 0.5, "rail": 0.8, "sea": 0.8, "transfer": 0.6}
 _NETWORK_ALPHA = {"road": 0.55, "rail": 0.6, "sea": 0.6, "transfer": 0.7}
-_OFFSETS = ((6, 6), (6, -12), (-6, 6), (-6, -12), (9, -3), (-9, -3), (0, 10), (0, -16))
+# label positions around a point (points), the near ring first, then a farther one for
+# crowded places such as a hub beside its suburbs
+_OFFSETS = ((6, 6), (6, -12), (-6, 6), (-6, -12), (9, -3), (-9, -3), (0, 10), (0, -16),
+            (14, 14), (14, -22), (-14, 14), (-14, -22), (20, -3), (-20, -3), (0, 20),
+            (0, -28))
 
 
 def _extent(r: RunResult) -> tuple[float, float, float, float]:
