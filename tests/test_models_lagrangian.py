@@ -124,9 +124,9 @@ def test_beyond_the_mathopt_size_a_time_limited_bound_is_the_lagrangian_one(
     hub_data_dir,
 ) -> None:
     """Past ``mathopt_bound_max_n`` (and ``truncated_bound_max_n``) a solve with a time
-    limit builds no facility-location model: its bound is the larger of the floor and
-    the Lagrangian bound, and it stays below the published optimum; without a limit the
-    MIP bounds may add to it."""
+    limit builds no facility-location model: its bound is at least the larger of the floor
+    and the Lagrangian bound (the time left goes to the Benders bound, issue 27), and it
+    stays below the published optimum; without a limit the MIP bounds may add to it."""
     from hubopt.instances import find_optimum, load_instance, load_optima
     from hubopt.models.strategy import EngineOptions
 
@@ -150,7 +150,6 @@ def test_beyond_the_mathopt_size_a_time_limited_bound_is_the_lagrangian_one(
     )
     limited = model.solve(time_limit=30, options=opts)
     assert limited.method == "heuristic+bound"
-    assert limited.bound == pytest.approx(cheap, rel=1e-9)
-    assert limited.bound <= ref.objective + 0.006
+    assert cheap * (1 - 1e-9) <= limited.bound <= ref.objective + 0.006
     unlimited = model.solve(options=opts)
     assert cheap * (1 - 1e-9) <= unlimited.bound <= ref.objective + 0.006
