@@ -272,6 +272,48 @@ def sweep_section(rows: list[Row]) -> list[str]:
     return [*lines, ""]
 
 
+def coverage_section(rows: list[Row]) -> list[str]:
+    """The page section of the coverage suite: hubopt and spopt + CBC side by side."""
+    by: dict[str, dict[str, Row]] = {}
+    for r in rows:
+        by.setdefault(r["instance"], {})[r["solver"]] = r
+    lines = [
+        "## coverage",
+        "",
+        f"{SUITES['coverage'].description}. Reproduce: `python benchmarks/run.py coverage`; "
+        "table `benchmarks/results/coverage.csv`; instances and solvers in "
+        "`benchmarks/bench_coverage.py` (points and sites uniform in 100 km x 100 km, "
+        "minutes = km at 60 km/h, integer weights 1-5999, seed 0 for both). Seconds are "
+        "wall time from the matrix to the solution, model building included; the "
+        "covered weight is recomputed from the matrix for both.",
+        "",
+        *stamp_lines(rows),
+        "",
+        "| points x sites, p, radius | hubopt covered weight | proven | seconds | "
+        "spopt + CBC covered weight | proven | seconds | speed-up | load |",
+        "|---|---:|---|---:|---:|---|---:|---:|---|",
+    ]
+
+    def proven(r: Row | None) -> str:
+        return "-" if r is None else ("yes" if r["proven"] == "true" else "no")
+
+    for name, pair in by.items():
+        h, s = pair.get("hubopt"), pair.get("spopt+cbc")
+        hs = num(h["seconds"]) if h else None
+        ss = num(s["seconds"]) if s else None
+        speed = f"{ss / hs:.1f}x" if hs and ss else "-"
+        load = " / ".join(x["load_at_start"] for x in (h, s) if x is not None)
+        lines.append(
+            f"| {name} | {fmt(h['objective'], ',.0f') if h else '-'} | {proven(h)} | "
+            f"{fmt(h['seconds'], '.1f') if h else '-'} | "
+            f"{fmt(s['objective'], ',.0f') if s else '-'} | {proven(s)} | "
+            f"{fmt(s['seconds'], '.1f') if s else '-'} | {speed} | {load} |")
+    lines += ["", "Speed-up: spopt + CBC seconds / hubopt seconds (a run stopped by the "
+              "time limit counts its limit). Load: the 1-minute load average when hubopt, "
+              "then spopt, started.", ""]
+    return lines
+
+
 def run_section(rows: list[Row]) -> list[str]:
     """The page section of the run suite: one line per run, one column per step."""
     runs: dict[tuple[str, str], dict[str, Row]] = {}
@@ -357,6 +399,8 @@ def benchmarks_page(found: dict[str, list[Row]], page_dir: Path | None = None) -
             lines += network_section(rows)
         elif kind == "sweep":
             lines += sweep_section(rows)
+        elif kind == "coverage":
+            lines += coverage_section(rows)
         else:
             lines += run_section(rows)
     return "\n".join(lines).rstrip() + "\n"

@@ -186,11 +186,15 @@ def test_maximal_covering_with_reductions_equals_every_p_subset(seed: int, p: in
 @pytest.mark.parametrize("solver", ["highs", "scip", "cpsat"])
 def test_every_mathopt_backend_reaches_the_brute_force_optimum(solver: str) -> None:
     t, w = _clustered(11, n=40, m=10)
-    sol = CoverageModel.from_cost_matrix(t, w, minutes=28.0, p=3).solve(solver=solver)
+    model = CoverageModel.from_cost_matrix(t, w, minutes=28.0, p=3)
+    sol = model.solve(solver=solver, method="mip")
     best = max(covered_weight(t, w, 28.0, c) for c in itertools.combinations(range(10), 3))
     assert sol.objective == pytest.approx(best)
     assert sol.status is Status.OPTIMAL
     assert sol.method == f"mip-{solver}"
+    assert model.solve().method == "mip-scip"  # the backend of method "auto"
+    with pytest.raises(ModelSpecificationError, match="auto or mip"):
+        model.solve(method="benders")
 
 
 def test_more_hubs_than_useful_sites_still_opens_p() -> None:
