@@ -198,9 +198,11 @@ def _max_cover(A: sp.csr_array, w: np.ndarray, p: int, params: SolveParameters,
         A2, w2 = merge_rows(sp.csr_array(A2[:, np.flatnonzero(~dom)]), w2)
     p2 = p - len(ones)
     info["final_rows"], info["final_sites"] = int(A2.shape[0]), int(A2.shape[1])
-    inside = [int(np.searchsorted(keep, k)) for k in best if k in set(keep.tolist())]
-    hint = inside if len(inside) == p2 and not set(best) & set(ones.tolist()) else None
-    cols, bound, proven = _mip(A2, w2, p2, params, _remaining(start, limit), hint, None)
+    rest = set(best) - set(ones.tolist())
+    inside = [int(np.searchsorted(keep, k)) for k in sorted(rest) if k in set(keep.tolist())]
+    final_hint = inside if set(ones.tolist()) <= set(best) and len(inside) == len(rest) else None
+    cols, bound, proven = _mip(A2, w2, p2, params, _remaining(start, limit), final_hint,
+                                None)
     chosen = [int(k) for k in ones] + [int(keep[c]) for c in cols]
     chosen_w = _weight(A, w, chosen)
     bound = max(lb, min(ub, bound + constant))
