@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from hubopt._errors import ModelSpecificationError
+from hubopt.models._cover_data import CoverageData
 from hubopt.models._cover_mip import max_cover, max_cover_capacitated, max_cover_lp, min_hubs
 from hubopt.models._cover_reduce import (
     dominated_columns,
@@ -25,9 +26,6 @@ from hubopt.models._cover_reduce import (
     swap_search,
 )
 from hubopt.models.base import IntArray, SolveParameters, Status
-
-if TYPE_CHECKING:
-    from hubopt.models.coverage import CoverageData
 
 
 @dataclass(frozen=True)
