@@ -103,12 +103,13 @@ def solve_spopt(times: np.ndarray, weights: np.ndarray, p: int, minutes: float,
 
 
 def measure(limit: float = TIME_LIMIT, seed: int = SEED,
-            instances: tuple[CoverInstance, ...] = INSTANCES,
+            instances: tuple[CoverInstance, ...] | None = None,
             ) -> Iterator[dict[str, Any]]:  # fmt: skip
-    """Rows: for each instance, hubopt then spopt + CBC (same matrix, same seed)."""
+    """Rows: for each instance (default :data:`INSTANCES`), hubopt then spopt + CBC (same
+    matrix, same seed)."""
     import os
 
-    for inst in instances:
+    for inst in INSTANCES if instances is None else instances:
         times, weights = random_instance(inst.n, inst.m, seed)
         for solver, fn in (("hubopt", solve_hubopt), ("spopt+cbc", solve_spopt)):
             load = f"{os.getloadavg()[0]:.2f}"
