@@ -272,6 +272,53 @@ def sweep_section(rows: list[Row]) -> list[str]:
     return [*lines, ""]
 
 
+def coverage_section(rows: list[Row]) -> list[str]:
+    """The page section of the coverage suite: hubopt and spopt + CBC side by side."""
+    by: dict[str, dict[str, Row]] = {}
+    for r in rows:
+        by.setdefault(r["instance"], {})[r["solver"]] = r
+    lines = [
+        "## coverage",
+        "",
+        f"{SUITES['coverage'].description}. Reproduce: `python benchmarks/run.py coverage`; "
+        "table `benchmarks/results/coverage.csv`; instances and solvers in "
+        "`benchmarks/bench_coverage.py` (points and sites uniform in 100 km x 100 km, "
+        "minutes = km at 60 km/h, integer weights 1-5999, seed 0 for both). Seconds are "
+        "wall time from the matrix to the solution, model building included; the "
+        "covered weight is recomputed from the matrix for both.",
+        "",
+        *stamp_lines(rows),
+        "",
+        "| points x sites, p, radius | hubopt covered weight | proven | seconds | "
+        "spopt + CBC covered weight | proven | seconds | speed-up | load |",
+        "|---|---:|---|---:|---:|---|---:|---:|---|",
+    ]
+
+    def proven(r: Row | None) -> str:
+        return "-" if r is None else ("yes" if r["proven"] == "true" else "no")
+
+    for name, pair in by.items():
+        h, s = pair.get("hubopt"), pair.get("spopt+cbc")
+        hs = num(h["seconds"]) if h else None
+        ss = num(s["seconds"]) if s else None
+        speed = f"{ss / hs:.1f}x" if hs and ss else "-"
+        if h is None or h["proven"] != "true":
+            speed = "-"  # no time to compare: hubopt stopped at its limit
+        elif s is not None and s["proven"] != "true":
+            speed = ">= " + speed  # spopt stopped before its proof
+        load = " / ".join(x["load_at_start"] for x in (h, s) if x is not None)
+        lines.append(
+            f"| {name} | {fmt(h['objective'], ',.0f') if h else '-'} | {proven(h)} | "
+            f"{fmt(h['seconds'], '.1f') if h else '-'} | "
+            f"{fmt(s['objective'], ',.0f') if s else '-'} | {proven(s)} | "
+            f"{fmt(s['seconds'], '.1f') if s else '-'} | {speed} | {load} |")
+    lines += ["", "Speed-up: spopt + CBC seconds / hubopt seconds; `>=` when spopt + CBC "
+              "stopped at its time limit without a proof and hubopt proved the optimum; `-` when "
+              "hubopt stopped at its limit. "
+              "Load: the 1-minute load average when hubopt, then spopt, started.", ""]
+    return lines
+
+
 def run_section(rows: list[Row]) -> list[str]:
     """The page section of the run suite: one line per run, one column per step."""
     runs: dict[tuple[str, str], dict[str, Row]] = {}
@@ -357,6 +404,8 @@ def benchmarks_page(found: dict[str, list[Row]], page_dir: Path | None = None) -
             lines += network_section(rows)
         elif kind == "sweep":
             lines += sweep_section(rows)
+        elif kind == "coverage":
+            lines += coverage_section(rows)
         else:
             lines += run_section(rows)
     return "\n".join(lines).rstrip() + "\n"
@@ -507,6 +556,20 @@ def other_headlines(found: dict[str, list[Row]]) -> list[str]:
                      f"{fmt(r['speedup'], '.2f')}x faster on 2 Dask workers than one after "
                      f"another, same rows: "
                      f"{r['identical_rows']} (commit {r['commit']})")  # fmt: skip
+    cover: dict[str, dict[str, Row]] = {}
+    for r in found.get("coverage") or []:
+        cover.setdefault(r["instance"], {})[r["solver"]] = r
+    pairs = [(x["hubopt"], x["spopt+cbc"]) for x in cover.values()
+             if "hubopt" in x and "spopt+cbc" in x]  # fmt: skip
+    if pairs:
+        faster = sum(1 for h, s in pairs if h["proven"] == "true"
+                     and (num(h["seconds"]) or 0) < (num(s["seconds"]) or 0))  # fmt: skip
+        lines.append(
+            f"- maximal covering, {len(pairs)} random instances up to "
+            f"{int(pairs[-1][0]['n']):,} x {int(pairs[-1][0]['m']):,}: hubopt proven optimal on "
+            f"{sum(h['proven'] == 'true' for h, _ in pairs)}, spopt + CBC on "
+            f"{sum(s['proven'] == 'true' for _, s in pairs)}; hubopt proven and faster on {faster} "
+            f"(commit {_counted([h['commit'] for h, _ in pairs])})")
     net = {r["item"]: r for r in found.get("network") or []}
     speed = net.get("speedup vs networkx (target >= 20)")
     ratio = net.get("time vs raw scipy (target <= 1.5)")

@@ -71,8 +71,12 @@ SWEEP_COLUMNS = (
     "suite", "mode", "scenarios", "seconds", "speedup", "speedup_vs_separate_runs",
     "identical_rows", *STAMP,
 )  # fmt: skip
+COVERAGE_COLUMNS = (
+    "suite", "instance", "n", "m", "p", "minutes", "seed", "solver", "time_limit",
+    "objective", "proven", "seconds", "method", "hubs", *STAMP,
+)  # fmt: skip
 COLUMNS = {"engine": ENGINE_COLUMNS, "network": NETWORK_COLUMNS, "run": RUN_COLUMNS,
-           "sweep": SWEEP_COLUMNS}
+           "sweep": SWEEP_COLUMNS, "coverage": COVERAGE_COLUMNS}
 
 
 # ---------------------------------------------------------------- stamp of a run
@@ -417,6 +421,17 @@ def run_sweep_suite(table: Table, stamp: dict[str, str]) -> None:
         table.put([{"suite": "sweep", **row, **stamp, "date": utc_now()}])
 
 
+def run_coverage_suite(table: Table, stamp: dict[str, str], limit: float | None) -> None:
+    """Covering models: hubopt against spopt + CBC (``bench_coverage.py``); each row
+    carries the load when its solve started."""
+    import bench_coverage
+
+    kwargs = {} if limit is None else {"limit": min(limit, bench_coverage.TIME_LIMIT)}
+    for row in bench_coverage.measure(**kwargs):
+        table.put([{"suite": "coverage", **row, **stamp, "date": utc_now(),
+                    "load_at_start": row["load_at_start"]}])  # fmt: skip
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -478,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
                 table = Table(path, NETWORK_COLUMNS, lambda r: (r["phase"], r["item"]))
             elif suite.kind == "sweep":
                 table = Table(path, SWEEP_COLUMNS, lambda r: (r["mode"],))
+            elif suite.kind == "coverage":
+                table = Table(path, COVERAGE_COLUMNS, lambda r: (r["instance"], r["solver"]))
             else:
                 table = Table(path, RUN_COLUMNS, lambda r: (r["case"], r["run"], r["step"]))
             if not args.force and any(r["commit"] == commit for r in table.rows.values()):
@@ -488,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_network_suite(table, stamp)
             elif suite.kind == "sweep":
                 run_sweep_suite(table, stamp)
+            elif suite.kind == "coverage":
+                run_coverage_suite(table, stamp, args.max_time)
             else:
                 run_run_suite(table, stamp, args.only)
         print(f"{name}: done in {time.perf_counter() - t0:.0f} s", flush=True)

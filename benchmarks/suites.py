@@ -3,9 +3,10 @@
 Engine suites (``engine-small``, ``ap-large-60``, ``ap-large-600``, ``fixed-cost``,
 ``growth``, ``real``) are lists of :class:`Case`, one hub-location instance each, solved by the
 engine's own method choice (``SolveParameters(time_limit=...)``).  The ``network`` and
-``run`` suites measure the network builder and ``hubopt run``, and ``sweep`` the scenarios
-of ``hubopt sweep`` on Dask; their rows come from ``benchmarks/bench_network.py``,
-``benchmarks/bench_run.py`` and ``benchmarks/bench_sweep.py``.
+``run`` suites measure the network builder and ``hubopt run``, ``sweep`` the scenarios
+of ``hubopt sweep`` on Dask, and ``coverage`` the covering model against spopt + CBC;
+their rows come from ``benchmarks/bench_network.py``, ``benchmarks/bench_run.py``,
+``benchmarks/bench_sweep.py`` and ``benchmarks/bench_coverage.py``.
 
 Time limits are those of the runs the old pages reported (tag ``benchmarks-history``):
 300 s per p-hub median instance of ``hubopt bench`` (its default, used by
@@ -117,7 +118,7 @@ class Suite:
     """A named suite: engine cases, or a measurement of its own (``kind``)."""
 
     name: str
-    kind: str  # "engine", "network", "run" or "sweep"
+    kind: str  # "engine", "network", "run", "sweep" or "coverage"
     description: str
     cases: Callable[[], list[Case]] | None = None
 
@@ -257,6 +258,10 @@ SUITES: dict[str, Suite] = {
         Suite("run", "run",
               "`hubopt run` of the built-in cases in a fresh process: wall time and peak "
               "memory per step (cold cache, then warm)"),
+        Suite("coverage", "coverage",
+              "maximal covering on random instances (issue 29), 1,000 x 100 to 20,000 x "
+              "2,000: hubopt against spopt MCLP + CBC (PuLP) on the same matrices, side by "
+              "side in one run; 300 s per solver and instance"),
         Suite("sweep", "sweep",
               "`hubopt sweep` of the default case over p = 2-5 x alpha = 0.5/0.75 "
               "(8 scenarios): one after another against a Dask LocalCluster of 2 workers "

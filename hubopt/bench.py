@@ -451,7 +451,9 @@ def table_row(r: dict[str, Any]) -> str:
         label += f" p={r['p']}"
     if r.get("max_cost") is not None:
         label += f" r={r['max_cost']:g}"
-    if r["suite"] != "ap":
+    if r.get("minutes") is not None:  # covering models
+        label += f" t={r['minutes']:g}"
+    elif r["suite"] != "ap":
         label += f" a={r['alpha']:g}"
     if r.get("resilience") == "expected":
         label += f" E q={r['failure_probability']:g}"

@@ -20,7 +20,13 @@ delta      f8 ()     distribution factor
 p          i8 ()     number of hubs (0 when free)
 problem    str ()    ``usaphmp``, ``umaphmp``, ``usahlp``, ``umahlp``, ``csahlp``,
                      ``coverage``, ``usaphcp``, ``umaphcp``, ``usahcp`` or ``umahcp``
+weight     f8 (m,)   optional: the demand weight of each node for the covering
+                     models (default: the sum of its row and its column of ``W``)
 ========== ========= ============================================================
+
+For the covering models (``hubopt bench --problem mclp|lscp``) ``C`` is read as travel
+times in minutes: node i reaches candidate k when ``C[i, k] <= minutes``
+(:meth:`InstanceFile.coverage_inputs`).
 
 :func:`load_instance_file` reads it back, checking every array at once
 (:class:`~hubopt._errors.InputFormatError` naming the file, the array and what was
@@ -61,6 +67,26 @@ class InstanceFile:
     p: int
     problem: str
     source: str = ""
+    weight: np.ndarray | None = None
+
+    @property
+    def demand_weight(self) -> np.ndarray:
+        """The covering models' weight per node: ``weight``, else row + column sum of W."""
+        if self.weight is not None:
+            return self.weight
+        return np.asarray(self.W.sum(axis=1) + self.W.sum(axis=0), dtype=np.float64)
+
+    def coverage_inputs(self) -> dict[str, Any]:
+        """Arguments of ``CoverageModel.from_cost_matrix`` but ``minutes``/``p``/``share``:
+        every node a demand point, every node a site (the non-candidates excluded),
+        ``C`` as the travel minutes; the capacities when some are finite."""
+        kwargs: dict[str, Any] = {
+            "times": self.C, "weights": self.demand_weight,
+            "excluded": tuple(int(k) for k in np.flatnonzero(~self.candidate)),
+        }
+        if np.isfinite(self.capacity).any():
+            kwargs["capacities"] = self.capacity
+        return kwargs
 
     @property
     def m(self) -> int:
@@ -98,6 +124,8 @@ def save_instance(path: str | os.PathLike[str], inst: InstanceFile) -> Path:
         "delta": np.asarray(float(inst.delta)), "p": np.asarray(int(inst.p), dtype=np.int64),
         "problem": np.asarray(str(inst.problem)),
     }
+    if inst.weight is not None:
+        arrays["weight"] = np.asarray(inst.weight, dtype=np.float64)
     target = Path(path)
     with atomic_path(target) as tmp, tmp.open("wb") as fh:
         np.savez_compressed(fh, **arrays)
@@ -142,6 +170,12 @@ def load_instance_file(path: str | os.PathLike[str]) -> InstanceFile:
     for key in ("chi", "alpha", "delta", "p", "problem"):
         if data[key].shape != ():
             bad(key, "a 0-d array", data[key].shape)
+    weight = data.get("weight")
+    if weight is not None:
+        if weight.shape != (m,) or not np.issubdtype(weight.dtype, np.number):
+            bad("weight", f"float64 shape ({m},)", f"{weight.dtype} {weight.shape}")
+        elif not np.isfinite(weight).all() or (weight < 0).any():
+            bad("weight", "finite weights >= 0", "negative or non-finite values")
     problem = str(data["problem"])
     if problem not in PROBLEMS:
         bad("problem", f"one of {', '.join(PROBLEMS)}", repr(problem))
@@ -153,7 +187,8 @@ def load_instance_file(path: str | os.PathLike[str]) -> InstanceFile:
         capacity=data["capacity"].astype(np.float64), name=data["name"].astype(str),
         lonlat=data["lonlat"].astype(np.float64), chi=float(data["chi"]),
         alpha=float(data["alpha"]), delta=float(data["delta"]), p=int(data["p"]),
-        problem=problem, source=str(path))
+        problem=problem, source=str(path),
+        weight=None if weight is None else weight.astype(np.float64))
 
 
 __all__ = ["PROBLEMS", "InstanceFile", "load_instance_file", "save_instance"]

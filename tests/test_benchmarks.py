@@ -196,3 +196,45 @@ def test_real_instance_builder_writes_a_loadable_case_instance(
     stamp = path.stat().st_mtime_ns
     real_instances.ensure((spec,), log=False)  # cached: not built again
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_report_renders_the_coverage_suite_side_by_side(tmp_path: Path) -> None:
+    results, docs = tmp_path / "results", tmp_path / "docs"
+    results.mkdir()
+    base = {"suite": "coverage", "instance": "2,000 x 200, p = 10, 15 min", "n": "2000",
+            "m": "200", "p": "10", "minutes": "15.0", "seed": "0", "time_limit": "300.0",
+            "commit": "abc1234", "machine": ROW["machine"], "date": ROW["date"]}  # fmt: skip
+    rows = [{**base, "solver": "hubopt", "objective": "3860493.0", "proven": "true",
+             "seconds": "1.5", "method": "mip-scip", "hubs": "1 2", "load_at_start": "1.1"},
+            {**base, "solver": "spopt+cbc", "objective": "3860493.0", "proven": "true",
+             "seconds": "6.0", "method": "cbc", "hubs": "1 2", "load_at_start": "1.2"}]
+    with (results / "coverage.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    res = script("report.py", "--results", results, "--docs", docs, "--readme",
+                 tmp_path / "none.md")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    page = (docs / "benchmarks.md").read_text(encoding="utf-8")
+    assert "## coverage" in page
+    assert ("| 2,000 x 200, p = 10, 15 min | 3,860,493 | yes | 1.5 | 3,860,493 | yes | 6.0 "
+            "| 4.0x | 1.1 / 1.2 |") in page
+
+
+def test_coverage_benchmark_rows_agree_with_spopt_on_a_small_instance() -> None:
+    pytest.importorskip("spopt")
+    sys.path.insert(0, str(BENCH))
+    import bench_coverage
+
+    inst = bench_coverage.CoverInstance(300, 30, 3, 15.0)
+    t1, w1 = bench_coverage.random_instance(300, 30, 4)
+    t2, w2 = bench_coverage.random_instance(300, 30, 4)
+    np_equal = (t1 == t2).all() and (w1 == w2).all()
+    assert np_equal  # the same seed gives both solvers the same matrix
+    rows = list(bench_coverage.measure(limit=60.0, seed=4, instances=(inst,)))
+    assert [r["solver"] for r in rows] == ["hubopt", "spopt+cbc"]
+    assert all(r["proven"] for r in rows)
+    assert rows[0]["objective"] == rows[1]["objective"]
+    for r in rows:  # the covered weight of the hubs reported, from the matrix
+        cols = [h - 1 for h in r["hubs"]]
+        assert r["objective"] == float(w1[(t1[:, cols] <= 15.0).any(axis=1)].sum())

@@ -75,14 +75,20 @@ class _MultiValueCommand(click.Command):
 @click.option(
     "--problem",
     type=click.Choice(["usaphmp", "umaphmp", "usahlp", "umahlp", "csahlp", "usaphcp",
-                       "umaphcp", "usahcp", "umahcp"]),
+                       "umaphcp", "usahcp", "umahcp", "mclp", "lscp"]),
     default=None,
     help="The problem (required with --suite; with --instance, default: the file's). "
-    "usaphcp/umaphcp: p-hub center; usahcp/umahcp: hub covering (with --max-cost).",
+    "usaphcp/umaphcp: p-hub center; usahcp/umahcp: hub covering (with --max-cost). "
+    "mclp (maximal covering, --p, --minutes) and lscp (fewest hubs covering --share of "
+    "the weight within --minutes) read the file's C as travel minutes.",
 )
 @click.option("--n", "sizes", type=int, multiple=True, help="Instance sizes (default: suite grid).")
 @click.option("--p", "ps", type=int, multiple=True, help="Numbers of hubs (p-hub medians).")
 @click.option("--alpha", "alphas", type=float, multiple=True, help="Inter-hub factors.")
+@click.option("--minutes", type=click.FloatRange(min=0), default=None,
+              help="Travel-time target of mclp/lscp (in the units of the file's C).")
+@click.option("--share", type=click.FloatRange(min=0, max=1, min_open=True), default=None,
+              help="lscp: share of the weight to cover (default: all that some site reaches).")
 @click.option("--fixed-cost", "fixed_costs", type=click.Choice(["L", "T"]), multiple=True)
 @click.option("--capacity", "capacities", type=click.Choice(["L", "T"]), multiple=True)
 @click.option("--max-cost", "max_costs", type=click.FloatRange(min=0), multiple=True,
@@ -157,6 +163,8 @@ def bench(
     sizes: tuple[int, ...],
     ps: tuple[int, ...],
     alphas: tuple[float, ...],
+    minutes: float | None,
+    share: float | None,
     fixed_costs: tuple[str, ...],
     capacities: tuple[str, ...],
     max_costs: tuple[float, ...],
@@ -190,8 +198,11 @@ def bench(
             raise click.UsageError("--resilience applies to the suites (--suite), not --instance")
         _bench_files(instances, problem, ps, alphas, max_costs, out,
                      SolveParameters(time_limit=time_limit, method=method, solver=solver,
-                                     seed=seed, memory_budget=memory_gb * 1e9))
+                                     seed=seed, memory_budget=memory_gb * 1e9),
+                     minutes=minutes, share=share)  # fmt: skip
         return
+    if problem in ("mclp", "lscp"):
+        raise click.UsageError(f"--problem {problem} runs on instance files (--instance)")
     if suite is None or problem is None:
         raise click.UsageError("--suite and --problem are required (or give --instance)")
     if resume and out.exists():
@@ -257,14 +268,32 @@ def bench(
 
 def _bench_files(files: Sequence[Path], problem: str | None, ps: Sequence[int],
                  alphas: Sequence[float], max_costs: Sequence[float], out: Path,
-                 params: Any) -> None:
+                 params: Any, *, minutes: float | None = None,
+                 share: float | None = None) -> None:  # fmt: skip
     """Solve every file x p x alpha (x max_cost); write the records to ``out`` after each."""
     from hubopt._io import write_json_atomic
     from hubopt.bench import run_instance_file, table_header, table_row
+    from hubopt.bench_cover import run_coverage_file
 
+    if problem in ("mclp", "lscp"):
+        records: list[dict[str, Any]] = []
+        click.echo(f"{len(files)} instance file(s), {problem}; results -> {out}")
+        click.echo(table_header())
+        for path in files:
+            for p in ps or (None,):
+                rec = run_coverage_file(path, params, problem=problem, p=p, minutes=minutes,
+                                        share=share)  # fmt: skip
+                records.append(rec)
+                write_json_atomic(out, records)
+                click.echo(table_row(rec))
+        n_opt = sum(1 for r in records if r["status"] == "optimal")
+        click.echo(f"{len(records)} solved, {n_opt} proven optimal")
+        return
+    if minutes is not None or share is not None:
+        raise click.UsageError("--minutes and --share apply to --problem mclp or lscp")
     click.echo(f"{len(files)} instance file(s); results -> {out}")
     click.echo(table_header())
-    records: list[dict[str, Any]] = []
+    records = []
     for path in files:
         for p in ps or (None,):
             for alpha in alphas or (None,):

@@ -1,30 +1,42 @@
 """Coverage of a travel-time target: where to put hubs so that people reach one in time.
 
-Two classic covering models, solved exactly with OR-Tools CP-SAT. With
-``a_ik = 1`` if demand point i reaches candidate k within ``minutes``
-(``times[i, k] <= minutes``), ``w_i`` the demand weight, ``y_k`` open hubs and
-``z_i`` covered points:
+Two classic covering models, solved exactly as MIPs through OR-Tools MathOpt (HiGHS by
+default; ``SolveParameters.solver`` picks SCIP or CP-SAT). With ``a_ik = 1`` if demand
+point i reaches candidate k within ``minutes`` (``times[i, k] <= minutes``), ``w_i`` the
+demand weight, ``y_k`` open hubs and ``z_i`` covered points:
 
-* **maximal covering** (``p`` given; Church and ReVelle, 1974)::
+* **maximal covering** (MCLP, ``p`` given; Church and ReVelle, 1974)::
 
       max  sum_i w_i z_i
       s.t. z_i <= sum_k a_ik y_k,   sum_k y_k = p,
            y_k = 1 for existing hubs, y_k = 0 for excluded sites
 
-* **share covering** (``share`` given): the fewest hubs whose covered weight is
-  at least ``share * sum_i w_i``; ties are broken by the largest covered weight::
+* **share covering** (``share`` given; the set covering model of Toregas et al., 1971,
+  with a share of the weight instead of all of it): the fewest hubs whose covered
+  weight is at least ``share * sum_i w_i``, and among those the largest covered weight.
+  Solved in two steps: the fewest hubs ``k`` (``min sum_k y_k`` s.t. ``sum_i w_i z_i >=
+  share * W``), then maximal covering with ``p = k``.
 
-      min  (W + 1) * sum_k y_k - sum_i w_i z_i
-      s.t. z_i <= sum_k a_ik y_k,   sum_i w_i z_i >= share * W
+Before the MIP the model is reduced (:mod:`hubopt.models._cover_reduce`): points no site
+reaches dropped, points an existing hub reaches counted once, points with the same
+coverage set merged into one weighted row, dominated sites left out. The greedy hub set
+(largest added weight first) is the MIP's starting solution. The reach is a sparse
+matrix, so 20,000 points x 2,000 sites fit in memory.
 
-Weights are rounded to integers for CP-SAT. Each demand point is then allocated to
-its nearest open hub. The :class:`~hubopt.models.base.Solution` has the open sites as
-``hubs``, each demand point's site as ``allocation`` (``(n_demand,)``), the covered
-weight as ``objective`` (both models) and the covered mask in ``info["covered"]``
-(:meth:`CoverageModel.covered` recomputes it from the allocation and the times).
-Infeasible specifications (more hubs than sites, a share that even every site together
-cannot cover) raise :class:`~hubopt._errors.InfeasibleModelError` with the reason
-before solving.
+**Capacities** (maximal covering only): each demand point is allocated to one open
+hub and counts when that hub reaches it; ``capacities[k]`` bounds the weight of the
+covered points allocated to hub k. Points then need not go to their nearest hub, and a
+point every open hub reaches is necessarily covered (it must be allocated somewhere).
+Solved with one binary ``x_ik`` per pair within reach (no merging or dominance).
+
+Each demand point is allocated to its nearest open hub (with capacities: to the hub
+serving it, or if it is not covered, to the nearest open hub out of its reach). The
+:class:`~hubopt.models.base.Solution` has the open sites as ``hubs``, each demand
+point's site as ``allocation`` (``(n_demand,)``), the covered weight as ``objective``
+(both models) and the covered mask in ``info["covered"]`` (:meth:`CoverageModel.covered`
+recomputes it from the allocation and the times). Infeasible specifications (more hubs
+than sites, a share that even every site together cannot cover) raise
+:class:`~hubopt._errors.InfeasibleModelError` with the reason before solving.
 
 >>> model = CoverageModel.from_cost_matrix(times, weights, minutes=30, p=3)
 >>> solution = model.solve(time_limit=60)
@@ -36,13 +48,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
 
 from hubopt._errors import InfeasibleModelError, ModelSpecificationError, SolverError
+from hubopt.models._cover_data import CoverageData
+from hubopt.models._cover_reduce import reach_matrix
 from hubopt.models.base import (
     FloatArray,
     IntArray,
@@ -50,34 +63,11 @@ from hubopt.models.base import (
     Problem,
     Solution,
     SolveParameters,
-    Status,
 )
 
 BoolArray = npt.NDArray[np.bool_]
 
 __all__ = ["CoverageData", "CoverageModel"]
-
-
-@dataclass(frozen=True, eq=False)
-class CoverageData:
-    """Validated input of a covering model (arrays are read-only copies).
-
-    ``times`` is ``(n_demand, n_sites)`` in minutes, ``weights`` one demand weight per
-    point; exactly one of ``p`` (maximal covering) and ``share`` (share covering).
-    """
-
-    times: FloatArray
-    weights: FloatArray
-    minutes: float
-    p: int | None = None
-    share: float | None = None
-    fixed_hubs: tuple[int, ...] = ()
-    excluded: tuple[int, ...] = ()
-
-    @property
-    def reach(self) -> BoolArray:
-        """Boolean ``(n, m)``: point i reaches site k within the time."""
-        return np.asarray(self.times <= self.minutes, dtype=np.bool_)
 
 
 class CoverageModel(Model):
@@ -101,44 +91,59 @@ class CoverageModel(Model):
         share: float | None = None,
         fixed_hubs: Iterable[int] = (),
         excluded: Iterable[int] = (),
+        capacities: Any = None,
     ) -> Self:
         """Build the model from travel times ``(n_demand, n_sites)`` in minutes and one
         weight per demand point; ``p`` hubs (maximal covering) or the ``share`` of the
-        weight to cover with the fewest hubs (share covering).
+        weight to cover with the fewest hubs (share covering); ``capacities`` per site
+        bound the covered weight a hub serves (maximal covering only).
 
         Raises
         ------
         ModelSpecificationError
-            On the first inconsistency (shapes, both or neither of ``p`` and ``share``,
-            negative weights, site indices out of range).
+            Listing every inconsistency (shapes, both or neither of ``p`` and ``share``,
+            negative weights, site indices out of range, capacities with ``share``).
         """
-        t = np.array(times, dtype=np.float64)
+        t = np.asarray(times, dtype=np.float64).view()
         w = np.array(weights, dtype=np.float64)
         if t.ndim != 2 or w.shape != (t.shape[0],):
             msg = f"times must be (n, m) and weights (n,); got {t.shape} and {w.shape}"
             raise ModelSpecificationError(msg)
+        problems: list[str] = []
         if (p is None) == (share is None):
-            msg = "give exactly one of p (maximal covering) or share (share covering)"
-            raise ModelSpecificationError(msg)
-        if np.any(w < 0):
-            msg = "demand weights must be >= 0"
-            raise ModelSpecificationError(msg)
+            problems.append("give exactly one of p (maximal covering) or share (share covering)")
+        if p is not None and p < 1:
+            problems.append(f"p must be >= 1; got {p}")
+        if share is not None and not 0.0 < share <= 1.0:
+            problems.append(f"share must be in (0, 1]; got {share}")
+        if np.any(w < 0) or not np.all(np.isfinite(w)):
+            problems.append("demand weights must be finite and >= 0")
+        if np.isnan(t).any():
+            problems.append("times must not be NaN (use inf for a point that cannot reach)")
         fixed, banned = tuple(int(k) for k in fixed_hubs), tuple(int(k) for k in excluded)
         bad = [k for k in (*fixed, *banned) if not 0 <= k < t.shape[1]]
         if bad:
-            msg = f"site indices out of range: {bad}"
-            raise ModelSpecificationError(msg)
+            problems.append(f"site indices out of range: {bad}")
+        cap: FloatArray | None = None
+        if capacities is not None:
+            cap = np.array(capacities, dtype=np.float64)
+            if cap.shape != (t.shape[1],):
+                problems.append(f"capacities must be one per site ({t.shape[1]},); "
+                                f"got {cap.shape}")
+            elif np.isnan(cap).any() or (cap < 0).any():
+                problems.append("capacities must be >= 0 (inf: no limit)")
+            if share is not None:
+                problems.append("capacities apply to maximal covering (p), not to share "
+                                "covering")
+            cap.setflags(write=False)
+        if problems:
+            raise ModelSpecificationError("; ".join(problems))
         t.setflags(write=False)
         w.setflags(write=False)
-        data = CoverageData(
-            times=t,
-            weights=w,
-            minutes=float(minutes),
-            p=p,
-            share=share,
-            fixed_hubs=fixed,
-            excluded=banned,
-        )
+        reach = reach_matrix(t, float(minutes))
+        data = CoverageData(times=t, weights=w, minutes=float(minutes), reach=reach, p=p,
+                            share=share, fixed_hubs=fixed, excluded=banned,
+                            capacities=cap)  # fmt: skip
         return cls(data)
 
     @property
@@ -155,8 +160,8 @@ class CoverageModel(Model):
     def check_feasible(self) -> None:
         """Raise :class:`InfeasibleModelError` naming the reason if no solution can exist."""
         d = self.data
-        m = d.times.shape[1]
-        allowed = [k for k in range(m) if k not in set(d.excluded)]
+        m = d.n_sites
+        allowed = d.allowed
         clash = sorted(set(d.fixed_hubs) & set(d.excluded))
         if clash:
             msg = f"sites {clash} are both existing (must stay) and excluded"
@@ -173,7 +178,7 @@ class CoverageModel(Model):
                 raise InfeasibleModelError(msg)
         if d.share is not None:
             w = d.weights
-            reachable = d.reach[:, allowed].any(axis=1) if allowed else np.zeros(len(w), bool)
+            reachable = np.asarray(d.reach[:, allowed].sum(axis=1)).ravel() > 0
             best = float(w[reachable].sum()) / float(w.sum()) if w.sum() > 0 else 0.0
             if best + 1e-12 < d.share:
                 msg = (
@@ -185,11 +190,11 @@ class CoverageModel(Model):
 
     # -- evaluation -----------------------------------------------------------------
     def covered_weight(self, hubs: Iterable[int]) -> float:
-        """Weight within ``minutes`` of one of ``hubs``."""
-        H = list(hubs)
+        """Weight within ``minutes`` of one of ``hubs`` (without capacities)."""
+        H = sorted({int(h) for h in hubs})
         if not H:
             return 0.0
-        covered = self.data.reach[:, H].any(axis=1)
+        covered = np.asarray(self.data.reach[:, H].sum(axis=1)).ravel() > 0
         return float(self.data.weights[covered].sum())
 
     def covered(self, solution: Solution) -> BoolArray:
@@ -202,27 +207,52 @@ class CoverageModel(Model):
         """The covered weight of ``solution`` recomputed from the times (independent of
         any solver): each point counts when its allocated hub, an open one, is in reach.
 
-        Raises :class:`InfeasibleModelError` for an allocation to a site that is not open.
+        Raises :class:`InfeasibleModelError` for an allocation to a site that is not open,
+        a hub set of the wrong size (maximal covering), an existing hub left closed, an
+        excluded site opened, or a hub whose covered weight exceeds its capacity.
         """
+        d = self.data
         alloc = np.asarray(solution.allocation, dtype=np.int64)
-        if alloc.shape != (self.n,) or not set(alloc.tolist()) <= set(solution.hubs):
+        hubs = set(solution.hubs)
+        if alloc.shape != (self.n,) or not set(alloc.tolist()) <= hubs:
             msg = "coverage solution: every demand point must be allocated to an open hub"
             raise InfeasibleModelError(msg)
-        return float(self.data.weights[self.covered(solution)].sum())
+        problems = []
+        if d.p is not None and len(hubs) != d.p:
+            problems.append(f"{len(hubs)} hubs open, p = {d.p}")
+        if not set(d.fixed_hubs) <= hubs:
+            problems.append(f"existing hubs {sorted(set(d.fixed_hubs) - hubs)} closed")
+        if hubs & set(d.excluded):
+            problems.append(f"excluded sites {sorted(hubs & set(d.excluded))} open")
+        covered = self.covered(solution)
+        if d.capacities is not None:
+            load = np.bincount(alloc[covered], weights=d.weights[covered],
+                               minlength=d.n_sites)  # fmt: skip
+            over = np.flatnonzero(load > d.capacities * (1 + 1e-9) + 1e-9)
+            if len(over):
+                problems.append(f"hubs {over.tolist()} serve more covered weight than "
+                                "their capacity")
+        if problems:
+            raise InfeasibleModelError("coverage solution: " + "; ".join(problems))
+        return float(d.weights[covered].sum())
 
     # -- solving ----------------------------------------------------------------------
     def solve(self, params: SolveParameters | None = None, **kwargs: Any) -> Solution:
-        """Solve with CP-SAT (one search worker: deterministic for a fixed ``seed``);
-        keyword arguments build :class:`SolveParameters` (``time_limit``, ``seed``).
+        """Solve the reduced MIP on the MathOpt backend ``params.solver`` (HiGHS by
+        default; deterministic for a fixed ``seed``); keyword arguments build
+        :class:`SolveParameters` (``time_limit``, ``seed``, ``solver``...). On the time
+        limit the best hub set found (at worst the greedy start) comes back with its
+        bound and gap.
 
         Raises
         ------
         InfeasibleModelError
-            When the specification cannot have a solution (see :meth:`check_feasible`).
+            When the specification cannot have a solution (see :meth:`check_feasible`),
+            or capacities leave none.
         SolverError
-            When CP-SAT finds no solution within the time limit.
+            When the backend fails.
         """
-        from ortools.sat.python import cp_model
+        from hubopt.models._cover_solve import solve_coverage
 
         if params is None:
             params = SolveParameters(**kwargs)
@@ -230,57 +260,19 @@ class CoverageModel(Model):
             msg = "give either params or keyword arguments, not both"
             raise TypeError(msg)
         self.check_feasible()
-        d = self.data
         start = time.perf_counter()
-        reach = d.reach
-        n, m = reach.shape
-        w_int = [round(float(v)) for v in d.weights]
-        total = sum(w_int)
-        model = cp_model.CpModel()
-        y = [model.new_bool_var(f"y{k}") for k in range(m)]
-        z = [model.new_bool_var(f"z{i}") for i in range(n)]
-        for k in d.fixed_hubs:
-            model.add(y[k] == 1)
-        for k in d.excluded:
-            model.add(y[k] == 0)
-        for i in range(n):
-            sites = [y[k] for k in np.flatnonzero(reach[i]).tolist()]
-            if sites:
-                model.add(z[i] <= sum(sites))
-            else:
-                model.add(z[i] == 0)
-        covered = sum(w_int[i] * z[i] for i in range(n))
-        if d.p is not None:
-            model.add(sum(y) == d.p)
-            model.maximize(covered)
-        else:
-            assert d.share is not None
-            model.add(covered >= math.ceil(d.share * total - 1e-9))
-            model.minimize((total + 1) * sum(y) - covered)
-        solver = cp_model.CpSolver()
-        if params.time_limit is not None:
-            solver.parameters.max_time_in_seconds = float(params.time_limit)
-        solver.parameters.random_seed = int(params.seed)
-        solver.parameters.num_search_workers = 1  # deterministic
-        status = solver.solve(model)
-        seconds = time.perf_counter() - start
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            if status == cp_model.INFEASIBLE:
-                msg = "coverage model is infeasible (CP-SAT proved it)"
-                raise InfeasibleModelError(msg)
-            limit = "no limit" if params.time_limit is None else f"{params.time_limit:g} s"
-            msg = f"CP-SAT found no solution within {limit} ({solver.status_name(status)})"
+        result = solve_coverage(self.data, params)
+        if result.infeasible:
+            msg = "coverage model is infeasible: the capacities leave no allocation"
+            raise InfeasibleModelError(msg)
+        hubs = result.hubs
+        if not hubs:
+            msg = "coverage model: no hub set found within the time limit"
             raise SolverError(msg)
-        hubs = tuple(k for k in range(m) if solver.boolean_value(y[k]))
-        nearest = d.times[:, list(hubs)].argmin(axis=1)
-        allocation: IntArray = np.array([hubs[a] for a in nearest], dtype=np.int64)
-        mask = np.asarray(reach[:, list(hubs)].any(axis=1), dtype=np.bool_)
-        objective = self.covered_weight(hubs)
-        optimal = status == cp_model.OPTIMAL
-        if d.p is not None:
-            bound = float(solver.best_objective_bound)
-        else:
-            bound = objective if optimal else math.nan
+        allocation = self._allocate(hubs, result.served)
+        mask = self.covered_mask(allocation)
+        objective = float(self.data.weights[mask].sum())
+        bound = result.bound
         return Solution(
             problem=self.problem,
             hubs=hubs,
@@ -288,19 +280,40 @@ class CoverageModel(Model):
             objective=objective,
             bound=bound,
             gap=_gap(objective, bound),
-            status=Status.OPTIMAL if optimal else Status.FEASIBLE,
-            seconds=seconds,
-            method="cp-sat",
+            status=result.status,
+            seconds=time.perf_counter() - start,
+            method=result.method,
             info={
                 "covered": mask,
-                "rule": "maximal" if d.p is not None else "share",
-                "minutes": d.minutes,
+                "rule": "maximal" if self.data.p is not None else "share",
+                "minutes": self.data.minutes,
+                **result.info,
             },
         )
+
+    def covered_mask(self, allocation: IntArray) -> BoolArray:
+        """Per demand point, whether ``allocation[i]`` lies within ``minutes``."""
+        rows = np.arange(self.n)
+        return np.asarray(self.data.times[rows, allocation] <= self.data.minutes, np.bool_)
+
+    def _allocate(self, hubs: tuple[int, ...], served: IntArray | None) -> IntArray:
+        """Each point's nearest open hub; with capacities the serving hub of a covered
+        point and, for the others, the nearest open hub out of reach."""
+        H = np.asarray(hubs, dtype=np.int64)
+        sub = np.asarray(self.data.times[:, H])
+        allocation: IntArray = H[sub.argmin(axis=1)]
+        if served is not None:
+            out = np.where(sub > self.data.minutes, sub, np.inf)
+            far = H[out.argmin(axis=1)]
+            has_far = np.isfinite(out.min(axis=1))
+            allocation = np.where(served >= 0, served, np.where(has_far, far, allocation))
+        return np.asarray(allocation, dtype=np.int64)
 
 
 def _gap(objective: float, bound: float) -> float:
     """``|bound - objective| / |objective|`` (the bound of maximal covering lies above)."""
+    if math.isnan(bound):
+        return math.nan
     if objective == 0:
         return 0.0 if bound == 0 else math.inf
     return abs(bound - objective) / abs(objective)
