@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hubopt._tables import is_geo
 from hubopt._validate import Problems
 from hubopt.demand import DemandPoints, _as_float, great_circle_km, read_records_with_columns
 
@@ -211,7 +212,7 @@ def candidates_from_file(
     fixed: list[float] = []
     cap: list[float] = []
     flags: dict[str, list[int]] = {"existing": [], "excluded": []}
-    csv_file = path.suffix.lower() == ".csv"
+    csv_file = not is_geo(path)
     present = {col for col in ("fixed_cost", "capacity") if any(col in row for row in rows)}
     for i, row in enumerate(rows, start=2 if csv_file else 0):
         where = f"row {i}" if csv_file else f"features[{i}]"

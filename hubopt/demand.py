@@ -7,8 +7,6 @@ file are reported all at once as a :class:`~hubopt._errors.CaseValidationError`.
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hubopt._tables import is_geo, read_records
 from hubopt._validate import Problems
 
 if TYPE_CHECKING:
@@ -280,33 +279,12 @@ def country_codes(lon: np.ndarray, lat: np.ndarray) -> list[str]:
 
 
 def read_point_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows of a CSV file, or of a GeoJSON file's point features (lon/lat added from geometry).
+    """Rows of a CSV, GeoJSON or GeoPackage point file (lon/lat added from geometry).
 
-    Returns the rows and the list of problems met while reading.
+    Returns the rows and the list of problems met while reading; encoding, CSV delimiter,
+    decimal comma and CRS are handled by :func:`hubopt._tables.read_records`.
     """
-    problems: list[str] = []
-    try:
-        if path.suffix.lower() in (".geojson", ".json"):
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-            rows = []
-            for i, feat in enumerate(data.get("features", []) if isinstance(data, dict) else []):
-                geom = (feat or {}).get("geometry") or {}
-                props = dict((feat or {}).get("properties") or {})
-                if geom.get("type") != "Point":
-                    problems.append(
-                        f"features[{i}].geometry: expected a Point; got {geom.get('type')!r}"
-                    )
-                    continue
-                props.setdefault("lon", geom["coordinates"][0])
-                props.setdefault("lat", geom["coordinates"][1])
-                rows.append(props)
-            if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-                problems.append("type: expected a GeoJSON FeatureCollection")
-            return rows, problems
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            return list(csv.DictReader(fh)), problems
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
-        return [], [f"file: expected a readable CSV or GeoJSON file; got {exc}"]
+    return read_records(path)
 
 
 def read_records_with_columns(
@@ -321,7 +299,10 @@ def read_records_with_columns(
     problems = Problems(path)
     rows, read_problems = read_point_records(path)
     for msg in read_problems:
-        problems.note("file", msg)
+        field, _, message = msg.partition(": ")
+        problems.note(field, message)
+    if read_problems and not rows:
+        problems.raise_if_any()  # the file could not be read at all: nothing more to check
     if rows:
         missing = [c for c in columns if c not in rows[0]]
         for c in missing:
@@ -352,8 +333,8 @@ def demand_from_file(
         path, (name_field, weight_field, lon_field, lat_field)
     )
     names, lon, lat, weight = [], [], [], []
-    for i, row in enumerate(rows, start=2 if path.suffix.lower() == ".csv" else 0):
-        where = f"row {i}" if path.suffix.lower() == ".csv" else f"features[{i}]"
+    for i, row in enumerate(rows, start=0 if is_geo(path) else 2):
+        where = f"features[{i}]" if is_geo(path) else f"row {i}"
         x, y, wgt = (
             _as_float(row[lon_field]),
             _as_float(row[lat_field]),
