@@ -154,3 +154,18 @@ def test_matrix_cli_exits_2_on_a_cp1251_file_and_writes_nothing(tmp_path: Path) 
     assert "Traceback" not in res.output
     assert "at least one" not in res.output
     assert not out.exists()
+
+
+def test_flows_file_in_tab_separated_cp1251_is_refused_and_utf8_read(tmp_path: Path) -> None:
+    from hubopt.flows import flows_from_file
+
+    names = ("Санкт-Петербург", "Москва")
+    text = "origin\tdestination\tflow\nСанкт-Петербург\tМосква\t12,5\nМосква\tСанкт-Петербург\t7\n"
+    path = tmp_path / "flows.csv"
+    path.write_bytes(text.encode("cp1251"))
+    with pytest.raises(CaseValidationError, match=r"cp1251 \(Windows Cyrillic\)"):
+        flows_from_file(path, names)
+    path.write_text(text, encoding="utf-8")
+    w = flows_from_file(path, names)
+    assert w[0, 1] == pytest.approx(12.5)
+    assert w[1, 0] == pytest.approx(7.0)
