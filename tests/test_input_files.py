@@ -169,3 +169,12 @@ def test_flows_file_in_tab_separated_cp1251_is_refused_and_utf8_read(tmp_path: P
     w = flows_from_file(path, names)
     assert w[0, 1] == pytest.approx(12.5)
     assert w[1, 0] == pytest.approx(7.0)
+
+
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
+def test_geopackage_without_a_crs_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "points.gpkg"
+    frame = _frame("EPSG:3035").set_crs(None, allow_override=True)
+    frame.to_file(path, driver="GPKG")
+    with pytest.raises(CaseValidationError, match="crs: expected the layer to have a coordinate"):
+        demand_from_file(path)
