@@ -307,6 +307,40 @@ def _allocation(r: RunResult, ln: dict[str, Any]) -> dict[str, Any]:
     return {"coords": _flat([start, (c.lon[k], c.lat[k])]), "props": _props(props)}
 
 
+MARKET_FIELDS = [["market", "market", "", "text"], ["gateway", "typical gateway", "", "text"],
+                 ["gateway_mode", "world leg", "", "text"], ["modes", "mode chain", "", "text"],
+                 ["time_h", "time", "h", "num"], ["cost", "cost", "unit_cost", "num"],
+                 ["modes_linked", "modes linked", "", "text"],
+                 ["gateways_linked", "gateways linked", "", "num"]]
+CORRIDOR_FIELDS = [["market", "market", "", "text"], ["gateway", "gateway", "", "text"],
+                   ["mode", "mode", "", "text"], ["far_end", "far end", "", "text"],
+                   ["km", "length", "km", "num"], ["time_h", "time", "h", "num"],
+                   ["cost", "cost", "unit_cost", "num"], ["flow", "flow", "flow", "num"],
+                   ["typical", "typical", "", "bool"]]
+
+
+def _market_layers(r: RunResult, u: dict[str, str]) -> dict[str, Any]:
+    """[external]: the markets (points) and world corridors (lines) with their popup fields;
+    empty without markets, so that the page of a case without ``[external]`` is unchanged."""
+    if r.external is None:
+        return {}
+    from hubopt.market_outputs import corridor_features, market_features
+
+    def unit(spec: list[list[str]]) -> list[list[str]]:
+        return [[k, label, u.get(un, un), how] for k, label, un, how in spec]
+
+    markets = [{"lon": round(float(g["coordinates"][0]), DIGITS),
+                "lat": round(float(g["coordinates"][1]), DIGITS),
+                "props": _props({k: p.get(k) for k, *_ in MARKET_FIELDS})}
+               for g, p in market_features(r) if g is not None]
+    corridors = [{"coords": _flat(g["coordinates"]),
+                  "props": _props({k: p.get(k) for k, *_ in CORRIDOR_FIELDS})}
+                 for g, p in corridor_features(r) if g is not None]
+    return {"markets": markets, "corridors": corridors,
+            "market_fields": {"markets": unit(MARKET_FIELDS),
+                              "corridors": unit(CORRIDOR_FIELDS)}}
+
+
 def scenario_data(r: RunResult) -> dict[str, Any]:
     """What the page shows of one run, apart from the network (JSON-ready, deterministic)."""
     from hubopt import __version__
@@ -388,6 +422,7 @@ def scenario_data(r: RunResult) -> dict[str, Any]:
         "warnings": list(r.warnings),
         "attribution": r.network.attribution,
         "fields": field_specs(u),
+        **_market_layers(r, u),
     }
 
 

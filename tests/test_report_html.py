@@ -476,3 +476,80 @@ def test_sweep_page_shows_a_failed_scenario_without_stale_results(
         assert [m for m in loaded.console if m[0] in {"error", "pageerror", "warning"}] == []
     finally:
         page.close()
+
+
+# ------------------------------------------------------------------------------------------
+# [external]: markets and world corridors on the map
+
+@pytest.fixture(scope="module")
+def external_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, Path]:
+    """A small world-layer region (Vladivostok's cities of 50,000+) with two sea/air markets."""
+    import tomllib
+
+    from hubopt.case import BUILTIN_FOLDER, case_from_dict
+
+    path = BUILTIN_FOLDER / "primorye.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data["demand"]["min_population"] = 50000
+    data["external"]["markets"] = [
+        {"name": "Busan", "country": "KR", "port": "KRPUS", "airport": "PUS"},
+        {"name": "Tokyo", "country": "JP", "port": "JPTYO", "airport": "NRT"}]
+    result = run_case(case_from_dict(data, path=path))
+    return result, write_outputs(result, tmp_path_factory.mktemp("html_ext") / "out")
+
+
+def test_page_without_external_has_no_market_layers(run_out: tuple[RunResult, Path]) -> None:
+    r, _ = run_out
+    assert r.external is None
+    sc = run_page_data(r)["scenarios"][0]
+    assert "markets" not in sc and "corridors" not in sc
+
+
+def test_page_data_carries_every_market_and_world_link(
+        external_out: tuple[RunResult, Path]) -> None:
+    r, out = external_out
+    data = read_page_data(out / "report.html")
+    assert data is not None
+    sc = data["scenarios"][0]
+    assert [m["props"]["market"] for m in sc["markets"]] == [s["market"] for s in r.markets]
+    for m, s in zip(sc["markets"], r.markets, strict=True):
+        assert m["props"]["gateway"] == s["gateway"]
+        assert m["props"]["modes"] == s["modes"]
+        assert m["props"]["cost"] == pytest.approx(s["cost"], rel=1e-6)
+    assert r.external is not None
+    assert len(sc["corridors"]) == len(r.external.gateways.links)
+    assert sum(c["props"]["typical"] for c in sc["corridors"]) == len(r.markets)
+
+
+@browser_only
+def test_markets_and_corridors_are_drawn_named_and_toggle(
+        browser: Any, external_out: tuple[RunResult, Path]) -> None:
+    from playwright.sync_api import expect
+
+    r, out = external_out
+    loaded = _open(browser, out / "report.html")
+    page = loaded.page
+    try:
+        errors = [m for m in loaded.console if m[0] in {"error", "pageerror"}]
+        assert not errors, errors
+        names = [s["market"] for s in r.markets]
+        assert sorted(page.locator(".leaflet-tooltip.market-label").all_inner_texts()) \
+            == sorted(names)
+        assert r.external is not None
+        for key, n in (("markets", len(names)), ("corridors", len(r.external.gateways.links))):
+            box = page.locator(f"#layer-{key}")
+            assert box.count() == 1 and box.is_checked()
+            assert _paths(page, key) == n
+            box.uncheck()
+            assert _paths(page, key) == 0
+            box.check()
+            assert _paths(page, key) == n
+        expect(page.locator(".leaflet-tooltip.market-label")).to_have_count(len(names))
+        page.evaluate("() => { window.huboptReport.layers.markets.group.getLayers()[0]"
+                      ".openPopup(); }")
+        text = page.locator(".leaflet-popup-content").inner_text()
+        first = r.markets[0]
+        for word in (first["market"], first["gateway"], first["modes"], " h", "EUR/t"):
+            assert word in text
+    finally:
+        page.close()

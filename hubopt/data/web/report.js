@@ -10,8 +10,8 @@
     transfer: "#ff9800", matrix: "#37474f" };
   var PANES = [ // layer key, z-index (tiles are at 200, above the land)
     ["land", 150], ["road", 410], ["rail", 411], ["sea", 412], ["air", 413], ["transfers", 414],
-    ["allocations", 420], ["routes", 430], ["demand", 440], ["candidates", 450],
-    ["hubs", 460]
+    ["corridors", 415], ["allocations", 420], ["routes", 430], ["demand", 440],
+    ["markets", 445], ["candidates", 450], ["hubs", 460]
   ];
 
   // ---------------------------------------------------------------------------- helpers
@@ -228,7 +228,34 @@
       hubs.addLayer(m);
     });
     out.hubs = hubs;
+    if (sc.markets) { marketLayers(sc, out); }
     return out;
+  }
+
+  // [external] only: markets beyond the region and the world corridors to them
+  function marketLayers(sc, out) {
+    var mf = sc.market_fields;
+    var corridors = L.layerGroup();
+    var corrPopup = propsPopup("world corridor", mf.corridors);
+    sc.corridors.forEach(function (c) {
+      var line = L.polyline(latlngs(c.coords), { pane: "hubopt-corridors",
+        color: MODE_COLORS[c.props.mode] || "#37474f", weight: c.props.typical ? 4 : 1.5,
+        opacity: c.props.typical ? 0.9 : 0.5, dashArray: c.props.typical ? null : "4 4" });
+      line.bindPopup(function () { return corrPopup(c.props); });
+      corridors.addLayer(line);
+    });
+    out.corridors = corridors;
+    var markets = L.layerGroup();
+    var marketPopup = propsPopup("market", mf.markets);
+    sc.markets.forEach(function (m) {
+      var mk = L.circleMarker([m.lat, m.lon], { pane: "hubopt-markets", radius: 8,
+        color: "#000", weight: 2, fillColor: "#ffb300", fillOpacity: 1 });
+      mk.bindPopup(function () { return marketPopup(m.props); });
+      mk.bindTooltip(esc(m.props.market), { permanent: true, direction: "right",
+        offset: [10, 0], className: "market-label" });
+      markets.addLayer(mk);
+    });
+    out.markets = markets;
   }
 
   // ---------------------------------------------------------------------------- controls
@@ -241,12 +268,22 @@
     ["allocations", "allocations", "swatch", "#2e7d32", false]
   ];
 
+  var MARKET_KEYS = [
+    ["markets", "markets (world)", "dot", "#ffb300", true],
+    ["corridors", "world corridors", "swatch", "#37474f", true]
+  ];
+
+  function scenarioKeys(sc) {
+    return sc.markets ? SCENARIO_KEYS.concat(MARKET_KEYS) : SCENARIO_KEYS;
+  }
+
   function buildControl(net, sc) {
     var div = document.getElementById("layer-control");
     var html = ["<strong>Layers</strong>"];
-    SCENARIO_KEYS.forEach(function (k) {
+    scenarioKeys(sc).forEach(function (k) {
       var n = { hubs: sc.hubs, candidates: sc.candidates, demand: sc.demand,
-        routes: sc.routes, allocations: sc.allocations }[k[0]].length;
+        routes: sc.routes, allocations: sc.allocations, markets: sc.markets,
+        corridors: sc.corridors }[k[0]].length;
       html.push(checkbox(k[0], k[1], k[2], k[3], n, n));
       if (k[0] === "routes") {
         var modes = {};
@@ -417,7 +454,9 @@
       document.getElementById("description").textContent = "";
       ["hubs", "scorecard", "resilience", "objective", "allocation", "candidates"]
         .forEach(function (t) { document.getElementById(t + "-table").innerHTML = ""; });
-      SCENARIO_KEYS.forEach(function (k) { register(k[0], L.layerGroup(), k[4]); });
+      SCENARIO_KEYS.concat(MARKET_KEYS).forEach(function (k) {
+        register(k[0], L.layerGroup(), k[4]);
+      });
       return;
     }
     var net = DATA.networks[sc.network];
@@ -440,7 +479,9 @@
       renderNetworkNote(net);
     }
     var made = scenarioLayers(sc);
-    SCENARIO_KEYS.forEach(function (k) { register(k[0], made[k[0]], k[4]); });
+    SCENARIO_KEYS.concat(MARKET_KEYS).forEach(function (k) {
+      register(k[0], made[k[0]] || L.layerGroup(), k[4]);
+    });
     buildControl(net, sc);
     renderTables(sc);
     if (!fitted) {
