@@ -142,13 +142,16 @@ def _read_target(t: Table) -> MarketTarget | None:
     hours = t.number("hours", lo=0, lo_open=True, hi=24 * 60)
     markets = t.number("markets", default=1, lo=1, integer=True)
     count = t.number("count", default=2, lo=1, hi=64, integer=True)
+    max_increase = t.number("max_increase", default=0.25, lo=0)
     description = t.string("description", default="")
     near = metric == MarketMetric.POPULATION_NEAR_MARKETS
+    n1 = metric == MarketMetric.MARKETS_GATEWAY_N1
     if near and "hours" not in t.data:
         t.problems.add(t.field("hours"), f"a time in hours for metric {metric_text!r} "
                        "(required, missing)")
     unused: dict[str, Any] = {"hours": not near, "markets": not near,
-                              "count": metric is not None and near}
+                              "count": metric is not None and (near or n1),
+                              "max_increase": not n1}
     for k, bad in unused.items():
         if bad and metric is not None and k in t.data:
             t.problems.note(t.field(k), f"not used by metric {metric_text!r}")
@@ -161,6 +164,7 @@ def _read_target(t: Table) -> MarketTarget | None:
     assert source is not None
     return MarketTarget(id=tid, metric=metric, operator=op, threshold=float(threshold),
                         source=source, hours=hours, markets=markets or 1, count=count or 2,
+                        max_increase=0.25 if max_increase is None else float(max_increase),
                         description=description or "", field=t.prefix)
 
 

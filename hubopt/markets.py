@@ -65,9 +65,16 @@ class _Paths:
         return self.cache[key]
 
 
+def _hub_pair(alloc: np.ndarray, i: int, M: int) -> tuple[int, int]:
+    """Model nodes (point's hub, market's hub) of point ``i``'s route to market node ``M``."""
+    if alloc.ndim == 1:
+        return int(alloc[i]), int(alloc[M])
+    return int(alloc[i, M, 0]), int(alloc[i, M, 1])
+
+
 def market_paths(case: Case, net: MultimodalNetwork, mx: Matrices, demand: DemandPoints,
-                 cands: Candidates, solved: Solved, em: ExternalModel
-                 ) -> list[list[dict[str, Any]]]:
+                 cands: Candidates, solved: Solved, em: ExternalModel,
+                 paths: _Paths | None = None) -> list[list[dict[str, Any]]]:
     """Per market, per demand point: the least-cost and the fastest path (see module doc)."""
     assert solved.data is not None
     assert solved.allocation is not None
@@ -77,7 +84,7 @@ def market_paths(case: Case, net: MultimodalNetwork, mx: Matrices, demand: Deman
     nd, off = len(demand), solved.offset
     n_int = C.shape[0] - em.n_markets
     links = em.gateways.links
-    paths = _Paths(net)
+    paths = paths or _Paths(net)
     ds, ss = mx.demand_snap, mx.site_snap
     hubs = list(solved.hubs)
     # fastest times: points -> open hubs, open hubs -> gateways
@@ -96,10 +103,7 @@ def market_paths(case: Case, net: MultimodalNetwork, mx: Matrices, demand: Deman
         ls = np.asarray(em.gateways.of_market(m), dtype=int)
         rows: list[dict[str, Any]] = []
         for i in range(nd):
-            if alloc.ndim == 1:
-                k, l_ = int(alloc[i]), int(alloc[M])
-            else:
-                k, l_ = int(alloc[i, M, 0]), int(alloc[i, M, 1])
+            k, l_ = _hub_pair(alloc, i, M)
             cost = (spec.chi * C[i, k] + spec.alpha * C[k, l_] + spec.delta * C[l_, M]
                     if k != l_ else spec.chi * C[i, k] + spec.delta * C[k, M])
             best = int(ls[np.argmin(em.to_link[l_, ls])])
@@ -182,6 +186,92 @@ def market_summaries(em: ExternalModel, per_point: list[list[dict[str, Any]]],
     return out
 
 
+def gateway_n1_costs(head: np.ndarray, to_link: np.ndarray, links: Sequence[int],
+                     failed: Sequence[int], delta: float
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per point: unit cost and link with all of a market's links, and without ``failed``.
+
+    ``head[i]`` is the cost of point ``i``'s route up to its market hub (``chi C[i,k] +
+    alpha C[k,l]``); ``to_link`` holds the rows of the points' market hubs (``to_link[i,
+    x]``: cost from point ``i``'s market hub to the market through link ``x``). The hubs
+    and allocation stay as solved; only the gateway leg is re-chosen among the remaining
+    links (``inf`` cost and link ``-1`` when none remains).
+    """
+    ls = np.asarray(links, dtype=int)
+    gone = set(int(x) for x in failed)
+    rest = np.asarray([x for x in ls if int(x) not in gone], dtype=int)
+    j = np.argmin(to_link[:, ls], axis=1)
+    rows = np.arange(len(head))
+    before = head + delta * to_link[rows, ls[j]]
+    if rest.size == 0:
+        return before, ls[j], np.full(len(head), np.inf), np.full(len(head), -1)
+    k = np.argmin(to_link[:, rest], axis=1)
+    return before, ls[j], head + delta * to_link[rows, rest[k]], rest[k]
+
+
+def gateway_n1(case: Case, mx: Matrices, solved: Solved, em: ExternalModel,
+               summaries: list[dict[str, Any]], demand: DemandPoints, paths: _Paths
+               ) -> list[dict[str, Any]]:
+    """Per market: its flow-weighted typical path when its best gateway (the one carrying
+    the most flow) fails, re-routed over the remaining gateways from the same hubs.
+
+    ``gateway_n1_cost_increase_share`` is ``(cost' - cost) / cost`` of the flow-weighted
+    mean unit cost (export direction, as the points' least-cost paths); ``None`` (and
+    ``gateway_n1_reachable = False``) when no other gateway links the market.
+    """
+    assert solved.data is not None and solved.allocation is not None
+    spec, C = case.model, solved.data.costs
+    alloc = np.asarray(solved.allocation)
+    nd, off = len(demand), solved.offset
+    n_int = C.shape[0] - em.n_markets
+    links = em.gateways.links
+    ss = mx.site_snap
+    f = em.flows
+    out = []
+    for m, s in enumerate(summaries):
+        M = n_int + m
+        ls = em.gateways.of_market(m)
+        failed = [x for x in ls if links[x].gateway == s["gateway"]]
+        head = np.zeros(nd)
+        hub_l = np.zeros(nd, dtype=int)
+        for i in range(nd):
+            k, l_ = _hub_pair(alloc, i, M)
+            head[i] = spec.chi * C[i, k] + (spec.alpha * C[k, l_] if k != l_ else 0.0)
+            hub_l[i] = l_
+        before, old, after, new = gateway_n1_costs(head, em.to_link[hub_l], ls, failed,
+                                                   spec.delta)
+        w = f.export[:, m] + f.imports[m, :]
+        w = w / w.sum() if w.sum() > 0 else demand.weight / demand.weight.sum()
+        entry: dict[str, Any] = {"gateway_n1_failed": s["gateway"],
+                                 "gateway_n1_reachable": bool((new >= 0).all())}
+        if not entry["gateway_n1_reachable"]:
+            entry.update({"gateway_n1_gateway": None, "gateway_n1_cost": None,
+                          "gateway_n1_time_h": None, "gateway_n1_cost_increase_share": None,
+                          "gateway_n1_time_increase_share": None})
+            out.append(entry)
+            continue
+
+        def last_leg(sl: int, x: int) -> float:
+            p = paths.get(int(ss.node[sl]), links[x].node, mx.weights)
+            return (p.time_h if p is not None else 0.0) + links[x].time_h
+
+        dt = np.array([last_leg(int(hub_l[i]) - off, int(new[i]))
+                       - last_leg(int(hub_l[i]) - off, int(old[i])) for i in range(nd)])
+        times = np.array([r["least_cost"]["time_h"] for r in s["paths"]])
+        by: dict[str, float] = {}
+        for i in range(nd):
+            g = links[int(new[i])].gateway
+            by[g] = by.get(g, 0.0) + float(w[i])
+        c0, c1 = float(w @ before), float(w @ after)
+        t0, t1 = float(w @ times), float(w @ (times + dt))
+        entry.update({"gateway_n1_gateway": max(sorted(by), key=lambda g: by[g]),
+                      "gateway_n1_cost": c1, "gateway_n1_time_h": t1,
+                      "gateway_n1_cost_increase_share": (c1 - c0) / c0 if c0 > 0 else 0.0,
+                      "gateway_n1_time_increase_share": (t1 - t0) / t0 if t0 > 0 else 0.0})
+        out.append(entry)
+    return out
+
+
 def evaluate_market_targets(targets: Sequence[MarketTarget], summaries: list[dict[str, Any]],
                             demand: DemandPoints) -> tuple[TargetResult, ...]:
     """Measure every global-connectivity target and compare it with its threshold."""
@@ -199,9 +289,10 @@ def evaluate_market_targets(targets: Sequence[MarketTarget], summaries: list[dic
         elif t.metric == MarketMetric.MARKETS_MULTIMODAL:
             value = (sum(len(s["modes_linked"]) >= t.count for s in summaries) / nm
                      if nm else 1.0)
-        else:
-            value = (sum(len(s["gateways_linked"]) >= t.count for s in summaries) / nm
-                     if nm else 1.0)
+        else:  # gateway N-1: the typical path within max_increase when the best gateway fails
+            value = (sum(s["gateway_n1_cost_increase_share"] is not None
+                         and s["gateway_n1_cost_increase_share"] <= t.max_increase
+                         for s in summaries) / nm if nm else 1.0)
         passed = bool(_OPS[t.operator](value, t.threshold)) if math.isfinite(value) else False
         results.append(TargetResult(
             id=t.id, metric=t.metric.value, operator=t.operator, threshold=t.threshold,
@@ -214,9 +305,15 @@ def score_markets(case: Case, net: MultimodalNetwork, mx: Matrices, demand: Dema
                   ) -> tuple[list[dict[str, Any]], tuple[TargetResult, ...]]:
     """The ``markets`` list of scorecard.json and the global-connectivity target results."""
     assert case.external is not None
-    per_point = market_paths(case, net, mx, demand, cands, solved, em)
+    paths = _Paths(net)
+    per_point = market_paths(case, net, mx, demand, cands, solved, em, paths)
     summaries = market_summaries(em, per_point, demand)
+    for s, n1 in zip(summaries, gateway_n1(case, mx, solved, em, summaries, demand, paths),
+                     strict=True):
+        paths_rows = s.pop("paths")
+        s.update(n1)
+        s["paths"] = paths_rows  # keep the long list last
     return summaries, evaluate_market_targets(case.external.targets, summaries, demand)
 
 
-__all__ = ["evaluate_market_targets", "market_paths", "market_summaries", "score_markets"]
+__all__ = ["evaluate_market_targets", "gateway_n1", "gateway_n1_costs", "market_paths", "market_summaries", "score_markets"]

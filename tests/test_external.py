@@ -272,10 +272,80 @@ def test_markets_with_zero_flow_leave_hubs_and_objective_unchanged(busan_run) ->
 
 def test_market_targets_are_scored_and_cite_a_source(busan_run) -> None:
     ids = {t.id: t for t in busan_run.results}
-    assert {"markets_48h", "market_two_modes", "market_two_gateways"} <= set(ids)
+    assert {"markets_48h", "market_two_modes", "market_gateway_n1"} <= set(ids)
     # one market with sea and air links: two modes, several gateways
     assert ids["market_two_modes"].value == 1.0
     assert all(ids[k].source for k in ("markets_48h", "market_two_modes"))
+
+
+# ------------------------------------------------------------------------------------------
+# gateway N-1: the typical path when the market's best gateway fails
+
+
+def test_gateway_n1_costs_match_a_hand_computed_example() -> None:
+    from hubopt.markets import gateway_n1_costs
+
+    # two points; links 0 and 1 belong to the failing gateway, link 2 to another one
+    head = np.array([10.0, 20.0])  # chi C[i,k] + alpha C[k,l]
+    to_link = np.array([[4.0, 6.0, 10.0],   # point 0's market hub: link 0 best (4)
+                        [8.0, 2.0, 6.0]])   # point 1's market hub: link 1 best (2)
+    before, old, after, new = gateway_n1_costs(head, to_link, [0, 1, 2], [0, 1], delta=0.5)
+    assert before.tolist() == [12.0, 21.0]   # 10 + 0.5*4, 20 + 0.5*2
+    assert old.tolist() == [0, 1]
+    assert after.tolist() == [15.0, 23.0]    # 10 + 0.5*10, 20 + 0.5*6
+    assert new.tolist() == [2, 2]
+    w = np.array([0.25, 0.75])               # flow weights
+    # flow-weighted: 18.75 -> 21.0, i.e. +12 %
+    assert (w @ after - w @ before) / (w @ before) == pytest.approx(0.12)
+    # the only gateway fails: no path remains
+    _, _, gone, none = gateway_n1_costs(head, to_link, [0, 1], [0, 1], delta=0.5)
+    assert np.isinf(gone).all() and (none == -1).all()
+
+
+def test_gateway_n1_target_counts_markets_within_the_allowance() -> None:
+    from hubopt.external_spec import MarketTarget
+    from hubopt.markets import evaluate_market_targets
+
+    t = MarketTarget("n1", MarketMetric.MARKETS_GATEWAY_N1, ">=", 1.0, "test",
+                     max_increase=0.25)
+    summaries = [{"gateway_n1_cost_increase_share": 0.12},
+                 {"gateway_n1_cost_increase_share": 0.30},
+                 {"gateway_n1_cost_increase_share": None}]  # no other gateway
+    (res,) = evaluate_market_targets([t], summaries, _two_points())
+    assert res.value == pytest.approx(1 / 3)
+    assert not res.passed
+
+
+def test_gateway_n1_reroutes_every_point_over_the_other_gateways(busan_run) -> None:
+    r = busan_run
+    s = r.markets[0]
+    em = r.external
+    C = r.solved.data.costs
+    alloc = np.asarray(r.solved.allocation)
+    M = C.shape[0] - 1
+    spec = r.case.model
+    links = em.gateways.links
+    rest = [x for x, ln in enumerate(links) if ln.market == 0 and ln.gateway != s["gateway"]]
+    assert rest  # Busan is linked by several ports and the airport
+    f = em.flows
+    w = f.export[:, 0] + f.imports[0, :]
+    total_before = total_after = 0.0
+    for i in range(len(r.demand)):
+        k, l_ = int(alloc[i]), int(alloc[M])
+        head = spec.chi * C[i, k] + (spec.alpha * C[k, l_] if k != l_ else 0.0)
+        total_before += w[i] * (head + spec.delta * C[l_, M])
+        total_after += w[i] * (head + spec.delta * min(em.to_link[l_, x] for x in rest))
+    before, after = total_before / w.sum(), total_after / w.sum()
+    assert before == pytest.approx(s["cost"], rel=1e-9)
+    assert s["gateway_n1_failed"] == s["gateway"]
+    assert s["gateway_n1_gateway"] != s["gateway"]
+    assert s["gateway_n1_cost"] == pytest.approx(after, rel=1e-9)
+    assert s["gateway_n1_cost_increase_share"] == pytest.approx((after - before) / before)
+    assert s["gateway_n1_cost_increase_share"] >= 0
+    assert s["gateway_n1_time_h"] > 0
+    ids = {t.id: t for t in r.results}
+    assert ids["market_gateway_n1"].value == float(
+        s["gateway_n1_cost_increase_share"] <= 0.25)
 
 
 def test_market_no_world_link_reaches_is_infeasible(tmp_path: Path) -> None:
