@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from hubopt.pipeline import RunResult
 
 _SUMMARY_KEYS = ("market", "gateway", "gateway_mode", "modes", "time_h", "cost",
-                 "flow_share_typical", "flow_export", "flow_import", "flow_transit")
+                 "flow_share_typical", "flow_export", "flow_import", "flow_transit",
+                 "gateway_n1_gateway", "gateway_n1_cost", "gateway_n1_time_h",
+                 "gateway_n1_cost_increase_share", "gateway_n1_time_increase_share")
 
 
 def _link_flows(r: RunResult) -> dict[tuple[int, str, str], float]:
@@ -50,6 +52,9 @@ def market_fields(r: RunResult) -> dict[str, dict[str, str]]:
         "markets": {"market": "", "gateway": "", "gateway_mode": "", "modes": "",
                     "time_h": "h", "cost": money, "flow_share_typical": "",
                     "flow_export": unit, "flow_import": unit, "flow_transit": unit,
+                    "gateway_n1_gateway": "", "gateway_n1_cost": money,
+                    "gateway_n1_time_h": "h", "gateway_n1_cost_increase_share": "",
+                    "gateway_n1_time_increase_share": "",
                     "modes_linked": "", "modes_missing": "", "gateways_linked": ""},
         "corridors": {"market": "", "mode": "", "gateway": "", "gateway_ref": "",
                       "far_end": "", "km": "km", "access_km": "km", "time_h": "h",
@@ -62,7 +67,7 @@ def market_features(r: RunResult) -> list[tuple[dict[str, Any] | None, dict[str,
     """Points of the markets with their typical path and links (empty without markets)."""
     out: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
     for s in r.markets:
-        props = {k: s[k] for k in _SUMMARY_KEYS}
+        props = {k: s.get(k) for k in _SUMMARY_KEYS}
         props["modes_linked"] = ",".join(s["modes_linked"])
         props["modes_missing"] = "; ".join(f"{k}: {v}" for k, v in s["modes_missing"].items())
         props["gateways_linked"] = len(s["gateways_linked"])
@@ -114,6 +119,16 @@ def markets_report(r: RunResult) -> list[str | tuple[list[str], list[list[Any]]]
           ", ".join(s["modes_linked"]),
           "; ".join(f"{k} ({v})" for k, v in s["modes_missing"].items()) or "–"]
          for s in r.markets]))
+    parts.append("### When a market's best gateway fails (gateway N-1)\n")
+    parts.append("Each market's typical path re-routed from the same hubs over the other "
+                 "gateways when the gateway carrying most of its flow is unavailable "
+                 "(export direction, flow-weighted means).\n")
+    parts.append((
+        ["market", "failed gateway", "fallback gateway", f"cost ({cur})",
+         "cost increase", "time (h)", "time increase"],
+        [[s["market"], s["gateway_n1_failed"], s["gateway_n1_gateway"] or "none",
+          s["gateway_n1_cost"], s["gateway_n1_cost_increase_share"], s["gateway_n1_time_h"],
+          s["gateway_n1_time_increase_share"]] for s in r.markets]))
     parts.append("### Fastest and least-cost paths from each demand point\n")
     rows = []
     for s in r.markets:

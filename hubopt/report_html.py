@@ -310,6 +310,9 @@ def _allocation(r: RunResult, ln: dict[str, Any]) -> dict[str, Any]:
 MARKET_FIELDS = [["market", "market", "", "text"], ["gateway", "typical gateway", "", "text"],
                  ["gateway_mode", "world leg", "", "text"], ["modes", "mode chain", "", "text"],
                  ["time_h", "time", "h", "num"], ["cost", "cost", "unit_cost", "num"],
+                 ["gateway_n1_gateway", "fallback gateway if it fails", "", "text"],
+                 ["gateway_n1_cost_increase_share", "cost increase if it fails", "", "pct"],
+                 ["gateway_n1_time_increase_share", "time increase if it fails", "", "pct"],
                  ["modes_linked", "modes linked", "", "text"],
                  ["gateways_linked", "gateways linked", "", "num"]]
 CORRIDOR_FIELDS = [["market", "market", "", "text"], ["gateway", "gateway", "", "text"],

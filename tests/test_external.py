@@ -93,6 +93,23 @@ def test_broken_external_table_reports_every_problem_at_once() -> None:
         assert field in text, field
 
 
+def test_gateway_n1_target_reads_its_allowance_and_rejects_a_count() -> None:
+    data = _data()
+    n1 = {"id": "n1", "metric": "market_share_within_cost_when_best_gateway_fails",
+          "operator": ">=", "threshold": 1.0, "source": "x"}
+    data["external"]["targets"] = [{**n1, "max_increase": 0.1}]
+    case = _case(data)
+    assert case.external is not None
+    got = {t.id: t for t in case.external.targets}["n1"]
+    assert got.metric == MarketMetric.MARKETS_GATEWAY_N1
+    assert got.max_increase == 0.1
+    data["external"]["targets"] = [{**n1, "count": 2, "max_increase": -1}]
+    with pytest.raises(CaseValidationError) as info:
+        _case(data)
+    for field in ("external.targets[0].count", "external.targets[0].max_increase"):
+        assert field in str(info.value), field
+
+
 def test_unknown_market_and_market_inside_the_region_are_named(tmp_path: Path) -> None:
     data = _data()
     data["external"]["markets"] = ["Xyzzyville", "Vladivostok", "Busan"]
