@@ -198,7 +198,7 @@ def gateway_n1_costs(head: np.ndarray, to_link: np.ndarray, links: Sequence[int]
     links (``inf`` cost and link ``-1`` when none remains).
     """
     ls = np.asarray(links, dtype=int)
-    gone = set(int(x) for x in failed)
+    gone = {int(x) for x in failed}
     rest = np.asarray([x for x in ls if int(x) not in gone], dtype=int)
     j = np.argmin(to_link[:, ls], axis=1)
     rows = np.arange(len(head))
@@ -219,7 +219,8 @@ def gateway_n1(case: Case, mx: Matrices, solved: Solved, em: ExternalModel,
     mean unit cost (export direction, as the points' least-cost paths); ``None`` (and
     ``gateway_n1_reachable = False``) when no other gateway links the market.
     """
-    assert solved.data is not None and solved.allocation is not None
+    assert solved.data is not None
+    assert solved.allocation is not None
     spec, C = case.model, solved.data.costs
     alloc = np.asarray(solved.allocation)
     nd, off = len(demand), solved.offset
@@ -316,4 +317,5 @@ def score_markets(case: Case, net: MultimodalNetwork, mx: Matrices, demand: Dema
     return summaries, evaluate_market_targets(case.external.targets, summaries, demand)
 
 
-__all__ = ["evaluate_market_targets", "gateway_n1", "gateway_n1_costs", "market_paths", "market_summaries", "score_markets"]
+__all__ = ["evaluate_market_targets", "gateway_n1", "gateway_n1_costs", "market_paths",
+           "market_summaries", "score_markets"]

@@ -316,7 +316,8 @@ def test_gateway_n1_costs_match_a_hand_computed_example() -> None:
     assert (w @ after - w @ before) / (w @ before) == pytest.approx(0.12)
     # the only gateway fails: no path remains
     _, _, gone, none = gateway_n1_costs(head, to_link, [0, 1], [0, 1], delta=0.5)
-    assert np.isinf(gone).all() and (none == -1).all()
+    assert np.isinf(gone).all()
+    assert (none == -1).all()
 
 
 def test_gateway_n1_target_counts_markets_within_the_allowance() -> None:

@@ -502,7 +502,8 @@ def test_page_without_external_has_no_market_layers(run_out: tuple[RunResult, Pa
     r, _ = run_out
     assert r.external is None
     sc = run_page_data(r)["scenarios"][0]
-    assert "markets" not in sc and "corridors" not in sc
+    assert "markets" not in sc
+    assert "corridors" not in sc
 
 
 def test_page_data_carries_every_market_and_world_link(
@@ -538,7 +539,8 @@ def test_markets_and_corridors_are_drawn_named_and_toggle(
         assert r.external is not None
         for key, n in (("markets", len(names)), ("corridors", len(r.external.gateways.links))):
             box = page.locator(f"#layer-{key}")
-            assert box.count() == 1 and box.is_checked()
+            assert box.count() == 1
+            assert box.is_checked()
             assert _paths(page, key) == n
             box.uncheck()
             assert _paths(page, key) == 0
