@@ -137,9 +137,40 @@ def market_paths(case: Case, net: MultimodalNetwork, mx: Matrices, demand: Deman
                        "modes": _chain(["road"], *[p.modes for p in (p1, p2) if p is not None],
                                        [fl.mode]),
                        "time_h": float(tot[hpos, lpos]), "cost": gen}
-            rows.append({"point": demand.names[i], "least_cost": least, "fastest": fastest})
+            rows.append({"point": demand.names[i], "least_cost": least, "fastest": fastest,
+                         "least_cost_import": _import_path(case, mx, cands, solved, em, paths,
+                                                           i, M, m)})
         out.append(rows)
     return out
+
+
+def _import_path(case: Case, mx: Matrices, cands: Candidates, solved: Solved,
+                 em: ExternalModel, paths: _Paths, i: int, M: int, m: int) -> dict[str, Any]:
+    """The import direction of the solution's own route: market -> the gateway cheapest to
+    the market's hub ``l`` -> ``l`` -> the point's hub ``k`` -> point ``i``; its ``cost``
+    is the model's unit cost ``chi C[M,l] + alpha C[l,k] + delta C[k,i]``."""
+    assert solved.data is not None and solved.allocation is not None
+    spec, C = case.model, solved.data.costs
+    l_, k = _hub_pair(np.asarray(solved.allocation), M, i)
+    cost = (spec.chi * C[M, l_] + spec.alpha * C[l_, k] + spec.delta * C[k, i]
+            if k != l_ else spec.chi * C[M, l_] + spec.delta * C[l_, i])
+    ls = np.asarray(em.gateways.of_market(m), dtype=int)
+    ln = em.gateways.links[int(ls[np.argmin(em.from_link[ls, l_])])]
+    ds, ss, off = mx.demand_snap, mx.site_snap, solved.offset
+    sl, sk = l_ - off, k - off
+    legs = [paths.get(ln.node, int(ss.node[sl]), mx.weights)]
+    t = ln.time_h + float(ss.time_h[sl])
+    if sk != sl:
+        legs.append(paths.get(int(ss.node[sl]), int(ss.node[sk]), mx.weights))
+        t += float(ss.time_h[sl] + ss.time_h[sk])
+    if not (mx.shared and sk == i):
+        legs.append(paths.get(int(ss.node[sk]), int(ds.node[i]), mx.weights))
+        t += float(ss.time_h[sk] + ds.time_h[i])
+    t += sum(p.time_h for p in legs if p is not None)
+    return {"hubs": [cands.names[sl]] + ([cands.names[sk]] if sk != sl else []),
+            "gateway": ln.gateway, "gateway_mode": ln.mode,
+            "modes": _chain([ln.mode], *[p.modes for p in legs if p is not None], ["road"]),
+            "time_h": t, "cost": float(cost)}
 
 
 def market_summaries(em: ExternalModel, per_point: list[list[dict[str, Any]]],

@@ -256,7 +256,29 @@ def test_least_cost_path_cost_is_the_models_unit_cost(busan_run) -> None:
         k, m = int(alloc[i]), int(alloc[M])
         want = spec.chi * C[i, k] + spec.alpha * C[k, m] + spec.delta * C[m, M]
         assert row["least_cost"]["cost"] == pytest.approx(want, rel=1e-9)
+        m, k = int(alloc[M, i, 0]), int(alloc[M, i, 1])  # imports: market's hub first
+        want = spec.chi * C[M, m] + spec.alpha * C[m, k] + spec.delta * C[k, i]
+        assert row["least_cost_import"]["cost"] == pytest.approx(want, rel=1e-9)
         assert row["fastest"]["time_h"] <= row["least_cost"]["time_h"] + 1e-9
+
+
+def test_import_path_cost_is_the_models_unit_cost_from_the_market(busan_run) -> None:
+    r = busan_run
+    C = r.solved.data.costs
+    alloc = np.asarray(r.solved.allocation)
+    M = C.shape[0] - 1
+    spec = r.case.model
+    for i, row in enumerate(r.markets[0]["paths"]):
+        m, k = int(alloc[M]), int(alloc[i])
+        want = (spec.chi * C[M, m] + spec.alpha * C[m, k] + spec.delta * C[k, i]
+                if m != k else spec.chi * C[M, m] + spec.delta * C[m, i])
+        imp = row["least_cost_import"]
+        assert imp["cost"] == pytest.approx(want, rel=1e-9)
+        assert imp["modes"].endswith("road")
+        link = [ln for ln in r.external.gateways.links
+                if ln.gateway == imp["gateway"] and ln.mode == imp["gateway_mode"]]
+        assert len(link) == 1  # a link of this market
+        assert imp["time_h"] >= link[0].time_h
 
 
 def test_objective_includes_external_flows_and_equals_the_evaluator(busan_run) -> None:
@@ -446,6 +468,9 @@ def test_multiple_allocation_paths_cost_the_models_unit_cost() -> None:
         k, m = int(alloc[i, M, 0]), int(alloc[i, M, 1])
         want = spec.chi * C[i, k] + spec.alpha * C[k, m] + spec.delta * C[m, M]
         assert row["least_cost"]["cost"] == pytest.approx(want, rel=1e-9)
+        m, k = int(alloc[M, i, 0]), int(alloc[M, i, 1])  # imports: market's hub first
+        want = spec.chi * C[M, m] + spec.alpha * C[m, k] + spec.delta * C[k, i]
+        assert row["least_cost_import"]["cost"] == pytest.approx(want, rel=1e-9)
 
 
 def test_coverage_model_sends_each_market_to_its_cheapest_open_hub() -> None:
