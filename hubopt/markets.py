@@ -149,7 +149,8 @@ def _import_path(case: Case, mx: Matrices, cands: Candidates, solved: Solved,
     """The import direction of the solution's own route: market -> the gateway cheapest to
     the market's hub ``l`` -> ``l`` -> the point's hub ``k`` -> point ``i``; its ``cost``
     is the model's unit cost ``chi C[M,l] + alpha C[l,k] + delta C[k,i]``."""
-    assert solved.data is not None and solved.allocation is not None
+    assert solved.data is not None
+    assert solved.allocation is not None
     spec, C = case.model, solved.data.costs
     l_, k = _hub_pair(np.asarray(solved.allocation), M, i)
     cost = (spec.chi * C[M, l_] + spec.alpha * C[l_, k] + spec.delta * C[k, i]
