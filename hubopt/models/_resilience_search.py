@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hubopt._errors import InfeasibleModelError
 from hubopt.models import _search
 from hubopt.models._mip import solve_allocation_mip
 from hubopt.models._resilience_eval import (
@@ -58,6 +59,10 @@ from hubopt.models.heuristics import (
     sa_lagrangian_bounds,
     sa_lower_bounds,
 )
+
+
+Feasible = Callable[[IntArray], np.ndarray]
+_INFEASIBLE = 1e300  # the value of a set that breaks a hub-set constraint (finite: swaps compare)
 
 
 @dataclass(frozen=True)
@@ -221,15 +226,26 @@ def _value_fn(data: HubData, kind: str, r: int, q: FloatArray) -> Callable[[IntA
 
 def ma_heuristic(
     data: HubData, kind: str, r: int, q: FloatArray, start: Sequence[Sequence[int]],
-    deadline: float | None,
+    deadline: float | None, feasible: Feasible | None = None, fallback: IntArray | None = None,
 ) -> tuple[list[int], float]:
     """Swap descent on the resilient multiple-allocation objective from each set of
-    ``start``, then from the greedy set (while time is left); the best local optimum."""
+    ``start``, then from the greedy set (while time is left); the best local optimum.
+    With ``feasible`` (a hub-set constraint) only feasible starts are kept (``fallback``,
+    a feasible set, when none is) and infeasible swaps are never taken."""
     p = int(data.p or 0)
     cost = _value_fn(data, kind, r, q)
     starts = [*(sorted(int(h) for h in s) for s in start)]
     if not starts or deadline is None or time.perf_counter() < deadline:
         starts.append(greedy_hubs(data, p))
+    if feasible is not None:
+        ok = feasible(np.array(starts, dtype=np.int64))
+        starts = [s for s, good in zip(starts, ok, strict=True) if good]
+        if not starts and fallback is not None:
+            starts = [sorted(int(h) for h in fallback)]
+        plain = cost
+
+        def cost(sets: IntArray) -> FloatArray:
+            return np.where(feasible(sets), plain(sets), _INFEASIBLE)
     best: tuple[list[int], float] | None = None
     near = 8 if data.n > 60 else None
     for s in starts:
@@ -304,13 +320,23 @@ def _evaluate_sorted(
 def exact_search(
     data: HubData, kind: str, r: int, q: FloatArray, single: bool, params: SolveParameters,
     deadline: float | None, start: Sequence[Sequence[int]] = (),
+    feasible: Feasible | None = None,
 ) -> SearchOutcome:
-    """Enumerate the hub sets with the bounds of the module docstring."""
+    """Enumerate the hub sets with the bounds of the module docstring; with ``feasible``
+    only the sets it accepts (the bounds of a set stay valid: they bound its own value)."""
     p = int(data.p or 0)
     total = _search.count_hub_sets(data, p)
-    H0, ma_ub = ma_heuristic(data, kind, r, q, start, deadline)
-    tol = 1e-9
     sets = _search._hub_sets(data, p)
+    fallback = None
+    if feasible is not None:
+        sets = sets[feasible(sets)]
+        if sets.shape[0] == 0:
+            msg = (f"no set of p = {p} hubs meets the hub-set constraint "
+                   f"(N-1 access: every point needs two hubs within the limit)")
+            raise InfeasibleModelError(msg)
+        fallback = sets[int(np.argmin(pm_bounds(data, sets)))]
+    H0, ma_ub = ma_heuristic(data, kind, r, q, start, deadline, feasible, fallback)
+    tol = 1e-9
     if not single:
         sets, lb, filtered = _prefilter(data, sets, kind, r, q, ma_ub * (1 + tol), deadline)
         if not filtered:

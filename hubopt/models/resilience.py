@@ -31,6 +31,7 @@ MIP, local search with a bound) is in :mod:`hubopt.models._resilience_search`.
 from __future__ import annotations
 
 import enum
+import functools
 import itertools
 import math
 import time
@@ -42,6 +43,7 @@ import numpy as np
 
 from hubopt._errors import InfeasibleModelError, ModelSpecificationError
 from hubopt.models import _search
+from hubopt.models._n1_access import N1Access
 from hubopt.models._resilience_eval import (
     polish_worst_plan,
     scenario_hubs,
@@ -104,11 +106,19 @@ class ResilienceOptions:
         ``q``: one probability for every hub, or one per node (expected objective).
     attacks
         ``r``: the number of hubs an attacker takes out (worst case).
+    n1_access
+        ``T`` or ``None``: every demand point keeps two open hubs within ``T`` (units of the
+        cost matrix), so one is left after any single failure (a constraint on hub sets).
+    n1_weights
+        One weight per node; the points with a positive weight must meet ``n1_access``
+        (default: every node with flow out or in).
     """
 
     objective: Resilience | str = Resilience.EXPECTED
     failure_probability: float | tuple[float, ...] = 0.05
     attacks: int = 1
+    n1_access: float | None = None
+    n1_weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         """Check every field; all problems in one error."""
@@ -127,6 +137,13 @@ class ResilienceOptions:
             object.__setattr__(self, "failure_probability", tuple(float(v) for v in q))
         if isinstance(self.attacks, bool) or not isinstance(self.attacks, int) or self.attacks < 1:
             problems.append(f"attacks: expected an integer >= 1, found {self.attacks!r}")
+        if self.n1_access is not None and (
+            isinstance(self.n1_access, bool) or not isinstance(self.n1_access, int | float)
+            or not math.isfinite(self.n1_access) or self.n1_access < 0
+        ):
+            problems.append(f"n1_access: expected a number >= 0 or None, found {self.n1_access!r}")
+        if self.n1_weights is not None:
+            object.__setattr__(self, "n1_weights", tuple(float(v) for v in self.n1_weights))
         if problems:
             raise ModelSpecificationError("; ".join(problems))
 
@@ -246,6 +263,10 @@ class ResilientHubModel(Model):
         if q.shape != (data.n,):
             problems.append(f"failure_probability: expected 1 or {data.n} values, found {q.size}")
         pp = int(data.p or 0)
+        if kind is Resilience.NONE and opts.n1_access is None:
+            problems.append("resilience none: give n1_access (or solve the nominal model)")
+        if opts.n1_access is not None and pp < 2:
+            problems.append("n1_access: two hubs within reach of every point need p >= 2")
         if kind is Resilience.EXPECTED and pp < 2:
             problems.append("p: the expected cost under hub failures needs p >= 2")
         if kind is Resilience.WORST and not opts.attacks < pp:
@@ -259,16 +280,25 @@ class ResilientHubModel(Model):
                 )
         if problems:
             raise ModelSpecificationError("; ".join(problems))
-        return cls(data, prob, opts)
+        model = cls(data, prob, opts)
+        _ = model.n1  # the points without two sites within T: an error now
+        return model
 
     @property
     def n(self) -> int:
         """Number of nodes."""
         return self.data.n
 
+    @functools.cached_property
+    def n1(self) -> N1Access | None:
+        """The N-1 access constraint, or ``None``."""
+        T = self.resilience.n1_access
+        return None if T is None else N1Access(self.data, T, self.resilience.n1_weights)
+
     @property
     def _kind(self) -> str:
-        return self.resilience.kind.value
+        # resilience none (with n1_access): the expected cost with q = 0 is the nominal cost
+        return "expected" if self.resilience.kind is Resilience.NONE else self.resilience.kind.value
 
     @property
     def _r(self) -> int:
@@ -324,6 +354,9 @@ class ResilientHubModel(Model):
                     errors.append("plan: a node lists a hub twice")
                 if not all(a[h, 0] == h for h in H):
                     errors.append("plan: a hub does not list itself first")
+        if self.n1 is not None and len(H) >= 2 and self.n1.violated(H):
+            errors.append(f"n1_access: points {self.n1.violated(H)} have fewer than two hubs "
+                          f"within {self.n1.limit:g}")
         if errors:
             msg = "resilient solution is infeasible: " + "; ".join(errors)
             raise InfeasibleModelError(msg)
@@ -356,13 +389,17 @@ class ResilientHubModel(Model):
             raise TypeError(msg)
         t0 = time.perf_counter()
         deadline = None if params.time_limit is None else t0 + 0.93 * params.time_limit
-        if self.resilience.kind is Resilience.NONE:
-            msg = "resilience none: solve the nominal model (USApHMP/UMApHMP) instead"
-            raise ModelSpecificationError(msg)
+        q = np.zeros(self.n) if self.resilience.kind is Resilience.NONE else self.q
         single = self.problem.single_allocation
         sets = _search.count_hub_sets(self.data, int(self.data.p or 0))
+        feasible = None if self.n1 is None else self.n1.feasible
+        if feasible is not None and (params.method == "heuristic" or sets > DEFAULT_MAX_SETS):
+            msg = (f"n1_access needs the exact hub-set search: {sets} hub sets "
+                   f"(at most {DEFAULT_MAX_SETS}) and method auto or search")
+            raise ModelSpecificationError(msg)
         if params.method in ("auto", "search") and sets <= DEFAULT_MAX_SETS:
-            out = exact_search(self.data, self._kind, self._r, self.q, single, params, deadline)
+            out = exact_search(self.data, self._kind, self._r, q, single, params, deadline,
+                               feasible=feasible)
         else:
             out = heuristic_search(self.data, self._kind, self._r, self.q, single, params, t0,
                                    deadline)
