@@ -53,6 +53,7 @@ class BenchCase:
     resilience: str = "none"  # none, expected or worst (p-hub medians only)
     failure_probability: float = 0.05
     attacks: int = 1
+    n1_access: float | None = None  # every node keeps two hubs within this cost
 
     @property
     def label(self) -> str:
@@ -70,6 +71,8 @@ class BenchCase:
             parts.append(f"expected q={self.failure_probability:g}")
         elif self.resilience == "worst":
             parts.append(f"worst r={self.attacks}")
+        if self.n1_access is not None:
+            parts.append(f"n1<={self.n1_access:g}")
         return " ".join(parts)
 
 
@@ -86,11 +89,13 @@ def grid(
     resilience: str = "none",
     failure_probability: float = 0.05,
     attacks: int = 1,
+    n1_access: float | None = None,
 ) -> list[BenchCase]:
     """The benchmark cases of ``suite`` x ``problem`` (issue defaults where not given;
     the hub covering problems need ``max_cost``, and count hubs unless ``fixed_cost``
     is given, on AP); ``resilience`` other than ``"none"`` solves the resilient p-hub
-    median (:mod:`hubopt.models.resilience`) with ``failure_probability`` or ``attacks``."""
+    median (:mod:`hubopt.models.resilience`) with ``failure_probability`` or ``attacks``;
+    ``n1_access`` requires two hubs within that cost of every node (p-hub medians)."""
     suite = suite.lower()
     prob = Problem.parse(problem)
     if resilience not in ("none", "expected", "worst"):
@@ -101,6 +106,9 @@ def grid(
             f"--resilience {resilience}: resilient designs exist for the p-hub medians "
             f"(usaphmp, umaphmp), not {prob.value}"
         )
+        raise ModelSpecificationError(msg)
+    if n1_access is not None and prob not in (Problem.USAPHMP, Problem.UMAPHMP):
+        msg = f"--n1-access: applies to the p-hub medians (usaphmp, umaphmp), not {prob.value}"
         raise ModelSpecificationError(msg)
     if suite not in DEFAULT_N:
         msg = f"--suite: expected one of cab, ap, tr, found {suite!r}"
@@ -141,7 +149,7 @@ def grid(
     bounds: tuple[float | None, ...] = tuple(max_cost) if max_cost else (None,)
     return [
         BenchCase(suite, prob, size, pp, a, fc, cap, r, resilience, failure_probability,
-                  attacks)
+                  attacks, n1_access)
         for size, pp, a, fc, cap, r in itertools.product(sizes, ps, alphas, fcs, caps, bounds)
     ]
 
@@ -188,7 +196,7 @@ def run_case(
     """Solve one case; return its result record (1-based hubs, reference if known)."""
     inst = instance or load_instance(case.suite, case.n, data_dir=data_dir)
     kwargs = model_inputs(case, inst)
-    if case.resilience != "none":
+    if case.resilience != "none" or case.n1_access is not None:
         return _resilient_record(case, params, kwargs)
     flows = kwargs.pop("flows")
     model = build_model(case.problem, kwargs.pop("costs"), flows, **kwargs)
@@ -234,6 +242,7 @@ def run_case(
         "resilience": "none",
         "failure_probability": None,
         "attacks": None,
+        "n1_access": None,
         "nominal_objective": _finite(sol.objective),
     }
     if case.problem.minimax:
@@ -263,7 +272,8 @@ def _resilient_record(
     published optima are nominal, so there is no reference."""
     from hubopt.models.resilience import ResilienceOptions, ResilientHubModel
 
-    opts = ResilienceOptions(case.resilience, case.failure_probability, case.attacks)
+    opts = ResilienceOptions(case.resilience, case.failure_probability, case.attacks,
+                             n1_access=case.n1_access)
     costs, flows = kwargs.pop("costs"), kwargs.pop("flows")
     model = ResilientHubModel.from_cost_matrix(
         costs, flows, problem=case.problem, resilience=opts, **kwargs
@@ -282,6 +292,7 @@ def _resilient_record(
         "resilience": case.resilience,
         "failure_probability": case.failure_probability if case.resilience == "expected" else None,
         "attacks": case.attacks if case.resilience == "worst" else None,
+        "n1_access": case.n1_access,
         "nominal_objective": _finite(sol.nominal_objective),
     }
 
@@ -459,6 +470,8 @@ def table_row(r: dict[str, Any]) -> str:
         label += f" E q={r['failure_probability']:g}"
     elif r.get("resilience") == "worst":
         label += f" W r={r['attacks']}"
+    if r.get("n1_access") is not None:
+        label += f" N1<={r['n1_access']:g}"
 
     def num(x: float | None, fmt: str = ",.2f") -> str:
         return "-" if x is None else format(x, fmt)

@@ -133,6 +133,13 @@ class _MultiValueCommand(click.Command):
     show_default=True,
     help="Number r of hubs attacked (--resilience worst).",
 )
+@click.option(
+    "--n1-access",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="N-1 access: every node keeps two open hubs within this cost (units of the "
+    "instance's costs), so one is left after any single hub failure (p-hub medians).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--memory-gb",
@@ -174,6 +181,7 @@ def bench(
     resilience: str,
     failure_probability: float,
     attacks: int,
+    n1_access: float | None,
     seed: int,
     memory_gb: float,
     jobs: int,
@@ -194,8 +202,9 @@ def bench(
     if instances:
         if suite is not None:
             raise click.UsageError("give --suite or --instance, not both")
-        if resilience != "none":
-            raise click.UsageError("--resilience applies to the suites (--suite), not --instance")
+        if resilience != "none" or n1_access is not None:
+            raise click.UsageError(
+                "--resilience and --n1-access apply to the suites (--suite), not --instance")
         _bench_files(instances, problem, ps, alphas, max_costs, out,
                      SolveParameters(time_limit=time_limit, method=method, solver=solver,
                                      seed=seed, memory_budget=memory_gb * 1e9),
@@ -223,13 +232,15 @@ def bench(
         resilience=resilience,
         failure_probability=failure_probability,
         attacks=attacks,
+        n1_access=n1_access,
     )
     done = {
         _key(r["suite"], r["problem"], r["n"], r["p"], r["alpha"], r["fixed_cost"], r["capacity"],
              r.get("max_cost"))
         for r in previous
-        if (r.get("resilience") or "none", r.get("failure_probability"), r.get("attacks"))
-        == _resilience_key(resilience, failure_probability, attacks)
+        if (r.get("resilience") or "none", r.get("failure_probability"), r.get("attacks"),
+            r.get("n1_access"))
+        == (*_resilience_key(resilience, failure_probability, attacks), n1_access)
     }
     params = SolveParameters(
         time_limit=time_limit,
