@@ -410,7 +410,19 @@ def _read_resilience(t: Table | None, model: ModelSpec | None) -> ResilienceSpec
     objective = t.string("objective", default="none", choices=["none", "expected", "worst"])
     q = t.number("failure_probability", default=0.05, lo=0, hi=1)
     r = t.number("attacks", default=1, lo=1, integer=True)
+    n1 = t.number("n1_access_minutes", default=None, lo=0)
+    relax = t.boolean("n1_access_relax", default=False)
     f = t.field
+    if relax and n1 is None:
+        t.problems.note(f("n1_access_relax"), "only used with n1_access_minutes")
+    if n1 is not None and model is not None:
+        if model.problem not in (ProblemKind.USAPHMP, ProblemKind.UMAPHMP):
+            t.problems.add(f("n1_access_minutes"), "no N-1 access constraint for "
+                           f"model.problem = {model.problem.value!r} (usaphmp and umaphmp only)",
+                           n1)
+        elif model.p is not None and model.p < 2:
+            t.problems.add("model.p", "p >= 2 for resilience.n1_access_minutes (two hubs "
+                           "within reach of every demand point)", model.p)
     if q is not None and q >= 1:
         t.problems.add(f("failure_probability"), "a probability 0 <= q < 1", q)
     if objective == "expected" and "attacks" in t.data:
@@ -436,7 +448,9 @@ def _read_resilience(t: Table | None, model: ModelSpec | None) -> ResilienceSpec
     t.finish()
     return ResilienceSpec(objective=objective or "none",
                           failure_probability=0.05 if q is None else float(q),
-                          attacks=1 if r is None else int(r))
+                          attacks=1 if r is None else int(r),
+                          n1_access_minutes=None if n1 is None else float(n1),
+                          n1_access_relax=bool(relax))
 
 
 def _read_scorecard(t: Table | None) -> tuple[ScorecardSpec, bool | None]:

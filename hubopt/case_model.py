@@ -175,7 +175,7 @@ def solve_case(case: Case, demand: DemandPoints, flows: np.ndarray, cands: Candi
     from hubopt.models import SolveParameters, Status
 
     cm = model_from_case(case, demand, flows, cands, mx, external)
-    if case.resilience.objective != "none":
+    if case.resilience.active:
         from hubopt.case_resilience import solve_resilient
         from hubopt.models import HubModel
 

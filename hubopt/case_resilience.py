@@ -44,6 +44,40 @@ def _models(case: Case, model: HubModel) -> dict[str, ResilientHubModel]:
     return out
 
 
+def _n1_model(case: Case, model: HubModel, demand: DemandPoints, mx: Matrices,
+              n_demand: int, offset: int) -> ResilientHubModel:
+    """The model the case solves: its objective (``none``: the nominal cost) and, with
+    ``n1_access_minutes``, every demand point (positive weight) keeping two hubs within
+    that time on the time matrix."""
+    from hubopt.models.resilience import ResilienceOptions, ResilientHubModel
+
+    d = model.data
+    spec = case.resilience
+    T = spec.n1_access_minutes
+    times = weights = None
+    if T is not None:
+        w = demand.weight.astype(float)
+        short = [demand.names[i] for i in range(n_demand)
+                 if w[i] > 0 and int((mx.demand_minutes[i] <= T).sum()) < 2]
+        if short and not spec.n1_access_relax:
+            msg = (f"resilience.n1_access_minutes = {T:g}: demand points {short} have fewer "
+                   f"than 2 candidate sites within {T:g} min; no design keeps them within "
+                   f"reach after a single hub failure (or set resilience.n1_access_relax = true: "
+                   f"every site within reach of them open)")
+            raise InfeasibleModelError(msg)
+        times = np.full((d.n, d.n), np.inf)
+        times[:n_demand, offset : offset + mx.demand_minutes.shape[1]] = mx.demand_minutes
+        weights = np.zeros(d.n)
+        weights[:n_demand] = w
+    opts = ResilienceOptions(spec.objective, spec.failure_probability, spec.attacks,
+                             n1_access=T, n1_relax=spec.n1_access_relax, n1_weights=None if weights is None else
+                             tuple(weights.tolist()))
+    return ResilientHubModel.from_cost_matrix(
+        d.costs, d.flows, problem=model.problem, p=int(d.p or 0), chi=d.chi, alpha=d.alpha,
+        delta=d.delta, fixed_hubs=d.fixed_hubs, excluded=d.excluded, resilience=opts,
+        n1_times=times)
+
+
 def _design(case: Case, hub_model: HubModel, offset: int, demand: DemandPoints,
             cands: Candidates, mx: Matrices,
             models: dict[str, ResilientHubModel], hubs: tuple[int, ...],
@@ -104,10 +138,12 @@ def solve_resilient(case: Case, demand: DemandPoints, cands: Candidates, mx: Mat
     try:
         models = _models(case, hub_model)
         cheap = hub_model.solve(params)
-        model = models[spec.objective]
+        model = _n1_model(case, hub_model, demand, mx, n_demand, offset)
         sol = model.solve(params)
     except (ModelSpecificationError, InfeasibleModelError) as exc:
         msg = f"{case.path}: resilience: infeasible {spec.objective} design: {exc}"
+        if spec.n1_access_minutes is not None:
+            msg += f" (with n1_access_minutes = {spec.n1_access_minutes:g})"
         raise InfeasibleModelError(msg) from exc
     if sol.status in (Status.INFEASIBLE, Status.NO_SOLUTION):
         msg = f"{case.path}: resilience: no resilient design found ({sol.status.name})"
@@ -118,11 +154,14 @@ def solve_resilient(case: Case, demand: DemandPoints, cands: Candidates, mx: Mat
                         sol.nominal_objective)
     cheapest = _design(case, hub_model, offset, demand, cands, mx, models, cheap.hubs, {},
                        cheap.objective)
-    key = "expected_cost" if spec.objective == "expected" else "worst_case_cost"
+    key = {"expected": "expected_cost", "worst": "worst_case_cost"}.get(spec.objective,
+                                                                         "nominal_cost")
     block = {
         "objective": spec.objective,
         "failure_probability": spec.failure_probability if spec.objective == "expected" else None,
         "attacks": spec.attacks if spec.objective == "worst" else None,
+        "n1_access_minutes": spec.n1_access_minutes,
+        "n1_access_relax": spec.n1_access_relax,
         "method": sol.method,
         "status": sol.status.value,
         "resilient_objective": sol.objective,

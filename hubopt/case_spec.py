@@ -284,11 +284,22 @@ class ResilienceSpec:
     ``objective``: ``none`` (the cheapest design), ``expected`` (expected cost when each
     hub is down with probability ``failure_probability``, one at a time) or ``worst``
     (worst case when ``attacks`` hubs are taken out); see :mod:`hubopt.models.resilience`.
+    ``n1_access_minutes``: every demand point keeps two hubs within this time (the time
+    matrix), so one is left after any single hub failure (a constraint; ``None``: off);
+    ``n1_access_relax``: a point with fewer than two sites within reach needs them all open
+    (instead of an error naming it).
     """
 
     objective: str = "none"
     failure_probability: float = 0.05
     attacks: int = 1
+    n1_access_minutes: float | None = None
+    n1_access_relax: bool = False
+
+    @property
+    def active(self) -> bool:
+        """Whether the case needs the resilient solve (an objective or the N-1 constraint)."""
+        return self.objective != "none" or self.n1_access_minutes is not None
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,11 @@ def _resilience_section(block: dict[str, Any], cost_unit: str) -> str:
     kind = block["objective"]
     what = (f"expected cost when each hub is down with probability "
             f"{block['failure_probability']:g}, one at a time" if kind == "expected" else
-            f"worst case when {block['attacks']} hub(s) are attacked")
+            f"worst case when {block['attacks']} hub(s) are attacked" if kind == "worst" else
+            "cost with no failure")
+    if block.get("n1_access_minutes") is not None:
+        what += (f", with two hubs within {block['n1_access_minutes']:g} min of every demand "
+                 f"point (N-1 access)")
     d = block["designs"]
     rows = [[label, ", ".join(x["hubs"]), x["nominal_cost"], x["expected_cost"],
              x["worst_case_cost"], x["n1_worst_failure"], x["n1_worst_cost_increase_share"],
@@ -181,7 +185,7 @@ def _resilience_section(block: dict[str, Any], cost_unit: str) -> str:
             f"({block['method']}, status {block['status']}, gap {_fmt(block['resilient_gap'])})."
             f" The resilient design costs {_pct(block['price_of_resilience'])} more than the "
             f"cheapest one with no failure and saves {_pct(block['resilient_cost_saving'])} of "
-            f"the {'expected' if kind == 'expected' else 'worst-case'} cost. "
+            f"the {'expected' if kind == 'expected' else 'worst-case' if kind == 'worst' else 'nominal'} cost. "
             f"Failures: {block['failures']}.\n\n{table}")
 
 

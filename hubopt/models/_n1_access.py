@@ -3,7 +3,9 @@
 Every demand point ``i`` with a positive weight must have at least two open hubs ``h``
 with ``C[i, h] <= T``: after any single hub failure it still has one within ``T``.
 A point with fewer than two candidate sites within ``T`` makes the model infeasible; the
-error names those points (the constraint is never relaxed silently).
+error names those points.  With ``relax`` such a point needs every candidate site within
+``T`` open instead (one site: that site; none: no requirement), the most N-1 access the
+sites allow.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from hubopt.models.base import FloatArray, HubData, IntArray
 class N1Access:
     """The points that need two hubs within ``limit`` and the sites that serve them."""
 
-    def __init__(self, data: HubData, limit: float, weights: Sequence[float] | None) -> None:
-        """``weights`` default to each node's flow (out plus in); positive ones count."""
+    def __init__(self, data: HubData, limit: float, weights: Sequence[float] | None,
+                 times: FloatArray | None = None, relax: bool = False) -> None:
+        """``weights`` default to each node's flow (out plus in); positive ones count.
+        ``times`` (``(n, n)``, default the cost matrix) is what ``limit`` is measured on."""
         if weights is None:
             w: FloatArray = data.flows.sum(axis=0) + data.flows.sum(axis=1)
         else:
@@ -33,12 +37,20 @@ class N1Access:
         cand = np.zeros(data.n, dtype=bool)
         cand[list(data.candidates)] = True
         # within[j, h]: site h is within the limit of point points[j]
-        self.within = (data.costs[self.points] <= self.limit) & cand[None, :]
-        short = self.points[self.within.sum(axis=1) < 2]
-        if short.size:
+        reach = data.costs if times is None else np.asarray(times, dtype=np.float64)
+        if reach.shape != (data.n, data.n):
+            msg = f"n1_access times: expected shape ({data.n}, {data.n}), found {reach.shape}"
+            raise ModelSpecificationError(msg)
+        self.within = (reach[self.points] <= self.limit) & cand[None, :]
+        sites = self.within.sum(axis=1)
+        # need[j]: open hubs within the limit that point j requires
+        self.need = np.minimum(sites, 2) if relax else np.full(sites.size, 2)
+        short = self.points[sites < 2]
+        if short.size and not relax:
             msg = (f"n1_access: points {short.tolist()} (0-based) have fewer than 2 candidate "
                    f"hub sites within {self.limit:g}; no design keeps them within "
-                   f"{self.limit:g} of a hub after a single failure")
+                   f"{self.limit:g} of a hub after a single failure (relax: open every "
+                   f"site within reach of them instead)")
             raise InfeasibleModelError(msg)
 
     def feasible(self, sets: IntArray) -> np.ndarray:
@@ -49,10 +61,10 @@ class N1Access:
         for s in range(0, sets.shape[0], step):
             chunk = sets[s : s + step]
             counts = self.within[:, chunk].sum(axis=2)  # (points, rows)
-            out[s : s + step] = np.all(counts >= 2, axis=0)
+            out[s : s + step] = np.all(counts >= self.need[:, None], axis=0)
         return out
 
     def violated(self, hubs: Sequence[int]) -> list[int]:
-        """The points (0-based) with fewer than two of ``hubs`` within T."""
+        """The points (0-based) with fewer of ``hubs`` within T than they need."""
         counts = self.within[:, sorted(int(h) for h in hubs)].sum(axis=1)
-        return self.points[counts < 2].tolist()
+        return self.points[counts < self.need].tolist()

@@ -51,6 +51,7 @@ from hubopt.models._resilience_eval import (
 )
 from hubopt.models._resilience_search import exact_search, heuristic_search
 from hubopt.models.base import (
+    FloatArray,
     HubData,
     IntArray,
     Model,
@@ -112,6 +113,9 @@ class ResilienceOptions:
     n1_weights
         One weight per node; the points with a positive weight must meet ``n1_access``
         (default: every node with flow out or in).
+    n1_relax
+        A point with fewer than two candidate sites within ``n1_access`` needs all of them
+        open (instead of an error naming the points).
     """
 
     objective: Resilience | str = Resilience.EXPECTED
@@ -119,6 +123,7 @@ class ResilienceOptions:
     attacks: int = 1
     n1_access: float | None = None
     n1_weights: tuple[float, ...] | None = None
+    n1_relax: bool = False
 
     def __post_init__(self) -> None:
         """Check every field; all problems in one error."""
@@ -225,9 +230,11 @@ class ResilientHubModel(Model):
 
     problem: ClassVar[Problem] = Problem.UMAPHMP
 
-    def __init__(self, data: HubData, problem: Problem, resilience: ResilienceOptions) -> None:
+    def __init__(self, data: HubData, problem: Problem, resilience: ResilienceOptions,
+                 n1_times: FloatArray | None = None) -> None:
         """Use :meth:`from_cost_matrix`; this takes validated :class:`HubData`."""
         self.data = data
+        self.n1_times = n1_times
         self.problem = problem  # type: ignore[misc]
         self.resilience = resilience
         self.q = site_probabilities(resilience.failure_probability, data.n)
@@ -246,8 +253,11 @@ class ResilientHubModel(Model):
         fixed_hubs: Iterable[int] = (),
         excluded: Iterable[int] = (),
         resilience: ResilienceOptions | None = None,
+        n1_times: Any = None,
     ) -> Self:
-        """Build the model from ``(n, n)`` costs and flows (every problem in one error)."""
+        """Build the model from ``(n, n)`` costs and flows (every problem in one error);
+        ``n1_times`` (``(n, n)``) is the matrix the N-1 access limit is measured on
+        (default: the costs)."""
         prob = Problem.parse(problem)
         if prob not in (Problem.USAPHMP, Problem.UMAPHMP):
             msg = f"problem: resilient designs exist for usaphmp and umaphmp, found {prob.value}"
@@ -280,7 +290,8 @@ class ResilientHubModel(Model):
                 )
         if problems:
             raise ModelSpecificationError("; ".join(problems))
-        model = cls(data, prob, opts)
+        times = None if n1_times is None else np.asarray(n1_times, dtype=np.float64)
+        model = cls(data, prob, opts, times)
         _ = model.n1  # the points without two sites within T: an error now
         return model
 
@@ -293,7 +304,8 @@ class ResilientHubModel(Model):
     def n1(self) -> N1Access | None:
         """The N-1 access constraint, or ``None``."""
         T = self.resilience.n1_access
-        return None if T is None else N1Access(self.data, T, self.resilience.n1_weights)
+        return None if T is None else N1Access(self.data, T, self.resilience.n1_weights,
+                                                self.n1_times, self.resilience.n1_relax)
 
     @property
     def _kind(self) -> str:
@@ -355,8 +367,8 @@ class ResilientHubModel(Model):
                 if not all(a[h, 0] == h for h in H):
                     errors.append("plan: a hub does not list itself first")
         if self.n1 is not None and len(H) >= 2 and self.n1.violated(H):
-            errors.append(f"n1_access: points {self.n1.violated(H)} have fewer than two hubs "
-                          f"within {self.n1.limit:g}")
+            errors.append(f"n1_access: points {self.n1.violated(H)} have fewer hubs within "
+                          f"{self.n1.limit:g} than required")
         if errors:
             msg = "resilient solution is infeasible: " + "; ".join(errors)
             raise InfeasibleModelError(msg)
