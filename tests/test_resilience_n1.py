@@ -107,3 +107,98 @@ def test_a_solution_breaking_the_constraint_is_rejected_by_the_objective():
         resilience=ResilienceOptions("expected", failure_probability=0.0)).solve()
     with pytest.raises(InfeasibleModelError, match="n1_access"):
         build(C, W, "umaphmp", 3, "expected", T).objective(free)
+
+
+def _relaxed_instance():  # type: ignore[no-untyped-def]
+    """The first seed where the farthest-out point has only itself within T, and some
+    3-hub set opens every site within reach of such points."""
+    for seed in range(100):
+        C, W, _, _ = random_instance(9, seed)
+        lonely = int(np.argmax(np.sort(C, axis=1)[:, 1]))
+        T = float(np.sort(C, axis=1)[lonely, 1]) * 0.99
+        sites = (C <= T).sum(axis=1)
+        feasible = [H for H in sets_of_size(9, 3)
+                    if all((C[i, list(H)] <= T).sum() >= min(2, sites[i]) for i in range(9))]
+        if feasible:
+            return C, W, lonely, T, feasible
+    raise AssertionError("no instance")
+
+
+def test_relaxed_points_need_every_site_within_reach_open():
+    C, W, lonely, T, feasible = _relaxed_instance()
+    opts = ResilienceOptions("none", n1_access=T, n1_relax=True)
+    model = ResilientHubModel.from_cost_matrix(C, W, problem="umaphmp", p=3, chi=CHI,
+                                               alpha=ALPHA, delta=DELTA, resilience=opts)
+    want, _ = brute_ma(C, W, feasible, "expected", np.zeros(9), 1, CHI, ALPHA, DELTA)
+    sol = model.solve()
+    assert lonely in sol.hubs
+    assert sol.objective == pytest.approx(want, rel=1e-9)
+
+
+def _case(**resilience):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from hubopt.case import case_from_dict
+
+    data = {
+        "case": {"name": "t"},
+        "region": {"bbox": [21.5, 58.3, 27.0, 61.0]},
+        "network": {"source": "world"},
+        "demand": {"source": "file", "file": "data/points.csv"},
+        "flows": {"source": "gravity"},
+        "candidates": {"source": "file", "file": "data/sites.csv"},
+        "model": resilience.pop("model", {"problem": "usaphmp", "p": 3}),
+        "resilience": resilience,
+    }
+    return case_from_dict(data, path=Path(__file__).parent / "broken_cases" / "virtual.toml")
+
+
+def test_the_case_key_reaches_the_case_and_every_problem_is_reported_at_once():
+    from hubopt._errors import CaseValidationError
+
+    case = _case(n1_access_minutes=60, n1_access_relax=True)
+    assert case.resilience.n1_access_minutes == 60
+    assert case.resilience.n1_access_relax
+    assert case.resilience.active
+    with pytest.raises(CaseValidationError) as info:
+        _case(n1_access_minutes=60, failure_probability=2, typo=1,
+              model={"problem": "usaphmp", "p": 1})
+    text = str(info.value)
+    for field in ("resilience.typo", "resilience.failure_probability", "model.p"):
+        assert field in text
+    assert "n1_access_minutes" in text
+    with pytest.raises(CaseValidationError, match=r"resilience\.n1_access_minutes.*>= 0"):
+        _case(n1_access_minutes=-5)
+
+
+@pytest.mark.slow
+def test_default_case_with_n1_access_moves_the_hubs_and_meets_the_n1_target(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    def run(out, *sets):
+        args = [sys.executable, "-m", "hubopt", "run", "--out", str(out),
+                "--set", "model.p=5", "--set", "scorecard.access_minutes=180", *sets]
+        res = subprocess.run(args, capture_output=True, text=True, check=False)
+        assert res.returncode == 0, res.stderr
+        return json.loads((out / "scorecard.json").read_text())
+
+    card = run(tmp_path / "n1", "--set", "resilience.n1_access_minutes=180",
+               "--set", "resilience.n1_access_relax=true")
+    block = card["resilience"]
+    resilient, cheapest = block["designs"]["resilient"], block["designs"]["cheapest"]
+    assert block["status"] == "optimal"
+    assert sorted(resilient["hubs"]) != sorted(cheapest["hubs"])
+    assert resilient["nominal_cost"] >= cheapest["nominal_cost"] * (1 - 1e-9)
+    n1 = next(t for t in card["targets"] if t["id"] == "n1_population")
+    assert n1["passed"]
+    # the cheapest design solved on its own is the block's cheapest design
+    plain = run(tmp_path / "plain")
+    assert sorted(h["name"] for h in plain["hubs"]) == sorted(cheapest["hubs"])
+    # strict (no relax): the points without two sites within reach are named
+    res = subprocess.run([sys.executable, "-m", "hubopt", "run", "--out", str(tmp_path / "x"),
+                          "--set", "resilience.n1_access_minutes=60"],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 2
+    assert "Tallinn" in res.stderr and "n1_access_relax" in res.stderr
