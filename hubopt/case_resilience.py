@@ -69,9 +69,10 @@ def _n1_model(case: Case, model: HubModel, demand: DemandPoints, mx: Matrices,
         times[:n_demand, offset : offset + mx.demand_minutes.shape[1]] = mx.demand_minutes
         weights = np.zeros(d.n)
         weights[:n_demand] = w
-    opts = ResilienceOptions(spec.objective, spec.failure_probability, spec.attacks,
-                             n1_access=T, n1_relax=spec.n1_access_relax, n1_weights=None if weights is None else
-                             tuple(weights.tolist()))
+    opts = ResilienceOptions(
+        spec.objective, spec.failure_probability, spec.attacks, n1_access=T,
+        n1_relax=spec.n1_access_relax,
+        n1_weights=None if weights is None else tuple(weights.tolist()))
     return ResilientHubModel.from_cost_matrix(
         d.costs, d.flows, problem=model.problem, p=int(d.p or 0), chi=d.chi, alpha=d.alpha,
         delta=d.delta, fixed_hubs=d.fixed_hubs, excluded=d.excluded, resilience=opts,
@@ -154,8 +155,8 @@ def solve_resilient(case: Case, demand: DemandPoints, cands: Candidates, mx: Mat
                         sol.nominal_objective)
     cheapest = _design(case, hub_model, offset, demand, cands, mx, models, cheap.hubs, {},
                        cheap.objective)
-    key = {"expected": "expected_cost", "worst": "worst_case_cost"}.get(spec.objective,
-                                                                         "nominal_cost")
+    keys = {"expected": "expected_cost", "worst": "worst_case_cost"}
+    key = keys.get(spec.objective, "nominal_cost")
     block = {
         "objective": spec.objective,
         "failure_probability": spec.failure_probability if spec.objective == "expected" else None,

@@ -163,6 +163,9 @@ def _pct(v: float | None) -> str:
     return "–" if v is None or not math.isfinite(v) else f"{v:.1%}"
 
 
+_COST_NAMES = {"expected": "expected", "worst": "worst-case"}
+
+
 def _resilience_section(block: dict[str, Any], cost_unit: str) -> str:
     """The price of resilience: the resilient design beside the cheapest one."""
     kind = block["objective"]
@@ -185,7 +188,7 @@ def _resilience_section(block: dict[str, Any], cost_unit: str) -> str:
             f"({block['method']}, status {block['status']}, gap {_fmt(block['resilient_gap'])})."
             f" The resilient design costs {_pct(block['price_of_resilience'])} more than the "
             f"cheapest one with no failure and saves {_pct(block['resilient_cost_saving'])} of "
-            f"the {'expected' if kind == 'expected' else 'worst-case' if kind == 'worst' else 'nominal'} cost. "
+            f"the {_COST_NAMES.get(kind, 'nominal')} cost. "
             f"Failures: {block['failures']}.\n\n{table}")
 
 

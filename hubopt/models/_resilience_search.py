@@ -60,7 +60,6 @@ from hubopt.models.heuristics import (
     sa_lower_bounds,
 )
 
-
 Feasible = Callable[[IntArray], np.ndarray]
 _INFEASIBLE = 1e300  # the value of a set that breaks a hub-set constraint (finite: swaps compare)
 
