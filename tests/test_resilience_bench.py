@@ -52,3 +52,29 @@ def test_bench_refuses_resilience_for_fixed_cost_problems(tmp_path: Path):
     assert res.returncode == 2
     assert "--resilience expected" in res.stderr
     assert "p-hub medians" in res.stderr
+
+
+def test_bench_n1_access_equals_brute_force_over_the_sets_that_keep_two_hubs_in_reach(
+        tmp_path: Path, hub_data_dir):
+    inst = load_instance("cab", 10, data_dir=hub_data_dir)
+    C, W = inst.costs, inst.scaled_flows()
+
+    def ok(H, T):  # every node with flow has two of H within T
+        return all((C[i, list(H)] <= T).sum() >= 2 for i in range(10)
+                   if W[i].sum() + W[:, i].sum() > 0)
+
+    plain, _ = brute_ma(C, W, sets_of_size(10, 3), "expected", [0.0] * 10, 1, 1.0, 0.4, 1.0)
+    # the least limit on a 10-grid that some set of 3 hubs meets
+    T = next(t for t in range(10, 3000, 10) if any(ok(H, t) for H in sets_of_size(10, 3)))
+    out = tmp_path / "r.json"
+    res = hubopt("bench", "--suite", "cab", "--problem", "umaphmp", "--n", "10", "--p", "3",
+                 "--alpha", "0.4", "--n1-access", str(T), "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    [rec] = json.loads(out.read_text())
+    feasible = [H for H in sets_of_size(10, 3) if ok(H, T)]
+    best, _ = brute_ma(C, W, feasible, "expected", [0.0] * 10, 1, 1.0, 0.4, 1.0)
+    assert rec["n1_access"] == T
+    assert rec["status"] == "optimal"
+    assert ok([h - 1 for h in rec["hubs"]], T)
+    assert rec["objective"] == pytest.approx(best, rel=1e-9)
+    assert rec["objective"] >= plain * (1 - 1e-12)
