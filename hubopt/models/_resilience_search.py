@@ -330,8 +330,8 @@ def exact_search(
     if feasible is not None:
         sets = sets[feasible(sets)]
         if sets.shape[0] == 0:
-            msg = (f"no set of p = {p} hubs meets the hub-set constraint "
-                   f"(N-1 access: every point needs two hubs within the limit)")
+            msg = (f"no set of p = {p} hubs meets the hub-set constraint (N-1 access: "
+                   f"two hubs, or every site, within the limit of each demand point)")
             raise InfeasibleModelError(msg)
         fallback = sets[int(np.argmin(pm_bounds(data, sets)))]
     H0, ma_ub = ma_heuristic(data, kind, r, q, start, deadline, feasible, fallback)
