@@ -10,6 +10,7 @@ road``) on the world road layer or a shared OSM extract.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -29,15 +30,15 @@ def measure() -> list[dict[str, Any]]:
         out = compare(pairs[pairs["layer"] == layer], road_network(layer, pairs))
         seconds = round(time.perf_counter() - t0, 3)
         for r in out.to_dict("records"):
-            car = r["car_time_h"]
+            car = None if math.isnan(r["car_time_h"]) else r["car_time_h"]
             rows.append({
                 "layer": layer, "origin": r["origin"], "destination": r["destination"],
                 "real_km": r["distance_km"], "hubopt_km": round(r["hubopt_km"], 2),
                 "km_ratio": round(r["km_ratio"], 4),
-                "car_h": None if car != car else car,
-                "car_time_kind": r["car_time_kind"] if car == car else None,
+                "car_h": car,
+                "car_time_kind": r["car_time_kind"] if car is not None else None,
                 "hubopt_truck_h": round(r["hubopt_h"], 3),
-                "time_ratio": None if car != car else round(r["time_ratio"], 4),
+                "time_ratio": None if car is None else round(r["time_ratio"], 4),
                 "access_km": round(r["access_km"], 3), "egress_km": round(r["egress_km"], 3),
                 "connector_km": round(max(r["access_km"], r["egress_km"]), 3),
                 "source": r["source"], "layer_seconds": seconds,

@@ -2,8 +2,9 @@
 
 :func:`read_pairs` ``(path) -> DataFrame`` reads the table (``tests/data/road_pairs.csv``:
 ``layer, origin, destination, origin_lon, origin_lat, destination_lon, destination_lat,
-origin_kind, destination_kind`` (``centre``, ``airport``, ``border crossing``), ``distance_km, car_time_h, car_time_kind, source, note``; ``layer`` is ``world`` or the name
-of an OSM extract; ``car_time_kind`` is ``stated`` or ``at most`` when the source gives an
+origin_kind, destination_kind, distance_km, car_time_h, car_time_kind, source, note``;
+``layer`` is ``world`` or the name of an OSM extract; a kind is ``centre``, ``airport``
+or ``border crossing``; ``car_time_kind`` is ``stated`` or ``at most`` when the source gives an
 upper bound). :func:`compare` ``(pairs, network) -> DataFrame`` computes hubopt's road
 distance and truck time for every pair through :func:`hubopt.od_matrix.od_table` (the code
 of ``hubopt matrix``: edge snapping, connectors at both ends, least-cost path) and adds
@@ -22,8 +23,8 @@ from hubopt.network import MultimodalNetwork
 from hubopt.od_matrix import od_table
 
 PAIR_COLUMNS = ("layer", "origin", "destination", "origin_lon", "origin_lat",
-                "destination_lon", "destination_lat", "origin_kind", "destination_kind", "distance_km", "car_time_h",
-                "car_time_kind", "source", "note")  # fmt: skip
+                "destination_lon", "destination_lat", "origin_kind", "destination_kind",
+                "distance_km", "car_time_h", "car_time_kind", "source", "note")  # fmt: skip
 TIME_KINDS = ("stated", "at most")
 
 
@@ -102,4 +103,5 @@ def compare(pairs: pd.DataFrame, network: MultimodalNetwork) -> pd.DataFrame:
     return out
 
 
-__all__ = ["OSM_EXTRACTS", "PAIR_COLUMNS", "TIME_KINDS", "compare", "read_pairs", "road_network"]
+__all__ = ["OSM_EXTRACTS", "PAIR_COLUMNS", "TIME_KINDS", "compare", "read_pairs",
+           "road_network"]
