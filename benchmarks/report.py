@@ -249,6 +249,48 @@ def network_section(rows: list[Row]) -> list[str]:
             "Map data © OpenStreetMap contributors (ODbL).", ""]
 
 
+def road_evidence_section(rows: list[Row]) -> list[str]:
+    """The page section of the road-evidence suite: one line per cited pair."""
+    lines = [
+        "## road-evidence",
+        "",
+        f"{SUITES['road-evidence'].description}. Reproduce: `python benchmarks/run.py "
+        "road-evidence`; table `benchmarks/results/road-evidence.csv`; the sources are in "
+        "`tests/data/road_pairs.csv`. *at most*: the source bounds the car time from "
+        "above, so the time ratio is a lower bound.",
+        "",
+        *stamp_lines(rows),
+        "",
+        "| layer | pair | real km | hubopt km | ratio | car h | hubopt truck h | ratio "
+        "| connector km |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        car = fmt(r["car_h"], ".2f")
+        if r.get("car_time_kind") == "at most":
+            car = f"at most {car}"
+        cells = [r["layer"], f"{r['origin']} - {r['destination']}", fmt(r["real_km"], ",.0f"),
+                 fmt(r["hubopt_km"], ",.1f"), fmt(r["km_ratio"], ".3f"), car,
+                 fmt(r["hubopt_truck_h"], ".2f"), fmt(r["time_ratio"], ".2f"),
+                 fmt(r["connector_km"], ".2f")]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    dev = sorted(abs(v - 1.0) for r in rows if (v := num(r["km_ratio"])) is not None)
+    stated = sorted(v for r in rows if r.get("car_time_kind") == "stated"
+                    and (v := num(r["time_ratio"])) is not None)  # fmt: skip
+    if dev:
+        lines += ["", f"Median \\|distance ratio - 1\\|: {100 * _median(dev):.1f} % over "
+                  f"{len(dev)} pairs (target <= 5 %)."]  # fmt: skip
+    if stated:
+        lines += [f"Truck / stated car time: median {_median(stated):.2f} (target 1.0-1.4), "
+                  f"lowest {stated[0]:.2f} (target >= 0.9), {len(stated)} pairs."]
+    return [*lines, "", "Map data © OpenStreetMap contributors (ODbL).", ""]
+
+
+def _median(values: list[float]) -> float:
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
 def sweep_section(rows: list[Row]) -> list[str]:
     """The page section of the sweep suite: serial against Dask, the speed-up."""
     lines = [
@@ -402,6 +444,8 @@ def benchmarks_page(found: dict[str, list[Row]], page_dir: Path | None = None) -
                 lines += growth_section(rows, page_dir)
         elif kind == "network":
             lines += network_section(rows)
+        elif kind == "road-evidence":
+            lines += road_evidence_section(rows)
         elif kind == "sweep":
             lines += sweep_section(rows)
         elif kind == "coverage":

@@ -75,8 +75,14 @@ COVERAGE_COLUMNS = (
     "suite", "instance", "n", "m", "p", "minutes", "seed", "solver", "time_limit",
     "objective", "proven", "seconds", "method", "hubs", *STAMP,
 )  # fmt: skip
+ROAD_EVIDENCE_COLUMNS = (
+    "suite", "layer", "origin", "destination", "real_km", "hubopt_km", "km_ratio", "car_h",
+    "car_time_kind", "hubopt_truck_h", "time_ratio", "access_km", "egress_km",
+    "connector_km", "source", "layer_seconds", *STAMP,
+)  # fmt: skip
 COLUMNS = {"engine": ENGINE_COLUMNS, "network": NETWORK_COLUMNS, "run": RUN_COLUMNS,
-           "sweep": SWEEP_COLUMNS, "coverage": COVERAGE_COLUMNS}
+           "sweep": SWEEP_COLUMNS, "coverage": COVERAGE_COLUMNS,
+           "road-evidence": ROAD_EVIDENCE_COLUMNS}
 
 
 # ---------------------------------------------------------------- stamp of a run
@@ -405,6 +411,14 @@ def run_network_suite(table: Table, stamp: dict[str, str]) -> None:
                for row in bench_network.measure()])  # fmt: skip
 
 
+def run_road_evidence_suite(table: Table, stamp: dict[str, str]) -> None:
+    """Road distances and times against cited pairs (``bench_road_evidence.py``)."""
+    import bench_road_evidence
+
+    table.put([{"suite": "road-evidence", **row, **stamp, "date": utc_now()}
+               for row in bench_road_evidence.measure()])  # fmt: skip
+
+
 def run_run_suite(table: Table, stamp: dict[str, str], only: str | None) -> None:
     """``hubopt run`` of the built-in cases (``bench_run.py``)."""
     import bench_run
@@ -495,6 +509,9 @@ def main(argv: list[str] | None = None) -> int:
                 table = Table(path, SWEEP_COLUMNS, lambda r: (r["mode"],))
             elif suite.kind == "coverage":
                 table = Table(path, COVERAGE_COLUMNS, lambda r: (r["instance"], r["solver"]))
+            elif suite.kind == "road-evidence":
+                table = Table(path, ROAD_EVIDENCE_COLUMNS,
+                              lambda r: (r["layer"], r["origin"], r["destination"]))
             else:
                 table = Table(path, RUN_COLUMNS, lambda r: (r["case"], r["run"], r["step"]))
             if not args.force and any(r["commit"] == commit for r in table.rows.values()):
@@ -507,6 +524,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_sweep_suite(table, stamp)
             elif suite.kind == "coverage":
                 run_coverage_suite(table, stamp, args.max_time)
+            elif suite.kind == "road-evidence":
+                run_road_evidence_suite(table, stamp)
             else:
                 run_run_suite(table, stamp, args.only)
         print(f"{name}: done in {time.perf_counter() - t0:.0f} s", flush=True)

@@ -6,7 +6,8 @@ engine's own method choice (``SolveParameters(time_limit=...)``).  The ``network
 ``run`` suites measure the network builder and ``hubopt run``, ``sweep`` the scenarios
 of ``hubopt sweep`` on Dask, and ``coverage`` the covering model against spopt + CBC;
 their rows come from ``benchmarks/bench_network.py``, ``benchmarks/bench_run.py``,
-``benchmarks/bench_sweep.py`` and ``benchmarks/bench_coverage.py``.
+``benchmarks/bench_sweep.py`` and ``benchmarks/bench_coverage.py``; ``road-evidence``
+compares road distances and times with cited pairs (``benchmarks/bench_road_evidence.py``).
 
 Time limits are those of the runs the old pages reported (tag ``benchmarks-history``):
 300 s per p-hub median instance of ``hubopt bench`` (its default, used by
@@ -118,7 +119,7 @@ class Suite:
     """A named suite: engine cases, or a measurement of its own (``kind``)."""
 
     name: str
-    kind: str  # "engine", "network", "run", "sweep" or "coverage"
+    kind: str  # "engine", "network", "run", "sweep", "coverage" or "road-evidence"
     description: str
     cases: Callable[[], list[Case]] | None = None
 
@@ -255,6 +256,10 @@ SUITES: dict[str, Suite] = {
         Suite("network", "network",
               "layer build times (Malta extract, Baltic world-scale layers), travel-cost "
               "matrix throughput against networkx and raw scipy, peak memory"),
+        Suite("road-evidence", "road-evidence",
+              "hubopt's road distance and truck time against cited real city pairs "
+              "(tests/data/road_pairs.csv: world road layer, Malta extract), with the "
+              "connector length at each end"),
         Suite("run", "run",
               "`hubopt run` of the built-in cases in a fresh process: wall time and peak "
               "memory per step (cold cache, then warm)"),

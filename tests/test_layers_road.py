@@ -77,3 +77,24 @@ def test_clipped_helsinki_extract_with_missing_node_refs_builds_a_road_layer() -
 def test_maxspeed_parser_reads_osm_values(text, kmh) -> None:
     got = parse_speed_kmh(text)
     assert got == (pytest.approx(kmh) if kmh is not None else None)
+
+
+def test_a_merged_edge_gets_the_slowest_class_whatever_the_list_order() -> None:
+    # simplification merges ways into one edge whose highway list comes from a set (its
+    # order varies between runs); osmnx takes the first class, so hubopt orders the list
+    import networkx as nx
+    import osmnx as ox
+
+    from hubopt.layers.road import _order_class_lists
+    from hubopt.profiles import load_profiles
+
+    profile = load_profiles()[Mode.ROAD]
+    speeds = []
+    for classes in (["trunk", "residential"], ["residential", "trunk"]):
+        g = nx.MultiDiGraph(crs="EPSG:4326")
+        g.add_edge(1, 2, highway=list(classes), length=1000.0)
+        _order_class_lists(g, profile)
+        g = ox.routing.add_edge_speeds(g, hwy_speeds=dict(profile.speed_by_class),
+                                       fallback=profile.speed_kmh)
+        speeds.append(g.edges[1, 2, 0]["speed_kph"])
+    assert speeds == [profile.speed_by_class["residential"]] * 2

@@ -38,6 +38,21 @@ def junction_delay_h(graph: nx.MultiDiGraph, edges: pd.DataFrame, delay_s: float
     return np.where(at_junction & ~free, delay_s / 3600.0, 0.0)
 
 
+def _order_class_lists(graph: nx.MultiDiGraph, profile: ModeProfile) -> None:
+    """Put the slowest class first in each merged edge's ``highway`` list (in place).
+
+    Graph simplification merges ways into one edge with a list of classes built from a
+    set, so its order changes from run to run; osmnx's ``add_edge_speeds`` takes the
+    first element. Slowest first makes the speed deterministic (and the conservative one).
+    """
+    speed = profile.speed_by_class
+    for _, _, data in graph.edges(data=True):
+        hwy = data.get("highway")
+        if isinstance(hwy, list):
+            data["highway"] = sorted(hwy, key=lambda h: (speed.get(str(h), profile.speed_kmh),
+                                                       str(h)))  # fmt: skip
+
+
 def road_layer(source: Source, profile: ModeProfile, profiles: Profiles | None = None) -> Layer:
     """Build the road layer of ``source`` (file or online); empty with a warning if none."""
     import networkx as nx
@@ -51,6 +66,7 @@ def road_layer(source: Source, profile: ModeProfile, profiles: Profiles | None =
     keep = [c for i, c in enumerate(comps) if i == 0 or len(c) >= min_nodes]
     if len(keep) < len(comps):
         graph = graph.subgraph(set().union(*keep)).copy()
+    _order_class_lists(graph, profile)
     graph = ox.routing.add_edge_speeds(graph, hwy_speeds=dict(profile.speed_by_class),
                                        fallback=profile.speed_kmh)
     nodes, edges = graph_frames(graph, Mode.ROAD, ("maxspeed", "oneway", "ref"))
