@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import warnings
 from pathlib import Path
 
 import click
 
-from hubopt._errors import HuboptError
-from hubopt.cli.network import _InputError, _source
+from hubopt.cli.network import _source, run_guarded
 
 
 @click.command("matrix")
@@ -38,16 +36,7 @@ def matrix(points: Path, pbf: Path | None, osm: Path | None, place: str | None,
 
     Map data © OpenStreetMap contributors (ODbL).
     """
-    try:
-        _run(points, pbf, osm, place, bbox, world, modes, out, force)
-    except HuboptError as exc:
-        raise _InputError(str(exc)) from exc
-    except (click.ClickException, click.exceptions.Abort, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # never a traceback on the command line
-        logging.getLogger(__name__).debug("matrix failed", exc_info=True)
-        msg = f"unexpected failure ({type(exc).__name__}: {exc}); run with -vv for details"
-        raise click.ClickException(msg) from exc
+    run_guarded("matrix", _run, points, pbf, osm, place, bbox, world, modes, out, force)
 
 
 def _run(points: Path, pbf: Path | None, osm: Path | None, place: str | None,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -55,14 +57,20 @@ def network(
 
     Map data © OpenStreetMap contributors (ODbL).
     """
+    run_guarded("network", _run, pbf, osm, place, bbox, world, modes, out, geojson, force)
+
+
+def run_guarded(label: str, body: Callable[..., None], *args: Any) -> None:
+    """Run a command's body: a hubopt error exits with status 2 and its message; any other
+    failure is one line (the traceback only in the -vv log), never a traceback."""
     try:
-        _run(pbf, osm, place, bbox, world, modes, out, geojson, force)
+        body(*args)
     except HuboptError as exc:
         raise _InputError(str(exc)) from exc
     except (click.ClickException, click.exceptions.Abort, KeyboardInterrupt):
         raise
     except Exception as exc:  # never a traceback on the command line
-        logging.getLogger(__name__).debug("network failed", exc_info=True)
+        logging.getLogger(__name__).debug("%s failed", label, exc_info=True)
         msg = f"unexpected failure ({type(exc).__name__}: {exc}); run with -vv for details"
         raise click.ClickException(msg) from exc
 
