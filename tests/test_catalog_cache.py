@@ -34,9 +34,12 @@ def test_frame_round_trips_numbers_booleans_and_text():
     back = arrays_frame(frame_arrays(frame))
     assert list(back.columns) == list(frame.columns)
     code = back["code"].tolist()
-    assert code[0] == "HEL" and pd.isna(code[1]) and code[2] == "LED"
+    assert code[0] == "HEL"
+    assert pd.isna(code[1])
+    assert code[2] == "LED"
     assert back["lon"].tolist() == [24.96, 0.0, 30.26]
-    assert back["n"].tolist() == [1, 2, 3] and back["ok"].tolist() == [True, False, True]
+    assert back["n"].tolist() == [1, 2, 3]
+    assert back["ok"].tolist() == [True, False, True]
 
 
 def test_second_read_comes_from_the_file_and_a_new_key_rebuilds(cache):
@@ -110,4 +113,5 @@ def test_cached_shorelines_equal_the_gshhg_files(cache):
              if raw["levels"][i] in (1, 3, 5)]
     assert len(got.land) == len(again.land) == len(rings) > 100
     for a, c, r in zip(got.land, again.land, rings, strict=True):
-        assert np.array_equal(a, r) and np.array_equal(c, r)
+        assert np.array_equal(a, r)
+        assert np.array_equal(c, r)

@@ -152,3 +152,36 @@ def test_polished_lp_points_make_the_lp_phase_incumbent_a_swap_local_optimum(see
     for res in runs.values():  # either way the integer phase proves the optimum
         assert res.proven
         assert res.objective == pytest.approx(truth, rel=1e-9)
+
+
+def test_numpy_and_compiled_neighbourhoods_agree_to_the_bit():
+    """Small instances use the numpy kernels (no JIT start-up), larger ones the compiled
+    ones: the switch must never change a value, so no search changes its path."""
+    from hubopt.models._swap import _swap_sums, _swap_sums_numpy, _without, _without_numpy
+
+    rng = np.random.default_rng(7)
+    for trial in range(120):
+        n = int(rng.integers(3, 35))
+        C = rng.random((n, n)) * 1000.0
+        if trial % 3 == 0:
+            C = np.round(C)
+        W = rng.random((n, n)) * (rng.random((n, n)) < 0.6)
+        q = int(rng.integers(0, min(6, n - 1)))
+        perm = rng.permutation(n)
+        hubs = np.sort(perm[:q]).astype(np.int64)
+        ins = perm[q:q + int(rng.integers(1, n - q + 1))].astype(np.int64)
+        chi, alpha, delta = (float(rng.choice([1, 3])), float(rng.choice([0.2, 0.75, 1.0])),
+                             float(rng.choice([1, 2])))
+        V = _without(C, hubs, chi, alpha, delta)
+        assert np.array_equal(V, _without_numpy(C, hubs, chi, alpha, delta))
+        assert np.array_equal(_swap_sums(C, W, V, hubs, ins, chi, alpha, delta),
+                              _swap_sums_numpy(C, W, V, hubs, ins, chi, alpha, delta))
+
+
+def test_small_and_large_instances_take_the_kernels_the_switch_names():
+    from hubopt.models import _swap
+
+    small = _swap._kernels(10, 10)
+    large = _swap._kernels(200, 190)
+    assert small == (_swap._without_numpy, _swap._swap_sums_numpy)
+    assert large == (_swap._without, _swap._swap_sums)

