@@ -40,7 +40,8 @@ def _km_to(terminals: pd.DataFrame, lon: float, lat: float) -> float:
 def test_the_grodekovo_suifenhe_crossing_is_a_rail_terminal_of_the_primorye_region() -> None:
     t = _border_terminals(PRIMORYE)
     (a, b) = CROSSINGS["Grodekovo-Suifenhe (RU-CN)"]
-    assert _km_to(t, *a) < 20.0 and _km_to(t, *b) < 20.0
+    assert _km_to(t, *a) < 20.0
+    assert _km_to(t, *b) < 20.0
     assert t["name"].str.startswith("border crossing").all()
     assert (t["mode"] == "rail").all()
 
@@ -56,7 +57,8 @@ def test_every_border_terminal_lies_at_a_rail_edge_that_crosses_a_boundary() -> 
     lay = world_layer(Mode.RAIL, PRIMORYE, default_profiles())
     t = lay.terminals[lay.terminals["kind"] == "rail_border"]
     seg = border_segments(PRIMORYE)
-    assert len(t) > 0 and len(seg) > 0
+    assert len(t) > 0
+    assert len(seg) > 0
     e = lay.edges
     for node in t["node_id"]:
         # an edge leaving the terminal's node crosses a boundary segment (brute force)

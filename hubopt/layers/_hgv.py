@@ -27,7 +27,7 @@ def hgv_category(kind: object, maxspeed: object) -> str:
         return "motorway"
     if any(c in URBAN_CLASSES for c in classes):
         return "urban"
-    tag = parse_speed_kmh(maxspeed) if maxspeed is not None else None
+    tag = parse_speed_kmh(str(maxspeed)) if maxspeed is not None else None
     if tag is not None and tag <= URBAN_TAG_KMH:
         return "urban"
     return "rural"
