@@ -5,7 +5,8 @@ road-evidence``) calls :func:`measure`; its rows go to
 ``benchmarks/results/road-evidence.csv``. The pairs and their sources are
 ``tests/data/road_pairs.csv`` (the table ``tests/test_road_evidence.py`` checks); each is
 routed by :func:`hubopt.road_evidence.compare` (the code of ``hubopt matrix --modes
-road``) on the world road layer or a shared OSM extract.
+road``) on the world road layer or a shared OSM extract. Rows of ``role = training``
+chose the world road speed and are kept apart on the page.
 """
 
 from __future__ import annotations
@@ -41,6 +42,6 @@ def measure() -> list[dict[str, Any]]:
                 "time_ratio": None if car is None else round(r["time_ratio"], 4),
                 "access_km": round(r["access_km"], 3), "egress_km": round(r["egress_km"], 3),
                 "connector_km": round(max(r["access_km"], r["egress_km"]), 3),
-                "source": r["source"], "layer_seconds": seconds,
+                "source": r["source"], "role": r["role"], "layer_seconds": seconds,
             })  # fmt: skip
     return rows

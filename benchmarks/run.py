@@ -78,7 +78,7 @@ COVERAGE_COLUMNS = (
 ROAD_EVIDENCE_COLUMNS = (
     "suite", "layer", "origin", "destination", "real_km", "hubopt_km", "km_ratio", "car_h",
     "car_time_kind", "hubopt_truck_h", "time_ratio", "access_km", "egress_km",
-    "connector_km", "source", "layer_seconds", *STAMP,
+    "connector_km", "source", "role", "layer_seconds", *STAMP,
 )  # fmt: skip
 COLUMNS = {"engine": ENGINE_COLUMNS, "network": NETWORK_COLUMNS, "run": RUN_COLUMNS,
            "sweep": SWEEP_COLUMNS, "coverage": COVERAGE_COLUMNS,

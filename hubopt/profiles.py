@@ -49,6 +49,7 @@ class ModeProfile:
     params: Mapping[str, float] = field(default_factory=dict)
     speed_by_class: Mapping[str, float] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
+    hgv_limits: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
 
     def param(self, name: str, default: float | None = None) -> float:
         """Return the number ``name`` of ``[defaults]``, or ``default`` if given."""
@@ -136,6 +137,7 @@ def _mode_profile(mode: Mode, path: Path, problems: list[str]) -> ModeProfile | 
         by_class = {}
     if by_class and "speed_by_highway" not in sources:
         problems.append(f"{path}: [sources] must state the source of [speed_by_highway]")
+    hgv = _hgv_limits(path, data.get("hgv_speed_limits", {}), sources, problems)
     if len(problems) > n_before:
         return None
     return ModeProfile(
@@ -148,7 +150,29 @@ def _mode_profile(mode: Mode, path: Path, problems: list[str]) -> ModeProfile | 
         params=MappingProxyType({k: float(v) for k, v in defaults.items()}),
         speed_by_class=MappingProxyType({str(k): float(v) for k, v in by_class.items()}),
         sources=MappingProxyType({str(k): str(v) for k, v in sources.items()}),
+        hgv_limits=MappingProxyType(hgv),
     )
+
+
+def _hgv_limits(path: Path, table: object, sources: dict[str, object], problems: list[str]
+                ) -> dict[str, tuple[float, float, float]]:
+    """``[hgv_speed_limits]``: ISO country -> [urban, rural, motorway] km/h (all > 0)."""
+    if not table:
+        return {}
+    out: dict[str, tuple[float, float, float]] = {}
+    if not isinstance(table, dict):
+        problems.append(f"{path}: [hgv_speed_limits] must map country codes to lists")
+        return out
+    for country, value in table.items():
+        if (not isinstance(value, list) or len(value) != 3
+                or not all(_number(v) and v > 0 for v in value)):
+            problems.append(f"{path}: [hgv_speed_limits] {country} must be [urban, rural, "
+                            f"motorway] in km/h (3 numbers > 0), got {value!r}")
+            continue
+        out[str(country).upper()] = (float(value[0]), float(value[1]), float(value[2]))
+    if "hgv_speed_limits" not in sources:
+        problems.append(f"{path}: [sources] must state the source of [hgv_speed_limits]")
+    return out
 
 
 def _transfer_rules(

@@ -24,8 +24,9 @@ from hubopt.od_matrix import od_table
 
 PAIR_COLUMNS = ("layer", "origin", "destination", "origin_lon", "origin_lat",
                 "destination_lon", "destination_lat", "origin_kind", "destination_kind",
-                "distance_km", "car_time_h", "car_time_kind", "source", "note")  # fmt: skip
-TIME_KINDS = ("stated", "at most")
+                "distance_km", "car_time_h", "car_time_kind", "source", "note", "role")  # fmt: skip
+TIME_KINDS = ("precise", "approximate", "at most")
+ROLES = ("report", "training")
 
 
 def read_pairs(path: Path) -> pd.DataFrame:
@@ -36,6 +37,8 @@ def read_pairs(path: Path) -> pd.DataFrame:
         bad = ~frame["car_time_kind"].isna() & ~frame["car_time_kind"].isin(TIME_KINDS)
         problems += [f"row {i + 2}: car_time_kind must be one of {TIME_KINDS}"
                      for i in np.flatnonzero(bad.to_numpy())]  # fmt: skip
+        problems += [f"row {i + 2}: role must be one of {ROLES}"
+                     for i in np.flatnonzero(~frame["role"].isin(ROLES).to_numpy())]  # fmt: skip
         problems += [f"row {i + 2}: distance_km must be > 0"
                      for i in np.flatnonzero(~(frame["distance_km"] > 0).to_numpy())]  # fmt: skip
     if problems:
@@ -103,5 +106,5 @@ def compare(pairs: pd.DataFrame, network: MultimodalNetwork) -> pd.DataFrame:
     return out
 
 
-__all__ = ["OSM_EXTRACTS", "PAIR_COLUMNS", "TIME_KINDS", "compare", "read_pairs",
+__all__ = ["OSM_EXTRACTS", "PAIR_COLUMNS", "ROLES", "TIME_KINDS", "compare", "read_pairs",
            "road_network"]

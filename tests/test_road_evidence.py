@@ -1,6 +1,10 @@
 """hubopt's road distances and truck times against cited real city pairs
 (``tests/data/road_pairs.csv``: every row names its source), offline, on the world road
-layer and the shared OSM extracts, through the code of ``hubopt matrix --modes road``."""
+layer and the shared OSM extracts, through the code of ``hubopt matrix --modes road``.
+
+Only rows with ``role = report`` are checked; the ``training`` rows chose the world road
+speed (road profile, ``world_road_speed_kmh``) and are never reported.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,39 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hubopt._errors import InputFormatError
+from hubopt._errors import CaseValidationError, InputFormatError
+from hubopt.layers._hgv import hgv_category
+from hubopt.network import MultimodalNetwork
+from hubopt.profiles import PROFILE_FOLDER, load_profiles
 from hubopt.road_evidence import compare, read_pairs, road_network
 
 PAIRS = Path(__file__).parent / "data" / "road_pairs.csv"
+TIMED = ("precise", "approximate")
+
+
+@functools.cache
+def _network(layer: str) -> MultimodalNetwork:
+    return road_network(layer, read_pairs(PAIRS))
 
 
 @functools.cache
 def _measured() -> pd.DataFrame:
     pairs = read_pairs(PAIRS)
-    parts = [compare(pairs[pairs["layer"] == layer], road_network(layer, pairs))
+    parts = [compare(pairs[pairs["layer"] == layer], _network(layer))
              for layer in pairs["layer"].unique()]  # fmt: skip
     return pd.concat(parts, ignore_index=True)
+
+
+def _reported() -> pd.DataFrame:
+    m = _measured()
+    return m[m["role"] == "report"]
+
+
+def test_the_table_has_25_cited_pairs_with_10_precise_car_times() -> None:
+    pairs = read_pairs(PAIRS)
+    assert len(pairs) >= 25
+    assert (pairs["car_time_kind"] == "precise").sum() >= 10
+    assert pairs["source"].str.startswith("http").all()
 
 
 def test_every_pair_cites_a_source_and_is_routed_by_road() -> None:
@@ -34,47 +59,91 @@ def test_every_pair_cites_a_source_and_is_routed_by_road() -> None:
 
 
 def test_median_road_distance_is_within_5_percent_of_the_cited_distances() -> None:
-    m = _measured()
+    m = _reported()
     assert float(np.median(np.abs(m["km_ratio"] - 1.0))) <= 0.05
 
 
 def test_every_city_centre_is_snapped_with_a_connector_under_3_km() -> None:
-    m = _measured()
+    m = _reported()
     centre = pd.concat([m.loc[m["origin_kind"] == "centre", "access_km"],
                         m.loc[m["destination_kind"] == "centre", "egress_km"]])  # fmt: skip
     assert len(centre) > 0
     assert (centre < 3.0).all(), centre[centre >= 3.0]
 
 
-def test_median_truck_time_is_1_to_1_4_times_the_stated_car_time() -> None:
-    m = _measured()
-    stated = m[m["car_time_kind"] == "stated"]
-    assert len(stated) >= 3
-    assert 1.0 <= float(np.median(stated["time_ratio"])) <= 1.4
+def test_median_truck_time_is_1_to_1_4_times_the_cited_car_time() -> None:
+    m = _reported()
+    timed = m[m["car_time_kind"].isin(TIMED)]
+    assert len(timed) >= 8
+    assert 1.0 <= float(np.median(timed["time_ratio"])) <= 1.4
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Helsinki-Joensuu: 424 km in 6.06 h by truck against '440 km, 7 hours' by car (Visit "
+    "Finland, a rounded figure; Wikivoyage says 'about six hours'): ratio 0.87. The world "
+    "road layer has one speed (70 km/h) and no towns or slow roads; see docs/evidence.md"))
+def test_truck_time_is_never_below_0_9_times_the_cited_car_time() -> None:
+    m = _reported()
+    timed = m[m["car_time_kind"].isin(TIMED)]
+    assert (timed["time_ratio"] >= 0.9).all(), timed[["origin", "destination", "time_ratio"]]
+
+
+def test_truck_time_is_never_below_0_9_times_a_precise_car_time() -> None:
+    # precise = a routing-service figure to the minute (airmilescalculator.com); this
+    # split from the rounded statements was made after Helsinki-Joensuu failed the check
+    # above, and is reported as such
+    m = _reported()
+    precise = m[m["car_time_kind"] == "precise"]
+    assert len(precise) >= 6
+    assert (precise["time_ratio"] >= 0.9).all(), precise[["origin", "destination",
+                                                           "time_ratio"]]
 
 
 def test_truck_time_is_not_above_1_4_times_a_car_time_upper_bound() -> None:
     # a source giving "at most X h" bounds the car time from above, so hubopt / X is a
     # lower bound of the true ratio: above 1.4 would show the truck far too slow
-    m = _measured()
+    m = _reported()
     bound = m[m["car_time_kind"] == "at most"]
     assert len(bound) > 0
     assert (bound["time_ratio"] <= 1.4).all()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Valletta-Mdina: 13.3 km in 0.29 h by truck (46 km/h) against 20 min cited by car "
-    "(39 km/h): the OSM speeds by class and maxspeed do not model Malta's urban "
-    "congestion; see docs/network.md, Evidence"))
-def test_truck_time_is_never_below_0_9_times_the_stated_car_time() -> None:
-    m = _measured()
-    stated = m[m["car_time_kind"] == "stated"]
-    assert (stated["time_ratio"] >= 0.9).all(), stated[["origin", "destination", "time_ratio"]]
+def test_no_malta_road_edge_is_faster_than_maltas_60_kmh_goods_vehicle_limit() -> None:
+    # Malta: goods vehicles 60 km/h on open roads, 30 km/h in built-up areas (road
+    # profile, [hgv_speed_limits]); the extract's trunk roads are tagged up to 80 km/h
+    e = _network("malta").edges
+    road = e[(e["mode"] == "road") & (e["length_m"] > 0)]
+    speed = road["length_m"].to_numpy() / 1000.0 / road["time_h"].to_numpy()
+    assert speed.max() <= 60.0 + 1e-6
+    streets = road["kind"].astype(str).isin(["residential", "living_street"])
+    assert streets.any()
+    assert (speed[streets.to_numpy()] <= 30.0 + 1e-6).all()
 
 
 def test_a_pairs_table_with_a_bad_time_kind_names_the_file_and_row(tmp_path: Path) -> None:
     bad = tmp_path / "pairs.csv"
-    text = PAIRS.read_text(encoding="utf-8").replace(",stated,", ",roughly,", 1)
+    text = PAIRS.read_text(encoding="utf-8").replace(",approximate,", ",roughly,", 1)
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(InputFormatError, match=r"pairs\.csv: row 3: car_time_kind"):
         read_pairs(bad)
+
+
+def test_hgv_categories_follow_the_highway_class_and_maxspeed_tag() -> None:
+    assert hgv_category("motorway", None) == "motorway"
+    assert hgv_category("motorway;motorway_link", "120") == "motorway"
+    assert hgv_category("residential", None) == "urban"
+    assert hgv_category("trunk", "50") == "urban"
+    assert hgv_category("trunk", "70") == "rural"
+    assert hgv_category("primary", float("nan")) == "rural"
+
+
+def test_a_bad_hgv_limit_row_names_the_profile_file_and_country(tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "profiles"
+    shutil.copytree(PROFILE_FOLDER, folder)
+    road = folder / "road.toml"
+    road.write_text(road.read_text(encoding="utf-8").replace(
+        "MT = [30.0, 60.0, 60.0]", "MT = [30.0, 60.0]"), encoding="utf-8")
+    with pytest.raises(CaseValidationError, match=r"road\.toml: \[hgv_speed_limits\] MT"):
+        load_profiles(folder)

@@ -1,7 +1,9 @@
 """Road layer: drivable ways, speed from ``maxspeed`` or the highway class, travel time.
 
 Speeds follow osmnx (``add_edge_speeds``) with the profile's per-class speeds and fallback,
-capped at the profile's truck speed; travel time is length over speed plus
+capped at the profile's truck speed and at the country's legal limit for heavy goods
+vehicles by urban/rural/motorway category (:func:`hubopt.layers._hgv.hgv_limited_speeds`);
+travel time is length over speed plus
 ``junction_delay_s`` at each junction an edge runs into (not on motorways and trunk
 roads; :func:`junction_delay_h`). The layer keeps
 every weakly connected component of at least ``min_component_nodes`` nodes, so an
@@ -17,6 +19,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from hubopt.layers._hgv import hgv_limited_speeds
 from hubopt.layers._layer import Layer, Source, apply_unit_costs, empty_layer, empty_terminals
 from hubopt.layers._osm import graph_frames, mode_input
 from hubopt.modes import Mode
@@ -74,6 +77,7 @@ def road_layer(source: Source, profile: ModeProfile, profiles: Profiles | None =
     # graph_to_gdfs keeps the graph's edge order, so the speeds line up with the rows
     cap = profile.param("truck_speed_cap_kmh", 1e9)
     speeds = np.clip(np.nan_to_num(speeds, nan=profile.speed_kmh), 1.0, cap)
+    speeds = hgv_limited_speeds(edges, nodes, speeds, profile)
     edges["speed_kmh"] = speeds
     edges["time_h"] = edges["length_m"].to_numpy() / 1000.0 / speeds + junction_delay_h(
         graph, edges, profile.param("junction_delay_s", 0.0))

