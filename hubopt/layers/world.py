@@ -45,7 +45,12 @@ from hubopt.layers._layer import (
     empty_layer,
     empty_terminals,
 )
-from hubopt.layers._world_data import airports, geonames_cities, searoute_lanes, searoute_ports
+from hubopt.layers._world_data import (
+    airports,
+    geonames_table,
+    searoute_lanes,
+    searoute_ports,
+)
 from hubopt.layers.air import build_air_layer
 from hubopt.layers.sea import build_sea_layer
 from hubopt.modes import Mode
@@ -176,7 +181,7 @@ def _city_terminals(nodes: gpd.GeoDataFrame, bbox: BBox, profile: ModeProfile) -
     """Rail terminals at world scale: the rail node nearest each large city of the box."""
     min_pop = profile.param("world_city_population", 100_000.0)
     radius = profile.param("world_terminal_radius_m", 20_000.0)
-    cities = pd.DataFrame(list(geonames_cities()))
+    cities = geonames_table()
     cities = cities[(cities["population"] >= min_pop)
                     & bbox.contains(cities["longitude"].to_numpy(), cities["latitude"].to_numpy())]
     if cities.empty:
