@@ -17,7 +17,7 @@ from test_network_helpers import GULF_OF_FINLAND
 
 from hubopt.layers import BBox, Mode
 from hubopt.layers._geo import haversine_m
-from hubopt.layers._world_data import geonames_cities
+from hubopt.layers._world_data import geonames_table
 from hubopt.layers._world_speed import SAMPLE_M, town_share, towns
 from hubopt.layers.world import world_layer
 from hubopt.profiles import Profiles, default_profiles
@@ -52,7 +52,7 @@ def _outside_every_town(edges: pd.DataFrame) -> np.ndarray:
     """Edges that stay over 1 km outside every GeoNames town disc (all places of 15,000+
     people, districts included), checked at points at most 1 km apart."""
     road = default_profiles()[Mode.ROAD]
-    cities = pd.DataFrame(list(geonames_cities(15000)))
+    cities = geonames_table(15000)
     cities = cities[cities["population"] >= road.param("world_town_population")]
     radius = np.sqrt(cities["population"].to_numpy(dtype=float) / np.pi
                      / road.param("world_town_density_per_km2")) * 1000.0
@@ -129,7 +129,7 @@ def test_town_radius_grows_with_the_square_root_of_population_and_districts_merg
     road = default_profiles()[Mode.ROAD]
     density = road.param("world_town_density_per_km2")
     table = towns(GULF_OF_FINLAND, road)
-    cities = pd.DataFrame(list(geonames_cities(15000)))
+    cities = geonames_table(15000)
     for name in ("Helsinki", "Lahti", "Kotka"):
         pop = float(cities.loc[(cities["name"] == name) & (cities["countrycode"] == "FI"),
                                "population"].iloc[0])

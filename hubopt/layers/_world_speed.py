@@ -35,11 +35,11 @@ def towns(bbox: BBox, profile: ModeProfile) -> pd.DataFrame:
     ``bbox`` (centres up to half a degree outside count), largest first; a place whose
     centre lies in a larger town's disc is left out (:func:`_outside_larger_towns`).
     """
-    from hubopt.layers._world_data import geonames_cities
+    from hubopt.layers._world_data import geonames_table
 
     min_pop = profile.param("world_town_population", 15000.0)
     density = profile.param("world_town_density_per_km2", 1500.0)
-    cities = pd.DataFrame(list(geonames_cities(5000 if min_pop < 15000 else 15000)))
+    cities = geonames_table(5000 if min_pop < 15000 else 15000)
     lon = cities["longitude"].to_numpy(dtype="float64")
     lat = cities["latitude"].to_numpy(dtype="float64")
     grown = BBox(max(bbox.west - 0.5, -180.0), max(bbox.south - 0.5, -90.0),
