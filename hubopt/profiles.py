@@ -29,6 +29,8 @@ PROFILE_FOLDER = Path(__file__).resolve().parent / "data" / "profiles"
 """The folder of the built-in mode profiles (``hubopt/data/profiles/``, shipped in the wheel)."""
 
 _REQUIRED_DEFAULTS = ("speed_kmh", "cost_per_km", "cost_per_hour", "co2_per_unit_km")
+_POSITIVE_DEFAULTS = frozenset({"world_road_speed_kmh", "world_urban_speed_kmh",
+                                "world_town_density_per_km2"})  # divisors: 0 is no value
 _PAIR_KEYS = ("time_h", "cost", "radius_m", "world_radius_m")
 
 
@@ -127,6 +129,8 @@ def _mode_profile(mode: Mode, path: Path, problems: list[str]) -> ModeProfile | 
     for key, value in defaults.items():
         if not _number(value) or value < 0:
             problems.append(f"{path}: [defaults] {key} must be a number >= 0, got {value!r}")
+        elif key in _POSITIVE_DEFAULTS and value == 0:
+            problems.append(f"{path}: [defaults] {key} must be a number > 0, got {value!r}")
         if key not in sources:
             problems.append(f"{path}: [sources] must state the source of default {key!r}")
     by_class = data.get("speed_by_highway", {})

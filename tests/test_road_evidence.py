@@ -126,6 +126,22 @@ def test_world_road_speed_is_the_largest_5_kmh_step_no_training_truck_beats_the_
     assert (_training_ratios(world_road_speed_kmh=chosen + 5.0) < 1.0).any()
 
 
+def test_town_density_is_the_one_whose_training_ratios_spread_least() -> None:
+    # the rule that set world_town_density_per_km2 within its range (1500-3000): at each
+    # density the open-road speed by the rule above, then the narrowest training spread
+    road = default_profiles()[Mode.ROAD]
+    spread = {}
+    for density in (1500.0, 2000.0, 3000.0):
+        speed = road.param("truck_speed_cap_kmh")
+        while True:  # largest 5 km/h step at which no training truck beats the car
+            r = _training_ratios(world_town_density_per_km2=density, world_road_speed_kmh=speed)
+            if (r >= 1.0).all():
+                break
+            speed -= 5.0
+        spread[density] = float(r.max() - r.min())
+    assert min(spread, key=spread.__getitem__) == road.param("world_town_density_per_km2")
+
+
 def test_truck_time_is_not_above_1_4_times_a_car_time_upper_bound() -> None:
     # a source giving "at most X h" bounds the car time from above, so hubopt / X is a
     # lower bound of the true ratio: above 1.4 would show the truck far too slow

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
+import shutil
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
+import pytest
 from test_network_helpers import GULF_OF_FINLAND
 
+from hubopt._errors import CaseValidationError
 from hubopt.layers import BBox, Mode
 from hubopt.layers._geo import haversine_m
 from hubopt.layers._world_data import geonames_table
 from hubopt.layers._world_speed import SAMPLE_M, town_share, towns
 from hubopt.layers.world import world_layer
-from hubopt.profiles import Profiles, default_profiles
+from hubopt.profiles import PROFILE_FOLDER, Profiles, default_profiles, load_profiles
 
 # south-east Finland, Leningrad and Novgorod oblasts, north-east Estonia in one box
 BORDER_BOX = BBox(26.5, 58.0, 34.0, 61.0)
@@ -156,3 +161,16 @@ def test_town_radius_grows_with_the_square_root_of_population_and_districts_merg
     assert len(kept) < len(big)
     assert "Vuosaari" not in set(inner["name"])
     assert "Espoo" in set(inner["name"])  # its own town, outside Helsinki's disc
+
+
+def test_a_zero_town_density_names_the_profile_file_and_field(tmp_path: Path) -> None:
+    folder = tmp_path / "profiles"
+    shutil.copytree(PROFILE_FOLDER, folder)
+    road = folder / "road.toml"
+    text = road.read_text(encoding="utf-8")
+    road.write_text(re.sub(r"(?m)^world_town_density_per_km2 = [0-9.]+",
+                           "world_town_density_per_km2 = 0", text), encoding="utf-8")
+    with pytest.raises(CaseValidationError,
+                       match=r"road\.toml: \[defaults\] world_town_density_per_km2 must be a "
+                             r"number > 0"):
+        load_profiles(folder)
