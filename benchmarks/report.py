@@ -259,7 +259,7 @@ def road_evidence_section(rows: list[Row]) -> list[str]:
         "`tests/data/road_pairs.csv`. Car time *precise*: a routing-service figure to the "
         "minute; *approx.*: a rounded statement; *at most*: the source bounds the car time "
         "from above, so the time ratio is a lower bound. Training pairs (they chose the "
-        "world road speed) are listed apart and left out of the medians.",
+        "world road speed and town density) are listed apart and left out of the medians.",
         "",
         *stamp_lines(rows),
         "",
