@@ -28,6 +28,7 @@ from hubopt._io import write_json_atomic
 from hubopt.instances import HubInstance, ReferenceOptimum, find_optimum, load_instance
 from hubopt.models import Problem, SolveParameters, build_model
 
+RESILIENT = (Problem.USAPHMP, Problem.UMAPHMP, Problem.USAHLP, Problem.UMAHLP)
 DEFAULT_N = {"cab": (10, 15, 20, 25), "ap": (10, 20, 25, 40, 50, 100, 200), "tr": (81,)}
 DEFAULT_P = {"cab": (1, 2, 3, 4), "ap": (2, 3, 4, 5), "tr": (2, 3, 4, 5)}
 DEFAULT_ALPHA: dict[str, tuple[float, ...] | None] = {
@@ -101,10 +102,16 @@ def grid(
     if resilience not in ("none", "expected", "worst"):
         msg = f"--resilience: expected none, expected or worst, found {resilience!r}"
         raise ModelSpecificationError(msg)
-    if resilience != "none" and prob not in (Problem.USAPHMP, Problem.UMAPHMP):
+    if resilience != "none" and prob is Problem.CSAHLP:
+        msg = (
+            f"--resilience {resilience}: csahlp has no resilient model (hub capacities would "
+            "have to hold a failed hub's flow in every scenario); use usahlp or umahlp"
+        )
+        raise ModelSpecificationError(msg)
+    if resilience != "none" and prob not in RESILIENT:
         msg = (
             f"--resilience {resilience}: resilient designs exist for the p-hub medians "
-            f"(usaphmp, umaphmp), not {prob.value}"
+            f"(usaphmp, umaphmp) and the fixed-cost usahlp, umahlp, not {prob.value}"
         )
         raise ModelSpecificationError(msg)
     if n1_access is not None and prob not in (Problem.USAPHMP, Problem.UMAPHMP):
@@ -267,8 +274,9 @@ def allocation_record(problem: Problem, allocation: Any, flows: Any) -> list[Any
 def _resilient_record(
     case: BenchCase, params: SolveParameters, kwargs: dict[str, Any]
 ) -> dict[str, Any]:
-    """Solve the resilient p-hub median of ``case``: ``objective`` is the resilient
-    objective, ``nominal_objective`` the cost of the chosen hubs with no failure; the
+    """Solve the resilient p-hub median (or fixed-cost hub location) of ``case``:
+    ``objective`` is the resilient objective, ``nominal_objective`` the cost of the chosen
+    hubs with no failure (both with the opening costs of fixed-cost problems); the
     published optima are nominal, so there is no reference."""
     from hubopt.models.resilience import ResilienceOptions, ResilientHubModel
 
@@ -280,9 +288,10 @@ def _resilient_record(
     )
     sol = model.solve(params)
     return {
-        "suite": case.suite, "problem": case.problem.value, "n": case.n, "p": case.p,
+        "suite": case.suite, "problem": case.problem.value, "n": case.n,
+        "p": case.p if case.p is not None else len(sol.hubs),
         "alpha": kwargs["alpha"], "chi": kwargs["chi"], "delta": kwargs["delta"],
-        "fixed_cost": None, "capacity": None,
+        "fixed_cost": case.fixed_cost, "capacity": None,
         "objective": _finite(sol.objective), "bound": _finite(sol.bound),
         "gap": _finite(sol.gap), "status": sol.status.value,
         "hubs": [h + 1 for h in sol.hubs], "seconds": round(sol.seconds, 3),

@@ -46,12 +46,35 @@ def test_bench_records_the_resilient_and_the_nominal_objective(tmp_path: Path, h
     assert rec["reference"] is None  # the published optima are nominal
 
 
-def test_bench_refuses_resilience_for_fixed_cost_problems(tmp_path: Path):
-    res = hubopt("bench", "--suite", "ap", "--problem", "umahlp", "--n", "10",
+def test_bench_refuses_resilience_for_the_capacitated_problem(tmp_path: Path):
+    res = hubopt("bench", "--suite", "ap", "--problem", "csahlp", "--n", "10",
                  "--resilience", "expected", "--out", str(tmp_path / "r.json"))
     assert res.returncode == 2
     assert "--resilience expected" in res.stderr
-    assert "p-hub medians" in res.stderr
+    assert "csahlp has no resilient model" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("kind", ["expected", "worst"])
+def test_bench_fixed_cost_record_equals_brute_force_over_every_hub_set(tmp_path: Path,
+                                                                       hub_data_dir, kind):
+    out = tmp_path / "r.json"
+    res = hubopt("bench", "--suite", "ap", "--problem", "umahlp", "--n", "10",
+                 "--fixed-cost", "T", "--resilience", kind, "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    [rec] = json.loads(out.read_text())
+    inst = load_instance("ap", 10, data_dir=hub_data_dir)
+    C, W, f = inst.costs, inst.scaled_flows(), inst.fixed_costs["T"]
+    args = (kind, [0.05] * 10, 1, inst.chi, inst.alpha, inst.delta)
+    sets = [H for m in range(2, 11) for H in sets_of_size(10, m)]
+    best = min(ma_resilient(C, W, H, *args) + f[list(H)].sum() for H in sets)
+    hubs = [h - 1 for h in rec["hubs"]]
+    assert rec["fixed_cost"] == "T"
+    assert rec["p"] == len(hubs)
+    assert rec["status"] == "optimal"
+    assert rec["objective"] == pytest.approx(best, rel=1e-9)
+    assert rec["nominal_objective"] == pytest.approx(
+        ma_cost(C, W, hubs, inst.chi, inst.alpha, inst.delta) + f[hubs].sum(), rel=1e-9)
 
 
 def test_bench_n1_access_equals_brute_force_over_the_sets_that_keep_two_hubs_in_reach(

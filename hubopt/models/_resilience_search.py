@@ -198,10 +198,11 @@ class DecoupledBound:
 
 
 def _prefilter(data: HubData, sets: IntArray, kind: str, r: int, q: FloatArray, ub: float,
-               deadline: float | None) -> tuple[IntArray, FloatArray, bool]:
-    """The sets whose cheap bound is below ``ub``, with their bounds; ``PM(H)`` first
-    (a bound on every objective), the scenario bounds for the rest.  ``False`` when the
-    deadline stopped it (the sets not reached are missing)."""
+               deadline: float | None, fixed: FloatArray) -> tuple[IntArray, FloatArray, bool]:
+    """The sets whose cheap bound (plus their opening costs ``fixed``) is below ``ub``,
+    with their bounds; ``PM(H)`` first (a bound on every objective), the scenario bounds
+    for the rest.  ``False`` when the deadline stopped it (the sets not reached are
+    missing)."""
     keep_sets, keep_lb = [], []
     step = 100_000
     finished = True
@@ -210,8 +211,8 @@ def _prefilter(data: HubData, sets: IntArray, kind: str, r: int, q: FloatArray, 
             finished = False
             break
         chunk = sets[s : s + step]
-        chunk = chunk[pm_bounds(data, chunk) < ub]
-        lb = cheap_bounds(data, chunk, kind, r, q)
+        chunk = chunk[pm_bounds(data, chunk) + fixed[chunk].sum(axis=1) < ub]
+        lb = cheap_bounds(data, chunk, kind, r, q) + fixed[chunk].sum(axis=1)
         keep_sets.append(chunk[lb < ub])
         keep_lb.append(lb[lb < ub])
     if not keep_sets:
@@ -226,13 +227,19 @@ def _value_fn(data: HubData, kind: str, r: int, q: FloatArray) -> Callable[[IntA
 def ma_heuristic(
     data: HubData, kind: str, r: int, q: FloatArray, start: Sequence[Sequence[int]],
     deadline: float | None, feasible: Feasible | None = None, fallback: IntArray | None = None,
+    fixed: FloatArray | None = None,
 ) -> tuple[list[int], float]:
-    """Swap descent on the resilient multiple-allocation objective from each set of
-    ``start``, then from the greedy set (while time is left); the best local optimum.
+    """Swap descent on the resilient multiple-allocation objective (plus the opening costs
+    ``fixed`` of the hubs) from each set of ``start``, then from the greedy set (while
+    time is left); the best local optimum.
     With ``feasible`` (a hub-set constraint) only feasible starts are kept (``fallback``,
     a feasible set, when none is) and infeasible swaps are never taken."""
     p = int(data.p or 0)
-    cost = _value_fn(data, kind, r, q)
+    transport = _value_fn(data, kind, r, q)
+    f = np.zeros(data.n) if fixed is None else fixed
+
+    def cost(sets: IntArray) -> FloatArray:
+        return np.asarray(transport(sets) + f[sets].sum(axis=1))
     starts = [*(sorted(int(h) for h in s) for s in start)]
     if not starts or deadline is None or time.perf_counter() < deadline:
         starts.append(greedy_hubs(data, p))
@@ -243,7 +250,7 @@ def ma_heuristic(
             starts = [sorted(int(h) for h in fallback)]
         plain = cost
 
-        def cost(sets: IntArray) -> FloatArray:
+        def cost(sets: IntArray) -> FloatArray:  # type: ignore[no-redef]
             return np.where(feasible(sets), plain(sets), _INFEASIBLE)
     best: tuple[list[int], float] | None = None
     near = 8 if data.n > 60 else None
@@ -268,11 +275,11 @@ def sa_plan_for(
 
 def _evaluate_sorted(
     data: HubData, sets: IntArray, lb: FloatArray, kind: str, r: int, q: FloatArray,
-    ub: float, deadline: float | None, stop_at_ub: bool,
+    ub: float, deadline: float | None, stop_at_ub: bool, fixed: FloatArray,
 ) -> tuple[FloatArray, int]:
     """Values of ``sets`` (sorted by ``lb``) in chunks while the deadline allows (and,
     with ``stop_at_ub``, while ``lb < ub``, ``ub`` the least value so far); unevaluated
-    rows keep ``lb``.
+    rows keep ``lb``.  Values and bounds include the opening costs ``fixed`` of the hubs.
 
     Each chunk first gets ``MA(H)`` alone, which sharpens the bound to ``(1 - Q) MA(H) +
     sum_k q_k max(MA(H), PM(H \\ k))`` (expected) or ``max(lb, MA(H))`` (worst); only the
@@ -291,12 +298,13 @@ def _evaluate_sorted(
         stop = min(sets.shape[0], done + step)
         t = time.perf_counter()
         chunk = sets[done:stop]
+        opening = fixed[chunk].sum(axis=1)
         nominal = ma_costs(data, chunk)
         if kind == "expected":
             drop = np.maximum(pm_drop_bounds(data, chunk, 1), nominal[:, None])
-            sharp = expected_from_costs(chunk, q, nominal, drop)
+            sharp = expected_from_costs(chunk, q, nominal, drop) + opening
         else:
-            sharp = nominal
+            sharp = nominal + opening
         sharp = np.maximum(sharp, lb[done:stop])
         need = np.flatnonzero(sharp < ub)
         if need.size:
@@ -307,6 +315,7 @@ def _evaluate_sorted(
                 sharp[need] = expected_from_costs(chunk[need], q, nominal[need], failed)
             else:
                 sharp[need] = failed.max(axis=1)
+            sharp[need] += opening[need]
         vals[done:stop] = sharp
         if stop_at_ub:
             ub = min(ub, float(sharp.min()))
@@ -319,11 +328,19 @@ def _evaluate_sorted(
 def exact_search(
     data: HubData, kind: str, r: int, q: FloatArray, single: bool, params: SolveParameters,
     deadline: float | None, start: Sequence[Sequence[int]] = (),
-    feasible: Feasible | None = None,
+    feasible: Feasible | None = None, fixed: FloatArray | None = None,
+    cutoff: float = math.inf,
 ) -> SearchOutcome:
     """Enumerate the hub sets with the bounds of the module docstring; with ``feasible``
-    only the sets it accepts (the bounds of a set stay valid: they bound its own value)."""
+    only the sets it accepts (the bounds of a set stay valid: they bound its own value).
+
+    ``fixed``: opening costs added to every set's value and bounds (the fixed-cost
+    variants search one hub count at a time).  ``cutoff``: a value known elsewhere (another
+    hub count); sets that cannot beat it are dropped, so the outcome's ``bound`` is a
+    lower bound on ``min(optimum, cutoff)`` and its set may be worse than ``cutoff``.
+    """
     p = int(data.p or 0)
+    f = np.zeros(data.n) if fixed is None else np.asarray(fixed, dtype=np.float64)
     total = _search.count_hub_sets(data, p)
     sets = _search._hub_sets(data, p)
     fallback = None
@@ -334,35 +351,39 @@ def exact_search(
                    f"two hubs, or every site, within the limit of each demand point)")
             raise InfeasibleModelError(msg)
         fallback = sets[int(np.argmin(pm_bounds(data, sets)))]
-    H0, ma_ub = ma_heuristic(data, kind, r, q, start, deadline, feasible, fallback)
+    H0, ma_ub = ma_heuristic(data, kind, r, q, start, deadline, feasible, fallback, f)
     tol = 1e-9
     if not single:
-        sets, lb, filtered = _prefilter(data, sets, kind, r, q, ma_ub * (1 + tol), deadline)
+        cut = min(ma_ub, cutoff)
+        sets, lb, filtered = _prefilter(data, sets, kind, r, q, cut * (1 + tol), deadline, f)
         if not filtered:
             return SearchOutcome(tuple(H0), None, ma_ub, 0.0, False, "resilient-search", total)
         order = np.argsort(lb, kind="stable")
         sets, lb = sets[order], lb[order]
-        vals, done = _evaluate_sorted(data, sets, lb, kind, r, q, ma_ub, deadline, True)
+        vals, done = _evaluate_sorted(data, sets, lb, kind, r, q, cut, deadline, True, f)
         best_h, best = tuple(H0), ma_ub
-        if done and vals[:done].min() < best:
+        if done and vals[:done].min() < min(best, cut):
             t = int(np.argmin(vals[:done]))
             best_h, best = tuple(int(h) for h in sets[t]), float(vals[t])
-        complete = done == sets.shape[0] or bool(lb[done] >= best * (1 - tol))
-        bound = best if complete else min(best, float(lb[done]))
+        cut = min(best, cutoff)
+        complete = done == sets.shape[0] or bool(lb[done] >= cut * (1 - tol))
+        bound = cut if complete else min(cut, float(lb[done]))
         return SearchOutcome(best_h, None, best, bound, complete, "resilient-search",
                              total, done)
     # single allocation: an incumbent plan on the best multiple-allocation set
-    plan, ub = sa_plan_for(data, H0, kind, r, q)
+    plan, own = sa_plan_for(data, H0, kind, r, q)
+    own += float(f[list(H0)].sum())
     best_h = tuple(H0)
-    sets, lb, filtered = _prefilter(data, sets, kind, r, q, ub * (1 + tol), deadline)
+    ub = min(own, cutoff)  # the value a set must beat
+    sets, lb, filtered = _prefilter(data, sets, kind, r, q, ub * (1 + tol), deadline, f)
     if not filtered:
-        return SearchOutcome(best_h, plan, ub, 0.0, False, "resilient-search", total)
+        return SearchOutcome(best_h, plan, own, 0.0, False, "resilient-search", total)
     order = np.argsort(lb, kind="stable")
     sets, lb = sets[order], lb[order]
-    vals, done = _evaluate_sorted(data, sets, lb, kind, r, q, ub, deadline, False)
+    vals, done = _evaluate_sorted(data, sets, lb, kind, r, q, ub, deadline, False, f)
     if done < sets.shape[0]:  # out of time before every set had its bound
         bound = min(ub, float(vals[:done].min()) if done else ub, float(lb[done]))
-        return SearchOutcome(best_h, plan, ub, bound, False, "resilient-search", total, done)
+        return SearchOutcome(best_h, plan, own, bound, False, "resilient-search", total, done)
     # sharpen every remaining set's bound with the one-sided single-allocation bounds of
     # its scenarios (most promising first, while time allows), then visit in that order
     order = np.argsort(vals, kind="stable")
@@ -370,7 +391,7 @@ def exact_search(
     promising = vals < ub * (1 - tol)
     sets, vals = sets[promising], vals[promising]
     sharp, ready = sa_set_bounds(data, sets, kind, r, q, deadline)
-    vals[:ready] = np.maximum(vals[:ready], sharp)
+    vals[:ready] = np.maximum(vals[:ready], sharp + f[sets[:ready]].sum(axis=1))
     order = np.argsort(vals, kind="stable")
     sets, vals = sets[order], vals[order]
     solved = 0
@@ -386,15 +407,17 @@ def exact_search(
             complete, bound = False, min(bound, ub, lower)
             break
         hubs = [int(h) for h in sets[t]]
-        lower = max(lower, sa_set_bound(data, sets[t], kind, r, q))
+        opening = float(f[hubs].sum())
+        lower = max(lower, sa_set_bound(data, sets[t], kind, r, q) + opening)
         if lower >= ub * (1 - tol):
             continue
-        lower = max(lower, decoupled.bound(hubs, deadline, ub * (1 - tol)))
+        lower = max(lower, decoupled.bound(hubs, deadline, ub * (1 - tol) - opening) + opening)
         if lower >= ub * (1 - tol):
             continue
         cand, cval = sa_plan_for(data, hubs, kind, r, q)
+        cval += opening
         if cval < ub:
-            ub, plan, best_h = cval, cand, tuple(hubs)
+            ub, own, plan, best_h = cval, cval, cand, tuple(hubs)
         if lower >= ub * (1 - tol):
             continue
         if not use_mip:
@@ -405,18 +428,20 @@ def exact_search(
         solved += 1
         if res.plan is not None:
             v, _ = plan_value(data, hubs, res.plan, kind, r, q)
+            v += opening
             if v < ub:
-                ub, plan, best_h = v, res.plan, tuple(hubs)
-            exact = res.proven_optimal and v <= res.objective * (1 + 1e-7) + 1e-9
+                ub, own, plan, best_h = v, v, res.plan, tuple(hubs)
+            exact = res.proven_optimal and v <= res.objective + opening + 1e-7 * abs(v) + 1e-9
         else:
             exact = False
         if not exact:
             complete = False
-            bound = min(bound, max(lower, res.bound if math.isfinite(res.bound) else lower))
+            mip_bound = res.bound + opening if math.isfinite(res.bound) else lower
+            bound = min(bound, max(lower, mip_bound))
     if complete:
         bound = ub
-    return SearchOutcome(best_h, plan, ub, min(bound, ub), complete, "resilient-search+plan-mip",
-                         total, sets.shape[0], solved)
+    return SearchOutcome(best_h, plan, own, min(bound, ub), complete,
+                         "resilient-search+plan-mip", total, sets.shape[0], solved)
 
 
 def nominal_bound(data: HubData, m: int, params: SolveParameters, time_limit: float | None,

@@ -49,6 +49,7 @@ from hubopt.models._resilience_eval import (
     scenario_hubs,
     site_probabilities,
 )
+from hubopt.models._resilience_fixed import fixed_cost_search, hub_count_range
 from hubopt.models._resilience_search import exact_search, heuristic_search
 from hubopt.models.base import (
     FloatArray,
@@ -64,6 +65,8 @@ from hubopt.models.base import (
 )
 from hubopt.models.evaluate import best_routes, single_allocation_od_costs
 from hubopt.models.strategy import DEFAULT_MAX_SETS
+
+RESILIENT_PROBLEMS = (Problem.USAPHMP, Problem.UMAPHMP, Problem.USAHLP, Problem.UMAHLP)
 
 __all__ = [
     "Attack",
@@ -166,7 +169,8 @@ class ResilientSolution(Solution):
     allocation: the primary hubs; multiple allocation: the cheapest routes), ``plan`` the
     single-allocation plan ``(n, L)`` (``None`` for multiple allocation),
     ``nominal_objective`` the cost with no failure, ``scenarios`` the failure sets looked
-    at and ``scenario_costs`` their costs.
+    at and ``scenario_costs`` their costs.  For the fixed-cost variants ``objective`` and
+    ``nominal_objective`` include the opening costs of the hubs, ``scenario_costs`` do not.
     """
 
     resilience: ResilienceOptions = field(default_factory=ResilienceOptions)
@@ -246,7 +250,7 @@ class ResilientHubModel(Model):
         flows: Any,
         *,
         problem: Problem | str,
-        p: int,
+        p: int | None = None,
         chi: float = 1.0,
         alpha: float = 1.0,
         delta: float = 1.0,
@@ -254,25 +258,48 @@ class ResilientHubModel(Model):
         excluded: Iterable[int] = (),
         resilience: ResilienceOptions | None = None,
         n1_times: Any = None,
+        fixed_costs: Any = None,
     ) -> Self:
         """Build the model from ``(n, n)`` costs and flows (every problem in one error);
         ``n1_times`` (``(n, n)``) is the matrix the N-1 access limit is measured on
-        (default: the costs)."""
+        (default: the costs).  The fixed-cost variants (``usahlp``, ``umahlp``) take
+        ``fixed_costs`` (one opening cost per node) instead of ``p``: the hub count is
+        free and the objective adds the opening costs of the hubs."""
         prob = Problem.parse(problem)
-        if prob not in (Problem.USAPHMP, Problem.UMAPHMP):
-            msg = f"problem: resilient designs exist for usaphmp and umaphmp, found {prob.value}"
+        if prob is Problem.CSAHLP:
+            msg = ("problem: csahlp has no resilient model (hub capacities would have to "
+                   "hold the failed hub's flow in every scenario); resilient designs exist "
+                   "for usaphmp, umaphmp, usahlp and umahlp")
+            raise ModelSpecificationError(msg)
+        if prob not in RESILIENT_PROBLEMS:
+            msg = ("problem: resilient designs exist for usaphmp, umaphmp, usahlp and "
+                   f"umahlp, found {prob.value}")
             raise ModelSpecificationError(msg)
         opts = ResilienceOptions() if resilience is None else resilience
+        free_count = not prob.has_p
         data = make_hub_data(
             costs, flows, chi=chi, alpha=alpha, delta=delta, p=p, fixed_hubs=fixed_hubs,
-            excluded=excluded, need_p=True, need_fixed_costs=False, need_capacities=False,
+            excluded=excluded, need_p=not free_count, need_fixed_costs=free_count,
+            need_capacities=False, fixed_costs=fixed_costs if free_count else None,
         )
         problems = []
+        if fixed_costs is not None and not free_count:
+            problems.append(f"fixed_costs: {prob.value} has p hubs and no opening costs; "
+                            "use usahlp or umahlp")
         kind = opts.kind
         q = site_probabilities(opts.failure_probability, data.n)
         if q.shape != (data.n,):
             problems.append(f"failure_probability: expected 1 or {data.n} values, found {q.size}")
         pp = int(data.p or 0)
+        if free_count and q.shape == (data.n,):
+            none = kind is Resilience.NONE  # the expected cost with q = 0
+            least, largest = hub_count_range(data, "expected" if none else kind.value,
+                                             opts.attacks, 0 * q if none else q)
+            if least > largest:
+                problems.append(
+                    f"hub count: the objective needs at least {least} hubs and allows at "
+                    f"most {largest} (candidates, kept-open hubs and failure probabilities)")
+            pp = max(least, len(data.candidates))  # the checks below hold for every count
         if kind is Resilience.NONE and opts.n1_access is None:
             problems.append("resilience none: give n1_access (or solve the nominal model)")
         if opts.n1_access is not None and pp < 2:
@@ -281,7 +308,7 @@ class ResilientHubModel(Model):
             problems.append("p: the expected cost under hub failures needs p >= 2")
         if kind is Resilience.WORST and not opts.attacks < pp:
             problems.append(f"attacks: expected r < p = {pp}, found {opts.attacks}")
-        if kind is Resilience.EXPECTED and q.shape == (data.n,):
+        if kind is Resilience.EXPECTED and q.shape == (data.n,) and not free_count:
             top = float(np.sort(q[list(data.candidates)])[::-1][:pp].sum())
             if top > 1 + 1e-12:
                 problems.append(
@@ -331,8 +358,18 @@ class ResilientHubModel(Model):
             return [(), *((k,) for k in H)]
         return list(itertools.combinations(H, self._r))
 
+    @property
+    def _q(self) -> FloatArray:
+        """The failure probabilities the objective uses (0 with objective none)."""
+        return np.zeros(self.n) if self.resilience.kind is Resilience.NONE else self.q
+
+    def opening_cost(self, hubs: Iterable[int]) -> float:
+        """The fixed (opening) cost of ``hubs``; 0 for the p-hub medians."""
+        return self.data.fixed_cost_of(int(h) for h in hubs)
+
     def value(self, hubs: Sequence[int], plan: IntArray | None) -> tuple[float, list[float]]:
-        """The resilient objective of ``hubs`` (and ``plan``) with its scenario costs."""
+        """The resilient objective of ``hubs`` (and ``plan``) with its scenario costs
+        (transport only; the objective adds the opening costs of fixed-cost variants)."""
         H = sorted(int(h) for h in hubs)
         scen = self.scenarios(H)
         costs = [failure_cost(self.data, H, F, plan) for F in scen]
@@ -342,20 +379,24 @@ class ResilientHubModel(Model):
             val = (1 - sum(qs)) * costs[0] + sum(q * c for q, c in zip(qs, costs[1:], strict=True))
         else:
             val = max(costs)
-        return float(val), costs
+        return float(val) + self.opening_cost(H), costs
 
     def check(self, hubs: Sequence[int], plan: IntArray | None) -> None:
         """Raise :class:`InfeasibleModelError` unless ``hubs`` and ``plan`` are feasible."""
         H = sorted({int(h) for h in hubs})
         errors = []
-        if len(H) != self.data.p:
+        if self.problem.has_p and len(H) != self.data.p:
             errors.append(f"{len(H)} hubs open, expected p = {self.data.p}")
+        if not self.problem.has_p:
+            least, largest = hub_count_range(self.data, self._kind, self._r, self._q)
+            if not least <= len(H) <= largest:
+                errors.append(f"{len(H)} hubs open, expected {least} to {largest}")
         if set(H) & set(self.data.excluded):
             errors.append(f"excluded sites {sorted(set(H) & set(self.data.excluded))} are open")
         if set(self.data.fixed_hubs) - set(H):
             errors.append(f"hubs {sorted(set(self.data.fixed_hubs) - set(H))} must stay open")
         if self.problem.single_allocation:
-            length = 2 if self.resilience.kind is Resilience.EXPECTED else self._r + 1
+            length = 2 if self.resilience.kind is not Resilience.WORST else self._r + 1
             a = None if plan is None else np.asarray(plan)
             if a is None or a.shape != (self.n, length):
                 errors.append(f"plan: expected shape ({self.n}, {length})")
@@ -392,7 +433,9 @@ class ResilientHubModel(Model):
 
         ``method``: ``"auto"``/``"search"`` enumerate the hub sets with bounds when there
         are at most 5 million of them (exact, unless the time limit stops it);
-        ``"heuristic"`` (and larger instances) run the local search with a bound.
+        ``"heuristic"`` (and larger instances) run the local search with a bound.  The
+        fixed-cost variants search one hub count at a time
+        (:mod:`hubopt.models._resilience_fixed`) whatever the method.
         """
         if params is None:
             params = SolveParameters(**kwargs)
@@ -403,8 +446,15 @@ class ResilientHubModel(Model):
         deadline = None if params.time_limit is None else t0 + 0.93 * params.time_limit
         q = np.zeros(self.n) if self.resilience.kind is Resilience.NONE else self.q
         single = self.problem.single_allocation
-        sets = _search.count_hub_sets(self.data, int(self.data.p or 0))
         feasible = None if self.n1 is None else self.n1.feasible
+        if not self.problem.has_p:  # fixed costs: one hub count at a time
+            out, counts = fixed_cost_search(self.data, self._kind, self._r, q, single, params,
+                                            deadline, feasible)
+            return self._finish(out.hubs, out.plan, out.bound, out.complete, out.method, t0,
+                                {"sets_total": out.sets_total,
+                                 "sets_evaluated": out.sets_evaluated,
+                                 "plans_solved": out.plans_solved, **counts})
+        sets = _search.count_hub_sets(self.data, int(self.data.p or 0))
         if feasible is not None and (params.method == "heuristic" or sets > DEFAULT_MAX_SETS):
             msg = (f"n1_access needs the exact hub-set search: {sets} hub sets "
                    f"(at most {DEFAULT_MAX_SETS}) and method auto or search")
@@ -434,6 +484,7 @@ class ResilientHubModel(Model):
         else:
             allocation = best_routes(self.data, H)[1]
         nominal = failure_cost(self.data, H, (), plan if self.problem.single_allocation else None)
+        nominal += self.opening_cost(H)
         bound = min(bound, value)
         gap = 0.0 if proven else relative_gap(value, bound)
         return ResilientSolution(
