@@ -218,3 +218,24 @@ def test_polishing_a_worst_case_plan_keeps_its_worst_case_and_lowers_its_normal_
                         DELTA) <= worst * (1 + 1e-12)
     assert sa_cost(C, W, polished[:, 0].tolist(), CHI, ALPHA, DELTA) <= sa_cost(
         C, W, plan[:, 0].tolist(), CHI, ALPHA, DELTA) * (1 + 1e-12)
+
+
+@pytest.mark.parametrize(("kind", "r"), [("expected", 1), ("worst", 1), ("worst", 2)])
+@pytest.mark.parametrize("metric", [True, False])
+def test_lagrangian_set_bounds_never_exceed_the_best_plan_of_each_hub_set(kind, r, metric):
+    from hubopt.models._resilience_lagrange import LagrangianCache, lagrangian_set_bounds
+
+    n, p = 6, 3
+    C, W, _, _ = random_instance(n, 41)
+    if not metric:  # random asymmetric costs: no triangle inequality
+        C = np.random.default_rng(41).uniform(1, 100, size=(n, n))
+        np.fill_diagonal(C, 0.0)
+    model = build(C, W, "usaphmp", p, kind, q=0.1, r=r)
+    sets = np.array(sets_of_size(n, p), dtype=np.int64)
+    truth = np.array([brute_sa_plan(C, W, H, kind, model.q, r, CHI, ALPHA, DELTA)
+                      for H in sets.tolist()])
+    bounds, done = lagrangian_set_bounds(LagrangianCache(model.data), sets, kind, r, model.q,
+                                         float(truth.mean()), None)
+    assert done == sets.shape[0]
+    assert np.all(bounds <= truth * (1 + 1e-9))
+    assert np.all(bounds > 0)

@@ -165,7 +165,7 @@ def test_facility_location_dual_bound_never_exceeds_the_best_facility_set(seed):
 
 
 def test_capacitated_and_inconsistent_fixed_cost_specifications_are_refused():
-    C, W, f, cap = random_instance(6, 1)
+    C, W, f, _ = random_instance(6, 1)
     with pytest.raises(ModelSpecificationError, match="csahlp has no resilient model"):
         ResilientHubModel.from_cost_matrix(C, W, problem="csahlp", fixed_costs=f,
                                            resilience=ResilienceOptions("expected"))

@@ -47,6 +47,7 @@ from hubopt.models._resilience_eval import (
     plan_value,
     pm_drop_bounds,
 )
+from hubopt.models._resilience_lagrange import LagrangianCache, lagrangian_set_bounds
 from hubopt.models._resilience_mip import solve_plan_mip
 from hubopt.models.base import FloatArray, HubData, IntArray, SolveParameters
 from hubopt.models.evaluate import single_allocation_od_costs
@@ -144,10 +145,12 @@ class DecoupledBound:
     hub-set search (its bound when not proven) and cached per hub set."""
 
     def __init__(self, data: HubData, kind: str, r: int, q: FloatArray,
-                 params: SolveParameters) -> None:
-        """Bounds for ``data`` under the objective ``kind``."""
+                 params: SolveParameters, lagrange: LagrangianCache | None = None) -> None:
+        """Bounds for ``data`` under the objective ``kind``; ``lagrange``: Lagrangian
+        bounds on ``SA*`` already known (used before solving a scenario's MIP)."""
         self.data, self.kind, self.r, self.q, self.params = data, kind, r, q, params
         self.cache: dict[tuple[int, ...], float] = {}
+        self.lagrange = lagrange
 
     def best(self, hubs: Sequence[int], deadline: float | None) -> float:
         """A lower bound on the best single allocation to ``hubs`` (exact when proven)."""
@@ -166,12 +169,15 @@ class DecoupledBound:
 
     def bound(self, hubs: Sequence[int], deadline: float | None, target: float) -> float:
         """The decoupled bound of the hub set ``hubs``; the failure scenarios' allocation
-        MIPs are skipped when the exact nominal part, with the cheap one-sided bounds of
-        the scenarios, already reaches ``target``."""
+        MIPs are skipped when the exact nominal part, with the scenarios' one-sided (and
+        cached Lagrangian) bounds, already reaches ``target``."""
         H = sorted(int(h) for h in hubs)
         rr = 1 if self.kind == "expected" else self.r
         rest = [[h for h in H if h not in F] for F in itertools.combinations(H, rr)]
         cheap = sa_lower_bounds(self.data, np.asarray(rest, dtype=np.int64))
+        if self.lagrange is not None:
+            known = [self.lagrange.get(np.asarray(S)) for S in rest]
+            cheap = np.maximum(cheap, [-np.inf if v is None else v for v in known])
         arr = np.asarray([H], dtype=np.int64)
 
         def combine(parts: FloatArray) -> float:
@@ -250,7 +256,7 @@ def ma_heuristic(
             starts = [sorted(int(h) for h in fallback)]
         plain = cost
 
-        def cost(sets: IntArray) -> FloatArray:  # type: ignore[no-redef]
+        def cost(sets: IntArray) -> FloatArray:
             return np.where(feasible(sets), plain(sets), _INFEASIBLE)
     best: tuple[list[int], float] | None = None
     near = 8 if data.n > 60 else None
@@ -394,10 +400,17 @@ def exact_search(
     vals[:ready] = np.maximum(vals[:ready], sharp + f[sets[:ready]].sum(axis=1))
     order = np.argsort(vals, kind="stable")
     sets, vals = sets[order], vals[order]
+    # then the Lagrangian bounds of every scenario (shared subsets bounded once)
+    sets, vals = sets[vals < ub * (1 - tol)], vals[vals < ub * (1 - tol)]
+    lagrange = LagrangianCache(data)
+    sharp, ready = lagrangian_set_bounds(lagrange, sets, kind, r, q, ub, deadline)
+    vals[:ready] = np.maximum(vals[:ready], sharp + f[sets[:ready]].sum(axis=1))
+    order = np.argsort(vals, kind="stable")
+    sets, vals = sets[order], vals[order]
     solved = 0
     complete = True
     bound = ub
-    decoupled = DecoupledBound(data, kind, r, q, params)
+    decoupled = DecoupledBound(data, kind, r, q, params, lagrange)
     use_mip = kind == "expected" or r == 1
     for t in range(sets.shape[0]):
         lower = float(vals[t])
