@@ -204,12 +204,15 @@ RESILIENCE_CAB_N = (10, 15, 20, 25)
 RESILIENCE_CAB_P = (2, 3, 4)
 RESILIENCE_CAB_ALPHA = (0.2, 0.8)
 RESILIENCE_AP_P = (3, 5)
+RESILIENCE_FIXED_N = (10, 25, 50)
+RESILIENCE_FIXED = (("usahlp", "L"), ("usahlp", "T"), ("umahlp", "L"), ("umahlp", "T"))
 
 
 def resilience() -> list[Case]:
     """Resilient p-hub medians: expected cost (q = 0.05) and worst case (one attack) on
     CAB 10-25 (p 2-4, alpha 0.2/0.8, 60 s), AP 50 (p 3/5, 60 s) and AP 100/200 (p 3/5,
-    300 s, a bound and a gap)."""
+    300 s, a bound and a gap); resilient fixed-cost USAHLP/UMAHLP (L and T opening costs,
+    hub count free) on AP 10, 25 and 50 (60 s)."""
     objectives = (("expected", 0.05, 1), ("worst", 0.05, 1))
     cases = [
         Case("cab", prob, n, p, a, None, None, 60.0, None, kind, q, r)
@@ -223,6 +226,11 @@ def resilience() -> list[Case]:
             for (kind, q, r), prob, p in itertools.product(
                 objectives, P_HUB_MEDIANS, RESILIENCE_AP_P)
         ]
+    cases += [
+        Case("ap", prob, n, None, None, fc, None, 60.0, None, kind, q, r)
+        for (kind, q, r), (prob, fc), n in itertools.product(
+            objectives, RESILIENCE_FIXED, RESILIENCE_FIXED_N)
+    ]
     return cases
 
 
@@ -244,7 +252,8 @@ SUITES: dict[str, Suite] = {
         Suite("resilience", "engine",
               "resilient USApHMP/UMApHMP: expected cost under single-hub failures "
               "(q = 0.05) and worst case under one attack; CAB 10-25 (p 2-4, alpha 0.2/0.8) "
-              "and AP 50 (p 3/5) with 60 s, AP 100/200 (p 3/5) with 300 s", resilience),
+              "and AP 50 (p 3/5) with 60 s, AP 100/200 (p 3/5) with 300 s; fixed-cost "
+              "USAHLP/UMAHLP (L/T, hub count free) on AP 10/25/50 with 60 s", resilience),
         Suite("growth", "engine",
               "time against n: AP 10-200, TR 81 (alpha 0.5), random Euclidean 50-1000 "
               "(seed 0), USApHMP/UMApHMP p = 3 and 5; real European Russia instances of "
