@@ -203,3 +203,35 @@ def test_default_case_with_n1_access_moves_the_hubs_and_meets_the_n1_target(tmp_
     assert res.returncode == 2
     assert "Tallinn" in res.stderr
     assert "n1_access_relax" in res.stderr
+
+
+@pytest.mark.parametrize(("problem", "kind", "seed"), [
+    ("umaphmp", "expected", 3), ("umaphmp", "worst", 11), ("umaphmp", "none", 21),
+    ("usaphmp", "expected", 5),
+])
+def test_heuristic_path_keeps_the_constraint_with_a_valid_bound(problem, kind, seed):
+    n, p = 12, 3
+    C, W, _, _ = random_instance(n, seed)
+    T = binding_limit(C, W, p)
+    feasible = [H for H in sets_of_size(n, p) if n1_ok(C, W, H, T)]
+    q = 0.0 if kind == "none" else 0.05
+    model = build(C, W, problem, p, kind, T)
+    sol = model.solve(method="heuristic", time_limit=30)
+    assert n1_ok(C, W, sol.hubs, T)
+    assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-9)
+    if problem == "umaphmp":
+        best, _ = brute_ma(C, W, feasible, "worst" if kind == "worst" else "expected",
+                           np.full(n, q), 1, CHI, ALPHA, DELTA)
+        assert sol.bound <= best * (1 + 1e-9)
+        assert sol.objective >= best * (1 - 1e-9)
+    assert sol.bound <= sol.objective * (1 + 1e-12)
+
+
+def test_greedy_covering_builds_a_set_that_meets_the_constraint():
+    C, W, _, _ = random_instance(12, 7)
+    T = binding_limit(C, W, 3)
+    model = build(C, W, "umaphmp", 3, "expected", T)
+    found = model.n1.covering_set(model.data, 4, prefer=(0, 1))
+    assert found is not None
+    assert len(found) == 4
+    assert n1_ok(C, W, found, T)

@@ -68,3 +68,28 @@ class N1Access:
         """The points (0-based) with fewer of ``hubs`` within T than they need."""
         counts = self.within[:, sorted(int(h) for h in hubs)].sum(axis=1)
         return self.points[counts < self.need].tolist()
+
+    def covering_set(self, data: HubData, p: int, prefer: Sequence[int] = ()) -> list[int] | None:
+        """A hub set of ``p`` candidates meeting the constraint, by greedy covering: the
+        kept-open hubs, then repeatedly the site that meets most of the points' unmet
+        requirement (ties: a site of ``prefer``, then the lowest number), then sites of
+        ``prefer`` and any others up to ``p``; ``None`` if the greedy fails (the
+        constraint may still be feasible)."""
+        chosen = list(data.fixed_hubs)
+        pref = {int(h) for h in prefer}
+        deficit = self.need - self.within[:, chosen].sum(axis=1)
+        cands = [k for k in data.candidates if k not in set(chosen)]
+        while len(chosen) < p and np.any(deficit > 0) and cands:
+            gain = [(int(np.sum((deficit > 0) & self.within[:, k])), k in pref, -k)
+                    for k in cands]
+            t = max(range(len(cands)), key=lambda i: gain[i])
+            if gain[t][0] == 0:
+                break
+            k = cands.pop(t)
+            chosen.append(k)
+            deficit = deficit - self.within[:, k]
+        if np.any(deficit > 0):
+            return None
+        rest = [k for k in cands if k in pref] + [k for k in cands if k not in pref]
+        chosen += rest[: p - len(chosen)]
+        return sorted(chosen) if len(chosen) == p else None

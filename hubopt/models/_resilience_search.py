@@ -472,9 +472,14 @@ def nominal_bound(data: HubData, m: int, params: SolveParameters, time_limit: fl
 
 def heuristic_search(
     data: HubData, kind: str, r: int, q: FloatArray, single: bool, params: SolveParameters,
-    t0: float, deadline: float | None,
+    t0: float, deadline: float | None, feasible: Feasible | None = None,
+    cover: Callable[[Sequence[int]], list[int] | None] | None = None,
 ) -> SearchOutcome:
-    """Large instances: nominal start, swap descent, bound from nominal lower bounds."""
+    """Large instances: nominal start, swap descent, bound from nominal lower bounds.
+
+    With a hub-set constraint (``feasible``; ``cover(prefer)`` builds a feasible set near
+    ``prefer``) the descent starts from a feasible set and never leaves the feasible
+    sets; the nominal bounds ignore the constraint, so they stay valid."""
     p = int(data.p or 0)
     limit = None if deadline is None else max(0.5, deadline - t0)
 
@@ -489,7 +494,16 @@ def heuristic_search(
     # heuristic path (facility-location bounds) in 3/4 of the time left: its default path
     # overran a 16-s limit by 30 s at AP 100 p = 4 on a loaded machine (load 8)
     lb_p, hubs_p = nominal_bound(data, p, params, share(0.4), True)
-    H, v = ma_heuristic(data, kind, r, q, [hubs_p], until(0.55))
+    fallback = None
+    if feasible is not None:
+        found = None if cover is None else cover(hubs_p)
+        if found is None:
+            msg = ("n1_access: no hub set meeting the constraint was found by greedy "
+                   "covering on this large instance; the exact search (at most "
+                   "5 million hub sets) decides feasibility")
+            raise InfeasibleModelError(msg)
+        fallback = np.asarray(found, dtype=np.int64)
+    H, v = ma_heuristic(data, kind, r, q, [hubs_p], until(0.55), feasible, fallback)
     m = p - 1 if kind == "expected" else p - r
     left = None if deadline is None else max(0.5, 0.75 * (deadline - time.perf_counter()))
     lb_m, _hubs_m = nominal_bound(data, m, params, left, False, "heuristic")
@@ -505,7 +519,8 @@ def heuristic_search(
     plan, ub = sa_plan_for(data, H, kind, r, q)
     best_h = tuple(H)
     p_hubs = list(hubs_p)
-    if sorted(p_hubs) != sorted(H):
+    p_ok = feasible is None or bool(feasible(np.asarray([p_hubs], dtype=np.int64))[0])
+    if p_ok and sorted(p_hubs) != sorted(H):
         cand, cval = sa_plan_for(data, p_hubs, kind, r, q)
         if cval < ub:
             plan, ub, best_h = cand, cval, tuple(sorted(p_hubs))

@@ -455,16 +455,15 @@ class ResilientHubModel(Model):
                                  "sets_evaluated": out.sets_evaluated,
                                  "plans_solved": out.plans_solved, **counts})
         sets = _search.count_hub_sets(self.data, int(self.data.p or 0))
-        if feasible is not None and (params.method == "heuristic" or sets > DEFAULT_MAX_SETS):
-            msg = (f"n1_access needs the exact hub-set search: {sets} hub sets "
-                   f"(at most {DEFAULT_MAX_SETS}) and method auto or search")
-            raise ModelSpecificationError(msg)
         if params.method in ("auto", "search") and sets <= DEFAULT_MAX_SETS:
             out = exact_search(self.data, self._kind, self._r, q, single, params, deadline,
                                feasible=feasible)
         else:
-            out = heuristic_search(self.data, self._kind, self._r, self.q, single, params, t0,
-                                   deadline)
+            pp = int(self.data.p or 0)
+            cover = None if self.n1 is None else functools.partial(self.n1.covering_set,
+                                                                   self.data, pp)
+            out = heuristic_search(self.data, self._kind, self._r, q, single, params, t0,
+                                   deadline, feasible, cover)
         return self._finish(out.hubs, out.plan, out.bound, out.complete, out.method, t0,
                             {"sets_total": out.sets_total, "sets_evaluated": out.sets_evaluated,
                              "plans_solved": out.plans_solved})
