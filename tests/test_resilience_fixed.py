@@ -189,3 +189,16 @@ def test_failure_probabilities_cap_the_hub_count():
     best = min((ma_resilient(C, W, H, "expected", model.q, 1, CHI, ALPHA, DELTA)
                 + f[list(H)].sum()) for m in (2, 3) for H in sets_of_size(8, m))
     assert_proven(model, sol, best)
+
+
+@pytest.mark.parametrize("kind", ["expected", "worst"])
+def test_a_time_limited_fixed_cost_solve_returns_a_valid_bound_and_gap(kind):
+    C, W, f, _ = random_instance(9, 6)
+    f = 20 * f
+    model = build(C, W, f, "umahlp", kind)
+    sol = model.solve(time_limit=0.001)
+    best, _ = brute_ma_fixed(C, W, f, kind, model.q, 1, CHI, ALPHA, DELTA)
+    assert sol.bound <= best * (1 + 1e-9)
+    assert sol.objective >= best * (1 - 1e-9)
+    assert model.objective(sol) == pytest.approx(sol.objective, rel=1e-9)
+    assert sol.gap == pytest.approx((sol.objective - sol.bound) / sol.objective, rel=1e-6)

@@ -191,7 +191,8 @@ def fixed_cost_search(
         if tail >= incumbent * (1 - 1e-9):
             break
         sets = _search.count_hub_sets(base, m)
-        if sets > DEFAULT_MAX_SETS or (deadline is not None and time.perf_counter() > deadline):
+        late = deadline is not None and time.perf_counter() > deadline
+        if sets > DEFAULT_MAX_SETS or (late and best is not None):
             complete = False
             bound = min(bound, tail)
             info["stopped_at_count"] = m
@@ -212,14 +213,13 @@ def fixed_cost_search(
         info[f"count_{m}"] = out.objective
         if best is None or out.objective < best.objective:
             best = out
-        if not out.complete:
+        if not out.complete:  # its bound, or the tail bound of this count if higher
             complete = False
-            bound = min(bound, out.bound)
+            bound = min(bound, max(out.bound, min(tail, incumbent)))
         m += 1
     if best is None and "stopped_at_count" in info:
         msg = (f"resilient fixed-cost hub location: {least} hubs already give "
-               f"{_search.count_hub_sets(base, least)} hub sets (at most {DEFAULT_MAX_SETS}) "
-               f"or no time was left")
+               f"{_search.count_hub_sets(base, least)} hub sets (at most {DEFAULT_MAX_SETS})")
         raise ModelSpecificationError(msg)
     if best is None:
         msg = (f"no hub set of {least} to {largest} hubs meets the constraints "
