@@ -17,9 +17,9 @@ import scipy.sparse as sp
 
 from hubopt._errors import ModelSpecificationError
 from hubopt.models._cover_data import CoverageData
+from hubopt.models._cover_fix import fix_sites
 from hubopt.models._cover_mip import max_cover, max_cover_capacitated, max_cover_lp, min_hubs
 from hubopt.models._cover_reduce import (
-    dominated_columns,
     greedy_cover,
     merge_rows,
     reduce_cover,
@@ -138,9 +138,11 @@ def _max_cover(A: sp.csr_array, w: np.ndarray, p: int, params: SolveParameters,
     2. The LP relaxation (GLOP): an upper bound and reduced costs.
     3. A kernel MIP on the LP's support plus the sites of least reduced cost, and swaps
        from its answer: a lower bound ``LB`` usually at the optimum.
-    4. Reduced-cost fixing: a site whose reduced cost puts every set holding it at or
-       below ``LB`` closes (and one whose closing does, opens).
-    5. The MIP on the sites left, from the best set when it is among them.
+    4. Fixing (:func:`~hubopt.models._cover_fix.fix_sites`): LP reduced costs and
+       Lagrangian probes close (or open) the sites that cannot be in (or out of) a set
+       better than ``LB``; rounds with the LP of the smaller model.
+    5. The MIP on the sites left, from the best set (a complete solution: SCIP drops a
+       hint with most values unset) when it is among them.
     """
     start = time.perf_counter()
     ny = A.shape[1]
@@ -159,7 +161,7 @@ def _max_cover(A: sp.csr_array, w: np.ndarray, p: int, params: SolveParameters,
     lp = max_cover_lp(A, w, p, _remaining(start, limit))
     if lp is None:  # no LP within the time: the MIP as it is
         return _mip(A, w, p, params, _remaining(start, limit), best, lb)
-    ub, y, rc = lp
+    ub, y, rc = lp.value, lp.y, lp.rc
     info["lp_bound"] = ub
     info["lp_seconds"] = round(time.perf_counter() - start, 3)
     if ub - lb < step:
@@ -182,25 +184,23 @@ def _max_cover(A: sp.csr_array, w: np.ndarray, p: int, params: SolveParameters,
     info["kernel_weight"] = lb
     if ub - lb < step:
         return best, ub, True
-    close = (ub + rc < lb + step) & (y < 0.5)
-    open_ = (ub - rc < lb + step) & (y > 0.5)
-    info["sites_fixed"] = int(close.sum() + open_.sum())
-    ones, keep = np.flatnonzero(open_), np.flatnonzero(~close & ~open_)
-    done = (np.asarray(A[:, ones].sum(axis=1)).ravel() > 0 if len(ones)
-            else np.zeros(A.shape[0], dtype=bool))  # fmt: skip
-    constant = float(w[done].sum())
-    A2, w2 = merge_rows(sp.csr_array(A[np.flatnonzero(~done)][:, keep]), w[~done])
-    if A2.shape[1]:  # with rows gone, more sites may lie inside others
-        dom = dominated_columns(A2)
-        keep = keep[~dom]
-        A2, w2 = merge_rows(sp.csr_array(A2[:, np.flatnonzero(~dom)]), w2)
-    p2 = p - len(ones)
-    info["final_rows"], info["final_sites"] = int(A2.shape[0]), int(A2.shape[1])
+    deadline = None if limit is None else start + 0.5 * limit
+    fx = fix_sites(A, w, p, lb, lp, step, deadline)
+    ones, keep = fx.ones, fx.keep
+    info["sites_fixed"] = int(A.shape[1] - len(keep))
+    info["fixing_rounds"] = fx.rounds
+    info["final_rows"], info["final_sites"] = int(fx.A.shape[0]), int(fx.A.shape[1])
+    info["fixing_seconds"] = round(time.perf_counter() - start, 3)
+    ub = min(ub, fx.bound)
+    if fx.proven:  # no set that respects the fixing beats the best one
+        return best, lb, True
     rest = set(best) - set(ones.tolist())
-    inside = [int(np.searchsorted(keep, k)) for k in sorted(rest) if k in set(keep.tolist())]
+    kept = set(keep.tolist())
+    inside = [int(np.searchsorted(keep, k)) for k in sorted(rest) if k in kept]
     final_hint = inside if set(ones.tolist()) <= set(best) and len(inside) == len(rest) else None
-    cols, bound, proven = _mip(A2, w2, p2, params, _remaining(start, limit), final_hint,
-                                None)
+    cols, bound, proven = _mip(fx.A, fx.w, fx.p, params, _remaining(start, limit),
+                                final_hint, None)  # fmt: skip
+    constant = fx.constant
     chosen = [int(k) for k in ones] + [int(keep[c]) for c in cols]
     chosen_w = _weight(A, w, chosen)
     bound = max(lb, min(ub, bound + constant))
