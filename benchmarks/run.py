@@ -435,12 +435,18 @@ def run_sweep_suite(table: Table, stamp: dict[str, str]) -> None:
         table.put([{"suite": "sweep", **row, **stamp, "date": utc_now()}])
 
 
-def run_coverage_suite(table: Table, stamp: dict[str, str], limit: float | None) -> None:
-    """Covering models: hubopt against spopt + CBC (``bench_coverage.py``); each row
-    carries the load when its solve started."""
+def run_coverage_suite(table: Table, stamp: dict[str, str], limit: float | None,
+                       only: str | None = None) -> None:  # fmt: skip
+    """Covering models: hubopt against spopt + CBC (``bench_coverage.py``), the
+    instances whose name matches ``only`` (all by default); each row carries the load
+    when its solve started."""
     import bench_coverage
 
-    kwargs = {} if limit is None else {"limit": min(limit, bench_coverage.TIME_LIMIT)}
+    kwargs: dict[str, Any] = {} if limit is None else {
+        "limit": min(limit, bench_coverage.TIME_LIMIT)}
+    if only:
+        kwargs["instances"] = tuple(i for i in bench_coverage.INSTANCES
+                                    if re.search(only, i.name))  # fmt: skip
     for row in bench_coverage.measure(**kwargs):
         table.put([{"suite": "coverage", **row, **stamp, "date": utc_now(),
                     "load_at_start": row["load_at_start"]}])  # fmt: skip
@@ -523,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
             elif suite.kind == "sweep":
                 run_sweep_suite(table, stamp)
             elif suite.kind == "coverage":
-                run_coverage_suite(table, stamp, args.max_time)
+                run_coverage_suite(table, stamp, args.max_time, args.only)
             elif suite.kind == "road-evidence":
                 run_road_evidence_suite(table, stamp)
             else:
