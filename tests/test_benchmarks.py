@@ -218,7 +218,7 @@ def test_report_renders_the_coverage_suite_side_by_side(tmp_path: Path) -> None:
     page = (docs / "benchmarks.md").read_text(encoding="utf-8")
     assert "## coverage" in page
     assert ("| 2,000 x 200, p = 10, 15 min | 3,860,493 | yes | 1.5 | 3,860,493 | yes | 6.0 "
-            "| 4.0x | 1.1 / 1.2 |") in page
+            "| 4.0x | 1.1 / 1.2 | abc1234 |") in page
 
 
 def test_coverage_benchmark_rows_agree_with_spopt_on_a_small_instance() -> None:
