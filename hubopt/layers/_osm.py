@@ -1,25 +1,28 @@
-"""The only module that calls osmnx: graphs from filtered XML or online, and graph frames.
+"""The only module that calls osmnx (online sources), and the entry of every OSM source.
 
-Online sources (place name, bounding box, polygon) go through osmnx and Overpass; local
-files go through :mod:`hubopt.layers._pbf` (pyosmium) to a mode-filtered XML file that
-:func:`graph_from_filtered_xml` reads with ``osmnx.graph_from_xml``.
+Local files go through :mod:`hubopt.layers._pbf` (one pyosmium pass, cached) and
+:mod:`hubopt.layers._ways` (the simplified graph, built in numpy as osmnx would build it).
+Online sources (place name, bounding box, polygon) are downloaded by osmnx and Overpass and
+their graph is turned into the same :class:`~hubopt.layers._ways.WayGraph`, so the layers
+read both the same way.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
 
 from hubopt._errors import LayerExtractionError
-from hubopt.layers._layer import CRS, BBox, Source, SourceKind
+from hubopt.layers._layer import BBox, Source, SourceKind
+from hubopt.layers._ways import WayGraph
 from hubopt.modes import Mode
 
 _EXTRA_WAY_TAGS = ("railway", "usage", "electrified", "gauge", "route", "duration", "operator",
@@ -55,20 +58,6 @@ def _useful_tags() -> Iterator[None]:
         yield
     finally:
         ox.settings.useful_tags_way = saved
-
-
-def graph_from_filtered_xml(path: Path, *, retain_all: bool) -> nx.MultiDiGraph | None:
-    """Read a mode-filtered OSM XML file with osmnx; ``None`` if it has no ways."""
-    import osmnx as ox
-
-    with _useful_tags():
-        try:
-            return ox.graph_from_xml(path, simplify=True, retain_all=retain_all)
-        except ox._errors.InsufficientResponseError:  # no ways in the file
-            return None
-        except (ValueError, KeyError) as exc:
-            msg = f"{path}: osmnx cannot build a graph from the filtered ways ({exc})"
-            raise LayerExtractionError(msg) from exc
 
 
 def polygon_of(source: Source) -> shapely.Geometry:
@@ -142,39 +131,78 @@ def features_online(source: Source, mode: Mode) -> list[dict[str, object]]:
     return out
 
 
-def text(value: object) -> str | None:
-    """Flatten an osmnx attribute (scalar, list after simplification, NaN) to text."""
+def way_graph_of(G: nx.MultiDiGraph) -> WayGraph:
+    """The :class:`WayGraph` of an osmnx graph (online sources).
+
+    A merged edge whose tags are lists becomes one pseudo-way per list position, so that
+    :meth:`WayGraph.values` gives the same sets of values.
+    """
+    from hubopt.layers._pbf import WAY_TAGS
+
+    keys = (*WAY_TAGS, "osmid", "oneway")
+    x = dict(G.nodes(data="x"))
+    y = dict(G.nodes(data="y"))
+    us, vs, lengths, geoms, seg_edge = [], [], [], [], []
+    tags: dict[str, list[str | None]] = {k: [] for k in keys}
+    for i, (u, v, data) in enumerate(G.edges(data=True)):
+        us.append(int(u))
+        vs.append(int(v))
+        lengths.append(float(data.get("length", 0.0)))
+        geom = data.get("geometry")
+        geoms.append(geom if geom is not None else
+                     shapely.LineString([(x[u], y[u]), (x[v], y[v])]))
+        lists = {k: _as_list(data.get(k)) for k in keys}
+        for j in range(max(1, *(len(vals) for vals in lists.values()))):
+            seg_edge.append(i)
+            for k in keys:
+                tags[k].append(lists[k][j] if j < len(lists[k]) else None)
+    ids = np.array(sorted(G.nodes), dtype="int64")
+    seg = np.asarray(seg_edge, dtype="int64")
+    return WayGraph(ids, np.array([x[n] for n in ids.tolist()], dtype="float64"),
+                    np.array([y[n] for n in ids.tolist()], dtype="float64"),
+                    np.asarray(us, "int64"), np.asarray(vs, "int64"),
+                    np.asarray(lengths, "float64"), np.asarray(geoms, dtype=object),
+                    seg, np.arange(len(seg), dtype="int64"), tags)
+
+
+def _as_list(value: object) -> list[str]:
     if isinstance(value, list | tuple | set):
-        parts = sorted({str(v) for v in value if v is not None and not pd.isna(v)})
-        return ";".join(parts) if parts else None
+        return [str(v) for v in value if v is not None and not pd.isna(v)]
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return str(value)
+        return []
+    return [str(value)]
 
 
-def graph_frames(G: nx.MultiDiGraph, mode: Mode,
-                 columns: tuple[str, ...] = ()) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Nodes and directed edges of an osmnx graph in the layer schema (cost not yet set)."""
-    import osmnx as ox
+_MAXSPEED = re.compile(r"^([0-9][\.,0-9]*?)(?:[ ]?(?:km/h|kmh|kph|mph|knots))?$")
+_MPH_KMH = 1.60934
 
-    nodes, edges = ox.convert.graph_to_gdfs(G, nodes=True, edges=True, fill_edge_geometry=True)
-    nodes = gpd.GeoDataFrame({"x": nodes["x"].astype("float64"),
-                              "y": nodes["y"].astype("float64")},
-                             geometry=nodes.geometry.values, crs=CRS,
-                             index=pd.Index(nodes.index.astype("int64"), name="node_id"))
-    edges = edges.reset_index()
-    out = gpd.GeoDataFrame({
-        "u": edges["u"].astype("int64").to_numpy(),
-        "v": edges["v"].astype("int64").to_numpy(),
-        "mode": mode.value,
-        "kind": [text(v) for v in edges.get("highway", edges.get("railway", edges.get(
-            "route", pd.Series([mode.value] * len(edges)))))],
-        "name": [text(v) for v in edges["name"]] if "name" in edges else None,
-        "length_m": edges["length"].astype("float64").to_numpy(),
-    }, geometry=edges.geometry.to_numpy(), crs=CRS)
-    for col in columns:
-        out[col] = [text(v) for v in edges[col]] if col in edges else None
-    return nodes, out
+
+@functools.cache
+def _implicit_maxspeeds() -> dict[str, float]:
+    """osmnx's table of implicit speed limits (``DE:urban``, ``RO:rural``...), in km/h."""
+    from osmnx.routing import _IMPLICIT_MAXSPEEDS
+
+    return dict(_IMPLICIT_MAXSPEEDS)
+
+
+def osm_maxspeed_kmh(value: str) -> float:
+    """A ``maxspeed`` value in km/h as osmnx's ``add_edge_speeds`` reads it; NaN if none.
+
+    Numbers with an optional unit (``mph`` converted), several ``|``-separated numbers
+    averaged, implicit limits (``MT:urban``) from osmnx's table.
+    """
+    parts = value.split("|")
+    numbers = []
+    for part in parts:
+        m = _MAXSPEED.match(part)
+        if m is None:
+            return float(_implicit_maxspeeds().get(value, np.nan))
+        try:
+            numbers.append(float(m.group(1).replace(",", ".")))
+        except ValueError:
+            return float(_implicit_maxspeeds().get(value, np.nan))
+    factor = _MPH_KMH if "mph" in value.lower() else 1.0
+    return float(np.mean(numbers)) * factor
 
 
 def parse_speed_kmh(value: str | None) -> float | None:
@@ -195,23 +223,27 @@ def parse_speed_kmh(value: str | None) -> float | None:
 
 
 def mode_input(
-    source: Source, mode: Mode, *, retain_all: bool
-) -> tuple[nx.MultiDiGraph | None, list[dict[str, object]], BBox | None]:
+    source: Source, mode: Mode
+) -> tuple[WayGraph | None, list[dict[str, object]], BBox | None]:
     """Graph of the mode's ways (or ``None``), its terminal features and the region's box.
 
-    Local files are scanned once by pyosmium and read back by osmnx from the filtered XML;
-    online sources are downloaded by osmnx.
+    Local files are scanned once by pyosmium (cached on their content) and simplified in
+    numpy; online sources are downloaded by osmnx. Every component is kept.
     """
     from hubopt.layers._pbf import WAY_FILTERS, scan_osm_file
+    from hubopt.layers._ways import build_way_graph
 
     if source.is_file:
         assert source.path is not None
         scan = scan_osm_file(source.path)
         graph = None
         if mode in WAY_FILTERS and scan.way_counts.get(mode, 0) > 0:
-            graph = graph_from_filtered_xml(scan.xml[mode], retain_all=retain_all)
+            graph = build_way_graph(scan.ways[mode])
+            if len(graph) == 0:
+                graph = None
         feats = [dict(f) for f in scan.features if f["mode"] == mode.value]
         return graph, feats, scan.bbox
-    graph = graph_online(source, mode, retain_all=retain_all) if mode in CUSTOM_FILTERS else None
+    online = graph_online(source, mode, retain_all=True) if mode in CUSTOM_FILTERS else None
+    graph = way_graph_of(online) if online is not None and online.number_of_edges() else None
     feats = features_online(source, mode) if mode in FEATURE_TAGS else []
     return graph, feats, bbox_of(source)

@@ -137,5 +137,5 @@ def build_air_layer(features: list[dict[str, object]], bbox: BBox | None,
 
 def air_layer(source: Source, profile: ModeProfile, profiles: Profiles | None = None) -> Layer:
     """Build the air layer of ``source`` (file or online)."""
-    _, features, bbox = mode_input(source, Mode.AIR, retain_all=True)
+    _, features, bbox = mode_input(source, Mode.AIR)
     return build_air_layer(features, bbox, profile, source=source.describe())

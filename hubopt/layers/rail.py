@@ -20,7 +20,7 @@ from hubopt.layers._layer import (
     empty_layer,
     empty_terminals,
 )
-from hubopt.layers._osm import graph_frames, mode_input, parse_speed_kmh
+from hubopt.layers._osm import mode_input, parse_speed_kmh
 from hubopt.modes import Mode
 from hubopt.profiles import ModeProfile, Profiles
 
@@ -59,10 +59,10 @@ def attach_terminals(
 
 def rail_layer(source: Source, profile: ModeProfile, profiles: Profiles | None = None) -> Layer:
     """Build the rail layer of ``source`` (file or online); empty with a warning if none."""
-    graph, features, _ = mode_input(source, Mode.RAIL, retain_all=True)
-    if graph is None or graph.number_of_edges() == 0:
+    graph, features, _ = mode_input(source, Mode.RAIL)
+    if graph is None or len(graph) == 0:
         return empty_layer(Mode.RAIL, source.describe(), reason="no railway=rail ways")
-    nodes, edges = graph_frames(graph, Mode.RAIL, RAIL_COLUMNS)
+    nodes, edges = graph.frames(Mode.RAIL, RAIL_COLUMNS)
     edges["kind"] = "rail"
     cap = profile.param("freight_speed_cap_kmh", 1e9)
     speeds = np.array([parse_speed_kmh(v) or profile.speed_kmh for v in edges["maxspeed"]])

@@ -1,85 +1,95 @@
 """Road layer: drivable ways, speed from ``maxspeed`` or the highway class, travel time.
 
-Speeds follow osmnx (``add_edge_speeds``) with the profile's per-class speeds and fallback,
+Speeds follow osmnx's ``add_edge_speeds`` with the profile's per-class speeds and fallback,
 capped at the profile's truck speed and at the country's legal limit for heavy goods
-vehicles by urban/rural/motorway category (:func:`hubopt.layers._hgv.hgv_limited_speeds`);
-travel time is length over speed plus
+vehicles by urban/rural/motorway category (:func:`hubopt.layers._hgv.hgv_limited_speeds`):
+an edge's ``maxspeed`` values (several when ways were
+merged) are read as osmnx reads them and averaged; an edge without one takes the speed of
+its slowest highway class (classes missing from the profile take the mean tagged speed of
+their edges, else the fallback). Travel time is length over speed plus
 ``junction_delay_s`` at each junction an edge runs into (not on motorways and trunk
-roads; :func:`junction_delay_h`). The layer keeps
-every weakly connected component of at least ``min_component_nodes`` nodes, so an
-island's roads (Gozo beside Malta) stay, joined to the rest by ferries; smaller
-fragments of a clipped extract are dropped. Points snap only to components that join
-the network on their own (:func:`hubopt.snapping.served_components`).
-Road has no terminals of its own: the other modes' terminals link to it.
+roads; :func:`junction_delay_h`). The layer keeps every weakly connected component of at
+least ``min_component_nodes`` nodes, so an island's roads (Gozo beside Malta) stay, joined
+to the rest by ferries; smaller fragments of a clipped extract are dropped. Points snap
+only to components that join the network on their own
+(:func:`hubopt.snapping.served_components`). Road has no terminals of its own: the other
+modes' terminals link to it.
 """
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from hubopt.layers._hgv import hgv_limited_speeds
 from hubopt.layers._layer import Layer, Source, apply_unit_costs, empty_layer, empty_terminals
-from hubopt.layers._osm import graph_frames, mode_input
+from hubopt.layers._osm import mode_input, osm_maxspeed_kmh
+from hubopt.layers._ways import WayGraph
 from hubopt.modes import Mode
 from hubopt.profiles import ModeProfile, Profiles
 
 
-def junction_delay_h(graph: nx.MultiDiGraph, edges: pd.DataFrame, delay_s: float) -> np.ndarray:
+def junction_delay_h(degree_v: np.ndarray, kind: pd.Series, delay_s: float) -> np.ndarray:
     """Hours of delay at the junction each edge runs into (0 on motorways and trunk roads).
 
-    A junction is a node where three or more road segments meet (undirected degree >= 3);
-    free-flowing motorway and trunk carriageways (and their links) have none.
+    ``degree_v`` is the undirected degree of each edge's end node: a junction is a node
+    where three or more road segments meet (degree >= 3); free-flowing motorway and trunk
+    carriageways (and their links) have none.
     """
-    if delay_s <= 0 or edges.empty:
-        return np.zeros(len(edges))
-    degree = dict(nx.Graph(graph).degree())
-    at_junction = np.array([degree.get(int(v), 0) >= 3 for v in edges["v"]], dtype=bool)
-    kind = edges["kind"].astype(str)
-    free = kind.str.contains("motorway|trunk", regex=True).to_numpy()
-    return np.where(at_junction & ~free, delay_s / 3600.0, 0.0)
+    if delay_s <= 0 or len(kind) == 0:
+        return np.zeros(len(kind))
+    free = kind.astype(str).str.contains("motorway|trunk", regex=True).to_numpy()
+    return np.where((np.asarray(degree_v) >= 3) & ~free, delay_s / 3600.0, 0.0)
 
 
-def _order_class_lists(graph: nx.MultiDiGraph, profile: ModeProfile) -> None:
-    """Put the slowest class first in each merged edge's ``highway`` list (in place).
+def road_speeds(graph: WayGraph, profile: ModeProfile) -> np.ndarray:
+    """Speed (km/h) of every edge before the truck cap (see the module docstring).
 
-    Graph simplification merges ways into one edge with a list of classes built from a
-    set, so its order changes from run to run; osmnx's ``add_edge_speeds`` takes the
-    first element. Slowest first makes the speed deterministic (and the conservative one).
+    A merged edge's speed class is its slowest class (by the profile's speed, then name),
+    which makes the speed deterministic and the conservative one.
     """
-    speed = profile.speed_by_class
-    for _, _, data in graph.edges(data=True):
-        hwy = data.get("highway")
-        if isinstance(hwy, list):
-            data["highway"] = sorted(hwy, key=lambda h: (speed.get(str(h), profile.speed_kmh),
-                                                       str(h)))  # fmt: skip
+    n = len(graph)
+    by_class = dict(profile.speed_by_class)
+    edge, classes = graph.values("highway")
+    names = sorted(set(classes.tolist()),
+                   key=lambda h: (by_class.get(str(h), profile.speed_kmh), str(h)))
+    rank = {h: i for i, h in enumerate(names)}
+    best = np.full(n, len(names), dtype="int64")
+    np.minimum.at(best, edge, np.array([rank[h] for h in classes.tolist()], dtype="int64"))
+    cls = np.array([*names, None], dtype=object)[best]
+    edge, values = graph.values("maxspeed")
+    parsed = {v: osm_maxspeed_kmh(str(v)) for v in set(values.tolist())}
+    kmh = np.array([parsed[v] for v in values.tolist()], dtype="float64")
+    ok = np.isfinite(kmh)
+    total = np.bincount(edge[ok], weights=kmh[ok], minlength=n)
+    count = np.bincount(edge[ok], minlength=n)
+    tagged = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    # classes without a profile speed: the mean tagged speed of their edges, else fallback
+    frame = pd.DataFrame({"cls": cls, "kmh": tagged})
+    class_kmh = {h: by_class.get(str(h), np.nan) for h in names}
+    for h, group in frame[frame["cls"].isin(
+            [h for h in names if str(h) not in by_class])].groupby("cls"):
+        class_kmh[h] = group["kmh"].mean()
+    default = np.array([class_kmh.get(h, np.nan) for h in cls.tolist()], dtype="float64")
+    default = np.where(np.isfinite(default), default, profile.speed_kmh)
+    return np.where(np.isfinite(tagged), tagged, default)
 
 
 def road_layer(source: Source, profile: ModeProfile, profiles: Profiles | None = None) -> Layer:
     """Build the road layer of ``source`` (file or online); empty with a warning if none."""
-    import networkx as nx
-    import osmnx as ox
-
-    graph, _, _ = mode_input(source, Mode.ROAD, retain_all=True)
-    if graph is None or graph.number_of_edges() == 0:
+    graph, _, _ = mode_input(source, Mode.ROAD)
+    if graph is None or len(graph) == 0:
         return empty_layer(Mode.ROAD, source.describe(), reason="no drivable ways")
-    min_nodes = profile.param("min_component_nodes", 50.0)
-    comps = sorted(nx.weakly_connected_components(graph), key=len, reverse=True)
-    keep = [c for i, c in enumerate(comps) if i == 0 or len(c) >= min_nodes]
-    if len(keep) < len(comps):
-        graph = graph.subgraph(set().union(*keep)).copy()
-    _order_class_lists(graph, profile)
-    graph = ox.routing.add_edge_speeds(graph, hwy_speeds=dict(profile.speed_by_class),
-                                       fallback=profile.speed_kmh)
-    nodes, edges = graph_frames(graph, Mode.ROAD, ("maxspeed", "oneway", "ref"))
-    speeds = np.array([d["speed_kph"] for _, _, d in graph.edges(data=True)], dtype="float64")
-    # graph_to_gdfs keeps the graph's edge order, so the speeds line up with the rows
+    keep = graph.keep_components(profile.param("min_component_nodes", 50.0))
+    speeds = road_speeds(graph, profile)[keep]
+    degree = graph.node_degree()
+    nodes, edges = graph.frames(Mode.ROAD, ("maxspeed", "oneway", "ref"), keep=keep)
     cap = profile.param("truck_speed_cap_kmh", 1e9)
     speeds = np.clip(np.nan_to_num(speeds, nan=profile.speed_kmh), 1.0, cap)
     speeds = hgv_limited_speeds(edges, nodes, speeds, profile)
     edges["speed_kmh"] = speeds
+    degree_v = degree.reindex(edges["v"].to_numpy()).to_numpy()
     edges["time_h"] = edges["length_m"].to_numpy() / 1000.0 / speeds + junction_delay_h(
-        graph, edges, profile.param("junction_delay_s", 0.0))
+        degree_v, edges["kind"], profile.param("junction_delay_s", 0.0))
     edges = apply_unit_costs(edges, profile)
     return Layer(Mode.ROAD, nodes, edges, empty_terminals(), source.describe())

@@ -36,8 +36,9 @@ from hubopt.layers._layer import (
     empty_layer,
     empty_terminals,
 )
-from hubopt.layers._osm import graph_frames, mode_input
+from hubopt.layers._osm import mode_input
 from hubopt.layers._seamask import SeaMask, sea_mask, water_legs
+from hubopt.layers._ways import WayGraph
 from hubopt.layers._world_data import searoute_lanes, searoute_ports
 from hubopt.modes import Mode
 from hubopt.profiles import ModeProfile, Profiles
@@ -284,7 +285,7 @@ def parse_duration_h(value: object) -> float:
 
 
 def build_sea_layer(
-    ferries: nx.MultiDiGraph | None, features: list[dict[str, object]], bbox: BBox | None,
+    ferries: WayGraph | None, features: list[dict[str, object]], bbox: BBox | None,
     profile: ModeProfile, *, source: str,
 ) -> Layer:
     """Assemble ports, ferry routes, lanes and legs into the sea layer (see module doc)."""
@@ -292,15 +293,14 @@ def build_sea_layer(
     leg_m = profile.param("port_leg_radius_km", 150.0) * 1000.0
     parts_nodes: list[gpd.GeoDataFrame] = []
     parts_edges: list[gpd.GeoDataFrame] = []
-    if ferries is not None and ferries.number_of_edges() > 0:
-        f_nodes, f_edges = graph_frames(ferries, Mode.SEA,
-                                        ("duration", "operator", "osmid"))
+    if ferries is not None and len(ferries) > 0:
+        f_nodes, f_edges = ferries.frames(Mode.SEA, ("duration", "operator", "osmid"))
         f_edges["kind"] = "ferry"
         f_edges["tagged_h"] = ferry_hours(f_edges)
         f_edges = f_edges.drop(columns=["osmid"])
         parts_nodes.append(f_nodes)
         parts_edges.append(f_edges)
-        degree = pd.Series(dict(nx.Graph(ferries).degree()))
+        degree = ferries.node_degree()
         loose = degree[degree == 1].index.to_numpy(dtype="int64")
     else:
         f_nodes = _nodes_frame(np.array([], "int64"), np.array([]), np.array([]))
@@ -382,5 +382,5 @@ def build_sea_layer(
 
 def sea_layer(source: Source, profile: ModeProfile, profiles: Profiles | None = None) -> Layer:
     """Build the sea layer of ``source`` (file or online)."""
-    graph, features, bbox = mode_input(source, Mode.SEA, retain_all=True)
+    graph, features, bbox = mode_input(source, Mode.SEA)
     return build_sea_layer(graph, features, bbox, profile, source=source.describe())
