@@ -79,22 +79,22 @@ def test_maxspeed_parser_reads_osm_values(text, kmh) -> None:
     assert got == (pytest.approx(kmh) if kmh is not None else None)
 
 
-def test_a_merged_edge_gets_the_slowest_class_whatever_the_list_order() -> None:
-    # simplification merges ways into one edge whose highway list comes from a set (its
-    # order varies between runs); osmnx takes the first class, so hubopt orders the list
-    import networkx as nx
-    import osmnx as ox
+def test_a_merged_edge_gets_the_slowest_class_whatever_the_way_order() -> None:
+    # an edge merged from a trunk and a residential way takes the residential speed
+    # (the conservative one), whichever way comes first
+    import shapely
 
-    from hubopt.layers.road import _order_class_lists
+    from hubopt.layers._ways import WayGraph
+    from hubopt.layers.road import road_speeds
     from hubopt.profiles import load_profiles
 
     profile = load_profiles()[Mode.ROAD]
     speeds = []
     for classes in (["trunk", "residential"], ["residential", "trunk"]):
-        g = nx.MultiDiGraph(crs="EPSG:4326")
-        g.add_edge(1, 2, highway=list(classes), length=1000.0)
-        _order_class_lists(g, profile)
-        g = ox.routing.add_edge_speeds(g, hwy_speeds=dict(profile.speed_by_class),
-                                       fallback=profile.speed_kmh)
-        speeds.append(g.edges[1, 2, 0]["speed_kph"])
+        graph = WayGraph(np.array([1, 2]), np.array([0.0, 0.01]), np.array([0.0, 0.0]),
+                         np.array([1]), np.array([2]), np.array([1000.0]),
+                         np.array([shapely.LineString([(0, 0), (0.01, 0)])], dtype=object),
+                         np.array([0, 0]), np.array([0, 1]),
+                         {"highway": classes, "maxspeed": [None, None]})
+        speeds.append(float(road_speeds(graph, profile)[0]))
     assert speeds == [profile.speed_by_class["residential"]] * 2
