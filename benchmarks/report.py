@@ -249,6 +249,34 @@ def network_section(rows: list[Row]) -> list[str]:
             "Map data © OpenStreetMap contributors (ODbL).", ""]
 
 
+def pbf_section(rows: list[Row]) -> list[str]:
+    """The page section of the pbf suite: hubopt's four layers against pyrosm per file."""
+    lines = [
+        "## pbf",
+        "",
+        f"{SUITES['pbf'].description}. Reproduce: `python benchmarks/run.py pbf`; table "
+        "`benchmarks/results/pbf.csv`. *seconds* is the call after the imports (wall "
+        "clock), *CPU s* its processor time, *with imports* the whole fresh process; nodes, edges and km are the road layer's "
+        "(hubopt, components of 50+ nodes) and the driving network's (pyrosm, unsimplified "
+        "segments). Each row carries the load when it was written.",
+        "",
+        *stamp_lines(rows),
+        "",
+        "| file | MB | tool | item | seconds | CPU s | with imports | nodes | edges | km "
+        "| peak MB | load | note |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        cells = [r["file"], fmt(r["file_mb"], ".1f"), r["tool"], r["item"],
+                 fmt(r["seconds"], ".2f"), fmt(r.get("cpu_seconds"), ".2f"),
+                 fmt(r["seconds_incl_imports"], ".2f"),
+                 fmt(r["nodes"], ",.0f"), fmt(r["edges"], ",.0f"), fmt(r["length_km"], ",.0f"),
+                 fmt(r["peak_rss_mb"], ",.0f"), r.get("load_at_start") or "",
+                 r.get("note") or ""]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, "", "Map data © OpenStreetMap contributors (ODbL).", ""]
+
+
 def road_evidence_section(rows: list[Row]) -> list[str]:
     """The page section of the road-evidence suite: one line per cited pair."""
     lines = [
@@ -465,6 +493,8 @@ def benchmarks_page(found: dict[str, list[Row]], page_dir: Path | None = None) -
             lines += network_section(rows)
         elif kind == "road-evidence":
             lines += road_evidence_section(rows)
+        elif kind == "pbf":
+            lines += pbf_section(rows)
         elif kind == "sweep":
             lines += sweep_section(rows)
         elif kind == "coverage":

@@ -80,8 +80,13 @@ ROAD_EVIDENCE_COLUMNS = (
     "car_time_kind", "hubopt_truck_h", "time_ratio", "access_km", "egress_km",
     "connector_km", "source", "role", "layer_seconds", *STAMP,
 )  # fmt: skip
-COLUMNS = {"engine": ENGINE_COLUMNS, "network": NETWORK_COLUMNS, "run": RUN_COLUMNS,
-           "sweep": SWEEP_COLUMNS, "coverage": COVERAGE_COLUMNS,
+PBF_COLUMNS = (
+    "suite", "file", "file_mb", "tool", "item", "seconds", "cpu_seconds",
+    "seconds_incl_imports", "nodes",
+    "edges", "length_km", "peak_rss_mb", "note", *STAMP,
+)  # fmt: skip
+COLUMNS = {"engine": ENGINE_COLUMNS, "pbf": PBF_COLUMNS, "network": NETWORK_COLUMNS,
+           "run": RUN_COLUMNS, "sweep": SWEEP_COLUMNS, "coverage": COVERAGE_COLUMNS,
            "road-evidence": ROAD_EVIDENCE_COLUMNS}
 
 
@@ -411,6 +416,15 @@ def run_network_suite(table: Table, stamp: dict[str, str]) -> None:
                for row in bench_network.measure()])  # fmt: skip
 
 
+def run_pbf_suite(table: Table, stamp: dict[str, str]) -> None:
+    """Reading extracts: hubopt's four layers against pyrosm (``bench_pbf.py``); each row
+    carries the load when it was written."""
+    import bench_pbf
+
+    table.put([{"suite": "pbf", **row, **stamp, "date": utc_now(),
+                "load_at_start": stamp["load_at_start"]} for row in bench_pbf.measure()])
+
+
 def run_road_evidence_suite(table: Table, stamp: dict[str, str]) -> None:
     """Road distances and times against cited pairs (``bench_road_evidence.py``)."""
     import bench_road_evidence
@@ -515,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
                 table = Table(path, SWEEP_COLUMNS, lambda r: (r["mode"],))
             elif suite.kind == "coverage":
                 table = Table(path, COVERAGE_COLUMNS, lambda r: (r["instance"], r["solver"]))
+            elif suite.kind == "pbf":
+                table = Table(path, PBF_COLUMNS, lambda r: (r["file"], r["tool"], r["item"]))
             elif suite.kind == "road-evidence":
                 table = Table(path, ROAD_EVIDENCE_COLUMNS,
                               lambda r: (r["layer"], r["origin"], r["destination"]))
@@ -532,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_coverage_suite(table, stamp, args.max_time, args.only)
             elif suite.kind == "road-evidence":
                 run_road_evidence_suite(table, stamp)
+            elif suite.kind == "pbf":
+                run_pbf_suite(table, stamp)
             else:
                 run_run_suite(table, stamp, args.only)
         print(f"{name}: done in {time.perf_counter() - t0:.0f} s", flush=True)

@@ -7,7 +7,8 @@ engine's own method choice (``SolveParameters(time_limit=...)``).  The ``network
 of ``hubopt sweep`` on Dask, and ``coverage`` the covering model against spopt + CBC;
 their rows come from ``benchmarks/bench_network.py``, ``benchmarks/bench_run.py``,
 ``benchmarks/bench_sweep.py`` and ``benchmarks/bench_coverage.py``; ``road-evidence``
-compares road distances and times with cited pairs (``benchmarks/bench_road_evidence.py``).
+compares road distances and times with cited pairs (``benchmarks/bench_road_evidence.py``),
+``pbf`` reading extracts against pyrosm (``benchmarks/bench_pbf.py``).
 
 Time limits are those of the runs the old pages reported (tag ``benchmarks-history``):
 300 s per p-hub median instance of ``hubopt bench`` (its default, used by
@@ -119,7 +120,7 @@ class Suite:
     """A named suite: engine cases, or a measurement of its own (``kind``)."""
 
     name: str
-    kind: str  # "engine", "network", "run", "sweep", "coverage" or "road-evidence"
+    kind: str  # "engine", "network", "run", "sweep", "coverage", "pbf" or "road-evidence"
     description: str
     cases: Callable[[], list[Case]] | None = None
 
@@ -265,6 +266,10 @@ SUITES: dict[str, Suite] = {
         Suite("network", "network",
               "layer build times (Malta extract, Baltic world-scale layers), travel-cost "
               "matrix throughput against networkx and raw scipy, peak memory"),
+        Suite("pbf", "pbf",
+              "reading .osm.pbf extracts (Malta, and Malta tiled to about 100 MB by "
+              "benchmarks/tiled_extract.py): hubopt's four layers against pyrosm's driving "
+              "network, side by side in one run, each in a fresh process, with peak memory"),
         Suite("road-evidence", "road-evidence",
               "hubopt's road distance and truck time against cited real city pairs "
               "(tests/data/road_pairs.csv: world road layer, Malta extract), with the "

@@ -20,7 +20,7 @@ from test_network_helpers import osm_file
 
 from hubopt import settings
 from hubopt.cli import cli
-from hubopt.layers import EmptyLayerWarning, Mode, Source, extract_layer
+from hubopt.layers import EmptyLayerWarning, Mode, extract_layer
 from hubopt.layers._osm import _useful_tags
 from hubopt.layers._pbf import WAY_FILTERS, scan_osm_file
 from hubopt.layers._ways import build_way_graph

@@ -84,6 +84,7 @@ def test_a_merged_edge_gets_the_slowest_class_whatever_the_way_order() -> None:
     # (the conservative one), whichever way comes first
     import shapely
 
+    from hubopt.layers._pbf import TagColumn
     from hubopt.layers._ways import WayGraph
     from hubopt.layers.road import road_speeds
     from hubopt.profiles import load_profiles
@@ -95,6 +96,7 @@ def test_a_merged_edge_gets_the_slowest_class_whatever_the_way_order() -> None:
                          np.array([1]), np.array([2]), np.array([1000.0]),
                          np.array([shapely.LineString([(0, 0), (0.01, 0)])], dtype=object),
                          np.array([0, 0]), np.array([0, 1]),
-                         {"highway": classes, "maxspeed": [None, None]})
+                         {"highway": TagColumn.of(classes),
+                          "maxspeed": TagColumn.of([None, None])})
         speeds.append(float(road_speeds(graph, profile)[0]))
     assert speeds == [profile.speed_by_class["residential"]] * 2

@@ -137,7 +137,7 @@ def way_graph_of(G: nx.MultiDiGraph) -> WayGraph:
     A merged edge whose tags are lists becomes one pseudo-way per list position, so that
     :meth:`WayGraph.values` gives the same sets of values.
     """
-    from hubopt.layers._pbf import WAY_TAGS
+    from hubopt.layers._pbf import WAY_TAGS, TagColumn
 
     keys = (*WAY_TAGS, "osmid", "oneway")
     x = dict(G.nodes(data="x"))
@@ -162,7 +162,8 @@ def way_graph_of(G: nx.MultiDiGraph) -> WayGraph:
                     np.array([y[n] for n in ids.tolist()], dtype="float64"),
                     np.asarray(us, "int64"), np.asarray(vs, "int64"),
                     np.asarray(lengths, "float64"), np.asarray(geoms, dtype=object),
-                    seg, np.arange(len(seg), dtype="int64"), tags)
+                    seg, np.arange(len(seg), dtype="int64"),
+                    {k: TagColumn.of(v) for k, v in tags.items()})
 
 
 def _as_list(value: object) -> list[str]:

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import osmium
+import pandas as pd
 
 from hubopt import settings
 from hubopt._errors import InputFormatError
@@ -45,22 +47,22 @@ _NON_RAIL_STATIONS = frozenset({"subway", "light_rail", "tram", "monorail", "fun
 def is_road_way(tags: Mapping[str, str]) -> bool:
     """Drivable highway (osmnx-like 'drive' filter) that is not an area or private."""
     return (
-        tags.get("highway") in DRIVABLE
-        and tags.get("area") != "yes"
-        and tags.get("access") not in _NO_ACCESS
-        and tags.get("motor_vehicle") not in _NO_ACCESS
-        and tags.get("service") not in _EXCLUDED_SERVICE
+        tags.get("highway", None) in DRIVABLE
+        and tags.get("area", None) != "yes"
+        and tags.get("access", None) not in _NO_ACCESS
+        and tags.get("motor_vehicle", None) not in _NO_ACCESS
+        and tags.get("service", None) not in _EXCLUDED_SERVICE
     )
 
 
 def is_rail_way(tags: Mapping[str, str]) -> bool:
     """Main-line gauge railway (``railway=rail``), not an area."""
-    return tags.get("railway") == "rail" and tags.get("area") != "yes"
+    return tags.get("railway", None) == "rail" and tags.get("area", None) != "yes"
 
 
 def is_ferry_way(tags: Mapping[str, str]) -> bool:
     """Ferry route (``route=ferry``)."""
-    return tags.get("route") == "ferry"
+    return tags.get("route", None) == "ferry"
 
 
 WAY_FILTERS: dict[Mode, Callable[[Mapping[str, str]], bool]] = {
@@ -72,34 +74,63 @@ WAY_FILTERS: dict[Mode, Callable[[Mapping[str, str]], bool]] = {
 
 def feature_kind(tags: Mapping[str, str]) -> tuple[Mode, str] | None:
     """Classify a tagged object as a terminal feature: ``(mode, kind)`` or ``None``."""
-    if tags.get("aeroway") == "aerodrome":
+    if tags.get("aeroway", None) == "aerodrome":
         return Mode.AIR, "aerodrome"
-    if tags.get("amenity") == "ferry_terminal":
+    if tags.get("amenity", None) == "ferry_terminal":
         return Mode.SEA, "ferry_terminal"
-    if tags.get("industrial") == "port" or tags.get("landuse") == "port":
+    if tags.get("industrial", None) == "port" or tags.get("landuse", None) == "port":
         return Mode.SEA, "port"
-    harbour = tags.get("harbour")
-    if (harbour and harbour != "no") or tags.get("seamark:type") == "harbour":
+    harbour = tags.get("harbour", None)
+    if (harbour and harbour != "no") or tags.get("seamark:type", None) == "harbour":
         return Mode.SEA, "harbour"
-    railway = tags.get("railway")
-    if railway in ("station", "halt") and tags.get("station") not in _NON_RAIL_STATIONS:
+    railway = tags.get("railway", None)
+    if railway in ("station", "halt") and tags.get("station", None) not in _NON_RAIL_STATIONS:
         return Mode.RAIL, "station"
-    if railway == "yard" or (railway == "rail" and tags.get("service") == "yard"):
+    if railway == "yard" or (railway == "rail" and tags.get("service", None) == "yard"):
         return Mode.RAIL, "yard"
-    if tags.get("landuse") == "railway" and tags.get("railway") in ("freight", "goods"):
+    if tags.get("landuse", None) == "railway" and railway in ("freight", "goods"):
         return Mode.RAIL, "freight_terminal"
     return None
 
 
 # way tags the layers read (road: class, speed, direction, names; rail: usage, power, gauge;
-# sea: ferry duration and operator); ``osmid`` (the way id) is added by the graph builder
+# sea: ferry duration and operator)
 WAY_TAGS = ("highway", "railway", "route", "name", "ref", "maxspeed", "oneway", "junction",
             "usage", "electrified", "gauge", "service", "duration", "operator")
 FEATURE_KEYS = ("aeroway", "amenity", "industrial", "landuse", "harbour", "seamark:type",
                 "railway")
 SCAN_KEYS = tuple(sorted({"highway", "route", *FEATURE_KEYS}))
-_UNDEFINED = 2**31 - 1  # osmium's undefined fixed-point coordinate
-_SCALE = 1e7  # fixed-point coordinates (1e-7 degree) to degrees
+# node lists go through osmium's OPL writer (C++) and are parsed in bulk: a Python object
+# per node reference would cost more than the rest of the pass
+_OPL = "opl,add_metadata=false,locations_on_ways=true"
+_MISSING = 999.0  # stands for the empty coordinates OPL writes for a missing node
+
+
+@dataclass(frozen=True)
+class TagColumn:
+    """One tag over many ways: ``codes[i]`` indexes ``vocab`` (sorted), -1 when untagged."""
+
+    codes: np.ndarray
+    vocab: np.ndarray
+
+    @classmethod
+    def of(cls, values: Sequence[str | None]) -> TagColumn:
+        """Encode a list of values (``None`` when untagged)."""
+        codes, uniques = pd.factorize(pd.Series(list(values), dtype=object), sort=True)
+        return cls(np.asarray(codes, dtype="int32"), np.asarray(list(uniques), dtype=object))
+
+    def __len__(self) -> int:
+        """Number of ways."""
+        return len(self.codes)
+
+    def take(self, index: np.ndarray) -> TagColumn:
+        """The column of the ways at ``index``."""
+        return TagColumn(self.codes[index], self.vocab)
+
+    def mask(self, accept: Callable[[str], bool]) -> np.ndarray:
+        """Boolean per way: tagged with a value that ``accept`` accepts."""
+        ok = np.array([accept(str(v)) for v in self.vocab] + [False], dtype=bool)
+        return np.asarray(ok[self.codes])  # -1 (untagged) picks the trailing False
 
 
 @dataclass(frozen=True)
@@ -107,9 +138,9 @@ class WaySet:
     """One mode's ways as flat arrays.
 
     Way ``i`` (OSM id ``way_id[i]``) has the node references ``refs[offsets[i]:
-    offsets[i + 1]]`` at ``lon``/``lat`` (degrees); ``tags[key][i]`` is its value of the tag
-    ``key`` of :data:`WAY_TAGS` (``None`` when untagged). Ways are in OSM id order, with at
-    least two references and no consecutive repeats.
+    offsets[i + 1]]`` at ``lon``/``lat`` (degrees); ``tags[key]`` holds the values of the
+    tag ``key`` of :data:`WAY_TAGS`. Ways are in OSM id order, with at least two
+    references and no consecutive repeats.
     """
 
     way_id: np.ndarray
@@ -117,17 +148,11 @@ class WaySet:
     refs: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
-    tags: Mapping[str, list[str | None]]
+    tags: Mapping[str, TagColumn]
 
     def __len__(self) -> int:
         """Number of ways."""
         return len(self.way_id)
-
-    @classmethod
-    def empty(cls) -> WaySet:
-        """No ways."""
-        return cls(np.zeros(0, "int64"), np.zeros(1, "int64"), np.zeros(0, "int64"),
-                   np.zeros(0), np.zeros(0), {k: [] for k in WAY_TAGS})
 
 
 @dataclass(frozen=True)
@@ -154,65 +179,59 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-class _Collector:
-    """Growing flat buffers of one mode's ways (Python lists: cheap appends)."""
+def _parse_opl(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Node counts per way, references and coordinates of an OPL file of ways.
 
-    def __init__(self) -> None:
-        self.way_id: list[int] = []
-        self.lengths: list[int] = []
-        self.refs: list[int] = []
-        self.x: list[int] = []
-        self.y: list[int] = []
-        self.tags: dict[str, list[str | None]] = {k: [] for k in WAY_TAGS}
-
-    def add(self, way_id: int, refs: list[int], xs: list[int], ys: list[int],
-            tags: Any) -> None:
-        self.way_id.append(way_id)
-        self.lengths.append(len(refs))
-        self.refs += refs
-        self.x += xs
-        self.y += ys
-        for key, column in self.tags.items():
-            column.append(tags.get(key))
-
-    def finish(self) -> WaySet:
-        order = np.argsort(np.asarray(self.way_id, dtype="int64"), kind="stable")
-        lengths = np.asarray(self.lengths, dtype="int64")
-        offsets = np.zeros(len(lengths) + 1, dtype="int64")
-        np.cumsum(lengths, out=offsets[1:])
-        if (order != np.arange(len(order))).any():  # files are sorted; be safe if not
-            take = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in order])
-            lengths = lengths[order]
-            offsets = np.zeros(len(lengths) + 1, dtype="int64")
-            np.cumsum(lengths, out=offsets[1:])
-        else:
-            take = slice(None)
-        refs = np.asarray(self.refs, dtype="int64")[take]
-        lon = np.asarray(self.x, dtype="int64")[take] / _SCALE
-        lat = np.asarray(self.y, dtype="int64")[take] / _SCALE
-        tags = {k: [v[i] for i in order] for k, v in self.tags.items()}
-        return WaySet(np.asarray(self.way_id, dtype="int64")[order], offsets, refs, lon, lat,
-                      tags)
+    Each line is ``w<id> T<tags> N<ref>x<lon>y<lat>,...`` (``x``/``y`` empty for a node
+    missing from the file; those get NaN coordinates).
+    """
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    parts = [line[line.rfind(" N") + 2:] for line in lines]
+    counts = np.array([p.count(",") + 1 if p else 0 for p in parts], dtype="int64")
+    flat = ",".join(p for p in parts if p).replace("xy", f"x{_MISSING:g}y{_MISSING:g}")
+    nums = np.fromstring(flat.translate(_SEPARATORS), sep=" ") if flat else np.zeros(0)
+    if len(nums) != 3 * counts.sum():
+        msg = "unexpected OPL node list from osmium"
+        raise ValueError(msg)
+    triples = nums.reshape(-1, 3)
+    refs = triples[:, 0].astype("int64")
+    lon, lat = triples[:, 1].copy(), triples[:, 2].copy()
+    missing = lon == _MISSING
+    lon[missing] = np.nan
+    lat[missing] = np.nan
+    return counts, refs, lon, lat
 
 
-def _way_nodes(obj: Any) -> tuple[list[int], list[int], list[int]]:
-    """References and fixed-point coordinates of a way's located nodes, no repeats."""
-    refs: list[int] = []
-    xs: list[int] = []
-    ys: list[int] = []
-    last = None
-    for n in obj.nodes:
-        x = n.x
-        if x == _UNDEFINED:  # missing from a clipped extract
-            continue
-        ref = n.ref
-        if ref == last:
-            continue
-        last = ref
-        refs.append(ref)
-        xs.append(x)
-        ys.append(n.y)
-    return refs, xs, ys
+_SEPARATORS = str.maketrans("nxy,", "    ")
+
+
+def _way_set(way_id: np.ndarray, counts: np.ndarray, refs: np.ndarray, lon: np.ndarray,
+             lat: np.ndarray, tags: Mapping[str, TagColumn]) -> WaySet:
+    """Drop missing nodes and consecutive repeats, then ways left with fewer than two."""
+    way_of = np.repeat(np.arange(len(counts)), counts)
+    keep = np.isfinite(lon)
+    way_of, refs, lon, lat = way_of[keep], refs[keep], lon[keep], lat[keep]
+    repeat = np.zeros(len(refs), dtype=bool)
+    repeat[1:] = (refs[1:] == refs[:-1]) & (way_of[1:] == way_of[:-1])
+    keep = ~repeat
+    way_of, refs, lon, lat = way_of[keep], refs[keep], lon[keep], lat[keep]
+    n = np.bincount(way_of, minlength=len(counts))
+    good = n >= 2
+    keep = good[way_of]
+    way_of, refs, lon, lat = way_of[keep], refs[keep], lon[keep], lat[keep]
+    order = np.argsort(way_id[good], kind="stable")
+    index = np.flatnonzero(good)[order]
+    if (order != np.arange(len(order))).any():  # files are sorted by id; be safe if not
+        rank = np.empty(len(counts), dtype="int64")
+        rank[index] = np.arange(len(index))
+        perm = np.argsort(rank[way_of], kind="stable")
+        refs, lon, lat = refs[perm], lon[perm], lat[perm]
+    offsets = np.zeros(len(index) + 1, dtype="int64")
+    np.cumsum(n[index], out=offsets[1:])
+    return WaySet(way_id[index], offsets, refs, lon, lat,
+                  {k: c.take(index) for k, c in tags.items()})
 
 
 def _feature(obj: Any, kind: tuple[Mode, str], is_node: bool) -> dict[str, object] | None:
@@ -241,38 +260,81 @@ def _feature(obj: Any, kind: tuple[Mode, str], is_node: bool) -> dict[str, objec
     }
 
 
-def _read(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]], BBox | None]:
-    collectors = {m: _Collector() for m in WAY_FILTERS}
+class _RawTags:
+    """Tags read through pyosmium's C++ accessor (``get(key, default)``), which skips the
+    Python wrapper of ``TagList.get``: a third of the pass on large files."""
+
+    __slots__ = ("get",)
+
+    def __init__(self, get: Callable[[str, str | None], str | None]) -> None:
+        self.get = get
+
+
+def _fast_tags(obj: Any) -> Any:
+    raw = getattr(getattr(obj, "_pyosmium_data", None), "tags_get_value_by_key", None)
+    return _RawTags(raw) if raw is not None else obj.tags
+
+
+def _read(path: Path, work: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
+                                          BBox | None]:
     filters = list(WAY_FILTERS.items())
     features: list[dict[str, object]] = []
+    way_ids: list[int] = []
+    masks: list[int] = []
+    rows: list[tuple[str | None, ...]] = []
     proc = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
             .with_locations()
             .with_filter(osmium.filter.KeyFilter(*SCAN_KEYS)))
-    for obj in proc:
-        is_node = obj.is_node()
-        tags = obj.tags
-        if not is_node:
-            nodes: tuple[list[int], list[int], list[int]] | None = None
-            for mode, keep in filters:
-                if keep(tags):
-                    if nodes is None:
-                        nodes = _way_nodes(obj)
-                    if len(nodes[0]) >= 2:
-                        collectors[mode].add(obj.id, *nodes, tags)
-        kind = feature_kind(tags)
-        if kind is not None:
-            feat = _feature(obj, kind, is_node)
-            if feat is not None:
-                features.append(feat)
+    opl = work / "ways.opl"
+    writer = osmium.SimpleWriter(osmium.io.File(str(opl), _OPL), overwrite=True)
+    try:
+        obj: Any
+        for obj in proc:
+            is_node = obj.is_node()
+            tags = _fast_tags(obj)
+            if not is_node:
+                mask = 0
+                for bit, (_, keep) in enumerate(filters):
+                    if keep(tags):
+                        mask |= 1 << bit
+                if mask:
+                    writer.add_way(obj)
+                    way_ids.append(obj.id)
+                    masks.append(mask)
+                    get = tags.get
+                    rows.append(tuple([get(k, None) for k in WAY_TAGS]))
+            kind = feature_kind(tags)
+            if kind is not None:
+                feat = _feature(obj, kind, is_node)
+                if feat is not None:
+                    features.append(feat)
+    finally:
+        writer.close()
+    counts, refs, lon, lat = _parse_opl(opl.read_text(encoding="utf-8"))
+    opl.unlink()
+    ids = np.asarray(way_ids, dtype="int64")
+    bits = np.asarray(masks, dtype="int64")
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in WAY_TAGS]
+    tag_cols = {k: TagColumn.of(col) for k, col in zip(WAY_TAGS, columns, strict=True)}
+    starts = np.zeros(len(counts) + 1, dtype="int64")
+    np.cumsum(counts, out=starts[1:])
+    ways = {}
+    for bit, (mode, _) in enumerate(filters):
+        sel = np.flatnonzero(bits & (1 << bit))
+        lens = counts[sel]
+        pos = np.repeat(starts[sel] - (np.cumsum(lens) - lens), lens) + np.arange(lens.sum())
+        ways[mode] = _way_set(ids[sel], counts[sel], refs[pos], lon[pos], lat[pos],
+                              {k: c.take(sel) for k, c in tag_cols.items()})
     bbox = _header_bbox(path)
     if bbox is None:
         bbox = _node_bbox(path)
-    return {m: c.finish() for m, c in collectors.items()}, features, bbox
+    return ways, features, bbox
 
 
 def _node_bbox(path: Path) -> BBox | None:
     """The extent of every node (files without a header box: XML written by tools)."""
     west, south, east, north = 180.0, 90.0, -180.0, -90.0
+    node: Any
     for node in osmium.FileProcessor(str(path), osmium.osm.NODE):
         loc = node.location
         if loc.valid():
@@ -298,21 +360,17 @@ def _save(target: Path, ways: WaySet) -> None:
     arrays: dict[str, np.ndarray] = {"way_id": ways.way_id, "offsets": ways.offsets,
                                      "refs": ways.refs, "lon": ways.lon, "lat": ways.lat}
     for key, column in ways.tags.items():
-        vocab = sorted({v for v in column if v is not None})
-        code = {v: i for i, v in enumerate(vocab)}
-        arrays[f"code:{key}"] = np.array([code.get(v, -1) if v is not None else -1
-                                          for v in column], dtype="int32")  # type: ignore[arg-type]
-        arrays[f"vocab:{key}"] = np.array(vocab, dtype=str)
+        arrays[f"code:{key}"] = column.codes
+        arrays[f"vocab:{key}"] = np.array([str(v) for v in column.vocab], dtype=str)
     with atomic_path(target) as tmp, tmp.open("wb") as fh:
         np.savez(fh, **arrays)  # type: ignore[arg-type]
 
 
 def _load(source: Path) -> WaySet:
     with np.load(source, allow_pickle=False) as data:
-        tags: dict[str, list[str | None]] = {}
-        for key in WAY_TAGS:
-            vocab = data[f"vocab:{key}"].tolist()
-            tags[key] = [vocab[c] if c >= 0 else None for c in data[f"code:{key}"].tolist()]
+        tags = {key: TagColumn(data[f"code:{key}"],
+                               np.asarray(data[f"vocab:{key}"].tolist(), dtype=object))
+                for key in WAY_TAGS}
         return WaySet(data["way_id"], data["offsets"], data["refs"], data["lon"], data["lat"],
                       tags)
 
@@ -337,8 +395,10 @@ def scan_osm_file(path: str | Path) -> OsmScan:
         box = meta.get("bbox")
         return OsmScan(path, {m: _load(p) for m, p in files.items()},
                        tuple(meta["features"]), BBox(*box) if box else None)
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        ways, features, bbox = _read(path)
+        with tempfile.TemporaryDirectory(dir=folder) as work:
+            ways, features, bbox = _read(path, Path(work))
     except (RuntimeError, ValueError, OSError) as exc:
         msg = f"{path}: cannot read as an OSM PBF/XML file ({exc})"
         raise InputFormatError(msg) from exc

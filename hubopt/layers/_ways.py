@@ -36,7 +36,7 @@ from scipy.sparse.csgraph import connected_components
 from hubopt._errors import LayerExtractionError
 from hubopt.layers._geo import haversine_m
 from hubopt.layers._layer import CRS
-from hubopt.layers._pbf import WaySet
+from hubopt.layers._pbf import TagColumn, WaySet
 from hubopt.modes import Mode
 
 ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
@@ -63,25 +63,37 @@ class WayGraph:
     geometry: np.ndarray
     seg_edge: np.ndarray
     seg_way: np.ndarray
-    way_tags: Mapping[str, list[str | None]]
+    way_tags: Mapping[str, TagColumn]
+    way_id: np.ndarray | None = None
 
     def __len__(self) -> int:
         """Number of directed edges."""
         return len(self.u)
 
+    def column(self, key: str) -> TagColumn | None:
+        """The per-way column of ``key`` (``osmid`` made from the way ids on demand)."""
+        if key in self.way_tags:
+            return self.way_tags[key]
+        if key == "osmid" and self.way_id is not None:
+            text = self.way_id.astype(str)
+            order = np.argsort(text, kind="stable")
+            codes = np.empty(len(text), dtype="int32")
+            codes[order] = np.arange(len(text), dtype="int32")
+            return TagColumn(codes, text[order].astype(object))
+        return None
+
     def values(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """Distinct ``(edge, value)`` pairs of ``key``, sorted by edge then value."""
-        column = self.way_tags.get(key)
+        column = self.column(key)
         if column is None or len(self.seg_way) == 0:
             return np.zeros(0, "int64"), np.zeros(0, dtype=object)
-        codes, vocab = pd.factorize(pd.Series(column, dtype=object), sort=True)
-        seg_code = codes[self.seg_way]
+        seg_code = column.codes[self.seg_way]
         keep = seg_code >= 0
         if not keep.any():
             return np.zeros(0, "int64"), np.zeros(0, dtype=object)
-        width = len(vocab) + 1
-        pairs = np.unique(self.seg_edge[keep].astype("int64") * width + seg_code[keep])
-        return pairs // width, np.asarray(vocab, dtype=object)[pairs % width]
+        width = len(column.vocab) + 1
+        pairs = sorted_unique(self.seg_edge[keep].astype("int64") * width + seg_code[keep])
+        return pairs // width, column.vocab[pairs % width]
 
     def text(self, key: str) -> np.ndarray:
         """Each edge's values of ``key`` joined sorted with ``;`` (``None`` if none)."""
@@ -111,7 +123,7 @@ class WayGraph:
         """
         ids, a, b = self._nodes_of_edges()
         n = len(ids)
-        und = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+        und = sorted_unique(np.minimum(a, b) * n + np.maximum(a, b))
         lo, hi = und // n, und % n
         return pd.Series(np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n),
                          index=ids, dtype="int64")
@@ -140,7 +152,7 @@ class WayGraph:
         """
         sel = np.ones(len(self), dtype=bool) if keep is None else np.asarray(keep, bool)
         kind_key = next((k for k in ("highway", "railway", "route")
-                         if any(v is not None for v in self.way_tags.get(k, []))), None)
+                         if k in self.way_tags and (self.way_tags[k].codes >= 0).any()), None)
         kind = self.text(kind_key) if kind_key else np.full(len(self), mode.value, object)
         edges = gpd.GeoDataFrame({
             "u": self.u[sel].astype("int64"),
@@ -162,12 +174,22 @@ class WayGraph:
         return nodes, edges
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an integer array (by sorting: numpy's hash-based unique
+    is much slower on tens of millions of keys)."""
+    if len(values) == 0:
+        return np.asarray(values)
+    v = np.sort(values)
+    keep = np.ones(len(v), dtype=bool)
+    keep[1:] = v[1:] != v[:-1]
+    return v[keep]
+
+
 def _direction(ways: WaySet) -> tuple[np.ndarray, np.ndarray]:
     oneway_tag = ways.tags["oneway"]
-    junction = ways.tags["junction"]
-    oneway = np.array([o in ONEWAY_VALUES or j == "roundabout"
-                       for o, j in zip(oneway_tag, junction, strict=True)], dtype=bool)
-    backwards = np.array([o in REVERSED_VALUES for o in oneway_tag], dtype=bool) & oneway
+    oneway = oneway_tag.mask(lambda v: v in ONEWAY_VALUES) | ways.tags["junction"].mask(
+        lambda v: v == "roundabout")
+    backwards = oneway_tag.mask(lambda v: v in REVERSED_VALUES) & oneway
     return oneway, backwards
 
 
@@ -199,7 +221,7 @@ def _endpoints(n: int, tail: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, 
     indeg = np.bincount(head, minlength=n)
     outdeg = np.bincount(tail, minlength=n)
     lo, hi = np.minimum(tail, head), np.maximum(tail, head)
-    und = np.unique(lo * n + hi)
+    und = sorted_unique(lo * n + hi)
     a, b = und // n, und % n
     ends = np.concatenate([a, b])
     other = np.concatenate([b, a])
@@ -302,18 +324,16 @@ def build_way_graph(ways: WaySet) -> WayGraph:
     geometry = shapely.linestrings(lon[pts], lat[pts], indices=pts_edge)
     seg_edge = np.concatenate([chain_of, n_chain + np.arange(len(single))])
     seg_way = np.concatenate([way[pair_seg], way[single]])
-    kept = np.unique(np.concatenate([u, v]))
-    tags = {**ways.tags, "osmid": [str(i) for i in ways.way_id.tolist()],
-            "oneway": ["True" if o else "False" for o in oneway.tolist()]}
+    kept = sorted_unique(np.concatenate([u, v]))
+    tags = {**ways.tags, "oneway": TagColumn(oneway.astype("int32"),
+                                             np.array(["False", "True"], dtype=object))}
     if n_edges == 0:
         return _empty(ways)
     return WayGraph(node_id[kept], lon[kept], lat[kept], node_id[u], node_id[v], length,
-                    np.asarray(geometry, dtype=object), seg_edge, seg_way, tags)
+                    np.asarray(geometry, dtype=object), seg_edge, seg_way, tags, ways.way_id)
 
 
 def _empty(ways: WaySet) -> WayGraph:
     z = np.zeros(0, "int64")
-    tags = {**ways.tags, "osmid": [str(i) for i in ways.way_id.tolist()],
-            "oneway": [None] * len(ways)}
     return WayGraph(z, np.zeros(0), np.zeros(0), z, z, np.zeros(0), np.zeros(0, dtype=object),
-                    z, z, tags)
+                    z, z, dict(ways.tags), ways.way_id)

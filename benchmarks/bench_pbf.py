@@ -1,0 +1,142 @@
+"""Reading ``.osm.pbf`` extracts: hubopt's four layers against pyrosm's driving network.
+
+Rows of the ``pbf`` suite (``python benchmarks/run.py pbf``): for the Malta extract and a
+tiled extract of about 100 MB (``benchmarks/tiled_extract.py``), one after the other in
+the same run, each tool in a fresh process:
+
+* ``hubopt four layers``: ``extract_layer`` of road, rail, sea and air from the file with
+  an empty cache (the pyosmium pass included), then ``road layer (cached scan)`` in the
+  same process, a second road build that reads the cached arrays;
+* ``pyrosm driving``: ``pyrosm.OSM(path).get_network(network_type="driving",
+  nodes=True)``.
+
+``seconds`` is the call (imports done before the clock starts), ``cpu_seconds`` the
+processor time of the call (on a shared machine, the steadier figure),
+``seconds_incl_imports`` the whole worker from its first line, ``peak_rss_mb`` the worker's
+peak resident memory.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+TIMEOUT_S = 1800
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _cpu() -> float:
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
+def _hubopt(path: str, cache: str) -> dict[str, Any]:
+    t_start = time.perf_counter()
+    from hubopt import settings
+    from hubopt.layers import ALL_MODES, Source, extract_layer
+
+    settings.cache_folder = Path(cache)
+    src = Source.infer(path)
+    out: dict[str, Any] = {"layers": {}}
+    t0, c0 = time.perf_counter(), _cpu()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for mode in ALL_MODES:
+            t = time.perf_counter()
+            layer = extract_layer(mode, src)
+            out["layers"][mode.value] = {"seconds": time.perf_counter() - t, **layer.summary()}
+        out["seconds"] = time.perf_counter() - t0
+        out["cpu_seconds"] = _cpu() - c0
+        out["seconds_incl_imports"] = time.perf_counter() - t_start
+        out["peak_rss_mb"] = _peak_mb()
+        t = time.perf_counter()
+        road = extract_layer("road", src)
+        out["warm_road"] = {"seconds": time.perf_counter() - t, **road.summary()}
+    return out
+
+
+def _pyrosm(path: str) -> dict[str, Any]:
+    t_start = time.perf_counter()
+    import pyrosm
+
+    t0, c0 = time.perf_counter(), _cpu()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        nodes, edges = pyrosm.OSM(path).get_network(network_type="driving", nodes=True)
+    sec = time.perf_counter() - t0
+    return {"seconds": sec, "cpu_seconds": _cpu() - c0,
+            "seconds_incl_imports": time.perf_counter() - t_start,
+            "nodes": len(nodes), "edges": len(edges),
+            "length_km": float(edges["length"].sum()) / 1000.0, "peak_rss_mb": _peak_mb()}
+
+
+def _fresh(fn: Any, *args: Any) -> dict[str, Any]:
+    """Run ``fn(*args)`` in a fresh spawned process; an ``error`` entry if it fails."""
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1, maxtasksperchild=1) as pool:
+        job = pool.apply_async(fn, args)
+        try:
+            result: dict[str, Any] = job.get(timeout=TIMEOUT_S)
+        except Exception as exc:  # a crash, out of memory or the timeout
+            return {"error": f"{type(exc).__name__}: {exc}"[:200]}
+    return result
+
+
+def measure(mb: float = 100.0) -> list[dict[str, Any]]:
+    """The rows of the ``pbf`` table (Malta, then the tiled extract)."""
+    sys.path.insert(0, str(HERE))
+    import tiled_extract
+
+    from hubopt.settings import resolve_data_folder
+
+    files = [resolve_data_folder() / "osm" / "malta_2018-08-27.osm.pbf",
+             tiled_extract.ensure(mb)]
+    rows: list[dict[str, Any]] = []
+    for path in files:
+        name = path.name
+        size = round(path.stat().st_size / 1e6, 1)
+        base = {"file": name, "file_mb": size}
+        with tempfile.TemporaryDirectory() as cache:
+            h = _fresh(_hubopt, str(path), cache)
+        if "error" in h:
+            rows.append({**base, "tool": "hubopt", "item": "four layers", "note": h["error"]})
+        else:
+            road = h["layers"]["road"]
+            rows.append({**base, "tool": "hubopt", "item": "four layers",
+                         "seconds": round(h["seconds"], 2),
+                         "cpu_seconds": round(h["cpu_seconds"], 2),
+                         "seconds_incl_imports": round(h["seconds_incl_imports"], 2),
+                         "nodes": road["nodes"], "edges": road["edges"],
+                         "length_km": round(road["length_km"], 1),
+                         "peak_rss_mb": round(h["peak_rss_mb"], 1),
+                         "note": "; ".join(f"{m} {s['seconds']:.2f} s"
+                                           for m, s in h["layers"].items())})
+            w = h["warm_road"]
+            rows.append({**base, "tool": "hubopt", "item": "road layer (cached scan)",
+                         "seconds": round(w["seconds"], 2), "nodes": w["nodes"],
+                         "edges": w["edges"], "length_km": round(w["length_km"], 1)})
+        print(name, "hubopt done", flush=True)
+        p = _fresh(_pyrosm, str(path))
+        if "error" in p:
+            rows.append({**base, "tool": "pyrosm", "item": "driving network",
+                         "note": p["error"]})
+        else:
+            rows.append({**base, "tool": "pyrosm", "item": "driving network",
+                         "seconds": round(p["seconds"], 2),
+                         "cpu_seconds": round(p["cpu_seconds"], 2),
+                         "seconds_incl_imports": round(p["seconds_incl_imports"], 2),
+                         "nodes": p["nodes"], "edges": p["edges"],
+                         "length_km": round(p["length_km"], 1),
+                         "peak_rss_mb": round(p["peak_rss_mb"], 1)})
+        print(name, "pyrosm done", flush=True)
+    return rows
