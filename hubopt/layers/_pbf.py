@@ -3,9 +3,10 @@
 :func:`scan_osm_file` reads a file once and returns, per mode, the mode's ways as flat
 arrays (:class:`WaySet`: node references with their coordinates and the tags the layers
 use; references missing from a clipped extract are dropped), plus the point features that
-become terminals (ports, ferry terminals, stations, yards, aerodromes). Only objects with
-one of the keys in :data:`SCAN_KEYS` reach Python (an ``osmium.filter.KeyFilter``); node
-locations are kept by pyosmium's own location store. :mod:`hubopt.layers._ways` turns a
+become terminals (ports, ferry terminals, stations, yards, aerodromes). Only ways with
+one of the keys in :data:`SCAN_KEYS` and nodes with one of :data:`FEATURE_KEYS` reach
+Python (``osmium.filter.KeyFilter``); node locations are kept by pyosmium's own location
+store, and node lists go through osmium's OPL writer. :mod:`hubopt.layers._ways` turns a
 :class:`WaySet` into a simplified graph. The arrays are cached under
 ``settings.cache_folder/osm/<digest>-v<version>/``, where the digest is the SHA-256 of the
 file's content: a changed file is read again whatever its name or date.
@@ -282,9 +283,13 @@ def _read(path: Path, work: Path) -> tuple[dict[Mode, WaySet], list[dict[str, ob
     way_ids: list[int] = []
     masks: list[int] = []
     rows: list[tuple[str | None, ...]] = []
+    # nodes matter only as terminal features; ways as a mode's ways or features
+    node_filter = osmium.filter.KeyFilter(*FEATURE_KEYS)
+    node_filter.enable_for(osmium.osm.NODE)
+    way_filter = osmium.filter.KeyFilter(*SCAN_KEYS)
+    way_filter.enable_for(osmium.osm.WAY)
     proc = (osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations()
-            .with_filter(osmium.filter.KeyFilter(*SCAN_KEYS)))
+            .with_locations().with_filter(node_filter).with_filter(way_filter))
     opl = work / "ways.opl"
     writer = osmium.SimpleWriter(osmium.io.File(str(opl), _OPL), overwrite=True)
     try:
