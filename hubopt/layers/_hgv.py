@@ -41,15 +41,26 @@ def hgv_limited_speeds(edges: pd.DataFrame, nodes: pd.DataFrame, speeds: np.ndar
         return speeds
     from hubopt.demand import country_codes  # lazy: demand imports the layers package
 
-    xy = nodes.loc[edges["u"].to_numpy(), ["x", "y"]].to_numpy(dtype="float64")
-    country = np.array(country_codes(xy[:, 0], xy[:, 1]))
+    # the country of each distinct start node, the category of each distinct
+    # (class, maxspeed) pair: a road layer of a regional extract has millions of edges
+    start, at = np.unique(edges["u"].to_numpy(), return_inverse=True)
+    xy = nodes.loc[start, ["x", "y"]].to_numpy(dtype="float64")
+    country = np.asarray(country_codes(xy[:, 0], xy[:, 1]), dtype=object)[at]
     maxspeed = edges["maxspeed"] if "maxspeed" in edges.columns else pd.Series(
         [None] * len(edges), index=edges.index)
-    category = np.array([CATEGORIES.index(hgv_category(k, m)) for k, m in
-                         zip(edges["kind"], maxspeed, strict=True)])  # fmt: skip
+    pair = pd.DataFrame({"kind": edges["kind"].to_numpy(dtype=object),
+                         "maxspeed": maxspeed.to_numpy(dtype=object)})
+    code = pair.groupby(["kind", "maxspeed"], dropna=False, sort=False).ngroup().to_numpy()
+    _, row = np.unique(code, return_index=True)
+    category = np.array([CATEGORIES.index(hgv_category(pair["kind"].iat[r],
+                                                       pair["maxspeed"].iat[r]))
+                         for r in row.tolist()], dtype="int64")[code]  # fmt: skip
+    cc = pd.DataFrame({"country": country, "category": category})
+    cc_code = cc.groupby(["country", "category"], dropna=False, sort=False).ngroup().to_numpy()
+    _, row = np.unique(cc_code, return_index=True)
     cap = np.array([limits[c][k] if c in limits else np.inf
-                    for c, k in zip(country, category, strict=True)])  # fmt: skip
-    return np.minimum(speeds, cap)
+                    for c, k in zip(country[row], category[row], strict=True)])
+    return np.minimum(speeds, cap[cc_code])
 
 
 __all__ = ["CATEGORIES", "hgv_category", "hgv_limited_speeds"]

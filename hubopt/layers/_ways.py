@@ -211,8 +211,8 @@ def _segments(ways: WaySet, node: np.ndarray, oneway: np.ndarray,
     tails = np.concatenate([tail, head[two]])
     heads = np.concatenate([head, tail[two]])
     ways_of = np.concatenate([way, way[two]])
-    block = np.concatenate([np.zeros(len(tail), "int8"), np.ones(int(two.sum()), "int8")])
-    order = np.lexsort((block, ways_of))
+    # a stable sort by way keeps each way's forward block before its reverse block
+    order = np.argsort(ways_of, kind="stable")
     return tails[order], heads[order], ways_of[order]
 
 
@@ -228,13 +228,15 @@ def _endpoints(n: int, tail: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, 
     n_nb = np.bincount(ends, minlength=n)
     deg = indeg + outdeg
     endpoint = (indeg == 0) | (outdeg == 0) | ~((n_nb == 2) & ((deg == 2) | (deg == 4)))
-    order = np.lexsort((other, ends))
-    ends, other = ends[order], other[order]
-    first = np.searchsorted(ends, np.arange(n))
+    # an interior node has exactly two neighbours: the smaller and the larger one
+    low = np.full(n, np.iinfo(np.int64).max, dtype="int64")
+    high = np.full(n, -1, dtype="int64")
+    np.minimum.at(low, ends, other)
+    np.maximum.at(high, ends, other)
     nb = np.full((n, 2), -1, dtype="int64")
-    two = (n_nb == 2) & ~endpoint
-    nb[two, 0] = other[first[two]]
-    nb[two, 1] = other[first[two] + 1]
+    two = ~endpoint
+    nb[two, 0] = low[two]
+    nb[two, 1] = high[two]
     return endpoint, nb
 
 
