@@ -256,9 +256,10 @@ def pbf_section(rows: list[Row]) -> list[str]:
         "",
         f"{SUITES['pbf'].description}. Reproduce: `python benchmarks/run.py pbf`; table "
         "`benchmarks/results/pbf.csv`. *seconds* is the call after the imports (wall "
-        "clock), *CPU s* its processor time, *with imports* the whole fresh process; nodes, edges and km are the road layer's "
-        "(hubopt, components of 50+ nodes) and the driving network's (pyrosm, unsimplified "
-        "segments). Each row carries the load when it was written.",
+        "clock), *CPU s* its processor time, *with imports* the whole fresh process; "
+        "nodes, edges and km are the road layer's (hubopt: directed edges, components of "
+        "50+ nodes) and the driving network's own counts (pyrosm: one row per way piece, "
+        "not per direction). Each row carries the load when it was written.",
         "",
         *stamp_lines(rows),
         "",
