@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -101,7 +100,7 @@ WAY_TAGS = ("highway", "railway", "route", "name", "ref", "maxspeed", "oneway", 
             "usage", "electrified", "gauge", "service", "duration", "operator")
 FEATURE_KEYS = ("aeroway", "amenity", "industrial", "landuse", "harbour", "seamark:type",
                 "railway")
-SCAN_KEYS = tuple(sorted({"route", *FEATURE_KEYS}))  # road ways have their own pass
+SCAN_KEYS = tuple(sorted({"highway", "route", *FEATURE_KEYS}))
 # node lists go through osmium's OPL writer (C++) and are parsed in bulk: a Python object
 # per node reference would cost more than the rest of the pass
 _OPL = "opl,add_metadata=false,locations_on_ways=true"
@@ -181,12 +180,16 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _parse_nodes(parts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Node counts per way, references and coordinates from OPL node lists.
+def _parse_opl(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Node counts per way, references and coordinates of an OPL file of ways.
 
-    Each part is ``n<ref>x<lon>y<lat>,...`` (``x``/``y`` empty for a node missing from
-    the file; those get NaN coordinates).
+    Each line is ``w<id> T<tags> N<ref>x<lon>y<lat>,...`` (``x``/``y`` empty for a node
+    missing from the file; those get NaN coordinates).
     """
+    lines = text.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    parts = [line[line.rfind(" N") + 2:] for line in lines]
     counts = np.array([p.count(",") + 1 if p else 0 for p in parts], dtype="int64")
     flat = ",".join(p for p in parts if p).replace("xy", f"x{_MISSING:g}y{_MISSING:g}")
     nums = np.fromstring(flat.translate(_SEPARATORS), sep=" ") if flat else np.zeros(0)
@@ -200,62 +203,6 @@ def _parse_nodes(parts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     lon[missing] = np.nan
     lat[missing] = np.nan
     return counts, refs, lon, lat
-
-
-def _parse_opl(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_parse_nodes` of every line (``w<id> T<tags> N<nodes>``) of an OPL file."""
-    lines = text.split("\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    return _parse_nodes([line[line.rfind(" N") + 2:] for line in lines])
-
-
-_ESCAPED = re.compile(r"%([0-9a-fA-F]+)%")
-
-
-def _unescape(value: str) -> str:
-    """An OPL-encoded string (``%20%`` for a space...) decoded."""
-    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value) if "%" in value else value
-
-
-def _road_ways(path: Path, work: Path) -> WaySet:
-    """The drivable ways, with no Python object per way or node while reading.
-
-    osmium keeps the node locations, a ``TagFilter`` keeps the drivable ``highway``
-    classes and the OPL writer writes each way with its tags and located nodes, all in
-    C++; the text is then parsed here and :func:`is_road_way`'s other conditions applied.
-    """
-    opl = work / "road.opl"
-    store = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem"))
-    store.ignore_errors()
-    classes = osmium.filter.TagFilter(*[("highway", c) for c in sorted(DRIVABLE)])
-    classes.enable_for(osmium.osm.WAY)
-    writer = osmium.SimpleWriter(osmium.io.File(str(opl), _OPL), overwrite=True)
-    try:
-        osmium.apply(str(path), store, osmium.filter.EntityFilter(osmium.osm.WAY), classes,
-                     writer)
-    finally:
-        writer.close()
-    text = opl.read_text(encoding="utf-8")
-    opl.unlink()
-    way_ids: list[int] = []
-    rows: list[tuple[str | None, ...]] = []
-    parts: list[str] = []
-    for line in text.split("\n"):
-        if not line:
-            continue
-        head, tag_text, nodes = line.split(" ", 2)
-        tags = dict(kv.split("=", 1) for kv in tag_text[1:].split(",")) if tag_text[1:] else {}
-        if not is_road_way(tags):
-            continue
-        way_ids.append(int(head[1:]))
-        rows.append(tuple([_unescape(v) if v is not None else None
-                           for v in map(tags.get, WAY_TAGS)]))
-        parts.append(nodes[1:])
-    counts, refs, lon, lat = _parse_nodes(parts)
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in WAY_TAGS]
-    tag_cols = {k: TagColumn.of(col) for k, col in zip(WAY_TAGS, columns, strict=True)}
-    return _way_set(np.asarray(way_ids, dtype="int64"), counts, refs, lon, lat, tag_cols)
 
 
 _SEPARATORS = str.maketrans("nxy,", "    ")
@@ -331,13 +278,12 @@ def _fast_tags(obj: Any) -> Any:
 
 def _read(path: Path, work: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
                                           BBox | None]:
-    road = _road_ways(path, work)
-    filters = [(m, f) for m, f in WAY_FILTERS.items() if m is not Mode.ROAD]
+    filters = list(WAY_FILTERS.items())
     features: list[dict[str, object]] = []
     way_ids: list[int] = []
     masks: list[int] = []
     rows: list[tuple[str | None, ...]] = []
-    # nodes matter only as terminal features; ways as rail or ferry ways or features
+    # nodes matter only as terminal features; ways as a mode's ways or features
     node_filter = osmium.filter.KeyFilter(*FEATURE_KEYS)
     node_filter.enable_for(osmium.osm.NODE)
     way_filter = osmium.filter.KeyFilter(*SCAN_KEYS)
@@ -377,7 +323,7 @@ def _read(path: Path, work: Path) -> tuple[dict[Mode, WaySet], list[dict[str, ob
     tag_cols = {k: TagColumn.of(col) for k, col in zip(WAY_TAGS, columns, strict=True)}
     starts = np.zeros(len(counts) + 1, dtype="int64")
     np.cumsum(counts, out=starts[1:])
-    ways = {Mode.ROAD: road}
+    ways = {}
     for bit, (mode, _) in enumerate(filters):
         sel = np.flatnonzero(bits & (1 << bit))
         lens = counts[sel]
