@@ -119,7 +119,7 @@ class Suite:
     """A named suite: engine cases, or a measurement of its own (``kind``)."""
 
     name: str
-    kind: str  # "engine", "network", "run", "sweep", "coverage" or "road-evidence"
+    kind: str  # "engine", "network", "run", "sweep", "coverage", "road-evidence", "matrix-scale"
     description: str
     cases: Callable[[], list[Case]] | None = None
 
@@ -265,6 +265,11 @@ SUITES: dict[str, Suite] = {
         Suite("network", "network",
               "layer build times (Malta extract, Baltic world-scale layers), travel-cost "
               "matrix throughput against networkx and raw scipy, peak memory"),
+        Suite("matrix-scale", "matrix-scale",
+              "a 1,000 x 1,000 road matrix on the Malta road network tiled 7 x 7 (about "
+              "1.06 million nodes): `hubopt matrix` end to end against raw scipy dijkstra, "
+              "pandana's contraction hierarchies and networkx, each in a fresh process, "
+              "seconds and peak memory (target: under 60 s)"),
         Suite("road-evidence", "road-evidence",
               "hubopt's road distance and truck time against cited real city pairs "
               "(tests/data/road_pairs.csv: world road layer, Malta extract), with the "
