@@ -1,7 +1,8 @@
 """A road network of about a million nodes, tiled from the real Malta road network.
 
 The Malta extract's road layer is built by hubopt (``build_network(modes="road")``, cached
-as GeoParquet in the cache folder, keyed on the extract's content) and copied into a grid
+as GeoParquet in the cache folder, keyed on the extract's content and the code and
+profiles that build the road layer) and copied into a grid
 of ``cols x rows`` tiles: each copy gets new node ids and positions, and coordinates shifted
 so that the tiles sit side by side (the extract's width and height plus ``gap_deg``). On
 each side that faces a neighbour, the ``joins`` nodes of the tile's largest strongly
@@ -38,10 +39,17 @@ MALTA = "malta_2018-08-27.osm.pbf"
 
 
 def _digest(path: Path) -> str:
+    """The extract's content and the code and profiles that build its road layer."""
+    import hubopt
+
     h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
+    package = Path(hubopt.__file__).resolve().parent
+    code = sorted([*(package / "layers").glob("*.py"), package / "network.py",
+                   package / "profiles.py", *(package / "data" / "profiles").glob("*")])
+    for file in [path, *code]:
+        with file.open("rb") as f:
+            for chunk in iter(lambda f=f: f.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()[:16]
 
 
@@ -55,7 +63,7 @@ def _network(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame,
 
 
 def malta_road(extract: Path | None = None, cache: Path | None = None) -> MultimodalNetwork:
-    """The Malta road network as hubopt builds it (cached on the extract's content)."""
+    """The Malta road network as hubopt builds it (cached; see the module doc)."""
     extract = extract or settings.resolve_data_folder() / "osm" / MALTA
     folder = (cache or settings.cache_folder) / "tiled_road"
     key = _digest(extract)
