@@ -157,7 +157,7 @@ def od_table(network: MultimodalNetwork, names: Sequence[str],
     sources = _seeds(network, loc, w, routing.node_code, outbound=True)
     buckets = routing.hierarchy.buckets(targets)
     n = len(names)
-    step = n if batch_size is None else max(1, int(batch_size))
+    step = max(1, n if batch_size is None else int(batch_size))
     frames = []
     names_arr = np.asarray(list(names), dtype=object)
     label_cache: dict[int, str] = {}
