@@ -332,6 +332,41 @@ def _evidence_table(rows: list[Row]) -> list[str]:
     return lines
 
 
+def matrix_scale_section(rows: list[Row]) -> list[str]:
+    """The page section of the matrix-scale suite: one line per engine, then the targets."""
+    lines = [
+        "## matrix-scale",
+        "",
+        f"{SUITES['matrix-scale'].description}. Reproduce: `python benchmarks/run.py "
+        "matrix-scale`; table `benchmarks/results/matrix-scale.csv`; the graph is made by "
+        "`benchmarks/tiled_road.py`. *base MB*: the process's peak before the timed part "
+        "(the tiled network in memory); *load*: the 1-minute load average when the engine "
+        "started, on 2 cores; *CPU s*: user + system time of the timed part (all threads; "
+        "for the extrapolated rows, of the measured sources).",
+        "",
+        *stamp_lines(rows),
+        "",
+        "| engine | seconds | CPU s | preprocess s | query s | sources | base MB | peak MB "
+        "| max rel. diff | load | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        if not r.get("seconds"):
+            continue
+        cells = [r["item"], fmt(r["seconds"], ",.1f"), fmt(r["cpu_seconds"], ",.1f"),
+                 fmt(r["preprocess_seconds"], ",.1f"),
+                 fmt(r["query_seconds"], ",.1f"), r.get("sources", ""),
+                 fmt(r["base_rss_mb"], ",.0f"), fmt(r["peak_rss_mb"], ",.0f"),
+                 fmt(r["max_rel_diff"], ".1e"), fmt(r["load_at_start"], ".1f"),
+                 r.get("note", "")]  # fmt: skip
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    lines.append("")
+    for r in rows:
+        if not r.get("seconds"):
+            lines.append(f"- {r['item']}: {r.get('value', '')}")
+    return [*lines, "", "Map data © OpenStreetMap contributors (ODbL).", ""]
+
+
 def _median(values: list[float]) -> float:
     n = len(values)
     return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
@@ -496,6 +531,8 @@ def benchmarks_page(found: dict[str, list[Row]], page_dir: Path | None = None) -
             lines += road_evidence_section(rows)
         elif kind == "pbf":
             lines += pbf_section(rows)
+        elif kind == "matrix-scale":
+            lines += matrix_scale_section(rows)
         elif kind == "sweep":
             lines += sweep_section(rows)
         elif kind == "coverage":

@@ -85,8 +85,15 @@ PBF_COLUMNS = (
     "seconds_incl_imports", "nodes",
     "edges", "length_km", "peak_rss_mb", "note", *STAMP,
 )  # fmt: skip
-COLUMNS = {"engine": ENGINE_COLUMNS, "pbf": PBF_COLUMNS, "network": NETWORK_COLUMNS,
-           "run": RUN_COLUMNS, "sweep": SWEEP_COLUMNS, "coverage": COVERAGE_COLUMNS,
+MATRIX_SCALE_COLUMNS = (
+    "suite", "item", "seconds", "cpu_seconds", "preprocess_seconds", "query_seconds",
+    "measured_seconds",
+    "nodes", "edges", "sources", "targets", "value", "max_rel_diff", "base_rss_mb",
+    "peak_rss_mb", "note", *STAMP,
+)  # fmt: skip
+COLUMNS = {"engine": ENGINE_COLUMNS, "pbf": PBF_COLUMNS,
+           "matrix-scale": MATRIX_SCALE_COLUMNS, "network": NETWORK_COLUMNS, "run": RUN_COLUMNS,
+           "sweep": SWEEP_COLUMNS, "coverage": COVERAGE_COLUMNS,
            "road-evidence": ROAD_EVIDENCE_COLUMNS}
 
 
@@ -425,6 +432,15 @@ def run_pbf_suite(table: Table, stamp: dict[str, str]) -> None:
                 "load_at_start": stamp["load_at_start"]} for row in bench_pbf.measure()])
 
 
+def run_matrix_scale_suite(table: Table, stamp: dict[str, str]) -> None:
+    """A 1,000 x 1,000 matrix on a million-node tiled road graph (``bench_matrix_scale.py``);
+    each row carries the load when its engine started."""
+    import bench_matrix_scale
+
+    table.put([{"suite": "matrix-scale", **stamp, **row, "date": utc_now()}
+               for row in bench_matrix_scale.measure()])  # fmt: skip
+
+
 def run_road_evidence_suite(table: Table, stamp: dict[str, str]) -> None:
     """Road distances and times against cited pairs (``bench_road_evidence.py``)."""
     import bench_road_evidence
@@ -531,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
                 table = Table(path, COVERAGE_COLUMNS, lambda r: (r["instance"], r["solver"]))
             elif suite.kind == "pbf":
                 table = Table(path, PBF_COLUMNS, lambda r: (r["file"], r["tool"], r["item"]))
+            elif suite.kind == "matrix-scale":
+                table = Table(path, MATRIX_SCALE_COLUMNS, lambda r: (r["item"],))
             elif suite.kind == "road-evidence":
                 table = Table(path, ROAD_EVIDENCE_COLUMNS,
                               lambda r: (r["layer"], r["origin"], r["destination"]))
@@ -550,6 +568,8 @@ def main(argv: list[str] | None = None) -> int:
                 run_road_evidence_suite(table, stamp)
             elif suite.kind == "pbf":
                 run_pbf_suite(table, stamp)
+            elif suite.kind == "matrix-scale":
+                run_matrix_scale_suite(table, stamp)
             else:
                 run_run_suite(table, stamp, args.only)
         print(f"{name}: done in {time.perf_counter() - t0:.0f} s", flush=True)

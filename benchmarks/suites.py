@@ -120,7 +120,8 @@ class Suite:
     """A named suite: engine cases, or a measurement of its own (``kind``)."""
 
     name: str
-    kind: str  # "engine", "network", "run", "sweep", "coverage", "pbf" or "road-evidence"
+    kind: str  # "engine", "network", "run", "sweep", "coverage", "pbf", "road-evidence"
+    # or "matrix-scale"
     description: str
     cases: Callable[[], list[Case]] | None = None
 
@@ -270,6 +271,11 @@ SUITES: dict[str, Suite] = {
               "reading .osm.pbf extracts (Malta, and Malta tiled to about 100 MB by "
               "benchmarks/tiled_extract.py): hubopt's four layers against pyrosm's driving "
               "network, side by side in one run, each in a fresh process, with peak memory"),
+        Suite("matrix-scale", "matrix-scale",
+              "a 1,000 x 1,000 road matrix on the Malta road network tiled 7 x 7 (about "
+              "1.06 million nodes): `hubopt matrix` end to end against raw scipy dijkstra, "
+              "pandana's contraction hierarchies and networkx, each in a fresh process, "
+              "seconds and peak memory (target: under 60 s)"),
         Suite("road-evidence", "road-evidence",
               "hubopt's road distance and truck time against cited real city pairs "
               "(tests/data/road_pairs.csv: world road layer, Malta extract), with the "

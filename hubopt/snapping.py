@@ -94,15 +94,33 @@ def _local_xy(lon: np.ndarray, lat: np.ndarray, lat0: float) -> tuple[np.ndarray
             np.asarray(lat, float) * 110.57)
 
 
-def snap_to_edges(
+@dataclass(frozen=True, eq=False)
+class EdgeLocation:
+    """Where each point meets the network: edge row, fraction along it, end node or -1.
+
+    ``twin`` is the edge that runs back along ``edge`` (-1 if it is one-way);
+    ``distance_m`` the perpendicular's length, ``x``/``y`` the projection, and
+    ``nearest_any_m`` the distance to the nearest edge of the mode in any component.
+    """
+
+    edge: np.ndarray
+    frac: np.ndarray
+    node: np.ndarray
+    twin: np.ndarray
+    distance_m: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    nearest_any_m: np.ndarray
+
+
+def locate_on_edges(
     network: MultimodalNetwork,
     lon: Sequence[float] | np.ndarray,
     lat: Sequence[float] | np.ndarray,
     *,
     mode: Mode | str = Mode.ROAD,
-    ids: Sequence[object] | None = None,
-) -> EdgeSnap:
-    """Project each point onto the nearest allowed edge of ``mode`` and split it there."""
+) -> EdgeLocation:
+    """Project each point onto the nearest allowed edge of ``mode`` (no edge is split)."""
     m = Mode.parse(mode)
     lon = np.asarray(lon, dtype="float64")
     lat = np.asarray(lat, dtype="float64")
@@ -135,16 +153,8 @@ def snap_to_edges(
     at_u = frac * length <= _END_M
     at_v = (1.0 - frac) * length <= _END_M
     node = np.where(at_u, u_all[edge], np.where(at_v, v_all[edge], -1)).astype("int64")
-    split = np.flatnonzero(node < 0)
-    new_net, new_nodes = _split(network, edge[split], frac[split], qx[split], qy[split], m)
-    node[split] = new_nodes
-    road = network.profiles[Mode.ROAD]
-    km = dist / 1000.0 * road.param("connector_detour", 1.0)
-    hours = km / road.param("connector_speed_kmh", road.speed_kmh)
-    points = SnappedPoints(
-        ids=tuple(ids) if ids is not None else tuple(range(len(lon))), node=node,
-        distance_m=dist, time_h=hours, cost=km * road.cost_per_km + hours * road.cost_per_hour,
-        co2_kg=km * road.co2_per_unit_km, mode=m.value)
+    twins = _twins(e, np.unique(edge))
+    twin = np.asarray([twins.get(int(k), -1) for k in edge], dtype="int64")
     nearest_any = dist
     others = np.flatnonzero(of_mode & ~(allowed[u_all] & allowed[v_all]))
     if len(others):
@@ -159,24 +169,59 @@ def snap_to_edges(
         o_dist = haversine_m(lon[pi], lat[pi], shapely.get_x(o_proj), shapely.get_y(o_proj))
         nearest_any = dist.copy()
         np.minimum.at(nearest_any, pi, o_dist)
-    return EdgeSnap(new_net, points, nearest_any)
+    return EdgeLocation(edge, frac, node, twin, dist, np.asarray(qx), np.asarray(qy),
+                        nearest_any)
+
+
+def connector_values(network: MultimodalNetwork, distance_m: np.ndarray) -> dict[str, np.ndarray]:
+    """A connector's km, hours, money cost and CO2 for perpendiculars of ``distance_m``."""
+    road = network.profiles[Mode.ROAD]
+    km = np.asarray(distance_m, dtype="float64") / 1000.0 * road.param("connector_detour", 1.0)
+    hours = km / road.param("connector_speed_kmh", road.speed_kmh)
+    return {"km": km, "time_h": hours, "cost": km * road.cost_per_km + hours * road.cost_per_hour,
+            "co2_kg": km * road.co2_per_unit_km}
+
+
+def snap_to_edges(
+    network: MultimodalNetwork,
+    lon: Sequence[float] | np.ndarray,
+    lat: Sequence[float] | np.ndarray,
+    *,
+    mode: Mode | str = Mode.ROAD,
+    ids: Sequence[object] | None = None,
+) -> EdgeSnap:
+    """Project each point onto the nearest allowed edge of ``mode`` and split it there."""
+    m = Mode.parse(mode)
+    loc = locate_on_edges(network, lon, lat, mode=m)
+    node = loc.node.copy()
+    split = np.flatnonzero(node < 0)
+    new_net, new_nodes = _split(network, loc.edge[split], loc.frac[split], loc.x[split],
+                                loc.y[split], m)
+    node[split] = new_nodes
+    conn = connector_values(network, loc.distance_m)
+    points = SnappedPoints(
+        ids=tuple(ids) if ids is not None else tuple(range(len(node))), node=node,
+        distance_m=loc.distance_m, time_h=conn["time_h"], cost=conn["cost"],
+        co2_kg=conn["co2_kg"], mode=m.value)
+    return EdgeSnap(new_net, points, loc.nearest_any_m)
 
 
 def _twins(edges: pd.DataFrame, ks: np.ndarray) -> dict[int, int]:
     """For each edge ``k``, the edge that runs back along it (ends swapped, same length)."""
     u = edges["u"].to_numpy(dtype="int64")
     v = edges["v"].to_numpy(dtype="int64")
-    wanted = {(int(v[k]), int(u[k])) for k in ks}
+    ks = np.asarray(ks, dtype="int64")
+    span = int(max(u.max(initial=0), v.max(initial=0))) + 1
+    wanted = v[ks] * span + u[ks]
     back: dict[tuple[int, int], list[int]] = {}
-    for j in np.flatnonzero([(a, b) in wanted for a, b in zip(u.tolist(), v.tolist(),
-                                                               strict=True)]):
+    for j in np.flatnonzero(np.isin(u * span + v, wanted)).tolist():
         back.setdefault((int(u[j]), int(v[j])), []).append(int(j))
     length = edges["length_m"].to_numpy(dtype="float64")
     mode = edges["mode"].to_numpy()
     out: dict[int, int] = {}
     for k in ks.tolist():
         for jj in back.get((int(v[k]), int(u[k])), []):
-            if mode[jj] == mode[k] and abs(length[jj] - length[k]) <= max(0.5,
+            if jj != k and mode[jj] == mode[k] and abs(length[jj] - length[k]) <= max(0.5,
                                                                          1e-6 * length[k]):
                 out[int(k)] = jj
                 break
@@ -289,5 +334,6 @@ def connector_problems(names: Sequence[str], snap: SnappedPoints, *, max_km: flo
             f"network (limit {max_km:g} km)" for i in far[np.argsort(-km[far], kind="stable")]]
 
 
-__all__ = ["MIN_COMPONENT_NODES", "MIN_COMPONENT_SHARE", "EdgeSnap", "connector_problems",
-           "cut_off_notes", "served_components", "snap_to_edges"]
+__all__ = ["MIN_COMPONENT_NODES", "MIN_COMPONENT_SHARE", "EdgeLocation", "EdgeSnap",
+           "connector_problems", "connector_values", "cut_off_notes", "locate_on_edges",
+           "served_components", "snap_to_edges"]
