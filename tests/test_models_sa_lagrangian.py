@@ -566,6 +566,7 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
     allocations fixed out (every node keeps one site), the routes use only the sites
     left to their origin and destination."""
     from hubopt.models._sa_kernels import _routes, _triangle_slack
+    from hubopt.models._sa_pairs import pairs_of
 
     C, W, _ = gappy_instance(n, seed)
     rng = np.random.default_rng(seed)
@@ -584,9 +585,17 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
     assert slack <= 1e-9 * C.max() if metric or sites <= 2 else slack > 0.1 * C.max()
     allow = rng.uniform(size=(n, sites)) < 0.6
     allow[np.arange(n), rng.integers(sites, size=n)] = True
+    pairs = pairs_of(W)
+    flow = W > 0
+    ii, jj = np.nonzero(flow)
+    assert (pairs.orig == ii).all() and (pairs.dest == jj).all()
+    assert flow.sum() < n * n  # (gappy: the pairs without flow have no row)
     cases = [
         (stale, mask)
-        for stale in (np.zeros((n, n), dtype=np.int64), rng.integers(-1, sites + 3, size=(n, n)))
+        for stale in (
+            np.zeros(pairs.size, dtype=np.int64),
+            rng.integers(-1, sites + 3, size=pairs.size),
+        )
         for mask in (np.ones((n, sites), dtype=bool), allow)
     ]
     for stale, mask in cases:
@@ -604,23 +613,21 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
             np.ascontiguousarray(C[:, S]),
             np.ascontiguousarray(C[S, :].T),
             between,
-            W,
+            pairs.out_start,
+            pairs.dest,
+            pairs.flow,
             chi,
             alpha,
             delta,
-            u,
-            v,
+            np.ascontiguousarray(u[ii, jj]),
+            np.ascontiguousarray(v[ii, jj]),
             kpos,
             lpos,
             slack,
             np.where(mask, 0.0, math.inf),
         )
-        flow = W > 0
         assert total == pytest.approx(truth[flow].sum(), rel=1e-12, abs=1e-9 * scale)
-        assert (kpos[~flow] == -1).all()
-        assert (lpos[~flow] == -1).all()
-        ii, jj = np.nonzero(flow)
-        chosen = route[ii, jj, kpos[flow], lpos[flow]]
+        chosen = route[ii, jj, kpos, lpos]
         np.testing.assert_allclose(chosen, truth[flow], rtol=1e-12, atol=1e-9 * scale)
 
 
@@ -934,7 +941,8 @@ def test_the_allocation_lp_shift_lifts_the_bound_to_its_lp_below_the_integer_sub
     whose Lagrangian value, recomputed from scratch, is the routes' old total plus that
     LP."""
     from hubopt.models._sa_kernels import _allocation_prices, _routes, _triangle_slack
-    from hubopt.models._sa_relaxation import _allocation_shift, _shift_multipliers
+    from hubopt.models._sa_pairs import pairs_of, shift_multipliers
+    from hubopt.models._sa_relaxation import _allocation_shift
 
     n = 6
     C, W, f = gappy_instance(n, seed)
@@ -950,8 +958,9 @@ def test_the_allocation_lp_shift_lifts_the_bound_to_its_lp_below_the_integer_sub
         allow[:, 0] = True  # (every node keeps a site)
         allow[sites, np.arange(m)] = True  # (and its own)
     scale = float(W.max() * C.max())
-    u = rng.normal(0.0, 0.3 * scale, size=(n, n, m))
-    v = rng.normal(0.0, 0.3 * scale, size=(n, n, m))
+    pairs = pairs_of(W)
+    u = rng.normal(0.0, 0.3 * scale, size=(pairs.size, m))
+    v = rng.normal(0.0, 0.3 * scale, size=(pairs.size, m))
     served = (W.sum(axis=0) + W.sum(axis=1)) > 0
     to_site = np.ascontiguousarray(C[:, sites])
     from_site = np.ascontiguousarray(C[sites, :].T)
@@ -960,12 +969,16 @@ def test_the_allocation_lp_shift_lifts_the_bound_to_its_lp_below_the_integer_sub
     barrier = np.where(allow, 0.0, math.inf)
 
     def routes_and_prices(u, v):
-        kpos = np.zeros((n, n), dtype=np.int64)
-        lpos = np.zeros((n, n), dtype=np.int64)
+        kpos = np.zeros(pairs.size, dtype=np.int64)
+        lpos = np.zeros(pairs.size, dtype=np.int64)
+        flow = (pairs.out_start, pairs.dest, pairs.flow)
         total = _routes(
-            to_site, from_site, between, W, CHI, ALPHA, DELTA, u, v, kpos, lpos, slack, barrier
+            to_site, from_site, between, *flow, CHI, ALPHA, DELTA, u, v, kpos, lpos, slack, barrier
         )
-        return total, _allocation_prices(u, v, kpos)
+        prices = _allocation_prices(
+            u, v, pairs.orig, pairs.dest, pairs.out_start, pairs.into, pairs.in_start
+        )
+        return total, prices
 
     routes, G = routes_and_prices(u, v)
     relaxed, integer = _relaxed_and_integer_subproblem(G, sites, fixed, forced, allow, p)
@@ -975,7 +988,7 @@ def test_the_allocation_lp_shift_lifts_the_bound_to_its_lp_below_the_integer_sub
     tol = 1e-9 * scale * n * n
     assert relaxed - tol <= value <= integer + tol
     assert value > relaxed + 1e-6 * scale  # (random multipliers leave room)
-    _shift_multipliers(u, v, W, w)
+    shift_multipliers(u, v, pairs, w)
     routes2, G2 = routes_and_prices(u, v)
     relaxed2, _ = _relaxed_and_integer_subproblem(G2, sites, fixed, forced, allow, p)
     assert routes2 == pytest.approx(routes - w.sum(), abs=tol)

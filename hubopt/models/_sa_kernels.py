@@ -96,7 +96,9 @@ def _routes(
     to_site: FloatArray,
     from_site: FloatArray,
     between: FloatArray,
-    W: FloatArray,
+    out_start: IntArray,
+    dest: IntArray,
+    flow: FloatArray,
     chi: float,
     alpha: float,
     delta: float,
@@ -107,12 +109,14 @@ def _routes(
     slack: float,
     barrier: FloatArray,
 ) -> float:
-    """Cheapest route of every OD pair under the multipliers; their total.
+    """Cheapest route of every OD pair with flow under the multipliers; their total.
 
     ``to_site[i, s] = C[i, site s]``, ``from_site[j, s] = C[site s, j]`` and
     ``between[s, t] = C[site s, site t]`` (contiguous copies, so the loops vectorise).
-    ``kpos[i, j]`` / ``lpos[i, j]`` get the positions of the route's first and last hub,
-    or -1 for pairs without flow.  A route ``s -> t`` costs ``a[s] + wa between[s, t] +
+    The pairs with flow are those of :class:`~hubopt.models._sa_pairs.Pairs`
+    (``out_start``, ``dest``, ``flow``); ``u`` and ``v`` hold one row per pair.
+    ``kpos[q]`` / ``lpos[q]`` get the positions of pair ``q``'s first and last hub.
+    A route ``s -> t`` costs ``a[s] + wa between[s, t] +
     b[t]`` plus ``barrier[i, s] + barrier[j, t]``: 0 where the allocation is left open,
     ``inf`` where it is fixed out (:func:`_allocation_rise`; every node with flow keeps
     one; an addition, so the loop still vectorises).  On entry
@@ -145,7 +149,7 @@ def _routes(
     routes are the same bit for bit on both states; ties between equal routes may
     be broken differently.
     """
-    n = W.shape[0]
+    n = out_start.size - 1
     m = between.shape[0]
     near = np.full(m, math.inf)
     for s in range(m):
@@ -163,20 +167,17 @@ def _routes(
         key = np.empty(m, dtype=np.int64)
         start = np.empty(_BUCKETS + 1, dtype=np.int64)
         total = 0.0
-        for j in range(n):
-            w = W[i, j]
-            if w <= 0.0:
-                kpos[i, j] = -1
-                lpos[i, j] = -1
-                continue
+        for pq in range(out_start[i], out_start[i + 1]):
+            j = dest[pq]
+            w = flow[pq]
             wc = w * chi
             wd = w * delta
             wa = w * alpha
             bmin = math.inf
             s0 = 0
             for s in range(m):
-                a[s] = wc * to_site[i, s] - u[i, j, s] + barrier[i, s]
-                b[s] = wd * from_site[j, s] - v[i, j, s] + barrier[j, s]
+                a[s] = wc * to_site[i, s] - u[pq, s] + barrier[i, s]
+                b[s] = wd * from_site[j, s] - v[pq, s] + barrier[j, s]
                 bmin = min(bmin, b[s])
                 if a[s] < a[s0]:
                     s0 = s
@@ -194,8 +195,8 @@ def _routes(
                     bl = t
             k0 = best  # min_t e[t]
             best += a[s0]
-            pk = kpos[i, j]
-            pl = lpos[i, j]
+            pk = kpos[pq]
+            pl = lpos[pq]
             if 0 <= pk < m and 0 <= pl < m:
                 c = a[pk] + wa * between[pk, pl] + b[pl]
                 if c < best:
@@ -242,27 +243,44 @@ def _routes(
                         best = c
                         bk = s
                         bl = t
-            kpos[i, j] = bk
-            lpos[i, j] = bl
+            kpos[pq] = bk
+            lpos[pq] = bl
             total += best
         totals[i] = total
     return _in_order_sum(totals)
 
 
 @nb.njit(parallel=True, cache=True)
-def _allocation_prices(u: FloatArray, v: FloatArray, kpos: IntArray) -> FloatArray:
-    """``G[i, s] = sum_j u[i, j, s] + sum_j v[j, i, s]`` over the pairs with flow."""
-    n = u.shape[0]
-    m = u.shape[2]
+def _allocation_prices(
+    u: FloatArray,
+    v: FloatArray,
+    orig: IntArray,
+    dest: IntArray,
+    out_start: IntArray,
+    into: IntArray,
+    in_start: IntArray,
+) -> FloatArray:
+    """``G[i, s] = sum_j u[ij, s] + sum_j v[ji, s]`` over the pairs with flow (rows of
+    :class:`~hubopt.models._sa_pairs.Pairs`), added in the order of ``j`` (``u``
+    before ``v`` for the same ``j``): the order of the dense arrays this replaced."""
+    n = out_start.size - 1
+    m = u.shape[1]
     G = np.zeros((n, m))
     for i in nb.prange(n):
-        for j in range(n):
-            if kpos[i, j] >= 0:
+        a = out_start[i]
+        a_end = out_start[i + 1]
+        b = in_start[i]
+        b_end = in_start[i + 1]
+        while a < a_end or b < b_end:
+            if b >= b_end or (a < a_end and dest[a] <= orig[into[b]]):
                 for s in range(m):
-                    G[i, s] += u[i, j, s]
-            if kpos[j, i] >= 0:
+                    G[i, s] += u[a, s]
+                a += 1
+            else:
+                q = into[b]
                 for s in range(m):
-                    G[i, s] += v[j, i, s]
+                    G[i, s] += v[q, s]
+                b += 1
     return G
 
 
@@ -271,6 +289,8 @@ def _direction(
     du: DirectionArray,
     dv: DirectionArray,
     z: FloatArray,
+    out_start: IntArray,
+    dest: IntArray,
     kpos: IntArray,
     lpos: IntArray,
     weight: float,
@@ -285,34 +305,34 @@ def _direction(
     ``z_jl - [the route arrives through l]``; a component that would push a multiplier
     already at its cap ``cap`` (0 for multiple allocation, else ``inf``) further up is
     0 (the projected subgradient).  Returns the direction's squared length in the
-    metric ``scale`` (pair ``(i, j)``'s terms count ``scale[i, j]`` times).
+    metric ``scale`` (pair ``q``'s terms count ``scale[q]`` times; rows as in
+    :func:`_routes`).
     """
-    n = du.shape[0]
-    m = du.shape[2]
+    n = out_start.size - 1
+    m = du.shape[1]
     sums = np.zeros(n)
     keep = 1.0 - weight
     capped = cap < math.inf  # (single allocation reads no multipliers here)
     for i in nb.prange(n):
         acc = 0.0
-        for j in range(n):
-            ks = kpos[i, j]
-            if ks < 0:
-                continue
-            ls = lpos[i, j]
+        for q in range(out_start[i], out_start[i + 1]):
+            j = dest[q]
+            ks = kpos[q]
+            ls = lpos[q]
             part = 0.0
             for s in range(m):
                 gu = z[i, s] - (1.0 if s == ks else 0.0)
                 gv = z[j, s] - (1.0 if s == ls else 0.0)
-                if capped and gu > 0.0 and u[i, j, s] >= cap:
+                if capped and gu > 0.0 and u[q, s] >= cap:
                     gu = 0.0
-                if capped and gv > 0.0 and v[i, j, s] >= cap:
+                if capped and gv > 0.0 and v[q, s] >= cap:
                     gv = 0.0
-                x = weight * gu + keep * du[i, j, s]
-                y = weight * gv + keep * dv[i, j, s]
-                du[i, j, s] = x
-                dv[i, j, s] = y
+                x = weight * gu + keep * du[q, s]
+                y = weight * gv + keep * dv[q, s]
+                du[q, s] = x
+                dv[q, s] = y
                 part += x * x + y * y
-            acc += scale[i, j] * part
+            acc += scale[q] * part
         sums[i] = acc
     return _in_order_sum(sums)
 
@@ -328,7 +348,8 @@ def _move(
     cap: float,
     scale: FloatArray,
 ) -> None:
-    """``u += step scale du``, ``v += step scale dv`` (``scale`` per OD pair), each
+    """``u += step scale du``, ``v += step scale dv`` (``scale`` per OD pair with
+    flow: one row each), each
     kept within ``[-limit, min(limit, cap)]`` (``cap``: 0 for multiple allocation).
 
     Any multipliers give a valid bound, so the clipping costs nothing in validity; it
@@ -336,14 +357,13 @@ def _move(
     single-site node with oscillating steps reached 6e18 and a "bound" above the
     optimum).
     """
-    n = u.shape[0]
-    m = u.shape[2]
+    rows = u.shape[0]
+    m = u.shape[1]
     top = min(limit, cap)
-    for i in nb.prange(n):
-        for j in range(n):
-            h = step * scale[i, j]
-            for s in range(m):
-                a = u[i, j, s] + h * du[i, j, s]
-                b = v[i, j, s] + h * dv[i, j, s]
-                u[i, j, s] = min(max(a, -limit), top)
-                v[i, j, s] = min(max(b, -limit), top)
+    for q in nb.prange(rows):
+        h = step * scale[q]
+        for s in range(m):
+            a = u[q, s] + h * du[q, s]
+            b = v[q, s] + h * dv[q, s]
+            u[q, s] = min(max(a, -limit), top)
+            v[q, s] = min(max(b, -limit), top)

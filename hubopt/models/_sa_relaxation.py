@@ -25,6 +25,7 @@ from hubopt.models._sa_kernels import (
     _routes,
     _triangle_slack,
 )
+from hubopt.models._sa_pairs import Pairs, shift_multipliers, start_multipliers
 from hubopt.models.base import FloatArray, IntArray
 from hubopt.models.bounds import lagrangian_hubs
 
@@ -36,15 +37,6 @@ _log = logging.getLogger(__name__)
 # 0.05, 55.1 s without the rule (run 75: nodes took up to 3,000 steps, creeping towards
 # the incumbent that they hold and so can never exceed)
 _STALL_SHARE = 0.2
-
-
-def _pair_scale(W: FloatArray, power: float) -> FloatArray:
-    """Per OD pair, ``(W_ij / mean W)^power`` over the pairs with flow (1 elsewhere)."""
-    scale = np.ones_like(W)
-    live = W > 0
-    if power != 0.0 and live.any():
-        scale[live] = (W[live] / float(W[live].mean())) ** power
-    return np.ascontiguousarray(scale)
 
 
 def _hub_values(
@@ -75,7 +67,7 @@ def _allocation_shift(
     (a p-median, or without ``p`` a facility location, over the prices ``G``; a site's
     own node is allocated to it) is worth at least as much.  Its duals ``w`` say by how
     much: moving ``w_i`` from the routes of ``i``'s OD pairs into ``G_i.``
-    (:func:`_shift_multipliers`) leaves the routes' choices as they are, lowers their
+    (:func:`~hubopt.models._sa_pairs.shift_multipliers`) leaves the routes' choices as they are, lowers their
     total by ``sum w`` and raises the subproblem to ``LP + sum w``, so the bound
     becomes ``routes + LP`` (Lagrangian duality: the LP's constraints other than
     ``sum_s z_is = 1`` are the relaxed subproblem's, whose LP is integral).
@@ -148,16 +140,6 @@ def _allocation_shift(
     return float(res.fun), w
 
 
-def _shift_multipliers(u: FloatArray, v: FloatArray, W: FloatArray, w: FloatArray) -> None:
-    """Move ``w_i`` into ``G_i.`` (see :func:`_allocation_shift`): node ``i``'s share
-    goes to the multipliers of its OD pairs in proportion to their flow, ``u_ij.`` for
-    the flow it sends, ``v_ji.`` for the flow it receives."""
-    total = W.sum(axis=1) + W.sum(axis=0)
-    per = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
-    u += (per[:, None] * W)[:, :, None]
-    v += (W * per[None, :])[:, :, None]
-
-
 def _capacitated_hub_values(
     G: FloatArray, sites: IntArray, fixed: FloatArray, supply: FloatArray, capacity: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
@@ -204,6 +186,7 @@ def _capacitated_hub_values(
 def _start(
     C: FloatArray,
     W: FloatArray,
+    pairs: Pairs,
     sites: IntArray,
     access: tuple[float, float],
     fixed: FloatArray,
@@ -254,9 +237,7 @@ def _start(
             target = 1.5 * max(abs(value), 1.0)
         mu = mu + theta * max(target - value, 1e-9 * target) / norm * g
     sigma = np.where(live, best_mu / np.where(live, T, 1.0), 0.0)
-    u = W[:, :, None] * (a * C[:, sites][:, None, :] - sigma[:, None, None])
-    v = W[:, :, None] * (b * C[sites, :].T[None, :, :] - sigma[None, :, None])
-    return np.ascontiguousarray(u), np.ascontiguousarray(v)
+    return start_multipliers(pairs, C, sites, access, sigma)
 
 
 def _agreed_solution(
@@ -303,10 +284,10 @@ class _Node:
         return _Node(
             sites=self.sites[mask],
             forced=self.forced[mask],
-            u=np.ascontiguousarray(self.u[:, :, mask]),
-            v=np.ascontiguousarray(self.v[:, :, mask]),
-            du=np.ascontiguousarray(self.du[:, :, mask]),
-            dv=np.ascontiguousarray(self.dv[:, :, mask]),
+            u=np.ascontiguousarray(self.u[:, mask]),
+            v=np.ascontiguousarray(self.v[:, mask]),
+            du=np.ascontiguousarray(self.du[:, mask]),
+            dv=np.ascontiguousarray(self.dv[:, mask]),
             bound=self.bound,
             allow=np.ascontiguousarray(self.allow[:, mask]),
             theta=self.theta,
@@ -327,10 +308,11 @@ class _Problem:
     weight: float
     patience: int
     tol: float
-    kpos: IntArray
+    pairs: Pairs  # the OD pairs with flow: one row of the multipliers each
+    kpos: IntArray  # per pair: the position of its route's first hub, and last
     lpos: IntArray
     limit: float  # multipliers stay within [-limit, limit]
-    scale: FloatArray  # per OD pair: the subgradient's metric (see ``flow_scaling``)
+    scale: FloatArray  # per OD pair with flow: the subgradient's metric (see ``flow_scaling``)
     served: BoolArray  # the nodes with flow (each must be served by a hub)
     # CSAHLP: every node's flow O_i and every site's capacity (None: uncapacitated)
     supply: FloatArray | None = None
@@ -417,7 +399,9 @@ def _descend(
             to_site,
             from_site,
             between,
-            W,
+            prob.pairs.out_start,
+            prob.pairs.dest,
+            prob.pairs.flow,
             prob.chi,
             prob.alpha,
             prob.delta,
@@ -428,7 +412,10 @@ def _descend(
             slack,
             barrier,
         )
-        G = _allocation_prices(node.u, node.v, prob.kpos)
+        pr = prob.pairs
+        G = _allocation_prices(
+            node.u, node.v, pr.orig, pr.dest, pr.out_start, pr.into, pr.in_start
+        )
         alloc = None
         if prob.multiple:  # every node uses every open hub (its G_ik are <= 0)
             rho = prob.fixed[sites] + G.sum(axis=0)
@@ -460,7 +447,7 @@ def _descend(
                 G, sites, prob.fixed[sites], node.forced, node.allow, prob.served, p
             )
             if lp is not None and lp[0] > float(rho[chosen].sum()) + tol:
-                _shift_multipliers(node.u, node.v, W, lp[1])
+                shift_multipliers(node.u, node.v, prob.pairs, lp[1])
                 continue  # the next iteration evaluates the shifted multipliers
         # reduction: the cheapest way to open a shut site k raises L by at least this
         extra = _opening_rise(rho, chosen, node.forced, p)
@@ -505,6 +492,8 @@ def _descend(
             node.du,
             node.dv,
             z,
+            prob.pairs.out_start,
+            prob.pairs.dest,
             prob.kpos,
             prob.lpos,
             prob.weight,

@@ -74,10 +74,10 @@ from hubopt.models._sa_relaxation import (
     _leaf_hubs,
     _Node,
     _node_bytes,
-    _pair_scale,
     _Problem,
     _start,
 )
+from hubopt.models._sa_pairs import pair_scale, pairs_of
 from hubopt.models.base import HubData, IntArray
 
 __all__ = ["SingleAllocationBound", "single_allocation_lagrangian"]
@@ -191,7 +191,7 @@ def single_allocation_lagrangian(
     of the root, the subproblem's hubs go to it (each set once); it returns a hub set
     and its cost (a local search from them), which replaces ``upper`` when cheaper; the
     result then reports it with ``allocation`` None.  ``memory_budget`` (bytes) caps
-    the multipliers the waiting nodes keep (two ``n x n x m`` arrays of multipliers and
+    the multipliers the waiting nodes keep (two ``pairs x m`` arrays of multipliers and
     two of single-precision directions each, 192 MB at n = m = 200): a child beyond it
     is not explored and only its bound counts.  ``allocation_fixing`` (single
     allocation without capacities): the reduction test fixes allocations out too
@@ -221,7 +221,8 @@ def single_allocation_lagrangian(
     p = data.p
     forced0 = np.isin(sites, np.asarray(data.fixed_hubs, dtype=np.int64))
     access = (start_share * data.chi, start_share * data.delta)
-    u, v = _start(C, W, sites, access, fixed_all[sites], forced0, p)
+    pairs = pairs_of(W)
+    u, v = _start(C, W, pairs, sites, access, fixed_all[sites], forced0, p)
     if multiple_allocation:  # (any multipliers <= 0 are valid; the start's clipped)
         u, v = np.minimum(u, 0.0), np.minimum(v, 0.0)
     prob = _Problem(
@@ -235,8 +236,9 @@ def single_allocation_lagrangian(
         weight=weight,
         patience=patience,
         tol=max(relative_gap, 1e-9) * max(1.0, abs(upper)),
-        kpos=np.zeros((n, n), dtype=np.int64),
-        lpos=np.zeros((n, n), dtype=np.int64),
+        pairs=pairs,
+        kpos=np.zeros(pairs.size, dtype=np.int64),
+        lpos=np.zeros(pairs.size, dtype=np.int64),
         # ten times the dearest route of any OD pair, fixed costs aside
         limit=10.0
         * float(W.max(initial=0.0))
@@ -244,7 +246,7 @@ def single_allocation_lagrangian(
         * float(C.max(initial=0.0))
         + 10.0 * float(fixed_all.max(initial=0.0))
         + 1.0,
-        scale=_pair_scale(W, flow_scaling),
+        scale=pair_scale(pairs, flow_scaling),
         served=(W.sum(axis=0) + W.sum(axis=1)) > 0,
         supply=data.origin_totals if capacitated else None,
         capacity=(
