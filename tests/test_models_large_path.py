@@ -90,12 +90,18 @@ def test_multiple_allocation_beyond_every_size_is_proven_optimal(options, seed) 
 
 
 def test_the_lagrangian_fits_by_memory_and_by_time() -> None:
+    """Its arrays hold one row of sites per OD pair with flow."""
     o = EngineOptions()
-    assert large_lagrangian_fits(400, 150, None, o)
-    assert large_lagrangian_fits(400, 150, 600.0, o)
-    # 1,000 nodes x 300 sites: 3e8 elements, 8.4 GB; 150 steps do not fit in 120 s
-    assert not large_lagrangian_fits(1000, 300, 120.0, o)
-    assert not large_lagrangian_fits(3000, 1000, None, o)  # memory
+    assert large_lagrangian_fits(250 * 249, 150, None, o)
+    assert large_lagrangian_fits(250 * 249, 150, 600.0, o)
+    # 1,000 nodes with flow between all x 300 sites: 3e8 elements, 8.4 GB; 150 steps
+    # do not fit in 120 s
+    assert not large_lagrangian_fits(1000 * 999, 300, 120.0, o)
+    assert not large_lagrangian_fits(3000 * 2999, 1000, None, o)  # memory
+    # the same nodes with flow between a tenth of the pairs: a tenth of the memory
+    tenth = EngineOptions(large_lagrangian_max_bytes=1e9)
+    assert not large_lagrangian_fits(1000 * 999, 300, None, tenth)
+    assert large_lagrangian_fits(1000 * 999 // 10, 300, None, tenth)
     assert effective_size(1000, 300, 700 * 699) < 1000
 
 

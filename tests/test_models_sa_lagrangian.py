@@ -565,7 +565,7 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
     random detours and short cuts) get a slack that keeps its test valid.  With some
     allocations fixed out (every node keeps one site), the routes use only the sites
     left to their origin and destination."""
-    from hubopt.models._sa_kernels import _routes, _triangle_slack
+    from hubopt.models._sa_kernels import _by_last_hub, _routes, _triangle_slack
     from hubopt.models._sa_pairs import pairs_of
 
     C, W, _ = gappy_instance(n, seed)
@@ -583,6 +583,10 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
     between = np.ascontiguousarray(C[np.ix_(S, S)])
     slack = _triangle_slack(between)
     assert slack <= 1e-9 * C.max() if metric or sites <= 2 else slack > 0.1 * C.max()
+    # metric costs order the last hubs by the triangle bound, the others by their own cost
+    off = between + np.diag(np.full(sites, math.inf))
+    near = off.min(axis=1) if sites > 1 else np.zeros(1)
+    assert _by_last_hub(near, slack) == (not metric and sites > 2)
     allow = rng.uniform(size=(n, sites)) < 0.6
     allow[np.arange(n), rng.integers(sites, size=n)] = True
     pairs = pairs_of(W)

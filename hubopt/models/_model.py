@@ -171,7 +171,12 @@ class HubModel(Model):
         """The work size that the strategy compares with its thresholds
         (:func:`~hubopt.models.strategy.effective_size`: ``n`` for AP-like instances)."""
         d = self.data
-        return effective_size(d.n, len(d.candidates), int(np.count_nonzero(d.flows)))
+        return effective_size(d.n, len(d.candidates), self.pairs)
+
+    @property
+    def pairs(self) -> int:
+        """The number of OD pairs with flow."""
+        return int(np.count_nonzero(self.data.flows > 0))
 
     def solve(
         self,
@@ -395,10 +400,9 @@ class HubModel(Model):
         rest = plan.truncated_bound or build
         # beyond every size of Benders and the relaxation: the Lagrangian bound when it
         # fits the memory and the time left, else Benders' bound below
-        # (elsewhere its memory alone: the work size counts the pairs with flow, its
-        # arrays all pairs of nodes)
+        # (elsewhere its memory alone: its arrays hold a row per OD pair with flow)
         fits = large_lagrangian_fits(
-            self.n, len(self.data.candidates), until(1.0) if plan.large_bound else None, opts
+            self.pairs, len(self.data.candidates), until(1.0) if plan.large_bound else None, opts
         )
         if not fits:
             plan = dataclasses.replace(plan, sa_lagrangian=False, ma_lagrangian=False)
@@ -490,7 +494,7 @@ class HubModel(Model):
         hubs, alloc = feasible_heuristic(
             self.problem, self.data, params, opts, plan, deadline, budget
         )
-        if not large_lagrangian_fits(self.n, len(self.data.candidates), None, opts):
+        if not large_lagrangian_fits(self.pairs, len(self.data.candidates), None, opts):
             plan = dataclasses.replace(plan, sa_lagrangian=False)  # its arrays: memory
         lb = bounds.nearest_neighbour_bound(self.data)
         sa_info: dict[str, Any] = {}

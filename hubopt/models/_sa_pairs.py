@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from hubopt.models.base import FloatArray, IntArray
@@ -99,7 +100,33 @@ def start_multipliers(
     """``u_ijk = W_ij (a C_ik - sigma_i)`` and ``v_ijl = W_ij (b C_lj - sigma_j)`` over
     the pairs with flow (``access = (a, b)``)."""
     a, b = access
-    w = pairs.flow[:, None]
-    u = w * (a * C[:, sites][pairs.orig] - sigma[pairs.orig][:, None])
-    v = w * (b * C[sites, :].T[pairs.dest] - sigma[pairs.dest][:, None])
-    return np.ascontiguousarray(u), np.ascontiguousarray(v)
+    to_site = np.ascontiguousarray(C[:, sites])
+    from_site = np.ascontiguousarray(C[sites, :].T)
+    u = np.empty((pairs.size, sites.size))
+    v = np.empty((pairs.size, sites.size))
+    _fill(u, v, pairs.orig, pairs.dest, pairs.flow, to_site, from_site, a, b, sigma)
+    return u, v
+
+
+@nb.njit(cache=True)
+def _fill(
+    u: FloatArray,
+    v: FloatArray,
+    orig: IntArray,
+    dest: IntArray,
+    flow: FloatArray,
+    to_site: FloatArray,
+    from_site: FloatArray,
+    a: float,
+    b: float,
+    sigma: FloatArray,
+) -> None:
+    """The rows of :func:`start_multipliers` (numpy's fancy indexing took 27 s at
+    330,050 pairs x 248 sites under load)."""
+    for q in range(orig.size):
+        i = orig[q]
+        j = dest[q]
+        w = flow[q]
+        for s in range(u.shape[1]):
+            u[q, s] = w * (a * to_site[i, s] - sigma[i])
+            v[q, s] = w * (b * from_site[j, s] - sigma[j])

@@ -367,13 +367,14 @@ def _use_sa_lagrangian(
 
 
 def large_lagrangian_fits(
-    n: int, sites: int, time_limit: float | None, options: EngineOptions | None = None
+    pairs: int, sites: int, time_limit: float | None, options: EngineOptions | None = None
 ) -> bool:
-    """Whether the Lagrangian bound of ``n`` nodes and ``sites`` sites fits the memory
-    and, with ``time_limit`` seconds left (``None``: no limit), its first steps
-    (``large_lagrangian_...`` of :class:`EngineOptions`)."""
+    """Whether the Lagrangian bound of an instance with ``pairs`` OD pairs with flow and
+    ``sites`` sites fits the memory and, with ``time_limit`` seconds left (``None``: no
+    limit), its first steps (``large_lagrangian_...`` of :class:`EngineOptions`): its
+    multipliers take one row of ``sites`` per pair with flow."""
     o = EngineOptions() if options is None else options
-    elements = float(n) * n * sites
+    elements = float(max(pairs, 1)) * sites
     if elements * o.large_lagrangian_bytes > o.large_lagrangian_max_bytes:
         return False
     need = o.large_lagrangian_steps * o.large_lagrangian_step_seconds * elements
