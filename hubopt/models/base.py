@@ -134,8 +134,8 @@ class SolveParameters:
         Print solver progress.
     memory_budget
         Bytes that the waiting nodes of the single-allocation branch and bound may keep
-        (each holds two ``n x n x m`` arrays of multipliers and two of single-precision
-        directions: 192 MB at AP 200); a child beyond it stays unexplored, and only its
+        (each holds two ``pairs x m`` arrays of multipliers, one row per OD pair with
+        flow, and two of single-precision directions: 192 MB at AP 200); a child beyond it stays unexplored, and only its
         bound counts.  The root's own arrays come on top.
     """
 

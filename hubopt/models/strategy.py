@@ -215,12 +215,14 @@ class EngineOptions:
     # case-like training instances of 400 nodes, 250 points and 150 sites, work size
     # 146, USApHMP p = 8 with 120 s, stopped after 33 s at 41 %).  The Lagrangian bound
     # of the path formulation (single or multiple allocation) when it fits: its arrays
-    # take about ``large_lagrangian_bytes`` per (node, node, site) and
+    # take about ``large_lagrangian_bytes`` per (OD pair with flow, site) and
     # ``large_lagrangian_steps`` steps of ``large_lagrangian_step_seconds`` per
-    # (node, node, site) must fit in the time left (training instances on the shared
-    # 2-core machine at a load of 8-10: 400 nodes x 150 sites 0.6 s a step, 600 x 200
-    # 3.3 s, 1,000 x 300 not one step in 80 s and 7.1 GB); else Benders' bound of the
-    # multiple-allocation problem (its LP rounds are valid bounds, memory O(n^2))
+    # (OD pair with flow, site) must fit in the time left (training instances on the
+    # shared 2-core machine at a load of 8-10, measured on the earlier (node, node,
+    # site) arrays, where nearly all the work was on the pairs with flow: 400 nodes x
+    # 150 sites 0.6 s a step, 600 x 200 3.3 s, 1,000 x 300 not one step in 80 s and
+    # 7.1 GB); else Benders' bound of the multiple-allocation problem (its LP rounds are
+    # valid bounds, memory O(n^2))
     large_lagrangian: bool = True
     large_lagrangian_bytes: float = 28.0
     large_lagrangian_max_bytes: float = 12e9
