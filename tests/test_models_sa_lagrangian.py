@@ -592,7 +592,8 @@ def test_route_pricing_finds_every_pairs_cheapest_route_under_the_multipliers(
     pairs = pairs_of(W)
     flow = W > 0
     ii, jj = np.nonzero(flow)
-    assert (pairs.orig == ii).all() and (pairs.dest == jj).all()
+    assert (pairs.orig == ii).all()
+    assert (pairs.dest == jj).all()
     assert flow.sum() < n * n  # (gappy: the pairs without flow have no row)
     cases = [
         (stale, mask)

@@ -39,14 +39,20 @@ def test_pairs_with_flow_index_the_multipliers_and_the_prices_sum_over_them(
     dense_v = rng.normal(size=(n, n, m)) * flow[:, :, None]
     u = np.ascontiguousarray(dense_u[pairs.orig, pairs.dest])
     v = np.ascontiguousarray(dense_v[pairs.orig, pairs.dest])
-    G = _allocation_prices(u, v, pairs.orig, pairs.dest, pairs.out_start, pairs.into, pairs.in_start)
+    G = _allocation_prices(
+        u, v, pairs.orig, pairs.dest, pairs.out_start, pairs.into, pairs.in_start
+    )
     truth = dense_u.sum(axis=1) + dense_v.sum(axis=0)
     np.testing.assert_allclose(G, truth, rtol=1e-12, atol=1e-12)
     w = rng.normal(size=n)
     shift_multipliers(u, v, pairs, w)
     total = W.sum(axis=1) + W.sum(axis=0)
     per = np.divide(w, total, out=np.zeros(n), where=total > 0)
-    np.testing.assert_allclose(u, (dense_u + (per[:, None] * W)[:, :, None])[pairs.orig, pairs.dest])
-    np.testing.assert_allclose(v, (dense_v + (W * per[None, :])[:, :, None])[pairs.orig, pairs.dest])
+    np.testing.assert_allclose(
+        u, (dense_u + (per[:, None] * W)[:, :, None])[pairs.orig, pairs.dest]
+    )
+    np.testing.assert_allclose(
+        v, (dense_v + (W * per[None, :])[:, :, None])[pairs.orig, pairs.dest]
+    )
     scale = pair_scale(pairs, 1.0)
     np.testing.assert_allclose(scale, W[flow] / W[flow].mean())

@@ -67,10 +67,11 @@ def _allocation_shift(
     (a p-median, or without ``p`` a facility location, over the prices ``G``; a site's
     own node is allocated to it) is worth at least as much.  Its duals ``w`` say by how
     much: moving ``w_i`` from the routes of ``i``'s OD pairs into ``G_i.``
-    (:func:`~hubopt.models._sa_pairs.shift_multipliers`) leaves the routes' choices as they are, lowers their
-    total by ``sum w`` and raises the subproblem to ``LP + sum w``, so the bound
-    becomes ``routes + LP`` (Lagrangian duality: the LP's constraints other than
-    ``sum_s z_is = 1`` are the relaxed subproblem's, whose LP is integral).
+    (:func:`~hubopt.models._sa_pairs.shift_multipliers`) leaves the routes' choices as
+    they are, lowers their total by ``sum w`` and raises the subproblem to ``LP +
+    sum w``, so the bound becomes ``routes + LP`` (Lagrangian duality: the LP's
+    constraints other than ``sum_s z_is = 1`` are the relaxed subproblem's, whose LP is
+    integral).
     Returns the LP's value and ``w`` (zero for the nodes without flow), or None when
     HiGHS does not solve it.
     """
@@ -358,7 +359,7 @@ def _descend(
     With ``fix_allocations``, the reduction test fixes single allocations out too
     (:func:`_allocation_rise`).
     """
-    C, W, p, tol = prob.C, prob.W, prob.p, prob.tol
+    C, p, tol = prob.C, prob.p, prob.tol
     n = C.shape[0]
     iterations = 0
     mark = node.bound  # the bound ``stall_window`` steps ago
@@ -413,9 +414,7 @@ def _descend(
             barrier,
         )
         pr = prob.pairs
-        G = _allocation_prices(
-            node.u, node.v, pr.orig, pr.dest, pr.out_start, pr.into, pr.in_start
-        )
+        G = _allocation_prices(node.u, node.v, pr.orig, pr.dest, pr.out_start, pr.into, pr.in_start)
         alloc = None
         if prob.multiple:  # every node uses every open hub (its G_ik are <= 0)
             rho = prob.fixed[sites] + G.sum(axis=0)

@@ -135,8 +135,8 @@ class SolveParameters:
     memory_budget
         Bytes that the waiting nodes of the single-allocation branch and bound may keep
         (each holds two ``pairs x m`` arrays of multipliers, one row per OD pair with
-        flow, and two of single-precision directions: 192 MB at AP 200); a child beyond it stays unexplored, and only its
-        bound counts.  The root's own arrays come on top.
+        flow, and two of single-precision directions: 192 MB at AP 200); a child beyond
+        it stays unexplored, and only its bound counts.  The root's own arrays come on top.
     """
 
     time_limit: float | None = None

@@ -68,6 +68,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hubopt.models._sa_pairs import pair_scale, pairs_of
 from hubopt.models._sa_relaxation import (
     _branch_site,
     _descend,
@@ -77,7 +78,6 @@ from hubopt.models._sa_relaxation import (
     _Problem,
     _start,
 )
-from hubopt.models._sa_pairs import pair_scale, pairs_of
 from hubopt.models.base import HubData, IntArray
 
 __all__ = ["SingleAllocationBound", "single_allocation_lagrangian"]
