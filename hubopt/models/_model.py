@@ -401,9 +401,19 @@ class HubModel(Model):
         # beyond every size of Benders and the relaxation: the Lagrangian bound when it
         # fits the memory and the time left, else Benders' bound below
         # (elsewhere its memory alone: its arrays hold a row per OD pair with flow)
+        sites = len(self.data.candidates)
         fits = large_lagrangian_fits(
-            self.pairs, len(self.data.candidates), until(1.0) if plan.large_bound else None, opts
+            self.pairs, sites, until(1.0) if plan.large_bound else None, opts
         )
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        setup = opts.large_benders_setup_seconds * self.n**2 * sites
+        benders_fits = remaining is None or (remaining > 3 and setup <= 0.5 * remaining)
+        if plan.large_bound and not fits and not benders_fits and remaining is not None:
+            # neither fits the time left: the relaxation's first steps, where its arrays
+            # fit the memory, rather than nothing (any multipliers give a bound)
+            step = opts.large_lagrangian_step_seconds * float(self.pairs) * sites
+            fits = remaining > 3 and remaining >= opts.large_lagrangian_min_steps * step
+            fits = fits and large_lagrangian_fits(self.pairs, sites, None, opts)
         if not fits:
             plan = dataclasses.replace(plan, sa_lagrangian=False, ma_lagrangian=False)
         sa_bound, hubs, alloc, info = single_allocation_bound(
@@ -425,13 +435,7 @@ class HubModel(Model):
                 self.problem, self.data, params, opts, hubs, alloc, until(1.0)
             )
             lb = max(lb, bound)
-        remaining = None if deadline is None else deadline - time.perf_counter()
-        setup = opts.large_benders_setup_seconds * self.n**2 * len(self.data.candidates)
-        if (
-            plan.large_bound
-            and not fits
-            and (remaining is None or (remaining > 3 and setup <= 0.5 * remaining))
-        ):
+        if plan.large_bound and not fits and benders_fits:
             hubs, alloc, bound, large_info = large_benders_bound(
                 self.problem, self.data, params, hubs, alloc, deadline
             )

@@ -236,6 +236,13 @@ class EngineOptions:
     # nodes, not the elements (a real instance of 819 nodes and 244 sites, seen in the
     # reported growth rows, took 1.7e-7)
     large_benders_setup_seconds: float = 2e-7
+    # ... and where neither fits the time left, the relaxation still runs in it when its
+    # arrays fit the memory and at least this many steps fit (issue 27b: the solve
+    # stopped after 60 % of the limit with the facility-location bound alone; training
+    # instance random_case(575, 248, seed=2, flow_density=1), USApHMP p = 10, 120 s,
+    # load 8-10: 2 steps in the 50 s left gave 38.9 %, the facility-location bound
+    # 45.8 %)
+    large_lagrangian_min_steps: float = 2.0
 
 
 @enum.unique
