@@ -45,6 +45,19 @@ def chain_join(a: int, b: int) -> int:
 
 
 @nb.njit(cache=True)
+def _sift_up(hk: np.ndarray, hv: np.ndarray, i: int) -> None:
+    """Move entry ``i`` of the binary heap (keys ``hk``, values ``hv``; ties by value) up
+    to its place."""
+    while i > 0:
+        p = (i - 1) >> 1
+        if hk[p] < hk[i] or (hk[p] == hk[i] and hv[p] <= hv[i]):
+            break
+        hk[p], hk[i] = hk[i], hk[p]
+        hv[p], hv[i] = hv[i], hv[p]
+        i = p
+
+
+@nb.njit(cache=True)
 def _push(hk: np.ndarray, hv: np.ndarray, size: int, key: float,
           val: int) -> tuple[np.ndarray, np.ndarray, int]:
     if size == hk.shape[0]:
@@ -56,13 +69,7 @@ def _push(hk: np.ndarray, hv: np.ndarray, size: int, key: float,
     i = size
     hk[i] = key
     hv[i] = val
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] < hk[i] or (hk[p] == hk[i] and hv[p] <= hv[i]):
-            break
-        hk[p], hk[i] = hk[i], hk[p]
-        hv[p], hv[i] = hv[i], hv[p]
-        i = p
+    _sift_up(hk, hv, i)
     return hk, hv, size + 1
 
 
@@ -75,13 +82,7 @@ def _wpush(hk: np.ndarray, hv: np.ndarray, size: int, key: float, val: int) -> i
     i = size
     hk[i] = key
     hv[i] = val
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] < hk[i] or (hk[p] == hk[i] and hv[p] <= hv[i]):
-            break
-        hk[p], hk[i] = hk[i], hk[p]
-        hv[p], hv[i] = hv[i], hv[p]
-        i = p
+    _sift_up(hk, hv, i)
     return size + 1
 
 
