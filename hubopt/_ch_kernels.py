@@ -152,6 +152,24 @@ def _append_out(start: np.ndarray, length: np.ndarray, cap: np.ndarray, pool: np
 
 
 @nb.njit(cache=True)
+def _alive_edges(pool: np.ndarray, start: int, length: int, other: np.ndarray,
+                 alive: np.ndarray, v: int, buf: np.ndarray) -> tuple[np.ndarray, int]:
+    """The edges ``pool[start:start + length]`` whose other end (``other[e]``) is alive
+    and not ``v``, in order, into ``buf`` (grown when full); returns it and their count."""
+    n = 0
+    for k in range(start, start + length):
+        e = pool[k]
+        if alive[other[e]] and other[e] != v:
+            if n == buf.shape[0]:
+                tmp = np.empty(2 * max(n, 1), dtype=np.int64)
+                tmp[:n] = buf
+                buf = tmp
+            buf[n] = e
+            n += 1
+    return buf, n
+
+
+@nb.njit(cache=True)
 def contract(n: int, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray, settle_limit: int,
              edge_cap: int, pool_cap: int, first_limit: int) -> tuple:  # type: ignore[type-arg,unused-ignore]
     """Contract every node; return the edge table, the order and the upward edges.
@@ -242,28 +260,11 @@ def contract(n: int, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray, settle_limi
                 if not alive[v]:
                     continue
             # alive in- and out-edges of v
-            n_in = 0
-            for k in range(i_start[v], i_start[v] + i_len[v]):
-                e = ipool[k]
-                if alive[e_from[e]] and e_from[e] != v:
-                    if n_in == ins.shape[0]:
-                        tmp = np.empty(2 * n_in, dtype=np.int64)
-                        tmp[:n_in] = ins
-                        ins = tmp
-                    ins[n_in] = e
-                    n_in += 1
-            n_out = 0
+            ins, n_in = _alive_edges(ipool, i_start[v], i_len[v], e_from, alive, v, ins)
+            outs, n_out = _alive_edges(opool, o_start[v], o_len[v], e_to, alive, v, outs)
             max_out = 0.0
-            for k in range(o_start[v], o_start[v] + o_len[v]):
-                e = opool[k]
-                if alive[e_to[e]] and e_to[e] != v:
-                    if n_out == outs.shape[0]:
-                        tmp = np.empty(2 * n_out, dtype=np.int64)
-                        tmp[:n_out] = outs
-                        outs = tmp
-                    outs[n_out] = e
-                    n_out += 1
-                    max_out = max(max_out, e_w[e])
+            for b in range(n_out):
+                max_out = max(max_out, e_w[outs[b]])
             # witness searches; the shortcuts needed go to a buffer
             n_sc = 0
             for a in range(n_in):
