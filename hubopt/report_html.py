@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import io
 import json
 import math
@@ -433,6 +434,8 @@ def run_page_data(r: RunResult) -> dict[str, Any]:
     """The data block of a run's page: one scenario and its network."""
     network = network_layers(r.network, r.case.flows.unit)
     network["land"] = land_layer(_box(r))
+    # a sweep's page keeps each distinct network once: it compares these digests
+    network["digest"] = hashlib.sha256(data_json(network).encode("utf-8")).hexdigest()
     scenario = {**scenario_data(r), "network": 0, "label": r.case.name, "error": ""}
     return {"kind": "run", "title": scenario["title"], "networks": [network],
             "scenarios": [scenario], "comparison": None,
@@ -478,7 +481,8 @@ def sweep_page_data(result: SweepResult) -> dict[str, Any]:
         if page is not None and page.get("scenarios"):
             sc = page["scenarios"][0]
             net = page["networks"][sc.get("network", 0)]
-            text = json.dumps(net, sort_keys=True)
+            # pages of older versions carry no digest: their networks compare as text
+            text = str(net.get("digest") or json.dumps(net, sort_keys=True))
             if text not in seen:
                 seen[text] = len(networks)
                 networks.append(net)

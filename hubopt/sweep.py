@@ -20,6 +20,7 @@ from __future__ import annotations
 import gc
 import itertools
 import json
+import multiprocessing
 import re
 import threading
 import time
@@ -196,6 +197,26 @@ def run_sweep(case: str, settings: Sequence[str], out: str | Path, *, workers: i
 _DASK_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
+#: How the local cluster starts its worker processes: from a forkserver that has imported
+#: :mod:`hubopt._sweep_worker` (Linux, macOS), else as fresh interpreters.
+_START = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _preload_forkserver() -> None:
+    """Let the forkserver import a scenario's modules once (see :mod:`hubopt._sweep_worker`).
+
+    Effective until the forkserver of this process has started; distributed's own preload
+    (its modules) is kept.
+    """
+    if _START != "forkserver":
+        return
+    from distributed.utils import get_mp_context
+
+    get_mp_context()  # distributed sets its preload list once: ours is set after it
+    multiprocessing.get_context("forkserver").set_forkserver_preload(
+        ["distributed", "hubopt._sweep_worker"])
+
+
 class _ClusterStart:
     """A ``LocalCluster`` of single-threaded worker processes, started in the background.
 
@@ -216,7 +237,9 @@ class _ClusterStart:
         from distributed import LocalCluster
 
         try:
-            with dask.config.set(_DASK_CONFIG):
+            with dask.config.set({**_DASK_CONFIG,
+                                  "distributed.worker.multiprocessing-method": _START}):
+                _preload_forkserver()
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
                                             processes=True, dashboard_address=None,
                                             silence_logs=logging.ERROR)
