@@ -41,6 +41,7 @@ import io
 import json
 import math
 import re
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -463,8 +464,14 @@ def read_page_data(path: str | Path) -> dict[str, Any] | None:
     return data
 
 
-def sweep_page_data(result: SweepResult) -> dict[str, Any]:
-    """The data block of a sweep's page: every scenario, each network once, the table."""
+def sweep_page_data(result: SweepResult,
+                    pages: Mapping[str, dict[str, Any] | None] | None = None) -> dict[str, Any]:
+    """The data block of a sweep's page: every scenario, each network once, the table.
+
+    ``pages`` holds scenarios' page data already read (by scenario name; the sweep reads
+    each as it finishes); the others are read from their folders.
+    """
+    pages = pages or {}
     from hubopt.sweep_records import RESULT_COLUMNS
 
     networks: list[dict[str, Any]] = []
@@ -474,7 +481,8 @@ def sweep_page_data(result: SweepResult) -> dict[str, Any]:
         name = str(row["scenario"])
         label = name + (" (" + ", ".join(f"{k}={row.get(k, '')}" for k in result.keys) + ")"
                         if result.keys else "")
-        page = read_page_data(result.folder / name / "report.html")
+        page = (pages[name] if name in pages
+                else read_page_data(result.folder / name / "report.html"))
         entry: dict[str, Any] = {"name": name, "label": label,
                                  "values": [[k, str(row.get(k, ""))] for k in result.keys],
                                  "error": str(row.get("error", "") or "")}
@@ -504,9 +512,14 @@ def sweep_page_data(result: SweepResult) -> dict[str, Any]:
             "osm_attribution": OSM_ATTRIBUTION}
 
 
-def write_sweep_html(result: SweepResult) -> Path:
-    """Write ``report.html`` into the sweep's folder (atomically); return its path."""
-    return write_text_atomic(result.folder / "report.html", page_html(sweep_page_data(result)))
+def write_sweep_html(result: SweepResult,
+                     pages: Mapping[str, dict[str, Any] | None] | None = None) -> Path:
+    """Write ``report.html`` into the sweep's folder (atomically); return its path.
+
+    ``pages``: as for :func:`sweep_page_data`.
+    """
+    return write_text_atomic(result.folder / "report.html",
+                             page_html(sweep_page_data(result, pages)))
 
 
 # ------------------------------------------------------------------------------------------

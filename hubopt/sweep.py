@@ -24,7 +24,7 @@ import multiprocessing
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +168,7 @@ def run_sweep(case: str, settings: Sequence[str], out: str | Path, *, workers: i
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     rows: dict[str, dict[str, Any]] = {}
+    pages: dict[str, dict[str, Any] | None] = {}
     for sc in todo:
         if sc not in pending:
             rows[sc.name] = {**dict(sc.values), "scenario": sc.name,
@@ -175,7 +176,7 @@ def run_sweep(case: str, settings: Sequence[str], out: str | Path, *, workers: i
             say(f"{sc.name}: done before (resume)")
     try:
         if pending and (starting is not None or scheduler):
-            _run_on_dask(case, pending, folder, starting, scheduler, rows, say)
+            _run_on_dask(case, pending, folder, starting, scheduler, rows, pages, say)
         else:
             for sc in pending:
                 rows[sc.name] = run_scenario(case, sc, str(folder))
@@ -185,7 +186,7 @@ def run_sweep(case: str, settings: Sequence[str], out: str | Path, *, workers: i
         result = SweepResult(keys, tuple(rows[sc.name] for sc in todo), folder,
                              time.perf_counter() - start)
         write_text_atomic(folder / "scenarios.csv", result.to_csv())
-        write_comparison(result)
+        write_comparison(result, pages)
     finally:
         if starting is not None:
             starting.close()
@@ -202,19 +203,21 @@ _DASK_CONFIG = {"distributed.worker.profile.enabled": False}
 _START = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
-def _preload_forkserver() -> None:
-    """Let the forkserver import a scenario's modules once (see :mod:`hubopt._sweep_worker`).
+def _start_forkserver() -> None:
+    """Start this process's forkserver, which imports distributed and a scenario's modules
+    (:mod:`hubopt._sweep_worker`) while this process imports distributed itself.
 
-    Effective until the forkserver of this process has started; distributed's own preload
-    (its modules) is kept.
+    Nothing happens when the forkserver already runs (a second sweep in one process): the
+    preload list is read only when it starts, and distributed's own list (set when it
+    first needs a process) comes too late to replace ours.
     """
     if _START != "forkserver":
         return
-    from distributed.utils import get_mp_context
+    from multiprocessing import forkserver
 
-    get_mp_context()  # distributed sets its preload list once: ours is set after it
     multiprocessing.get_context("forkserver").set_forkserver_preload(
         ["distributed", "hubopt._sweep_worker"])
+    forkserver.ensure_running()
 
 
 class _ClusterStart:
@@ -226,6 +229,7 @@ class _ClusterStart:
     def __init__(self, workers: int) -> None:
         self.cluster: Any = None
         self.error: BaseException | None = None
+        _start_forkserver()
         self._thread = threading.Thread(target=self._start, args=(workers,), daemon=True,
                                         name="hubopt-sweep-cluster")
         self._thread.start()
@@ -239,7 +243,6 @@ class _ClusterStart:
         try:
             with dask.config.set({**_DASK_CONFIG,
                                   "distributed.worker.multiprocessing-method": _START}):
-                _preload_forkserver()
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
                                             processes=True, dashboard_address=None,
                                             silence_logs=logging.ERROR)
@@ -272,7 +275,8 @@ class _ClusterStart:
 
 def _run_on_dask(case: str, pending: list[Scenario], folder: Path,
                  starting: _ClusterStart | None, scheduler: str | None,
-                 rows: dict[str, dict[str, Any]], say: Callable[[str], None]) -> None:
+                 rows: dict[str, dict[str, Any]], pages: dict[str, dict[str, Any] | None],
+                 say: Callable[[str], None]) -> None:
     import logging
 
     from distributed import Client, as_completed
@@ -288,11 +292,15 @@ def _run_on_dask(case: str, pending: list[Scenario], folder: Path,
         # (about 0.5 s of CPU that would otherwise come after the last scenario)
         threading.Thread(target=_import_summary_modules, daemon=True,
                          name="hubopt-sweep-imports").start()
+        from hubopt.report_html import read_page_data
+
         by_key = {f.key: sc for f, sc in zip(futures, pending, strict=True)}
         for fut in as_completed(futures):
             sc = by_key[fut.key]
             rows[sc.name] = fut.result()
             say(f"{sc.name}: {rows[sc.name]['status']}")
+            # read its page now, while the workers still run: the summary needs it
+            pages[sc.name] = read_page_data(folder / sc.name / "report.html")
         if starting is not None:
             # the workers of our own cluster exit next: without walking their heaps in
             # the interpreter's last collections (seconds each, see hubopt.cli.main)
@@ -310,9 +318,11 @@ def _import_summary_modules() -> None:
     import hubopt.report_html  # noqa: F401
 
 
-def write_comparison(result: SweepResult) -> None:
+def write_comparison(result: SweepResult,
+                     pages: Mapping[str, dict[str, Any] | None] | None = None) -> None:
     """``sweep.md`` (the table, and which hubs recur), ``sweep.png`` (cost and N-1) and
-    ``report.html`` (:func:`hubopt.report_html.write_sweep_html`)."""
+    ``report.html`` (:func:`hubopt.report_html.write_sweep_html`; ``pages``: the
+    scenarios' page data already read, by name)."""
     from hubopt._io import atomic_path
 
     ok = [r for r in result.rows if not r.get("error")]
@@ -367,7 +377,7 @@ def write_comparison(result: SweepResult) -> None:
     plt.close(fig)
     from hubopt.report_html import write_sweep_html
 
-    write_sweep_html(result)
+    write_sweep_html(result, pages)
 
 
 def _fmt(v: Any) -> str:
