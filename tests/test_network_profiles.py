@@ -55,3 +55,21 @@ def test_builtin_profiles_ship_inside_the_package() -> None:
     assert package / "data" / "profiles" == PROFILE_FOLDER
     names = {p.name for p in PROFILE_FOLDER.glob("*.toml")}
     assert names == {f"{m.value}.toml" for m in Mode} | {"transfers.toml"}
+
+
+def test_town_size_below_the_smallest_shipped_city_set_is_refused(tmp_path) -> None:
+    folder = tmp_path / "profiles"
+    shutil.copytree(PROFILE_FOLDER, folder)
+    road = folder / "road.toml"
+    text = road.read_text(encoding="utf-8")
+    assert "world_town_population = 15000" in text
+    road.write_text(text.replace("world_town_population = 15000",
+                                 "world_town_population = 2000"), encoding="utf-8")
+    with pytest.raises(CaseValidationError) as info:
+        load_profiles(folder)
+    (problem,) = info.value.problems
+    assert "road.toml: [defaults] world_town_population must be at least 5,000" in problem
+    assert "got 2000" in problem
+    road.write_text(text.replace("world_town_population = 15000",
+                                 "world_town_population = 5000"), encoding="utf-8")
+    assert load_profiles(folder)[Mode.ROAD].param("world_town_population") == 5000.0
