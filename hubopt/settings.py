@@ -8,10 +8,6 @@ data_folder
     ``../shared/data`` beside the repository (see :func:`resolve_data_folder`).
 cache_folder
     Where derived data (compact world layers, converted OSM files) is cached.
-default_time_limit
-    Default solver time limit in seconds.
-threads
-    Solver threads; the default suits a 2-core machine.
 """
 
 from __future__ import annotations
@@ -21,8 +17,6 @@ from pathlib import Path
 
 data_folder: Path | None = None
 cache_folder: Path = Path(os.environ.get("HUBOPT_CACHE", Path.home() / ".cache" / "hubopt"))
-default_time_limit: float = 300.0
-threads: int = 2
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 
