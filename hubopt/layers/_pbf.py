@@ -235,30 +235,40 @@ def _way_set(way_id: np.ndarray, counts: np.ndarray, refs: np.ndarray, lon: np.n
                   {k: c.take(index) for k, c in tags.items()})
 
 
+def _centroid(pts: list[tuple[float, float]]) -> tuple[float, float] | None:
+    """Mean of a way's node locations, a closed ring's repeated end counted once."""
+    if not pts:
+        return None
+    if len(pts) > 1 and pts[0] == pts[-1]:
+        pts = pts[:-1]
+    return sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+
+
+def _record(is_node: bool, osm_id: int, kind: tuple[Mode, str],
+            get: Callable[[str], str | None], lon: float, lat: float) -> dict[str, object]:
+    return {
+        "osm_type": "node" if is_node else "way",
+        "osm_id": osm_id,
+        "mode": kind[0].value,
+        "kind": kind[1],
+        "name": get("name"),
+        "iata": get("iata"),
+        "icao": get("icao"),
+        "ref": get("ref"),
+        "lon": lon,
+        "lat": lat,
+    }
+
+
 def _feature(obj: Any, kind: tuple[Mode, str], is_node: bool) -> dict[str, object] | None:
     if is_node:
         lon, lat = obj.location.lon, obj.location.lat
     else:
-        pts = [(n.lon, n.lat) for n in obj.nodes if n.location.valid()]
-        if not pts:
+        mean = _centroid([(n.lon, n.lat) for n in obj.nodes if n.location.valid()])
+        if mean is None:
             return None
-        if len(pts) > 1 and pts[0] == pts[-1]:
-            pts = pts[:-1]
-        lon = sum(p[0] for p in pts) / len(pts)
-        lat = sum(p[1] for p in pts) / len(pts)
-    tags = obj.tags
-    return {
-        "osm_type": "node" if is_node else "way",
-        "osm_id": int(obj.id),
-        "mode": kind[0].value,
-        "kind": kind[1],
-        "name": tags.get("name"),
-        "iata": tags.get("iata"),
-        "icao": tags.get("icao"),
-        "ref": tags.get("ref"),
-        "lon": lon,
-        "lat": lat,
-    }
+        lon, lat = mean
+    return _record(is_node, int(obj.id), kind, obj.tags.get, lon, lat)
 
 
 class _RawTags:
@@ -278,7 +288,20 @@ def _fast_tags(obj: Any) -> Any:
 
 def _read(path: Path, work: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
                                           BBox | None]:
-    filters = list(WAY_FILTERS.items())
+    if path.name.lower().endswith(".pbf"):
+        from hubopt.layers._pbf_decode import UnsupportedPbf
+
+        try:
+            return _read_pbf(path)
+        except UnsupportedPbf:
+            pass  # a valid file in an encoding the decoder leaves to pyosmium
+    return _read_osmium(path, work)
+
+
+def _read_osmium(path: Path, work: Path) -> tuple[dict[Mode, WaySet],
+                                                  list[dict[str, object]], BBox | None]:
+    """The pyosmium pass: OSM XML, PBF files the decoder leaves aside, and the reference
+    that the decoder is tested against."""
     features: list[dict[str, object]] = []
     way_ids: list[int] = []
     masks: list[int] = []
@@ -298,10 +321,7 @@ def _read(path: Path, work: Path) -> tuple[dict[Mode, WaySet], list[dict[str, ob
             is_node = obj.is_node()
             tags = _fast_tags(obj)
             if not is_node:
-                mask = 0
-                for bit, (_, keep) in enumerate(filters):
-                    if keep(tags):
-                        mask |= 1 << bit
+                mask = way_mask(tags)
                 if mask:
                     writer.add_way(obj)
                     way_ids.append(obj.id)
@@ -317,23 +337,159 @@ def _read(path: Path, work: Path) -> tuple[dict[Mode, WaySet], list[dict[str, ob
         writer.close()
     counts, refs, lon, lat = _parse_opl(opl.read_text(encoding="utf-8"))
     opl.unlink()
-    ids = np.asarray(way_ids, dtype="int64")
-    bits = np.asarray(masks, dtype="int64")
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in WAY_TAGS]
     tag_cols = {k: TagColumn.of(col) for k, col in zip(WAY_TAGS, columns, strict=True)}
-    starts = np.zeros(len(counts) + 1, dtype="int64")
-    np.cumsum(counts, out=starts[1:])
-    ways = {}
-    for bit, (mode, _) in enumerate(filters):
-        sel = np.flatnonzero(bits & (1 << bit))
-        lens = counts[sel]
-        pos = np.repeat(starts[sel] - (np.cumsum(lens) - lens), lens) + np.arange(lens.sum())
-        ways[mode] = _way_set(ids[sel], counts[sel], refs[pos], lon[pos], lat[pos],
-                              {k: c.take(sel) for k, c in tag_cols.items()})
+    ways = mode_way_sets(np.asarray(way_ids, dtype="int64"), np.asarray(masks, dtype="int64"),
+                         counts, refs, lon, lat, tag_cols)
     bbox = _header_bbox(path)
     if bbox is None:
         bbox = _node_bbox(path)
     return ways, features, bbox
+
+
+def way_mask(tags: Mapping[str, str]) -> int:
+    """Bit ``i`` set when the ``i``-th filter of :data:`WAY_FILTERS` keeps the way."""
+    mask = 0
+    for bit, keep in enumerate(WAY_FILTERS.values()):
+        if keep(tags):
+            mask |= 1 << bit
+    return mask
+
+
+def mode_way_sets(ids: np.ndarray, bits: np.ndarray, counts: np.ndarray, refs: np.ndarray,
+                  lon: np.ndarray, lat: np.ndarray,
+                  tag_cols: Mapping[str, TagColumn]) -> dict[Mode, WaySet]:
+    """Each mode's :class:`WaySet` from the ways any mode keeps, in file order: their ids,
+    :func:`way_mask` bits, node counts, references and coordinates (NaN: missing node)."""
+    starts = np.zeros(len(counts) + 1, dtype="int64")
+    np.cumsum(counts, out=starts[1:])
+    ways = {}
+    for bit, mode in enumerate(WAY_FILTERS):
+        sel = np.flatnonzero(bits & (1 << bit))
+        pos = _spans(starts[sel], counts[sel])
+        ways[mode] = _way_set(ids[sel], counts[sel], refs[pos], lon[pos], lat[pos],
+                              {k: c.take(sel) for k, c in tag_cols.items()})
+    return ways
+
+
+# the keys the filters and feature_kind read, and all the decoder keeps of a tag list
+_DECISION_KEYS = tuple(dict.fromkeys(("highway", "area", "access", "motor_vehicle",
+                                      "service", "railway", "route", *FEATURE_KEYS,
+                                      "station")))
+_COLUMNS = tuple(dict.fromkeys((*_DECISION_KEYS, *WAY_TAGS, "name", "iata", "icao", "ref")))
+
+
+class UnreadTagError(Exception):
+    """A filter asked for a tag that the decoder does not keep (a bug: extend
+    ``_DECISION_KEYS``)."""
+
+
+class _DecidingTags(dict[str, str]):
+    """The tags of a distinct combination of :data:`_DECISION_KEYS` values."""
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        if key not in _DECISION_KEYS:
+            msg = f"the filters read the tag {key!r}, which the PBF decoder does not keep"
+            raise UnreadTagError(msg)
+        return super().get(key, default)
+
+
+def _decide(rows: np.ndarray, strings: Sequence[str]
+            ) -> tuple[np.ndarray, list[tuple[Mode, str] | None]]:
+    """:func:`way_mask` bits and :func:`feature_kind` per row of string numbers, each
+    distinct combination of values decided once."""
+    from hubopt.layers._pbf_decode import distinct_rows
+
+    sub = rows[:, [_COLUMNS.index(k) for k in _DECISION_KEYS]]
+    first, inverse = distinct_rows(sub)
+    bits = np.zeros(len(first), dtype=np.int64)
+    kinds: list[tuple[Mode, str] | None] = []
+    for u, row in enumerate(sub[first].tolist()):
+        tags = _DecidingTags({k: strings[v] for k, v in zip(_DECISION_KEYS, row, strict=True)
+                              if v >= 0})
+        bits[u] = way_mask(tags)
+        kinds.append(feature_kind(tags))
+    return bits[inverse], [kinds[u] for u in inverse.tolist()]
+
+
+def _read_pbf(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
+                                   BBox | None]:
+    """The decoder's pass (:mod:`hubopt.layers._pbf_decode`), equal to the pyosmium one."""
+    from hubopt.layers._pbf_decode import decode_pbf, vocabulary
+    from hubopt.layers._pbf_kernels import locate
+
+    dec = decode_pbf(path, _COLUMNS, SCAN_KEYS, FEATURE_KEYS)
+    strings = dec.strings
+    col = {k: i for i, k in enumerate(_COLUMNS)}
+
+    def getter(row: np.ndarray) -> Callable[[str], str | None]:
+        return lambda key: strings[row[col[key]]] if row[col[key]] >= 0 else None
+
+    features: list[tuple[int, dict[str, object]]] = []  # (group number, record)
+    _, node_kinds = _decide(dec.tagged_rows, strings)
+    for i, kind in enumerate(node_kinds):
+        if kind is not None:
+            node = int(dec.tagged[i])
+            x, y = int(dec.node_x[node]), int(dec.node_y[node])
+            if not (abs(x) <= _MAX_X and abs(y) <= _MAX_Y):
+                msg = f"node {dec.node_id[node]} has an invalid location"
+                raise ValueError(msg)
+            features.append((int(dec.node_group[node]), _record(
+                True, int(dec.node_id[node]), kind, getter(dec.tagged_rows[i]),
+                x / 1e7, y / 1e7)))
+    nodes = (dec.node_id, dec.node_x, dec.node_y, dec.node_group)
+    if len(dec.node_id) > 1 and not (dec.node_id[1:] >= dec.node_id[:-1]).all():
+        order = np.argsort(dec.node_id, kind="stable")  # files are sorted; be safe if not
+        nodes = tuple(a[order] for a in nodes)
+    bits, way_kinds = _decide(dec.way_rows, strings)
+    need = np.flatnonzero((bits != 0) | np.array([k is not None for k in way_kinds],
+                                                  dtype=bool))
+    starts = np.zeros(len(dec.way_id) + 1, dtype="int64")
+    np.cumsum(dec.way_count, out=starts[1:])
+    counts = dec.way_count[need]
+    ends = np.cumsum(counts)
+    refs = dec.way_refs[_spans(starts[need], counts)]
+    found = locate(nodes[0], nodes[3], refs, np.repeat(dec.way_group[need], counts))
+    at = np.maximum(found, 0) if len(nodes[0]) else np.zeros(0, dtype=np.int64)
+    x = np.where(found >= 0, nodes[1][at], 0) if len(at) == len(refs) else 0 * refs
+    y = np.where(found >= 0, nodes[2][at], 0) if len(at) == len(refs) else 0 * refs
+    valid = (found >= 0) & (np.abs(x) <= _MAX_X) & (np.abs(y) <= _MAX_Y)
+    lon = np.where(found >= 0, x / 1e7, np.nan)
+    lat = np.where(found >= 0, y / 1e7, np.nan)
+    for j, w in enumerate(need.tolist()):
+        kind = way_kinds[w]
+        if kind is not None:
+            span = slice(int(ends[j] - counts[j]), int(ends[j]))
+            mean = _centroid([(float(a), float(b)) for a, b in zip(
+                lon[span][valid[span]], lat[span][valid[span]], strict=True)])
+            if mean is not None:
+                features.append((int(dec.way_group[w]), _record(
+                    False, int(dec.way_id[w]), kind, getter(dec.way_rows[w]), *mean)))
+    keep = np.flatnonzero(bits[need] != 0)
+    kept = need[keep]
+    tag_cols = {key: TagColumn(*vocabulary(dec.way_rows[kept, col[key]], strings))
+                for key in WAY_TAGS}
+    pos = _spans(ends[keep] - counts[keep], counts[keep])
+    ways = mode_way_sets(dec.way_id[kept], bits[kept], counts[keep], refs[pos], lon[pos],
+                         lat[pos], tag_cols)
+    features.sort(key=lambda item: item[0])  # file order (stable within a group)
+    bbox = _header_bbox(path)
+    if bbox is None:
+        ok = (np.abs(dec.node_x) <= _MAX_X) & (np.abs(dec.node_y) <= _MAX_Y)
+        if ok.any():
+            xs, ys = dec.node_x[ok], dec.node_y[ok]
+            bbox = BBox(int(xs.min()) / 1e7, int(ys.min()) / 1e7, int(xs.max()) / 1e7,
+                        int(ys.max()) / 1e7)
+    return ways, [f for _, f in features], bbox
+
+
+_MAX_X, _MAX_Y = 1_800_000_000, 900_000_000  # libosmium's valid fixed-point range
+
+
+def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions ``starts[i]:starts[i] + lengths[i]``, one span after the other."""
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(
+        lengths.sum())
 
 
 def _node_bbox(path: Path) -> BBox | None:

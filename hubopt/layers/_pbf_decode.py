@@ -1,0 +1,342 @@
+"""Decoding an ``.osm.pbf`` file with numpy and numba, without a Python object per element.
+
+The file is a sequence of blobs (OSM wiki, "PBF Format"): a 4-byte big-endian length, a
+``BlobHeader`` (type, data size) and a ``Blob`` holding an ``OSMHeader`` or an
+``OSMData`` block, raw or zlib-compressed. Blobs are decompressed and parsed
+(:func:`hubopt.layers._pbf_kernels.parse_block`) on a pool of threads (zlib and the
+compiled kernel release the GIL); the blocks are gathered in file order.
+
+:func:`decode_pbf` returns every node's id and fixed-point location, and the nodes and
+ways that carry one of the selecting keys, with the values of a few wanted keys as
+indices into one table of strings. Files this reader does not handle (other
+compressions, history files, ``LocationsOnWays``, unusual encodings) raise
+:class:`UnsupportedPbf`; the caller then reads them with pyosmium.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from hubopt.layers import _pbf_kernels as kern
+
+_MAX_HEADER = 64 * 1024  # the format's limits on a BlobHeader and a Blob
+_MAX_BLOB = 32 * 1024 * 1024
+_KNOWN_FEATURES = frozenset({"OsmSchema-V0.6", "DenseNodes"})
+_IN_FLIGHT = 8  # blocks decoded ahead of the one being gathered
+
+
+class UnsupportedPbf(Exception):  # noqa: N818 (a signal to fall back, not an error)
+    """A valid file that this reader leaves to pyosmium (the reason in the message)."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The elements of a PBF file that :func:`decode_pbf` keeps.
+
+    Nodes: ``node_id``, ``node_x``/``node_y`` (longitude/latitude in 1e-7 degree, as
+    libosmium stores them) and ``node_group`` (the number of the primitive group that
+    holds the node, counted over the file: file order). ``tagged`` indexes the nodes with
+    a selecting key, ``tagged_rows[i, j]`` is the value of column ``j`` of that node as an
+    index into ``strings`` (-1: untagged). Ways with a selecting key: ``way_id``,
+    ``way_count`` (their number of references), ``way_refs`` (flat), ``way_rows``,
+    ``way_group``; all in file order.
+    """
+
+    node_id: np.ndarray
+    node_x: np.ndarray
+    node_y: np.ndarray
+    node_group: np.ndarray
+    tagged: np.ndarray
+    tagged_rows: np.ndarray
+    way_id: np.ndarray
+    way_count: np.ndarray
+    way_refs: np.ndarray
+    way_rows: np.ndarray
+    way_group: np.ndarray
+    strings: tuple[str, ...]
+
+
+def _read_varint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            msg = "corrupt protobuf varint"
+            raise ValueError(msg)
+        b = data[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos
+        shift += 7
+
+
+def _fields(data: bytes | memoryview) -> Iterator[tuple[int, int | memoryview]]:
+    """``(field number, value)`` of a small message: ints, or views of byte fields."""
+    view = memoryview(data)
+    pos = 0
+    while pos < len(view):
+        key, pos = _read_varint(view, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _read_varint(view, pos)
+            yield number, value
+        elif wire == 2:
+            n, pos = _read_varint(view, pos)
+            if pos + n > len(view):
+                msg = "corrupt protobuf field length"
+                raise ValueError(msg)
+            yield number, view[pos:pos + n]
+            pos += n
+        elif wire in (1, 5):
+            pos += 8 if wire == 1 else 4
+        else:
+            msg = f"unexpected protobuf wire type {wire}"
+            raise ValueError(msg)
+    if pos != len(view):
+        msg = "corrupt protobuf message"
+        raise ValueError(msg)
+
+
+def _blobs(fh: BinaryIO) -> Iterator[tuple[str, bytes]]:
+    """``(type, Blob message)`` of each blob of the file, in order."""
+    while True:
+        head = fh.read(4)
+        if not head:
+            return
+        if len(head) < 4:
+            msg = "truncated blob length"
+            raise ValueError(msg)
+        (size,) = struct.unpack(">I", head)
+        if size > _MAX_HEADER:
+            msg = f"blob header of {size} bytes (at most {_MAX_HEADER})"
+            raise ValueError(msg)
+        header = fh.read(size)
+        if len(header) < size:
+            msg = "truncated blob header"
+            raise ValueError(msg)
+        kind, datasize = "", -1
+        for number, value in _fields(header):
+            if number == 1 and isinstance(value, memoryview):
+                kind = bytes(value).decode("utf-8")
+            elif number == 3 and isinstance(value, int):
+                datasize = value
+        if not 0 <= datasize <= _MAX_BLOB:
+            msg = f"blob of {datasize} bytes (at most {_MAX_BLOB})"
+            raise ValueError(msg)
+        blob = fh.read(datasize)
+        if len(blob) < datasize:
+            msg = "truncated blob"
+            raise ValueError(msg)
+        yield kind, blob
+
+
+def _payload(blob: bytes) -> bytes:
+    """The decompressed content of a ``Blob`` message."""
+    raw_size = -1
+    raw: memoryview | None = None
+    packed: memoryview | None = None
+    for number, value in _fields(blob):
+        if number == 2 and isinstance(value, int):
+            raw_size = value
+        elif number == 1 and isinstance(value, memoryview):
+            raw = value
+        elif number == 3 and isinstance(value, memoryview):
+            packed = value
+        elif number in (4, 5, 6, 7):
+            names = {4: "lzma", 5: "bzip2", 6: "lz4", 7: "zstd"}
+            msg = f"{names[number]}-compressed blocks"
+            raise UnsupportedPbf(msg)
+    if raw is not None:
+        return bytes(raw)
+    if packed is None:
+        msg = "blob without data"
+        raise ValueError(msg)
+    try:
+        data = zlib.decompress(packed, bufsize=max(raw_size, 1024))
+    except zlib.error as exc:
+        msg = f"corrupt zlib data ({exc})"
+        raise ValueError(msg) from exc
+    if raw_size >= 0 and len(data) != raw_size:
+        msg = f"zlib data of {len(data)} bytes, {raw_size} announced"
+        raise ValueError(msg)
+    return data
+
+
+def _check_header(block: bytes) -> None:
+    for number, value in _fields(block):
+        if number == 4 and isinstance(value, memoryview):
+            feature = bytes(value).decode("utf-8", "replace")
+            if feature not in _KNOWN_FEATURES:
+                msg = f"required feature {feature}"
+                raise UnsupportedPbf(msg)
+
+
+@dataclass(frozen=True)
+class _Block:
+    groups: int
+    arrays: tuple[np.ndarray, ...]  # node_id .. way_group as parse_block returns them
+    strings: list[str]  # the string-table entries the rows use (rows index this list)
+
+
+def _decode_block(blob: bytes, needles: np.ndarray, needle_off: np.ndarray,
+                  flags: np.ndarray) -> _Block:
+    data = _payload(blob)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    status, groups, st_start, st_end, *arrays = kern.parse_block(buf, needles, needle_off,
+                                                                 flags)
+    if status == kern.UNSUPPORTED:
+        msg = "an encoding of primitive blocks this reader does not handle"
+        raise UnsupportedPbf(msg)
+    if status != kern.OK:
+        msg = "corrupt primitive block"
+        raise ValueError(msg)
+    used = np.zeros(len(st_start), dtype=np.bool_)
+    for k in (5, 9):  # tagged_rows, way_rows: string-table index -> position in strings
+        kern.mark_used(arrays[k], used)
+    index = np.flatnonzero(used)
+    local = np.full(len(st_start), -1, dtype=np.int32)
+    local[index] = np.arange(len(index), dtype=np.int32)
+    for k in (5, 9):
+        kern.remap(arrays[k], local)
+    strings = [data[st_start[i]:st_end[i]].decode("utf-8") for i in index.tolist()]
+    return _Block(int(groups), tuple(arrays), strings)
+
+
+def _needles(columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    encoded = [c.encode("utf-8") for c in columns]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), offsets
+
+
+def decode_pbf(path: Path, columns: Sequence[str], way_keys: Sequence[str],
+               node_keys: Sequence[str]) -> Decoded:
+    """Every node, and the nodes/ways with one of ``node_keys``/``way_keys`` (see
+    :class:`Decoded`); ``columns`` are the keys whose values are kept (they must include
+    the selecting keys).
+
+    Raises
+    ------
+    ValueError
+        The file is truncated or corrupt.
+    UnsupportedPbf
+        A valid file that this reader leaves to pyosmium.
+    """
+    needles, needle_off = _needles(columns)
+    flags = np.array([(kern.WAY_BIT if c in way_keys else 0)
+                      | (kern.NODE_BIT if c in node_keys else 0) for c in columns],
+                     dtype=np.int8)
+    parts: list[tuple[np.ndarray, ...]] = []
+    group_base: list[int] = []
+    strings: dict[str, int] = {}
+    groups = 0
+    seen_header = False
+
+    def gather(block: _Block) -> None:
+        nonlocal groups
+        gid = np.array([strings.setdefault(s, len(strings)) for s in block.strings],
+                       dtype=np.int32)
+        arrays = list(block.arrays)
+        for k in (5, 9):  # rows: block's string -> global string number
+            kern.remap(arrays[k], gid)
+        for k in (3, 10):  # group numbers over the file
+            arrays[k] = arrays[k] + np.int32(groups)
+        parts.append(tuple(arrays))
+        group_base.append(groups)
+        groups += block.groups
+
+    workers = min(4, os.cpu_count() or 1)
+    pending: deque[Future[_Block]] = deque()
+    with path.open("rb") as fh, ThreadPoolExecutor(max_workers=workers) as pool:
+        try:
+            for kind, blob in _blobs(fh):
+                if kind == "OSMHeader":
+                    _check_header(_payload(blob))
+                    seen_header = True
+                    continue
+                if kind != "OSMData":
+                    continue  # unknown blob types are skipped, as the format says
+                pending.append(pool.submit(_decode_block, blob, needles, needle_off, flags))
+                while len(pending) > _IN_FLIGHT:
+                    gather(pending.popleft().result())
+            while pending:
+                gather(pending.popleft().result())
+        finally:
+            for future in pending:
+                future.cancel()
+    if not seen_header:
+        msg = "no OSMHeader block"
+        raise ValueError(msg)
+    return _concatenate(parts, len(columns), strings)
+
+
+def _concatenate(parts: list[tuple[np.ndarray, ...]], ncols: int,
+                 strings: dict[str, int]) -> Decoded:
+    def cat(k: int, dtype: Any) -> np.ndarray:
+        if not parts:
+            return np.zeros(0, dtype=dtype)
+        return np.concatenate([p[k] for p in parts]).astype(dtype, copy=False)
+
+    def rows(k: int) -> np.ndarray:
+        if not parts:
+            return np.zeros((0, ncols), dtype=np.int32)
+        return np.concatenate([p[k] for p in parts]).astype(np.int32, copy=False)
+
+    counts = [len(p[0]) for p in parts]
+    starts = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    tagged = (np.concatenate([p[4] + s for p, s in zip(parts, starts[:-1], strict=True)])
+              if parts else np.zeros(0, dtype=np.int64))
+    return Decoded(
+        node_id=cat(0, np.int64), node_x=cat(1, np.int32), node_y=cat(2, np.int32),
+        node_group=cat(3, np.int32), tagged=tagged, tagged_rows=rows(5),
+        way_id=cat(6, np.int64), way_count=cat(7, np.int64), way_refs=cat(8, np.int64),
+        way_rows=rows(9), way_group=cat(10, np.int32), strings=tuple(strings))
+
+
+def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)``: the first row of each distinct row of ``rows`` (small
+    non-negative ints or -1), and the distinct row of each row, ``rows[first][inverse]
+    == rows``."""
+    n = rows.shape[0]
+    code = np.zeros(n, dtype=np.int64)
+    card = 1
+    for j in range(rows.shape[1]):
+        col = rows[:, j].astype(np.int64) + 1
+        present = np.zeros(int(col.max()) + 1 if n else 1, dtype=bool)
+        present[col] = True
+        rank = np.cumsum(present) - 1
+        k = int(present.sum())
+        if card * k >= 1 << 62:  # renumber the combinations before they overflow
+            _, code = np.unique(code, return_inverse=True)
+            card = int(code.max()) + 1
+        code = code * k + rank[col]
+        card *= k
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def vocabulary(values: np.ndarray, strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, vocab)`` of string numbers ``values`` (-1: none) as ``pd.factorize(...,
+    sort=True)`` gives them for the strings: ``vocab`` sorted, ``codes`` int32 or -1."""
+    present = np.zeros(len(strings) + 1, dtype=bool)
+    present[values.astype(np.int64) + 1] = True
+    present[0] = False
+    numbers = np.flatnonzero(present) - 1
+    words = [strings[i] for i in numbers.tolist()]
+    order = sorted(range(len(words)), key=words.__getitem__)
+    lut = np.full(len(strings) + 1, -1, dtype=np.int32)
+    lut[numbers[order] + 1] = np.arange(len(order), dtype=np.int32)
+    vocab = np.empty(len(order), dtype=object)
+    vocab[:] = [words[i] for i in order]
+    return lut[values.astype(np.int64) + 1], vocab
