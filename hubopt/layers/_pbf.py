@@ -395,79 +395,70 @@ class _DecidingTags(dict[str, str]):
 
 
 def _decide(rows: np.ndarray, strings: Sequence[str]
-            ) -> tuple[np.ndarray, list[tuple[Mode, str] | None]]:
-    """:func:`way_mask` bits and :func:`feature_kind` per row of string numbers, each
-    distinct combination of values decided once."""
+            ) -> tuple[np.ndarray, np.ndarray, list[tuple[Mode, str]]]:
+    """Per row of string numbers, the :func:`way_mask` bits and the :func:`feature_kind`
+    (an index into the returned list, -1 for none); each distinct combination of values is
+    decided once."""
     from hubopt.layers._pbf_decode import distinct_rows
 
     sub = rows[:, [_COLUMNS.index(k) for k in _DECISION_KEYS]]
     first, inverse = distinct_rows(sub)
     bits = np.zeros(len(first), dtype=np.int64)
-    kinds: list[tuple[Mode, str] | None] = []
+    index = np.full(len(first), -1, dtype=np.int64)
+    kinds: list[tuple[Mode, str]] = []
     for u, row in enumerate(sub[first].tolist()):
         tags = _DecidingTags({k: strings[v] for k, v in zip(_DECISION_KEYS, row, strict=True)
                               if v >= 0})
         bits[u] = way_mask(tags)
-        kinds.append(feature_kind(tags))
-    return bits[inverse], [kinds[u] for u in inverse.tolist()]
+        kind = feature_kind(tags)
+        if kind is not None:
+            if kind not in kinds:
+                kinds.append(kind)
+            index[u] = kinds.index(kind)
+    return bits[inverse], index[inverse], kinds
 
 
 def _read_pbf(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
                                    BBox | None]:
     """The decoder's pass (:mod:`hubopt.layers._pbf_decode`), equal to the pyosmium one."""
     from hubopt.layers._pbf_decode import decode_pbf, vocabulary
-    from hubopt.layers._pbf_kernels import locate
 
     dec = decode_pbf(path, _COLUMNS, SCAN_KEYS, FEATURE_KEYS)
-    strings = dec.strings
     col = {k: i for i, k in enumerate(_COLUMNS)}
 
     def getter(row: np.ndarray) -> Callable[[str], str | None]:
-        return lambda key: strings[row[col[key]]] if row[col[key]] >= 0 else None
+        return lambda key: dec.strings[row[col[key]]] if row[col[key]] >= 0 else None
 
     features: list[tuple[int, dict[str, object]]] = []  # (group number, record)
-    _, node_kinds = _decide(dec.tagged_rows, strings)
-    for i, kind in enumerate(node_kinds):
-        if kind is not None:
-            node = int(dec.tagged[i])
-            x, y = int(dec.node_x[node]), int(dec.node_y[node])
-            if not (abs(x) <= _MAX_X and abs(y) <= _MAX_Y):
-                msg = f"node {dec.node_id[node]} has an invalid location"
-                raise ValueError(msg)
-            features.append((int(dec.node_group[node]), _record(
-                True, int(dec.node_id[node]), kind, getter(dec.tagged_rows[i]),
-                x / 1e7, y / 1e7)))
-    nodes = (dec.node_id, dec.node_x, dec.node_y, dec.node_group)
-    if len(dec.node_id) > 1 and not (dec.node_id[1:] >= dec.node_id[:-1]).all():
-        order = np.argsort(dec.node_id, kind="stable")  # files are sorted; be safe if not
-        nodes = tuple(a[order] for a in nodes)
-    bits, way_kinds = _decide(dec.way_rows, strings)
-    need = np.flatnonzero((bits != 0) | np.array([k is not None for k in way_kinds],
-                                                  dtype=bool))
+    _, node_kind, kinds = _decide(dec.tagged_rows, dec.strings)
+    for i in np.flatnonzero(node_kind >= 0).tolist():
+        node = int(dec.tagged[i])
+        x, y = int(dec.node_x[node]), int(dec.node_y[node])
+        if not (abs(x) <= _MAX_X and abs(y) <= _MAX_Y):
+            msg = f"node {dec.node_id[node]} has an invalid location"
+            raise ValueError(msg)
+        features.append((int(dec.node_group[node]), _record(
+            True, int(dec.node_id[node]), kinds[node_kind[i]], getter(dec.tagged_rows[i]),
+            x / 1e7, y / 1e7)))
+    bits, way_kind, kinds = _decide(dec.way_rows, dec.strings)
+    need = np.flatnonzero((bits != 0) | (way_kind >= 0))
     starts = np.zeros(len(dec.way_id) + 1, dtype="int64")
     np.cumsum(dec.way_count, out=starts[1:])
     counts = dec.way_count[need]
     ends = np.cumsum(counts)
     refs = dec.way_refs[_spans(starts[need], counts)]
-    found = locate(nodes[0], nodes[3], refs, np.repeat(dec.way_group[need], counts))
-    at = np.maximum(found, 0) if len(nodes[0]) else np.zeros(0, dtype=np.int64)
-    x = np.where(found >= 0, nodes[1][at], 0) if len(at) == len(refs) else 0 * refs
-    y = np.where(found >= 0, nodes[2][at], 0) if len(at) == len(refs) else 0 * refs
-    valid = (found >= 0) & (np.abs(x) <= _MAX_X) & (np.abs(y) <= _MAX_Y)
-    lon = np.where(found >= 0, x / 1e7, np.nan)
-    lat = np.where(found >= 0, y / 1e7, np.nan)
-    for j, w in enumerate(need.tolist()):
-        kind = way_kinds[w]
-        if kind is not None:
-            span = slice(int(ends[j] - counts[j]), int(ends[j]))
-            mean = _centroid([(float(a), float(b)) for a, b in zip(
-                lon[span][valid[span]], lat[span][valid[span]], strict=True)])
-            if mean is not None:
-                features.append((int(dec.way_group[w]), _record(
-                    False, int(dec.way_id[w]), kind, getter(dec.way_rows[w]), *mean)))
+    lon, lat, valid = _locations(dec, refs, np.repeat(dec.way_group[need], counts))
+    for j in np.flatnonzero(way_kind[need] >= 0).tolist():
+        w, span = int(need[j]), slice(int(ends[j] - counts[j]), int(ends[j]))
+        mean = _centroid([(float(a), float(b)) for a, b in zip(
+            lon[span][valid[span]], lat[span][valid[span]], strict=True)])
+        if mean is not None:
+            features.append((int(dec.way_group[w]), _record(
+                False, int(dec.way_id[w]), kinds[way_kind[w]], getter(dec.way_rows[w]),
+                *mean)))
     keep = np.flatnonzero(bits[need] != 0)
     kept = need[keep]
-    tag_cols = {key: TagColumn(*vocabulary(dec.way_rows[kept, col[key]], strings))
+    tag_cols = {key: TagColumn(*vocabulary(dec.way_rows[kept, col[key]], dec.strings))
                 for key in WAY_TAGS}
     pos = _spans(ends[keep] - counts[keep], counts[keep])
     ways = mode_way_sets(dec.way_id[kept], bits[kept], counts[keep], refs[pos], lon[pos],
@@ -481,6 +472,25 @@ def _read_pbf(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
             bbox = BBox(int(xs.min()) / 1e7, int(ys.min()) / 1e7, int(xs.max()) / 1e7,
                         int(ys.max()) / 1e7)
     return ways, [f for _, f in features], bbox
+
+
+def _locations(dec: Any, refs: np.ndarray, groups: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Longitude and latitude of each reference (NaN where pyosmium has no location: see
+    :func:`~hubopt.layers._pbf_kernels.locate`), and whether the location is valid."""
+    from hubopt.layers._pbf_kernels import locate
+
+    ids, xs, ys, gs = dec.node_id, dec.node_x, dec.node_y, dec.node_group
+    if len(ids) > 1 and not (ids[1:] >= ids[:-1]).all():
+        order = np.argsort(ids, kind="stable")  # files are sorted by id; be safe if not
+        ids, xs, ys, gs = ids[order], xs[order], ys[order], gs[order]
+    found = locate(ids, gs, refs, groups)
+    has = found >= 0
+    at = np.where(has, found, 0)
+    x = np.where(has, xs[at], 0) if len(xs) else np.zeros(len(refs), dtype=np.int32)
+    y = np.where(has, ys[at], 0) if len(ys) else np.zeros(len(refs), dtype=np.int32)
+    valid = has & (np.abs(x) <= _MAX_X) & (np.abs(y) <= _MAX_Y)
+    return np.where(has, x / 1e7, np.nan), np.where(has, y / 1e7, np.nan), valid
 
 
 _MAX_X, _MAX_Y = 1_800_000_000, 900_000_000  # libosmium's valid fixed-point range

@@ -103,6 +103,8 @@ def _count_varints(buf, start, stop):  # type: ignore[no-untyped-def]
 @nb.njit(cache=True, nogil=True)
 def _fixed(v, granularity, offset):  # type: ignore[no-untyped-def]
     """Nanodegree grid value -> 1e-7 degree fixed point, truncated toward zero."""
+    if granularity == 100 and offset == 0:  # the usual grid: no division
+        return np.int32(v)
     nano = offset + granularity * v
     q = nano // 100
     if nano < 0 and q * 100 != nano:
