@@ -323,7 +323,9 @@ def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def
                     node_x[n_nodes] = _fixed(nlon, granularity, lon_offset)
                     node_y[n_nodes] = _fixed(nlat, granularity, lat_offset)
                     node_group[n_nodes] = g
-                    if kv_lo >= 0 and pk < kv_hi:
+                    if kv_lo >= 0 and pk < kv_hi and buf[pk] == 0:
+                        pk += 1  # no tags: the usual case
+                    elif kv_lo >= 0 and pk < kv_hi:
                         tagged_rows = _grow_rows(tagged_rows, n_tagged + 1)
                         row = tagged_rows[n_tagged]
                         selects = False
