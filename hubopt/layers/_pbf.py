@@ -32,7 +32,7 @@ from hubopt._io import atomic_path, write_json_atomic
 from hubopt.layers._layer import BBox
 from hubopt.modes import Mode
 
-_CACHE_VERSION = "3"
+_CACHE_VERSION = "4"
 
 DRIVABLE = frozenset({
     "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
@@ -387,7 +387,7 @@ class UnreadTagError(Exception):
 class _DecidingTags(dict[str, str]):
     """The tags of a distinct combination of :data:`_DECISION_KEYS` values."""
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         if key not in _DECISION_KEYS:
             msg = f"the filters read the tag {key!r}, which the PBF decoder does not keep"
             raise UnreadTagError(msg)

@@ -165,7 +165,7 @@ def _tag(row, cols, flags, nstr, key, val, bit):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0915
+def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def]
     """Parse one decompressed ``PrimitiveBlock``.
 
     ``needles[needle_off[j]:needle_off[j + 1]]`` is the key of column ``j``; ``flags[j]``
@@ -373,7 +373,7 @@ def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def
                         nlat = _zigzag(fval)
                     elif fnum == 9 and fwire == 0:
                         nlon = _zigzag(fval)
-                    elif (fnum == 2 or fnum == 3) and fwire != 2:
+                    elif 2 <= fnum <= 3 and fwire != 2:
                         status = UNSUPPORTED
                     elif fnum == 2:
                         k_lo, k_hi = flo, fhi
@@ -423,7 +423,7 @@ def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def
                         break
                     if fnum == 1 and fwire == 0:
                         wid = fval
-                    elif (fnum == 2 or fnum == 3 or fnum == 8) and fwire != 2:
+                    elif (2 <= fnum <= 3 or fnum == 8) and fwire != 2:
                         status = UNSUPPORTED
                     elif fnum == 2:
                         k_lo, k_hi = flo, fhi
