@@ -211,22 +211,17 @@ _SEPARATORS = str.maketrans("nxy,", "    ")
 def _way_set(way_id: np.ndarray, counts: np.ndarray, refs: np.ndarray, lon: np.ndarray,
              lat: np.ndarray, tags: Mapping[str, TagColumn]) -> WaySet:
     """Drop missing nodes and consecutive repeats, then ways left with fewer than two."""
-    way_of = np.repeat(np.arange(len(counts)), counts)
-    keep = np.isfinite(lon)
-    way_of, refs, lon, lat = way_of[keep], refs[keep], lon[keep], lat[keep]
-    repeat = np.zeros(len(refs), dtype=bool)
-    repeat[1:] = (refs[1:] == refs[:-1]) & (way_of[1:] == way_of[:-1])
-    keep = ~repeat
-    way_of, refs, lon, lat = way_of[keep], refs[keep], lon[keep], lat[keep]
-    n = np.bincount(way_of, minlength=len(counts))
+    from hubopt.layers._pbf_kernels import clean_ways
+
+    keep, n = clean_ways(counts, refs, lon)
+    refs, lon, lat = refs[keep], lon[keep], lat[keep]
     good = n >= 2
-    keep = good[way_of]
-    way_of, refs, lon, lat = way_of[keep], refs[keep], lon[keep], lat[keep]
     order = np.argsort(way_id[good], kind="stable")
     index = np.flatnonzero(good)[order]
     if (order != np.arange(len(order))).any():  # files are sorted by id; be safe if not
         rank = np.empty(len(counts), dtype="int64")
         rank[index] = np.arange(len(index))
+        way_of = np.repeat(np.arange(len(counts)), n)
         perm = np.argsort(rank[way_of], kind="stable")
         refs, lon, lat = refs[perm], lon[perm], lat[perm]
     offsets = np.zeros(len(index) + 1, dtype="int64")
@@ -401,12 +396,12 @@ def _decide(rows: np.ndarray, strings: Sequence[str]
     decided once."""
     from hubopt.layers._pbf_decode import distinct_rows
 
-    sub = rows[:, [_COLUMNS.index(k) for k in _DECISION_KEYS]]
-    first, inverse = distinct_rows(sub)
+    cols = [_COLUMNS.index(k) for k in _DECISION_KEYS]
+    first, inverse = distinct_rows(rows, cols, len(strings))
     bits = np.zeros(len(first), dtype=np.int64)
     index = np.full(len(first), -1, dtype=np.int64)
     kinds: list[tuple[Mode, str]] = []
-    for u, row in enumerate(sub[first].tolist()):
+    for u, row in enumerate(rows[first][:, cols].tolist()):
         tags = _DecidingTags({k: strings[v] for k, v in zip(_DECISION_KEYS, row, strict=True)
                               if v >= 0})
         bits[u] = way_mask(tags)
@@ -466,7 +461,8 @@ def _read_pbf(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
     features.sort(key=lambda item: item[0])  # file order (stable within a group)
     bbox = _header_bbox(path)
     if bbox is None:
-        ok = (np.abs(dec.node_x) <= _MAX_X) & (np.abs(dec.node_y) <= _MAX_Y)
+        ok = (np.abs(dec.node_x.astype(np.int64)) <= _MAX_X) & (
+            np.abs(dec.node_y.astype(np.int64)) <= _MAX_Y)
         if ok.any():
             xs, ys = dec.node_x[ok], dec.node_y[ok]
             bbox = BBox(int(xs.min()) / 1e7, int(ys.min()) / 1e7, int(xs.max()) / 1e7,
@@ -484,16 +480,12 @@ def _locations(dec: Any, refs: np.ndarray, groups: np.ndarray
     if len(ids) > 1 and not (ids[1:] >= ids[:-1]).all():
         order = np.argsort(ids, kind="stable")  # files are sorted by id; be safe if not
         ids, xs, ys, gs = ids[order], xs[order], ys[order], gs[order]
-    found = locate(ids, gs, refs, groups)
-    has = found >= 0
-    at = np.where(has, found, 0)
-    x = np.where(has, xs[at], 0) if len(xs) else np.zeros(len(refs), dtype=np.int32)
-    y = np.where(has, ys[at], 0) if len(ys) else np.zeros(len(refs), dtype=np.int32)
-    valid = has & (np.abs(x) <= _MAX_X) & (np.abs(y) <= _MAX_Y)
-    return np.where(has, x / 1e7, np.nan), np.where(has, y / 1e7, np.nan), valid
+    lon, lat, valid = locate(ids, xs, ys, gs, refs, groups)
+    return lon, lat, valid
 
 
-_MAX_X, _MAX_Y = 1_800_000_000, 900_000_000  # libosmium's valid fixed-point range
+# libosmium's valid range of fixed-point coordinates (as _pbf_kernels.MAX_X/MAX_Y)
+_MAX_X, _MAX_Y = 1_800_000_000, 900_000_000
 
 
 def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -304,24 +304,20 @@ def _concatenate(parts: list[tuple[np.ndarray, ...]], ncols: int,
         way_rows=rows(9), way_group=cat(10, np.int32), strings=tuple(strings))
 
 
-def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(first, inverse)``: the first row of each distinct row of ``rows`` (small
-    non-negative ints or -1), and the distinct row of each row, ``rows[first][inverse]
-    == rows``."""
-    n = rows.shape[0]
-    code = np.zeros(n, dtype=np.int64)
+def distinct_rows(rows: np.ndarray, columns: Sequence[int],
+                  nvalues: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)`` over the ``columns`` of ``rows`` (ints in ``-1 .. nvalues -
+    1``): the first row of each distinct combination of their values, and the
+    combination of each row, ``rows[first][inverse] == rows`` on those columns."""
+    code = np.zeros(rows.shape[0], dtype=np.int64)
     card = 1
-    for j in range(rows.shape[1]):
-        col = rows[:, j].astype(np.int64) + 1
-        present = np.zeros(int(col.max()) + 1 if n else 1, dtype=bool)
-        present[col] = True
-        rank = np.cumsum(present) - 1
-        k = int(present.sum())
-        if card * k >= 1 << 62:  # renumber the combinations before they overflow
-            _, code = np.unique(code, return_inverse=True)
-            card = int(code.max()) + 1
-        code = code * k + rank[col]
-        card *= k
+    for j in columns:
+        mixed = kern.mix_column(code, card, rows, j, nvalues)
+        if mixed < 0:  # renumber the combinations so far, then mix again
+            _, inverse = np.unique(code, return_inverse=True)
+            code = inverse.reshape(-1).astype(np.int64)
+            mixed = kern.mix_column(code, int(code.max()) + 1, rows, j, nvalues)
+        card = mixed
     _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
     return first, inverse.reshape(-1)
 
