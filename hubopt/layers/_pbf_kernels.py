@@ -137,24 +137,6 @@ def _key_columns(buf, st_start, st_end, needles, needle_off):  # type: ignore[no
 
 
 @nb.njit(cache=True, nogil=True)
-def _grow1(a, need):  # type: ignore[no-untyped-def]
-    if need <= a.shape[0]:
-        return a
-    out = np.empty(max(need, 2 * a.shape[0]), dtype=a.dtype)
-    out[:a.shape[0]] = a
-    return out
-
-
-@nb.njit(cache=True, nogil=True)
-def _grow_rows(a, need):  # type: ignore[no-untyped-def]
-    if need <= a.shape[0]:
-        return a
-    out = np.full((max(need, 2 * a.shape[0]), a.shape[1]), -1, dtype=a.dtype)
-    out[:a.shape[0]] = a
-    return out
-
-
-@nb.njit(cache=True, nogil=True)
 def _tag(row, cols, flags, nstr, key, val, bit):  # type: ignore[no-untyped-def]
     """Record one tag in ``row``; ``(selects, ok)``: whether its key selects the object."""
     if key < 0 or key >= nstr or val < 0 or val >= nstr:
@@ -168,7 +150,197 @@ def _tag(row, cols, flags, nstr, key, val, bit):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def]
+def _element(buf, lo, hi):  # type: ignore[no-untyped-def]
+    """The fields of a ``Node`` or ``Way`` message: ``(status, id, keys_lo, keys_hi,
+    vals_lo, vals_hi, f8_lo, f8_hi, f8, f9)``. Field 8 is a way's packed references
+    (``f8_lo:f8_hi``) or a node's latitude (``f8``); field 9 a node's longitude."""
+    oid = f8 = f9 = np.int64(0)
+    k_lo = k_hi = v_lo = v_hi = r_lo = r_hi = np.int64(-1)
+    status = OK
+    p = lo
+    while p < hi:
+        number, wire, flo, fhi, value, p = _field(buf, p, hi)
+        if p < 0:
+            status = CORRUPT
+            break
+        if number == 1 and wire == 0:
+            oid = value
+        elif (2 <= number <= 3 or number == 8) and wire == 2:
+            if number == 2:
+                k_lo, k_hi = flo, fhi
+            elif number == 3:
+                v_lo, v_hi = flo, fhi
+            else:
+                r_lo, r_hi = flo, fhi
+        elif number == 8 and wire == 0:
+            f8 = value
+        elif number == 9 and wire == 0:
+            f9 = value
+        elif 2 <= number <= 3:
+            status = UNSUPPORTED  # keys or values not packed
+    if status == OK and (k_lo < 0) != (v_lo < 0):
+        status = CORRUPT
+    return status, oid, k_lo, k_hi, v_lo, v_hi, r_lo, r_hi, f8, f9
+
+
+@nb.njit(cache=True, nogil=True)
+def _dense_fields(buf, lo, hi):  # type: ignore[no-untyped-def]
+    """``(status, ids, lats, lons, keys_vals)`` ranges of a ``DenseNodes`` message
+    (each ``(lo, hi)``, -1 when absent)."""
+    ranges = np.full(8, -1, dtype=np.int64)
+    status = OK
+    p = lo
+    while p < hi:
+        number, wire, flo, fhi, value, p = _field(buf, p, hi)
+        if p < 0:
+            status = CORRUPT
+            break
+        slot = -1
+        if number == 1:
+            slot = 0
+        elif 8 <= number <= 10:
+            slot = number - 7
+        if slot >= 0:
+            if wire != 2 or ranges[2 * slot] >= 0:
+                status = UNSUPPORTED  # not packed, or split in several fields
+                break
+            ranges[2 * slot] = flo
+            ranges[2 * slot + 1] = fhi
+    if status == OK and ranges[0] >= 0 and (ranges[2] < 0 or ranges[4] < 0):
+        status = CORRUPT
+    return status, ranges
+
+
+@nb.njit(cache=True, nogil=True)
+def _tags(buf, k_lo, k_hi, v_lo, v_hi, row, cols, flags, nstr, bit):  # type: ignore[no-untyped-def]
+    """Record the parallel packed keys/values in ``row``: ``(status, selects)``."""
+    selects = False
+    pk, pv = k_lo, v_lo
+    while pk < k_hi:
+        k, pk = _varint(buf, pk, k_hi)
+        v, pv = _varint(buf, pv, v_hi)
+        if pk < 0 or pv < 0:
+            return CORRUPT, False
+        sel, ok = _tag(row, cols, flags, nstr, k, v, bit)
+        if not ok:
+            return CORRUPT, False
+        selects = selects or sel
+    return OK, selects
+
+
+@nb.njit(cache=True, nogil=True)
+def _dense_tags(buf, pk, kv_hi, row, cols, flags, nstr):  # type: ignore[no-untyped-def]
+    """One node's run of ``keys_vals`` (up to its 0): ``(status, next, selects)``."""
+    selects = False
+    while True:
+        k, pk = _varint(buf, pk, kv_hi)
+        if pk < 0:
+            return CORRUPT, pk, False
+        if k == 0:
+            return OK, pk, selects
+        v, pk = _varint(buf, pk, kv_hi)
+        if pk < 0:
+            return CORRUPT, pk, False
+        sel, ok = _tag(row, cols, flags, nstr, k, v, NODE_BIT)
+        if not ok:
+            return CORRUPT, pk, False
+        selects = selects or sel
+
+
+@nb.njit(cache=True, nogil=True)
+def _layout(buf):  # type: ignore[no-untyped-def]
+    """``(status, grid, string table range, group ranges)`` of a block; ``grid`` is
+    granularity, latitude offset, longitude offset."""
+    end = buf.shape[0]
+    grid = np.array([100, 0, 0], dtype=np.int64)
+    table = np.array([-1, -1], dtype=np.int64)
+    groups = np.zeros(2 * _count_fields(buf, 0, end, 2), dtype=np.int64)
+    g = 0
+    status = OK
+    pos = 0
+    while pos < end:
+        number, wire, lo, hi, value, pos = _field(buf, pos, end)
+        if pos < 0:
+            status = CORRUPT
+            break
+        if number == 1 and wire == 2:
+            if table[0] >= 0:
+                status = UNSUPPORTED
+                break
+            table[0] = lo
+            table[1] = hi
+        elif number == 2 and wire == 2:
+            groups[2 * g] = lo
+            groups[2 * g + 1] = hi
+            g += 1
+        elif number == 17 and wire == 0:
+            grid[0] = value
+        elif number == 19 and wire == 0:
+            grid[1] = value
+        elif number == 20 and wire == 0:
+            grid[2] = value
+    return status, grid, table, groups[:2 * g]
+
+
+@nb.njit(cache=True, nogil=True)
+def _count_fields(buf, lo, hi, number):  # type: ignore[no-untyped-def]
+    """How many length-delimited fields ``number`` the message ``lo:hi`` has (corrupt
+    data stops the count; the parse that follows reports it)."""
+    n = 0
+    p = lo
+    while p < hi:
+        num, wire, flo, fhi, value, p = _field(buf, p, hi)
+        if p < 0:
+            break
+        if num == number and wire == 2:
+            n += 1
+    return n
+
+
+@nb.njit(cache=True, nogil=True)
+def _string_table(buf, lo, hi):  # type: ignore[no-untyped-def]
+    n = _count_fields(buf, lo, hi, 1) if lo >= 0 else 0
+    start = np.zeros(n, dtype=np.int64)
+    stop = np.zeros(n, dtype=np.int64)
+    i = 0
+    p = lo
+    while i < n and p < hi:
+        num, wire, flo, fhi, value, p = _field(buf, p, hi)
+        if p < 0:
+            break
+        if num == 1 and wire == 2:
+            start[i] = flo
+            stop[i] = fhi
+            i += 1
+    return start, stop
+
+
+@nb.njit(cache=True, nogil=True)
+def _capacity(buf, groups):  # type: ignore[no-untyped-def]
+    """Upper bounds of ``(nodes, ways, references)`` in the groups."""
+    nodes = ways = refs = 0
+    for g in range(groups.shape[0] // 2):
+        p, hi = groups[2 * g], groups[2 * g + 1]
+        while p < hi:
+            number, wire, lo, ehi, value, p = _field(buf, p, hi)
+            if p < 0:
+                break
+            if number == 1 and wire == 2:
+                nodes += 1
+            elif number == 2 and wire == 2:
+                _, ranges = _dense_fields(buf, lo, ehi)
+                if ranges[0] >= 0:
+                    nodes += _count_varints(buf, ranges[0], ranges[1])
+            elif number == 3 and wire == 2:
+                ways += 1
+                status, _, _, _, _, _, r_lo, r_hi, _, _ = _element(buf, lo, ehi)
+                if status == OK and r_lo >= 0:
+                    refs += _count_varints(buf, r_lo, r_hi)
+    return nodes, ways, refs
+
+
+@nb.njit(cache=True, nogil=True)
+def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def]  # noqa: PLR0915
     """Parse one decompressed ``PrimitiveBlock``.
 
     ``needles[needle_off[j]:needle_off[j + 1]]`` is the key of column ``j``; ``flags[j]``
@@ -182,140 +354,44 @@ def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def
     rows, the group number).
     """
     ncols = flags.shape[0]
-    end = buf.shape[0]
-    st_start = np.zeros(0, dtype=np.int64)
-    st_end = np.zeros(0, dtype=np.int64)
-    node_id = np.zeros(0, dtype=np.int64)
-    node_x = np.zeros(0, dtype=np.int32)
-    node_y = np.zeros(0, dtype=np.int32)
-    node_group = np.zeros(0, dtype=np.int32)
-    tagged = np.zeros(16, dtype=np.int64)
-    tagged_rows = np.full((16, ncols), -1, dtype=np.int32)
-    way_id = np.zeros(16, dtype=np.int64)
-    way_count = np.zeros(16, dtype=np.int64)
-    way_refs = np.zeros(64, dtype=np.int64)
-    way_rows = np.full((16, ncols), -1, dtype=np.int32)
-    way_group = np.zeros(16, dtype=np.int32)
-    n_nodes = 0
-    n_tagged = 0
-    n_ways = 0
-    n_refs = 0
-
-    # pass 1: the block's scalars and where its string table and groups are
-    granularity = np.int64(100)
-    lat_offset = np.int64(0)
-    lon_offset = np.int64(0)
-    st_lo = -1
-    st_hi = -1
-    group_lo = np.zeros(16, dtype=np.int64)
-    group_hi = np.zeros(16, dtype=np.int64)
-    groups = 0
-    pos = 0
-    status = OK
-    while pos < end:
-        number, wire, lo, hi, value, pos = _field(buf, pos, end)
-        if pos < 0:
-            status = CORRUPT
-            break
-        if number == 1 and wire == 2:
-            if st_lo >= 0:
-                status = UNSUPPORTED
-                break
-            st_lo, st_hi = lo, hi
-        elif number == 2 and wire == 2:
-            group_lo = _grow1(group_lo, groups + 1)
-            group_hi = _grow1(group_hi, groups + 1)
-            group_lo[groups] = lo
-            group_hi[groups] = hi
-            groups += 1
-        elif number == 17 and wire == 0:
-            granularity = value
-        elif number == 19 and wire == 0:
-            lat_offset = value
-        elif number == 20 and wire == 0:
-            lon_offset = value
-
-    # the string table
-    nstr = 0
-    if status == OK and st_lo >= 0:
-        count = 0
-        pos = st_lo
-        while pos < st_hi:
-            number, wire, lo, hi, value, pos = _field(buf, pos, st_hi)
-            if pos < 0:
-                status = CORRUPT
-                break
-            if number == 1 and wire == 2:
-                count += 1
-        st_start = np.zeros(count, dtype=np.int64)
-        st_end = np.zeros(count, dtype=np.int64)
-        pos = st_lo
-        while status == OK and pos < st_hi:
-            number, wire, lo, hi, value, pos = _field(buf, pos, st_hi)
-            if number == 1 and wire == 2:
-                st_start[nstr] = lo
-                st_end[nstr] = hi
-                nstr += 1
+    status, grid, table, groups = _layout(buf)
+    st_start, st_end = _string_table(buf, table[0], table[1])
+    nstr = st_start.shape[0]
     cols = _key_columns(buf, st_start, st_end, needles, needle_off)
-
-    # pass 2: the groups
-    for g in range(groups):
-        if status != OK:
-            break
-        pos = group_lo[g]
-        gend = group_hi[g]
+    cap_nodes, cap_ways, cap_refs = _capacity(buf, groups)
+    node_id = np.zeros(cap_nodes, dtype=np.int64)
+    node_x = np.zeros(cap_nodes, dtype=np.int32)
+    node_y = np.zeros(cap_nodes, dtype=np.int32)
+    node_group = np.zeros(cap_nodes, dtype=np.int32)
+    tagged = np.zeros(cap_nodes, dtype=np.int64)
+    tagged_rows = np.full((cap_nodes, ncols), -1, dtype=np.int32)
+    way_id = np.zeros(cap_ways, dtype=np.int64)
+    way_count = np.zeros(cap_ways, dtype=np.int64)
+    way_rows = np.full((cap_ways, ncols), -1, dtype=np.int32)
+    way_group = np.zeros(cap_ways, dtype=np.int32)
+    way_refs = np.zeros(cap_refs, dtype=np.int64)
+    n_nodes = n_tagged = n_ways = n_refs = 0
+    for g in range(groups.shape[0] // 2):
+        pos, gend = groups[2 * g], groups[2 * g + 1]
         while status == OK and pos < gend:
             number, wire, lo, hi, value, pos = _field(buf, pos, gend)
             if pos < 0:
                 status = CORRUPT
-                break
-            if wire != 2 or number > 3:
+            elif wire != 2 or number > 3:
                 continue  # relations, changesets
-            if number == 2:  # dense nodes
-                id_lo = id_hi = lat_lo = lat_hi = lon_lo = lon_hi = kv_lo = kv_hi = -1
-                p = lo
-                while p < hi:
-                    fnum, fwire, flo, fhi, fval, p = _field(buf, p, hi)
-                    if p < 0:
+            elif number == 2:  # dense nodes
+                status, ranges = _dense_fields(buf, lo, hi)
+                if status != OK or ranges[0] < 0:
+                    continue
+                pi, pa, po, pk = ranges[0], ranges[2], ranges[4], ranges[6]
+                nid = nlat = nlon = np.int64(0)
+                while pi < ranges[1]:
+                    if n_nodes >= cap_nodes:
                         status = CORRUPT
                         break
-                    if (fnum == 1 or fnum >= 8) and fnum <= 10 and fwire != 2:
-                        status = UNSUPPORTED
-                        break
-                    if fnum == 1:
-                        if id_lo >= 0:
-                            status = UNSUPPORTED
-                        id_lo, id_hi = flo, fhi
-                    elif fnum == 8:
-                        if lat_lo >= 0:
-                            status = UNSUPPORTED
-                        lat_lo, lat_hi = flo, fhi
-                    elif fnum == 9:
-                        if lon_lo >= 0:
-                            status = UNSUPPORTED
-                        lon_lo, lon_hi = flo, fhi
-                    elif fnum == 10:
-                        if kv_lo >= 0:
-                            status = UNSUPPORTED
-                        kv_lo, kv_hi = flo, fhi
-                if status != OK or id_lo < 0:
-                    continue
-                count = _count_varints(buf, id_lo, id_hi)
-                if lat_lo < 0 or lon_lo < 0:
-                    status = CORRUPT
-                    break
-                node_id = _grow1(node_id, n_nodes + count)
-                node_x = _grow1(node_x, n_nodes + count)
-                node_y = _grow1(node_y, n_nodes + count)
-                node_group = _grow1(node_group, n_nodes + count)
-                pi, pa, po, pk = id_lo, lat_lo, lon_lo, kv_lo
-                nid = np.int64(0)
-                nlat = np.int64(0)
-                nlon = np.int64(0)
-                for _ in range(count):
-                    v, pi = _varint(buf, pi, id_hi)
-                    w, pa = _varint(buf, pa, lat_hi)
-                    u, po = _varint(buf, po, lon_hi)
+                    v, pi = _varint(buf, pi, ranges[1])
+                    w, pa = _varint(buf, pa, ranges[3])
+                    u, po = _varint(buf, po, ranges[5])
                     if pi < 0 or pa < 0 or po < 0:
                         status = CORRUPT
                         break
@@ -323,158 +399,72 @@ def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def
                     nlat += _zigzag(w)
                     nlon += _zigzag(u)
                     node_id[n_nodes] = nid
-                    node_x[n_nodes] = _fixed(nlon, granularity, lon_offset)
-                    node_y[n_nodes] = _fixed(nlat, granularity, lat_offset)
+                    node_x[n_nodes] = _fixed(nlon, grid[0], grid[2])
+                    node_y[n_nodes] = _fixed(nlat, grid[0], grid[1])
                     node_group[n_nodes] = g
-                    if kv_lo >= 0 and pk < kv_hi and buf[pk] == 0:
-                        pk += 1  # no tags: the usual case
-                    elif kv_lo >= 0 and pk < kv_hi:
-                        tagged_rows = _grow_rows(tagged_rows, n_tagged + 1)
-                        row = tagged_rows[n_tagged]
-                        selects = False
-                        while True:
-                            k, pk = _varint(buf, pk, kv_hi)
-                            if pk < 0:
-                                status = CORRUPT
-                                break
-                            if k == 0:
-                                break
-                            val, pk = _varint(buf, pk, kv_hi)
-                            if pk < 0:
-                                status = CORRUPT
-                                break
-                            sel, ok = _tag(row, cols, flags, nstr, k, val, NODE_BIT)
-                            if not ok:
-                                status = CORRUPT
-                                break
-                            selects = selects or sel
-                        if selects:
-                            tagged = _grow1(tagged, n_tagged + 1)
-                            tagged[n_tagged] = n_nodes
-                            n_tagged += 1
+                    if pk >= 0 and pk < ranges[7]:
+                        if buf[pk] == 0:
+                            pk += 1  # no tags: the usual case
                         else:
-                            row[:] = -1
+                            row = tagged_rows[n_tagged]
+                            status, pk, selects = _dense_tags(buf, pk, ranges[7], row, cols,
+                                                              flags, nstr)
+                            if selects:
+                                tagged[n_tagged] = n_nodes
+                                n_tagged += 1
+                            else:
+                                row[:] = -1
                     n_nodes += 1
                     if status != OK:
                         break
-                if status == OK and (pi != id_hi or pa != lat_hi or po != lon_hi):
+                if status == OK and (pa != ranges[3] or po != ranges[5]):
                     status = CORRUPT
-            elif number == 1:  # a plain node
-                nid = np.int64(0)
-                nlat = np.int64(0)
-                nlon = np.int64(0)
-                k_lo = k_hi = v_lo = v_hi = -1
-                p = lo
-                while p < hi:
-                    fnum, fwire, flo, fhi, fval, p = _field(buf, p, hi)
-                    if p < 0:
-                        status = CORRUPT
-                        break
-                    if fnum == 1 and fwire == 0:
-                        nid = _zigzag(fval)
-                    elif fnum == 8 and fwire == 0:
-                        nlat = _zigzag(fval)
-                    elif fnum == 9 and fwire == 0:
-                        nlon = _zigzag(fval)
-                    elif 2 <= fnum <= 3 and fwire != 2:
-                        status = UNSUPPORTED
-                    elif fnum == 2:
-                        k_lo, k_hi = flo, fhi
-                    elif fnum == 3:
-                        v_lo, v_hi = flo, fhi
+            else:  # a plain node (1) or a way (3)
+                status, oid, k_lo, k_hi, v_lo, v_hi, r_lo, r_hi, f8, f9 = _element(buf, lo, hi)
                 if status != OK:
-                    break
-                node_id = _grow1(node_id, n_nodes + 1)
-                node_x = _grow1(node_x, n_nodes + 1)
-                node_y = _grow1(node_y, n_nodes + 1)
-                node_group = _grow1(node_group, n_nodes + 1)
-                node_id[n_nodes] = nid
-                node_x[n_nodes] = _fixed(nlon, granularity, lon_offset)
-                node_y[n_nodes] = _fixed(nlat, granularity, lat_offset)
-                node_group[n_nodes] = g
-                if k_lo >= 0:
-                    tagged_rows = _grow_rows(tagged_rows, n_tagged + 1)
+                    continue
+                if number == 1:
+                    if n_nodes >= cap_nodes:
+                        status = CORRUPT
+                        continue
+                    node_id[n_nodes] = _zigzag(oid)
+                    node_x[n_nodes] = _fixed(_zigzag(f9), grid[0], grid[2])
+                    node_y[n_nodes] = _fixed(_zigzag(f8), grid[0], grid[1])
+                    node_group[n_nodes] = g
                     row = tagged_rows[n_tagged]
-                    selects = False
-                    pk, pv = k_lo, v_lo
-                    while pk < k_hi:
-                        k, pk = _varint(buf, pk, k_hi)
-                        val, pv = _varint(buf, pv, v_hi)
-                        if pk < 0 or pv < 0:
-                            status = CORRUPT
-                            break
-                        sel, ok = _tag(row, cols, flags, nstr, k, val, NODE_BIT)
-                        if not ok:
-                            status = CORRUPT
-                            break
-                        selects = selects or sel
+                    status, selects = _tags(buf, k_lo, k_hi, v_lo, v_hi, row, cols, flags,
+                                            nstr, NODE_BIT)
                     if selects:
-                        tagged = _grow1(tagged, n_tagged + 1)
                         tagged[n_tagged] = n_nodes
                         n_tagged += 1
                     else:
                         row[:] = -1
-                n_nodes += 1
-            else:  # a way
-                wid = np.int64(0)
-                k_lo = k_hi = v_lo = v_hi = r_lo = r_hi = -1
-                p = lo
-                while p < hi:
-                    fnum, fwire, flo, fhi, fval, p = _field(buf, p, hi)
-                    if p < 0:
-                        status = CORRUPT
-                        break
-                    if fnum == 1 and fwire == 0:
-                        wid = fval
-                    elif (2 <= fnum <= 3 or fnum == 8) and fwire != 2:
-                        status = UNSUPPORTED
-                    elif fnum == 2:
-                        k_lo, k_hi = flo, fhi
-                    elif fnum == 3:
-                        v_lo, v_hi = flo, fhi
-                    elif fnum == 8:
-                        r_lo, r_hi = flo, fhi
-                if status != OK:
-                    break
-                if k_lo < 0:
+                    n_nodes += 1
                     continue
-                way_rows = _grow_rows(way_rows, n_ways + 1)
+                if n_ways >= cap_ways:
+                    status = CORRUPT
+                    continue
                 row = way_rows[n_ways]
-                selects = False
-                pk, pv = k_lo, v_lo
-                while pk < k_hi:
-                    k, pk = _varint(buf, pk, k_hi)
-                    val, pv = _varint(buf, pv, v_hi)
-                    if pk < 0 or pv < 0:
-                        status = CORRUPT
-                        break
-                    sel, ok = _tag(row, cols, flags, nstr, k, val, WAY_BIT)
-                    if not ok:
-                        status = CORRUPT
-                        break
-                    selects = selects or sel
-                if status != OK:
-                    break
-                if not selects:
+                status, selects = _tags(buf, k_lo, k_hi, v_lo, v_hi, row, cols, flags, nstr,
+                                        WAY_BIT)
+                if status != OK or not selects:
                     row[:] = -1
                     continue
-                count = _count_varints(buf, r_lo, r_hi) if r_lo >= 0 else 0
-                way_refs = _grow1(way_refs, n_refs + count)
                 ref = np.int64(0)
+                count = 0
                 pr = r_lo
-                for i in range(count):
+                while r_lo >= 0 and pr < r_hi:
+                    if n_refs + count >= cap_refs:
+                        status = CORRUPT
+                        break
                     v, pr = _varint(buf, pr, r_hi)
                     if pr < 0:
                         status = CORRUPT
                         break
                     ref += _zigzag(v)
-                    way_refs[n_refs + i] = ref
-                if status != OK:
-                    break
-                way_id = _grow1(way_id, n_ways + 1)
-                way_count = _grow1(way_count, n_ways + 1)
-                way_group = _grow1(way_group, n_ways + 1)
-                way_id[n_ways] = wid
+                    way_refs[n_refs + count] = ref
+                    count += 1
+                way_id[n_ways] = oid
                 way_count[n_ways] = count
                 way_group[n_ways] = g
                 n_refs += count
@@ -482,7 +472,7 @@ def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def
     if status != OK:
         n_nodes = n_tagged = n_ways = n_refs = 0
     # copies, so that the blocks' spare capacity is freed
-    return (status, groups, st_start[:nstr], st_end[:nstr], node_id[:n_nodes].copy(),
+    return (status, groups.shape[0] // 2, st_start, st_end, node_id[:n_nodes].copy(),
             node_x[:n_nodes].copy(), node_y[:n_nodes].copy(), node_group[:n_nodes].copy(),
             tagged[:n_tagged].copy(), tagged_rows[:n_tagged].copy(), way_id[:n_ways].copy(),
             way_count[:n_ways].copy(), way_refs[:n_refs].copy(), way_rows[:n_ways].copy(),
