@@ -191,7 +191,7 @@ def _dense_fields(buf, lo, hi):  # type: ignore[no-untyped-def]
     status = OK
     p = lo
     while p < hi:
-        number, wire, flo, fhi, value, p = _field(buf, p, hi)
+        number, wire, flo, fhi, _, p = _field(buf, p, hi)
         if p < 0:
             status = CORRUPT
             break
@@ -289,7 +289,7 @@ def _count_fields(buf, lo, hi, number):  # type: ignore[no-untyped-def]
     n = 0
     p = lo
     while p < hi:
-        num, wire, flo, fhi, value, p = _field(buf, p, hi)
+        num, wire, _, _, _, p = _field(buf, p, hi)
         if p < 0:
             break
         if num == number and wire == 2:
@@ -305,7 +305,7 @@ def _string_table(buf, lo, hi):  # type: ignore[no-untyped-def]
     i = 0
     p = lo
     while i < n and p < hi:
-        num, wire, flo, fhi, value, p = _field(buf, p, hi)
+        num, wire, flo, fhi, _, p = _field(buf, p, hi)
         if p < 0:
             break
         if num == 1 and wire == 2:
@@ -322,7 +322,7 @@ def _capacity(buf, groups):  # type: ignore[no-untyped-def]
     for g in range(groups.shape[0] // 2):
         p, hi = groups[2 * g], groups[2 * g + 1]
         while p < hi:
-            number, wire, lo, ehi, value, p = _field(buf, p, hi)
+            number, wire, lo, ehi, _, p = _field(buf, p, hi)
             if p < 0:
                 break
             if number == 1 and wire == 2:
@@ -340,7 +340,7 @@ def _capacity(buf, groups):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def]  # noqa: PLR0915
+def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def]
     """Parse one decompressed ``PrimitiveBlock``.
 
     ``needles[needle_off[j]:needle_off[j + 1]]`` is the key of column ``j``; ``flags[j]``
@@ -374,7 +374,7 @@ def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def
     for g in range(groups.shape[0] // 2):
         pos, gend = groups[2 * g], groups[2 * g + 1]
         while status == OK and pos < gend:
-            number, wire, lo, hi, value, pos = _field(buf, pos, gend)
+            number, wire, lo, hi, _, pos = _field(buf, pos, gend)
             if pos < 0:
                 status = CORRUPT
             elif wire != 2 or number > 3:
