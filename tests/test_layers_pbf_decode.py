@@ -317,3 +317,35 @@ def test_node_locations_are_libosmiums_fixed_point_values(tmp_path) -> None:
             for i, x, y in zip(dec.node_id, dec.node_x, dec.node_y, strict=True)}
     assert mine == ref
     assert np.array_equal(dec.node_id, [1, 2, 3, 4, 5, -7, 10, 11, 12, 13, 14])
+
+
+@pytest.mark.parametrize(("ncols", "nvalues"), [(3, 5), (12, 40_000)])
+def test_distinct_rows_groups_rows_exactly_as_numpy_unique(ncols, nvalues) -> None:
+    """Brute force: np.unique(axis=0). Twelve columns of 40,000 values overflow 2**62
+    codes, so the renumbering runs too."""
+    from hubopt.layers._pbf_decode import distinct_rows
+
+    rng = np.random.default_rng(3)
+    rows = rng.integers(-1, nvalues, size=(5000, ncols + 1)).astype(np.int32)
+    rows[::2, 1:] = rows[1::2, 1:]  # many repeats
+    cols = list(range(1, ncols + 1))
+    first, inverse = distinct_rows(rows, cols, nvalues)
+    sub = rows[:, cols]
+    assert (sub[first][inverse] == sub).all()
+    assert len(first) == len(np.unique(sub, axis=0))
+    assert (first == np.array([np.flatnonzero(inverse == u)[0]
+                               for u in range(len(first))])).all()
+
+
+def test_vocabulary_codes_values_as_tagcolumn_of_does() -> None:
+    from hubopt.layers._pbf import TagColumn
+    from hubopt.layers._pbf_decode import vocabulary
+
+    strings = ("b", "", "a", "Ħ", "c", "unused")
+    values = np.array([0, -1, 2, 3, 1, 0, -1, 4], dtype=np.int32)
+    codes, vocab = vocabulary(values, strings)
+    ref = TagColumn.of([strings[v] if v >= 0 else None for v in values])
+    assert codes.dtype == ref.codes.dtype
+    assert codes.tolist() == ref.codes.tolist()
+    assert vocab.dtype == ref.vocab.dtype
+    assert vocab.tolist() == ref.vocab.tolist()
