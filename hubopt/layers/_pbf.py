@@ -490,8 +490,10 @@ _MAX_X, _MAX_Y = 1_800_000_000, 900_000_000
 
 def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The positions ``starts[i]:starts[i] + lengths[i]``, one span after the other."""
-    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(
-        lengths.sum())
+    from hubopt.layers._pbf_kernels import spans
+
+    return np.asarray(spans(np.asarray(starts, dtype=np.int64),
+                            np.asarray(lengths, dtype=np.int64)))
 
 
 def _node_bbox(path: Path) -> BBox | None:

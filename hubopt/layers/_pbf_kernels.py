@@ -317,7 +317,8 @@ def _string_table(buf, lo, hi):  # type: ignore[no-untyped-def]
 
 @nb.njit(cache=True, nogil=True)
 def _capacity(buf, groups):  # type: ignore[no-untyped-def]
-    """Upper bounds of ``(nodes, ways, references)`` in the groups."""
+    """Upper bounds of ``(nodes, ways, references)`` in the groups (a reference takes at
+    least one byte of its way's message)."""
     nodes = ways = refs = 0
     for g in range(groups.shape[0] // 2):
         p, hi = groups[2 * g], groups[2 * g + 1]
@@ -333,9 +334,7 @@ def _capacity(buf, groups):  # type: ignore[no-untyped-def]
                     nodes += _count_varints(buf, ranges[0], ranges[1])
             elif number == 3 and wire == 2:
                 ways += 1
-                status, _, _, _, _, _, r_lo, r_hi, _, _ = _element(buf, lo, ehi)
-                if status == OK and r_lo >= 0:
-                    refs += _count_varints(buf, r_lo, r_hi)
+                refs += ehi - lo
     return nodes, ways, refs
 
 
@@ -584,3 +583,15 @@ def mix_column(code, card, rows, j, nvalues):  # type: ignore[no-untyped-def]
     for i in range(rows.shape[0]):
         code[i] = code[i] * k + seen[rows[i, j] + 1]
     return card * k
+
+
+@nb.njit(cache=True, nogil=True)
+def spans(starts, lengths):  # type: ignore[no-untyped-def]
+    """The positions ``starts[i]:starts[i] + lengths[i]``, one span after the other."""
+    out = np.empty(lengths.sum(), dtype=np.int64)
+    k = 0
+    for i in range(starts.shape[0]):
+        for j in range(lengths[i]):
+            out[k] = starts[i] + j
+            k += 1
+    return out
