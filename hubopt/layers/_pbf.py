@@ -284,12 +284,15 @@ def _fast_tags(obj: Any) -> Any:
 def _read(path: Path, work: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
                                           BBox | None]:
     if path.name.lower().endswith(".pbf"):
-        from hubopt.layers._pbf_decode import UnsupportedPbf
+        from hubopt.layers._pbf_decode import UnsupportedPbf, release_freed_memory
 
         try:
-            return _read_pbf(path)
+            result = _read_pbf(path)
         except UnsupportedPbf:
             pass  # a valid file in an encoding the decoder leaves to pyosmium
+        else:
+            release_freed_memory()  # the decoded blocks, once the arrays are built
+            return result
     return _read_osmium(path, work)
 
 
