@@ -323,7 +323,7 @@ def test_node_locations_are_libosmiums_fixed_point_values(tmp_path) -> None:
 def test_distinct_rows_groups_rows_exactly_as_numpy_unique(ncols, nvalues) -> None:
     """Brute force: np.unique(axis=0). Twelve columns of 40,000 values overflow 2**62
     codes, so the renumbering runs too."""
-    from hubopt.layers._pbf_decode import distinct_rows
+    from hubopt.layers._pbf_arrays import distinct_rows
 
     rng = np.random.default_rng(3)
     rows = rng.integers(-1, nvalues, size=(5000, ncols + 1)).astype(np.int32)
@@ -339,7 +339,7 @@ def test_distinct_rows_groups_rows_exactly_as_numpy_unique(ncols, nvalues) -> No
 
 def test_vocabulary_codes_values_as_tagcolumn_of_does() -> None:
     from hubopt.layers._pbf import TagColumn
-    from hubopt.layers._pbf_decode import vocabulary
+    from hubopt.layers._pbf_arrays import vocabulary
 
     strings = ("b", "", "a", "Ħ", "c", "unused")
     values = np.array([0, -1, 2, 3, 1, 0, -1, 4], dtype=np.int32)
@@ -349,3 +349,17 @@ def test_vocabulary_codes_values_as_tagcolumn_of_does() -> None:
     assert codes.tolist() == ref.codes.tolist()
     assert vocab.dtype == ref.vocab.dtype
     assert vocab.tolist() == ref.vocab.tolist()
+
+
+def test_a_filter_reading_a_tag_the_decoder_drops_fails_loudly(tmp_path,
+                                                               monkeypatch) -> None:
+    """The decoder keeps only the tags the filters read today; a filter that reads
+    another must not silently see it as untagged."""
+    from hubopt.layers import _pbf
+
+    path = awkward_file(tmp_path / "awkward.osm.pbf")
+    filters = dict(_pbf.WAY_FILTERS)
+    filters[Mode.ROAD] = lambda tags: tags.get("surface", None) == "paved"
+    monkeypatch.setattr(_pbf, "WAY_FILTERS", filters)
+    with pytest.raises(_pbf.UnreadTagError, match="surface"):
+        _read_pbf(path)

@@ -1,13 +1,18 @@
-"""Reading local OSM files (``.osm.pbf`` or ``.osm`` XML) with pyosmium, in one pass.
+"""Reading local OSM files (``.osm.pbf`` or ``.osm`` XML) in one pass.
 
 :func:`scan_osm_file` reads a file once and returns, per mode, the mode's ways as flat
 arrays (:class:`WaySet`: node references with their coordinates and the tags the layers
 use; references missing from a clipped extract are dropped), plus the point features that
 become terminals (ports, ferry terminals, stations, yards, aerodromes). Only ways with
-one of the keys in :data:`SCAN_KEYS` and nodes with one of :data:`FEATURE_KEYS` reach
-Python (``osmium.filter.KeyFilter``); node locations are kept by pyosmium's own location
-store, and node lists go through osmium's OPL writer. :mod:`hubopt.layers._ways` turns a
-:class:`WaySet` into a simplified graph. The arrays are cached under
+one of the keys in :data:`SCAN_KEYS` and nodes with one of :data:`FEATURE_KEYS` count.
+
+``.osm.pbf`` files are decoded by :mod:`hubopt.layers._pbf_decode` (numpy and numba):
+the way filters and :func:`feature_kind` run once per distinct combination of the tag
+values they read, and node locations are found by binary search. OSM XML, and PBF
+encodings the decoder leaves aside, go through pyosmium (``osmium.filter.KeyFilter``,
+pyosmium's location store, node lists through osmium's OPL writer). Both give the same
+arrays, bit for bit. :mod:`hubopt.layers._ways` turns a :class:`WaySet` into a
+simplified graph. The arrays are cached under
 ``settings.cache_folder/osm/<digest>-v<version>/``, where the digest is the SHA-256 of the
 file's content: a changed file is read again whatever its name or date.
 """
@@ -211,7 +216,7 @@ _SEPARATORS = str.maketrans("nxy,", "    ")
 def _way_set(way_id: np.ndarray, counts: np.ndarray, refs: np.ndarray, lon: np.ndarray,
              lat: np.ndarray, tags: Mapping[str, TagColumn]) -> WaySet:
     """Drop missing nodes and consecutive repeats, then ways left with fewer than two."""
-    from hubopt.layers._pbf_kernels import clean_ways
+    from hubopt.layers._pbf_arrays import clean_ways
 
     keep, n = clean_ways(counts, refs, lon)
     refs, lon, lat = refs[keep], lon[keep], lat[keep]
@@ -397,7 +402,7 @@ def _decide(rows: np.ndarray, strings: Sequence[str]
     """Per row of string numbers, the :func:`way_mask` bits and the :func:`feature_kind`
     (an index into the returned list, -1 for none); each distinct combination of values is
     decided once."""
-    from hubopt.layers._pbf_decode import distinct_rows
+    from hubopt.layers._pbf_arrays import distinct_rows
 
     cols = [_COLUMNS.index(k) for k in _DECISION_KEYS]
     first, inverse = distinct_rows(rows, cols, len(strings))
@@ -419,7 +424,8 @@ def _decide(rows: np.ndarray, strings: Sequence[str]
 def _read_pbf(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
                                    BBox | None]:
     """The decoder's pass (:mod:`hubopt.layers._pbf_decode`), equal to the pyosmium one."""
-    from hubopt.layers._pbf_decode import decode_pbf, vocabulary
+    from hubopt.layers._pbf_arrays import MAX_X, MAX_Y, vocabulary
+    from hubopt.layers._pbf_decode import decode_pbf
 
     dec = decode_pbf(path, _COLUMNS, SCAN_KEYS, FEATURE_KEYS)
     col = {k: i for i, k in enumerate(_COLUMNS)}
@@ -432,7 +438,7 @@ def _read_pbf(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
     for i in np.flatnonzero(node_kind >= 0).tolist():
         node = int(dec.tagged[i])
         x, y = int(dec.node_x[node]), int(dec.node_y[node])
-        if not (abs(x) <= _MAX_X and abs(y) <= _MAX_Y):
+        if not (abs(x) <= MAX_X and abs(y) <= MAX_Y):
             msg = f"node {dec.node_id[node]} has an invalid location"
             raise ValueError(msg)
         features.append((int(dec.node_group[node]), _record(
@@ -464,8 +470,8 @@ def _read_pbf(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
     features.sort(key=lambda item: item[0])  # file order (stable within a group)
     bbox = _header_bbox(path)
     if bbox is None:
-        ok = (np.abs(dec.node_x.astype(np.int64)) <= _MAX_X) & (
-            np.abs(dec.node_y.astype(np.int64)) <= _MAX_Y)
+        ok = (np.abs(dec.node_x.astype(np.int64)) <= MAX_X) & (
+            np.abs(dec.node_y.astype(np.int64)) <= MAX_Y)
         if ok.any():
             xs, ys = dec.node_x[ok], dec.node_y[ok]
             bbox = BBox(int(xs.min()) / 1e7, int(ys.min()) / 1e7, int(xs.max()) / 1e7,
@@ -477,7 +483,7 @@ def _locations(dec: Any, refs: np.ndarray, groups: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Longitude and latitude of each reference (NaN where pyosmium has no location: see
     :func:`~hubopt.layers._pbf_kernels.locate`), and whether the location is valid."""
-    from hubopt.layers._pbf_kernels import locate
+    from hubopt.layers._pbf_arrays import locate
 
     ids, xs, ys, gs = dec.node_id, dec.node_x, dec.node_y, dec.node_group
     if len(ids) > 1 and not (ids[1:] >= ids[:-1]).all():
@@ -487,13 +493,9 @@ def _locations(dec: Any, refs: np.ndarray, groups: np.ndarray
     return lon, lat, valid
 
 
-# libosmium's valid range of fixed-point coordinates (as _pbf_kernels.MAX_X/MAX_Y)
-_MAX_X, _MAX_Y = 1_800_000_000, 900_000_000
-
-
 def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The positions ``starts[i]:starts[i] + lengths[i]``, one span after the other."""
-    from hubopt.layers._pbf_kernels import spans
+    from hubopt.layers._pbf_arrays import spans
 
     return np.asarray(spans(np.asarray(starts, dtype=np.int64),
                             np.asarray(lengths, dtype=np.int64)))

@@ -311,40 +311,6 @@ def _concatenate(parts: list[list[np.ndarray | None]], ncols: int,
                    cat(9), cat(10), tuple(strings))
 
 
-def distinct_rows(rows: np.ndarray, columns: Sequence[int],
-                  nvalues: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(first, inverse)`` over the ``columns`` of ``rows`` (ints in ``-1 .. nvalues -
-    1``): the first row of each distinct combination of their values, and the
-    combination of each row, ``rows[first][inverse] == rows`` on those columns."""
-    code = np.zeros(rows.shape[0], dtype=np.int64)
-    card = 1
-    for j in columns:
-        mixed = kern.mix_column(code, card, rows, j, nvalues)
-        if mixed < 0:  # renumber the combinations so far, then mix again
-            _, inverse = np.unique(code, return_inverse=True)
-            code = inverse.reshape(-1).astype(np.int64)
-            mixed = kern.mix_column(code, int(code.max()) + 1, rows, j, nvalues)
-        card = mixed
-    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
-
-
-def vocabulary(values: np.ndarray, strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """``(codes, vocab)`` of string numbers ``values`` (-1: none) as ``pd.factorize(...,
-    sort=True)`` gives them for the strings: ``vocab`` sorted, ``codes`` int32 or -1."""
-    present = np.zeros(len(strings) + 1, dtype=bool)
-    present[values.astype(np.int64) + 1] = True
-    present[0] = False
-    numbers = np.flatnonzero(present) - 1
-    words = [strings[i] for i in numbers.tolist()]
-    order = sorted(range(len(words)), key=words.__getitem__)
-    lut = np.full(len(strings) + 1, -1, dtype=np.int32)
-    lut[numbers[order] + 1] = np.arange(len(order), dtype=np.int32)
-    vocab = np.empty(len(order), dtype=object)
-    vocab[:] = [words[i] for i in order]
-    return lut[values.astype(np.int64) + 1], vocab
-
-
 def release_freed_memory() -> None:
     """Return the memory freed after a decode to the system.
 

@@ -1,0 +1,147 @@
+"""Compiled array helpers of the PBF scan (``numba``): node locations of way references
+as pyosmium's location store gives them, cleaning of way node lists, distinct
+combinations of tag values, spans of positions (:mod:`hubopt.layers._pbf`,
+:mod:`hubopt.layers._pbf_decode`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numba as nb
+import numpy as np
+
+MAX_X = 1_800_000_000  # libosmium's valid range of fixed-point coordinates (1e-7 degree)
+MAX_Y = 900_000_000
+
+
+@nb.njit(cache=True, nogil=True)
+def locate(node_id, node_x, node_y, node_group, refs, ref_group):  # type: ignore[no-untyped-def]
+    """Longitude, latitude (degrees) and validity of each reference, as pyosmium's
+    location store gives them: NaN where it has no location.
+
+    ``node_id`` is sorted (of equal ids, the first in the file first). A reference has a
+    location when a node of that id (positive: libosmium's store keeps no negative ids)
+    came earlier in the file (``node_group < ref_group``, group numbers over the file);
+    of several nodes with one id the first counts. Valid: within libosmium's range.
+    """
+    n = node_id.shape[0]
+    m = refs.shape[0]
+    lon = np.full(m, np.nan)
+    lat = np.full(m, np.nan)
+    valid = np.zeros(m, dtype=np.bool_)
+    for i in range(m):
+        r = refs[i]
+        if r <= 0:
+            continue
+        lo = 0
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if node_id[mid] < r:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < n and node_id[lo] == r and node_group[lo] < ref_group[i]:
+            x = np.int64(node_x[lo])
+            y = np.int64(node_y[lo])
+            lon[i] = x / 1e7
+            lat[i] = y / 1e7
+            valid[i] = -MAX_X <= x <= MAX_X and -MAX_Y <= y <= MAX_Y
+    return lon, lat, valid
+
+
+@nb.njit(cache=True, nogil=True)
+def clean_ways(counts, refs, lon):  # type: ignore[no-untyped-def]
+    """Which references to keep, and how many each way keeps: without missing nodes
+    (NaN), without a reference equal to the way's previous one, and none of a way left
+    with fewer than two."""
+    keep = np.zeros(refs.shape[0], dtype=np.bool_)
+    kept = np.zeros(counts.shape[0], dtype=np.int64)
+    start = 0
+    for w in range(counts.shape[0]):
+        stop = start + counts[w]
+        n = 0
+        has_prev = False
+        prev = np.int64(0)
+        for i in range(start, stop):
+            if np.isnan(lon[i]):
+                continue
+            if not (has_prev and refs[i] == prev):
+                keep[i] = True
+                n += 1
+            prev = refs[i]
+            has_prev = True
+        if n < 2:
+            for i in range(start, stop):
+                keep[i] = False
+            n = 0
+        kept[w] = n
+        start = stop
+    return keep, kept
+
+
+@nb.njit(cache=True, nogil=True)
+def mix_column(code, card, rows, j, nvalues):  # type: ignore[no-untyped-def]
+    """``code * k + rank`` in place, where ``rank`` is each row's rank among the ``k``
+    distinct values of column ``j`` of ``rows`` (ints in ``-1 .. nvalues - 1``); returns
+    ``card * k``, the number of codes, or -1 (``code`` untouched) if that would reach
+    2**62."""
+    seen = np.zeros(nvalues + 1, dtype=np.int64)
+    for i in range(rows.shape[0]):
+        seen[rows[i, j] + 1] = 1
+    k = 0
+    for v in range(nvalues + 1):
+        if seen[v]:
+            seen[v] = k
+            k += 1
+    if k > 0 and card > ((1 << 62) - 1) // k:
+        return -1
+    for i in range(rows.shape[0]):
+        code[i] = code[i] * k + seen[rows[i, j] + 1]
+    return card * k
+
+
+@nb.njit(cache=True, nogil=True)
+def spans(starts, lengths):  # type: ignore[no-untyped-def]
+    """The positions ``starts[i]:starts[i] + lengths[i]``, one span after the other."""
+    out = np.empty(lengths.sum(), dtype=np.int64)
+    k = 0
+    for i in range(starts.shape[0]):
+        for j in range(lengths[i]):
+            out[k] = starts[i] + j
+            k += 1
+    return out
+
+
+def distinct_rows(rows: np.ndarray, columns: Sequence[int],
+                  nvalues: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)`` over the ``columns`` of ``rows`` (ints in ``-1 .. nvalues -
+    1``): the first row of each distinct combination of their values, and the
+    combination of each row, ``rows[first][inverse] == rows`` on those columns."""
+    code = np.zeros(rows.shape[0], dtype=np.int64)
+    card = 1
+    for j in columns:
+        mixed = mix_column(code, card, rows, j, nvalues)
+        if mixed < 0:  # renumber the combinations so far, then mix again
+            _, inverse = np.unique(code, return_inverse=True)
+            code = inverse.reshape(-1).astype(np.int64)
+            mixed = mix_column(code, int(code.max()) + 1, rows, j, nvalues)
+        card = mixed
+    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def vocabulary(values: np.ndarray, strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, vocab)`` of string numbers ``values`` (-1: none) as ``pd.factorize(...,
+    sort=True)`` gives them for the strings: ``vocab`` sorted, ``codes`` int32 or -1."""
+    present = np.zeros(len(strings) + 1, dtype=bool)
+    present[values.astype(np.int64) + 1] = True
+    present[0] = False
+    numbers = np.flatnonzero(present) - 1
+    words = [strings[i] for i in numbers.tolist()]
+    order = sorted(range(len(words)), key=words.__getitem__)
+    lut = np.full(len(strings) + 1, -1, dtype=np.int32)
+    lut[numbers[order] + 1] = np.arange(len(order), dtype=np.int32)
+    vocab = np.empty(len(order), dtype=object)
+    vocab[:] = [words[i] for i in order]
+    return lut[values.astype(np.int64) + 1], vocab
