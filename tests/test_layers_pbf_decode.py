@@ -363,3 +363,25 @@ def test_a_filter_reading_a_tag_the_decoder_drops_fails_loudly(tmp_path,
     monkeypatch.setattr(_pbf, "WAY_FILTERS", filters)
     with pytest.raises(_pbf.UnreadTagError, match="surface"):
         _read_pbf(path)
+
+
+def test_locations_on_ways_and_empty_files_read_as_pyosmium_reads_them(tmp_path) -> None:
+    """osmium's ``locations_on_ways`` output (way fields 9/10, an optional feature) and a
+    file with a header only."""
+    path = tmp_path / "low.osm.pbf"
+    writer = osmium.SimpleWriter(osmium.io.File(str(path), "pbf,locations_on_ways=true"))
+    try:
+        writer.add_node(osmium.osm.mutable.Node(id=1, location=(14.0, 35.0)))
+        writer.add_node(osmium.osm.mutable.Node(id=2, location=(14.002, 35.001)))
+        writer.add_way(osmium.osm.mutable.Way(id=10, nodes=[1, 2, 3],
+                                              tags={"railway": "rail"}))
+    finally:
+        writer.close()
+    mine, ref = both(path, tmp_path)
+    assert_same_scan(mine, ref)
+    assert mine[0][Mode.RAIL].refs.tolist() == [1, 2]
+    empty = tmp_path / "empty.osm.pbf"
+    empty.write_bytes(blob("OSMHeader", header_block()))
+    mine, ref = both(empty, tmp_path)
+    assert_same_scan(mine, ref)
+    assert mine[2] is None
