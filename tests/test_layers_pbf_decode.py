@@ -385,3 +385,28 @@ def test_locations_on_ways_and_empty_files_read_as_pyosmium_reads_them(tmp_path)
     mine, ref = both(empty, tmp_path)
     assert_same_scan(mine, ref)
     assert mine[2] is None
+
+
+def test_a_tiled_extract_with_ids_past_2_to_the_32_reads_the_same(tmp_path) -> None:
+    """Kiel written twice by pyosmium's writer, the second copy shifted by 10**10 in ids
+    and by the extract's width in longitude (as benchmarks/tiled_extract.py does)."""
+    source = osm_file("kiel")
+    nodes = [(n.id, n.location.lon, n.location.lat, dict(n.tags))
+             for n in osmium.FileProcessor(str(source), osmium.osm.NODE)]
+    ways = [(w.id, [r.ref for r in w.nodes], dict(w.tags))
+            for w in osmium.FileProcessor(str(source), osmium.osm.WAY)]
+    width = max(n[1] for n in nodes) - min(n[1] for n in nodes)
+    path = tmp_path / "tiled.osm.pbf"
+    with osmium.SimpleWriter(str(path)) as writer:
+        for k in range(2):
+            for nid, lon, lat, tags in nodes:
+                writer.add_node(osmium.osm.mutable.Node(
+                    id=nid + k * 10**10, location=(lon + k * width, lat), tags=tags))
+        for k in range(2):
+            for wid, refs, tags in ways:
+                writer.add_way(osmium.osm.mutable.Way(
+                    id=wid + k * 10**10, nodes=[r + k * 10**10 for r in refs], tags=tags))
+    mine, ref = both(path, tmp_path)
+    assert_same_scan(mine, ref)
+    road = mine[0][Mode.ROAD]
+    assert (road.way_id > 10**10).sum() == (road.way_id < 10**10).sum() > 500
