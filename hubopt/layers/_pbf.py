@@ -482,7 +482,7 @@ def _read_pbf(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
 def _locations(dec: Any, refs: np.ndarray, groups: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Longitude and latitude of each reference (NaN where pyosmium has no location: see
-    :func:`~hubopt.layers._pbf_kernels.locate`), and whether the location is valid."""
+    :func:`~hubopt.layers._pbf_arrays.locate`), and whether the location is valid."""
     from hubopt.layers._pbf_arrays import locate
 
     ids, xs, ys, gs = dec.node_id, dec.node_x, dec.node_y, dec.node_group
