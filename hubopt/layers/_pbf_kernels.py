@@ -296,6 +296,7 @@ def _count_fields(buf, lo, hi, number):  # type: ignore[no-untyped-def]
 
 @nb.njit(cache=True, nogil=True)
 def _string_table(buf, lo, hi):  # type: ignore[no-untyped-def]
+    """Start and stop of each entry of the string table ``lo:hi`` (none if ``lo < 0``)."""
     n = _count_fields(buf, lo, hi, 1) if lo >= 0 else 0
     start = np.zeros(n, dtype=np.int64)
     stop = np.zeros(n, dtype=np.int64)
