@@ -23,8 +23,9 @@ here that node becomes an endpoint.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -34,6 +35,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from hubopt._errors import LayerExtractionError
+from hubopt.layers import _ways_kernels as kernels
 from hubopt.layers._geo import haversine_m
 from hubopt.layers._layer import CRS
 from hubopt.layers._pbf import TagColumn, WaySet
@@ -51,7 +53,9 @@ class WayGraph:
     node ids; ``seg_edge``/``seg_way`` list, for every segment of every edge, the edge and
     the way (an index into ``way_tags``' columns) whose tags it carries. ``way_tags`` holds
     :data:`~hubopt.layers._pbf.WAY_TAGS`, plus ``osmid`` (the way id) and ``oneway``
-    (``"True"``/``"False"``, osmnx's flag after the direction rules).
+    (``"True"``/``"False"``, osmnx's flag after the direction rules). ``u_index`` and
+    ``v_index``, when given, are the positions of ``u`` and ``v`` in ``node_id``, which
+    then lists exactly the nodes the edges use.
     """
 
     node_id: np.ndarray
@@ -65,6 +69,10 @@ class WayGraph:
     seg_way: np.ndarray
     way_tags: Mapping[str, TagColumn]
     way_id: np.ndarray | None = None
+    u_index: np.ndarray | None = None
+    v_index: np.ndarray | None = None
+    _memo: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         """Number of directed edges."""
@@ -82,37 +90,75 @@ class WayGraph:
             return TagColumn(codes, text[order].astype(object))
         return None
 
-    def values(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """Distinct ``(edge, value)`` pairs of ``key``, sorted by edge then value."""
+    def _sets(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Each edge's distinct codes of ``key`` (CSR: offsets, codes sorted) and the vocab."""
         column = self.column(key)
         if column is None or len(self.seg_way) == 0:
+            return None
+        seg_code = column.codes[self.seg_way].astype("int64")
+        seg_edge = self.seg_edge.astype("int64")
+        if (np.diff(seg_edge) < 0).any():
+            order = np.argsort(seg_edge, kind="stable")
+            seg_edge, seg_code = seg_edge[order], seg_code[order]
+        off, codes = kernels.edge_sets(len(self), seg_edge, seg_code)
+        return off, codes, column.vocab
+
+    def value_codes(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct ``(edge, code)`` pairs of ``key``, sorted by edge then code, and the
+        vocabulary the codes index (sorted values)."""
+        sets = self._sets(key)
+        if sets is None:
+            z = np.zeros(0, "int64")
+            return z, z, np.zeros(0, dtype=object)
+        off, codes, vocab = sets
+        return np.repeat(np.arange(len(self), dtype="int64"), np.diff(off)), codes, vocab
+
+    def values(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct ``(edge, value)`` pairs of ``key``, sorted by edge then value."""
+        edge, codes, vocab = self.value_codes(key)
+        if len(edge) == 0:
             return np.zeros(0, "int64"), np.zeros(0, dtype=object)
-        seg_code = column.codes[self.seg_way]
-        keep = seg_code >= 0
-        if not keep.any():
-            return np.zeros(0, "int64"), np.zeros(0, dtype=object)
-        width = len(column.vocab) + 1
-        pairs = sorted_unique(self.seg_edge[keep].astype("int64") * width + seg_code[keep])
-        return pairs // width, column.vocab[pairs % width]
+        return edge, vocab[codes]
+
+    def edge_codes(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each edge's text of ``key`` as a code (-1 if none) into labels: the values, then
+        the distinct sets of several values joined sorted with ``;``."""
+        if key in self._memo:
+            return self._memo[key]
+        sets = self._sets(key)
+        out = np.full(len(self), -1, dtype="int64")
+        if sets is None:
+            labels = np.zeros(0, dtype=object)
+        else:
+            off, codes, vocab = sets
+            count = np.diff(off)
+            one = count == 1
+            out[one] = codes[off[:-1][one]]
+            joined: dict[tuple[int, ...], int] = {}
+            multi = np.flatnonzero(count > 1)
+            flat = codes.tolist()
+            texts = [str(x) for x in vocab.tolist()]
+            combo = np.empty(len(multi), dtype="int64")
+            for i, (a, b) in enumerate(zip(off[multi].tolist(), off[multi + 1].tolist(),
+                                           strict=True)):
+                combo[i] = joined.setdefault(tuple(flat[a:b]), len(joined))
+            out[multi] = len(vocab) + combo
+            labels = np.empty(len(vocab) + len(joined), dtype=object)
+            labels[:len(vocab)] = vocab
+            for members, i in joined.items():
+                labels[len(vocab) + i] = ";".join(texts[c] for c in members)
+        self._memo[key] = (out, labels)
+        return out, labels
 
     def text(self, key: str) -> np.ndarray:
         """Each edge's values of ``key`` joined sorted with ``;`` (``None`` if none)."""
-        edge, value = self.values(key)
-        out = np.full(len(self), None, dtype=object)
-        if len(edge) == 0:
-            return out
-        first = np.ones(len(edge), dtype=bool)
-        first[1:] = edge[1:] != edge[:-1]
-        starts = np.flatnonzero(first)
-        counts = np.diff(np.append(starts, len(edge)))
-        single = counts == 1
-        out[edge[starts[single]]] = value[starts[single]]
-        for s, c in zip(starts[~single].tolist(), counts[~single].tolist(), strict=True):
-            out[edge[s]] = ";".join(str(x) for x in value[s:s + c])
-        return out
+        codes, labels = self.edge_codes(key)
+        return np.append(labels, np.array([None], dtype=object))[codes]
 
     def _nodes_of_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Node ids used by the edges, and the positions of ``u`` and ``v`` among them."""
+        if self.u_index is not None and self.v_index is not None:
+            return self.node_id, self.u_index, self.v_index
         ids, inv = np.unique(np.concatenate([self.u, self.v]), return_inverse=True)
         return ids, inv[:len(self)], inv[len(self):]
 
@@ -122,11 +168,12 @@ class WayGraph:
         The degree networkx gives on ``nx.Graph`` of the directed multigraph.
         """
         ids, a, b = self._nodes_of_edges()
-        n = len(ids)
-        und = sorted_unique(np.minimum(a, b) * n + np.maximum(a, b))
-        lo, hi = und // n, und % n
-        return pd.Series(np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n),
-                         index=ids, dtype="int64")
+        return pd.Series(kernels.simple_degree(len(ids), a, b), index=ids, dtype="int64")
+
+    def end_degree(self) -> np.ndarray:
+        """:meth:`node_degree` of each edge's end node ``v``."""
+        ids, a, b = self._nodes_of_edges()
+        return np.asarray(kernels.simple_degree(len(ids), a, b)[b])
 
     def keep_components(self, min_nodes: float) -> np.ndarray:
         """Edge mask of the weakly connected components kept: the largest one and every
@@ -153,25 +200,61 @@ class WayGraph:
         sel = np.ones(len(self), dtype=bool) if keep is None else np.asarray(keep, bool)
         kind_key = next((k for k in ("highway", "railway", "route")
                          if k in self.way_tags and (self.way_tags[k].codes >= 0).any()), None)
-        kind = self.text(kind_key) if kind_key else np.full(len(self), mode.value, object)
+        if kind_key:
+            kind: np.ndarray | pd.api.extensions.ExtensionArray = self._strings(kind_key, sel)
+        else:
+            kind = np.full(int(sel.sum()), mode.value, object)
         edges = gpd.GeoDataFrame({
             "u": self.u[sel].astype("int64"),
             "v": self.v[sel].astype("int64"),
             "mode": mode.value,
-            "kind": kind[sel],
-            "name": self.text("name")[sel],
+            "kind": kind,
+            "name": self._strings("name", sel),
             "length_m": self.length_m[sel].astype("float64"),
         }, geometry=self.geometry[sel], crs=CRS)
         for col in columns:
-            edges[col] = self.text(col)[sel]
-        used = np.isin(self.node_id, np.concatenate([edges["u"].to_numpy(),
-                                                     edges["v"].to_numpy()]))
+            edges[col] = self._strings(col, sel)
+        if self.u_index is not None and self.v_index is not None:
+            used = np.zeros(len(self.node_id), dtype=bool)
+            used[self.u_index[sel]] = True
+            used[self.v_index[sel]] = True
+        else:
+            used = np.isin(self.node_id, np.concatenate([edges["u"].to_numpy(),
+                                                         edges["v"].to_numpy()]))
         lon, lat = self.lon[used], self.lat[used]
         nodes = gpd.GeoDataFrame({"x": lon.astype("float64"), "y": lat.astype("float64")},
                                  geometry=gpd.points_from_xy(lon, lat), crs=CRS,
                                  index=pd.Index(self.node_id[used].astype("int64"),
                                                 name="node_id"))
         return nodes, edges
+
+    def _strings(self, key: str, sel: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+        codes, labels = self.edge_codes(key)
+        return string_array(codes[sel], labels)
+
+
+@functools.cache
+def _arrow_strings() -> pd.StringDtype | None:
+    """pandas' default dtype for text (``str``), if it is stored by pyarrow."""
+    dtype = pd.Series(np.array(["a"], dtype=object)).dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return dtype
+    return None
+
+
+def string_array(codes: np.ndarray,
+                 labels: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """The texts ``labels[codes]`` (missing where -1) as pandas would store them from an
+    object array of ``str`` and ``None``, built from the codes without a Python object
+    per row when pandas keeps text in pyarrow."""
+    dtype = _arrow_strings()
+    if dtype is None or len(codes) == 0 or (codes < 0).all():
+        return np.append(labels, np.array([None], dtype=object))[codes]
+    import pyarrow as pa
+
+    dictionary = pa.array([str(x) for x in labels.tolist()], type=pa.large_string())
+    taken = dictionary.take(pa.array(codes, mask=codes < 0))
+    return pd.arrays.ArrowStringArray(taken, dtype=dtype)
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -193,68 +276,6 @@ def _direction(ways: WaySet) -> tuple[np.ndarray, np.ndarray]:
     return oneway, backwards
 
 
-def _segments(ways: WaySet, node: np.ndarray, oneway: np.ndarray,
-              backwards: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Directed segments (tail, head, way) in osmnx's order of insertion."""
-    n_ref = len(ways.refs)
-    lengths = np.diff(ways.offsets)
-    last = np.zeros(n_ref, dtype=bool)
-    last[ways.offsets[1:] - 1] = True
-    start = np.flatnonzero(~last[:-1]) if n_ref > 1 else np.zeros(0, "int64")
-    way = np.repeat(np.arange(len(lengths)), np.maximum(lengths - 1, 0))
-    a, b = node[start], node[start + 1]
-    back = backwards[way]
-    tail = np.where(back, b, a)
-    head = np.where(back, a, b)
-    two = ~oneway[way]
-    # per way: its forward segments, then (two-way ways) the same segments reversed
-    tails = np.concatenate([tail, head[two]])
-    heads = np.concatenate([head, tail[two]])
-    ways_of = np.concatenate([way, way[two]])
-    # a stable sort by way keeps each way's forward block before its reverse block
-    order = np.argsort(ways_of, kind="stable")
-    return tails[order], heads[order], ways_of[order]
-
-
-def _endpoints(n: int, tail: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """osmnx's endpoint rule per node, and the two neighbours of every node (or -1)."""
-    indeg = np.bincount(head, minlength=n)
-    outdeg = np.bincount(tail, minlength=n)
-    lo, hi = np.minimum(tail, head), np.maximum(tail, head)
-    und = sorted_unique(lo * n + hi)
-    a, b = und // n, und % n
-    ends = np.concatenate([a, b])
-    other = np.concatenate([b, a])
-    n_nb = np.bincount(ends, minlength=n)
-    deg = indeg + outdeg
-    endpoint = (indeg == 0) | (outdeg == 0) | ~((n_nb == 2) & ((deg == 2) | (deg == 4)))
-    # an interior node has exactly two neighbours: the smaller and the larger one
-    low = np.full(n, np.iinfo(np.int64).max, dtype="int64")
-    high = np.full(n, -1, dtype="int64")
-    np.minimum.at(low, ends, other)
-    np.maximum.at(high, ends, other)
-    nb = np.full((n, 2), -1, dtype="int64")
-    two = ~endpoint
-    nb[two, 0] = low[two]
-    nb[two, 1] = high[two]
-    return endpoint, nb
-
-
-def _next_pair(n: int, pair_key: np.ndarray, ptail: np.ndarray, phead: np.ndarray,
-               nb: np.ndarray, endpoint: np.ndarray) -> np.ndarray:
-    """For each unique pair into an interior node, the pair that continues it (or -1)."""
-    nxt = np.full(len(ptail), -1, dtype="int64")
-    into = ~endpoint[phead]
-    mid = phead[into]
-    beyond = np.where(nb[mid, 0] == ptail[into], nb[mid, 1], nb[mid, 0])
-    key = mid * n + beyond
-    pos = np.searchsorted(pair_key, key)
-    pos = np.minimum(pos, len(pair_key) - 1)
-    found = pair_key[pos] == key
-    nxt[np.flatnonzero(into)[found]] = pos[found]
-    return nxt
-
-
 def build_way_graph(ways: WaySet) -> WayGraph:
     """Simplify ``ways`` into a :class:`WayGraph` (see the module docstring)."""
     if len(ways.refs) < 2:
@@ -266,73 +287,43 @@ def build_way_graph(ways: WaySet) -> WayGraph:
     lon[node] = ways.lon
     lat[node] = ways.lat
     oneway, backwards = _direction(ways)
-    tail, head, way = _segments(ways, node.astype("int64"), oneway, backwards)
-    seg_len = haversine_m(lon[tail], lat[tail], lon[head], lat[head])
-    endpoint, nb = _endpoints(n, tail, head)
-    # unique directed pairs, each with its first segment (osmnx keeps key 0's data)
-    key_all = tail * n + head
-    pair_key, first = np.unique(key_all, return_index=True)
-    ptail, phead = tail[first], head[first]
-    for _ in range(n + 1):
-        nxt = _next_pair(n, pair_key, ptail, phead, nb, endpoint)
-        stuck = ~endpoint[phead] & (nxt < 0)
-        if not stuck.any():
-            break
-        endpoint[phead[stuck]] = True
-    # rings without any endpoint are dropped (osmnx's remove_rings)
-    n_comp, comp = connected_components(
-        coo_matrix((np.ones(len(tail)), (tail, head)), shape=(n, n)), directed=False)
-    has_end = np.bincount(comp[endpoint], minlength=n_comp) > 0
-    alive = has_end[comp]
-    # chains: pointer jumping along the continuation pairs from each pair's start
-    prev = np.full(len(ptail), -1, dtype="int64")
-    has_next = (nxt >= 0) & alive[ptail]
-    prev[nxt[has_next]] = np.flatnonzero(has_next)
-    idx = np.arange(len(ptail))
-    anc = np.where(prev >= 0, prev, idx)
-    depth = (prev >= 0).astype("int64")
-    for _ in range(64):
-        nxt_anc = anc[anc]
-        if np.array_equal(nxt_anc, anc):
-            break
-        depth = depth + depth[anc]
-        anc = nxt_anc
-    else:
-        msg = "road/rail/ferry ways: cannot follow the chains of segments (a cycle)"
-        raise LayerExtractionError(msg)
-    # a chain starts with a pair from an endpoint into an interior node
-    sel = np.flatnonzero(endpoint[ptail[anc]] & ~endpoint[phead[anc]] & alive[ptail])
-    sel = sel[np.lexsort((depth[sel], anc[sel]))]
-    roots = anc[sel]
-    new_chain = np.ones(len(sel), dtype=bool)
-    new_chain[1:] = roots[1:] != roots[:-1]
-    chain_of = np.cumsum(new_chain) - 1
-    n_chain = int(new_chain.sum())
-    # segments between two endpoints stay (parallel ones too)
-    single = np.flatnonzero(endpoint[tail] & endpoint[head] & alive[tail])
-    n_edges = n_chain + len(single)
-    starts = np.flatnonzero(new_chain)
-    u = np.concatenate([ptail[sel[starts]], tail[single]])
-    last = np.append(starts[1:], len(sel)) - 1
-    v = np.concatenate([phead[sel[last]], head[single]])
-    pair_seg = first[sel]
-    length = np.bincount(chain_of, weights=seg_len[pair_seg], minlength=n_chain)
-    length = np.concatenate([length, seg_len[single]])
+    tail, head, way = kernels.segments(np.asarray(ways.offsets, "int64"),
+                                       node.astype("int64"), oneway, backwards)
+    try:
+        chain_u, chain_v, chain_off, chain_seg, single = kernels.chains(n, tail, head)
+    except ValueError as exc:
+        msg = f"road/rail/ferry ways: {exc}"
+        raise LayerExtractionError(msg) from exc
+    n_chain = len(chain_u)
+    if n_chain + len(single) == 0:
+        return _empty(ways)
+    chain_of = np.repeat(np.arange(n_chain), np.diff(chain_off))
+    s_tail, s_head = tail[single], head[single]
+    u = np.concatenate([chain_u, s_tail])
+    v = np.concatenate([chain_v, s_head])
+    c_tail, c_head = tail[chain_seg], head[chain_seg]
+    seg_len = haversine_m(lon[c_tail], lat[c_tail], lon[c_head], lat[c_head])
+    length = np.concatenate([np.bincount(chain_of, weights=seg_len, minlength=n_chain),
+                             haversine_m(lon[s_tail], lat[s_tail], lon[s_head], lat[s_head])])
     # geometry: the start node of each chain, then the head of every pair in order
-    pts = np.insert(phead[sel], starts, ptail[sel[starts]])
-    pts_edge = np.insert(chain_of, starts, chain_of[starts])
-    pts = np.concatenate([pts, np.column_stack([tail[single], head[single]]).ravel()])
-    pts_edge = np.concatenate([pts_edge, np.repeat(n_chain + np.arange(len(single)), 2)])
-    geometry = shapely.linestrings(lon[pts], lat[pts], indices=pts_edge)
-    seg_edge = np.concatenate([chain_of, n_chain + np.arange(len(single))])
-    seg_way = np.concatenate([way[pair_seg], way[single]])
-    kept = sorted_unique(np.concatenate([u, v]))
+    pts = np.concatenate([np.insert(c_head, chain_off[:-1], chain_u),
+                          np.column_stack([s_tail, s_head]).ravel()])
+    geom_off = np.concatenate([chain_off[:-1] + np.arange(n_chain),
+                               len(c_head) + n_chain + 2 * np.arange(len(single) + 1)])
+    geometry = shapely.from_ragged_array(shapely.GeometryType.LINESTRING,
+                                         np.column_stack([lon[pts], lat[pts]]), (geom_off,))
+    used = np.zeros(n, dtype=bool)
+    used[u] = True
+    used[v] = True
+    kept = np.flatnonzero(used)
+    position = np.cumsum(used) - 1
     tags = {**ways.tags, "oneway": TagColumn(oneway.astype("int32"),
                                              np.array(["False", "True"], dtype=object))}
-    if n_edges == 0:
-        return _empty(ways)
     return WayGraph(node_id[kept], lon[kept], lat[kept], node_id[u], node_id[v], length,
-                    np.asarray(geometry, dtype=object), seg_edge, seg_way, tags, ways.way_id)
+                    np.asarray(geometry, dtype=object),
+                    np.concatenate([chain_of, n_chain + np.arange(len(single))]),
+                    np.concatenate([way[chain_seg], way[single]]), tags, ways.way_id,
+                    u_index=position[u], v_index=position[v])
 
 
 def _empty(ways: WaySet) -> WayGraph:

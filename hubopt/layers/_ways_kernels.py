@@ -1,0 +1,255 @@
+"""Compiled loops of :mod:`hubopt.layers._ways`: segments, endpoints, chains, tag sets.
+
+Each kernel does in one linear pass what the numpy version did with several sorts of the
+whole segment list; the rules are those of :mod:`hubopt.layers._ways` (osmnx's).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def segments(offsets: np.ndarray, node: np.ndarray, oneway: np.ndarray,
+             backwards: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Directed segments (tail, head, way) in osmnx's order of insertion.
+
+    Per way: its segments in node order (reversed for ``backwards`` ways), then, for a
+    two-way way, the same segments each reversed.
+    """
+    n_way = len(offsets) - 1
+    total = 0
+    for w in range(n_way):
+        k = offsets[w + 1] - offsets[w] - 1
+        if k > 0:
+            total += k if oneway[w] else 2 * k
+    tail = np.empty(total, np.int64)
+    head = np.empty(total, np.int64)
+    way = np.empty(total, np.int64)
+    j = 0
+    for w in range(n_way):
+        start, stop = offsets[w], offsets[w + 1] - 1
+        back = backwards[w]
+        for i in range(start, stop):
+            a, b = node[i], node[i + 1]
+            tail[j] = b if back else a
+            head[j] = a if back else b
+            way[j] = w
+            j += 1
+        if not oneway[w]:
+            for i in range(start, stop):
+                a, b = node[i], node[i + 1]
+                tail[j] = a if back else b
+                head[j] = b if back else a
+                way[j] = w
+                j += 1
+    return tail, head, way
+
+
+@njit(cache=True)
+def _out_buckets(n: int, tail: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segments by tail node (CSR), each bucket sorted by head then segment index."""
+    start = np.zeros(n + 1, np.int64)
+    for s in range(len(tail)):
+        start[tail[s] + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    fill = start[:-1].copy()
+    seg = np.empty(len(tail), np.int64)
+    for s in range(len(tail)):  # in segment order: stable
+        t = tail[s]
+        seg[fill[t]] = s
+        fill[t] += 1
+    for x in range(n):  # insertion sort by head (buckets are small), stable
+        for i in range(start[x] + 1, start[x + 1]):
+            s = seg[i]
+            h = head[s]
+            k = i - 1
+            while k >= start[x] and head[seg[k]] > h:
+                seg[k + 1] = seg[k]
+                k -= 1
+            seg[k + 1] = s
+    return start, seg
+
+
+@njit(cache=True)
+def _first_pair(start: np.ndarray, seg: np.ndarray, head: np.ndarray, a: int, b: int) -> int:
+    """The first segment a -> b (in segment order), or -1."""
+    for i in range(start[a], start[a + 1]):
+        h = head[seg[i]]
+        if h == b:
+            return seg[i]
+        if h > b:
+            return -1
+    return -1
+
+
+@njit(cache=True)
+def _endpoints(n: int, tail: np.ndarray, head: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """osmnx's endpoint rule per node, and the two neighbours of every interior node."""
+    indeg = np.zeros(n, np.int64)
+    outdeg = np.zeros(n, np.int64)
+    for s in range(len(tail)):
+        outdeg[tail[s]] += 1
+        indeg[head[s]] += 1
+    # up to four neighbours of the nodes of degree 2 or 4 (the only possible interior ones)
+    nbs = np.full((n, 4), -1, np.int64)
+    cnt = np.zeros(n, np.int64)
+    for s in range(len(tail)):
+        for x, y in ((tail[s], head[s]), (head[s], tail[s])):
+            d = indeg[x] + outdeg[x]
+            if d == 2 or d == 4:
+                nbs[x, cnt[x]] = y
+                cnt[x] += 1
+    endpoint = np.ones(n, np.bool_)
+    low = np.full(n, -1, np.int64)
+    high = np.full(n, -1, np.int64)
+    for x in range(n):
+        d = indeg[x] + outdeg[x]
+        if indeg[x] == 0 or outdeg[x] == 0 or not (d == 2 or d == 4):
+            continue
+        lo, hi = nbs[x, 0], nbs[x, 0]
+        for k in range(1, d):
+            lo = min(lo, nbs[x, k])
+            hi = max(hi, nbs[x, k])
+        distinct = True  # exactly two distinct neighbours: every entry is lo or hi
+        for k in range(d):
+            if nbs[x, k] != lo and nbs[x, k] != hi:
+                distinct = False
+        if lo != hi and distinct:
+            endpoint[x] = False
+            low[x] = lo
+            high[x] = hi
+    return endpoint, low, high
+
+
+@njit(cache=True)
+def chains(n: int, tail: np.ndarray, head: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge segments through interior nodes into chains.
+
+    Returns ``chain_u``, ``chain_v`` (node indices), ``chain_off`` (CSR into
+    ``chain_seg``: the first segment of each directed pair along each chain, in order) and
+    ``single`` (segments between two endpoints, in segment order, parallel ones included).
+    Chains are in the order of their first pair (tail, head).
+    """
+    endpoint, low, high = _endpoints(n, tail, head)
+    start, seg = _out_buckets(n, tail, head)
+    # an interior node entered by a pair whose continuation is missing becomes an endpoint
+    stuck = np.zeros(n, np.bool_)
+    for x in range(n):
+        if endpoint[x]:
+            continue
+        for p, q in ((low[x], high[x]), (high[x], low[x])):
+            if _first_pair(start, seg, head, p, x) >= 0 and _first_pair(start, seg, head, x,
+                                                                         q) < 0:
+                stuck[x] = True
+    for x in range(n):
+        if stuck[x]:
+            endpoint[x] = True
+    chain_u = np.empty(len(tail), np.int64)
+    chain_v = np.empty(len(tail), np.int64)
+    chain_off = np.zeros(len(tail) + 1, np.int64)
+    chain_seg = np.empty(len(tail), np.int64)
+    n_chain = 0
+    k = 0
+    for a in range(n):
+        if not endpoint[a]:
+            continue
+        last = -1
+        for i in range(start[a], start[a + 1]):
+            s = seg[i]
+            b = head[s]
+            if b == last:
+                continue  # a parallel segment of the same pair
+            last = b
+            if endpoint[b]:
+                continue
+            chain_u[n_chain] = a
+            chain_seg[k] = s
+            k += 1
+            prev, cur = a, b
+            steps = 0
+            while not endpoint[cur]:
+                nxt = high[cur] if low[cur] == prev else low[cur]
+                s2 = _first_pair(start, seg, head, cur, nxt)
+                chain_seg[k] = s2
+                k += 1
+                prev, cur = cur, nxt
+                steps += 1
+                if steps > len(tail):
+                    raise ValueError("cannot follow a chain of segments (a cycle)")
+            chain_v[n_chain] = cur
+            n_chain += 1
+            chain_off[n_chain] = k
+    n_single = 0
+    for s in range(len(tail)):
+        if endpoint[tail[s]] and endpoint[head[s]]:
+            n_single += 1
+    single = np.empty(n_single, np.int64)
+    j = 0
+    for s in range(len(tail)):
+        if endpoint[tail[s]] and endpoint[head[s]]:
+            single[j] = s
+            j += 1
+    return (chain_u[:n_chain], chain_v[:n_chain], chain_off[:n_chain + 1], chain_seg[:k],
+            single)
+
+
+@njit(cache=True)
+def edge_sets(n_edges: int, seg_edge: np.ndarray, seg_code: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Each edge's distinct codes (>= 0), sorted, as CSR (``seg_edge`` nondecreasing)."""
+    off = np.zeros(n_edges + 1, np.int64)
+    out = np.empty(len(seg_code), np.int64)
+    k = 0
+    i = 0
+    m = len(seg_edge)
+    for e in range(n_edges):
+        first = k
+        while i < m and seg_edge[i] == e:
+            c = seg_code[i]
+            i += 1
+            if c < 0:
+                continue
+            # insert c into out[first:k], sorted, if not already there
+            j = k - 1
+            while j >= first and out[j] > c:
+                j -= 1
+            if j >= first and out[j] == c:
+                continue
+            for t in range(k, j + 1, -1):
+                out[t] = out[t - 1]
+            out[j + 1] = c
+            k += 1
+        off[e + 1] = k
+    return off, out[:k]
+
+
+@njit(cache=True)
+def simple_degree(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Degree of each node in the simple undirected graph of edges ``a[i]``-``b[i]``
+    (distinct neighbours; a self-loop counts two)."""
+    start = np.zeros(n + 1, np.int64)
+    for i in range(len(a)):
+        start[a[i] + 1] += 1
+        start[b[i] + 1] += 1
+    for x in range(n):
+        start[x + 1] += start[x]
+    fill = start[:-1].copy()
+    nb = np.empty(2 * len(a), np.int64)
+    for i in range(len(a)):
+        nb[fill[a[i]]] = b[i]
+        fill[a[i]] += 1
+        nb[fill[b[i]]] = a[i]
+        fill[b[i]] += 1
+    degree = np.zeros(n, np.int64)
+    for x in range(n):
+        row = np.sort(nb[start[x]:start[x + 1]])
+        for k in range(len(row)):
+            if k > 0 and row[k] == row[k - 1]:
+                continue
+            degree[x] += 2 if row[k] == x else 1
+    return degree
