@@ -43,24 +43,42 @@ def hgv_limited_speeds(edges: pd.DataFrame, nodes: pd.DataFrame, speeds: np.ndar
 
     # the country of each distinct start node, the category of each distinct
     # (class, maxspeed) pair: a road layer of a regional extract has millions of edges
-    start, at = np.unique(edges["u"].to_numpy(), return_inverse=True)
-    xy = nodes.loc[start, ["x", "y"]].to_numpy(dtype="float64")
-    country = np.asarray(country_codes(xy[:, 0], xy[:, 1]), dtype=object)[at]
-    maxspeed = edges["maxspeed"] if "maxspeed" in edges.columns else pd.Series(
-        [None] * len(edges), index=edges.index)
-    pair = pd.DataFrame({"kind": edges["kind"].to_numpy(dtype=object),
-                         "maxspeed": maxspeed.to_numpy(dtype=object)})
-    code = pair.groupby(["kind", "maxspeed"], dropna=False, sort=False).ngroup().to_numpy()
-    _, row = np.unique(code, return_index=True)
-    category = np.array([CATEGORIES.index(hgv_category(pair["kind"].iat[r],
-                                                       pair["maxspeed"].iat[r]))
-                         for r in row.tolist()], dtype="int64")[code]  # fmt: skip
-    cc = pd.DataFrame({"country": country, "category": category})
-    cc_code = cc.groupby(["country", "category"], dropna=False, sort=False).ngroup().to_numpy()
-    _, row = np.unique(cc_code, return_index=True)
+    u = edges["u"].to_numpy()
+    index = nodes.index
+    if index.is_monotonic_increasing and index.is_unique:
+        pos = np.minimum(index.searchsorted(u), len(index) - 1)
+        if not np.array_equal(index.to_numpy()[pos], u):
+            raise KeyError("edge start nodes missing from the nodes")
+    else:
+        pos = index.get_indexer(u)
+        if (pos < 0).any():
+            raise KeyError("edge start nodes missing from the nodes")
+    is_start = np.zeros(len(index), dtype=bool)
+    is_start[pos] = True
+    at = (np.cumsum(is_start) - 1)[pos]
+    pos = np.flatnonzero(is_start)
+    x = nodes["x"].to_numpy(dtype="float64")[pos]
+    y = nodes["y"].to_numpy(dtype="float64")[pos]
+    country, countries = pd.factorize(np.asarray(country_codes(x, y), dtype=object))
+    country = country[at]
+    kind_code, _ = pd.factorize(edges["kind"], use_na_sentinel=True)
+    if "maxspeed" in edges.columns:
+        speed_code, speed_vocab = pd.factorize(edges["maxspeed"], use_na_sentinel=True)
+    else:
+        speed_code, speed_vocab = np.full(len(edges), -1, dtype="int64"), []
+    pair = (kind_code.astype("int64") + 1) * (len(speed_vocab) + 1) + speed_code + 1
+    _, row, pair_at = np.unique(pair, return_index=True, return_inverse=True)
+    kinds = edges["kind"].iloc[row].to_numpy(dtype=object)
+    speeds_tag = (edges["maxspeed"].iloc[row].to_numpy(dtype=object) if "maxspeed" in edges
+                  else np.full(len(row), None, dtype=object))
+    category = np.array([CATEGORIES.index(hgv_category(k, m))
+                         for k, m in zip(kinds.tolist(), speeds_tag.tolist(), strict=True)],
+                        dtype="int64")[pair_at]  # fmt: skip
+    cc_code = country.astype("int64") * len(CATEGORIES) + category
+    cc, cc_at = np.unique(cc_code, return_inverse=True)
     cap = np.array([limits[c][k] if c in limits else np.inf
-                    for c, k in zip(country[row], category[row], strict=True)])
-    return np.minimum(speeds, cap[cc_code])
-
+                    for c, k in zip(countries[cc // len(CATEGORIES)].tolist(),
+                                    (cc % len(CATEGORIES)).tolist(), strict=True)])
+    return np.minimum(speeds, cap[cc_at])
 
 __all__ = ["CATEGORIES", "hgv_category", "hgv_limited_speeds"]

@@ -36,7 +36,7 @@ from scipy.sparse.csgraph import connected_components
 
 from hubopt._errors import LayerExtractionError
 from hubopt.layers import _ways_kernels as kernels
-from hubopt.layers._geo import haversine_m
+from hubopt.layers._geo import EARTH_RADIUS_M
 from hubopt.layers._layer import CRS
 from hubopt.layers._pbf import TagColumn, WaySet
 from hubopt.modes import Mode
@@ -95,9 +95,9 @@ class WayGraph:
         column = self.column(key)
         if column is None or len(self.seg_way) == 0:
             return None
-        seg_code = column.codes[self.seg_way].astype("int64")
-        seg_edge = self.seg_edge.astype("int64")
-        if (np.diff(seg_edge) < 0).any():
+        seg_code = column.codes.astype("int64")[self.seg_way]
+        seg_edge = np.asarray(self.seg_edge, dtype="int64")
+        if not kernels.nondecreasing(seg_edge):
             order = np.argsort(seg_edge, kind="stable")
             seg_edge, seg_code = seg_edge[order], seg_code[order]
         off, codes = kernels.edge_sets(len(self), seg_edge, seg_code)
@@ -207,7 +207,7 @@ class WayGraph:
         edges = gpd.GeoDataFrame({
             "u": self.u[sel].astype("int64"),
             "v": self.v[sel].astype("int64"),
-            "mode": mode.value,
+            "mode": _constant(mode.value, int(sel.sum())),
             "kind": kind,
             "name": self._strings("name", sel),
             "length_m": self.length_m[sel].astype("float64"),
@@ -240,6 +240,13 @@ def _arrow_strings() -> pd.StringDtype | None:
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
         return dtype
     return None
+
+
+def _constant(text: str, n: int) -> str | pd.api.extensions.ExtensionArray:
+    """A column of ``n`` times ``text`` (what pandas makes of the scalar, built faster)."""
+    if _arrow_strings() is None:
+        return text
+    return string_array(np.zeros(n, dtype="int64"), np.array([text], dtype=object))
 
 
 def string_array(codes: np.ndarray,
@@ -297,21 +304,11 @@ def build_way_graph(ways: WaySet) -> WayGraph:
     n_chain = len(chain_u)
     if n_chain + len(single) == 0:
         return _empty(ways)
-    chain_of = np.repeat(np.arange(n_chain), np.diff(chain_off))
-    s_tail, s_head = tail[single], head[single]
-    u = np.concatenate([chain_u, s_tail])
-    v = np.concatenate([chain_v, s_head])
-    c_tail, c_head = tail[chain_seg], head[chain_seg]
-    seg_len = haversine_m(lon[c_tail], lat[c_tail], lon[c_head], lat[c_head])
-    length = np.concatenate([np.bincount(chain_of, weights=seg_len, minlength=n_chain),
-                             haversine_m(lon[s_tail], lat[s_tail], lon[s_head], lat[s_head])])
-    # geometry: the start node of each chain, then the head of every pair in order
-    pts = np.concatenate([np.insert(c_head, chain_off[:-1], chain_u),
-                          np.column_stack([s_tail, s_head]).ravel()])
-    geom_off = np.concatenate([chain_off[:-1] + np.arange(n_chain),
-                               len(c_head) + n_chain + 2 * np.arange(len(single) + 1)])
-    geometry = shapely.from_ragged_array(shapely.GeometryType.LINESTRING,
-                                         np.column_stack([lon[pts], lat[pts]]), (geom_off,))
+    u = np.concatenate([chain_u, tail[single]])
+    v = np.concatenate([chain_v, head[single]])
+    length, coords, geom_off, seg_edge, seg_of = kernels.assemble(
+        tail, head, lon, lat, chain_u, chain_off, chain_seg, single, EARTH_RADIUS_M)
+    geometry = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords, (geom_off,))
     used = np.zeros(n, dtype=bool)
     used[u] = True
     used[v] = True
@@ -320,9 +317,7 @@ def build_way_graph(ways: WaySet) -> WayGraph:
     tags = {**ways.tags, "oneway": TagColumn(oneway.astype("int32"),
                                              np.array(["False", "True"], dtype=object))}
     return WayGraph(node_id[kept], lon[kept], lat[kept], node_id[u], node_id[v], length,
-                    np.asarray(geometry, dtype=object),
-                    np.concatenate([chain_of, n_chain + np.arange(len(single))]),
-                    np.concatenate([way[chain_seg], way[single]]), tags, ways.way_id,
+                    np.asarray(geometry, dtype=object), seg_edge, way[seg_of], tags, ways.way_id,
                     u_index=position[u], v_index=position[v])
 
 

@@ -253,3 +253,68 @@ def simple_degree(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 continue
             degree[x] += 2 if row[k] == x else 1
     return degree
+
+
+@njit(cache=True)
+def _haversine(lon1: float, lat1: float, lon2: float, lat2: float, radius: float) -> float:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(
+        (np.radians(lon2) - np.radians(lon1)) / 2) ** 2
+    return 2 * radius * np.arcsin(np.sqrt(min(max(a, 0.0), 1.0)))
+
+
+@njit(cache=True)
+def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+             chain_u: np.ndarray, chain_off: np.ndarray, chain_seg: np.ndarray,
+             single: np.ndarray, radius: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges' great-circle lengths, line coordinates (flat, with offsets) and segment
+    owners (``seg_edge`` and the segment of each: chains, then singles)."""
+    n_chain = len(chain_u)
+    n_edges = n_chain + len(single)
+    length = np.zeros(n_edges)
+    n_pts = len(chain_seg) + n_chain + 2 * len(single)
+    coords = np.empty((n_pts, 2))
+    geom_off = np.empty(n_edges + 1, np.int64)
+    seg_edge = np.empty(len(chain_seg) + len(single), np.int64)
+    seg_of = np.empty(len(chain_seg) + len(single), np.int64)
+    p = 0
+    for c in range(n_chain):
+        geom_off[c] = p
+        a = chain_u[c]
+        coords[p, 0], coords[p, 1] = lon[a], lat[a]
+        p += 1
+        total = 0.0
+        for k in range(chain_off[c], chain_off[c + 1]):
+            s = chain_seg[k]
+            t, h = tail[s], head[s]
+            total += _haversine(lon[t], lat[t], lon[h], lat[h], radius)
+            coords[p, 0], coords[p, 1] = lon[h], lat[h]
+            p += 1
+            seg_edge[k] = c
+            seg_of[k] = s
+        length[c] = total
+    k = len(chain_seg)
+    for i in range(len(single)):
+        e = n_chain + i
+        geom_off[e] = p
+        s = single[i]
+        t, h = tail[s], head[s]
+        length[e] = _haversine(lon[t], lat[t], lon[h], lat[h], radius)
+        coords[p, 0], coords[p, 1] = lon[t], lat[t]
+        coords[p + 1, 0], coords[p + 1, 1] = lon[h], lat[h]
+        p += 2
+        seg_edge[k] = e
+        seg_of[k] = s
+        k += 1
+    geom_off[n_edges] = p
+    return length, coords, geom_off, seg_edge, seg_of
+
+
+@njit(cache=True)
+def nondecreasing(values: np.ndarray) -> bool:
+    """True when ``values`` never decreases."""
+    for i in range(1, len(values)):
+        if values[i] < values[i - 1]:
+            return False
+    return True

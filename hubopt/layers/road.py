@@ -50,27 +50,31 @@ def road_speeds(graph: WayGraph, profile: ModeProfile) -> np.ndarray:
     """
     n = len(graph)
     by_class = dict(profile.speed_by_class)
-    edge, classes = graph.values("highway")
-    names = sorted(set(classes.tolist()),
+    edge, codes, vocab = graph.value_codes("highway")
+    present = np.unique(codes)
+    names = sorted(vocab[present].tolist(),
                    key=lambda h: (by_class.get(str(h), profile.speed_kmh), str(h)))
-    rank = {h: i for i, h in enumerate(names)}
+    rank_of = {h: i for i, h in enumerate(names)}
+    rank = np.full(len(vocab), len(names), dtype="int64")
+    rank[present] = [rank_of[h] for h in vocab[present].tolist()]
     best = np.full(n, len(names), dtype="int64")
-    np.minimum.at(best, edge, np.array([rank[h] for h in classes.tolist()], dtype="int64"))
-    cls = np.array([*names, None], dtype=object)[best]
-    edge, values = graph.values("maxspeed")
-    parsed = {v: osm_maxspeed_kmh(str(v)) for v in set(values.tolist())}
-    kmh = np.array([parsed[v] for v in values.tolist()], dtype="float64")
+    np.minimum.at(best, edge, rank[codes])
+    edge, codes, vocab = graph.value_codes("maxspeed")
+    kmh = np.array([osm_maxspeed_kmh(str(v)) for v in vocab.tolist()], dtype="float64")[codes]
     ok = np.isfinite(kmh)
     total = np.bincount(edge[ok], weights=kmh[ok], minlength=n)
     count = np.bincount(edge[ok], minlength=n)
     tagged = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     # classes without a profile speed: the mean tagged speed of their edges, else fallback
-    frame = pd.DataFrame({"cls": cls, "kmh": tagged})
-    class_kmh = {h: by_class.get(str(h), np.nan) for h in names}
-    for h, group in frame[frame["cls"].isin(
-            [h for h in names if str(h) not in by_class])].groupby("cls"):
-        class_kmh[h] = group["kmh"].mean()
-    default = np.array([class_kmh.get(h, np.nan) for h in cls.tolist()], dtype="float64")
+    class_kmh = [by_class.get(str(h), np.nan) for h in names]
+    unknown = [i for i, h in enumerate(names) if str(h) not in by_class]
+    if unknown:
+        rows = np.isin(best, unknown)
+        labels = np.array([*names, None], dtype=object)
+        frame = pd.DataFrame({"cls": labels[best[rows]], "kmh": tagged[rows]})
+        for h, group in frame.groupby("cls"):
+            class_kmh[rank_of[h]] = group["kmh"].mean()
+    default = np.array([*class_kmh, np.nan], dtype="float64")[best]
     default = np.where(np.isfinite(default), default, profile.speed_kmh)
     return np.where(np.isfinite(tagged), tagged, default)
 
@@ -82,13 +86,12 @@ def road_layer(source: Source, profile: ModeProfile, profiles: Profiles | None =
         return empty_layer(Mode.ROAD, source.describe(), reason="no drivable ways")
     keep = graph.keep_components(profile.param("min_component_nodes", 50.0))
     speeds = road_speeds(graph, profile)[keep]
-    degree = graph.node_degree()
+    degree_v = graph.end_degree()[keep]
     nodes, edges = graph.frames(Mode.ROAD, ("maxspeed", "oneway", "ref"), keep=keep)
     cap = profile.param("truck_speed_cap_kmh", 1e9)
     speeds = np.clip(np.nan_to_num(speeds, nan=profile.speed_kmh), 1.0, cap)
     speeds = hgv_limited_speeds(edges, nodes, speeds, profile)
     edges["speed_kmh"] = speeds
-    degree_v = degree.reindex(edges["v"].to_numpy()).to_numpy()
     edges["time_h"] = edges["length_m"].to_numpy() / 1000.0 / speeds + junction_delay_h(
         degree_v, edges["kind"], profile.param("junction_delay_s", 0.0))
     edges = apply_unit_costs(edges, profile)
