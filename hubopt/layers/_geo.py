@@ -58,6 +58,48 @@ class NearestIndex:
         dist[far] = np.inf
         return pos, dist
 
+    def nearest_labels(self, labels: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+                       cell_deg: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+        """``labels`` of the nearest indexed point of each query point, decided per grid
+        cell of ``cell_deg`` degrees where the whole cell provably has one answer.
+
+        A cell's points lie within ``r`` (chord) of their mean ``c``; if every indexed point
+        within ``d1 + 2r`` of ``c`` (``d1``: the distance from ``c`` to its nearest indexed
+        point) has the same label, so has every point of the cell (triangle inequality).
+        Returns the labels (``None`` where undecided) and the mask of undecided points,
+        to be looked up one by one.
+        """
+        lon = np.asarray(lon, dtype="float64")
+        lat = np.asarray(lat, dtype="float64")
+        out = np.full(len(lon), None, dtype=object)
+        if self._tree is None or len(lon) == 0:
+            return out, np.ones(len(lon), dtype=bool)
+        key = (np.floor(lon / cell_deg).astype("int64") * 4_000_000
+               + np.floor(lat / cell_deg).astype("int64"))
+        _, cell = np.unique(key, return_inverse=True)
+        n_cell = int(cell.max()) + 1
+        if n_cell * 4 > len(lon):  # sparse points: cells would cost more than they save
+            return out, np.ones(len(lon), dtype=bool)
+        xyz = _unit_xyz(lon, lat)
+        count = np.bincount(cell, minlength=n_cell)
+        centre = np.column_stack([np.bincount(cell, weights=xyz[:, k], minlength=n_cell)
+                                  for k in range(3)]) / count[:, None]
+        radius = np.zeros(n_cell)
+        np.maximum.at(radius, cell, np.linalg.norm(xyz - centre[cell], axis=1))
+        k = min(16, len(self.lon))
+        dist, found = self._tree.query(centre, k=k)
+        dist, found = dist.reshape(n_cell, k), found.reshape(n_cell, k)
+        first = found[:, 0]
+        reach = dist[:, :1] + 2 * radius[:, None] + 1e-9
+        code = np.unique(np.asarray(labels, dtype=str), return_inverse=True)[1]
+        inside = dist <= reach
+        same = (~inside | (code[found] == code[first][:, None])).all(axis=1)
+        # one label within reach, and nothing unseen inside: the k-th neighbour is beyond
+        sure = same if k == len(self.lon) else same & ~inside[:, -1]
+        decided = sure[cell]
+        out[decided] = np.asarray(labels, dtype=object)[np.asarray(first)[cell[decided]]]
+        return out, ~decided
+
     def within(self, lon: float, lat: float, radius_m: float) -> np.ndarray:
         """Positions of all points within ``radius_m`` of one point."""
         if self._tree is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hubopt.layers._geo import NearestIndex
 from hubopt.layers._osm import parse_speed_kmh
 from hubopt.profiles import ModeProfile
 
@@ -33,14 +34,27 @@ def hgv_category(kind: object, maxspeed: object) -> str:
     return "rural"
 
 
+def countries_of(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """:func:`hubopt.demand.country_codes` of many points, decided per grid cell where
+    a whole cell has one nearest country (:meth:`NearestIndex.nearest_labels`)."""
+    from hubopt.demand import country_codes  # lazy: demand imports the layers package
+    from hubopt.layers._world_data import geonames_table
+
+    cities = geonames_table(15000).sort_values("geonameid", kind="stable")
+    index = NearestIndex(cities["longitude"].to_numpy(), cities["latitude"].to_numpy())
+    labels = np.array([str(c) for c in cities["countrycode"].tolist()], dtype=object)
+    out, unsure = index.nearest_labels(labels, lon, lat)
+    if unsure.any():
+        out[unsure] = country_codes(np.asarray(lon)[unsure], np.asarray(lat)[unsure])
+    return out
+
+
 def hgv_limited_speeds(edges: pd.DataFrame, nodes: pd.DataFrame, speeds: np.ndarray,
                        profile: ModeProfile) -> np.ndarray:
     """``speeds`` (km/h, one per edge row) capped by the country's HGV limit per category."""
     limits = profile.hgv_limits
     if not limits or edges.empty:
         return speeds
-    from hubopt.demand import country_codes  # lazy: demand imports the layers package
-
     # the country of each distinct start node, the category of each distinct
     # (class, maxspeed) pair: a road layer of a regional extract has millions of edges
     u = edges["u"].to_numpy()
@@ -59,7 +73,7 @@ def hgv_limited_speeds(edges: pd.DataFrame, nodes: pd.DataFrame, speeds: np.ndar
     pos = np.flatnonzero(is_start)
     x = nodes["x"].to_numpy(dtype="float64")[pos]
     y = nodes["y"].to_numpy(dtype="float64")[pos]
-    country, countries = pd.factorize(np.asarray(country_codes(x, y), dtype=object))
+    country, countries = pd.factorize(countries_of(x, y))
     country = country[at]
     kind_code, _ = pd.factorize(edges["kind"], use_na_sentinel=True)
     if "maxspeed" in edges.columns:
@@ -81,4 +95,4 @@ def hgv_limited_speeds(edges: pd.DataFrame, nodes: pd.DataFrame, speeds: np.ndar
                                     (cc % len(CATEGORIES)).tolist(), strict=True)])
     return np.minimum(speeds, cap[cc_at])
 
-__all__ = ["CATEGORIES", "hgv_category", "hgv_limited_speeds"]
+__all__ = ["CATEGORIES", "countries_of", "hgv_category", "hgv_limited_speeds"]
