@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
@@ -76,7 +77,7 @@ class NearestIndex:
             return out, np.ones(len(lon), dtype=bool)
         key = (np.floor(lon / cell_deg).astype("int64") * 4_000_000
                + np.floor(lat / cell_deg).astype("int64"))
-        _, cell = np.unique(key, return_inverse=True)
+        cell = np.asarray(pd.factorize(key)[0], dtype="int64")
         n_cell = int(cell.max()) + 1
         if n_cell * 4 > len(lon):  # sparse points: cells would cost more than they save
             return out, np.ones(len(lon), dtype=bool)

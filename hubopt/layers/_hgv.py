@@ -34,6 +34,17 @@ def hgv_category(kind: object, maxspeed: object) -> str:
     return "rural"
 
 
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group of each non-negative integer key (groups in key order) and the first row of
+    each group: ``np.unique(keys, return_inverse=True, return_index=True)`` without a
+    sort, for keys of a small range."""
+    present = np.bincount(keys) > 0
+    at = (np.cumsum(present) - 1)[keys]
+    first = np.full(int(present.sum()), len(keys), dtype="int64")
+    np.minimum.at(first, at, np.arange(len(keys), dtype="int64"))
+    return at, first
+
+
 def countries_of(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """:func:`hubopt.demand.country_codes` of many points, decided per grid cell where
     a whole cell has one nearest country (:meth:`NearestIndex.nearest_labels`)."""
@@ -81,7 +92,7 @@ def hgv_limited_speeds(edges: pd.DataFrame, nodes: pd.DataFrame, speeds: np.ndar
     else:
         speed_code, speed_vocab = np.full(len(edges), -1, dtype="int64"), []
     pair = (kind_code.astype("int64") + 1) * (len(speed_vocab) + 1) + speed_code + 1
-    _, row, pair_at = np.unique(pair, return_index=True, return_inverse=True)
+    pair_at, row = _groups(pair)
     kinds = edges["kind"].iloc[row].to_numpy(dtype=object)
     speeds_tag = (edges["maxspeed"].iloc[row].to_numpy(dtype=object) if "maxspeed" in edges
                   else np.full(len(row), None, dtype=object))
@@ -89,7 +100,8 @@ def hgv_limited_speeds(edges: pd.DataFrame, nodes: pd.DataFrame, speeds: np.ndar
                          for k, m in zip(kinds.tolist(), speeds_tag.tolist(), strict=True)],
                         dtype="int64")[pair_at]  # fmt: skip
     cc_code = country.astype("int64") * len(CATEGORIES) + category
-    cc, cc_at = np.unique(cc_code, return_inverse=True)
+    cc_at, cc_row = _groups(cc_code)
+    cc = cc_code[cc_row]
     cap = np.array([limits[c][k] if c in limits else np.inf
                     for c, k in zip(countries[cc // len(CATEGORIES)].tolist(),
                                     (cc % len(CATEGORIES)).tolist(), strict=True)])

@@ -247,12 +247,28 @@ def simple_degree(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         fill[b[i]] += 1
     degree = np.zeros(n, np.int64)
     for x in range(n):
-        row = np.sort(nb[start[x]:start[x + 1]])
-        for k in range(len(row)):
-            if k > 0 and row[k] == row[k - 1]:
+        lo, hi = start[x], start[x + 1]
+        for i in range(lo + 1, hi):  # insertion sort of the row (rows are short)
+            y = nb[i]
+            k = i - 1
+            while k >= lo and nb[k] > y:
+                nb[k + 1] = nb[k]
+                k -= 1
+            nb[k + 1] = y
+        for i in range(lo, hi):
+            if i > lo and nb[i] == nb[i - 1]:
                 continue
-            degree[x] += 2 if row[k] == x else 1
+            degree[x] += 2 if nb[i] == x else 1
     return degree
+
+
+@njit(cache=True)
+def nondecreasing(values: np.ndarray) -> bool:
+    """True when ``values`` never decreases."""
+    for i in range(1, len(values)):
+        if values[i] < values[i - 1]:
+            return False
+    return True
 
 
 @njit(cache=True)
@@ -310,11 +326,3 @@ def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarra
     geom_off[n_edges] = p
     return length, coords, geom_off, seg_edge, seg_of
 
-
-@njit(cache=True)
-def nondecreasing(values: np.ndarray) -> bool:
-    """True when ``values`` never decreases."""
-    for i in range(1, len(values)):
-        if values[i] < values[i - 1]:
-            return False
-    return True
