@@ -71,7 +71,7 @@ class WayGraph:
     way_id: np.ndarray | None = None
     u_index: np.ndarray | None = None
     v_index: np.ndarray | None = None
-    _memo: dict[str, tuple[np.ndarray, np.ndarray]] = field(
+    _memo: dict[tuple[str, str], tuple[np.ndarray, ...]] = field(
         default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -92,6 +92,9 @@ class WayGraph:
 
     def _sets(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Each edge's distinct codes of ``key`` (CSR: offsets, codes sorted) and the vocab."""
+        if ("sets", key) in self._memo:
+            off, codes, vocab = self._memo["sets", key]
+            return off, codes, vocab
         column = self.column(key)
         if column is None or len(self.seg_way) == 0:
             return None
@@ -101,6 +104,7 @@ class WayGraph:
             order = np.argsort(seg_edge, kind="stable")
             seg_edge, seg_code = seg_edge[order], seg_code[order]
         off, codes = kernels.edge_sets(len(self), seg_edge, seg_code)
+        self._memo["sets", key] = (off, codes, column.vocab)
         return off, codes, column.vocab
 
     def value_codes(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -123,8 +127,9 @@ class WayGraph:
     def edge_codes(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """Each edge's text of ``key`` as a code (-1 if none) into labels: the values, then
         the distinct sets of several values joined sorted with ``;``."""
-        if key in self._memo:
-            return self._memo[key]
+        if ("text", key) in self._memo:
+            out, labels = self._memo["text", key]
+            return out, labels
         sets = self._sets(key)
         out = np.full(len(self), -1, dtype="int64")
         if sets is None:
@@ -147,7 +152,7 @@ class WayGraph:
             labels[:len(vocab)] = vocab
             for members, i in joined.items():
                 labels[len(vocab) + i] = ";".join(texts[c] for c in members)
-        self._memo[key] = (out, labels)
+        self._memo["text", key] = (out, labels)
         return out, labels
 
     def text(self, key: str) -> np.ndarray:
