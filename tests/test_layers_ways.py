@@ -65,7 +65,8 @@ def test_the_online_path_gives_the_same_layer_frames_as_the_file(malta_two_ways)
     """osmnx graphs (online sources) carry merged tags as lists and no node positions;
     their frames, degrees, components and speeds equal the file's."""
     g, online = malta_two_ways
-    assert online.u_index is None and len(online) == len(g) > 40_000
+    assert online.u_index is None
+    assert len(online) == len(g) > 40_000
     profile = load_profiles()[Mode.ROAD]
     frames = []
     for graph in (g, online):

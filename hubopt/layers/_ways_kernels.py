@@ -86,6 +86,11 @@ def _first_pair(start: np.ndarray, seg: np.ndarray, head: np.ndarray, a: int, b:
 
 
 @njit(cache=True)
+def _two_or_four(d: int) -> bool:
+    return d in (2, 4)
+
+
+@njit(cache=True)
 def _endpoints(n: int, tail: np.ndarray, head: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """osmnx's endpoint rule per node, and the two neighbours of every interior node."""
@@ -99,8 +104,7 @@ def _endpoints(n: int, tail: np.ndarray, head: np.ndarray
     cnt = np.zeros(n, np.int64)
     for s in range(len(tail)):
         for x, y in ((tail[s], head[s]), (head[s], tail[s])):
-            d = indeg[x] + outdeg[x]
-            if d == 2 or d == 4:
+            if _two_or_four(indeg[x] + outdeg[x]):
                 nbs[x, cnt[x]] = y
                 cnt[x] += 1
     endpoint = np.ones(n, np.bool_)
@@ -108,7 +112,7 @@ def _endpoints(n: int, tail: np.ndarray, head: np.ndarray
     high = np.full(n, -1, np.int64)
     for x in range(n):
         d = indeg[x] + outdeg[x]
-        if indeg[x] == 0 or outdeg[x] == 0 or not (d == 2 or d == 4):
+        if indeg[x] == 0 or outdeg[x] == 0 or not _two_or_four(d):
             continue
         lo, hi = nbs[x, 0], nbs[x, 0]
         for k in range(1, d):
@@ -265,7 +269,7 @@ def simple_degree(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @njit(cache=True)
 def nondecreasing(values: np.ndarray) -> bool:
     """True when ``values`` never decreases."""
-    for i in range(1, len(values)):
+    for i in range(1, len(values)):  # noqa: SIM110 (compiled: no generators)
         if values[i] < values[i - 1]:
             return False
     return True
