@@ -13,7 +13,8 @@ import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
@@ -24,6 +25,9 @@ from hubopt._errors import LayerExtractionError
 from hubopt.layers._layer import BBox, Source, SourceKind
 from hubopt.layers._ways import WayGraph
 from hubopt.modes import Mode
+
+if TYPE_CHECKING:
+    from hubopt.layers._pbf import OsmScan
 
 _EXTRA_WAY_TAGS = ("railway", "usage", "electrified", "gauge", "route", "duration", "operator",
                    "service")
@@ -223,6 +227,28 @@ def parse_speed_kmh(value: str | None) -> float | None:
     return min(positive) if positive else None
 
 
+def _scan(path: Path) -> OsmScan:
+    """:func:`~hubopt.layers._pbf.scan_osm_file`, kept in memory for the next mode of the
+    same file (the four layers read one file in turn; hashing and loading it again would
+    cost each of them). Keyed on the file's identity, size and modification time and on
+    the cache folder."""
+    from hubopt import settings
+    from hubopt.layers._pbf import scan_osm_file
+
+    if not Path(path).is_file():
+        return scan_osm_file(path)  # the error naming the file
+    stat = Path(path).stat()
+    return _scan_memo(str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns,
+                      str(settings.cache_folder))
+
+
+@functools.lru_cache(maxsize=1)
+def _scan_memo(path: str, inode: int, size: int, mtime_ns: int, cache: str) -> OsmScan:
+    from hubopt.layers._pbf import scan_osm_file
+
+    return scan_osm_file(path)
+
+
 def mode_input(
     source: Source, mode: Mode
 ) -> tuple[WayGraph | None, list[dict[str, object]], BBox | None]:
@@ -231,12 +257,12 @@ def mode_input(
     Local files are scanned once by pyosmium (cached on their content) and simplified in
     numpy; online sources are downloaded by osmnx. Every component is kept.
     """
-    from hubopt.layers._pbf import WAY_FILTERS, scan_osm_file
+    from hubopt.layers._pbf import WAY_FILTERS
     from hubopt.layers._ways import build_way_graph
 
     if source.is_file:
         assert source.path is not None
-        scan = scan_osm_file(source.path)
+        scan = _scan(source.path)
         graph = None
         if mode in WAY_FILTERS and scan.way_counts.get(mode, 0) > 0:
             graph = build_way_graph(scan.ways[mode])
