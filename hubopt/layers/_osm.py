@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -27,6 +26,8 @@ from hubopt.layers._ways import WayGraph
 from hubopt.modes import Mode
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from hubopt.layers._pbf import OsmScan
 
 _EXTRA_WAY_TAGS = ("railway", "usage", "electrified", "gauge", "route", "duration", "operator",

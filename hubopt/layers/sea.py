@@ -19,7 +19,6 @@ import re
 import warnings
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -140,13 +139,20 @@ def _ports(features: list[dict[str, object]], bbox: BBox | None,
 def _drop_portless_lanes(nodes: pd.DataFrame, edges: pd.DataFrame,
                          ports: set[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop pieces of the clipped lane network that reach no port and no ferry route."""
-    g = nx.Graph()
-    g.add_nodes_from(nodes.index)
-    g.add_edges_from(zip(edges["u"], edges["v"], strict=True))
-    keep: set[int] = set()
-    for comp in nx.connected_components(g):
-        if comp & ports or any(n < LANE_ID_OFFSET for n in comp):  # OSM ferry nodes
-            keep |= comp
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    u, v = edges["u"].to_numpy(dtype="int64"), edges["v"].to_numpy(dtype="int64")
+    ids = nodes.index.to_numpy(dtype="int64")
+    ids = np.concatenate([ids, np.setdiff1d(np.concatenate([u, v]), ids)])
+    pos = pd.Index(ids).get_indexer
+    a, b = pos(u), pos(v)
+    n = len(ids)
+    _, comp = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)),
+                                   directed=False)
+    good = np.zeros(comp.max() + 1 if n else 0, dtype=bool)
+    good[comp[np.isin(ids, list(ports)) | (ids < LANE_ID_OFFSET)]] = True  # OSM ferry nodes
+    keep = set(ids[good[comp]].tolist())
     keep_nodes = nodes.index.isin(list(keep))
     return nodes[keep_nodes], edges[edges["u"].isin(list(keep))].reset_index(drop=True)
 
