@@ -142,16 +142,17 @@ def chains(n: int, tail: np.ndarray, head: np.ndarray
     endpoint, low, high = _endpoints(n, tail, head)
     start, seg = _out_buckets(n, tail, head)
     # an interior node entered by a pair whose continuation is missing becomes an endpoint
-    stuck = np.zeros(n, np.bool_)
+    into = np.zeros((n, 2), np.bool_)  # a segment low -> x, high -> x
+    out = np.zeros((n, 2), np.bool_)  # a segment x -> low, x -> high
+    for s in range(len(tail)):
+        t, h = tail[s], head[s]
+        if not endpoint[h]:
+            into[h, 0 if t == low[h] else 1] = True
+        if not endpoint[t]:
+            out[t, 0 if h == low[t] else 1] = True
     for x in range(n):
-        if endpoint[x]:
-            continue
-        for p, q in ((low[x], high[x]), (high[x], low[x])):
-            if _first_pair(start, seg, head, p, x) >= 0 and _first_pair(start, seg, head, x,
-                                                                         q) < 0:
-                stuck[x] = True
-    for x in range(n):
-        if stuck[x]:
+        if not endpoint[x] and ((into[x, 0] and not out[x, 1])
+                                or (into[x, 1] and not out[x, 0])):
             endpoint[x] = True
     chain_u = np.empty(len(tail), np.int64)
     chain_v = np.empty(len(tail), np.int64)
@@ -276,10 +277,11 @@ def nondecreasing(values: np.ndarray) -> bool:
 
 
 @njit(cache=True)
-def _haversine(lon1: float, lat1: float, lon2: float, lat2: float, radius: float) -> float:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(
-        (np.radians(lon2) - np.radians(lon1)) / 2) ** 2
+def _haversine(rlon: np.ndarray, rlat: np.ndarray, clat: np.ndarray, i: int, j: int,
+               radius: float) -> float:
+    """Great-circle distance between nodes ``i`` and ``j`` (radians and cosines given)."""
+    a = np.sin((rlat[j] - rlat[i]) / 2) ** 2 + clat[i] * clat[j] * np.sin(
+        (rlon[j] - rlon[i]) / 2) ** 2
     return 2 * radius * np.arcsin(np.sqrt(min(max(a, 0.0), 1.0)))
 
 
@@ -298,6 +300,8 @@ def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarra
     geom_off = np.empty(n_edges + 1, np.int64)
     seg_edge = np.empty(len(chain_seg) + len(single), np.int64)
     seg_of = np.empty(len(chain_seg) + len(single), np.int64)
+    rlon, rlat = np.radians(lon), np.radians(lat)
+    clat = np.cos(rlat)
     p = 0
     for c in range(n_chain):
         geom_off[c] = p
@@ -308,7 +312,7 @@ def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarra
         for k in range(chain_off[c], chain_off[c + 1]):
             s = chain_seg[k]
             t, h = tail[s], head[s]
-            total += _haversine(lon[t], lat[t], lon[h], lat[h], radius)
+            total += _haversine(rlon, rlat, clat, t, h, radius)
             coords[p, 0], coords[p, 1] = lon[h], lat[h]
             p += 1
             seg_edge[k] = c
@@ -320,7 +324,7 @@ def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarra
         geom_off[e] = p
         s = single[i]
         t, h = tail[s], head[s]
-        length[e] = _haversine(lon[t], lat[t], lon[h], lat[h], radius)
+        length[e] = _haversine(rlon, rlat, clat, t, h, radius)
         coords[p, 0], coords[p, 1] = lon[t], lat[t]
         coords[p + 1, 0], coords[p + 1, 1] = lon[h], lat[h]
         p += 2
