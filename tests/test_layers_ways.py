@@ -29,6 +29,8 @@ def test_edge_value_sets_are_the_distinct_sorted_codes_of_each_edge() -> None:
         truth = sorted({int(c) for c, s in zip(seg_code, seg_edge, strict=True)
                         if s == e and c >= 0})
         assert codes[off[e]:off[e + 1]].tolist() == truth
+    # segments out of edge order are refused (the caller sorts them first)
+    assert len(kernels.edge_sets(310, seg_edge[::-1], seg_code)[0]) == 0
 
 
 def test_simple_degree_is_networkx_degree_of_the_simple_graph() -> None:

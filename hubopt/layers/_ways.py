@@ -100,10 +100,10 @@ class WayGraph:
             return None
         seg_code = column.codes.astype("int64")[self.seg_way]
         seg_edge = np.asarray(self.seg_edge, dtype="int64")
-        if not kernels.nondecreasing(seg_edge):
-            order = np.argsort(seg_edge, kind="stable")
-            seg_edge, seg_code = seg_edge[order], seg_code[order]
         off, codes = kernels.edge_sets(len(self), seg_edge, seg_code)
+        if len(off) == 0:  # segments not grouped by edge (a hand-made graph)
+            order = np.argsort(seg_edge, kind="stable")
+            off, codes = kernels.edge_sets(len(self), seg_edge[order], seg_code[order])
         self._memo["sets", key] = (off, codes, column.vocab)
         return off, codes, column.vocab
 

@@ -206,7 +206,10 @@ def chains(n: int, tail: np.ndarray, head: np.ndarray
 @njit(cache=True)
 def edge_sets(n_edges: int, seg_edge: np.ndarray, seg_code: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
-    """Each edge's distinct codes (>= 0), sorted, as CSR (``seg_edge`` nondecreasing)."""
+    """Each edge's distinct codes (>= 0), sorted, as CSR; empty offsets when
+    ``seg_edge`` decreases somewhere (sort it first)."""
+    if not nondecreasing(seg_edge):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     off = np.zeros(n_edges + 1, np.int64)
     out = np.empty(len(seg_code), np.int64)
     k = 0
