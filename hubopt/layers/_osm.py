@@ -1,7 +1,8 @@
 """The only module that calls osmnx (online sources), and the entry of every OSM source.
 
 Local files go through :mod:`hubopt.layers._pbf` (one pyosmium pass, cached) and
-:mod:`hubopt.layers._ways` (the simplified graph, built in numpy as osmnx would build it).
+:mod:`hubopt.layers._ways` (the simplified graph, built in numpy and numba as osmnx
+would build it).
 Online sources (place name, bounding box, polygon) are downloaded by osmnx and Overpass and
 their graph is turned into the same :class:`~hubopt.layers._ways.WayGraph`, so the layers
 read both the same way.
@@ -256,7 +257,7 @@ def mode_input(
     """Graph of the mode's ways (or ``None``), its terminal features and the region's box.
 
     Local files are scanned once by pyosmium (cached on their content) and simplified in
-    numpy; online sources are downloaded by osmnx. Every component is kept.
+    numpy and numba; online sources are downloaded by osmnx. Every component is kept.
     """
     from hubopt.layers._pbf import WAY_FILTERS
     from hubopt.layers._ways import build_way_graph

@@ -1,4 +1,5 @@
-"""A simplified directed graph from a :class:`~hubopt.layers._pbf.WaySet`, in numpy.
+"""A simplified directed graph from a :class:`~hubopt.layers._pbf.WaySet`, in numpy and
+compiled loops (:mod:`hubopt.layers._ways_kernels`, numba).
 
 The graph is the one osmnx builds from the same ways (``graph_from_xml`` with
 ``simplify=True, retain_all=True``), without networkx, XML or Python objects per node:
