@@ -35,14 +35,10 @@ def hgv_category(kind: object, maxspeed: object) -> str:
 
 
 def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group of each non-negative integer key (groups in key order) and the first row of
-    each group: ``np.unique(keys, return_inverse=True, return_index=True)`` without a
-    sort, for keys of a small range."""
+    """Group of each non-negative integer key and the distinct keys, in key order:
+    ``np.unique(keys, return_inverse=True)`` without a sort, for keys of a small range."""
     present = np.bincount(keys) > 0
-    at = (np.cumsum(present) - 1)[keys]
-    first = np.full(int(present.sum()), len(keys), dtype="int64")
-    np.minimum.at(first, at, np.arange(len(keys), dtype="int64"))
-    return at, first
+    return (np.cumsum(present) - 1)[keys], np.flatnonzero(present)
 
 
 def countries_of(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -86,25 +82,24 @@ def hgv_limited_speeds(edges: pd.DataFrame, nodes: pd.DataFrame, speeds: np.ndar
     y = nodes["y"].to_numpy(dtype="float64")[pos]
     country, countries = pd.factorize(countries_of(x, y))
     country = country[at]
-    kind_code, _ = pd.factorize(edges["kind"], use_na_sentinel=True)
+    # (a missing class or maxspeed reads as None: hgv_category treats it as NaN)
+    kind_code, kind_vocab = pd.factorize(edges["kind"], use_na_sentinel=True)
+    kinds = np.append(np.asarray(kind_vocab, dtype=object), None)
     if "maxspeed" in edges.columns:
         speed_code, speed_vocab = pd.factorize(edges["maxspeed"], use_na_sentinel=True)
     else:
         speed_code, speed_vocab = np.full(len(edges), -1, dtype="int64"), []
-    pair = (kind_code.astype("int64") + 1) * (len(speed_vocab) + 1) + speed_code + 1
-    pair_at, row = _groups(pair)
-    kinds = edges["kind"].iloc[row].to_numpy(dtype=object)
-    speeds_tag = (edges["maxspeed"].iloc[row].to_numpy(dtype=object) if "maxspeed" in edges
-                  else np.full(len(row), None, dtype=object))
-    category = np.array([CATEGORIES.index(hgv_category(k, m))
-                         for k, m in zip(kinds.tolist(), speeds_tag.tolist(), strict=True)],
-                        dtype="int64")[pair_at]  # fmt: skip
-    cc_code = country.astype("int64") * len(CATEGORIES) + category
-    cc_at, cc_row = _groups(cc_code)
-    cc = cc_code[cc_row]
+    tagged = np.append(np.asarray(speed_vocab, dtype=object), None)
+    width = len(tagged)
+    pair_at, pairs = _groups((kind_code.astype("int64") + 1) * width + speed_code + 1)
+    category = np.array([CATEGORIES.index(hgv_category(kinds[p // width - 1],
+                                                       tagged[p % width - 1]))
+                         for p in pairs.tolist()], dtype="int64")[pair_at]
+    cc_at, cc = _groups(country.astype("int64") * len(CATEGORIES) + category)
     cap = np.array([limits[c][k] if c in limits else np.inf
                     for c, k in zip(countries[cc // len(CATEGORIES)].tolist(),
                                     (cc % len(CATEGORIES)).tolist(), strict=True)])
     return np.minimum(speeds, cap[cc_at])
+
 
 __all__ = ["CATEGORIES", "countries_of", "hgv_category", "hgv_limited_speeds"]
