@@ -180,6 +180,8 @@ def chains(n: int, tail: np.ndarray, head: np.ndarray
             while not endpoint[cur]:
                 nxt = high[cur] if low[cur] == prev else low[cur]
                 s2 = _first_pair(start, seg, head, cur, nxt)
+                if s2 < 0:
+                    raise ValueError("a chain of segments breaks off at an interior node")
                 chain_seg[k] = s2
                 k += 1
                 prev, cur = cur, nxt
