@@ -100,7 +100,7 @@ def _endpoints(n: int, tail: np.ndarray, head: np.ndarray
         outdeg[tail[s]] += 1
         indeg[head[s]] += 1
     # up to four neighbours of the nodes of degree 2 or 4 (the only possible interior ones)
-    nbs = np.full((n, 4), -1, np.int64)
+    nbs = np.empty((n, 4), np.int64)  # row x: its first cnt[x] entries
     cnt = np.zeros(n, np.int64)
     for s in range(len(tail)):
         for x, y in ((tail[s], head[s]), (head[s], tail[s])):
@@ -156,7 +156,8 @@ def chains(n: int, tail: np.ndarray, head: np.ndarray
             endpoint[x] = True
     chain_u = np.empty(len(tail), np.int64)
     chain_v = np.empty(len(tail), np.int64)
-    chain_off = np.zeros(len(tail) + 1, np.int64)
+    chain_off = np.empty(len(tail) + 1, np.int64)  # untouched pages cost nothing
+    chain_off[0] = 0
     chain_seg = np.empty(len(tail), np.int64)
     n_chain = 0
     k = 0
@@ -299,7 +300,7 @@ def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarra
     owners (``seg_edge`` and the segment of each: chains, then singles)."""
     n_chain = len(chain_u)
     n_edges = n_chain + len(single)
-    length = np.zeros(n_edges)
+    length = np.empty(n_edges)
     n_pts = len(chain_seg) + n_chain + 2 * len(single)
     coords = np.empty((n_pts, 2))
     geom_off = np.empty(n_edges + 1, np.int64)
