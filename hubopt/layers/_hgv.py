@@ -84,12 +84,12 @@ def hgv_limited_speeds(edges: pd.DataFrame, nodes: pd.DataFrame, speeds: np.ndar
     country = country[at]
     # (a missing class or maxspeed reads as None: hgv_category treats it as NaN)
     kind_code, kind_vocab = pd.factorize(edges["kind"], use_na_sentinel=True)
-    kinds = np.append(np.asarray(kind_vocab, dtype=object), None)
+    kinds = np.array([*np.asarray(kind_vocab, dtype=object).tolist(), None], dtype=object)
     if "maxspeed" in edges.columns:
         speed_code, speed_vocab = pd.factorize(edges["maxspeed"], use_na_sentinel=True)
     else:
         speed_code, speed_vocab = np.full(len(edges), -1, dtype="int64"), []
-    tagged = np.append(np.asarray(speed_vocab, dtype=object), None)
+    tagged = np.array([*np.asarray(speed_vocab, dtype=object).tolist(), None], dtype=object)
     width = len(tagged)
     pair_at, pairs = _groups((kind_code.astype("int64") + 1) * width + speed_code + 1)
     category = np.array([CATEGORIES.index(hgv_category(kinds[p // width - 1],
