@@ -9,6 +9,8 @@ entry keep the speeds they have.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -41,15 +43,23 @@ def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (np.cumsum(present) - 1)[keys], np.flatnonzero(present)
 
 
-def countries_of(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """:func:`hubopt.demand.country_codes` of many points, decided per grid cell where
-    a whole cell has one nearest country (:meth:`NearestIndex.nearest_labels`)."""
-    from hubopt.demand import country_codes  # lazy: demand imports the layers package
+@functools.cache
+def _cities() -> tuple[NearestIndex, np.ndarray]:
+    """The GeoNames cities :func:`hubopt.demand.country_codes` uses, indexed, and their
+    country codes."""
     from hubopt.layers._world_data import geonames_table
 
     cities = geonames_table(15000).sort_values("geonameid", kind="stable")
     index = NearestIndex(cities["longitude"].to_numpy(), cities["latitude"].to_numpy())
-    labels = np.array([str(c) for c in cities["countrycode"].tolist()], dtype=object)
+    return index, np.array([str(c) for c in cities["countrycode"].tolist()], dtype=object)
+
+
+def countries_of(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """:func:`hubopt.demand.country_codes` of many points, decided per grid cell where
+    a whole cell has one nearest country (:meth:`NearestIndex.nearest_labels`)."""
+    from hubopt.demand import country_codes  # lazy: demand imports the layers package
+
+    index, labels = _cities()
     out, unsure = index.nearest_labels(labels, lon, lat)
     if unsure.any():
         out[unsure] = country_codes(np.asarray(lon)[unsure], np.asarray(lat)[unsure])
