@@ -6,10 +6,13 @@ of a full run are then imported once, in the forkserver, while the sweep's own p
 validates the scenarios, and every worker forked from it starts with them loaded. With
 ``spawn`` each worker would import them again at its first scenario (about 1 s of CPU
 each), one after the other on a small machine. Importing this module
-imports and fills matplotlib's font lookup; it reads no case data.
+imports, fills matplotlib's font lookup and freezes the collector's view of what is
+loaded (``gc.freeze``); it reads no case data.
 """
 
 from __future__ import annotations
+
+import gc
 
 import matplotlib
 
@@ -37,3 +40,9 @@ import hubopt.sweep  # noqa: F401
 
 # the first text drawn builds matplotlib's font lookup: once here, not in every worker
 matplotlib.font_manager.findfont(matplotlib.font_manager.FontProperties())
+
+# What is loaded now lives as long as the forkserver and the workers forked from it: the
+# collector need not walk it again, neither in a worker's collections (which would also
+# copy the shared pages) nor when the forkserver exits (it holds the sweep's stdout and
+# stderr, so whoever reads them waits for that exit).
+gc.freeze()
