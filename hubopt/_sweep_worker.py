@@ -13,32 +13,25 @@ loaded (``gc.freeze``); it reads no case data.
 from __future__ import annotations
 
 import gc
+import importlib
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot
-import PIL.PngImagePlugin  # noqa: F401
-import pyogrio  # noqa: F401
-
-import hubopt.case
-import hubopt.export
-import hubopt.external
-import hubopt.land
-import hubopt.layers.air
-import hubopt.layers.rail
-import hubopt.layers.road
-import hubopt.layers.sea
-import hubopt.layers.world
-import hubopt.map_figure
-import hubopt.models
-import hubopt.outputs
-import hubopt.pipeline
-import hubopt.report_html
-import hubopt.sweep  # noqa: F401
+#: the modules a scenario of a world or OSM case imports (``import hubopt.sweep`` is left
+#: to the workers: it imports this module)
+MODULES = ("matplotlib.pyplot", "PIL.PngImagePlugin", "pyogrio", "hubopt.case",
+           "hubopt.export", "hubopt.external", "hubopt.land", "hubopt.layers.air",
+           "hubopt.layers.rail", "hubopt.layers.road", "hubopt.layers.sea",
+           "hubopt.layers.world", "hubopt.map_figure", "hubopt.models", "hubopt.outputs",
+           "hubopt.pipeline", "hubopt.report_html")
+for _name in MODULES:
+    importlib.import_module(_name)
 
 # the first text drawn builds matplotlib's font lookup: once here, not in every worker
+import matplotlib.font_manager  # noqa: E402
+
 matplotlib.font_manager.findfont(matplotlib.font_manager.FontProperties())
 
 # What is loaded now lives as long as the forkserver and the workers forked from it: the

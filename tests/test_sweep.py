@@ -158,3 +158,20 @@ def test_separately_started_dask_scheduler_and_worker_give_the_same_rows(
             p.terminate()
         for p in procs:
             p.wait(timeout=60)
+
+
+def test_worker_preload_covers_every_hubopt_module_a_scenario_imports(tmp_path: Path) -> None:
+    # in a fresh interpreter: the modules the forkserver preloads, then one full scenario
+    script = (
+        "import sys\n"
+        "import hubopt._sweep_worker\n"
+        "from hubopt.sweep import run_scenario, scenarios\n"
+        "before = set(sys.modules)\n"
+        f"row = run_scenario('default', scenarios(['model.p=3'])[0], {str(tmp_path)!r})\n"
+        "assert row['status'] == 'optimal', row\n"
+        "print(sorted(m for m in set(sys.modules) - before if m.startswith('hubopt')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                         text=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "p-3" / "run.json").is_file()
