@@ -158,6 +158,11 @@ def run_sweep(case: str, settings: Sequence[str], out: str | Path, *, workers: i
     # The local cluster's worker processes start (imports, about 2 s) while this process
     # validates the scenarios; a failed validation closes it again.
     starting = _ClusterStart(workers) if pending and workers > 0 and not scheduler else None
+    if pending and (starting is not None or scheduler):
+        # this process waits for the workers: it imports what the summary draws with
+        # meanwhile (about 0.5 s of CPU), before they start rather than beside them
+        threading.Thread(target=_import_summary_modules, daemon=True,
+                         name="hubopt-sweep-imports").start()
     try:
         for sc in todo:  # every scenario is validated before any is run
             load_case(case, overrides=sc.overrides)
@@ -193,7 +198,13 @@ def run_sweep(case: str, settings: Sequence[str], out: str | Path, *, workers: i
 
 #: Dask settings of the local cluster: no statistical profiler in the workers (it samples
 #: every thread's stack every 10 ms, which costs a pure-Python task time), no dashboard.
-_DASK_CONFIG = {"distributed.worker.profile.enabled": False}
+_DASK_CONFIG = {"distributed.worker.profile.enabled": False,
+                # the event loops' health check (every 20 ms), the system monitor (every
+                # 500 ms) and the nannies' memory check (every 100 ms) wake the processes
+                # that run the scenarios: at these rates they still warn and guard
+                "distributed.admin.tick.interval": "500ms",
+                "distributed.admin.system-monitor.interval": "5s",
+                "distributed.worker.memory.monitor-interval": "1s"}
 
 
 #: How the local cluster starts its worker processes: from a forkserver that has imported
@@ -286,10 +297,6 @@ def _run_on_dask(case: str, pending: list[Scenario], folder: Path,
     try:
         futures = client.map(run_scenario, [case] * len(pending), pending,
                              [str(folder)] * len(pending), pure=False)
-        # this process only waits now: it imports what the summary draws with meanwhile
-        # (about 0.5 s of CPU that would otherwise come after the last scenario)
-        threading.Thread(target=_import_summary_modules, daemon=True,
-                         name="hubopt-sweep-imports").start()
         from hubopt.report_html import read_page_data
 
         by_key = {f.key: sc for f, sc in zip(futures, pending, strict=True)}
