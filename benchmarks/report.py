@@ -379,19 +379,20 @@ def sweep_section(rows: list[Row]) -> list[str]:
         "",
         f"{SUITES['sweep'].description}. Reproduce: `python benchmarks/run.py sweep`; table "
         "`benchmarks/results/sweep.csv`. Each sweep is a fresh `hubopt sweep` process after a "
-        "warm-up run that fills the layer cache.",
+        "warm-up run that fills the layer cache; the two sweeps run 3 times, alternating, "
+        "and *seconds* is the median (every run in the last column).",
         "",
         *stamp_lines(rows),
         "",
         "| mode | scenarios | seconds | speed-up over `--workers 0` | speed-up over "
-        "separate runs | same rows as `--workers 0` |",
-        "|---|---:|---:|---:|---:|---|",
+        "separate runs | same rows as `--workers 0` | runs (s) |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
     for r in rows:
         lines.append(f"| {r['mode']} | {r['scenarios']} | {fmt(r['seconds'], '.1f')} | "
                      f"{fmt(r['speedup'], '.2f')} | "
                      f"{fmt(r.get('speedup_vs_separate_runs', ''), '.2f')} | "
-                     f"{r['identical_rows'] or '-'} |")
+                     f"{r['identical_rows'] or '-'} | {r.get('runs') or '-'} |")
     return [*lines, ""]
 
 

@@ -69,7 +69,7 @@ RUN_COLUMNS = (
 )  # fmt: skip
 SWEEP_COLUMNS = (
     "suite", "mode", "scenarios", "seconds", "speedup", "speedup_vs_separate_runs",
-    "identical_rows", *STAMP,
+    "identical_rows", "runs", *STAMP,
 )  # fmt: skip
 COVERAGE_COLUMNS = (
     "suite", "instance", "n", "m", "p", "minutes", "seed", "solver", "time_limit",
