@@ -29,7 +29,6 @@ Map data © OpenStreetMap contributors (ODbL).
 from __future__ import annotations
 
 import multiprocessing as mp
-import resource
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _process import cpu_seconds, peak_mb
 
 HERE = Path(__file__).resolve().parent
 COLS, ROWS = 7, 7
@@ -45,13 +45,6 @@ SEED = 0
 PANDANA_SCALE = 1e4
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def _setup() -> tuple[Any, Any, Any]:
@@ -95,8 +88,8 @@ def _hubopt_matrix() -> dict[str, Any]:
     from hubopt.od_matrix import od_table, write_od_table
 
     net, pts, weights = _setup()
-    base = _peak_mb()
-    c0 = _cpu()
+    base = peak_mb()
+    c0 = cpu_seconds()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "matrix.parquet"
         t0 = time.perf_counter()
@@ -108,8 +101,8 @@ def _hubopt_matrix() -> dict[str, Any]:
     return {"item": "hubopt matrix (snap + hierarchy + search + chains + parquet)",
             "seconds": sec, "nodes": net.n_nodes, "edges": len(net.edges),
             "sources": N_POINTS, "targets": N_POINTS, "base_rss_mb": base,
-            "peak_rss_mb": _peak_mb(),
-            "cpu_seconds": _cpu() - c0, "value": len(table.frame),
+            "peak_rss_mb": peak_mb(),
+            "cpu_seconds": cpu_seconds() - c0, "value": len(table.frame),
             "note": f"rows written; {len(table.unreachable)} unreachable; parquet "
                     f"{size / 1e6:.0f} MB"}
 
@@ -120,8 +113,8 @@ def _hubopt_routing() -> dict[str, Any]:
 
     net, pts, weights = _setup()
     nodes = _nodes(net, pts)
-    base = _peak_mb()
-    c0 = _cpu()
+    base = peak_mb()
+    c0 = cpu_seconds()
     t0 = time.perf_counter()
     h = routing_hierarchy(net, weights).hierarchy
     t_pre = time.perf_counter() - t0
@@ -132,8 +125,8 @@ def _hubopt_routing() -> dict[str, Any]:
     return {"item": "hubopt routing (hierarchy + many-to-many)", "nodes": net.n_nodes,
             "edges": len(net.edges), "sources": N_POINTS, "targets": N_POINTS,
             "seconds": t_pre + t_query, "preprocess_seconds": t_pre,
-            "query_seconds": t_query, "base_rss_mb": base, "peak_rss_mb": _peak_mb(),
-            "cpu_seconds": _cpu() - c0,
+            "query_seconds": t_query, "base_rss_mb": base, "peak_rss_mb": peak_mb(),
+            "cpu_seconds": cpu_seconds() - c0,
             "value": h.n_shortcuts,
             "note": f"value = shortcuts; hierarchy {h.nbytes / 1e6:.0f} MB; "
                     f"{int(np.isfinite(cost).sum())} finite pairs"}
@@ -147,21 +140,21 @@ def _scipy(n_sources: int) -> dict[str, Any]:
     net, pts, weights = _setup()
     nodes = _nodes(net, pts)
     csr = network_csr(net, weights)
-    base = _peak_mb()
-    c0 = _cpu()
+    base = peak_mb()
+    c0 = cpu_seconds()
     t0 = time.perf_counter()
     rows = []
     for start in range(0, n_sources, 25):
         block = nodes[start:min(n_sources, start + 25)]
         rows.append(dijkstra(csr, directed=True, indices=block)[:, nodes])
     sec = time.perf_counter() - t0
-    cpu = _cpu() - c0
+    cpu = cpu_seconds() - c0
     got = np.vstack(rows)
     diff = _rel_diff(got, _reference(net, nodes, weights)[:n_sources])
     return {"item": "scipy dijkstra (same CSR, target columns kept)", "nodes": net.n_nodes,
             "edges": int(csr.nnz), "sources": n_sources, "targets": N_POINTS,
             "seconds": sec * N_POINTS / n_sources, "measured_seconds": sec,
-            "base_rss_mb": base, "peak_rss_mb": _peak_mb(),
+            "base_rss_mb": base, "peak_rss_mb": peak_mb(),
             "cpu_seconds": cpu, "max_rel_diff": diff,
             "note": f"measured on {n_sources} sources, extrapolated per source to "
                     f"{N_POINTS}"}
@@ -178,8 +171,8 @@ def _pandana() -> dict[str, Any]:
     csr = network_csr(net, weights).tocoo()
     x = net.nodes["x"].to_numpy()
     y = net.nodes["y"].to_numpy()
-    base = _peak_mb()
-    c0 = _cpu()
+    base = peak_mb()
+    c0 = cpu_seconds()
     t0 = time.perf_counter()
     # pandana keeps its CH weights to a fixed precision: costs in units of 1/10,000 EUR
     # (edges of about 100 units) keep the rounding below 1e-4 of a path's cost
@@ -191,14 +184,14 @@ def _pandana() -> dict[str, Any]:
     t1 = time.perf_counter()
     lengths = np.asarray(pnet.shortest_path_lengths(a, b, imp_name="cost"), dtype="float64")
     t_query = time.perf_counter() - t1
-    cpu = _cpu() - c0
+    cpu = cpu_seconds() - c0
     got = lengths.reshape(len(nodes), len(nodes)) / PANDANA_SCALE
     got[lengths.reshape(got.shape) >= 4e6] = np.inf  # pandana's value for unreachable pairs
     diff = _rel_diff(got, _reference(net, nodes, weights))
     return {"item": "pandana 0.8 contraction hierarchies", "nodes": net.n_nodes,
             "edges": int(csr.nnz), "sources": N_POINTS, "targets": N_POINTS,
             "seconds": t_pre + t_query, "preprocess_seconds": t_pre,
-            "query_seconds": t_query, "base_rss_mb": base, "peak_rss_mb": _peak_mb(),
+            "query_seconds": t_query, "base_rss_mb": base, "peak_rss_mb": peak_mb(),
             "cpu_seconds": cpu,
             "max_rel_diff": diff, "note": "shortest_path_lengths on 1,000,000 pairs"}
 
@@ -215,20 +208,20 @@ def _networkx(n_sources: int) -> dict[str, Any]:
     g.add_nodes_from(range(net.n_nodes))
     g.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(),
                                   strict=True))
-    base = _peak_mb()
-    c0 = _cpu()
+    base = peak_mb()
+    c0 = cpu_seconds()
     t0 = time.perf_counter()
     got = []
     for s in nodes[:n_sources].tolist():
         dist = nx.single_source_dijkstra_path_length(g, s)
         got.append([dist.get(int(t), np.inf) for t in nodes])
     sec = time.perf_counter() - t0
-    cpu = _cpu() - c0
+    cpu = cpu_seconds() - c0
     diff = _rel_diff(np.asarray(got), _reference(net, nodes, weights)[:n_sources])
     return {"item": "networkx single_source_dijkstra_path_length", "nodes": net.n_nodes,
             "edges": int(coo.nnz), "sources": n_sources, "targets": N_POINTS,
             "seconds": sec * N_POINTS / n_sources, "measured_seconds": sec,
-            "base_rss_mb": base, "peak_rss_mb": _peak_mb(),
+            "base_rss_mb": base, "peak_rss_mb": peak_mb(),
             "cpu_seconds": cpu, "max_rel_diff": diff,
             "note": f"measured on {n_sources} sources, extrapolated per source to "
                     f"{N_POINTS}"}

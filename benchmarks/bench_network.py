@@ -22,7 +22,6 @@ Targets (issue 3): hubopt >= 20x networkx, and within 1.5x of raw scipy.
 from __future__ import annotations
 
 import multiprocessing as mp
-import resource
 import tempfile
 import time
 import warnings
@@ -30,13 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _process import peak_mb
 
 REPO = Path(__file__).resolve().parent.parent
 WORLD_BBOX = "9,53,31,66"  # Baltic Sea region
 
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
@@ -70,7 +67,7 @@ def _build_phase(kind: str, source: str, cache: str) -> dict[str, Any]:
     out["network_nodes"] = net.n_nodes
     out["network_edges"] = len(net.edges)
     out["transfer_links"] = len(net.transfers)
-    out["peak_rss_mb"] = round(_peak_mb(), 1)
+    out["peak_rss_mb"] = round(peak_mb(), 1)
     return out
 
 
@@ -145,7 +142,7 @@ def _matrix_phase(source: str, cache: str, n_sources: int, n_nx: int) -> dict[st
         "speedup_vs_networkx": round(rate["hubopt"] / rate["networkx"], 1),
         "slowdown_vs_scipy": round(rate["scipy"] / rate["hubopt"], 3),
         "max_relative_difference_vs_networkx": max_diff,
-        "peak_rss_mb": round(_peak_mb(), 1),
+        "peak_rss_mb": round(peak_mb(), 1),
     }
 
 

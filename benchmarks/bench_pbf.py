@@ -23,7 +23,6 @@ peak resident memory.
 from __future__ import annotations
 
 import multiprocessing as mp
-import resource
 import shutil
 import sys
 import tempfile
@@ -32,17 +31,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from _process import cpu_seconds, peak_mb
+
 HERE = Path(__file__).resolve().parent
 TIMEOUT_S = 1800
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def _cpu() -> float:
-    use = resource.getrusage(resource.RUSAGE_SELF)
-    return use.ru_utime + use.ru_stime
 
 
 def _hubopt(path: str, cache: str, numba_cache: str | None = None) -> dict[str, Any]:
@@ -61,7 +55,7 @@ def _hubopt(path: str, cache: str, numba_cache: str | None = None) -> dict[str, 
     settings.cache_folder = Path(cache)
     src = Source.infer(path)
     out: dict[str, Any] = {"layers": {}}
-    t0, c0 = time.perf_counter(), _cpu()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for mode in ALL_MODES:
@@ -69,9 +63,9 @@ def _hubopt(path: str, cache: str, numba_cache: str | None = None) -> dict[str, 
             layer = extract_layer(mode, src)
             out["layers"][mode.value] = {"seconds": time.perf_counter() - t, **layer.summary()}
         out["seconds"] = time.perf_counter() - t0
-        out["cpu_seconds"] = _cpu() - c0
+        out["cpu_seconds"] = cpu_seconds() - c0
         out["seconds_incl_imports"] = time.perf_counter() - t_start
-        out["peak_rss_mb"] = _peak_mb()
+        out["peak_rss_mb"] = peak_mb()
         t = time.perf_counter()
         road = extract_layer("road", src)
         out["warm_road"] = {"seconds": time.perf_counter() - t, **road.summary()}
@@ -82,15 +76,15 @@ def _pyrosm(path: str) -> dict[str, Any]:
     t_start = time.perf_counter()
     import pyrosm
 
-    t0, c0 = time.perf_counter(), _cpu()
+    t0, c0 = time.perf_counter(), cpu_seconds()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         nodes, edges = pyrosm.OSM(path).get_network(network_type="driving", nodes=True)
     sec = time.perf_counter() - t0
-    return {"seconds": sec, "cpu_seconds": _cpu() - c0,
+    return {"seconds": sec, "cpu_seconds": cpu_seconds() - c0,
             "seconds_incl_imports": time.perf_counter() - t_start,
             "nodes": len(nodes), "edges": len(edges),
-            "length_km": float(edges["length"].sum()) / 1000.0, "peak_rss_mb": _peak_mb()}
+            "length_km": float(edges["length"].sum()) / 1000.0, "peak_rss_mb": peak_mb()}
 
 
 def _fresh(fn: Any, *args: Any) -> dict[str, Any]:
