@@ -110,23 +110,26 @@ def _fields(data: bytes | memoryview) -> Iterator[tuple[int, int | memoryview]]:
         raise ValueError(msg)
 
 
+def _whole(data: bytes, size: int, what: str) -> bytes:
+    """``data`` when it has the ``size`` bytes asked for, else a "truncated" error."""
+    if len(data) < size:
+        msg = f"truncated {what}"
+        raise ValueError(msg)
+    return data
+
+
 def _blobs(fh: BinaryIO) -> Iterator[tuple[str, bytes]]:
     """``(type, Blob message)`` of each blob of the file, in order."""
     while True:
         head = fh.read(4)
         if not head:
             return
-        if len(head) < 4:
-            msg = "truncated blob length"
-            raise ValueError(msg)
+        _whole(head, 4, "blob length")
         (size,) = struct.unpack(">I", head)
         if size > _MAX_HEADER:
             msg = f"blob header of {size} bytes (at most {_MAX_HEADER})"
             raise ValueError(msg)
-        header = fh.read(size)
-        if len(header) < size:
-            msg = "truncated blob header"
-            raise ValueError(msg)
+        header = _whole(fh.read(size), size, "blob header")
         kind, datasize = "", -1
         for number, value in _fields(header):
             if number == 1 and isinstance(value, memoryview):
@@ -136,10 +139,7 @@ def _blobs(fh: BinaryIO) -> Iterator[tuple[str, bytes]]:
         if not 0 <= datasize <= _MAX_BLOB:
             msg = f"blob of {datasize} bytes (at most {_MAX_BLOB})"
             raise ValueError(msg)
-        blob = fh.read(datasize)
-        if len(blob) < datasize:
-            msg = "truncated blob"
-            raise ValueError(msg)
+        blob = _whole(fh.read(datasize), datasize, "blob")
         yield kind, blob
 
 

@@ -30,18 +30,12 @@ def segments(offsets: np.ndarray, node: np.ndarray, oneway: np.ndarray,
     j = 0
     for w in range(n_way):
         start, stop = offsets[w], offsets[w + 1] - 1
-        back = backwards[w]
-        for i in range(start, stop):
-            a, b = node[i], node[i + 1]
-            tail[j] = b if back else a
-            head[j] = a if back else b
-            way[j] = w
-            j += 1
-        if not oneway[w]:
+        for d in range(1 if oneway[w] else 2):  # the way's direction, then the reverse
+            rev = backwards[w] != (d == 1)
             for i in range(start, stop):
                 a, b = node[i], node[i + 1]
-                tail[j] = a if back else b
-                head[j] = b if back else a
+                tail[j] = b if rev else a
+                head[j] = a if rev else b
                 way[j] = w
                 j += 1
     return tail, head, way
