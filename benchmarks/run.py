@@ -473,7 +473,8 @@ def run_coverage_suite(table: Table, stamp: dict[str, str], limit: float | None,
     import bench_coverage
 
     kwargs: dict[str, Any] = {} if limit is None else {
-        "limit": min(limit, bench_coverage.TIME_LIMIT)}
+        "limit": min(limit, bench_coverage.TIME_LIMIT),
+        "peer_limit": min(limit, bench_coverage.PEER_TIME_LIMIT)}
     if only:
         kwargs["instances"] = tuple(i for i in bench_coverage.INSTANCES
                                     if re.search(only, i.name))  # fmt: skip
