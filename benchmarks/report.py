@@ -414,8 +414,8 @@ def coverage_section(rows: list[Row]) -> list[str]:
         *stamp_lines(rows),
         "",
         "| points x sites, p, radius | hubopt covered weight | proven | seconds | "
-        "spopt + CBC covered weight | proven | seconds | speed-up | load | commit |",
-        "|---|---:|---|---:|---:|---|---:|---:|---|---|",
+        "spopt + CBC covered weight | proven | seconds | speed-up | limits | load | commit |",
+        "|---|---:|---|---:|---:|---|---:|---:|---|---|---|",
     ]
 
     def proven(r: Row | None) -> str:
@@ -431,17 +431,20 @@ def coverage_section(rows: list[Row]) -> list[str]:
         elif s is not None and s["proven"] != "true":
             speed = ">= " + speed  # spopt stopped before its proof
         load = " / ".join(x["load_at_start"] for x in (h, s) if x is not None)
+        limits = " / ".join(fmt(x["time_limit"], ".0f") for x in (h, s) if x is not None)
         commit = " / ".join(dict.fromkeys(x["commit"] for x in (h, s) if x is not None))
         lines.append(
             f"| {name} | {fmt(h['objective'], ',.0f') if h else '-'} | {proven(h)} | "
             f"{fmt(h['seconds'], '.1f') if h else '-'} | "
             f"{fmt(s['objective'], ',.0f') if s else '-'} | {proven(s)} | "
-            f"{fmt(s['seconds'], '.1f') if s else '-'} | {speed} | {load} | {commit} |")
+            f"{fmt(s['seconds'], '.1f') if s else '-'} | {speed} | {limits} s | {load} | "
+            f"{commit} |")
     lines += ["", "Speed-up: spopt + CBC seconds / hubopt seconds; `>=` when spopt + CBC "
               "stopped at its time limit without a proof and hubopt proved the optimum; `-` when "
-              "hubopt stopped at its limit. "
-              "Load: the 1-minute load average when hubopt, then spopt, started. Commit: "
-              "the hubopt version each row was measured with (one when both agree).", ""]
+              "hubopt stopped at its limit. Limits: each solver's time limit, hubopt / "
+              "spopt + CBC. Load: the 1-minute load average when hubopt, then spopt, "
+              "started. Commit: the hubopt version each row was measured with (one when both "
+              "agree).", ""]
     return lines
 
 

@@ -207,7 +207,8 @@ def test_report_renders_the_coverage_suite_side_by_side(tmp_path: Path) -> None:
     rows = [{**base, "solver": "hubopt", "objective": "3860493.0", "proven": "true",
              "seconds": "1.5", "method": "mip-scip", "hubs": "1 2", "load_at_start": "1.1"},
             {**base, "solver": "spopt+cbc", "objective": "3860493.0", "proven": "true",
-             "seconds": "6.0", "method": "cbc", "hubs": "1 2", "load_at_start": "1.2"}]
+             "seconds": "6.0", "method": "cbc", "hubs": "1 2", "load_at_start": "1.2",
+             "time_limit": "1200.0"}]
     with (results / "coverage.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -218,7 +219,7 @@ def test_report_renders_the_coverage_suite_side_by_side(tmp_path: Path) -> None:
     page = (docs / "benchmarks.md").read_text(encoding="utf-8")
     assert "## coverage" in page
     assert ("| 2,000 x 200, p = 10, 15 min | 3,860,493 | yes | 1.5 | 3,860,493 | yes | 6.0 "
-            "| 4.0x | 1.1 / 1.2 | abc1234 |") in page
+            "| 4.0x | 300 / 1200 s | 1.1 / 1.2 | abc1234 |") in page
 
 
 def test_coverage_benchmark_rows_agree_with_spopt_on_a_small_instance() -> None:
