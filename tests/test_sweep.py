@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from hubopt._errors import CaseValidationError
 from hubopt.cli import cli
-from hubopt.sweep import RESULT_COLUMNS, run_sweep, scenarios, split_values
+from hubopt.sweep import RESULT_COLUMNS, longest_first, run_sweep, scenarios, split_values
 
 
 def test_values_split_on_commas_outside_brackets_and_quotes() -> None:
@@ -31,6 +31,16 @@ def test_scenarios_are_the_product_with_the_last_key_fastest() -> None:
     assert sc[1].overrides == ("model.p=2", "model.alpha=0.75")
     assert sc[-1].overrides == ("model.p=3", "model.alpha=1.0")
     assert len({s.name for s in sc}) == 6
+
+
+def test_workers_start_the_scenarios_with_more_hubs_first() -> None:
+    sc = scenarios(["model.alpha=0.5,0.75", "model.p=2,5,3"])
+    order = [s.overrides for s in longest_first(sc)]
+    assert order == [("model.alpha=0.5", "model.p=5"), ("model.alpha=0.75", "model.p=5"),
+                     ("model.alpha=0.5", "model.p=3"), ("model.alpha=0.75", "model.p=3"),
+                     ("model.alpha=0.5", "model.p=2"), ("model.alpha=0.75", "model.p=2")]
+    other = scenarios(["model.alpha=0.5,0.75,1.0"])  # nothing to go by: the given order
+    assert longest_first(other) == other
 
 
 def test_malformed_settings_are_all_reported() -> None:
