@@ -347,7 +347,8 @@ def engine_row(suite: str, case: Case, rec: dict[str, Any], stamp: dict[str, str
         "suite": suite,
         "instance": case.instance,
         "problem": case.problem,
-        "n": case.n,
+        # a real instance's size is that of the file as built (the layers may change it)
+        "n": rec.get("n", case.n) if case.family == "real" else case.n,
         "p": rec.get("p", case.p),
         "alpha": rec.get("alpha", case.alpha),
         "fixed_cost": case.fixed_cost,
