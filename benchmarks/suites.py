@@ -52,16 +52,17 @@ AP_LARGE_P = (2, 3, 4, 5, 10, 15, 20)
 GROWTH_AP_N = (10, 20, 25, 40, 50, 100, 200)
 GROWTH_RANDOM_N = (50, 100, 200, 300, 500, 700, 1000)
 GROWTH_P = (3, 5)
-# real instances (``benchmarks/real_instances.py``: file stem, model nodes m as built on
-# the world layers of 775c2b0: demand points plus the terminal sites the region has, at
-# most the stem's second number) in the growth table, p = 5 as the random rows
-GROWTH_REAL = (("eurus-100x50", 150), ("eurus-250x150", 389), ("eurus-575x248", 700),
+# real instances (``benchmarks/real_instances.py``: file stem, model nodes m as last
+# built on the world layers, 124f093 where measured: demand points plus the terminal sites
+# the region has, at most the stem's second number; a row records its file's own m) in
+# the growth table, p = 5 as the random rows
+GROWTH_REAL = (("eurus-100x50", 150), ("eurus-250x150", 389), ("eurus-575x248", 714),
                ("eurus-1000x300", 1125))  # fmt: skip
 # the real suite: each instance with p = 5, 8 and 10 (both p-hub medians), 120 s
 # (primorye-100x50 is built too, but has 7 terminal sites: fewer than 8 hubs)
-REAL_INSTANCES = (("eurus-250x150", 389), ("eurus-300x150", 439), ("eurus-575x248", 700),
-                  ("baltic-200x100", 300), ("baltic-400x200", 485), ("central-300x150", 439),
-                  ("central-700x300", 839))  # fmt: skip
+REAL_INSTANCES = (("eurus-250x150", 389), ("eurus-300x150", 439), ("eurus-575x248", 714),
+                  ("baltic-200x100", 300), ("baltic-400x200", 503), ("central-300x150", 450),
+                  ("central-700x300", 877))  # fmt: skip
 REAL_P = (5, 8, 10)
 
 
