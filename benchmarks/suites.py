@@ -264,7 +264,7 @@ SUITES: dict[str, Suite] = {
         Suite("real", "engine",
               "real instances built from the world layers by benchmarks/real_instances.py "
               "(European Russia, Baltic rim, Central Europe; 200-700 demand points, "
-              "100-142 terminal sites), USApHMP/UMApHMP p = 5, 8, 10; 120 s", real),
+              "100-177 terminal sites as last built), USApHMP/UMApHMP p = 5, 8, 10; 120 s", real),
         Suite("network", "network",
               "layer build times (Malta extract, Baltic world-scale layers), travel-cost "
               "matrix throughput against networkx and raw scipy, peak memory"),
