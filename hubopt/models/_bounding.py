@@ -22,6 +22,7 @@ from hubopt.models._mip import solve_allocation_mip
 from hubopt.models.base import HubData, IntArray, Problem, SolveParameters
 from hubopt.models.benders import BendersResult, benders_multiple_allocation
 from hubopt.models.evaluate import evaluate
+from hubopt.models.group_lagrangian import grouped_lagrangian_bound
 from hubopt.models.heuristics import improve_allocation, local_search_hubs
 from hubopt.models.sa_lagrangian import SingleAllocationBound, single_allocation_lagrangian
 from hubopt.models.strategy import EngineOptions, Plan
@@ -97,6 +98,36 @@ def large_benders_bound(
             hubs, alloc = tuple(res.hubs), other
     bound = res.bound if math.isfinite(res.bound) else 0.0
     return hubs, alloc, bound, {**res.summary(), "benders_bound": res.bound}
+
+
+def large_grouped_bound(
+    problem: Problem,
+    data: HubData,
+    opts: EngineOptions,
+    hubs: tuple[int, ...],
+    alloc: IntArray,
+    deadline: float,
+) -> tuple[float, dict[str, Any]]:
+    """The grouped Lagrangian bound (:mod:`hubopt.models.group_lagrangian`) of the
+    multiple-allocation relaxation until ``deadline``, aimed at the incumbent ``hubs``
+    (a bound for every problem of the engine; 0 where ``opts.group_lagrangian`` is off)
+    and what to report."""
+    if not opts.group_lagrangian:
+        return 0.0, {}
+    res = grouped_lagrangian_bound(
+        data,
+        upper=evaluate(problem, data, hubs, alloc),
+        hubs=hubs,
+        deadline=deadline,
+        groups=opts.group_count,
+        start_share=opts.group_start_share,
+        patience=opts.group_patience,
+        stall_window=opts.group_stall_window,
+        stall_share=opts.group_stall_share,
+    )
+    return res.bound, {"group_bound": res.bound, "group_steps": res.steps,
+                       "group_seconds": round(res.seconds, 3),
+                       "group_stalled": res.stalled}  # fmt: skip
 
 
 def screened_single_allocation_bound(

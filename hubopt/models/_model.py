@@ -36,6 +36,7 @@ from hubopt.models._bounding import (
     _bound_proves,
     benders_trial,
     large_benders_bound,
+    large_grouped_bound,
     multiple_allocation_bound,
     screened_single_allocation_bound,
     single_allocation_bound,
@@ -435,6 +436,15 @@ class HubModel(Model):
                 self.problem, self.data, params, opts, hubs, alloc, until(1.0)
             )
             lb = max(lb, bound)
+        if plan.large_bound and not fits and deadline is not None:
+            # the grouped bound first, until it stalls; then Benders where it fits
+            bound, group_info = large_grouped_bound(
+                self.problem, self.data, opts, hubs, alloc, deadline
+            )
+            lb = max(lb, bound)
+            info = {**info, **group_info}
+            remaining = deadline - time.perf_counter()
+            benders_fits = remaining > 3 and setup <= 0.5 * remaining
         if plan.large_bound and not fits and benders_fits:
             hubs, alloc, bound, large_info = large_benders_bound(
                 self.problem, self.data, params, hubs, alloc, deadline

@@ -1,0 +1,208 @@
+"""A Lagrangian bound whose work grows with ``n m^2``, for instances too large for the
+path formulation's relaxation (:mod:`hubopt.models.sa_lagrangian`).
+
+The path formulation of the multiple-allocation problems routes each OD pair ``(i, j)``
+on one hub pair (``x_ijkl``, summing to 1) with ``sum_l x_ijkl <= y_k`` and ``sum_k
+x_ijkl <= y_l``.  Its Lagrangian relaxation has a multiplier per OD pair and site, which
+at 1,000 nodes with every node a site is 10^9 numbers.  Here the nodes fall into ``G``
+groups (by cost, around ``G`` spread-out anchors), and the constraints of the OD pairs
+from one origin to one group are summed with their flows::
+
+    sum_{j in g} W_ij sum_l x_ijkl <= W_ig y_k     (origin i, group g, site k)
+    sum_{i in g} W_ij sum_k x_ijkl <= W_gj y_l     (destination j, group g, site l)
+
+Relaxing these with multipliers ``lam_igk, mu_jgl >= 0`` leaves
+
+* for each OD pair the cheapest route under ``chi C_ik + lam_{i g(j) k} + alpha C_kl +
+  delta C_lj + mu_{j g(i) l}``: first, for each origin, group and last hub ``l``, the
+  best first hub (``O(n G m^2)``), then for each OD pair the best ``l`` (``O(pairs
+  m)``); with the triangle inequality both scans stop early (the kernels);
+* for the hubs, ``g_k = -sum_ig W_ig lam_igk - sum_jg W_gj mu_jgk``: the ``p`` smallest
+  open (the fixed hubs always; with fixed costs every ``f_k + g_k < 0``, at least one).
+
+Every multiplier vector gives a valid bound on the multiple-allocation optimum, hence
+on every problem of the engine over the same costs (single allocation and capacities
+only add constraints).  With one group the relaxation is that of Ernst & Krishnamoorthy's
+flow formulation; with ``n`` groups, the path formulation's.  On random Euclidean
+training instances (n = 100, p = 5, converged) one group left 5.6 % to the optimum and
+four groups 0.9 % (``docs/decisions.md``).  Subgradient steps towards the incumbent
+(Polyak) raise it; each multiplier's step is divided by its flow ``W_ig``, which on those
+instances reached in 1,000 steps what the plain steps did not in 3,000.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from hubopt.models._group_kernels import price_routes, triangle_slacks
+from hubopt.models.base import FloatArray, HubData, IntArray
+
+__all__ = ["GroupBound", "grouped_lagrangian_bound", "node_groups"]
+
+
+@dataclass(frozen=True)
+class GroupBound:
+    """What :func:`grouped_lagrangian_bound` found: the best ``bound`` (a valid lower
+    bound; 0 when no step ran), the ``steps`` made, the ``groups`` used and the
+    ``seconds`` taken; ``stalled`` when it stopped for lack of progress."""
+
+    bound: float
+    steps: int
+    groups: int
+    seconds: float
+    stalled: bool = False
+
+
+def node_groups(costs: FloatArray, groups: int) -> IntArray:
+    """Each node's group: ``groups`` anchors spread by farthest-point insertion on
+    ``C + C^T`` (from node 0), every node with its nearest anchor (the first on ties).
+
+    >>> node_groups(np.array([[0., 1, 9, 9], [1, 0, 9, 9], [9, 9, 0, 1], [9, 9, 1, 0]]), 2)
+    array([0, 0, 1, 1])
+    """
+    d = np.asarray(costs, dtype=np.float64)
+    d = d + d.T
+    n = d.shape[0]
+    anchors = [0]
+    near = d[0].copy()
+    for _ in range(min(groups, n) - 1):
+        a = int(np.argmax(near))
+        if near[a] <= 0:
+            break
+        anchors.append(a)
+        near = np.minimum(near, d[a])
+    return np.asarray(np.argmin(d[anchors, :], axis=0), dtype=np.int64)
+
+
+def _open_hubs(
+    score: FloatArray, p: int | None, fixed_costs: FloatArray | None, fixed: IntArray
+) -> FloatArray:
+    """The hubs of the subproblem (0/1 over the sites) for the hub scores ``score``."""
+    y = np.zeros(score.shape[0])
+    y[fixed] = 1.0
+    if p is not None:
+        rest = np.flatnonzero(y == 0)
+        take = max(0, p - len(fixed))
+        y[rest[np.argsort(score[rest], kind="stable")[:take]]] = 1.0
+        return y
+    total = score + (0.0 if fixed_costs is None else fixed_costs)
+    y[total < 0] = 1.0
+    if not y.any():
+        y[int(np.argmin(total))] = 1.0
+    return y
+
+
+def grouped_lagrangian_bound(
+    data: HubData,
+    *,
+    upper: float,
+    hubs: tuple[int, ...],
+    deadline: float | None,
+    groups: int = 4,
+    start_share: float = 0.5,
+    patience: int = 40,
+    max_steps: int | None = None,
+    prune: bool = True,
+    stall_window: int = 0,
+    stall_share: float = 0.01,
+) -> GroupBound:
+    """Raise the grouped Lagrangian bound (module docstring) until ``deadline``.
+
+    ``upper`` is the incumbent's objective (the steps aim at it; the bound stops there)
+    and ``hubs`` its hub set: the first multipliers give each origin's flow the price
+    ``start_share * max(0, chi d(i, hubs) - chi C_ik)`` at site ``k`` (and the same for
+    the destinations), so the first bound already counts part of the access costs.
+    ``patience`` steps without a better bound halve the step.  ``max_steps`` caps the
+    steps (``None``: the deadline alone).  With ``stall_window`` (0: never) it stops
+    when the bound rose by less than ``stall_share`` of the gap left to ``upper`` over
+    the last ``stall_window`` steps.  ``prune=False`` scans every hub pair (the
+    same values, slower: for tests).
+    """
+    t0 = time.perf_counter()
+    C = np.ascontiguousarray(data.costs, dtype=np.float64)
+    W = np.ascontiguousarray(data.flows, dtype=np.float64)
+    n = data.n
+    sites = np.asarray(data.candidates, dtype=np.int64)
+    m = sites.shape[0]
+    position = {int(k): a for a, k in enumerate(sites)}
+    fixed = np.asarray([position[h] for h in data.fixed_hubs], dtype=np.int64)
+    fixed_costs = None if data.fixed_costs is None else np.asarray(data.fixed_costs)[sites]
+    chi, alpha, delta = data.chi, data.alpha, data.delta
+    group = node_groups(C, groups)
+    g_count = int(group.max()) + 1
+    out_w = np.zeros((n, g_count))
+    in_w = np.zeros((n, g_count))
+    for g in range(g_count):
+        members = group == g
+        out_w[:, g] = W[:, members].sum(axis=1)
+        in_w[:, g] = W[members, :].sum(axis=0)
+    rows = np.flatnonzero(W.sum(axis=1) > 0).astype(np.int64)
+    if m == 0 or rows.size == 0 or upper <= 0:
+        return GroupBound(0.0, 0, g_count, time.perf_counter() - t0)
+    prune_first = prune and chi >= alpha
+    prune_last = prune_first and delta >= alpha
+    e1, e2 = triangle_slacks(C, sites, rows) if prune_first else (0.0, 0.0)
+    near_out = np.argsort(C[:, sites], axis=1, kind="stable").astype(np.int64)
+    near_in = np.argsort(C[sites, :].T, axis=1, kind="stable").astype(np.int64)
+    hub_arr = np.asarray(hubs, dtype=np.int64)
+    lam = np.zeros((n, g_count, m))
+    mu = np.zeros((n, g_count, m))
+    if hub_arr.size:
+        reach = chi * C[:, hub_arr].min(axis=1)
+        serve = delta * C[hub_arr, :].min(axis=0)
+        lam[:] = (start_share * np.maximum(0.0, reach[:, None] - chi * C[:, sites]))[:, None, :]
+        mu[:] = (start_share * np.maximum(0.0, serve[:, None] - delta * C[sites, :].T))[:, None, :]
+    with np.errstate(divide="ignore"):
+        scale_out = np.where(out_w > 0, 1.0 / out_w, 0.0)[:, :, None]
+        scale_in = np.where(in_w > 0, 1.0 / in_w, 0.0)[:, :, None]
+    best = 0.0
+    theta = 1.0
+    since = 0
+    steps = 0
+    history: list[float] = []
+    stalled = False
+    while max_steps is None or steps < max_steps:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        routes, used_out, used_in = price_routes(
+            C, W, chi, alpha, delta, lam, mu, sites, group, rows, near_out, near_in,
+            prune_first, prune_last, e1, e2,
+        )  # fmt: skip
+        score = -np.einsum("ig,igk->k", out_w, lam) - np.einsum("jg,jgk->k", in_w, mu)
+        y = _open_hubs(score, data.p, fixed_costs, fixed)
+        value = routes + float(score @ y)
+        if fixed_costs is not None:
+            value += float(fixed_costs @ y)
+        steps += 1
+        if value > best * (1 + 1e-12):
+            best = value
+            since = 0
+        else:
+            since += 1
+            if since >= patience:
+                theta /= 2
+                since = 0
+        if best >= upper or theta < 1e-8:
+            break
+        history.append(best)
+        if stall_window and steps > stall_window:
+            stalled = best - history[-1 - stall_window] < stall_share * (upper - best)
+            if stalled:
+                break
+        s_out = used_out - out_w[:, :, None] * y[None, None, :]
+        s_in = used_in - in_w[:, :, None] * y[None, None, :]
+        s_out[(lam <= 0) & (s_out < 0)] = 0.0
+        s_in[(mu <= 0) & (s_in < 0)] = 0.0
+        d_out = s_out * scale_out
+        d_in = s_in * scale_in
+        norm = float((s_out * d_out).sum() + (s_in * d_in).sum())
+        if not math.isfinite(norm) or norm <= 0:
+            break  # the subproblem's routes fit its hubs: its value is the optimum
+        t = theta * (upper - value) / norm
+        np.maximum(lam + t * d_out, 0.0, out=lam)
+        np.maximum(mu + t * d_in, 0.0, out=mu)
+    return GroupBound(min(best, upper), steps, g_count, time.perf_counter() - t0, stalled)

@@ -1,0 +1,141 @@
+"""The grouped Lagrangian bound (issue 27): below the brute-force optimum of both
+allocation rules on tiny instances of both kinds (every node a site with Euclidean
+costs; demand points and separate sites with asymmetric non-metric costs), with fixed
+hubs, excluded sites and fixed costs; its pruning changes no value; the engine runs it
+where the path formulation's relaxation does not fit."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from hubopt.instances.random import random_euclidean
+from hubopt.instances.random_case import random_case
+from hubopt.models import SolveParameters, build_model
+from hubopt.models.group_lagrangian import grouped_lagrangian_bound, node_groups
+from hubopt.models.strategy import EngineOptions
+from tests.oracles import brute_multiple, brute_single
+
+FACTORS = {"chi": 3.0, "alpha": 0.75, "delta": 2.0}
+
+
+def _euclidean(seed: int, n: int = 7):
+    inst = random_euclidean(n, seed=seed)
+    return np.asarray(inst.costs), np.asarray(inst.flows)
+
+
+
+
+@pytest.mark.parametrize("groups", [1, 2, 4, 7])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_bound_stays_below_both_optima_with_every_node_a_site(seed, groups) -> None:
+    C, W = _euclidean(seed)
+    sets = list(itertools.combinations(range(7), 2))
+    ma = brute_multiple(C, W, sets, **FACTORS)
+    sa = brute_single(C, W, sets, **FACTORS)
+    model = build_model("umaphmp", C, W, p=2, **FACTORS)
+    sol = model.solve(SolveParameters(time_limit=20.0))
+    assert sol.objective == pytest.approx(ma, rel=1e-9)
+    res = grouped_lagrangian_bound(model.data, upper=sa * 1.5, hubs=sol.hubs, deadline=None,
+                                   groups=groups, max_steps=400)  # fmt: skip
+    assert res.steps > 0
+    assert 0 < res.bound <= ma * (1 + 1e-9) <= sa * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("problem", ["umaphmp", "usaphmp"])
+@pytest.mark.parametrize("seed", [3, 4])
+def test_bound_stays_below_the_optimum_on_non_metric_case_like_instances(problem, seed) -> None:
+    inst = random_case(5, 4, seed=seed, flow_density=0.6, p=2)
+    kw = inst.model_kwargs(problem=problem, p=2)
+    sets = list(itertools.combinations(range(5, 9), 2))
+    factors = {"chi": inst.chi, "alpha": inst.alpha, "delta": inst.delta}
+    best = (brute_multiple if problem == "umaphmp" else brute_single)(inst.C, inst.W, sets,
+                                                                      **factors)  # fmt: skip
+    model = build_model(problem, inst.C, inst.W, **kw)
+    res = grouped_lagrangian_bound(model.data, upper=best * 1.2, hubs=(5, 6), deadline=None,
+                                   groups=3, max_steps=400)  # fmt: skip
+    assert 0 < res.bound <= best * (1 + 1e-9)
+
+
+def test_fixed_hubs_excluded_sites_and_fixed_costs_keep_it_below_the_optimum() -> None:
+    C, W = _euclidean(5, n=7)
+    pinned = build_model("umaphmp", C, W, p=3, fixed_hubs=(1,), excluded=(0, 6), **FACTORS)
+    sets = [h for h in itertools.combinations(range(1, 6), 3) if 1 in h]
+    best = brute_multiple(C, W, sets, **FACTORS)
+    res = grouped_lagrangian_bound(pinned.data, upper=best * 1.3, hubs=sets[0], deadline=None,
+                                   max_steps=400)  # fmt: skip
+    assert 0 < res.bound <= best * (1 + 1e-9)
+    f = np.linspace(50.0, 110.0, 7)
+    located = build_model("umahlp", C, W, fixed_costs=f, **FACTORS)
+    every = [h for r in range(1, 8) for h in itertools.combinations(range(7), r)]
+    best = brute_multiple(C, W, every, f=f, **FACTORS)
+    res = grouped_lagrangian_bound(located.data, upper=best * 1.3, hubs=(0, 3), deadline=None,
+                                   max_steps=400)  # fmt: skip
+    assert 0 < res.bound <= best * (1 + 1e-9)
+
+
+def test_pruning_and_threads_change_no_value() -> None:
+    inst = random_euclidean(40, seed=3)
+    model = build_model("umaphmp", inst.costs, inst.flows, p=4, **FACTORS)
+    hubs = (0, 10, 20, 30)
+    upper = model.solve(SolveParameters(time_limit=20.0)).objective
+    runs = [
+        grouped_lagrangian_bound(model.data, upper=upper, hubs=hubs, deadline=None,
+                                 max_steps=60, prune=prune)
+        for prune in (True, False, True)
+    ]
+    assert runs[0].bound == runs[1].bound == runs[2].bound
+    assert runs[0].steps == 60
+    assert 0.8 * upper < runs[0].bound <= upper
+
+
+def test_it_stops_when_it_stalls_and_at_the_incumbent() -> None:
+    C, W = _euclidean(6)
+    model = build_model("umaphmp", C, W, p=2, **FACTORS)
+    sol = model.solve(SolveParameters(time_limit=20.0))
+    stalled = grouped_lagrangian_bound(model.data, upper=sol.objective * 2, hubs=sol.hubs,
+                                       deadline=None, stall_window=20)  # fmt: skip
+    assert stalled.stalled
+    assert stalled.bound <= sol.objective * (1 + 1e-9)
+    low = grouped_lagrangian_bound(model.data, upper=1e-6 * sol.objective, hubs=sol.hubs,
+                                   deadline=None)  # fmt: skip
+    assert low.bound == 1e-6 * sol.objective  # an incumbent below the bound caps it
+    assert low.steps == 1
+
+
+def test_groups_gather_nodes_around_spread_anchors() -> None:
+    inst = random_euclidean(60, seed=2)
+    group = node_groups(np.asarray(inst.costs), 4)
+    assert sorted(set(group.tolist())) == [0, 1, 2, 3]
+    assert (node_groups(np.asarray(inst.costs), 1) == 0).all()
+    C = np.asarray(inst.costs)
+    same = group[:, None] == group[None, :]
+    np.fill_diagonal(same, False)
+    other = group[:, None] != group[None, :]
+    assert C[same].mean() < 0.6 * C[other].mean()  # compact groups
+    assert np.bincount(group).min() >= 5  # none is a lone outlier
+
+
+@pytest.mark.parametrize("problem", ["umaphmp", "usaphmp"])
+def test_the_engine_uses_it_where_the_relaxation_does_not_fit(problem) -> None:
+    inst = random_case(6, 4, seed=7, flow_density=0.5, p=2)
+    kw = inst.model_kwargs(problem=problem, p=2)
+    model = build_model(problem, inst.C, inst.W, **kw)
+    beyond = EngineOptions(max_sets=0, mip_max_n=0, benders_max_n=1, benders_many_hubs_max_n=1,
+                           sa_lagrangian_max_n=1, sa_lagrangian_many_hubs_max_n=1,
+                           large_lagrangian_max_bytes=0.0)  # fmt: skip
+    params = SolveParameters(time_limit=20.0, method="heuristic")
+    sol = model.solve(params, options=beyond)
+    sets = list(itertools.combinations(range(6, 10), 2))
+    factors = {"chi": inst.chi, "alpha": inst.alpha, "delta": inst.delta}
+    best = (brute_multiple if problem == "umaphmp" else brute_single)(inst.C, inst.W, sets,
+                                                                      **factors)  # fmt: skip
+    assert "group_bound" in sol.info
+    assert 0 < sol.info["group_bound"] <= best * (1 + 1e-9)
+    assert sol.bound <= best * (1 + 1e-9)
+    assert best <= sol.objective * (1 + 1e-9)
+    off = model.solve(params, options=EngineOptions(**{**beyond.__dict__,
+                                                       "group_lagrangian": False}))  # fmt: skip
+    assert "group_bound" not in off.info
