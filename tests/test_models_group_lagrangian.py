@@ -13,7 +13,7 @@ import pytest
 
 from hubopt.instances.random import random_euclidean
 from hubopt.instances.random_case import random_case
-from hubopt.models import SolveParameters, build_model
+from hubopt.models import SolveParameters, bounds, build_model
 from hubopt.models.group_lagrangian import grouped_lagrangian_bound, node_groups
 from hubopt.models.strategy import EngineOptions
 from tests.oracles import brute_multiple, brute_single
@@ -139,3 +139,16 @@ def test_the_engine_uses_it_where_the_relaxation_does_not_fit(problem) -> None:
     off = model.solve(params, options=EngineOptions(**{**beyond.__dict__,
                                                        "group_lagrangian": False}))  # fmt: skip
     assert "group_bound" not in off.info
+
+
+@pytest.mark.parametrize("problem", ["umaphmp", "umahlp"])
+def test_from_the_facility_location_prices_the_first_bound_is_at_least_theirs(problem) -> None:
+    inst = random_euclidean(30, seed=8)
+    extra = {"p": 3} if problem == "umaphmp" else {"fixed_costs": np.full(30, 40.0)}
+    model = build_model(problem, inst.costs, inst.flows, **extra, **FACTORS)
+    median, reach, serve = bounds.median_multipliers(model.data, time_limit=None)
+    assert median == bounds.lagrangian_median_bound(model.data, time_limit=None)
+    upper = model.solve(SolveParameters(time_limit=20.0)).objective
+    first = grouped_lagrangian_bound(model.data, upper=upper, hubs=(0,), deadline=None,
+                                     max_steps=1, prices=(reach, serve))  # fmt: skip
+    assert median * (1 - 1e-9) <= first.bound <= upper

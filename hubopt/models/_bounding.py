@@ -19,7 +19,7 @@ import numpy as np
 from hubopt._errors import InfeasibleModelError
 from hubopt.models._local import _capacitated_allocation, allocation_for
 from hubopt.models._mip import solve_allocation_mip
-from hubopt.models.base import HubData, IntArray, Problem, SolveParameters
+from hubopt.models.base import FloatArray, HubData, IntArray, Problem, SolveParameters
 from hubopt.models.benders import BendersResult, benders_multiple_allocation
 from hubopt.models.evaluate import evaluate
 from hubopt.models.group_lagrangian import grouped_lagrangian_bound
@@ -107,11 +107,13 @@ def large_grouped_bound(
     hubs: tuple[int, ...],
     alloc: IntArray,
     deadline: float,
+    prices: tuple[FloatArray, FloatArray] | None = None,
 ) -> tuple[float, dict[str, Any]]:
     """The grouped Lagrangian bound (:mod:`hubopt.models.group_lagrangian`) of the
     multiple-allocation relaxation until ``deadline``, aimed at the incumbent ``hubs``
     (a bound for every problem of the engine; 0 where ``opts.group_lagrangian`` is off)
-    and what to report."""
+    and what to report.  ``prices``: the facility-location relaxation's multipliers
+    (:func:`hubopt.models.bounds.median_multipliers`), its start."""
     if not opts.group_lagrangian:
         return 0.0, {}
     res = grouped_lagrangian_bound(
@@ -124,6 +126,7 @@ def large_grouped_bound(
         patience=opts.group_patience,
         stall_window=opts.group_stall_window,
         stall_share=opts.group_stall_share,
+        prices=prices,
     )
     return res.bound, {"group_bound": res.bound, "group_steps": res.steps,
                        "group_seconds": round(res.seconds, 3),

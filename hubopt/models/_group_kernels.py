@@ -13,102 +13,95 @@ from hubopt.models.base import FloatArray, IntArray
 
 
 @nb.njit(parallel=True, cache=True)
-def triangle_slacks(C: FloatArray, sites: IntArray, rows: IntArray) -> tuple[float, float]:
-    """The least ``e1, e2 >= 0`` with ``C[i, l] <= C[i, k] + C[k, l] + e1`` for every
-    node ``i`` of ``rows`` and sites ``k, l``, and ``C[k, j] <= C[k, l] + C[l, j] + e2``
-    for sites ``k, l`` and every node ``j`` (0 for shortest-path or Euclidean costs, up
-    to rounding).  ``O(n m^2)``."""
-    n = C.shape[0]
+def triangle_slack(C: FloatArray, sites: IntArray, rows: IntArray) -> float:
+    """The least ``e >= 0`` with ``C[i, l] <= C[i, k] + C[k, l] + e`` for every node ``i``
+    of ``rows`` and sites ``k, l`` (0 for shortest-path or Euclidean costs, up to
+    rounding).  ``O(n m^2)``."""
     m = sites.shape[0]
-    first = np.zeros(rows.shape[0])
+    worst_of = np.zeros(rows.shape[0])
     for r in nb.prange(rows.shape[0]):
         i = rows[r]
         worst = 0.0
         for a in range(m):
-            cik = C[i, sites[a]]
             k = sites[a]
+            cik = C[i, k]
             for b in range(m):
-                v = C[i, sites[b]] - cik - C[k, sites[b]]
-                worst = max(worst, v)
-        first[r] = worst
-    second = np.zeros(m)
-    for a in nb.prange(m):
-        k = sites[a]
-        worst = 0.0
-        for b in range(m):
-            l = sites[b]
-            ckl = C[k, l]
-            for j in range(n):
-                v = C[k, j] - ckl - C[l, j]
-                worst = max(worst, v)
-        second[a] = worst
-    e1 = 0.0
-    for v in first:
-        e1 = max(e1, v)
-    e2 = 0.0
-    for v in second:
-        e2 = max(e2, v)
-    return e1, e2
+                worst = max(worst, C[i, sites[b]] - cik - C[k, sites[b]])
+        worst_of[r] = worst
+    e = 0.0
+    for v in worst_of:
+        e = max(e, v)
+    return e
 
 
 @nb.njit(parallel=True, cache=True)
 def price_routes(
-    C: FloatArray,
+    to_site: FloatArray,
+    between: FloatArray,
+    from_site: FloatArray,
     W: FloatArray,
     chi: float,
     alpha: float,
     delta: float,
     lam: FloatArray,
     mu: FloatArray,
-    sites: IntArray,
     group: IntArray,
     rows: IntArray,
-    near_out: IntArray,
-    near_in: IntArray,
-    prune_first: bool,
-    prune_last: bool,
+    prune: bool,
     e1: float,
-    e2: float,
 ) -> tuple[float, FloatArray, FloatArray]:
     """The routes' part of the grouped Lagrangian bound and its subgradient counts.
 
-    ``lam[i, g, a]`` prices origin ``i``'s flow to group ``g`` collected at site
-    ``sites[a]``, ``mu[j, g, b]`` destination ``j``'s flow from group ``g`` delivered
-    from site ``sites[b]``.  Each OD pair with flow takes its cheapest route ``(k, l)``
-    under ``chi C_ik + lam + alpha C_kl + delta C_lj + mu``; returns the flow-weighted
-    sum of those costs and, per ``(i, g, a)`` and ``(j, g, b)``, the flow routed
-    through it.  ``near_out[i]`` lists the sites by ``C[i, site]``, ``near_in[j]`` by
-    ``C[site, j]``: with ``chi >= alpha`` (``prune_first``) a first hub ``k`` costs at
-    least ``alpha C_il + (chi - alpha) C_ik - alpha e1`` (triangle inequality, ``lam >=
-    0``), so the scan over ``k`` stops where that reaches the best; likewise over the
-    last hubs with ``delta >= alpha`` (``prune_last``).  The pruning changes no value.
+    ``to_site = C[:, sites]``, ``between = C[sites][:, sites]``, ``from_site =
+    C[sites, :]``.  ``lam[i, g, a]`` prices origin ``i``'s flow to group ``g`` collected
+    at site ``a``, ``mu[j, g, b]`` destination ``j``'s flow from group ``g`` delivered
+    from site ``b``.  Each OD pair with flow takes its cheapest route ``(a, b)`` under
+    ``chi C_ia + lam + alpha C_ab + delta C_bj + mu``; returns the flow-weighted sum of
+    those costs and, per ``(i, g, a)`` and ``(j, g, b)``, the flow routed through it.
+
+    For each origin and group the cheapest first hub of every last hub is a min-plus
+    product over whole rows of ``between``; the first hubs go in the order of ``key_a =
+    chi C_ia + lam - alpha C_ia``, and with ``prune`` the scan stops once ``key_a``
+    reaches ``max_b (best_b - alpha C_ib) + alpha e1``: by the triangle inequality (up
+    to ``e1``) no later first hub is cheaper for any last hub.  The pruning changes no
+    value.
     """
-    n = C.shape[0]
-    m = sites.shape[0]
+    n = W.shape[0]
+    m = between.shape[0]
     groups = lam.shape[1]
     first = np.empty((n, groups, m))
-    via = np.empty((n, groups, m), np.int32)
-    ca = chi - alpha
+    via = np.zeros((n, groups, m), np.int32)
     for t in nb.prange(rows.shape[0] * groups):
         i = rows[t // groups]
         g = t % groups
-        for b in range(m):
-            l = sites[b]
-            best = np.inf
-            bk = 0
-            base = alpha * C[i, l] - alpha * e1
-            for q in range(m):
-                a = near_out[i, q]
-                k = sites[a]
-                if prune_first and base + ca * C[i, k] >= best:
-                    break
-                v = chi * C[i, k] + lam[i, g, a] + alpha * C[k, l]
-                if v < best:
-                    best = v
-                    bk = a
-            first[i, g, b] = best
-            via[i, g, b] = bk
-    da = delta - alpha
+        best = first[i, g]
+        arg = via[i, g]
+        best[:] = np.inf
+        reach = to_site[i]
+        key = chi * reach + lam[i, g] - alpha * reach
+        order = np.argsort(key, kind="mergesort")
+        limit = np.inf
+        for q in range(m):
+            a = order[q]
+            if prune and q % 8 == 0 and q > 0:
+                limit = -np.inf
+                for b in range(m):
+                    limit = max(limit, best[b] - alpha * reach[b])
+                limit += alpha * e1
+            if prune and key[a] >= limit:
+                break
+            base = chi * reach[a] + lam[i, g, a]
+            row = between[a]
+            for b in range(m):
+                v = base + alpha * row[b]
+                if v < best[b]:
+                    best[b] = v
+                    arg[b] = a
+    last_cost = np.empty((n, groups, m))
+    for j in nb.prange(n):
+        for g in range(groups):
+            for b in range(m):
+                last_cost[j, g, b] = delta * from_site[b, j] + mu[j, g, b]
     value = np.zeros(rows.shape[0])
     used_out = np.zeros(lam.shape)
     last = np.full((n, n), -1, np.int32)
@@ -121,14 +114,12 @@ def price_routes(
             if w <= 0.0:
                 continue
             g = group[j]
+            head = first[i, g]
+            tail = last_cost[j, gi]
             best = np.inf
             bl = 0
-            base = alpha * C[i, j] - alpha * (e1 + e2)
-            for q in range(m):
-                b = near_in[j, q]
-                if prune_last and base + da * C[sites[b], j] >= best:
-                    break
-                v = first[i, g, b] + delta * C[sites[b], j] + mu[j, gi, b]
+            for b in range(m):
+                v = head[b] + tail[b]
                 if v < best:
                     best = v
                     bl = b

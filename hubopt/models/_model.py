@@ -364,10 +364,8 @@ class HubModel(Model):
         # bound (numpy, well under a second at n = 200 and a few at n = 500) is as strong
         # as the MIP's (AP 200 p = 5: 108,953.0 in 0.3 s against 108,953.4 in 12 s); with
         # fixed costs or capacities the MIP is tighter and gets its share too
-        lb = max(
-            bounds.nearest_neighbour_bound(self.data),
-            bounds.lagrangian_median_bound(self.data, time_limit=until(0.1)),
-        )
+        median, reach, serve = bounds.median_multipliers(self.data, time_limit=until(0.1))
+        lb = max(bounds.nearest_neighbour_bound(self.data), median)
         build = plan.mathopt_bounds
         if not self.problem.has_p and build:
             lb = max(
@@ -439,7 +437,7 @@ class HubModel(Model):
         if plan.large_bound and not fits and deadline is not None:
             # the grouped bound first, until it stalls; then Benders where it fits
             bound, group_info = large_grouped_bound(
-                self.problem, self.data, opts, hubs, alloc, deadline
+                self.problem, self.data, opts, hubs, alloc, deadline, (reach, serve)
             )
             lb = max(lb, bound)
             info = {**info, **group_info}

@@ -29,7 +29,7 @@ import numpy as np
 from ortools.math_opt.python import mathopt
 
 from hubopt.models._quiet import native_stdout_silenced
-from hubopt.models.base import HubData, Problem, SolveParameters
+from hubopt.models.base import FloatArray, HubData, Problem, SolveParameters
 
 
 def facility_location_bound(
@@ -200,6 +200,13 @@ def lagrangian_hubs(rho: np.ndarray, forced: np.ndarray, p: int | None) -> np.nd
 def lagrangian_median_bound(
     data: HubData, *, time_limit: float | None, max_iterations: int = 2000
 ) -> float:
+    """:func:`median_multipliers`' bound."""
+    return median_multipliers(data, time_limit=time_limit, max_iterations=max_iterations)[0]
+
+
+def median_multipliers(
+    data: HubData, *, time_limit: float | None, max_iterations: int = 2000
+) -> tuple[float, FloatArray, FloatArray]:
     """Lagrangian bound of the facility-location relaxation without the inter-hub term,
     by subgradient optimisation in numpy: no model to build, so it serves any size.
 
@@ -216,11 +223,16 @@ def lagrangian_median_bound(
     just to build (and at n = 500 do not finish in a 60-s solve).  Polyak steps towards
     the best primal value of the relaxation; the step halves after 20 iterations
     without a better bound.
+
+    Returns the bound and, at the multipliers that gave it, each node's price per unit
+    of outgoing flow (``lambda_r / O_i``) and of incoming flow (0 without flow).
     """
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     cand = np.asarray(data.candidates, dtype=np.int64)
+    n = data.n
+    none = np.zeros(n)
     if cand.size == 0:
-        return 0.0
+        return 0.0, none, none
     C = np.asarray(data.costs, dtype=np.float64)
     rows = np.concatenate(
         [
@@ -228,7 +240,9 @@ def lagrangian_median_bound(
             (data.delta * data.destination_totals)[:, None] * C.T[:, cand],
         ]
     )
-    rows = rows[np.abs(rows).sum(axis=1) > 0]
+    totals = np.concatenate([data.origin_totals, data.destination_totals])
+    kept = np.abs(rows).sum(axis=1) > 0
+    rows = rows[kept]
     m = cand.size
     f = np.zeros(m)
     if data.fixed_costs is not None:
@@ -236,13 +250,14 @@ def lagrangian_median_bound(
     forced = np.isin(cand, np.asarray(data.fixed_hubs, dtype=np.int64))
     q = None if data.p is None else min(int(data.p), m)
     if rows.shape[0] == 0:
-        return float(f[forced].sum()) if q is not None else 0.0
+        return (float(f[forced].sum()) if q is not None else 0.0), none, none
 
     # start: each customer's multiplier at its (q + 1)-th cheapest site, where the p
     # cheapest sites of the customer would all look attractive
     k0 = min(m - 1, q if q is not None else 1)
     lam = np.partition(rows, k0, axis=1)[:, k0]
     best = 0.0
+    best_lam = np.zeros_like(lam)
     primal = np.inf
     theta, stale = 2.0, 0
     for _ in range(max_iterations):
@@ -256,6 +271,7 @@ def lagrangian_median_bound(
         value = float(lam.sum() + rho[chosen].sum())
         if value > best + 1e-9 * max(1.0, abs(best)):
             best, stale = value, 0
+            best_lam = lam
         else:
             stale += 1
             if stale >= 20:
@@ -269,7 +285,9 @@ def lagrangian_median_bound(
         if norm == 0:
             break  # every customer served exactly once: L is the relaxation's optimum
         lam = lam + theta * (primal - value) / norm * g
-    return max(0.0, best)
+    price = np.zeros(2 * n)  # a customer's multiplier per unit of its flow
+    price[kept] = best_lam / totals[kept]
+    return max(0.0, best), price[:n], price[n:]
 
 
 def truncated_transfer_bound(

@@ -15,19 +15,21 @@ Relaxing these with multipliers ``lam_igk, mu_jgl >= 0`` leaves
 
 * for each OD pair the cheapest route under ``chi C_ik + lam_{i g(j) k} + alpha C_kl +
   delta C_lj + mu_{j g(i) l}``: first, for each origin, group and last hub ``l``, the
-  best first hub (``O(n G m^2)``), then for each OD pair the best ``l`` (``O(pairs
-  m)``); with the triangle inequality both scans stop early (the kernels);
+  best first hub (a min-plus product, ``O(n G m^2)``, whose scan stops early with the
+  triangle inequality), then for each OD pair the best ``l`` (``O(pairs m)``);
 * for the hubs, ``g_k = -sum_ig W_ig lam_igk - sum_jg W_gj mu_jgk``: the ``p`` smallest
   open (the fixed hubs always; with fixed costs every ``f_k + g_k < 0``, at least one).
 
 Every multiplier vector gives a valid bound on the multiple-allocation optimum, hence
 on every problem of the engine over the same costs (single allocation and capacities
 only add constraints).  With one group the relaxation is that of Ernst & Krishnamoorthy's
-flow formulation; with ``n`` groups, the path formulation's.  On random Euclidean
-training instances (n = 100, p = 5, converged) one group left 5.6 % to the optimum and
+flow formulation; with ``n`` groups, the path formulation's.  On a random Euclidean
+training instance (n = 100, p = 5, converged) one group left 5.6 % to the optimum and
 four groups 0.9 % (``docs/decisions.md``).  Subgradient steps towards the incumbent
-(Polyak) raise it; each multiplier's step is divided by its flow ``W_ig``, which on those
-instances reached in 1,000 steps what the plain steps did not in 3,000.
+(Polyak) raise it; each multiplier's step is divided by its flow ``W_ig``, which there
+reached in 1,000 steps what the plain steps did not in 3,000.  The first multipliers
+can be those of the facility-location relaxation (:func:`grouped_lagrangian_bound`), so
+that the first bound is already at least that relaxation's.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hubopt.models._group_kernels import price_routes, triangle_slacks
+from hubopt.models._group_kernels import price_routes, triangle_slack
 from hubopt.models.base import FloatArray, HubData, IntArray
 
 __all__ = ["GroupBound", "grouped_lagrangian_bound", "node_groups"]
@@ -102,11 +104,12 @@ def grouped_lagrangian_bound(
     upper: float,
     hubs: tuple[int, ...],
     deadline: float | None,
-    groups: int = 4,
+    groups: int = 8,
     start_share: float = 0.5,
     patience: int = 40,
     max_steps: int | None = None,
     prune: bool = True,
+    prices: tuple[FloatArray, FloatArray] | None = None,
     stall_window: int = 0,
     stall_share: float = 0.01,
 ) -> GroupBound:
@@ -117,10 +120,13 @@ def grouped_lagrangian_bound(
     ``start_share * max(0, chi d(i, hubs) - chi C_ik)`` at site ``k`` (and the same for
     the destinations), so the first bound already counts part of the access costs.
     ``patience`` steps without a better bound halve the step.  ``max_steps`` caps the
-    steps (``None``: the deadline alone).  With ``stall_window`` (0: never) it stops
-    when the bound rose by less than ``stall_share`` of the gap left to ``upper`` over
-    the last ``stall_window`` steps.  ``prune=False`` scans every hub pair (the
-    same values, slower: for tests).
+    steps (``None``: the deadline alone).  ``prices`` (each node's price per unit of
+    outgoing and of incoming flow, :func:`hubopt.models.bounds.median_multipliers`)
+    replace that start with ``max(0, price_i - chi C_ik)``: then the first bound is at
+    least the facility-location relaxation's bound at those prices.  With
+    ``stall_window`` (0: never) it stops when the bound rose by less than
+    ``stall_share`` of the gap left to ``upper`` over the last ``stall_window`` steps.
+    ``prune=False`` scans every hub pair (the same values, slower: for tests).
     """
     t0 = time.perf_counter()
     C = np.ascontiguousarray(data.costs, dtype=np.float64)
@@ -143,19 +149,23 @@ def grouped_lagrangian_bound(
     rows = np.flatnonzero(W.sum(axis=1) > 0).astype(np.int64)
     if m == 0 or rows.size == 0 or upper <= 0:
         return GroupBound(0.0, 0, g_count, time.perf_counter() - t0)
-    prune_first = prune and chi >= alpha
-    prune_last = prune_first and delta >= alpha
-    e1, e2 = triangle_slacks(C, sites, rows) if prune_first else (0.0, 0.0)
-    near_out = np.argsort(C[:, sites], axis=1, kind="stable").astype(np.int64)
-    near_in = np.argsort(C[sites, :].T, axis=1, kind="stable").astype(np.int64)
+    e1 = triangle_slack(C, sites, rows) if prune else 0.0
+    to_site = np.ascontiguousarray(C[:, sites])
+    between = np.ascontiguousarray(C[np.ix_(sites, sites)])
+    from_site = np.ascontiguousarray(C[sites, :])
     hub_arr = np.asarray(hubs, dtype=np.int64)
     lam = np.zeros((n, g_count, m))
     mu = np.zeros((n, g_count, m))
-    if hub_arr.size:
+    share = start_share
+    if prices is not None:
+        reach, serve = (np.asarray(x, dtype=np.float64) for x in prices)
+        share = 1.0
+    elif hub_arr.size:
         reach = chi * C[:, hub_arr].min(axis=1)
         serve = delta * C[hub_arr, :].min(axis=0)
-        lam[:] = (start_share * np.maximum(0.0, reach[:, None] - chi * C[:, sites]))[:, None, :]
-        mu[:] = (start_share * np.maximum(0.0, serve[:, None] - delta * C[sites, :].T))[:, None, :]
+    if prices is not None or hub_arr.size:
+        lam[:] = (share * np.maximum(0.0, reach[:, None] - chi * C[:, sites]))[:, None, :]
+        mu[:] = (share * np.maximum(0.0, serve[:, None] - delta * C[sites, :].T))[:, None, :]
     with np.errstate(divide="ignore"):
         scale_out = np.where(out_w > 0, 1.0 / out_w, 0.0)[:, :, None]
         scale_in = np.where(in_w > 0, 1.0 / in_w, 0.0)[:, :, None]
@@ -169,9 +179,8 @@ def grouped_lagrangian_bound(
         if deadline is not None and time.perf_counter() > deadline:
             break
         routes, used_out, used_in = price_routes(
-            C, W, chi, alpha, delta, lam, mu, sites, group, rows, near_out, near_in,
-            prune_first, prune_last, e1, e2,
-        )  # fmt: skip
+            to_site, between, from_site, W, chi, alpha, delta, lam, mu, group, rows, prune, e1
+        )
         score = -np.einsum("ig,igk->k", out_w, lam) - np.einsum("jg,jgk->k", in_w, mu)
         y = _open_hubs(score, data.p, fixed_costs, fixed)
         value = routes + float(score @ y)

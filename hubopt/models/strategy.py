@@ -245,22 +245,24 @@ class EngineOptions:
     large_lagrangian_min_steps: float = 2.0
     # ... and where the path formulation's relaxation does not fit the time left, the
     # grouped Lagrangian bound (``hubopt.models.group_lagrangian``: multipliers per
-    # origin, group of destinations and site; work ``O(n G m^2)`` a step) runs first,
-    # with ``group_count`` groups, until the limit or until it stalls (over the last
+    # origin, group of destinations and site; a min-plus product of ``O(n G m^2)`` a
+    # step) runs first, from the facility-location relaxation's multipliers, with
+    # ``group_count`` groups, until the limit or until it stalls (over the last
     # ``group_stall_window`` steps it rose by less than ``group_stall_share`` of the
     # gap left); Benders gets the rest where its set-up fits.  Training instances only
-    # (``docs/decisions.md``): random Euclidean n = 100 (seed 1, p = 5, converged) one
-    # group 5.6 % from the optimum, four 0.9 %, sixteen 2.0 % after 3,000 steps (not
-    # converged; each step four times dearer).  UMApHMP with 120 s, the grouped bound
-    # in 35 % of the time left and Benders after it, against Benders alone: random
-    # Euclidean n = 500 (seed 1, p = 5) 10.9 % against 22.5 %; random_case(575, 248,
-    # p = 8, flow density 1, seed 2) 19.0 % against 25.3 %; the same with density 0.3,
-    # seed 3, 15.2 % against 25.8 %; Benders' own bound stayed below the grouped
-    # bound in all three, so the grouped bound keeps the time while it rises.  Steps
-    # divided by the flow of each multiplier's group: 0.9 % after 1,000 steps at
+    # (``docs/decisions.md``, 2026-12-06): random Euclidean n = 100 (seed 1, p = 5,
+    # converged from the incumbent's start) one group left 5.6 % to the optimum, four
+    # 0.9 %.  UMApHMP with 120 s, the grouped bound in 35 % of the time left and
+    # Benders after it, against Benders alone: random Euclidean n = 500 (seed 1, p = 5)
+    # 10.9 % against 22.5 %; random_case(575, 248, p = 8, flow density 1, seed 2) 19.0 %
+    # against 25.3 %; density 0.3, seed 3, 15.2 % against 25.8 %; Benders' own bound
+    # stayed below the grouped bound in all three, so the grouped bound keeps the time
+    # while it rises.  The bound alone for 60 s at n = 500 (seed 1): 2, 4, 8 groups
+    # 4.2, 3.5, 2.9 %; 90 s at n = 1,000 (seed 1): 4 and 8 groups 11.4 and 12.0 %.
+    # Steps divided by the flow of each multiplier's group: 0.9 % after 1,000 steps at
     # n = 100 against 1.75 % after 3,000 without
     group_lagrangian: bool = True
-    group_count: int = 4
+    group_count: int = 8
     group_patience: int = 40
     group_stall_window: int = 200
     group_stall_share: float = 0.01
