@@ -179,6 +179,14 @@ def growth() -> list[Case]:
     return rows
 
 
+def large_600() -> list[Case]:
+    """Random Euclidean 500 and 1,000 nodes, both p-hub medians, p = 5; 600 s."""
+    return [
+        Case("random", prob, n, 5, None, None, None, 600.0)
+        for n, prob in itertools.product((500, 1000), P_HUB_MEDIANS)
+    ]
+
+
 def real() -> list[Case]:
     """The real (case-derived) instances, both p-hub medians, p = 5, 8, 10; 120 s."""
     return [
@@ -260,7 +268,10 @@ SUITES: dict[str, Suite] = {
         Suite("growth", "engine",
               "time against n: AP 10-200, TR 81 (alpha 0.5), random Euclidean 50-1000 "
               "(seed 0), USApHMP/UMApHMP p = 3 and 5; real European Russia instances of "
-              "150-1,125 nodes, p = 5; 60 s", growth),
+              "150-1,139 nodes, p = 5; 60 s", growth),
+        Suite("large-600", "engine",
+              "random Euclidean 500 and 1,000 nodes (seed 0, every node a site), "
+              "USApHMP/UMApHMP p = 5; 600 s (issue 27's ten-minute targets)", large_600),
         Suite("real", "engine",
               "real instances built from the world layers by benchmarks/real_instances.py "
               "(European Russia, Baltic rim, Central Europe; 200-700 demand points, "

@@ -123,16 +123,17 @@ def test_a_relaxation_too_large_for_the_memory_is_declined_on_the_benders_path()
 @pytest.mark.parametrize("seed", [1, 2])
 def test_where_neither_fits_the_time_the_relaxation_runs_its_first_steps(seed) -> None:
     """150 steps of the relaxation and Benders' set-up both exceed the time left (their
-    per-element times moved up): the relaxation still runs in it when a couple of steps
-    fit, and its bound stays below the brute-force optimum; when not even those fit,
-    neither runs."""
+    per-element times moved up): without the grouped bound the relaxation still runs in
+    it when a couple of steps fit, and its bound stays below the brute-force optimum;
+    when not even those fit, neither runs.  With the grouped bound (the default), that
+    bound runs there instead."""
     inst, sets = _case(seed)
     kw = inst.model_kwargs(problem="usaphmp", p=2)
     model = build_model("usaphmp", inst.C, inst.W, **kw)
     params = SolveParameters(time_limit=30.0, method="heuristic")
     elements = model.pairs * len(model.data.candidates)
     slow = {**BEYOND.__dict__, "large_lagrangian_step_seconds": 3.0 / elements,
-            "large_benders_setup_seconds": 1.0}  # fmt: skip
+            "large_benders_setup_seconds": 1.0, "group_lagrangian": False}  # fmt: skip
     best = brute_single(inst.C, inst.W, sets, chi=1.0, alpha=0.75, delta=1.0)
     sol = model.solve(params, options=EngineOptions(**slow))
     assert not large_lagrangian_fits(model.pairs, len(model.data.candidates), 30.0,
@@ -144,3 +145,8 @@ def test_where_neither_fits_the_time_the_relaxation_runs_its_first_steps(seed) -
     assert "sa_lagrangian_bound" not in none.info
     assert "benders_bound" not in none.info
     assert none.bound <= best * (1 + 1e-9)
+    grouped = model.solve(params, options=EngineOptions(**{**slow, "group_lagrangian": True}))
+    assert "sa_lagrangian_bound" not in grouped.info
+    assert "benders_bound" not in grouped.info
+    assert 0 < grouped.info["group_bound"] <= best * (1 + 1e-9)
+    assert grouped.bound <= best * (1 + 1e-9)

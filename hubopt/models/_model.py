@@ -407,9 +407,10 @@ class HubModel(Model):
         remaining = None if deadline is None else deadline - time.perf_counter()
         setup = opts.large_benders_setup_seconds * self.n**2 * sites
         benders_fits = remaining is None or (remaining > 3 and setup <= 0.5 * remaining)
-        if plan.large_bound and not fits and not benders_fits and remaining is not None:
-            # neither fits the time left: the relaxation's first steps, where its arrays
-            # fit the memory, rather than nothing (any multipliers give a bound)
+        if (plan.large_bound and not fits and not benders_fits and remaining is not None
+                and not opts.group_lagrangian):  # fmt: skip
+            # neither fits the time left (and no grouped bound): the relaxation's first
+            # steps, where its arrays fit the memory (any multipliers give a bound)
             step = opts.large_lagrangian_step_seconds * float(self.pairs) * sites
             fits = remaining > 3 and remaining >= opts.large_lagrangian_min_steps * step
             fits = fits and large_lagrangian_fits(self.pairs, sites, None, opts)

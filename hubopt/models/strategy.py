@@ -236,8 +236,9 @@ class EngineOptions:
     # nodes, not the elements (a real instance of 819 nodes and 244 sites, seen in the
     # reported growth rows, took 1.7e-7)
     large_benders_setup_seconds: float = 2e-7
-    # ... and where neither fits the time left, the relaxation still runs in it when its
-    # arrays fit the memory and at least this many steps fit (issue 27b: the solve
+    # ... and where neither fits the time left (without the grouped bound below), the
+    # relaxation still runs in it when its arrays fit the memory and at least this many
+    # steps fit (issue 27b: the solve
     # stopped after 60 % of the limit with the facility-location bound alone; training
     # instance random_case(575, 248, seed=2, flow_density=1), USApHMP p = 10, 120 s,
     # load 8-10: 2 steps in the 50 s left gave 38.9 %, the facility-location bound
@@ -260,7 +261,10 @@ class EngineOptions:
     # while it rises.  The bound alone for 60 s at n = 500 (seed 1): 2, 4, 8 groups
     # 4.2, 3.5, 2.9 %; 90 s at n = 1,000 (seed 1): 4 and 8 groups 11.4 and 12.0 %.
     # Steps divided by the flow of each multiplier's group: 0.9 % after 1,000 steps at
-    # n = 100 against 1.75 % after 3,000 without
+    # n = 100 against 1.75 % after 3,000 without.  It also replaces the relaxation's
+    # first steps where neither fits (``large_lagrangian_min_steps``): random Euclidean
+    # n = 500 (seed 1, p = 5), 60 s, the grouped bound alone 2.9 % where those steps
+    # leave about 20 %
     group_lagrangian: bool = True
     group_count: int = 8
     group_patience: int = 40
