@@ -561,8 +561,9 @@ def sets_section() -> list[str]:
         "`ap-large-60`, `ap-large-600`, `fixed-cost`) and the real instances built from "
         "the world layers by `benchmarks/real_instances.py` (`real`, and the `REAL` rows "
         "of `growth`); no switch sits on one of their sizes or time limits. The random "
-        "rows of `growth` (seed 0) show how time and gap grow; they are training-like "
-        "instances, not a test of the tuning.",
+        "rows of `growth` and `large-600` (seed 0; the training used seed 1 and up) show "
+        "how time and gap grow; they are training-like instances, not a test of the "
+        "tuning.",
         "",
     ]
 
