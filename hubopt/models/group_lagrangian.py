@@ -153,19 +153,19 @@ def grouped_lagrangian_bound(
     to_site = np.ascontiguousarray(C[:, sites])
     between = np.ascontiguousarray(C[np.ix_(sites, sites)])
     from_site = np.ascontiguousarray(C[sites, :])
-    hub_arr = np.asarray(hubs, dtype=np.int64)
     lam = np.zeros((n, g_count, m))
     mu = np.zeros((n, g_count, m))
-    share = start_share
-    if prices is not None:
-        reach, serve = (np.asarray(x, dtype=np.float64) for x in prices)
-        share = 1.0
-    elif hub_arr.size:
-        reach = chi * C[:, hub_arr].min(axis=1)
-        serve = delta * C[hub_arr, :].min(axis=0)
+    hub_arr = np.asarray(hubs, dtype=np.int64)
     if prices is not None or hub_arr.size:
-        lam[:] = (share * np.maximum(0.0, reach[:, None] - chi * C[:, sites]))[:, None, :]
-        mu[:] = (share * np.maximum(0.0, serve[:, None] - delta * C[sites, :].T))[:, None, :]
+        if prices is not None:
+            share = 1.0
+            reach, serve = (np.asarray(x, dtype=np.float64) for x in prices)
+        else:
+            share = start_share
+            reach = chi * C[:, hub_arr].min(axis=1)
+            serve = delta * C[hub_arr, :].min(axis=0)
+        lam[:] = (share * np.maximum(0.0, reach[:, None] - chi * to_site))[:, None, :]
+        mu[:] = (share * np.maximum(0.0, serve[:, None] - delta * from_site.T))[:, None, :]
     with np.errstate(divide="ignore"):
         scale_out = np.where(out_w > 0, 1.0 / out_w, 0.0)[:, :, None]
         scale_in = np.where(in_w > 0, 1.0 / in_w, 0.0)[:, :, None]
