@@ -337,6 +337,17 @@ def _capacity(buf, groups):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
+def _grow(tagged, rows):  # type: ignore[no-untyped-def]
+    """``tagged`` and ``rows`` with twice the capacity (new rows untagged: -1)."""
+    n = tagged.shape[0]
+    bigger = np.zeros(2 * n + 1, dtype=np.int64)
+    bigger[:n] = tagged
+    more = np.full((2 * n + 1, rows.shape[1]), -1, dtype=np.int32)
+    more[:n] = rows
+    return bigger, more
+
+
+@nb.njit(cache=True, nogil=True)
 def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def]
     """Parse one decompressed ``PrimitiveBlock``.
 
@@ -360,8 +371,9 @@ def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def
     node_x = np.zeros(cap_nodes, dtype=np.int32)
     node_y = np.zeros(cap_nodes, dtype=np.int32)
     node_group = np.zeros(cap_nodes, dtype=np.int32)
-    tagged = np.zeros(cap_nodes, dtype=np.int64)
-    tagged_rows = np.full((cap_nodes, ncols), -1, dtype=np.int32)
+    # few nodes carry tags: these two grow on demand rather than take a row per node
+    tagged = np.zeros(min(cap_nodes, 64), dtype=np.int64)
+    tagged_rows = np.full((tagged.shape[0], ncols), -1, dtype=np.int32)
     way_id = np.zeros(cap_ways, dtype=np.int64)
     way_count = np.zeros(cap_ways, dtype=np.int64)
     way_rows = np.full((cap_ways, ncols), -1, dtype=np.int32)
@@ -403,6 +415,8 @@ def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def
                         if buf[pk] == 0:
                             pk += 1  # no tags: the usual case
                         else:
+                            if n_tagged >= tagged.shape[0]:
+                                tagged, tagged_rows = _grow(tagged, tagged_rows)
                             row = tagged_rows[n_tagged]
                             status, pk, selects = _dense_tags(buf, pk, ranges[7], row, cols,
                                                               flags, nstr)
@@ -428,6 +442,8 @@ def parse_block(buf, needles, needle_off, flags):  # type: ignore[no-untyped-def
                     node_x[n_nodes] = _fixed(_zigzag(f9), grid[0], grid[2])
                     node_y[n_nodes] = _fixed(_zigzag(f8), grid[0], grid[1])
                     node_group[n_nodes] = g
+                    if n_tagged >= tagged.shape[0]:
+                        tagged, tagged_rows = _grow(tagged, tagged_rows)
                     row = tagged_rows[n_tagged]
                     status, selects = _tags(buf, k_lo, k_hi, v_lo, v_hi, row, cols, flags,
                                             nstr, NODE_BIT)
