@@ -16,7 +16,7 @@ from hubopt.instances.random_case import random_case
 from hubopt.models import SolveParameters, bounds, build_model
 from hubopt.models.group_lagrangian import grouped_lagrangian_bound, node_groups
 from hubopt.models.strategy import EngineOptions
-from tests.oracles import brute_multiple, brute_single
+from tests.oracles import brute_multiple, brute_single, multiple_allocation_cost
 
 FACTORS = {"chi": 3.0, "alpha": 0.75, "delta": 2.0}
 
@@ -152,3 +152,45 @@ def test_from_the_facility_location_prices_the_first_bound_is_at_least_theirs(pr
     first = grouped_lagrangian_bound(model.data, upper=upper, hubs=(0,), deadline=None,
                                      max_steps=1, prices=(reach, serve))  # fmt: skip
     assert median * (1 - 1e-9) <= first.bound <= upper
+
+
+def _reduction_cases():
+    C, W = _euclidean(6, n=8)
+    yield "p = 3", build_model("umaphmp", C, W, p=3, **FACTORS), C, W, None, list(
+        itertools.combinations(range(8), 3))
+    f = np.linspace(40.0, 160.0, 8)
+    yield "fixed costs", build_model("umahlp", C, W, fixed_costs=f, **FACTORS), C, W, f, [
+        h for r in range(1, 9) for h in itertools.combinations(range(8), r)]
+
+
+@pytest.mark.parametrize("rank", [1, 3, 12])
+def test_the_reduction_keeps_every_hub_set_cheaper_than_the_incumbent(rank) -> None:
+    """Every hub set cheaper than the ``upper`` the bound is given (brute force) avoids
+    the sites it shuts and holds the sites it opens; with an incumbent near the optimum
+    it shuts some."""
+    shut_any = False
+    for _, model, C, W, f, sets in _reduction_cases():
+        cost = {h: multiple_allocation_cost(C, W, h, f=f, **FACTORS) for h in sets}
+        upper = sorted(cost.values())[rank]
+        res = grouped_lagrangian_bound(model.data, upper=upper, hubs=min(cost, key=cost.get),
+                                       deadline=None, groups=4, max_steps=300)  # fmt: skip
+        assert not set(res.closed) & set(res.opened)
+        cheaper = [h for h, c in cost.items() if c < upper * (1 - 1e-9)]
+        assert cheaper
+        for h in cheaper:
+            assert not set(h) & set(res.closed), (h, res.closed)
+            assert set(res.opened) <= set(h), (h, res.opened)
+        assert res.bound <= min(cost.values()) * (1 + 1e-9)
+        shut_any = shut_any or bool(res.closed)
+    assert shut_any or rank > 3
+
+
+
+def test_without_the_reduction_no_site_is_shut_or_opened() -> None:
+    _, model, C, W, _f, sets = next(_reduction_cases())
+    upper = sorted(multiple_allocation_cost(C, W, h, **FACTORS) for h in sets)[12]
+    res = grouped_lagrangian_bound(model.data, upper=upper, hubs=sets[0], deadline=None,
+                                   groups=4, max_steps=300, reduce=False)  # fmt: skip
+    assert res.steps > 0
+    assert res.closed == ()
+    assert res.opened == ()

@@ -130,7 +130,8 @@ def large_grouped_bound(
     )
     return res.bound, {"group_bound": res.bound, "group_steps": res.steps,
                        "group_seconds": round(res.seconds, 3),
-                       "group_stalled": res.stalled}  # fmt: skip
+                       "group_stalled": res.stalled, "group_closed": len(res.closed),
+                       "group_opened": len(res.opened)}  # fmt: skip
 
 
 def screened_single_allocation_bound(

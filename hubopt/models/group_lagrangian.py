@@ -43,20 +43,24 @@ import numpy as np
 from hubopt.models._group_kernels import price_routes, triangle_slack
 from hubopt.models.base import FloatArray, HubData, IntArray
 
-__all__ = ["GroupBound", "grouped_lagrangian_bound", "node_groups"]
+__all__ = ["GroupBound", "grouped_lagrangian_bound", "node_groups", "reduction_test"]
 
 
 @dataclass(frozen=True)
 class GroupBound:
     """What :func:`grouped_lagrangian_bound` found: the best ``bound`` (a valid lower
     bound; 0 when no step ran), the ``steps`` made, the ``groups`` used and the
-    ``seconds`` taken; ``stalled`` when it stopped for lack of progress."""
+    ``seconds`` taken; ``stalled`` when it stopped for lack of progress.  ``closed`` and
+    ``opened`` are the sites that the reduction test proved shut and open in every
+    solution cheaper than the ``upper`` it was given (:func:`reduction_test`)."""
 
     bound: float
     steps: int
     groups: int
     seconds: float
     stalled: bool = False
+    closed: tuple[int, ...] = ()
+    opened: tuple[int, ...] = ()
 
 
 def node_groups(costs: FloatArray, groups: int) -> IntArray:
@@ -98,6 +102,53 @@ def _open_hubs(
     return y
 
 
+def reduction_test(
+    value: float,
+    score: FloatArray,
+    y: FloatArray,
+    p: int | None,
+    fixed_costs: FloatArray | None,
+    fixed: IntArray,
+    upper: float,
+) -> tuple[IntArray, IntArray]:
+    """Sites (positions) that no solution cheaper than ``upper`` opens, and sites that
+    every such solution opens, from one subproblem: its ``value``, hub ``score`` and hubs
+    ``y`` (:func:`_open_hubs`).
+
+    The routes' part of the subproblem does not depend on the hubs, so forcing a shut
+    site ``k`` open changes the value only in the hub part: with ``p`` hubs, ``k``
+    replaces the dearest open one (``+ score_k - score_last``); with fixed costs it adds
+    ``f_k + score_k``.  Forcing an open site shut likewise brings in the cheapest shut one
+    (``- score_k + score_next``) or drops ``f_k + score_k``.  Where the forced value
+    reaches ``upper`` (with a margin of 1e-9 of it for rounding), every cheaper solution
+    keeps the site as the subproblem has it.
+
+    >>> reduction_test(10.0, np.array([-5.0, -1.0, 0.0]), np.array([1.0, 0, 0]), 1,
+    ...                None, np.zeros(0, dtype=np.int64), 13.5)
+    (array([1, 2]), array([0]))
+    """
+    none = np.zeros(0, dtype=np.int64)
+    margin = upper + 1e-9 * abs(upper)
+    free = np.ones(score.shape[0], dtype=bool)
+    free[fixed] = False
+    shut = np.flatnonzero(free & (y == 0))
+    open_ = np.flatnonzero(free & (y > 0))
+    if p is not None:
+        if open_.size == 0 or shut.size == 0:
+            return none, none
+        last = float(score[open_].max())
+        following = float(score[shut].min())
+        out = shut[value + score[shut] - last >= margin]
+        keep = open_[value - score[open_] + following >= margin]
+        return out.astype(np.int64), keep.astype(np.int64)
+    total = score + (0.0 if fixed_costs is None else fixed_costs)
+    if not (total[y > 0] < 0).all():
+        return none, none  # the one forced hub of a subproblem that wants none
+    out = shut[value + total[shut] >= margin]
+    keep = open_[value - total[open_] >= margin] if open_.size + fixed.size > 1 else none
+    return out.astype(np.int64), keep.astype(np.int64)
+
+
 def grouped_lagrangian_bound(
     data: HubData,
     *,
@@ -112,6 +163,7 @@ def grouped_lagrangian_bound(
     prices: tuple[FloatArray, FloatArray] | None = None,
     stall_window: int = 0,
     stall_share: float = 0.01,
+    reduce: bool = True,
 ) -> GroupBound:
     """Raise the grouped Lagrangian bound (module docstring) until ``deadline``.
 
@@ -127,6 +179,9 @@ def grouped_lagrangian_bound(
     ``stall_window`` (0: never) it stops when the bound rose by less than
     ``stall_share`` of the gap left to ``upper`` over the last ``stall_window`` steps.
     ``prune=False`` scans every hub pair (the same values, slower: for tests).
+    ``reduce``: after each step, the sites that :func:`reduction_test` shuts leave the
+    subproblem (its routes too: every cheaper solution avoids them), which raises the
+    bound and speeds up the steps; the sites it opens become fixed hubs.
     """
     t0 = time.perf_counter()
     C = np.ascontiguousarray(data.costs, dtype=np.float64)
@@ -175,6 +230,9 @@ def grouped_lagrangian_bound(
     steps = 0
     history: list[float] = []
     stalled = False
+    closed: list[int] = []
+    opened: list[int] = []
+    out = np.zeros(0, dtype=np.int64)
     while max_steps is None or steps < max_steps:
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -202,6 +260,11 @@ def grouped_lagrangian_bound(
             stalled = best - history[-1 - stall_window] < stall_share * (upper - best)
             if stalled:
                 break
+        if reduce:
+            out, keep = reduction_test(value, score, y, data.p, fixed_costs, fixed, upper)
+            if keep.size:
+                fixed = np.union1d(fixed, keep).astype(np.int64)
+                opened.extend(int(k) for k in sites[keep])
         s_out = used_out - out_w[:, :, None] * y[None, None, :]
         s_in = used_in - in_w[:, :, None] * y[None, None, :]
         s_out[(lam <= 0) & (s_out < 0)] = 0.0
@@ -214,4 +277,20 @@ def grouped_lagrangian_bound(
         t = theta * (upper - value) / norm
         np.maximum(lam + t * d_out, 0.0, out=lam)
         np.maximum(mu + t * d_in, 0.0, out=mu)
-    return GroupBound(min(best, upper), steps, g_count, time.perf_counter() - t0, stalled)
+        if reduce and out.size:
+            # the shut sites leave (the triangle slack of fewer sites is no larger)
+            alive = np.ones(sites.shape[0], dtype=bool)
+            alive[out] = False
+            closed.extend(int(k) for k in sites[out])
+            new_position = np.cumsum(alive) - 1
+            fixed = new_position[fixed].astype(np.int64)
+            sites = sites[alive]
+            to_site = np.ascontiguousarray(to_site[:, alive])
+            between = np.ascontiguousarray(between[np.ix_(alive, alive)])
+            from_site = np.ascontiguousarray(from_site[alive])
+            lam = np.ascontiguousarray(lam[:, :, alive])
+            mu = np.ascontiguousarray(mu[:, :, alive])
+            if fixed_costs is not None:
+                fixed_costs = fixed_costs[alive]
+    return GroupBound(min(best, upper), steps, g_count, time.perf_counter() - t0, stalled,
+                      tuple(sorted(closed)), tuple(sorted(opened)))
