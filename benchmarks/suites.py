@@ -64,6 +64,10 @@ REAL_INSTANCES = (("eurus-250x150", 389), ("eurus-300x150", 439), ("eurus-575x24
                   ("baltic-200x100", 300), ("baltic-400x200", 503), ("central-300x150", 450),
                   ("central-700x300", 877))  # fmt: skip
 REAL_P = (5, 8, 10)
+# issue 27's national cases (250-300 demand points, 150 candidate sites): the ten-minute
+# proof target
+REAL_NATIONAL = tuple(r for r in REAL_INSTANCES
+                      if r[0] in ("eurus-250x150", "eurus-300x150", "central-300x150"))
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,15 @@ def real() -> list[Case]:
     ]
 
 
+def real_600() -> list[Case]:
+    """The national real instances (250-300 points, 150 sites), both p-hub medians,
+    p = 5, 8, 10; 600 s."""
+    return [
+        Case("real", prob, m, p, None, None, None, 600.0, name=name)
+        for (name, m), prob, p in itertools.product(REAL_NATIONAL, P_HUB_MEDIANS, REAL_P)
+    ]
+
+
 def hub_center() -> list[Case]:
     """p-hub center on CAB n 10-25 (p 2-4, alpha 0.2-1.0) and AP n 10-50 (p 2-5), and hub
     covering on them at three bounds each (CAB alpha 0.2 and 0.6); 300 s per instance."""
@@ -276,6 +289,10 @@ SUITES: dict[str, Suite] = {
               "real instances built from the world layers by benchmarks/real_instances.py "
               "(European Russia, Baltic rim, Central Europe; 200-700 demand points, "
               "100-177 terminal sites as last built), USApHMP/UMApHMP p = 5, 8, 10; 120 s", real),
+        Suite("real-600", "engine",
+              "the national real instances (eurus-250x150, eurus-300x150, central-300x150: "
+              "250-300 demand points, 150 candidate sites), USApHMP/UMApHMP p = 5, 8, 10; "
+              "600 s (issue 27's ten-minute proof target)", real_600),
         Suite("network", "network",
               "layer build times (Malta extract, Baltic world-scale layers), travel-cost "
               "matrix throughput against networkx and raw scipy, peak memory"),
