@@ -127,8 +127,10 @@ def large_grouped_bound(
         stall_window=opts.group_stall_window,
         stall_share=opts.group_stall_share,
         prices=prices,
+        max_groups=opts.group_max_count,
     )
     return res.bound, {"group_bound": res.bound, "group_steps": res.steps,
+                       "group_count": res.groups,
                        "group_seconds": round(res.seconds, 3),
                        "group_stalled": res.stalled, "group_closed": len(res.closed),
                        "group_opened": len(res.opened)}  # fmt: skip

@@ -43,7 +43,8 @@ import numpy as np
 from hubopt.models._group_kernels import price_routes, triangle_slack
 from hubopt.models.base import FloatArray, HubData, IntArray
 
-__all__ = ["GroupBound", "grouped_lagrangian_bound", "node_groups", "reduction_test"]
+__all__ = ["GroupBound", "grouped_lagrangian_bound", "node_groups", "reduction_test",
+           "split_groups"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,53 @@ def node_groups(costs: FloatArray, groups: int) -> IntArray:
         anchors.append(a)
         near = np.minimum(near, d[a])
     return np.asarray(np.argmin(d[anchors, :], axis=0), dtype=np.int64)
+
+
+def split_groups(costs: FloatArray, group: IntArray) -> tuple[IntArray, IntArray]:
+    """Each group of two or more nodes cut in two: its node nearest to the others (on
+    ``C + C^T``) and the member farthest from it become anchors, every member joins
+    the nearer (the first on ties).  Returns the new group of each node and the old
+    group of each new one; groups of one node stay whole.
+
+    >>> d = np.array([[0., 1, 9, 9], [1, 0, 9, 9], [9, 9, 0, 1], [9, 9, 1, 0]])
+    >>> split_groups(d, np.array([0, 0, 0, 0]))
+    (array([0, 0, 1, 1]), array([0, 0]))
+    """
+    d = np.asarray(costs, dtype=np.float64)
+    d = d + d.T
+    new = np.empty_like(np.asarray(group, dtype=np.int64))
+    parent: list[int] = []
+    for g in range(int(group.max()) + 1):
+        members = np.flatnonzero(group == g)
+        if members.size == 0:
+            continue
+        if members.size < 2:
+            new[members] = len(parent)
+            parent.append(g)
+            continue
+        inner = d[np.ix_(members, members)]
+        a = int(np.argmin(inner.sum(axis=1)))
+        b = int(np.argmax(inner[a]))
+        if inner[a, b] <= 0:
+            new[members] = len(parent)
+            parent.append(g)
+            continue
+        second = inner[b] < inner[a]
+        new[members] = len(parent) + second.astype(np.int64)
+        parent.extend((g, g))
+    return new, np.asarray(parent, dtype=np.int64)
+
+
+def _group_flows(W: FloatArray, group: IntArray) -> tuple[FloatArray, FloatArray]:
+    """Each node's flow to (``out_w[i, g]``) and from (``in_w[j, g]``) every group."""
+    g_count = int(group.max()) + 1
+    out_w = np.zeros((W.shape[0], g_count))
+    in_w = np.zeros((W.shape[0], g_count))
+    for g in range(g_count):
+        members = group == g
+        out_w[:, g] = W[:, members].sum(axis=1)
+        in_w[:, g] = W[members, :].sum(axis=0)
+    return out_w, in_w
 
 
 def _open_hubs(
@@ -164,6 +212,7 @@ def grouped_lagrangian_bound(
     stall_window: int = 0,
     stall_share: float = 0.01,
     reduce: bool = True,
+    max_groups: int | None = None,
 ) -> GroupBound:
     """Raise the grouped Lagrangian bound (module docstring) until ``deadline``.
 
@@ -182,8 +231,11 @@ def grouped_lagrangian_bound(
     ``reduce``: after each step, the sites that :func:`reduction_test` shuts leave the
     subproblem (its routes too: every cheaper solution avoids them), which raises the
     bound and speeds up the steps; the sites it opens become fixed hubs.
+    ``max_groups`` (``None``: ``groups``): when the bound stalls, every group is cut in
+    two (:func:`split_groups`) while the count stays within it, and the steps go on.
     """
     t0 = time.perf_counter()
+    max_groups = groups if max_groups is None else max(groups, max_groups)
     C = np.ascontiguousarray(data.costs, dtype=np.float64)
     W = np.ascontiguousarray(data.flows, dtype=np.float64)
     n = data.n
@@ -195,12 +247,7 @@ def grouped_lagrangian_bound(
     chi, alpha, delta = data.chi, data.alpha, data.delta
     group = node_groups(C, groups)
     g_count = int(group.max()) + 1
-    out_w = np.zeros((n, g_count))
-    in_w = np.zeros((n, g_count))
-    for g in range(g_count):
-        members = group == g
-        out_w[:, g] = W[:, members].sum(axis=1)
-        in_w[:, g] = W[members, :].sum(axis=0)
+    out_w, in_w = _group_flows(W, group)
     rows = np.flatnonzero(W.sum(axis=1) > 0).astype(np.int64)
     if m == 0 or rows.size == 0 or upper <= 0:
         return GroupBound(0.0, 0, g_count, time.perf_counter() - t0)
@@ -256,10 +303,28 @@ def grouped_lagrangian_bound(
         if best >= upper or theta < 1e-8:
             break
         history.append(best)
-        if stall_window and steps > stall_window:
+        if stall_window and len(history) > stall_window:
             stalled = best - history[-1 - stall_window] < stall_share * (upper - best)
-            if stalled:
+            if stalled and g_count * 2 > max_groups:
                 break
+            if stalled:
+                # finer groups: the children keep their parent's multipliers, so the
+                # subproblem (and the bound) is the same, and the finer ties can rise
+                group, parent = split_groups(C, group)
+                if parent.shape[0] == g_count:
+                    break  # no group can be cut
+                g_count = int(parent.shape[0])
+                lam = np.ascontiguousarray(lam[:, parent, :])
+                mu = np.ascontiguousarray(mu[:, parent, :])
+                out_w, in_w = _group_flows(W, group)
+                with np.errstate(divide="ignore"):
+                    scale_out = np.where(out_w > 0, 1.0 / out_w, 0.0)[:, :, None]
+                    scale_in = np.where(in_w > 0, 1.0 / in_w, 0.0)[:, :, None]
+                history = []
+                stalled = False
+                theta = 1.0
+                since = 0
+                continue
         if reduce:
             out, keep = reduction_test(value, score, y, data.p, fixed_costs, fixed, upper)
             if keep.size:

@@ -271,6 +271,11 @@ class EngineOptions:
     group_stall_window: int = 200
     group_stall_share: float = 0.01
     group_start_share: float = 0.5
+    # when it stalls, every group is cut in two (the children keep their parent's
+    # multipliers, so the bound carries over) while the count stays within
+    # ``group_max_count``; it stops at a stall only beyond that (training figures in
+    # ``docs/decisions.md``, 2026-12-07)
+    group_max_count: int = 8
 
 
 @enum.unique
