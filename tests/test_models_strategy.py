@@ -282,3 +282,49 @@ def test_beyond_every_size_the_lagrangian_bound_can_be_switched_off() -> None:
     assert plan(P, 300, 20, 600.0).sa_lagrangian
     assert plan(ML, 300, None, 600.0).ma_lagrangian
     assert plan(CL, 300, None, 600.0).sa_lagrangian
+
+
+def test_a_cases_umaphmp_on_the_benders_path_runs_the_lagrangian_bound_first() -> None:
+    """A case (work size below its node count) in Benders' range with few hubs and a
+    long limit: the multiple-allocation Lagrangian bound first, then Benders; an AP-like
+    instance of the same size keeps Benders alone; short limits keep the bound path."""
+    case = choose_plan(Problem.UMAPHMP, n=400, size=200, p=5, hub_sets=10**9,
+                       time_limit=600.0, method="heuristic")  # fmt: skip
+    assert case.path is Path.HEURISTIC_BENDERS
+    assert case.ma_first
+    ap_like = choose_plan(Problem.UMAPHMP, n=200, p=5, hub_sets=10**9, time_limit=600.0,
+                          method="heuristic")  # fmt: skip
+    assert ap_like.path is Path.HEURISTIC_BENDERS
+    assert not ap_like.ma_first
+    short = choose_plan(Problem.UMAPHMP, n=400, size=200, p=5, hub_sets=10**9,
+                        time_limit=120.0, method="heuristic")  # fmt: skip
+    assert short.path is Path.HEURISTIC_BOUND
+    assert short.ma_lagrangian
+    many = choose_plan(Problem.UMAPHMP, n=400, size=200, p=20, hub_sets=10**9,
+                       time_limit=600.0, method="heuristic")  # fmt: skip
+    assert not many.ma_first
+    single = choose_plan(Problem.USAPHMP, n=400, size=200, p=5, hub_sets=10**9,
+                         time_limit=600.0, method="heuristic")  # fmt: skip
+    assert not single.ma_first
+
+
+def test_the_lagrangian_bound_first_reaches_the_brute_force_optimum() -> None:
+    from hubopt.instances.random_case import random_case
+    from hubopt.models import UMApHMP
+    from tests.oracles import brute_multiple
+
+    inst = random_case(8, 5, seed=4, flow_density=0.7, p=2)
+    kw = inst.model_kwargs(problem="umaphmp", p=2)
+    model = UMApHMP.from_cost_matrix(inst.C, inst.W, **kw)
+    assert model.size < model.n
+    opts = EngineOptions(benders_max_n=2, benders_few_hubs_min_seconds=10.0,
+                         ma_lagrangian_max_hub_share=1.0)  # fmt: skip
+    params = SolveParameters(time_limit=60.0, method="heuristic")
+    assert model.plan(params, options=opts).ma_first
+    sol = model.solve(params, options=opts)
+    sites = [k for k in range(model.n) if k not in set(kw.get("excluded", ()))]
+    best = brute_multiple(inst.C, inst.W, list(itertools.combinations(sites, 2)),
+                          chi=inst.chi, alpha=inst.alpha, delta=inst.delta)  # fmt: skip
+    assert sol.proven_optimal
+    assert sol.objective == pytest.approx(best, rel=1e-9)
+    assert sol.method in ("heuristic+lagrangian", "heuristic+benders")

@@ -527,6 +527,17 @@ class HubModel(Model):
                 return self._finish(
                     hubs, alloc, lb, t0, "heuristic+lagrangian", proven=proven, info=sa_info
                 )
+        if plan.ma_first and opts.ma_first_share > 0:
+            # a case's UMApHMP: the Lagrangian bound first, Benders from its hubs
+            ma_bound, hubs, alloc, sa_info = multiple_allocation_bound(
+                self.problem, self.data, params, opts, hubs, alloc, until(opts.ma_first_share)
+            )
+            lb = max(lb, ma_bound)
+            objective = evaluate(self.problem, self.data, hubs, alloc)
+            if _bound_proves(lb, objective, params):
+                return self._finish(
+                    hubs, alloc, lb, t0, "heuristic+lagrangian", proven=True, info=sa_info
+                )
         benders_deadline = deadline
         fixed_single = self.problem in (Problem.USAHLP, Problem.CSAHLP)
         if fixed_single and deadline is not None:

@@ -276,6 +276,14 @@ class EngineOptions:
     # ``group_max_count``; it stops at a stall only beyond that (training figures in
     # ``docs/decisions.md``, 2026-12-07)
     group_max_count: int = 8
+    # UMApHMP of a case (fewer candidate sites or OD pairs than an AP-like instance of
+    # its node count) in Benders' size range with few hubs and a limit long enough for
+    # Benders: the multiple-allocation Lagrangian bound first, in this share of the
+    # limit, and Benders in the rest, from its hubs.  On such instances the two methods
+    # fail on different ones (``docs/decisions.md``, 2026-12-07); AP-like instances keep
+    # Benders alone, which proves AP 200 with 600 s where the Lagrangian bound does not
+    # (0: Benders alone for cases too)
+    ma_first_share: float = 0.4
 
 
 @enum.unique
@@ -336,6 +344,9 @@ class Plan:
         Beyond every size of Benders and the relaxation: the Lagrangian bound (of
         ``sa_lagrangian`` or ``ma_lagrangian``) when it fits the memory and the time
         left, else Benders' bound, in all the time the heuristic leaves.
+    ma_first
+        UMApHMP of a case on the Benders path: the multiple-allocation Lagrangian
+        bound first (``ma_first_share`` of the limit), then Benders.
     """
 
     path: Path
@@ -350,6 +361,7 @@ class Plan:
     sa_min_patience: int = 0
     vns_budget_share: float = 0.0
     large_bound: bool = False
+    ma_first: bool = False
 
 
 def _at_least(time_limit: float | None, seconds: float) -> bool:
@@ -519,6 +531,13 @@ def choose_plan(
             and not sa
             and _at_least(time_limit, o.sa_screen_min_seconds)
         )
+        # a case (work size below the node count) where the Lagrangian bound would
+        # run on a shorter limit: it goes first
+        ma_first = (
+            problem is Problem.UMAPHMP
+            and n < nodes
+            and _use_ma_lagrangian(problem, n, p, 0.0, o)
+        )
         return Plan(
             Path.HEURISTIC_BENDERS,
             large,
@@ -528,6 +547,7 @@ def choose_plan(
             mathopt_bounds=True,
             sa_min_patience=patience,
             vns_budget_share=0.25,
+            ma_first=ma_first,
         )
     ma = _use_ma_lagrangian(problem, n, p, time_limit, o)
     beyond = o.large_lagrangian and n > max(
