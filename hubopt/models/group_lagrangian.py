@@ -132,6 +132,12 @@ def _group_flows(W: FloatArray, group: IntArray) -> tuple[FloatArray, FloatArray
     return out_w, in_w
 
 
+def _inverse(flows: FloatArray) -> FloatArray:
+    """``1 / flows`` where positive, else 0, shaped to scale ``(n, G, m)`` steps."""
+    with np.errstate(divide="ignore"):
+        return np.where(flows > 0, 1.0 / flows, 0.0)[:, :, None]
+
+
 def _open_hubs(
     score: FloatArray, p: int | None, fixed_costs: FloatArray | None, fixed: IntArray
 ) -> FloatArray:
@@ -268,9 +274,7 @@ def grouped_lagrangian_bound(
             serve = delta * C[hub_arr, :].min(axis=0)
         lam[:] = (share * np.maximum(0.0, reach[:, None] - chi * to_site))[:, None, :]
         mu[:] = (share * np.maximum(0.0, serve[:, None] - delta * from_site.T))[:, None, :]
-    with np.errstate(divide="ignore"):
-        scale_out = np.where(out_w > 0, 1.0 / out_w, 0.0)[:, :, None]
-        scale_in = np.where(in_w > 0, 1.0 / in_w, 0.0)[:, :, None]
+    scale_out, scale_in = _inverse(out_w), _inverse(in_w)
     best = 0.0
     theta = 1.0
     since = 0
@@ -317,9 +321,7 @@ def grouped_lagrangian_bound(
                 lam = np.ascontiguousarray(lam[:, parent, :])
                 mu = np.ascontiguousarray(mu[:, parent, :])
                 out_w, in_w = _group_flows(W, group)
-                with np.errstate(divide="ignore"):
-                    scale_out = np.where(out_w > 0, 1.0 / out_w, 0.0)[:, :, None]
-                    scale_in = np.where(in_w > 0, 1.0 / in_w, 0.0)[:, :, None]
+                scale_out, scale_in = _inverse(out_w), _inverse(in_w)
                 history = []
                 stalled = False
                 theta = 1.0

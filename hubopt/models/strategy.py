@@ -369,18 +369,24 @@ def _at_least(time_limit: float | None, seconds: float) -> bool:
     return time_limit is None or time_limit >= seconds
 
 
-def _use_ma_lagrangian(
-    problem: Problem, n: int, p: int | None, time_limit: float | None, o: EngineOptions
-) -> bool:
+def _ma_lagrangian_range(problem: Problem, n: int, p: int | None, o: EngineOptions) -> bool:
     """UMAHLP and UMApHMP with fewer than ``ma_lagrangian_max_hub_share * n`` hubs, in
-    Benders' size range beyond ``benders_max_n``, on a limit too short for Benders with
-    few hubs."""
+    Benders' size range beyond ``benders_max_n``."""
     return (
         problem in (Problem.UMAPHMP, Problem.UMAHLP)
         and o.benders_max_n < n <= o.benders_many_hubs_max_n
+        and (p or 0) < o.ma_lagrangian_max_hub_share * n
+    )
+
+
+def _use_ma_lagrangian(
+    problem: Problem, n: int, p: int | None, time_limit: float | None, o: EngineOptions
+) -> bool:
+    """:func:`_ma_lagrangian_range`, on a limit too short for Benders with few hubs."""
+    return (
+        _ma_lagrangian_range(problem, n, p, o)
         and time_limit is not None
         and time_limit < o.benders_few_hubs_min_seconds
-        and (p or 0) < o.ma_lagrangian_max_hub_share * n
     )
 
 
@@ -444,10 +450,10 @@ def effective_size(n: int, sites: int, pairs: int) -> int:
 
     AP, CAB and TR (every node a site, flows between all pairs but the node itself)
     keep their ``n``.  A case of 250 demand points and 150 terminal sites (400 nodes)
-    sizes like AP 194, so it gets the methods measured at AP 200.
+    sizes like AP 193, so it gets the methods measured at AP 200.
 
     >>> effective_size(200, 200, 200 * 199), effective_size(400, 150, 250 * 249)
-    (200, 194)
+    (200, 193)
     """
     if n <= 0:
         return 0
@@ -534,9 +540,7 @@ def choose_plan(
         # a case (work size below the node count) where the Lagrangian bound would
         # run on a shorter limit: it goes first
         ma_first = (
-            problem is Problem.UMAPHMP
-            and n < nodes
-            and _use_ma_lagrangian(problem, n, p, 0.0, o)
+            problem is Problem.UMAPHMP and n < nodes and _ma_lagrangian_range(problem, n, p, o)
         )
         return Plan(
             Path.HEURISTIC_BENDERS,
