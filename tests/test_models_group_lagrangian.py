@@ -240,3 +240,40 @@ def test_a_cut_keeps_the_bound_of_the_parent_groups() -> None:
     plain = grouped_lagrangian_bound(model.data, max_steps=2, **kw)
     assert cut.groups == 4
     assert cut.bound == pytest.approx(plain.bound, rel=1e-12)
+
+
+def test_the_routes_kernel_prices_every_od_pair_at_its_cheapest_hub_pair() -> None:
+    # more origins in a group than one block of the kernel's scan, sparse flows and a
+    # subset of sites: the value and the routed flows against every hub pair in numpy
+    from hubopt.models._group_kernels import price_routes, triangle_slack
+
+    inst = random_euclidean(90, seed=4)
+    rng = np.random.default_rng(7)
+    C = np.ascontiguousarray(inst.costs)
+    W = np.ascontiguousarray(inst.flows * (rng.random(C.shape) < 0.4))
+    W[5] = 0.0
+    sites = np.sort(rng.choice(90, size=25, replace=False))
+    rows = np.flatnonzero(W.sum(axis=1) > 0)
+    group = node_groups(C, 2)
+    lam = rng.random((90, 2, 25)) * C.mean() * 0.2
+    mu = rng.random((90, 2, 25)) * C.mean() * 0.2
+    chi, alpha, delta = 1.0, 0.6, 1.2
+    value, used_out, used_in = price_routes(
+        np.ascontiguousarray(C[:, sites]), np.ascontiguousarray(C[np.ix_(sites, sites)]),
+        np.ascontiguousarray(C[sites, :]), W, chi, alpha, delta, lam, mu, group, rows, True,
+        triangle_slack(C, sites, rows))
+    want = 0.0
+    want_out = np.zeros_like(lam)
+    want_in = np.zeros_like(mu)
+    between = alpha * C[np.ix_(sites, sites)]
+    for i, j in zip(*np.nonzero(W), strict=True):
+        route = ((chi * C[i, sites] + lam[i, group[j]])[:, None] + between
+                 + (delta * C[sites, j] + mu[j, group[i]])[None, :])
+        a, b = np.unravel_index(np.argmin(route), route.shape)
+        want += W[i, j] * route[a, b]
+        want_out[i, group[j], a] += W[i, j]
+        want_in[j, group[i], b] += W[i, j]
+    assert max(np.bincount(group[rows])) > 32
+    assert value == pytest.approx(want, rel=1e-12)
+    np.testing.assert_allclose(used_out, want_out, rtol=1e-12)
+    np.testing.assert_allclose(used_in, want_in, rtol=1e-12)

@@ -121,7 +121,7 @@ def large_grouped_bound(
         upper=evaluate(problem, data, hubs, alloc),
         hubs=hubs,
         deadline=deadline,
-        groups=opts.group_count,
+        groups=opts.group_count if data.n < opts.group_large_min_n else opts.group_count_large,
         start_share=opts.group_start_share,
         patience=opts.group_patience,
         stall_window=opts.group_stall_window,

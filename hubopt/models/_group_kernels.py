@@ -11,6 +11,8 @@ import numpy as np
 
 from hubopt.models.base import FloatArray, IntArray
 
+_BLOCK = 32  # origins per block of the OD pairs' scan
+
 
 @nb.njit(parallel=True, cache=True)
 def triangle_slack(C: FloatArray, sites: IntArray, rows: IntArray) -> float:
@@ -64,7 +66,8 @@ def price_routes(
     chi C_ia + lam - alpha C_ia``, and with ``prune`` the scan stops once ``key_a``
     reaches ``max_b (best_b - alpha C_ib) + alpha e1``: by the triangle inequality (up
     to ``e1``) no later first hub is cheaper for any last hub.  The pruning changes no
-    value.
+    value.  Then each OD pair's best last hub (:func:`_cheapest_last_hubs`); the sums
+    run per origin in destination order.
     """
     n = W.shape[0]
     m = between.shape[0]
@@ -102,30 +105,19 @@ def price_routes(
         for g in range(groups):
             for b in range(m):
                 last_cost[j, g, b] = delta * from_site[b, j] + mu[j, g, b]
+    pair_cost, last = _cheapest_last_hubs(first, last_cost, W, group, rows)
     value = np.zeros(rows.shape[0])
     used_out = np.zeros(lam.shape)
-    last = np.full((n, n), -1, np.int32)
     for r in nb.prange(rows.shape[0]):
         i = rows[r]
-        gi = group[i]
         total = 0.0
         for j in range(n):
             w = W[i, j]
             if w <= 0.0:
                 continue
             g = group[j]
-            head = first[i, g]
-            tail = last_cost[j, gi]
-            best = np.inf
-            bl = 0
-            for b in range(m):
-                v = head[b] + tail[b]
-                if v < best:
-                    best = v
-                    bl = b
-            total += w * best
-            last[i, j] = bl
-            used_out[i, g, via[i, g, bl]] += w
+            total += w * pair_cost[i, j]
+            used_out[i, g, via[i, g, last[i, j]]] += w
         value[r] = total
     used_in = np.zeros(mu.shape)
     for j in nb.prange(n):
@@ -137,3 +129,139 @@ def price_routes(
     for v in value:
         total += v
     return total, used_out, used_in
+
+
+@nb.njit(parallel=True, cache=True)
+def hub_scores(lam: FloatArray, mu: FloatArray, out_w: FloatArray, in_w: FloatArray) -> FloatArray:
+    """``-sum_ig out_w[i, g] lam[i, g, k] - sum_jg in_w[j, g] mu[j, g, k]`` per site ``k``
+    (the nodes' parts in parallel, added in node order)."""
+    n, groups, m = lam.shape
+    part = np.zeros((n, m))
+    for i in nb.prange(n):
+        row = part[i]
+        for g in range(groups):
+            wo = out_w[i, g]
+            wi = in_w[i, g]
+            for k in range(m):
+                row[k] -= wo * lam[i, g, k] + wi * mu[i, g, k]
+    score = np.zeros(m)
+    for i in range(n):
+        score += part[i]
+    return score
+
+
+@nb.njit(parallel=True, cache=True)
+def subgradient(
+    lam: FloatArray,
+    used: FloatArray,
+    flows: FloatArray,
+    y: FloatArray,
+    scale: FloatArray,
+) -> float:
+    """Turn the routed flows ``used[i, g, k]`` into the subgradient ``used - flows[i, g]
+    y_k`` in place (0 where it would push a zero multiplier below 0) and return its norm
+    ``sum s^2 scale[i, g]`` (the nodes' parts added in node order)."""
+    n, groups, m = lam.shape
+    part = np.zeros(n)
+    for i in nb.prange(n):
+        acc = 0.0
+        for g in range(groups):
+            w = flows[i, g]
+            sc = scale[i, g]
+            for k in range(m):
+                s = used[i, g, k] - w * y[k]
+                if s < 0.0 and lam[i, g, k] <= 0.0:
+                    s = 0.0
+                used[i, g, k] = s
+                acc += s * s * sc
+        part[i] = acc
+    total = 0.0
+    for v in part:
+        total += v
+    return total
+
+
+@nb.njit(parallel=True, cache=True)
+def move(lam: FloatArray, s: FloatArray, scale: FloatArray, t: float) -> None:
+    """``lam = max(0, lam + t scale[i, g] s)`` in place."""
+    n, groups, m = lam.shape
+    for i in nb.prange(n):
+        for g in range(groups):
+            f = t * scale[i, g]
+            for k in range(m):
+                lam[i, g, k] = max(0.0, lam[i, g, k] + f * s[i, g, k])
+
+
+@nb.njit(parallel=True, cache=True)
+def _cheapest_last_hubs(
+    first: FloatArray, last_cost: FloatArray, W: FloatArray, group: IntArray, rows: IntArray
+) -> tuple[FloatArray, np.ndarray]:
+    """Each OD pair's cheapest route cost ``min_b first[i, g(j), b] + last_cost[j, g(i),
+    b]`` and its last hub ``b`` (the lowest on ties; -1 where no flow).
+
+    Origins of one group go in blocks of up to ``_BLOCK`` against the destinations of
+    one group, two origins at a time, so that a destination's last legs are read once
+    per block rather than once per origin (at n = 1,000 they fill 64 MB)."""
+    n = W.shape[0]
+    groups = first.shape[1]
+    m = first.shape[2]
+    by_group = np.argsort(group, kind="mergesort")
+    starts = np.zeros(groups + 1, np.int64)
+    for j in range(n):
+        starts[group[j] + 1] += 1
+    for g in range(groups):
+        starts[g + 1] += starts[g]
+    origins = rows[np.argsort(group[rows], kind="mergesort")]
+    cut = [0]
+    for r in range(1, origins.shape[0] + 1):
+        if (r == origins.shape[0] or group[origins[r]] != group[origins[r - 1]]
+                or r - cut[-1] == _BLOCK):
+            cut.append(r)
+    pair_cost = np.zeros((n, n))
+    last = np.full((n, n), -1, np.int32)
+    for blk in nb.prange(len(cut) - 1):
+        gi = group[origins[cut[blk]]]
+        for g in range(groups):
+            for q in range(starts[g], starts[g + 1]):
+                j = by_group[q]
+                tail = last_cost[j, gi]
+                r = cut[blk]
+                while r < cut[blk + 1]:
+                    i = origins[r]
+                    if W[i, j] <= 0.0:
+                        r += 1
+                        continue
+                    # the next origin with flow to j, scanned together with i
+                    r2 = r + 1
+                    while r2 < cut[blk + 1] and W[origins[r2], j] <= 0.0:
+                        r2 += 1
+                    head = first[i, g]
+                    best = np.inf
+                    bl = 0
+                    if r2 < cut[blk + 1]:
+                        i2 = origins[r2]
+                        head2 = first[i2, g]
+                        best2 = np.inf
+                        bl2 = 0
+                        for b in range(m):
+                            t = tail[b]
+                            v = head[b] + t
+                            v2 = head2[b] + t
+                            if v < best:
+                                best = v
+                                bl = b
+                            if v2 < best2:
+                                best2 = v2
+                                bl2 = b
+                        pair_cost[i2, j] = best2
+                        last[i2, j] = bl2
+                    else:
+                        for b in range(m):
+                            v = head[b] + tail[b]
+                            if v < best:
+                                best = v
+                                bl = b
+                    pair_cost[i, j] = best
+                    last[i, j] = bl
+                    r = r2 + 1
+    return pair_cost, last

@@ -40,7 +40,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hubopt.models._group_kernels import price_routes, triangle_slack
+from hubopt.models._group_kernels import (
+    hub_scores,
+    move,
+    price_routes,
+    subgradient,
+    triangle_slack,
+)
 from hubopt.models.base import FloatArray, HubData, IntArray
 
 __all__ = ["GroupBound", "grouped_lagrangian_bound", "node_groups", "reduction_test",
@@ -133,9 +139,9 @@ def _group_flows(W: FloatArray, group: IntArray) -> tuple[FloatArray, FloatArray
 
 
 def _inverse(flows: FloatArray) -> FloatArray:
-    """``1 / flows`` where positive, else 0, shaped to scale ``(n, G, m)`` steps."""
+    """``1 / flows`` where positive, else 0 (the steps' scale per node and group)."""
     with np.errstate(divide="ignore"):
-        return np.where(flows > 0, 1.0 / flows, 0.0)[:, :, None]
+        return np.where(flows > 0, 1.0 / flows, 0.0)
 
 
 def _open_hubs(
@@ -290,7 +296,7 @@ def grouped_lagrangian_bound(
         routes, used_out, used_in = price_routes(
             to_site, between, from_site, W, chi, alpha, delta, lam, mu, group, rows, prune, e1
         )
-        score = -np.einsum("ig,igk->k", out_w, lam) - np.einsum("jg,jgk->k", in_w, mu)
+        score = hub_scores(lam, mu, out_w, in_w)
         y = _open_hubs(score, data.p, fixed_costs, fixed)
         value = routes + float(score @ y)
         if fixed_costs is not None:
@@ -332,18 +338,15 @@ def grouped_lagrangian_bound(
             if keep.size:
                 fixed = np.union1d(fixed, keep).astype(np.int64)
                 opened.extend(int(k) for k in sites[keep])
-        s_out = used_out - out_w[:, :, None] * y[None, None, :]
-        s_in = used_in - in_w[:, :, None] * y[None, None, :]
-        s_out[(lam <= 0) & (s_out < 0)] = 0.0
-        s_in[(mu <= 0) & (s_in < 0)] = 0.0
-        d_out = s_out * scale_out
-        d_in = s_in * scale_in
-        norm = float((s_out * d_out).sum() + (s_in * d_in).sum())
+        # the subgradient (in place of the routed flows), each multiplier's step
+        # divided by its flow
+        norm = subgradient(lam, used_out, out_w, y, scale_out) + subgradient(
+            mu, used_in, in_w, y, scale_in)
         if not math.isfinite(norm) or norm <= 0:
             break  # the subproblem's routes fit its hubs: its value is the optimum
         t = theta * (upper - value) / norm
-        np.maximum(lam + t * d_out, 0.0, out=lam)
-        np.maximum(mu + t * d_in, 0.0, out=mu)
+        move(lam, used_out, scale_out, t)
+        move(mu, used_in, scale_in, t)
         if reduce and out.size:
             # the shut sites leave (the triangle slack of fewer sites is no larger)
             alive = np.ones(sites.shape[0], dtype=bool)

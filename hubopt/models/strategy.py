@@ -267,15 +267,25 @@ class EngineOptions:
     # leave about 20 %
     group_lagrangian: bool = True
     group_count: int = 8
+    # ... and ``group_count_large`` groups from ``group_large_min_n`` nodes, where a step
+    # costs several times more (its OD scan grows with ``n^2 m``) and fewer multipliers
+    # converge sooner in the steps the time allows.  Training (random Euclidean, seed 1,
+    # UMApHMP p = 5, 2026-12-07): n = 1,000 with 600 s, 4 groups 4.02 % against 5.46 %
+    # with 8 (656 and 448 steps); 90 s, 11.4 % against 12.0 %; n = 500 with 60 s, 8
+    # groups 2.9 % against 3.5 % with 4.  The switch lies between the two sizes
+    group_count_large: int = 4
+    group_large_min_n: int = 750
     group_patience: int = 40
     group_stall_window: int = 200
     group_stall_share: float = 0.01
     group_start_share: float = 0.5
     # when it stalls, every group is cut in two (the children keep their parent's
     # multipliers, so the bound carries over) while the count stays within
-    # ``group_max_count``; it stops at a stall only beyond that (training figures in
-    # ``docs/decisions.md``, 2026-12-07)
-    group_max_count: int = 8
+    # ``group_max_count``; it stops at a stall only beyond that.  Training
+    # (``docs/decisions.md``, 2026-12-07): random Euclidean n = 500 (seed 1), UMApHMP
+    # p = 5, 600 s: 8 groups stalled after 175 s and ended at 1.48 %, up to 32 groups
+    # 0.80 %
+    group_max_count: int = 32
     # UMApHMP of a case (fewer candidate sites or OD pairs than an AP-like instance of
     # its node count) in Benders' size range with few hubs and a limit long enough for
     # Benders: the multiple-allocation Lagrangian bound first, in this share of the
