@@ -231,37 +231,29 @@ def _cheapest_last_hubs(
                     if W[i, j] <= 0.0:
                         r += 1
                         continue
-                    # the next origin with flow to j, scanned together with i
+                    # the next origin with flow to j, scanned together with i (i
+                    # itself when there is none)
                     r2 = r + 1
                     while r2 < cut[blk + 1] and W[origins[r2], j] <= 0.0:
                         r2 += 1
+                    i2 = origins[r2] if r2 < cut[blk + 1] else i
                     head = first[i, g]
-                    best = np.inf
-                    bl = 0
-                    if r2 < cut[blk + 1]:
-                        i2 = origins[r2]
-                        head2 = first[i2, g]
-                        best2 = np.inf
-                        bl2 = 0
-                        for b in range(m):
-                            t = tail[b]
-                            v = head[b] + t
-                            v2 = head2[b] + t
-                            if v < best:
-                                best = v
-                                bl = b
-                            if v2 < best2:
-                                best2 = v2
-                                bl2 = b
-                        pair_cost[i2, j] = best2
-                        last[i2, j] = bl2
-                    else:
-                        for b in range(m):
-                            v = head[b] + tail[b]
-                            if v < best:
-                                best = v
-                                bl = b
+                    head2 = first[i2, g]
+                    best = best2 = np.inf
+                    bl = bl2 = 0
+                    for b in range(m):
+                        t = tail[b]
+                        v = head[b] + t
+                        v2 = head2[b] + t
+                        if v < best:
+                            best = v
+                            bl = b
+                        if v2 < best2:
+                            best2 = v2
+                            bl2 = b
                     pair_cost[i, j] = best
                     last[i, j] = bl
+                    pair_cost[i2, j] = best2
+                    last[i2, j] = bl2
                     r = r2 + 1
     return pair_cost, last
