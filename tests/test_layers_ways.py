@@ -101,3 +101,24 @@ def test_countries_decided_per_cell_equal_the_nearest_city_lookup() -> None:
     got = countries_of(lon, lat)
     assert len(set(expected.tolist())) >= 5
     assert got.tolist() == expected.tolist()
+
+
+def test_the_decoders_node_numbers_build_the_graph_that_sorting_the_references_builds(
+        tmp_path, monkeypatch) -> None:
+    import dataclasses
+
+    from hubopt import settings
+
+    monkeypatch.setattr(settings, "cache_folder", tmp_path / "cache")
+    ways = scan_osm_file(osm_file("malta")).ways[Mode.ROAD]
+    assert ways.node is not None and len(ways.node) == len(ways.refs)
+    # equal references, equal numbers; larger ids, larger numbers
+    order = np.argsort(ways.refs, kind="stable")
+    r, k = ways.refs[order], ways.node[order]
+    assert ((np.diff(r) == 0) == (np.diff(k) == 0)).all() and (np.diff(k) >= 0).all()
+    counted = build_way_graph(ways)
+    sorted_ = build_way_graph(dataclasses.replace(ways, node=None))
+    for name in ("node_id", "lon", "lat", "u", "v", "length_m", "seg_edge", "seg_way",
+                 "u_index", "v_index"):
+        np.testing.assert_array_equal(getattr(counted, name), getattr(sorted_, name))
+    assert all(a.equals(b) for a, b in zip(counted.geometry, sorted_.geometry, strict=True))

@@ -92,8 +92,11 @@ def extract_layer(
             msg = "world-scale layers need a bounding box (--bbox W,S,E,N)"
             raise LayerExtractionError(msg)
         return world_mod.world_layer(mode, src.bbox, prof)
+    from hubopt.layers._heap import retained_heap
+
     builder = _builder(mode)
-    return builder(src, prof[mode], prof)
+    with retained_heap():
+        return builder(src, prof[mode], prof)
 
 
 def _builder(mode: Mode) -> Callable[[Source, ModeProfile, Profiles], Layer]:

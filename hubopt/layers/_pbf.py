@@ -22,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import threading
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +36,11 @@ import pandas as pd
 from hubopt import settings
 from hubopt._errors import InputFormatError
 from hubopt._io import atomic_path, write_json_atomic
+from hubopt.layers._heap import retained_heap
 from hubopt.layers._layer import BBox
 from hubopt.modes import Mode
 
-_CACHE_VERSION = "4"
+_CACHE_VERSION = "5"
 
 DRIVABLE = frozenset({
     "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
@@ -146,7 +149,9 @@ class WaySet:
     Way ``i`` (OSM id ``way_id[i]``) has the node references ``refs[offsets[i]:
     offsets[i + 1]]`` at ``lon``/``lat`` (degrees); ``tags[key]`` holds the values of the
     tag ``key`` of :data:`WAY_TAGS`. Ways are in OSM id order, with at least two
-    references and no consecutive repeats.
+    references and no consecutive repeats. ``node``, when known (the PBF decoder),
+    numbers the references' nodes in id order (equal for equal references), which spares
+    :func:`~hubopt.layers._ways.build_way_graph` a sort.
     """
 
     way_id: np.ndarray
@@ -155,6 +160,7 @@ class WaySet:
     lon: np.ndarray
     lat: np.ndarray
     tags: Mapping[str, TagColumn]
+    node: np.ndarray | None = None
 
     def __len__(self) -> int:
         """Number of ways."""
@@ -213,26 +219,25 @@ def _parse_opl(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
 _SEPARATORS = str.maketrans("nxy,", "    ")
 
 
-def _way_set(way_id: np.ndarray, counts: np.ndarray, refs: np.ndarray, lon: np.ndarray,
-             lat: np.ndarray, tags: Mapping[str, TagColumn]) -> WaySet:
-    """Drop missing nodes and consecutive repeats, then ways left with fewer than two."""
-    from hubopt.layers._pbf_arrays import clean_ways
-
-    keep, n = clean_ways(counts, refs, lon)
-    refs, lon, lat = refs[keep], lon[keep], lat[keep]
+def _way_set(way_id: np.ndarray, n: np.ndarray, refs: np.ndarray, lon: np.ndarray,
+             lat: np.ndarray, node: np.ndarray | None,
+             tags: Mapping[str, TagColumn]) -> WaySet:
+    """The ways in id order, from cleaned arrays (``n[i]`` references of way ``i``, 0 for a
+    way dropped)."""
     good = n >= 2
     order = np.argsort(way_id[good], kind="stable")
     index = np.flatnonzero(good)[order]
     if (order != np.arange(len(order))).any():  # files are sorted by id; be safe if not
-        rank = np.empty(len(counts), dtype="int64")
+        rank = np.empty(len(n), dtype="int64")
         rank[index] = np.arange(len(index))
-        way_of = np.repeat(np.arange(len(counts)), n)
+        way_of = np.repeat(np.arange(len(n)), n)
         perm = np.argsort(rank[way_of], kind="stable")
         refs, lon, lat = refs[perm], lon[perm], lat[perm]
+        node = None if node is None else node[perm]
     offsets = np.zeros(len(index) + 1, dtype="int64")
     np.cumsum(n[index], out=offsets[1:])
     return WaySet(way_id[index], offsets, refs, lon, lat,
-                  {k: c.take(index) for k, c in tags.items()})
+                  {k: c.take(index) for k, c in tags.items()}, node)
 
 
 def _centroid(pts: list[tuple[float, float]]) -> tuple[float, float] | None:
@@ -289,14 +294,13 @@ def _fast_tags(obj: Any) -> Any:
 def _read(path: Path, work: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
                                           BBox | None]:
     if path.name.lower().endswith(".pbf"):
-        from hubopt.layers._pbf_decode import UnsupportedPbf, release_freed_memory
+        from hubopt.layers._pbf_decode import UnsupportedPbf
 
         try:
             result = _read_pbf(path)
         except UnsupportedPbf:
             pass  # a valid file in an encoding the decoder leaves to pyosmium
         else:
-            release_freed_memory()  # the decoded blocks, once the arrays are built
             return result
     return _read_osmium(path, work)
 
@@ -360,17 +364,26 @@ def way_mask(tags: Mapping[str, str]) -> int:
 
 
 def mode_way_sets(ids: np.ndarray, bits: np.ndarray, counts: np.ndarray, refs: np.ndarray,
-                  lon: np.ndarray, lat: np.ndarray,
-                  tag_cols: Mapping[str, TagColumn]) -> dict[Mode, WaySet]:
+                  lon: np.ndarray, lat: np.ndarray, tag_cols: Mapping[str, TagColumn],
+                  starts: np.ndarray | None = None,
+                  node: np.ndarray | None = None) -> dict[Mode, WaySet]:
     """Each mode's :class:`WaySet` from the ways any mode keeps, in file order: their ids,
-    :func:`way_mask` bits, node counts, references and coordinates (NaN: missing node)."""
-    starts = np.zeros(len(counts) + 1, dtype="int64")
-    np.cumsum(counts, out=starts[1:])
+    :func:`way_mask` bits, node counts, references and coordinates (NaN: missing node),
+    and optionally the nodes of :attr:`WaySet.node`. Way ``i``'s references start at
+    ``starts[i]`` of the flat arrays (default: one way after the other)."""
+    from hubopt.layers._pbf_arrays import gather_ways
+
+    if starts is None:
+        starts = np.zeros(len(counts), dtype="int64")
+        np.cumsum(counts[:-1], out=starts[1:])
+    nodes = np.zeros(0, dtype="int64") if node is None else np.asarray(node, dtype="int64")
     ways = {}
     for bit, mode in enumerate(WAY_FILTERS):
         sel = np.flatnonzero(bits & (1 << bit))
-        pos = _spans(starts[sel], counts[sel])
-        ways[mode] = _way_set(ids[sel], counts[sel], refs[pos], lon[pos], lat[pos],
+        n, r, x, y, nd = gather_ways(np.asarray(starts, dtype="int64"),
+                                     np.asarray(counts, dtype="int64"), sel, refs, lon, lat,
+                                     nodes)
+        ways[mode] = _way_set(ids[sel], n, r, x, y, None if node is None else nd,
                               {k: c.take(sel) for k, c in tag_cols.items()})
     return ways
 
@@ -451,7 +464,8 @@ def _read_pbf(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
     counts = dec.way_count[need]
     ends = np.cumsum(counts)
     refs = dec.way_refs[_spans(starts[need], counts)]
-    lon, lat, valid = _locations(dec, refs, np.repeat(dec.way_group[need], counts))
+    lon, lat, valid, ref_node = _locations(dec, refs,
+                                           np.repeat(dec.way_group[need], counts))
     for j in np.flatnonzero(way_kind[need] >= 0).tolist():
         w, span = int(need[j]), slice(int(ends[j] - counts[j]), int(ends[j]))
         mean = _centroid([(float(a), float(b)) for a, b in zip(
@@ -464,9 +478,8 @@ def _read_pbf(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
     kept = need[keep]
     tag_cols = {key: TagColumn(*vocabulary(dec.way_rows[kept, col[key]], dec.strings))
                 for key in WAY_TAGS}
-    pos = _spans(ends[keep] - counts[keep], counts[keep])
-    ways = mode_way_sets(dec.way_id[kept], bits[kept], counts[keep], refs[pos], lon[pos],
-                         lat[pos], tag_cols)
+    ways = mode_way_sets(dec.way_id[kept], bits[kept], counts[keep], refs, lon, lat,
+                         tag_cols, starts=ends[keep] - counts[keep], node=ref_node)
     features.sort(key=lambda item: item[0])  # file order (stable within a group)
     bbox = _header_bbox(path)
     if bbox is None:
@@ -480,17 +493,18 @@ def _read_pbf(path: Path) -> tuple[dict[Mode, WaySet], list[dict[str, object]],
 
 
 def _locations(dec: Any, refs: np.ndarray, groups: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Longitude and latitude of each reference (NaN where pyosmium has no location: see
-    :func:`~hubopt.layers._pbf_arrays.locate`), and whether the location is valid."""
+    :func:`~hubopt.layers._pbf_arrays.locate`), whether the location is valid, and the
+    node (numbered in id order, -1 without a location)."""
     from hubopt.layers._pbf_arrays import locate
 
     ids, xs, ys, gs = dec.node_id, dec.node_x, dec.node_y, dec.node_group
     if len(ids) > 1 and not (ids[1:] >= ids[:-1]).all():
         order = np.argsort(ids, kind="stable")  # files are sorted by id; be safe if not
         ids, xs, ys, gs = ids[order], xs[order], ys[order], gs[order]
-    lon, lat, valid = locate(ids, xs, ys, gs, refs, groups)
-    return lon, lat, valid
+    lon, lat, valid, node = locate(ids, xs, ys, gs, refs, groups)
+    return lon, lat, valid, node
 
 
 def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -529,6 +543,8 @@ def _header_bbox(path: Path) -> BBox | None:
 def _save(target: Path, ways: WaySet) -> None:
     arrays: dict[str, np.ndarray] = {"way_id": ways.way_id, "offsets": ways.offsets,
                                      "refs": ways.refs, "lon": ways.lon, "lat": ways.lat}
+    if ways.node is not None:
+        arrays["node"] = ways.node
     for key, column in ways.tags.items():
         arrays[f"code:{key}"] = column.codes
         arrays[f"vocab:{key}"] = np.array([str(v) for v in column.vocab], dtype=str)
@@ -541,12 +557,23 @@ def _load(source: Path) -> WaySet:
         tags = {key: TagColumn(data[f"code:{key}"],
                                np.asarray(data[f"vocab:{key}"].tolist(), dtype=object))
                 for key in WAY_TAGS}
+        node = data["node"] if "node" in data.files else None
         return WaySet(data["way_id"], data["offsets"], data["refs"], data["lon"], data["lat"],
-                      tags)
+                      tags, node)
+
+
+# cache folders being written in the background, so that a second scan waits for them
+_writers: dict[Path, threading.Thread] = {}
+_writers_lock = threading.Lock()
 
 
 def scan_osm_file(path: str | Path) -> OsmScan:
     """Read ``path`` once; return the ways of each mode, terminal features and the extent.
+
+    The arrays are written to the cache in a background thread (files written under
+    temporary names, then renamed; the ``scan.json`` that marks a complete entry last),
+    while the caller goes on building the layers; a later scan of the same content waits
+    for it, and the interpreter waits for it at exit.
 
     Raises
     ------
@@ -558,6 +585,10 @@ def scan_osm_file(path: str | Path) -> OsmScan:
         msg = f"{path}: OSM file not found"
         raise InputFormatError(msg)
     folder = Path(settings.cache_folder) / "osm" / f"{file_digest(path)}-v{_CACHE_VERSION}"
+    with _writers_lock:
+        pending = _writers.pop(folder, None)
+    if pending is not None:
+        pending.join()
     meta_path = folder / "scan.json"
     files = {m: folder / f"{m.value}.npz" for m in WAY_FILTERS}
     if meta_path.is_file() and all(p.is_file() for p in files.values()):
@@ -567,17 +598,29 @@ def scan_osm_file(path: str | Path) -> OsmScan:
                        tuple(meta["features"]), BBox(*box) if box else None)
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with tempfile.TemporaryDirectory(dir=folder) as work:
+        with tempfile.TemporaryDirectory(dir=folder) as work, retained_heap():
             ways, features, bbox = _read(path, Path(work))
     except (RuntimeError, ValueError, OSError) as exc:
         msg = f"{path}: cannot read as an OSM PBF/XML file ({exc})"
         raise InputFormatError(msg) from exc
-    for mode, target in files.items():
-        _save(target, ways[mode])
-    write_json_atomic(meta_path, {
-        "source": str(path),
-        "way_counts": {m.value: len(w) for m, w in ways.items()},
-        "features": features,
-        "bbox": list(bbox.as_tuple()) if bbox else None,
-    })
+    meta = {"source": str(path), "way_counts": {m.value: len(w) for m, w in ways.items()},
+            "features": features, "bbox": list(bbox.as_tuple()) if bbox else None}
+    writer = threading.Thread(target=_write_cache, args=(files, ways, meta_path, meta),
+                              name=f"hubopt-cache-{folder.name}")
+    with _writers_lock:
+        _writers[folder] = writer
+    writer.start()
     return OsmScan(path, ways, tuple(features), bbox)
+
+
+def _write_cache(files: Mapping[Mode, Path], ways: Mapping[Mode, WaySet], meta_path: Path,
+                 meta: dict[str, object]) -> None:
+    """The cache entry of a scan: the arrays of each mode, then ``scan.json``. A failure
+    (a full disk, a folder removed meanwhile) leaves no entry and a warning."""
+    try:
+        for mode, target in files.items():
+            _save(target, ways[mode])
+        write_json_atomic(meta_path, meta)
+    except OSError as exc:
+        warnings.warn(f"{meta_path.parent}: the scan was not cached ({exc})",
+                      RuntimeWarning, stacklevel=1)

@@ -16,19 +16,22 @@ MAX_Y = 900_000_000
 
 @nb.njit(cache=True, nogil=True)
 def locate(node_id, node_x, node_y, node_group, refs, ref_group):  # type: ignore[no-untyped-def]
-    """Longitude, latitude (degrees) and validity of each reference, as pyosmium's
-    location store gives them: NaN where it has no location.
+    """Longitude, latitude (degrees), validity and node of each reference, as pyosmium's
+    location store gives them: NaN (node -1) where it has no location.
 
     ``node_id`` is sorted (of equal ids, the first in the file first). A reference has a
     location when a node of that id (positive: libosmium's store keeps no negative ids)
     came earlier in the file (``node_group < ref_group``, group numbers over the file);
-    of several nodes with one id the first counts. Valid: within libosmium's range.
+    of several nodes with one id the first counts. Valid: within libosmium's range. The
+    node is that first node's position in ``node_id``: distinct ids get distinct
+    positions, in id order.
     """
     n = node_id.shape[0]
     m = refs.shape[0]
     lon = np.full(m, np.nan)
     lat = np.full(m, np.nan)
     valid = np.zeros(m, dtype=np.bool_)
+    node = np.full(m, -1, dtype=np.int64)
     for i in range(m):
         r = refs[i]
         if r <= 0:
@@ -47,37 +50,88 @@ def locate(node_id, node_x, node_y, node_group, refs, ref_group):  # type: ignor
             lon[i] = x / 1e7
             lat[i] = y / 1e7
             valid[i] = -MAX_X <= x <= MAX_X and -MAX_Y <= y <= MAX_Y
-    return lon, lat, valid
+            node[i] = lo
+    return lon, lat, valid, node
 
 
 @nb.njit(cache=True, nogil=True)
-def clean_ways(counts, refs, lon):  # type: ignore[no-untyped-def]
-    """Which references to keep, and how many each way keeps: without missing nodes
-    (NaN), without a reference equal to the way's previous one, and none of a way left
-    with fewer than two."""
-    keep = np.zeros(refs.shape[0], dtype=np.bool_)
-    kept = np.zeros(counts.shape[0], dtype=np.int64)
-    start = 0
-    for w in range(counts.shape[0]):
-        stop = start + counts[w]
-        n = 0
+def _kept_refs(i0, i1, refs, lon):  # type: ignore[no-untyped-def]
+    """How many of the references ``i0:i1`` of a way are kept: not missing (NaN), not
+    equal to the way's previous reference; 0 if fewer than two."""
+    n = 0
+    has_prev = False
+    prev = np.int64(0)
+    for i in range(i0, i1):
+        if np.isnan(lon[i]):
+            continue
+        if not (has_prev and refs[i] == prev):
+            n += 1
+        prev = refs[i]
+        has_prev = True
+    return n if n >= 2 else 0
+
+
+@nb.njit(cache=True, nogil=True)
+def gather_ways(starts, counts, sel, refs, lon, lat, node):  # type: ignore[no-untyped-def]
+    """The ways ``sel``, whose references are ``starts[w]:starts[w] + counts[w]`` of the
+    flat arrays, without missing nodes and consecutive repeats (:func:`_kept_refs`): the
+    number each way keeps and its kept references, coordinates and nodes (``node`` may
+    be empty: no nodes then)."""
+    kept = np.zeros(sel.shape[0], dtype=np.int64)
+    for k in range(sel.shape[0]):
+        w = sel[k]
+        kept[k] = _kept_refs(starts[w], starts[w] + counts[w], refs, lon)
+    total = kept.sum()
+    out_refs = np.empty(total, dtype=np.int64)
+    out_lon = np.empty(total)
+    out_lat = np.empty(total)
+    with_nodes = node.shape[0] > 0
+    out_node = np.empty(total if with_nodes else 0, dtype=np.int64)
+    j = 0
+    for k in range(sel.shape[0]):
+        if kept[k] == 0:
+            continue
+        w = sel[k]
         has_prev = False
         prev = np.int64(0)
-        for i in range(start, stop):
+        for i in range(starts[w], starts[w] + counts[w]):
             if np.isnan(lon[i]):
                 continue
             if not (has_prev and refs[i] == prev):
-                keep[i] = True
-                n += 1
+                out_refs[j] = refs[i]
+                out_lon[j] = lon[i]
+                out_lat[j] = lat[i]
+                if with_nodes:
+                    out_node[j] = node[i]
+                j += 1
             prev = refs[i]
             has_prev = True
-        if n < 2:
-            for i in range(start, stop):
-                keep[i] = False
-            n = 0
-        kept[w] = n
-        start = stop
-    return keep, kept
+    return kept, out_refs, out_lon, out_lat, out_node
+
+
+@nb.njit(cache=True, nogil=True)
+def dense_unique(node, refs):  # type: ignore[no-untyped-def]
+    """``np.unique(refs, return_inverse=True)`` when ``node`` numbers the distinct
+    references in their order (non-negative ints, equal for equal references): a count
+    over the numbers instead of a sort."""
+    top = 0
+    for i in range(node.shape[0]):
+        top = max(top, node[i] + 1)
+    rank = np.full(top, -1, dtype=np.int64)
+    for i in range(node.shape[0]):
+        rank[node[i]] = 1
+    k = 0
+    for v in range(top):
+        if rank[v] >= 0:
+            rank[v] = k
+            k += 1
+    ids = np.empty(k, dtype=refs.dtype)
+    inverse = np.empty(node.shape[0], dtype=np.int64)
+    for i in range(node.shape[0]):
+        r = rank[node[i]]
+        inverse[i] = r
+        ids[r] = refs[i]
+    return ids, inverse
 
 
 @nb.njit(cache=True, nogil=True)

@@ -15,11 +15,8 @@ compressions, history files, ``LocationsOnWays``, unusual encodings) raise
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 import struct
-import sys
 import zlib
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -279,9 +276,7 @@ def decode_pbf(path: Path, columns: Sequence[str], way_keys: Sequence[str],
     if not seen_header:
         msg = "no OSMHeader block"
         raise ValueError(msg)
-    decoded = _concatenate(parts, len(columns), strings)
-    release_freed_memory()  # the blocks' arrays, freed in the threads' arenas
-    return decoded
+    return _concatenate(parts, len(columns), strings)
 
 
 _DTYPES = (np.int64, np.int32, np.int32, np.int32, np.int64, np.int32, np.int64, np.int64,
@@ -309,16 +304,3 @@ def _concatenate(parts: list[list[np.ndarray | None]], ncols: int,
 
     return Decoded(cat(0), cat(1), cat(2), cat(3), cat(4), cat(5), cat(6), cat(7), cat(8),
                    cat(9), cat(10), tuple(strings))
-
-
-def release_freed_memory() -> None:
-    """Return the memory freed after a decode to the system.
-
-    glibc keeps memory freed by worker threads in per-thread arenas: after decoding a
-    100 MB file the process would hold about 700 MB it no longer uses, on top of which
-    the graph is then built. A no-op outside glibc.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)

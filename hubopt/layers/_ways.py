@@ -264,9 +264,15 @@ def string_array(codes: np.ndarray,
     if dtype is None or len(codes) == 0 or (codes < 0).all():
         return np.append(labels, np.array([None], dtype=object))[codes]
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    dictionary = pa.array([str(x) for x in labels.tolist()], type=pa.large_string())
-    taken = dictionary.take(pa.array(codes, mask=codes < 0))
+    # from the C heap that the layer build keeps (:mod:`hubopt.layers._heap`), not
+    # pyarrow's own pool, which takes fresh pages from the system for every column
+    pool = pa.system_memory_pool()
+    dictionary = pa.array([str(x) for x in labels.tolist()], type=pa.large_string(),
+                          memory_pool=pool)
+    taken = pc.take(dictionary, pa.array(codes, mask=codes < 0, memory_pool=pool),
+                            memory_pool=pool)
     return pd.arrays.ArrowStringArray(taken, dtype=dtype)
 
 
@@ -293,7 +299,12 @@ def build_way_graph(ways: WaySet) -> WayGraph:
     """Simplify ``ways`` into a :class:`WayGraph` (see the module docstring)."""
     if len(ways.refs) < 2:
         return _empty(ways)
-    node_id, node = np.unique(ways.refs, return_inverse=True)
+    if ways.node is not None and len(ways.node) == len(ways.refs):
+        from hubopt.layers._pbf_arrays import dense_unique
+
+        node_id, node = dense_unique(np.asarray(ways.node, "int64"), ways.refs)
+    else:
+        node_id, node = np.unique(ways.refs, return_inverse=True)
     n = len(node_id)
     lon = np.zeros(n)
     lat = np.zeros(n)
