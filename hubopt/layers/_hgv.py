@@ -66,42 +66,37 @@ def countries_of(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return out
 
 
-def hgv_limited_speeds(edges: pd.DataFrame, nodes: pd.DataFrame, speeds: np.ndarray,
+def hgv_limited_speeds(speeds: np.ndarray, kind: tuple[np.ndarray, np.ndarray],
+                       maxspeed: tuple[np.ndarray, np.ndarray], start: np.ndarray,
+                       lon: np.ndarray, lat: np.ndarray,
                        profile: ModeProfile) -> np.ndarray:
-    """``speeds`` (km/h, one per edge row) capped by the country's HGV limit per category."""
+    """``speeds`` (km/h, one per edge) capped by the country's HGV limit per category.
+
+    ``kind`` and ``maxspeed`` are each edge's text as ``(codes, labels)`` (code -1: none;
+    :meth:`hubopt.layers._ways.WayGraph.edge_codes`); ``start`` indexes each edge's start
+    node in ``lon``/``lat``. The country is decided once per distinct start node, the
+    category once per distinct (class, maxspeed) pair: a road layer of a regional extract
+    has millions of edges.
+    """
     limits = profile.hgv_limits
-    if not limits or edges.empty:
+    if not limits or len(speeds) == 0:
         return speeds
-    # the country of each distinct start node, the category of each distinct
-    # (class, maxspeed) pair: a road layer of a regional extract has millions of edges
-    u = edges["u"].to_numpy()
-    index = nodes.index
-    if index.is_monotonic_increasing and index.is_unique:
-        pos = np.minimum(index.searchsorted(u), len(index) - 1)
-        if not np.array_equal(index.to_numpy()[pos], u):
-            raise KeyError("edge start nodes missing from the nodes")
-    else:
-        pos = index.get_indexer(u)
-        if (pos < 0).any():
-            raise KeyError("edge start nodes missing from the nodes")
-    is_start = np.zeros(len(index), dtype=bool)
-    is_start[pos] = True
-    at = (np.cumsum(is_start) - 1)[pos]
+    start = np.asarray(start, dtype="int64")
+    is_start = np.zeros(len(lon), dtype=bool)
+    is_start[start] = True
+    at = (np.cumsum(is_start) - 1)[start]
     pos = np.flatnonzero(is_start)
-    x = nodes["x"].to_numpy(dtype="float64")[pos]
-    y = nodes["y"].to_numpy(dtype="float64")[pos]
-    country, countries = pd.factorize(countries_of(x, y))
+    country, countries = pd.factorize(countries_of(np.asarray(lon, "float64")[pos],
+                                                   np.asarray(lat, "float64")[pos]))
     country = country[at]
-    # (a missing class or maxspeed reads as None: hgv_category treats it as NaN)
-    kind_code, kind_vocab = pd.factorize(edges["kind"], use_na_sentinel=True)
-    kinds = np.array([*np.asarray(kind_vocab, dtype=object).tolist(), None], dtype=object)
-    if "maxspeed" in edges.columns:
-        speed_code, speed_vocab = pd.factorize(edges["maxspeed"], use_na_sentinel=True)
-    else:
-        speed_code, speed_vocab = np.full(len(edges), -1, dtype="int64"), []
-    tagged = np.array([*np.asarray(speed_vocab, dtype=object).tolist(), None], dtype=object)
+    # code -1 (no class or no maxspeed) picks the trailing None: hgv_category reads NaN
+    kind_code, kind_labels = kind
+    speed_code, speed_labels = maxspeed
+    kinds = np.array([*np.asarray(kind_labels, dtype=object).tolist(), None], dtype=object)
+    tagged = np.array([*np.asarray(speed_labels, dtype=object).tolist(), None], dtype=object)
     width = len(tagged)
-    pair_at, pairs = _groups((kind_code.astype("int64") + 1) * width + speed_code + 1)
+    pair_at, pairs = _groups((np.asarray(kind_code, "int64") + 1) * width
+                             + np.asarray(speed_code, "int64") + 1)
     category = np.array([CATEGORIES.index(hgv_category(kinds[p // width - 1],
                                                        tagged[p % width - 1]))
                          for p in pairs.tolist()], dtype="int64")[pair_at]

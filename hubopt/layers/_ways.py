@@ -25,7 +25,9 @@ here that node becomes an endpoint.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -140,19 +142,21 @@ class WayGraph:
             count = np.diff(off)
             one = count == 1
             out[one] = codes[off[:-1][one]]
-            joined: dict[tuple[int, ...], int] = {}
             multi = np.flatnonzero(count > 1)
-            flat = codes.tolist()
-            texts = [str(x) for x in vocab.tolist()]
-            combo = np.empty(len(multi), dtype="int64")
-            for i, (a, b) in enumerate(zip(off[multi].tolist(), off[multi + 1].tolist(),
-                                           strict=True)):
-                combo[i] = joined.setdefault(tuple(flat[a:b]), len(joined))
-            out[multi] = len(vocab) + combo
-            labels = np.empty(len(vocab) + len(joined), dtype=object)
+            combos = np.zeros((0, 0), dtype="int64")
+            if len(multi):  # the distinct sets of several values, as padded rows
+                width = int(count[multi].max())
+                pad = np.full((len(multi), width), -1, dtype="int64")
+                row = np.repeat(np.arange(len(multi)), count[multi])
+                pos = _spans(off[:-1][multi], count[multi])
+                pad[row, pos - np.repeat(off[:-1][multi], count[multi])] = codes[pos]
+                combos, combo = np.unique(pad, axis=0, return_inverse=True)
+                out[multi] = len(vocab) + combo.reshape(-1)
+            labels = np.empty(len(vocab) + len(combos), dtype=object)
             labels[:len(vocab)] = vocab
-            for members, i in joined.items():
-                labels[len(vocab) + i] = ";".join(texts[c] for c in members)
+            texts = [str(x) for x in vocab.tolist()] if len(combos) else []
+            for i, members in enumerate(combos.tolist()):
+                labels[len(vocab) + i] = ";".join(texts[c] for c in members if c >= 0)
         self._memo["text", key] = (out, labels)
         return out, labels
 
@@ -167,6 +171,15 @@ class WayGraph:
             return self.node_id, self.u_index, self.v_index
         ids, inv = np.unique(np.concatenate([self.u, self.v]), return_inverse=True)
         return ids, inv[:len(self)], inv[len(self):]
+
+    def edge_starts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Longitude and latitude of the nodes the edges use, and the position of each
+        edge's start node ``u`` among them."""
+        ids, a, _ = self._nodes_of_edges()
+        if self.u_index is not None and self.v_index is not None:
+            return self.lon, self.lat, a
+        pos = np.searchsorted(self.node_id, ids)
+        return self.lon[pos], self.lat[pos], a
 
     def node_degree(self) -> pd.Series:
         """Undirected simple-graph degree per node id (a self-loop counts two).
@@ -276,6 +289,13 @@ def string_array(codes: np.ndarray,
     return pd.arrays.ArrowStringArray(taken, dtype=dtype)
 
 
+def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    from hubopt.layers._pbf_arrays import spans
+
+    return np.asarray(spans(np.asarray(starts, dtype=np.int64),
+                            np.asarray(lengths, dtype=np.int64)))
+
+
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values of an integer array (by sorting: numpy's hash-based unique
     is much slower on tens of millions of keys)."""
@@ -313,29 +333,58 @@ def build_way_graph(ways: WaySet) -> WayGraph:
     oneway, backwards = _direction(ways)
     tail, head, way = kernels.segments(np.asarray(ways.offsets, "int64"),
                                        node.astype("int64"), oneway, backwards)
-    try:
-        chain_u, chain_v, chain_off, chain_seg, single = kernels.chains(n, tail, head)
-    except ValueError as exc:
-        msg = f"road/rail/ferry ways: {exc}"
-        raise LayerExtractionError(msg) from exc
-    n_chain = len(chain_u)
-    if n_chain + len(single) == 0:
-        return _empty(ways)
-    u = np.concatenate([chain_u, tail[single]])
-    v = np.concatenate([chain_v, head[single]])
-    length, coords, geom_off, seg_edge, seg_of = kernels.assemble(
-        tail, head, lon, lat, chain_u, chain_off, chain_seg, single, EARTH_RADIUS_M)
-    geometry = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords, (geom_off,))
+    tags = {**ways.tags, "oneway": TagColumn(oneway.astype("int32"),
+                                             np.array(["False", "True"], dtype=object))}
+    keys = [k for k in TEXT_KEYS if k in tags]
+    # compiled loops that hold no interpreter lock run on a second thread beside the
+    # main one: the segment lengths beside the chains, the tag sets beside shapely
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lengths = pool.submit(kernels.segment_lengths, tail, head, lon, lat, EARTH_RADIUS_M)
+        try:
+            chain_u, chain_v, chain_off, chain_seg, single = kernels.chains(n, tail, head)
+        except ValueError as exc:
+            msg = f"road/rail/ferry ways: {exc}"
+            raise LayerExtractionError(msg) from exc
+        seg_len = lengths.result()
+        n_chain = len(chain_u)
+        if n_chain + len(single) == 0:
+            return _empty(ways)
+        u = np.concatenate([chain_u, tail[single]])
+        v = np.concatenate([chain_v, head[single]])
+        length, coords, geom_off, seg_edge, seg_of = kernels.assemble(
+            tail, head, lon, lat, seg_len, chain_u, chain_off, chain_seg, single)
+        seg_way = way[seg_of]
+        started = threading.Event()
+        sets = pool.submit(_tag_sets, started, len(u), seg_edge, seg_way,
+                           np.array([tags[k].codes for k in keys], dtype="int64"))
+        started.wait()
+        geometry = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords,
+                                             (geom_off,))
+        offs, outs = sets.result()
     used = np.zeros(n, dtype=bool)
     used[u] = True
     used[v] = True
     kept = np.flatnonzero(used)
     position = np.cumsum(used) - 1
-    tags = {**ways.tags, "oneway": TagColumn(oneway.astype("int32"),
-                                             np.array(["False", "True"], dtype=object))}
-    return WayGraph(node_id[kept], lon[kept], lat[kept], node_id[u], node_id[v], length,
-                    np.asarray(geometry, dtype=object), seg_edge, way[seg_of], tags, ways.way_id,
-                    u_index=position[u], v_index=position[v])
+    graph = WayGraph(node_id[kept], lon[kept], lat[kept], node_id[u], node_id[v], length,
+                     np.asarray(geometry, dtype=object), seg_edge, seg_way, tags,
+                     ways.way_id, u_index=position[u], v_index=position[v])
+    for key, off, out in zip(keys, offs, outs, strict=True):
+        if len(off) == len(u) + 1:  # else the segments were out of edge order
+            graph._memo["sets", key] = (np.asarray(off), np.asarray(out), tags[key].vocab)
+    return graph
+
+
+# the tags whose per-edge sets the layers read (kind, text columns, speeds)
+TEXT_KEYS = ("highway", "railway", "route", "name", "maxspeed", "oneway", "ref")
+
+
+def _tag_sets(started: threading.Event, n_edges: int, seg_edge: np.ndarray,
+              seg_way: np.ndarray, way_codes: np.ndarray) -> tuple[list[np.ndarray],
+                                                                   list[np.ndarray]]:
+    started.set()  # the caller starts shapely (which holds the lock) once this runs
+    offs, outs = kernels.edge_sets_many(n_edges, seg_edge, seg_way, way_codes)
+    return list(offs), list(outs)
 
 
 def _empty(ways: WaySet) -> WayGraph:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.typed import List
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def segments(offsets: np.ndarray, node: np.ndarray, oneway: np.ndarray,
              backwards: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directed segments (tail, head, way) in osmnx's order of insertion.
@@ -41,7 +42,7 @@ def segments(offsets: np.ndarray, node: np.ndarray, oneway: np.ndarray,
     return tail, head, way
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _out_buckets(n: int, tail: np.ndarray, head: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Segments by tail node (CSR), each bucket sorted by head then segment index."""
     start = np.zeros(n + 1, np.int64)
@@ -67,7 +68,7 @@ def _out_buckets(n: int, tail: np.ndarray, head: np.ndarray) -> tuple[np.ndarray
     return start, seg
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _first_pair(start: np.ndarray, seg: np.ndarray, head: np.ndarray, a: int, b: int) -> int:
     """The first segment a -> b (in segment order), or -1."""
     for i in range(start[a], start[a + 1]):
@@ -79,12 +80,12 @@ def _first_pair(start: np.ndarray, seg: np.ndarray, head: np.ndarray, a: int, b:
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _two_or_four(d: int) -> bool:
     return d in (2, 4)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _endpoints(n: int, tail: np.ndarray, head: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """osmnx's endpoint rule per node, and the two neighbours of every interior node."""
@@ -123,7 +124,7 @@ def _endpoints(n: int, tail: np.ndarray, head: np.ndarray
     return endpoint, low, high
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def chains(n: int, tail: np.ndarray, head: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Merge segments through interior nodes into chains.
@@ -200,7 +201,7 @@ def chains(n: int, tail: np.ndarray, head: np.ndarray
             single)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def edge_sets(n_edges: int, seg_edge: np.ndarray, seg_code: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
     """Each edge's distinct codes (>= 0), sorted, as CSR; empty offsets when
@@ -233,7 +234,7 @@ def edge_sets(n_edges: int, seg_edge: np.ndarray, seg_code: np.ndarray
     return off, out[:k]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def simple_degree(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Degree of each node in the simple undirected graph of edges ``a[i]``-``b[i]``
     (distinct neighbours; a self-loop counts two)."""
@@ -267,7 +268,7 @@ def simple_degree(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return degree
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def nondecreasing(values: np.ndarray) -> bool:
     """True when ``values`` never decreases."""
     for i in range(1, len(values)):  # noqa: SIM110 (compiled: no generators)
@@ -276,7 +277,7 @@ def nondecreasing(values: np.ndarray) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _haversine(rlon: np.ndarray, rlat: np.ndarray, clat: np.ndarray, i: int, j: int,
                radius: float) -> float:
     """Great-circle distance between nodes ``i`` and ``j`` (radians and cosines given)."""
@@ -285,13 +286,26 @@ def _haversine(rlon: np.ndarray, rlat: np.ndarray, clat: np.ndarray, i: int, j: 
     return 2 * radius * np.arcsin(np.sqrt(min(max(a, 0.0), 1.0)))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def segment_lengths(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+                    radius: float) -> np.ndarray:
+    """Great-circle length of every segment (it needs no chains: it runs beside them)."""
+    rlon, rlat = np.radians(lon), np.radians(lat)
+    clat = np.cos(rlat)
+    out = np.empty(len(tail))
+    for s in range(len(tail)):
+        out[s] = _haversine(rlon, rlat, clat, tail[s], head[s], radius)
+    return out
+
+
+@njit(cache=True, nogil=True)
 def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-             chain_u: np.ndarray, chain_off: np.ndarray, chain_seg: np.ndarray,
-             single: np.ndarray, radius: float
+             seg_len: np.ndarray, chain_u: np.ndarray, chain_off: np.ndarray,
+             chain_seg: np.ndarray, single: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Edges' great-circle lengths, line coordinates (flat, with offsets) and segment
-    owners (``seg_edge`` and the segment of each: chains, then singles)."""
+    """Edges' lengths (the sums of their segments' ``seg_len`` in chain order), line
+    coordinates (flat, with offsets) and segment owners (``seg_edge`` and the segment of
+    each: chains, then singles)."""
     n_chain = len(chain_u)
     n_edges = n_chain + len(single)
     length = np.empty(n_edges)
@@ -300,8 +314,6 @@ def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarra
     geom_off = np.empty(n_edges + 1, np.int64)
     seg_edge = np.empty(len(chain_seg) + len(single), np.int64)
     seg_of = np.empty(len(chain_seg) + len(single), np.int64)
-    rlon, rlat = np.radians(lon), np.radians(lat)
-    clat = np.cos(rlat)
     p = 0
     for c in range(n_chain):
         geom_off[c] = p
@@ -311,8 +323,8 @@ def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarra
         total = 0.0
         for k in range(chain_off[c], chain_off[c + 1]):
             s = chain_seg[k]
-            t, h = tail[s], head[s]
-            total += _haversine(rlon, rlat, clat, t, h, radius)
+            h = head[s]
+            total += seg_len[s]
             coords[p, 0], coords[p, 1] = lon[h], lat[h]
             p += 1
             seg_edge[k] = c
@@ -324,7 +336,7 @@ def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarra
         geom_off[e] = p
         s = single[i]
         t, h = tail[s], head[s]
-        length[e] = _haversine(rlon, rlat, clat, t, h, radius)
+        length[e] = seg_len[s]
         coords[p, 0], coords[p, 1] = lon[t], lat[t]
         coords[p + 1, 0], coords[p + 1, 1] = lon[h], lat[h]
         p += 2
@@ -334,3 +346,20 @@ def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarra
     geom_off[n_edges] = p
     return length, coords, geom_off, seg_edge, seg_of
 
+
+@njit(cache=True, nogil=True)
+def edge_sets_many(n_edges: int, seg_edge: np.ndarray, seg_way: np.ndarray,
+                   way_codes: np.ndarray) -> tuple[List, List]:
+    """:func:`edge_sets` of each row of ``way_codes`` (one tag's code per way), read
+    through the segments' ways: the offsets and the codes of each row, in one call that
+    holds no interpreter lock (it runs while shapely builds the lines)."""
+    offs = List()
+    outs = List()
+    seg_code = np.empty(len(seg_way), np.int64)
+    for key in range(way_codes.shape[0]):
+        for i in range(len(seg_way)):
+            seg_code[i] = way_codes[key, seg_way[i]]
+        off, out = edge_sets(n_edges, seg_edge, seg_code)
+        offs.append(off)
+        outs.append(out.copy())
+    return offs, outs

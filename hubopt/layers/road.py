@@ -29,16 +29,20 @@ from hubopt.modes import Mode
 from hubopt.profiles import ModeProfile, Profiles
 
 
-def junction_delay_h(degree_v: np.ndarray, kind: pd.Series, delay_s: float) -> np.ndarray:
+def junction_delay_h(degree_v: np.ndarray, kind: tuple[np.ndarray, np.ndarray],
+                     delay_s: float) -> np.ndarray:
     """Hours of delay at the junction each edge runs into (0 on motorways and trunk roads).
 
     ``degree_v`` is the undirected degree of each edge's end node: a junction is a node
     where three or more road segments meet (degree >= 3); free-flowing motorway and trunk
-    carriageways (and their links) have none.
+    carriageways (and their links) have none. ``kind`` is each edge's highway class as
+    ``(codes, labels)`` (code -1: none).
     """
-    if delay_s <= 0 or len(kind) == 0:
-        return np.zeros(len(kind))
-    free = kind.astype(str).str.contains("motorway|trunk", regex=True).to_numpy()
+    codes, labels = kind
+    if delay_s <= 0 or len(codes) == 0:
+        return np.zeros(len(codes))
+    free = np.array([("motorway" in str(h) or "trunk" in str(h)) for h in labels.tolist()]
+                    + [False])[codes]
     return np.where((np.asarray(degree_v) >= 3) & ~free, delay_s / 3600.0, 0.0)
 
 
@@ -90,9 +94,14 @@ def road_layer(source: Source, profile: ModeProfile, profiles: Profiles | None =
     nodes, edges = graph.frames(Mode.ROAD, ("maxspeed", "oneway", "ref"), keep=keep)
     cap = profile.param("truck_speed_cap_kmh", 1e9)
     speeds = np.clip(np.nan_to_num(speeds, nan=profile.speed_kmh), 1.0, cap)
-    speeds = hgv_limited_speeds(edges, nodes, speeds, profile)
+    kind_codes, kind_labels = graph.edge_codes("highway")
+    kind = (kind_codes[keep], kind_labels)
+    speed_codes, speed_labels = graph.edge_codes("maxspeed")
+    lon, lat, start = graph.edge_starts()
+    speeds = hgv_limited_speeds(speeds, kind, (speed_codes[keep], speed_labels), start[keep],
+                                lon, lat, profile)
     edges["speed_kmh"] = speeds
     edges["time_h"] = edges["length_m"].to_numpy() / 1000.0 / speeds + junction_delay_h(
-        degree_v, edges["kind"], profile.param("junction_delay_s", 0.0))
+        degree_v, kind, profile.param("junction_delay_s", 0.0))
     edges = apply_unit_costs(edges, profile)
     return Layer(Mode.ROAD, nodes, edges, empty_terminals(), source.describe())
