@@ -2,7 +2,10 @@
 
 Rows of the ``pbf`` suite (``python benchmarks/run.py pbf``): for the Malta extract and a
 tiled extract of about 100 MB (``benchmarks/tiled_extract.py``), one after the other in
-the same run, each tool in a fresh process:
+the same run, each tool in a fresh process, three times each, interleaved (hubopt,
+pyrosm, hubopt, ...), the run of median time reported with all three times in its note
+(on a virtual machine the same run varies by 10-20 %, mostly in the kernel's page
+faults):
 
 * ``hubopt four layers``: ``extract_layer`` of road, rail, sea and air from the file on
   an installation that has run before (the catalogs hubopt keeps in its cache folder and
@@ -119,31 +122,49 @@ def measure(mb: float = 100.0) -> list[dict[str, Any]]:
     return rows
 
 
+REPEATS = 3  # each tool's measured run, interleaved hubopt/pyrosm; the median is reported
+
+
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median ``seconds`` (an error if any run failed), its note listing all."""
+    failed = [r for r in runs if "error" in r]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda r: r["seconds"])
+    return {**ordered[len(ordered) // 2],
+            "runs": ", ".join(f"{r['seconds']:.2f}" for r in runs)}
+
+
 def _file_rows(path: Path, installed: str) -> list[dict[str, Any]]:
     name = path.name
     size = round(path.stat().st_size / 1e6, 1)
     base = {"file": name, "file_mb": size}
     rows: list[dict[str, Any]] = []
+    hub_runs: list[dict[str, Any]] = []
+    ros_runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        cache = Path(tmp) / "cache"
-        shutil.copytree(installed, cache, ignore=shutil.ignore_patterns("osm"))
-        runs = {"four layers": _fresh(_hubopt, str(path), str(cache)),
-                "four layers, first run after install":
-                    _fresh(_hubopt, str(path), str(Path(tmp) / "empty"), str(Path(tmp) / "nb"))}
+        for i in range(REPEATS):  # interleaved: both tools see the same machine state
+            cache = Path(tmp) / f"cache{i}"
+            shutil.copytree(installed, cache, ignore=shutil.ignore_patterns("osm"))
+            hub_runs.append(_fresh(_hubopt, str(path), str(cache)))
+            ros_runs.append(_fresh(_pyrosm, str(path)))
+        first = _fresh(_hubopt, str(path), str(Path(tmp) / "empty"), str(Path(tmp) / "nb"))
+    runs = {"four layers": _median_run(hub_runs), "four layers, first run after install": first}
     for item, h in runs.items():
         if "error" in h:
             rows.append({**base, "tool": "hubopt", "item": item, "note": h["error"]})
         else:
             road = h["layers"]["road"]
+            note = "; ".join(f"{m} {s['seconds']:.2f} s" for m, s in h["layers"].items())
+            if "runs" in h:
+                note = f"median of {REPEATS} runs ({h['runs']} s); {note}"
             rows.append({**base, "tool": "hubopt", "item": item,
                          "seconds": round(h["seconds"], 2),
                          "cpu_seconds": round(h["cpu_seconds"], 2),
                          "seconds_incl_imports": round(h["seconds_incl_imports"], 2),
                          "nodes": road["nodes"], "edges": road["edges"],
                          "length_km": round(road["length_km"], 1),
-                         "peak_rss_mb": round(h["peak_rss_mb"], 1),
-                         "note": "; ".join(f"{m} {s['seconds']:.2f} s"
-                                           for m, s in h["layers"].items())})
+                         "peak_rss_mb": round(h["peak_rss_mb"], 1), "note": note})
     h = runs["four layers"]
     if "warm_road" in h:
         w = h["warm_road"]
@@ -151,7 +172,7 @@ def _file_rows(path: Path, installed: str) -> list[dict[str, Any]]:
                      "seconds": round(w["seconds"], 2), "nodes": w["nodes"],
                      "edges": w["edges"], "length_km": round(w["length_km"], 1)})
     print(name, "hubopt done", flush=True)
-    p = _fresh(_pyrosm, str(path))
+    p = _median_run(ros_runs)
     if "error" in p:
         rows.append({**base, "tool": "pyrosm", "item": "driving network", "note": p["error"]})
     else:
@@ -161,6 +182,7 @@ def _file_rows(path: Path, installed: str) -> list[dict[str, Any]]:
                      "seconds_incl_imports": round(p["seconds_incl_imports"], 2),
                      "nodes": p["nodes"], "edges": p["edges"],
                      "length_km": round(p["length_km"], 1),
-                     "peak_rss_mb": round(p["peak_rss_mb"], 1)})
+                     "peak_rss_mb": round(p["peak_rss_mb"], 1),
+                     "note": f"median of {REPEATS} runs ({p['runs']} s)"})
     print(name, "pyrosm done", flush=True)
     return rows
