@@ -360,7 +360,7 @@ def build_way_graph(ways: WaySet) -> WayGraph:
         started.wait()
         geometry = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords,
                                              (geom_off,))
-        offs, outs = sets.result()
+        offs, codes, starts = sets.result()
     used = np.zeros(n, dtype=bool)
     used[u] = True
     used[v] = True
@@ -369,9 +369,10 @@ def build_way_graph(ways: WaySet) -> WayGraph:
     graph = WayGraph(node_id[kept], lon[kept], lat[kept], node_id[u], node_id[v], length,
                      np.asarray(geometry, dtype=object), seg_edge, seg_way, tags,
                      ways.way_id, u_index=position[u], v_index=position[v])
-    for key, off, out in zip(keys, offs, outs, strict=True):
-        if len(off) == len(u) + 1:  # else the segments were out of edge order
-            graph._memo["sets", key] = (np.asarray(off), np.asarray(out), tags[key].vocab)
+    if offs.shape[1] == len(u) + 1:  # else the segments were out of edge order
+        for r, key in enumerate(keys):
+            graph._memo["sets", key] = (offs[r], codes[starts[r]:starts[r + 1]],
+                                        tags[key].vocab)
     return graph
 
 
@@ -380,11 +381,11 @@ TEXT_KEYS = ("highway", "railway", "route", "name", "maxspeed", "oneway", "ref")
 
 
 def _tag_sets(started: threading.Event, n_edges: int, seg_edge: np.ndarray,
-              seg_way: np.ndarray, way_codes: np.ndarray) -> tuple[list[np.ndarray],
-                                                                   list[np.ndarray]]:
+              seg_way: np.ndarray, way_codes: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     started.set()  # the caller starts shapely (which holds the lock) once this runs
-    offs, outs = kernels.edge_sets_many(n_edges, seg_edge, seg_way, way_codes)
-    return list(offs), list(outs)
+    offs, codes, starts = kernels.edge_sets_many(n_edges, seg_edge, seg_way, way_codes)
+    return offs, codes, starts
 
 
 def _empty(ways: WaySet) -> WayGraph:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from numba.typed import List
 
 
 @njit(cache=True, nogil=True)
@@ -210,6 +209,14 @@ def edge_sets(n_edges: int, seg_edge: np.ndarray, seg_code: np.ndarray
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     off = np.zeros(n_edges + 1, np.int64)
     out = np.empty(len(seg_code), np.int64)
+    k = _fill_edge_sets(n_edges, seg_edge, seg_code, off, out)
+    return off, out[:k]
+
+
+@njit(cache=True, nogil=True)
+def _fill_edge_sets(n_edges: int, seg_edge: np.ndarray, seg_code: np.ndarray,
+                    off: np.ndarray, out: np.ndarray) -> int:
+    """:func:`edge_sets` into ``off`` (``n_edges + 1``) and ``out``; the number of codes."""
     k = 0
     i = 0
     m = len(seg_edge)
@@ -231,7 +238,7 @@ def edge_sets(n_edges: int, seg_edge: np.ndarray, seg_code: np.ndarray
             out[j + 1] = c
             k += 1
         off[e + 1] = k
-    return off, out[:k]
+    return k
 
 
 @njit(cache=True, nogil=True)
@@ -349,17 +356,22 @@ def assemble(tail: np.ndarray, head: np.ndarray, lon: np.ndarray, lat: np.ndarra
 
 @njit(cache=True, nogil=True)
 def edge_sets_many(n_edges: int, seg_edge: np.ndarray, seg_way: np.ndarray,
-                   way_codes: np.ndarray) -> tuple[List, List]:
-    """:func:`edge_sets` of each row of ``way_codes`` (one tag's code per way), read
-    through the segments' ways: the offsets and the codes of each row, in one call that
-    holds no interpreter lock (it runs while shapely builds the lines)."""
-    offs = List()
-    outs = List()
+                   way_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`edge_sets` of each row ``r`` of ``way_codes`` (one tag's code per way), read
+    through the segments' ways, in one call that holds no interpreter lock (it runs
+    while shapely builds the lines): ``offs[r]`` and ``codes[starts[r]:starts[r + 1]]``.
+    ``seg_edge`` must not decrease (else all offsets are empty)."""
+    n_keys = way_codes.shape[0]
+    offs = np.zeros((n_keys, n_edges + 1), np.int64)
+    starts = np.zeros(n_keys + 1, np.int64)
+    # room for every segment of every key: pages never written cost no memory
+    codes = np.empty(n_keys * len(seg_way), np.int64)
+    if not nondecreasing(seg_edge):
+        return offs[:, :0], codes[:0], starts
     seg_code = np.empty(len(seg_way), np.int64)
-    for key in range(way_codes.shape[0]):
+    for key in range(n_keys):
         for i in range(len(seg_way)):
             seg_code[i] = way_codes[key, seg_way[i]]
-        off, out = edge_sets(n_edges, seg_edge, seg_code)
-        offs.append(off)
-        outs.append(out.copy())
-    return offs, outs
+        k = _fill_edge_sets(n_edges, seg_edge, seg_code, offs[key], codes[starts[key]:])
+        starts[key + 1] = starts[key] + k
+    return offs, codes[:starts[n_keys]], starts
