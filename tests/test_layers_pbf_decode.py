@@ -23,7 +23,7 @@ from hubopt import settings
 from hubopt._errors import InputFormatError
 from hubopt.layers import Mode
 from hubopt.layers._pbf import WAY_TAGS, _read_osmium, _read_pbf, scan_osm_file
-from hubopt.layers._pbf_decode import UnsupportedPbf, decode_pbf
+from hubopt.layers._pbf_decode import UnsupportedPbf, _payload, decode_pbf
 
 
 def assert_same_scan(mine, ref) -> None:
@@ -410,3 +410,16 @@ def test_a_tiled_extract_with_ids_past_2_to_the_32_reads_the_same(tmp_path) -> N
     assert_same_scan(mine, ref)
     road = mine[0][Mode.ROAD]
     assert (road.way_id > 10**10).sum() == (road.way_id < 10**10).sum() > 500
+
+
+@pytest.mark.parametrize(("announced", "error"), [
+    (2**40, "at most"),  # beyond the format's 32 MiB: refused before any allocation
+    (10, "corrupt zlib data"),  # smaller than the data: libdeflate stops
+    (10**6, "announced"),  # larger than the data: the size check names both
+])
+def test_a_block_whose_raw_size_is_wrong_is_refused_by_name(announced, error) -> None:
+    data = Block().encode() + b"\x00" * 500
+    body = field(2, announced) + field(3, zlib.compress(data))
+    with pytest.raises(ValueError, match=error):
+        _payload(body)
+    assert _payload(field(2, len(data)) + field(3, zlib.compress(data))) == data

@@ -2,7 +2,8 @@
 
 The file is a sequence of blobs (OSM wiki, "PBF Format"): a 4-byte big-endian length, a
 ``BlobHeader`` (type, data size) and a ``Blob`` holding an ``OSMHeader`` or an
-``OSMData`` block, raw or zlib-compressed. Blobs are decompressed and parsed
+``OSMData`` block, raw or zlib-compressed. Blobs are inflated (libdeflate, through the
+``deflate`` package, when the blob gives its raw size; zlib otherwise) and parsed
 (:func:`hubopt.layers._pbf_kernels.parse_block`) on a pool of threads (zlib and the
 compiled kernel release the GIL); the blocks are gathered in file order.
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import deflate
 import numpy as np
 
 from hubopt.layers import _pbf_kernels as kern
@@ -66,7 +68,7 @@ class Decoded:
     strings: tuple[str, ...]
 
 
-def _read_varint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
+def _read_varint(data: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= len(data) or shift > 63:
@@ -80,7 +82,7 @@ def _read_varint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(data: bytes | memoryview) -> Iterator[tuple[int, int | memoryview]]:
+def _fields(data: bytes | bytearray | memoryview) -> Iterator[tuple[int, int | memoryview]]:
     """``(field number, value)`` of a small message: ints, or views of byte fields."""
     view = memoryview(data)
     pos = 0
@@ -140,7 +142,7 @@ def _blobs(fh: BinaryIO) -> Iterator[tuple[str, bytes]]:
         yield kind, blob
 
 
-def _payload(blob: bytes) -> bytes:
+def _payload(blob: bytes) -> bytes | bytearray:
     """The decompressed content of a ``Blob`` message."""
     raw_size = -1
     raw: memoryview | None = None
@@ -161,9 +163,16 @@ def _payload(blob: bytes) -> bytes:
     if packed is None:
         msg = "blob without data"
         raise ValueError(msg)
+    if raw_size > _MAX_BLOB:
+        msg = f"a block of {raw_size} bytes when inflated (at most {_MAX_BLOB})"
+        raise ValueError(msg)
+    data: bytes | bytearray
     try:
-        data = zlib.decompress(packed, bufsize=max(raw_size, 1024))
-    except zlib.error as exc:
+        if raw_size > 0:  # libdeflate: 2.5 times zlib's speed, for a known size
+            data = deflate.zlib_decompress(packed, raw_size)
+        else:
+            data = zlib.decompress(packed, bufsize=1024)
+    except (zlib.error, deflate.DeflateError) as exc:
         msg = f"corrupt zlib data ({exc})"
         raise ValueError(msg) from exc
     if raw_size >= 0 and len(data) != raw_size:
@@ -172,7 +181,7 @@ def _payload(blob: bytes) -> bytes:
     return data
 
 
-def _check_header(block: bytes) -> None:
+def _check_header(block: bytes | bytearray) -> None:
     for number, value in _fields(block):
         if number == 4 and isinstance(value, memoryview):
             feature = bytes(value).decode("utf-8", "replace")
