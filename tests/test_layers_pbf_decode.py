@@ -321,15 +321,14 @@ def test_node_locations_are_libosmiums_fixed_point_values(tmp_path) -> None:
 
 @pytest.mark.parametrize(("ncols", "nvalues"), [(3, 5), (12, 40_000)])
 def test_distinct_rows_groups_rows_exactly_as_numpy_unique(ncols, nvalues) -> None:
-    """Brute force: np.unique(axis=0). Twelve columns of 40,000 values overflow 2**62
-    codes, so the renumbering runs too."""
+    """Brute force: np.unique(axis=0), with many repeated rows and many distinct ones."""
     from hubopt.layers._pbf_arrays import distinct_rows
 
     rng = np.random.default_rng(3)
     rows = rng.integers(-1, nvalues, size=(5000, ncols + 1)).astype(np.int32)
     rows[::2, 1:] = rows[1::2, 1:]  # many repeats
     cols = list(range(1, ncols + 1))
-    first, inverse = distinct_rows(rows, cols, nvalues)
+    first, inverse = distinct_rows(rows, cols)
     sub = rows[:, cols]
     assert (sub[first][inverse] == sub).all()
     assert len(first) == len(np.unique(sub, axis=0))

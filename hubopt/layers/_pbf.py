@@ -418,7 +418,7 @@ def _decide(rows: np.ndarray, strings: Sequence[str]
     from hubopt.layers._pbf_arrays import distinct_rows
 
     cols = [_COLUMNS.index(k) for k in _DECISION_KEYS]
-    first, inverse = distinct_rows(rows, cols, len(strings))
+    first, inverse = distinct_rows(rows, cols)
     bits = np.zeros(len(first), dtype=np.int64)
     index = np.full(len(first), -1, dtype=np.int64)
     kinds: list[tuple[Mode, str]] = []

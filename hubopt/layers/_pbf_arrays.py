@@ -135,27 +135,6 @@ def dense_unique(node, refs):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def mix_column(code, card, rows, j, nvalues):  # type: ignore[no-untyped-def]
-    """``code * k + rank`` in place, where ``rank`` is each row's rank among the ``k``
-    distinct values of column ``j`` of ``rows`` (ints in ``-1 .. nvalues - 1``); returns
-    ``card * k``, the number of codes, or -1 (``code`` untouched) if that would reach
-    2**62."""
-    seen = np.zeros(nvalues + 1, dtype=np.int64)
-    for i in range(rows.shape[0]):
-        seen[rows[i, j] + 1] = 1
-    k = 0
-    for v in range(nvalues + 1):
-        if seen[v]:
-            seen[v] = k
-            k += 1
-    if k > 0 and card > ((1 << 62) - 1) // k:
-        return -1
-    for i in range(rows.shape[0]):
-        code[i] = code[i] * k + seen[rows[i, j] + 1]
-    return card * k
-
-
-@nb.njit(cache=True, nogil=True)
 def spans(starts, lengths):  # type: ignore[no-untyped-def]
     """The positions ``starts[i]:starts[i] + lengths[i]``, one span after the other."""
     out = np.empty(lengths.sum(), dtype=np.int64)
@@ -167,22 +146,56 @@ def spans(starts, lengths):  # type: ignore[no-untyped-def]
     return out
 
 
-def distinct_rows(rows: np.ndarray, columns: Sequence[int],
-                  nvalues: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(first, inverse)`` over the ``columns`` of ``rows`` (ints in ``-1 .. nvalues -
-    1``): the first row of each distinct combination of their values, and the
-    combination of each row, ``rows[first][inverse] == rows`` on those columns."""
-    code = np.zeros(rows.shape[0], dtype=np.int64)
-    card = 1
-    for j in columns:
-        mixed = mix_column(code, card, rows, j, nvalues)
-        if mixed < 0:  # renumber the combinations so far, then mix again
-            _, inverse = np.unique(code, return_inverse=True)
-            code = inverse.reshape(-1).astype(np.int64)
-            mixed = mix_column(code, int(code.max()) + 1, rows, j, nvalues)
-        card = mixed
-    _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
+@nb.njit(cache=True, nogil=True)
+def _row_groups(rows, cols):  # type: ignore[no-untyped-def]
+    """:func:`distinct_rows` by hashing (open addressing, linear probing), groups
+    numbered in the order of their first row."""
+    m = rows.shape[0]
+    size = 1
+    while size < 2 * m:
+        size <<= 1
+    mask = np.uint64(size - 1)
+    slot_row = np.full(size, -1, dtype=np.int64)
+    slot_group = np.empty(size, dtype=np.int64)
+    first = np.empty(m, dtype=np.int64)
+    inverse = np.empty(m, dtype=np.int64)
+    g = 0
+    for i in range(m):
+        h = np.uint64(1469598103934665603)
+        for c in cols:
+            h = (h ^ np.uint64(rows[i, c] + 1)) * np.uint64(1099511628211)
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+        s = h & mask
+        while True:
+            r = slot_row[s]
+            if r < 0:
+                slot_row[s] = i
+                slot_group[s] = g
+                first[g] = i
+                inverse[i] = g
+                g += 1
+                break
+            same = True
+            for c in cols:
+                if rows[r, c] != rows[i, c]:
+                    same = False
+                    break
+            if same:
+                inverse[i] = slot_group[s]
+                break
+            s = (s + np.uint64(1)) & mask
+    return first[:g].copy(), inverse
+
+
+def distinct_rows(rows: np.ndarray, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)`` over the ``columns`` of ``rows`` (ints): the first row of each
+    distinct combination of their values, and the combination of each row,
+    ``rows[first][inverse] == rows`` on those columns."""
+    if rows.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return _row_groups(rows, np.asarray(columns, dtype=np.int64))
 
 
 def vocabulary(values: np.ndarray, strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
