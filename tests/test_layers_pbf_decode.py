@@ -422,3 +422,25 @@ def test_a_block_whose_raw_size_is_wrong_is_refused_by_name(announced, error) ->
     with pytest.raises(ValueError, match=error):
         _payload(body)
     assert _payload(field(2, len(data)) + field(3, zlib.compress(data))) == data
+
+
+def test_the_retained_heap_is_set_once_for_nested_and_failing_blocks(monkeypatch) -> None:
+    """The allocator settings go on at the first block in, off at the last block out,
+    also when a block raises; glibc really takes them (mallopt answers 1)."""
+    from hubopt.layers import _heap
+
+    calls: list[str] = []
+    real = _heap._set
+    monkeypatch.setattr(_heap, "_set", lambda values: calls.append(
+        "held" if values is _heap._HELD else "defaults"))
+    with _heap.retained_heap(), _heap.retained_heap():
+        assert calls == ["held"]
+    assert calls == ["held", "defaults"]
+    with pytest.raises(KeyError), _heap.retained_heap():
+        raise KeyError
+    assert calls == ["held", "defaults", "held", "defaults"]
+    assert _heap._users == [0]
+    fn = _heap._mallopt()
+    if fn is not None:  # glibc: every parameter is accepted, and the defaults come back
+        assert all(fn(p, v) == 1 for p, v in (*_heap._HELD, *_heap._DEFAULTS))
+    real(_heap._DEFAULTS)
