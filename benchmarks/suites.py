@@ -299,7 +299,9 @@ SUITES: dict[str, Suite] = {
         Suite("pbf", "pbf",
               "reading .osm.pbf extracts (Malta, and Malta tiled to about 100 MB by "
               "benchmarks/tiled_extract.py): hubopt's four layers against pyrosm's driving "
-              "network, side by side in one run, each in a fresh process, with peak memory"),
+              "network, side by side in one run, each in a fresh process, three times each "
+              "interleaved (the run of median time reported, the three times in its note), "
+              "with peak memory"),
         Suite("matrix-scale", "matrix-scale",
               "a 1,000 x 1,000 road matrix on the Malta road network tiled 7 x 7 (about "
               "1.06 million nodes): `hubopt matrix` end to end against raw scipy dijkstra, "
