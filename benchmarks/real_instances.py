@@ -17,7 +17,8 @@ The files are generated, not committed: they go to ``$HUBOPT_REAL_INSTANCES`` (d
     python benchmarks/real_instances.py --only 'eurus'
 
 These instances are a *reported* set (``docs/benchmarks.md``): the engine is not tuned
-on them (its training instances are the random ones of ``benchmarks/training.py``).
+on them (its training instances are the random ones of ``hubopt/instances/random.py``
+and ``hubopt/instances/random_case.py``, and real regions at sizes not published).
 Derived from OpenStreetMap data: © OpenStreetMap contributors (ODbL).
 """
 

@@ -111,11 +111,13 @@ def test_the_decoders_node_numbers_build_the_graph_that_sorting_the_references_b
 
     monkeypatch.setattr(settings, "cache_folder", tmp_path / "cache")
     ways = scan_osm_file(osm_file("malta")).ways[Mode.ROAD]
-    assert ways.node is not None and len(ways.node) == len(ways.refs)
+    assert ways.node is not None
+    assert len(ways.node) == len(ways.refs)
     # equal references, equal numbers; larger ids, larger numbers
     order = np.argsort(ways.refs, kind="stable")
     r, k = ways.refs[order], ways.node[order]
-    assert ((np.diff(r) == 0) == (np.diff(k) == 0)).all() and (np.diff(k) >= 0).all()
+    assert ((np.diff(r) == 0) == (np.diff(k) == 0)).all()
+    assert (np.diff(k) >= 0).all()
     counted = build_way_graph(ways)
     sorted_ = build_way_graph(dataclasses.replace(ways, node=None))
     for name in ("node_id", "lon", "lat", "u", "v", "length_m", "seg_edge", "seg_way",
