@@ -127,7 +127,9 @@ def large_grouped_bound(
         stall_window=opts.group_stall_window,
         stall_share=opts.group_stall_share,
         prices=prices,
-        max_groups=opts.group_max_count,
+        max_groups=(opts.group_max_count_case
+                    if problem.single_allocation and len(data.candidates) < data.n
+                    else opts.group_max_count),
     )
     return res.bound, {"group_bound": res.bound, "group_steps": res.steps,
                        "group_count": res.groups,
