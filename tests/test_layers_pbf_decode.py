@@ -444,3 +444,20 @@ def test_the_retained_heap_is_set_once_for_nested_and_failing_blocks(monkeypatch
     if fn is not None:  # glibc: every parameter is accepted, and the defaults come back
         assert all(fn(p, v) == 1 for p, v in (*_heap._HELD, *_heap._DEFAULTS))
     real(_heap._DEFAULTS)
+
+
+def test_a_column_filled_past_its_first_capacity_keeps_every_row() -> None:
+    """The decoder's columns start at an estimate from the file size; a file denser than
+    the estimate grows them, and the rows come back whole, in order."""
+    from hubopt.layers._pbf_decode import _Column
+
+    rng = np.random.default_rng(5)
+    flat, rows = _Column(np.int64, 0, 0), _Column(np.int32, 0, 3)
+    blocks = [rng.integers(-9, 9, size=int(k)) for k in rng.integers(0, 900, size=12)]
+    for block in blocks:
+        flat.append(block)
+        rows.append(np.repeat(block[:, None], 3, axis=1).astype(np.int32))
+    whole = np.concatenate(blocks)
+    assert len(whole) > 1024 * 3  # grown more than once
+    assert np.array_equal(flat.array(), whole)
+    assert np.array_equal(rows.array(), np.repeat(whole[:, None], 3, axis=1))

@@ -279,13 +279,14 @@ def test_the_routes_kernel_prices_every_od_pair_at_its_cheapest_hub_pair() -> No
     np.testing.assert_allclose(used_in, want_in, rtol=1e-12)
 
 
-@pytest.mark.parametrize(("problem", "case", "cuts"), [
-    ("usaphmp", True, False),  # single allocation on a case: Benders after the stall
-    ("umaphmp", True, True),  # multiple allocation keeps the cuts
-    ("usaphmp", False, True),  # every node a site: the cuts too
+@pytest.mark.parametrize(("problem", "case", "setup", "cuts"), [
+    ("usaphmp", True, 0.1, False),  # single allocation on a case: Benders gets the time
+    ("usaphmp", True, 1e6, True),  # ... unless its set-up does not fit: the cuts go on
+    ("umaphmp", True, 0.1, True),  # multiple allocation keeps the cuts
+    ("usaphmp", False, 0.1, True),  # every node a site: the cuts too
 ])
-def test_a_single_allocation_case_keeps_its_first_groups_at_a_stall(problem, case,
-                                                                    cuts) -> None:
+def test_a_single_allocation_case_hands_a_stall_over_to_benders_when_it_fits(
+        problem, case, setup, cuts) -> None:
     import time
 
     from hubopt.models._bounding import large_grouped_bound
@@ -300,9 +301,10 @@ def test_a_single_allocation_case_keeps_its_first_groups_at_a_stall(problem, cas
         model = build_model(problem, C, W, p=3, **FACTORS)
     sol = model.solve(SolveParameters(time_limit=10.0))
     # a stall after every step (an unreachable share): a cut whenever the rule allows one
-    opts = EngineOptions(group_count=1, group_max_count=4, group_max_count_case=1,
-                         group_stall_window=1, group_stall_share=10.0)
+    opts = EngineOptions(group_count=1, group_max_count=4, group_stall_window=1,
+                         group_stall_share=10.0)
     _, info = large_grouped_bound(Problem.parse(problem), model.data, opts, sol.hubs,
-                                  np.asarray(sol.allocation), time.perf_counter() + 5.0)
+                                  np.asarray(sol.allocation), time.perf_counter() + 5.0,
+                                  benders_setup=setup)
     assert info["group_stalled"]
     assert (info["group_count"] > 1) is cuts

@@ -317,7 +317,12 @@ class _Column:
 
     def _empty(self, dtype: Any, capacity: int) -> np.ndarray:
         shape = (capacity, self.width) if self.width else (capacity,)
-        return np.empty(shape, dtype=dtype)
+        try:
+            return np.empty(shape, dtype=dtype)
+        except MemoryError:  # a system that commits memory when it is allocated
+            if capacity <= 1024:
+                raise
+            return self._empty(dtype, max(1024, capacity // 8))
 
     def append(self, values: np.ndarray) -> None:
         """Copy ``values`` (one block's) after the rows so far."""

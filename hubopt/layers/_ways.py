@@ -42,6 +42,7 @@ from hubopt.layers import _ways_kernels as kernels
 from hubopt.layers._geo import EARTH_RADIUS_M
 from hubopt.layers._layer import CRS
 from hubopt.layers._pbf import TagColumn, WaySet
+from hubopt.layers._pbf_arrays import spans
 from hubopt.modes import Mode
 
 ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
@@ -148,7 +149,7 @@ class WayGraph:
                 width = int(count[multi].max())
                 pad = np.full((len(multi), width), -1, dtype="int64")
                 row = np.repeat(np.arange(len(multi)), count[multi])
-                pos = _spans(off[:-1][multi], count[multi])
+                pos = np.asarray(spans(off[:-1][multi], count[multi]))
                 pad[row, pos - np.repeat(off[:-1][multi], count[multi])] = codes[pos]
                 combos, combo = np.unique(pad, axis=0, return_inverse=True)
                 out[multi] = len(vocab) + combo.reshape(-1)
@@ -285,15 +286,8 @@ def string_array(codes: np.ndarray,
     dictionary = pa.array([str(x) for x in labels.tolist()], type=pa.large_string(),
                           memory_pool=pool)
     taken = pc.take(dictionary, pa.array(codes, mask=codes < 0, memory_pool=pool),
-                            memory_pool=pool)
+                    memory_pool=pool)
     return pd.arrays.ArrowStringArray(taken, dtype=dtype)
-
-
-def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    from hubopt.layers._pbf_arrays import spans
-
-    return np.asarray(spans(np.asarray(starts, dtype=np.int64),
-                            np.asarray(lengths, dtype=np.int64)))
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:

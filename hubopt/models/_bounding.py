@@ -108,14 +108,22 @@ def large_grouped_bound(
     alloc: IntArray,
     deadline: float,
     prices: tuple[FloatArray, FloatArray] | None = None,
+    benders_setup: float | None = None,
 ) -> tuple[float, dict[str, Any]]:
     """The grouped Lagrangian bound (:mod:`hubopt.models.group_lagrangian`) of the
     multiple-allocation relaxation until ``deadline``, aimed at the incumbent ``hubs``
     (a bound for every problem of the engine; 0 where ``opts.group_lagrangian`` is off)
     and what to report.  ``prices``: the facility-location relaxation's multipliers
-    (:func:`hubopt.models.bounds.median_multipliers`), its start."""
+    (:func:`hubopt.models.bounds.median_multipliers`), its start.  On a
+    single-allocation case (fewer candidate sites than nodes) a stall hands the time
+    over to Benders while its set-up (``benders_setup`` seconds) fits half the time
+    left, as the caller requires; later stalls cut the groups."""
     if not opts.group_lagrangian:
         return 0.0, {}
+    handover_before = None
+    if (opts.group_case_handover and benders_setup is not None and problem.single_allocation
+            and len(data.candidates) < data.n):  # fmt: skip
+        handover_before = deadline - max(2.0 * benders_setup, 3.0)
     res = grouped_lagrangian_bound(
         data,
         upper=evaluate(problem, data, hubs, alloc),
@@ -127,9 +135,8 @@ def large_grouped_bound(
         stall_window=opts.group_stall_window,
         stall_share=opts.group_stall_share,
         prices=prices,
-        max_groups=(opts.group_max_count_case
-                    if problem.single_allocation and len(data.candidates) < data.n
-                    else opts.group_max_count),
+        max_groups=opts.group_max_count,
+        handover_before=handover_before,
     )
     return res.bound, {"group_bound": res.bound, "group_steps": res.steps,
                        "group_count": res.groups,

@@ -225,6 +225,7 @@ def grouped_lagrangian_bound(
     stall_share: float = 0.01,
     reduce: bool = True,
     max_groups: int | None = None,
+    handover_before: float | None = None,
 ) -> GroupBound:
     """Raise the grouped Lagrangian bound (module docstring) until ``deadline``.
 
@@ -244,7 +245,9 @@ def grouped_lagrangian_bound(
     subproblem (its routes too: every cheaper solution avoids them), which raises the
     bound and speeds up the steps; the sites it opens become fixed hubs.
     ``max_groups`` (``None``: ``groups``): when the bound stalls, every group is cut in
-    two (:func:`split_groups`) while the count stays within it, and the steps go on.
+    two (:func:`split_groups`) while the count stays within it, and the steps go on;
+    but a stall before ``handover_before`` (a ``time.perf_counter()`` value; ``None``:
+    never) ends the bound, so that another method gets the time left.
     """
     t0 = time.perf_counter()
     max_groups = groups if max_groups is None else max(groups, max_groups)
@@ -315,7 +318,8 @@ def grouped_lagrangian_bound(
         history.append(best)
         if stall_window and len(history) > stall_window:
             stalled = best - history[-1 - stall_window] < stall_share * (upper - best)
-            if stalled and g_count * 2 > max_groups:
+            if stalled and (g_count * 2 > max_groups or (
+                    handover_before is not None and time.perf_counter() < handover_before)):
                 break
             if stalled:
                 # finer groups: the children keep their parent's multipliers, so the

@@ -286,15 +286,17 @@ class EngineOptions:
     # p = 5, 600 s: 8 groups stalled after 175 s and ended at 1.48 %, up to 32 groups
     # 0.80 %
     group_max_count: int = 32
-    # ... but a single-allocation case (fewer candidate sites than nodes) keeps up to
-    # ``group_max_count_case`` groups: at the stall Benders, whose master has only the
-    # sites, gets the rest of the time.  Training (``docs/decisions.md``, 2026-12-07;
-    # real regions at sizes not published, p = 10, 120 s, up to 8 groups against up to
-    # 32): USApHMP eurus-650x230 7.38 % against 10.81 % (Benders rose to 358.1 M, above
-    # the grouped 344.8 M), central-520x230 13.94 % against 13.93 %, central-620x260
-    # 15.71 % against 15.49 %; UMApHMP eurus-650x230 3.93 % against 3.82 %,
-    # central-620x260 3.71 % both (never stalled), so multiple allocation keeps 32
-    group_max_count_case: int = 8
+    # ... but on a single-allocation case (fewer candidate sites than nodes) a stall
+    # hands the time over to Benders, whose master has only the sites, while its set-up
+    # fits half the time left (``large_benders_setup_seconds``); later stalls cut the
+    # groups, so the whole limit is used.  Training (``docs/decisions.md``, 2026-12-07;
+    # real regions at sizes not published, p = 10, 120 s; every stall there came early,
+    # so the hand-over equals "no cuts"): USApHMP eurus-650x230 7.38 % against 10.81 %
+    # with the cuts (Benders rose to 358.1 M, above the grouped 344.8 M),
+    # central-520x230 13.94 % against 13.93 %, central-620x260 15.71 % against
+    # 15.49 %; UMApHMP eurus-650x230 3.93 % against 3.82 %, central-620x260 3.71 %
+    # both (never stalled), so multiple allocation keeps the cuts
+    group_case_handover: bool = True
     # UMApHMP of a case (fewer candidate sites or OD pairs than an AP-like instance of
     # its node count) in Benders' size range with few hubs and a limit long enough for
     # Benders: the multiple-allocation Lagrangian bound first, in this share of the
