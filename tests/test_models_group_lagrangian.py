@@ -278,33 +278,3 @@ def test_the_routes_kernel_prices_every_od_pair_at_its_cheapest_hub_pair() -> No
     np.testing.assert_allclose(used_out, want_out, rtol=1e-12)
     np.testing.assert_allclose(used_in, want_in, rtol=1e-12)
 
-
-@pytest.mark.parametrize(("problem", "case", "setup", "cuts"), [
-    ("usaphmp", True, 0.1, False),  # single allocation on a case: Benders gets the time
-    ("usaphmp", True, 1e6, True),  # ... unless its set-up does not fit: the cuts go on
-    ("umaphmp", True, 0.1, True),  # multiple allocation keeps the cuts
-    ("usaphmp", False, 0.1, True),  # every node a site: the cuts too
-])
-def test_a_single_allocation_case_hands_a_stall_over_to_benders_when_it_fits(
-        problem, case, setup, cuts) -> None:
-    import time
-
-    from hubopt.models._bounding import large_grouped_bound
-    from hubopt.models.base import Problem
-
-    if case:
-        inst = random_case(20, 8, seed=3, flow_density=0.6, p=3)
-        model = build_model(problem, inst.C, inst.W, **inst.model_kwargs(problem=problem,
-                                                                         p=3))
-    else:
-        C, W = _euclidean(3, n=14)
-        model = build_model(problem, C, W, p=3, **FACTORS)
-    sol = model.solve(SolveParameters(time_limit=10.0))
-    # a stall after every step (an unreachable share): a cut whenever the rule allows one
-    opts = EngineOptions(group_count=1, group_max_count=4, group_stall_window=1,
-                         group_stall_share=10.0)
-    _, info = large_grouped_bound(Problem.parse(problem), model.data, opts, sol.hubs,
-                                  np.asarray(sol.allocation), time.perf_counter() + 5.0,
-                                  benders_setup=setup)
-    assert info["group_stalled"]
-    assert (info["group_count"] > 1) is cuts

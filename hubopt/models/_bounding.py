@@ -24,6 +24,7 @@ from hubopt.models.benders import BendersResult, benders_multiple_allocation
 from hubopt.models.evaluate import evaluate
 from hubopt.models.group_lagrangian import grouped_lagrangian_bound
 from hubopt.models.heuristics import improve_allocation, local_search_hubs
+from hubopt.models.sa_group_lagrangian import single_allocation_grouped_bound
 from hubopt.models.sa_lagrangian import SingleAllocationBound, single_allocation_lagrangian
 from hubopt.models.strategy import EngineOptions, Plan
 
@@ -108,35 +109,44 @@ def large_grouped_bound(
     alloc: IntArray,
     deadline: float,
     prices: tuple[FloatArray, FloatArray] | None = None,
-    benders_setup: float | None = None,
 ) -> tuple[float, dict[str, Any]]:
-    """The grouped Lagrangian bound (:mod:`hubopt.models.group_lagrangian`) of the
-    multiple-allocation relaxation until ``deadline``, aimed at the incumbent ``hubs``
-    (a bound for every problem of the engine; 0 where ``opts.group_lagrangian`` is off)
-    and what to report.  ``prices``: the facility-location relaxation's multipliers
-    (:func:`hubopt.models.bounds.median_multipliers`), its start.  On a
-    single-allocation case (fewer candidate sites than nodes) a stall hands the time
-    over to Benders while its set-up (``benders_setup`` seconds) fits half the time
-    left, as the caller requires; later stalls cut the groups."""
+    """The grouped Lagrangian bound until ``deadline``, aimed at the incumbent ``hubs``
+    (0 where ``opts.group_lagrangian`` is off), and what to report: for single
+    allocation its single-allocation form (:mod:`hubopt.models.sa_group_lagrangian`,
+    unless ``opts.sa_group_lagrangian`` is off), else that of the multiple-allocation
+    relaxation (:mod:`hubopt.models.group_lagrangian`, a bound for every problem of the
+    engine).  ``prices``: the facility-location relaxation's multipliers
+    (:func:`hubopt.models.bounds.median_multipliers`), the latter's start."""
     if not opts.group_lagrangian:
         return 0.0, {}
-    handover_before = None
-    if (opts.group_case_handover and benders_setup is not None and problem.single_allocation
-            and len(data.candidates) < data.n):  # fmt: skip
-        handover_before = deadline - max(2.0 * benders_setup, 3.0)
+    upper = evaluate(problem, data, hubs, alloc)
+    groups = opts.group_count if data.n < opts.group_large_min_n else opts.group_count_large
+    if problem.single_allocation and opts.sa_group_lagrangian:
+        # its single-allocation form: it rises above the multiple-allocation optimum,
+        # where Benders' bound stays
+        res = single_allocation_grouped_bound(
+            data, upper=upper, hubs=hubs, deadline=deadline, groups=groups,
+            patience=opts.group_patience, stall_window=opts.group_stall_window,
+            stall_share=opts.group_stall_share, max_groups=opts.sa_group_max_count,
+            nu_scale=opts.sa_group_nu_scale,
+        )
+        return res.bound, {"group_bound": res.bound, "group_form": "single",
+                           "group_steps": res.steps, "group_count": res.groups,
+                           "group_seconds": round(res.seconds, 3),
+                           "group_stalled": res.stalled, "group_closed": len(res.closed),
+                           "group_opened": len(res.opened)}  # fmt: skip
     res = grouped_lagrangian_bound(
         data,
-        upper=evaluate(problem, data, hubs, alloc),
+        upper=upper,
         hubs=hubs,
         deadline=deadline,
-        groups=opts.group_count if data.n < opts.group_large_min_n else opts.group_count_large,
+        groups=groups,
         start_share=opts.group_start_share,
         patience=opts.group_patience,
         stall_window=opts.group_stall_window,
         stall_share=opts.group_stall_share,
         prices=prices,
         max_groups=opts.group_max_count,
-        handover_before=handover_before,
     )
     return res.bound, {"group_bound": res.bound, "group_steps": res.steps,
                        "group_count": res.groups,

@@ -37,39 +37,27 @@ def triangle_slack(C: FloatArray, sites: IntArray, rows: IntArray) -> float:
 
 
 @nb.njit(parallel=True, cache=True)
-def price_routes(
+def cheapest_first_hubs(
     to_site: FloatArray,
     between: FloatArray,
-    from_site: FloatArray,
-    W: FloatArray,
     chi: float,
     alpha: float,
-    delta: float,
     lam: FloatArray,
-    mu: FloatArray,
-    group: IntArray,
     rows: IntArray,
     prune: bool,
     e1: float,
-) -> tuple[float, FloatArray, FloatArray]:
-    """The routes' part of the grouped Lagrangian bound and its subgradient counts.
+) -> tuple[FloatArray, np.ndarray]:
+    """``first[i, g, b] = min_a chi to_site[i, a] + lam[i, g, a] + alpha between[a, b]``
+    for every node ``i`` of ``rows`` (other rows are left undefined), with its argmin
+    ``via[i, g, b]`` (the first on ties).
 
-    ``to_site = C[:, sites]``, ``between = C[sites][:, sites]``, ``from_site =
-    C[sites, :]``.  ``lam[i, g, a]`` prices origin ``i``'s flow to group ``g`` collected
-    at site ``a``, ``mu[j, g, b]`` destination ``j``'s flow from group ``g`` delivered
-    from site ``b``.  Each OD pair with flow takes its cheapest route ``(a, b)`` under
-    ``chi C_ia + lam + alpha C_ab + delta C_bj + mu``; returns the flow-weighted sum of
-    those costs and, per ``(i, g, a)`` and ``(j, g, b)``, the flow routed through it.
-
-    For each origin and group the cheapest first hub of every last hub is a min-plus
-    product over whole rows of ``between``; the first hubs go in the order of ``key_a =
-    chi C_ia + lam - alpha C_ia``, and with ``prune`` the scan stops once ``key_a``
-    reaches ``max_b (best_b - alpha C_ib) + alpha e1``: by the triangle inequality (up
-    to ``e1``) no later first hub is cheaper for any last hub.  The pruning changes no
-    value.  Then each OD pair's best last hub (:func:`_cheapest_last_hubs`); the sums
-    run per origin in destination order.
+    A min-plus product over whole rows of ``between``: the first hubs go in the order of
+    ``key_a = chi to_site[i, a] + lam - alpha to_site[i, a]``, and with ``prune`` the
+    scan stops once ``key_a`` reaches ``max_b (first_b - alpha to_site[i, b]) + alpha
+    e1``: by the triangle inequality ``to_site[i, b] <= to_site[i, a] + between[a, b] +
+    e1`` no later first hub is cheaper for any ``b``.  The pruning changes no value.
     """
-    n = W.shape[0]
+    n = to_site.shape[0]
     m = between.shape[0]
     groups = lam.shape[1]
     first = np.empty((n, groups, m))
@@ -100,6 +88,42 @@ def price_routes(
                 if v < best[b]:
                     best[b] = v
                     arg[b] = a
+    return first, via
+
+
+@nb.njit(parallel=True, cache=True)
+def price_routes(
+    to_site: FloatArray,
+    between: FloatArray,
+    from_site: FloatArray,
+    W: FloatArray,
+    chi: float,
+    alpha: float,
+    delta: float,
+    lam: FloatArray,
+    mu: FloatArray,
+    group: IntArray,
+    rows: IntArray,
+    prune: bool,
+    e1: float,
+) -> tuple[float, FloatArray, FloatArray]:
+    """The routes' part of the grouped Lagrangian bound and its subgradient counts.
+
+    ``to_site = C[:, sites]``, ``between = C[sites][:, sites]``, ``from_site =
+    C[sites, :]``.  ``lam[i, g, a]`` prices origin ``i``'s flow to group ``g`` collected
+    at site ``a``, ``mu[j, g, b]`` destination ``j``'s flow from group ``g`` delivered
+    from site ``b``.  Each OD pair with flow takes its cheapest route ``(a, b)`` under
+    ``chi C_ia + lam + alpha C_ab + delta C_bj + mu``; returns the flow-weighted sum of
+    those costs and, per ``(i, g, a)`` and ``(j, g, b)``, the flow routed through it.
+
+    For each origin and group the cheapest first hub of every last hub
+    (:func:`cheapest_first_hubs`), then each OD pair's best last hub
+    (:func:`_cheapest_last_hubs`); the sums run per origin in destination order.
+    """
+    n = W.shape[0]
+    m = between.shape[0]
+    groups = lam.shape[1]
+    first, via = cheapest_first_hubs(to_site, between, chi, alpha, lam, rows, prune, e1)
     last_cost = np.empty((n, groups, m))
     for j in nb.prange(n):
         for g in range(groups):

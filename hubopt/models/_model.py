@@ -438,7 +438,7 @@ class HubModel(Model):
         if plan.large_bound and not fits and deadline is not None:
             # the grouped bound first, until it stalls; then Benders where it fits
             bound, group_info = large_grouped_bound(
-                self.problem, self.data, opts, hubs, alloc, deadline, (reach, serve), setup
+                self.problem, self.data, opts, hubs, alloc, deadline, (reach, serve)
             )
             lb = max(lb, bound)
             info = {**info, **group_info}

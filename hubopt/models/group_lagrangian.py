@@ -225,7 +225,6 @@ def grouped_lagrangian_bound(
     stall_share: float = 0.01,
     reduce: bool = True,
     max_groups: int | None = None,
-    handover_before: float | None = None,
 ) -> GroupBound:
     """Raise the grouped Lagrangian bound (module docstring) until ``deadline``.
 
@@ -245,9 +244,7 @@ def grouped_lagrangian_bound(
     subproblem (its routes too: every cheaper solution avoids them), which raises the
     bound and speeds up the steps; the sites it opens become fixed hubs.
     ``max_groups`` (``None``: ``groups``): when the bound stalls, every group is cut in
-    two (:func:`split_groups`) while the count stays within it, and the steps go on;
-    but a stall before ``handover_before`` (a ``time.perf_counter()`` value; ``None``:
-    never) ends the bound, so that another method gets the time left.
+    two (:func:`split_groups`) while the count stays within it, and the steps go on.
     """
     t0 = time.perf_counter()
     max_groups = groups if max_groups is None else max(groups, max_groups)
@@ -318,8 +315,7 @@ def grouped_lagrangian_bound(
         history.append(best)
         if stall_window and len(history) > stall_window:
             stalled = best - history[-1 - stall_window] < stall_share * (upper - best)
-            if stalled and (g_count * 2 > max_groups or (
-                    handover_before is not None and time.perf_counter() < handover_before)):
+            if stalled and g_count * 2 > max_groups:
                 break
             if stalled:
                 # finer groups: the children keep their parent's multipliers, so the

@@ -286,17 +286,6 @@ class EngineOptions:
     # p = 5, 600 s: 8 groups stalled after 175 s and ended at 1.48 %, up to 32 groups
     # 0.80 %
     group_max_count: int = 32
-    # ... but on a single-allocation case (fewer candidate sites than nodes) a stall
-    # hands the time over to Benders, whose master has only the sites, while its set-up
-    # fits half the time left (``large_benders_setup_seconds``); later stalls cut the
-    # groups, so the whole limit is used.  Training (``docs/decisions.md``, 2026-12-07;
-    # real regions at sizes not published, p = 10, 120 s; every stall there came early,
-    # so the hand-over equals "no cuts"): USApHMP eurus-650x230 7.38 % against 10.81 %
-    # with the cuts (Benders rose to 358.1 M, above the grouped 344.8 M),
-    # central-520x230 13.94 % against 13.93 %, central-620x260 15.71 % against
-    # 15.49 %; UMApHMP eurus-650x230 3.93 % against 3.82 %, central-620x260 3.71 %
-    # both (never stalled), so multiple allocation keeps the cuts
-    group_case_handover: bool = True
     # UMApHMP of a case (fewer candidate sites or OD pairs than an AP-like instance of
     # its node count) in Benders' size range with few hubs and a limit long enough for
     # Benders: the multiple-allocation Lagrangian bound first, in this share of the
@@ -305,6 +294,21 @@ class EngineOptions:
     # Benders alone, which proves AP 200 with 600 s where the Lagrangian bound does not
     # (0: Benders alone for cases too)
     ma_first_share: float = 0.4
+    # single allocation (USApHMP, USAHLP, CSAHLP without its capacities) where the
+    # grouped bound runs: its single-allocation form (``sa_group_lagrangian.py``: each
+    # origin keeps one hub, the destinations' side summed over groups of origins), with
+    # the same groups, steps and stall rule, in place of the multiple-allocation form;
+    # ``sa_group_nu_scale`` scales the steps of its per-node multipliers.  Training
+    # (``docs/decisions.md``, 2026-12-07): real regions at sizes not published, USApHMP
+    # p = 10, 120 s: eurus-650x230 1.27 % against 7.27 %, central-620x260 2.26 %
+    # against 14.12 %; random Euclidean n = 500 (seed 1), p = 5, the bound alone for
+    # 90 s with the scale 0.03 / 0.1 / 0.3 / 1 / 3: 1.59 / 0.68 / 0.54 / 1.04 / 2.48 %
+    sa_group_lagrangian: bool = True
+    sa_group_nu_scale: float = 0.3
+    # its groups are cut up to this count (eurus-650x230 p = 10, 120 s: with up to 32
+    # it stalled at 26 groups after 50 s and ended at 1.26 %, with up to 128 it went on
+    # to 40 groups and 0.92 %)
+    sa_group_max_count: int = 128
 
 
 @enum.unique
