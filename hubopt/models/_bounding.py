@@ -22,8 +22,9 @@ from hubopt.models._mip import solve_allocation_mip
 from hubopt.models.base import FloatArray, HubData, IntArray, Problem, SolveParameters
 from hubopt.models.benders import BendersResult, benders_multiple_allocation
 from hubopt.models.evaluate import evaluate
-from hubopt.models.group_lagrangian import grouped_lagrangian_bound
+from hubopt.models.group_lagrangian import GroupBound, grouped_lagrangian_bound
 from hubopt.models.heuristics import improve_allocation, local_search_hubs
+from hubopt.models.pair_group_lagrangian import pair_grouped_bound
 from hubopt.models.sa_group_lagrangian import single_allocation_grouped_bound
 from hubopt.models.sa_lagrangian import SingleAllocationBound, single_allocation_lagrangian
 from hubopt.models.strategy import EngineOptions, Plan
@@ -121,38 +122,41 @@ def large_grouped_bound(
         return 0.0, {}
     upper = evaluate(problem, data, hubs, alloc)
     groups = opts.group_count if data.n < opts.group_large_min_n else opts.group_count_large
+    common: dict[str, Any] = {
+        "upper": upper, "hubs": hubs, "deadline": deadline, "groups": groups,
+        "patience": opts.group_patience, "stall_window": opts.group_stall_window,
+        "stall_share": opts.group_stall_share,
+    }  # fmt: skip
     if problem.single_allocation and opts.sa_group_lagrangian:
         # its single-allocation form: it rises above the multiple-allocation optimum,
         # where Benders' bound stays
         res = single_allocation_grouped_bound(
-            data, upper=upper, hubs=hubs, deadline=deadline, groups=groups,
-            patience=opts.group_patience, stall_window=opts.group_stall_window,
-            stall_share=opts.group_stall_share, max_groups=opts.sa_group_max_count,
+            data, **common, max_groups=opts.sa_group_max_count,
             nu_scale=opts.sa_group_nu_scale,
         )
-        return res.bound, {"group_bound": res.bound, "group_form": "single",
-                           "group_steps": res.steps, "group_count": res.groups,
-                           "group_seconds": round(res.seconds, 3),
-                           "group_stalled": res.stalled, "group_closed": len(res.closed),
-                           "group_opened": len(res.opened)}  # fmt: skip
+        return res.bound, _group_info(res, "single")
+    if not problem.single_allocation and opts.pair_group_lagrangian:
+        # multiple allocation: the first hubs exact per OD pair
+        res = pair_grouped_bound(data, **common, max_groups=opts.group_max_count,
+                                 prices=None if prices is None else prices[1])  # fmt: skip
+        return res.bound, _group_info(res, "pairs")
     res = grouped_lagrangian_bound(
-        data,
-        upper=upper,
-        hubs=hubs,
-        deadline=deadline,
-        groups=groups,
-        start_share=opts.group_start_share,
-        patience=opts.group_patience,
-        stall_window=opts.group_stall_window,
-        stall_share=opts.group_stall_share,
-        prices=prices,
+        data, **common, start_share=opts.group_start_share, prices=prices,
         max_groups=opts.group_max_count,
     )
-    return res.bound, {"group_bound": res.bound, "group_steps": res.steps,
-                       "group_count": res.groups,
-                       "group_seconds": round(res.seconds, 3),
-                       "group_stalled": res.stalled, "group_closed": len(res.closed),
-                       "group_opened": len(res.opened)}  # fmt: skip
+    return res.bound, _group_info(res, None)
+
+
+def _group_info(res: GroupBound, form: str | None) -> dict[str, Any]:
+    """What a grouped bound reports (``group_form``: which one, absent for the plain
+    multiple-allocation form)."""
+    info: dict[str, Any] = {"group_bound": res.bound, "group_steps": res.steps,
+                            "group_count": res.groups, "group_seconds": round(res.seconds, 3),
+                            "group_stalled": res.stalled, "group_closed": len(res.closed),
+                            "group_opened": len(res.opened)}  # fmt: skip
+    if form is not None:
+        info["group_form"] = form
+    return info
 
 
 def screened_single_allocation_bound(

@@ -309,6 +309,12 @@ class EngineOptions:
     # it stalled at 26 groups after 50 s and ended at 1.26 %, with up to 128 it went on
     # to 40 groups and 0.92 %)
     sa_group_max_count: int = 128
+    # multiple allocation (UMApHMP, UMAHLP) where the grouped bound runs: the form with
+    # each OD pair's first hub exact among the open sites (``pair_group_lagrangian.py``:
+    # only the last hubs' ties summed over groups of origins; the p-median over the OD
+    # pairs that remains bounded by its Lagrangian), with the grouped bound's groups,
+    # steps and stall rule.  Training (``docs/decisions.md``, 2026-12-07): see there
+    pair_group_lagrangian: bool = True
 
 
 @enum.unique
