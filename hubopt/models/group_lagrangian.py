@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -49,8 +49,8 @@ from hubopt.models._group_kernels import (
 )
 from hubopt.models.base import FloatArray, HubData, IntArray
 
-__all__ = ["GroupBound", "grouped_lagrangian_bound", "node_groups", "reduction_test",
-           "split_groups"]
+__all__ = ["GroupBound", "StepControl", "grouped_lagrangian_bound", "node_groups",
+           "reduction_test", "split_groups"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,58 @@ class GroupBound:
     stalled: bool = False
     closed: tuple[int, ...] = ()
     opened: tuple[int, ...] = ()
+
+
+@dataclass
+class StepControl:
+    """The Polyak steps of the grouped bounds towards the incumbent ``upper``: the best
+    bound, the step factor ``theta`` (halved after ``patience`` steps without a better
+    bound) and the stall test (a rise below ``stall_share`` of the gap left over the
+    last ``stall_window`` steps; 0: never)."""
+
+    upper: float
+    patience: int
+    stall_window: int = 0
+    stall_share: float = 0.01
+    best: float = 0.0
+    theta: float = 1.0
+    since: int = 0
+    steps: int = 0
+    history: list[float] = field(default_factory=list)
+
+    def record(self, value: float) -> bool:
+        """Count a step whose subproblem gave ``value``; True when the bound is done (it
+        reached the incumbent, or the step vanished)."""
+        self.steps += 1
+        if value > self.best * (1 + 1e-12):
+            self.best = value
+            self.since = 0
+        else:
+            self.since += 1
+            if self.since >= self.patience:
+                self.theta /= 2
+                self.since = 0
+        if self.best >= self.upper or self.theta < 1e-8:
+            return True
+        self.history.append(self.best)
+        return False
+
+    def stalled(self) -> bool:
+        """Whether the bound rose too little over the last ``stall_window`` steps."""
+        w = self.stall_window
+        if not w or len(self.history) <= w:
+            return False
+        return self.best - self.history[-1 - w] < self.stall_share * (self.upper - self.best)
+
+    def restart(self) -> None:
+        """Start the steps afresh (after the groups were cut)."""
+        self.history = []
+        self.theta = 1.0
+        self.since = 0
+
+    def length(self, value: float, norm: float) -> float:
+        """The Polyak step length ``theta (upper - value) / norm``."""
+        return self.theta * (self.upper - value) / norm
 
 
 def node_groups(costs: FloatArray, groups: int) -> IntArray:
@@ -281,16 +333,12 @@ def grouped_lagrangian_bound(
         lam[:] = (share * np.maximum(0.0, reach[:, None] - chi * to_site))[:, None, :]
         mu[:] = (share * np.maximum(0.0, serve[:, None] - delta * from_site.T))[:, None, :]
     scale_out, scale_in = _inverse(out_w), _inverse(in_w)
-    best = 0.0
-    theta = 1.0
-    since = 0
-    steps = 0
-    history: list[float] = []
+    ctl = StepControl(upper, patience, stall_window, stall_share)
     stalled = False
     closed: list[int] = []
     opened: list[int] = []
     out = np.zeros(0, dtype=np.int64)
-    while max_steps is None or steps < max_steps:
+    while max_steps is None or ctl.steps < max_steps:
         if deadline is not None and time.perf_counter() > deadline:
             break
         routes, used_out, used_in = price_routes(
@@ -301,38 +349,25 @@ def grouped_lagrangian_bound(
         value = routes + float(score @ y)
         if fixed_costs is not None:
             value += float(fixed_costs @ y)
-        steps += 1
-        if value > best * (1 + 1e-12):
-            best = value
-            since = 0
-        else:
-            since += 1
-            if since >= patience:
-                theta /= 2
-                since = 0
-        if best >= upper or theta < 1e-8:
+        if ctl.record(value):
             break
-        history.append(best)
-        if stall_window and len(history) > stall_window:
-            stalled = best - history[-1 - stall_window] < stall_share * (upper - best)
-            if stalled and g_count * 2 > max_groups:
+        stalled = ctl.stalled()
+        if stalled:
+            if g_count * 2 > max_groups:
                 break
-            if stalled:
-                # finer groups: the children keep their parent's multipliers, so the
-                # subproblem (and the bound) is the same, and the finer ties can rise
-                group, parent = split_groups(C, group)
-                if parent.shape[0] == g_count:
-                    break  # no group can be cut
-                g_count = int(parent.shape[0])
-                lam = np.ascontiguousarray(lam[:, parent, :])
-                mu = np.ascontiguousarray(mu[:, parent, :])
-                out_w, in_w = _group_flows(W, group)
-                scale_out, scale_in = _inverse(out_w), _inverse(in_w)
-                history = []
-                stalled = False
-                theta = 1.0
-                since = 0
-                continue
+            # finer groups: the children keep their parent's multipliers, so the
+            # subproblem (and the bound) is the same, and the finer ties can rise
+            group, parent = split_groups(C, group)
+            if parent.shape[0] == g_count:
+                break  # no group can be cut
+            g_count = int(parent.shape[0])
+            lam = np.ascontiguousarray(lam[:, parent, :])
+            mu = np.ascontiguousarray(mu[:, parent, :])
+            out_w, in_w = _group_flows(W, group)
+            scale_out, scale_in = _inverse(out_w), _inverse(in_w)
+            ctl.restart()
+            stalled = False
+            continue
         if reduce:
             out, keep = reduction_test(value, score, y, data.p, fixed_costs, fixed, upper)
             if keep.size:
@@ -344,7 +379,7 @@ def grouped_lagrangian_bound(
             mu, used_in, in_w, y, scale_in)
         if not math.isfinite(norm) or norm <= 0:
             break  # the subproblem's routes fit its hubs: its value is the optimum
-        t = theta * (upper - value) / norm
+        t = ctl.length(value, norm)
         move(lam, used_out, scale_out, t)
         move(mu, used_in, scale_in, t)
         if reduce and out.size:
@@ -362,5 +397,5 @@ def grouped_lagrangian_bound(
             mu = np.ascontiguousarray(mu[:, :, alive])
             if fixed_costs is not None:
                 fixed_costs = fixed_costs[alive]
-    return GroupBound(min(best, upper), steps, g_count, time.perf_counter() - t0, stalled,
+    return GroupBound(min(ctl.best, upper), ctl.steps, g_count, time.perf_counter() - t0, stalled,
                       tuple(sorted(closed)), tuple(sorted(opened)))

@@ -41,6 +41,7 @@ from hubopt.models._group_kernels import (
 from hubopt.models.base import FloatArray, HubData, IntArray
 from hubopt.models.group_lagrangian import (
     GroupBound,
+    StepControl,
     _group_flows,
     _inverse,
     _open_hubs,
@@ -181,15 +182,11 @@ def pair_grouped_bound(
         reach = chi * to_site[i, hub_pos] if hub_pos.size else chi * to_site[i]
         nu[i, cols] = (reach[None, :] + tail).min(axis=1)
     scale_in = _inverse(in_w)
-    best = 0.0
-    theta = 1.0
-    since = 0
-    steps = 0
-    history: list[float] = []
+    ctl = StepControl(upper, patience, stall_window, stall_share)
     stalled = False
     closed: list[int] = []
     opened: list[int] = []
-    while max_steps is None or steps < max_steps:
+    while max_steps is None or ctl.steps < max_steps:
         if deadline is not None and time.perf_counter() > deadline:
             break
         bcost, via = cheapest_first_hubs(last_leg, between_t, delta, alpha, mu, cols, prune,
@@ -200,35 +197,22 @@ def pair_grouped_bound(
         value = float((W * nu).sum()) + float(score @ y)
         if fixed_costs is not None:
             value += float(fixed_costs @ y)
-        steps += 1
-        if value > best * (1 + 1e-12):
-            best = value
-            since = 0
-        else:
-            since += 1
-            if since >= patience:
-                theta /= 2
-                since = 0
-        if best >= upper or theta < 1e-8:
+        if ctl.record(value):
             break
-        history.append(best)
-        if stall_window and len(history) > stall_window:
-            stalled = best - history[-1 - stall_window] < stall_share * (upper - best)
-            if stalled:
-                if g_count * 2 > max_groups:
-                    break
-                group, parent = split_groups(C, group)
-                if parent.shape[0] == g_count:
-                    break
-                g_count = int(parent.shape[0])
-                mu = np.ascontiguousarray(mu[:, parent, :])
-                _, in_w = _group_flows(W, group)
-                scale_in = _inverse(in_w)
-                history = []
-                stalled = False
-                theta = 1.0
-                since = 0
-                continue
+        stalled = ctl.stalled()
+        if stalled:
+            if g_count * 2 > max_groups:
+                break
+            group, parent = split_groups(C, group)
+            if parent.shape[0] == g_count:
+                break
+            g_count = int(parent.shape[0])
+            mu = np.ascontiguousarray(mu[:, parent, :])
+            _, in_w = _group_flows(W, group)
+            scale_in = _inverse(in_w)
+            ctl.restart()
+            stalled = False
+            continue
         out = np.zeros(0, dtype=np.int64)
         if reduce:
             out, keep = reduction_test(value, score, y, data.p, fixed_costs, fixed, upper)
@@ -241,7 +225,7 @@ def pair_grouped_bound(
         norm = norm_nu + subgradient(mu, used, in_w, y, scale_in)
         if not math.isfinite(norm) or norm <= 0:
             break
-        t = theta * (upper - value) / norm
+        t = ctl.length(value, norm)
         nu += t * s_nu
         move(mu, used, scale_in, t)
         if reduce and out.size:
@@ -254,5 +238,5 @@ def pair_grouped_bound(
             mu = np.ascontiguousarray(mu[:, :, alive])
             if fixed_costs is not None:
                 fixed_costs = fixed_costs[alive]
-    return GroupBound(min(best, upper), steps, g_count, time.perf_counter() - t0, stalled,
+    return GroupBound(min(ctl.best, upper), ctl.steps, g_count, time.perf_counter() - t0, stalled,
                       tuple(sorted(closed)), tuple(sorted(opened)))

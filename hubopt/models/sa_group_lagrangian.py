@@ -44,6 +44,7 @@ from hubopt.models._group_kernels import cheapest_first_hubs, triangle_slack
 from hubopt.models.base import FloatArray, HubData, IntArray
 from hubopt.models.group_lagrangian import (
     GroupBound,
+    StepControl,
     _group_flows,
     _inverse,
     _open_hubs,
@@ -205,47 +206,30 @@ def single_allocation_grouped_bound(
             best_value, mu, nu = v, trial, trial_nu
     scale_nu = nu_scale * sub.node_flow
     scale_mu = _inverse(sub.in_w)
-    best = 0.0
-    theta = 1.0
-    since = 0
-    steps = 0
-    history: list[float] = []
+    ctl = StepControl(upper, patience, stall_window, stall_share)
     stalled = False
     closed: list[int] = []
     opened: list[int] = []
-    while max_steps is None or steps < max_steps:
+    while max_steps is None or ctl.steps < max_steps:
         if deadline is not None and time.perf_counter() > deadline:
             break
         value, score, y, x, via = sub.value(mu, nu, fixed, fixed_costs)
-        steps += 1
-        if value > best * (1 + 1e-12):
-            best = value
-            since = 0
-        else:
-            since += 1
-            if since >= patience:
-                theta /= 2
-                since = 0
-        if best >= upper or theta < 1e-8:
+        if ctl.record(value):
             break
-        history.append(best)
-        if stall_window and len(history) > stall_window:
-            stalled = best - history[-1 - stall_window] < stall_share * (upper - best)
-            if stalled:
-                if sub.g_count * 2 > max_groups:
-                    break
-                group, parent = split_groups(C, sub.group)
-                if parent.shape[0] == sub.g_count:
-                    break  # no group can be cut
-                # the children keep their parent's multipliers: the same subproblem
-                sub.set_groups(group)
-                mu = np.ascontiguousarray(mu[:, parent, :])
-                scale_mu = _inverse(sub.in_w)
-                history = []
-                stalled = False
-                theta = 1.0
-                since = 0
-                continue
+        stalled = ctl.stalled()
+        if stalled:
+            if sub.g_count * 2 > max_groups:
+                break
+            group, parent = split_groups(C, sub.group)
+            if parent.shape[0] == sub.g_count:
+                break  # no group can be cut
+            # the children keep their parent's multipliers: the same subproblem
+            sub.set_groups(group)
+            mu = np.ascontiguousarray(mu[:, parent, :])
+            scale_mu = _inverse(sub.in_w)
+            ctl.restart()
+            stalled = False
+            continue
         out = np.zeros(0, dtype=np.int64)
         if reduce:
             out, keep = reduction_test(value, score, y, data.p, fixed_costs, fixed, upper)
@@ -257,7 +241,7 @@ def single_allocation_grouped_bound(
             (s_nu * s_nu) @ scale_nu)
         if not math.isfinite(norm) or norm <= 0:
             break  # the subproblem's allocation is consistent: its value is the optimum
-        t = theta * (upper - value) / norm
+        t = ctl.length(value, norm)
         mu += t * scale_mu[:, :, None] * s_mu
         nu += t * scale_nu * s_nu
         if reduce and out.size:
@@ -269,5 +253,5 @@ def single_allocation_grouped_bound(
             mu = np.ascontiguousarray(mu[:, :, alive])
             if fixed_costs is not None:
                 fixed_costs = fixed_costs[alive]
-    return GroupBound(min(best, upper), steps, sub.g_count, time.perf_counter() - t0, stalled,
-                      tuple(sorted(closed)), tuple(sorted(opened)))
+    return GroupBound(min(ctl.best, upper), ctl.steps, sub.g_count, time.perf_counter() - t0,
+                      stalled, tuple(sorted(closed)), tuple(sorted(opened)))
