@@ -2,9 +2,9 @@
 single-allocation optimum on tiny instances of both kinds (every node a site with
 Euclidean costs; demand points and separate sites with asymmetric non-metric costs),
 with fixed hubs, excluded sites and fixed costs, and above the multiple-allocation
-optimum where single allocation costs more; its allocation costs match a plain loop;
-its pruning changes no value; the engine runs it for single allocation where the path
-formulation's relaxation does not fit."""
+optimum where single allocation costs more, with plain and deflected steps; its
+allocation costs match a plain loop; its pruning changes no value; the engine runs it
+for single allocation where the path formulation's relaxation does not fit."""
 
 from __future__ import annotations
 
@@ -32,22 +32,25 @@ def _euclidean(seed: int, n: int = 7):
     return np.asarray(inst.costs), np.asarray(inst.flows)
 
 
+@pytest.mark.parametrize("deflection", [0.0, 1.5])
 @pytest.mark.parametrize("reduce", [False, True])
 @pytest.mark.parametrize("groups", [1, 3, 7])
 @pytest.mark.parametrize("seed", [1, 4])
-def test_bound_stays_below_the_single_allocation_optimum(seed, groups, reduce) -> None:
+def test_bound_stays_below_the_single_allocation_optimum(seed, groups, reduce,
+                                                         deflection) -> None:
     C, W = _euclidean(seed)
     sets = list(itertools.combinations(range(7), 2))
     best = brute_single(C, W, sets, **FACTORS)
     model = build_model("usaphmp", C, W, p=2, **FACTORS)
     res = single_allocation_grouped_bound(model.data, upper=best * 1.3, hubs=sets[0],
                                           deadline=None, groups=groups, max_steps=500,
-                                          reduce=reduce)  # fmt: skip
+                                          reduce=reduce, deflection=deflection)  # fmt: skip
     assert res.steps > 0
     assert 0 < res.bound <= best * (1 + 1e-9)
 
 
-def test_it_rises_above_the_multiple_allocation_optimum() -> None:
+@pytest.mark.parametrize("deflection", [0.0, 1.5])
+def test_it_rises_above_the_multiple_allocation_optimum(deflection) -> None:
     # random Euclidean 8 (seed 1), p = 2: single allocation costs 1.46 % more than
     # multiple allocation, which bounds every multiple-allocation relaxation
     C, W = _euclidean(1, n=8)
@@ -57,7 +60,8 @@ def test_it_rises_above_the_multiple_allocation_optimum() -> None:
     assert sa > ma * 1.01
     model = build_model("usaphmp", C, W, p=2, **FACTORS)
     res = single_allocation_grouped_bound(model.data, upper=sa * 1.2, hubs=sets[0],
-                                          deadline=None, groups=2, max_steps=2000)  # fmt: skip
+                                          deadline=None, groups=2, max_steps=2000,
+                                          deflection=deflection)  # fmt: skip
     assert ma * 1.01 < res.bound <= sa * (1 + 1e-9)
 
 

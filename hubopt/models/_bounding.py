@@ -132,7 +132,7 @@ def large_grouped_bound(
         # where Benders' bound stays
         res = single_allocation_grouped_bound(
             data, **common, max_groups=opts.sa_group_max_count,
-            nu_scale=opts.sa_group_nu_scale,
+            nu_scale=opts.sa_group_nu_scale, deflection=opts.sa_group_deflection,
         )
         return res.bound, _group_info(res, "single")
     if not problem.single_allocation and opts.pair_group_lagrangian:

@@ -167,6 +167,7 @@ def single_allocation_grouped_bound(
     stall_share: float = 0.01,
     reduce: bool = True,
     max_groups: int | None = None,
+    deflection: float = 1.5,
 ) -> GroupBound:
     """Raise the single-allocation grouped bound (module docstring) until ``deadline``.
 
@@ -179,7 +180,11 @@ def single_allocation_grouped_bound(
     left over the last ``stall_window`` steps cuts every group in two while the count
     stays within ``max_groups`` (``None``: ``groups``), else ends the bound.  ``reduce``:
     the sites that :func:`~hubopt.models.group_lagrangian.reduction_test` shuts leave the
-    subproblem, the ones it opens become fixed.  ``prune=False`` scans every hub pair
+    subproblem, the ones it opens become fixed.  ``deflection`` (Camerini, Fratta &
+    Maffioli 1975; 0: plain subgradients): where the subgradient ``s`` points against
+    the last direction ``d`` (``s.d < 0`` in the steps' metric), the step goes along
+    ``s - deflection (s.d / d.d) d``, so that it does not undo the last step; the
+    Polyak length uses that direction's norm.  ``prune=False`` scans every hub pair
     (the same values, slower: for tests).
     """
     t0 = time.perf_counter()
@@ -210,6 +215,13 @@ def single_allocation_grouped_bound(
     stalled = False
     closed: list[int] = []
     opened: list[int] = []
+    last: tuple[FloatArray, FloatArray] | None = None  # the last step's direction
+
+    def dot(a: tuple[FloatArray, FloatArray], b: tuple[FloatArray, FloatArray]) -> float:
+        # the inner product of the steps' metric
+        return float(np.einsum("jgl,jgl,jg->", a[0], b[0], scale_mu)) + float(
+            (a[1] * b[1]) @ scale_nu)
+
     while max_steps is None or ctl.steps < max_steps:
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -229,6 +241,7 @@ def single_allocation_grouped_bound(
             scale_mu = _inverse(sub.in_w)
             ctl.restart()
             stalled = False
+            last = None
             continue
         out = np.zeros(0, dtype=np.int64)
         if reduce:
@@ -237,10 +250,19 @@ def single_allocation_grouped_bound(
                 fixed = np.union1d(fixed, keep).astype(np.int64)
                 opened.extend(int(k) for k in sub.sites[keep])
         s_mu, s_nu = sub.subgradient(x, via)
-        norm = float(np.einsum("jgl,jg->", s_mu * s_mu, scale_mu)) + float(
-            (s_nu * s_nu) @ scale_nu)
+
+        norm = dot((s_mu, s_nu), (s_mu, s_nu))
         if not math.isfinite(norm) or norm <= 0:
             break  # the subproblem's allocation is consistent: its value is the optimum
+        if deflection > 0 and last is not None:
+            against = dot((s_mu, s_nu), last)
+            if against < 0:
+                beta = -deflection * against / dot(last, last)
+                d_mu, d_nu = s_mu + beta * last[0], s_nu + beta * last[1]
+                d_norm = dot((d_mu, d_nu), (d_mu, d_nu))
+                if math.isfinite(d_norm) and d_norm > 0:
+                    s_mu, s_nu, norm = d_mu, d_nu, d_norm
+        last = (s_mu, s_nu)
         t = ctl.length(value, norm)
         mu += t * scale_mu[:, :, None] * s_mu
         nu += t * scale_nu * s_nu
@@ -251,6 +273,8 @@ def single_allocation_grouped_bound(
             fixed = (np.cumsum(alive) - 1)[fixed].astype(np.int64)
             sub.drop_sites(alive)
             mu = np.ascontiguousarray(mu[:, :, alive])
+            if last is not None:
+                last = (last[0][:, :, alive], last[1])
             if fixed_costs is not None:
                 fixed_costs = fixed_costs[alive]
     return GroupBound(min(ctl.best, upper), ctl.steps, sub.g_count, time.perf_counter() - t0,

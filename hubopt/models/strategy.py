@@ -309,6 +309,13 @@ class EngineOptions:
     # it stalled at 26 groups after 50 s and ended at 1.26 %, with up to 128 it went on
     # to 40 groups and 0.92 %)
     sa_group_max_count: int = 128
+    # its steps deflected (Camerini, Fratta & Maffioli 1975): where a subgradient points
+    # against the last direction, the direction adds ``sa_group_deflection`` times the
+    # part of the last one that would undo it (0: plain subgradients).  Training
+    # (``docs/decisions.md``, 2026-12-07): random Euclidean 500 (seeds 4 and 5), p = 5,
+    # the bound alone for 180 s: plain 1.69 / 1.08 %, with 1.0 / 1.5 / 2.0: 1.66 / 1.03,
+    # 1.55 / 0.91, 1.55 / 0.87 %
+    sa_group_deflection: float = 1.5
     # multiple allocation (UMApHMP, UMAHLP) where the grouped bound runs: the form with
     # each OD pair's first hub exact among the open sites (``pair_group_lagrangian.py``:
     # only the last hubs' ties summed over groups of origins; the p-median over the OD
