@@ -1,12 +1,15 @@
 """The grouped Lagrangian bound (issue 27): below the brute-force optimum of both
 allocation rules on tiny instances of both kinds (every node a site with Euclidean
 costs; demand points and separate sites with asymmetric non-metric costs), with fixed
-hubs, excluded sites and fixed costs; its pruning changes no value; the engine runs it
-where the path formulation's relaxation does not fit."""
+hubs, excluded sites and fixed costs; its pruning changes no value; a stall with the
+groups at their cap hands over only where the next bound fits the time left (all three
+forms); the engine runs it where the path formulation's relaxation does not fit."""
 
 from __future__ import annotations
 
 import itertools
+import math
+import time
 
 import numpy as np
 import pytest
@@ -14,7 +17,14 @@ import pytest
 from hubopt.instances.random import random_euclidean
 from hubopt.instances.random_case import random_case
 from hubopt.models import SolveParameters, bounds, build_model
-from hubopt.models.group_lagrangian import grouped_lagrangian_bound, node_groups, split_groups
+from hubopt.models.group_lagrangian import (
+    StepControl,
+    grouped_lagrangian_bound,
+    node_groups,
+    split_groups,
+)
+from hubopt.models.pair_group_lagrangian import pair_grouped_bound
+from hubopt.models.sa_group_lagrangian import single_allocation_grouped_bound
 from hubopt.models.strategy import EngineOptions
 from tests.oracles import brute_multiple, brute_single, multiple_allocation_cost
 
@@ -103,6 +113,31 @@ def test_it_stops_when_it_stalls_and_at_the_incumbent() -> None:
                                    deadline=None)  # fmt: skip
     assert low.bound == 1e-6 * sol.objective  # an incumbent below the bound caps it
     assert low.steps == 1
+
+
+@pytest.mark.parametrize("form", ["grouped", "pairs", "single"])
+def test_a_stall_at_the_cap_ends_only_where_the_next_bound_fits(form) -> None:
+    # at the cap a stall ends the bound for Benders; where Benders' set-up (handover)
+    # does not fit the time left the steps go on, until the step vanishes here
+    C, W = _euclidean(6)
+    problem = "usaphmp" if form == "single" else "umaphmp"
+    model = build_model(problem, C, W, p=2, **FACTORS)
+    sol = model.solve(SolveParameters(time_limit=20.0))
+    run = {"grouped": grouped_lagrangian_bound, "pairs": pair_grouped_bound,
+           "single": single_allocation_grouped_bound}[form]  # fmt: skip
+    far = time.perf_counter() + 3600.0
+    common = {"upper": sol.objective * 2, "hubs": sol.hubs, "deadline": far,
+              "stall_window": 20, "groups": 2}  # fmt: skip
+    ends = run(model.data, **common, handover=10.0)
+    goes_on = run(model.data, **common, handover=math.inf)
+    assert ends.stalled
+    assert not goes_on.stalled
+    assert goes_on.steps > ends.steps
+    assert ends.bound <= goes_on.bound <= sol.objective * (1 + 1e-9)
+    ctl = StepControl(1.0, 40, stall_window=20, handover=math.inf)
+    assert ctl.hand_over(None)  # no time limit: the next bound always fits
+    assert not ctl.hand_over(far)
+    assert ctl.stall_window == 0
 
 
 def test_groups_gather_nodes_around_spread_anchors() -> None:

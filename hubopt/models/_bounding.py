@@ -110,6 +110,7 @@ def large_grouped_bound(
     alloc: IntArray,
     deadline: float,
     prices: tuple[FloatArray, FloatArray] | None = None,
+    handover: float = 0.0,
 ) -> tuple[float, dict[str, Any]]:
     """The grouped Lagrangian bound until ``deadline``, aimed at the incumbent ``hubs``
     (0 where ``opts.group_lagrangian`` is off), and what to report: for single
@@ -117,7 +118,11 @@ def large_grouped_bound(
     unless ``opts.sa_group_lagrangian`` is off), else that of the multiple-allocation
     relaxation (:mod:`hubopt.models.group_lagrangian`, a bound for every problem of the
     engine).  ``prices``: the facility-location relaxation's multipliers
-    (:func:`hubopt.models.bounds.median_multipliers`), the latter's start."""
+    (:func:`hubopt.models.bounds.median_multipliers`), the latter's start.  ``handover``:
+    the seconds Benders' set-up needs; a multiple-allocation form that stalls with its
+    groups at their cap ends there for Benders only where the time left holds twice
+    that, else it goes on to the deadline.  The single-allocation form always goes on:
+    Benders' bound is a multiple-allocation one, below it on every training case."""
     if not opts.group_lagrangian:
         return 0.0, {}
     upper = evaluate(problem, data, hubs, alloc)
@@ -125,13 +130,13 @@ def large_grouped_bound(
     common: dict[str, Any] = {
         "upper": upper, "hubs": hubs, "deadline": deadline, "groups": groups,
         "patience": opts.group_patience, "stall_window": opts.group_stall_window,
-        "stall_share": opts.group_stall_share,
+        "stall_share": opts.group_stall_share, "handover": handover,
     }  # fmt: skip
     if problem.single_allocation and opts.sa_group_lagrangian:
         # its single-allocation form: it rises above the multiple-allocation optimum,
         # where Benders' bound stays
         res = single_allocation_grouped_bound(
-            data, **common, max_groups=opts.sa_group_max_count,
+            data, **{**common, "handover": math.inf}, max_groups=opts.sa_group_max_count,
             nu_scale=opts.sa_group_nu_scale, deflection=opts.sa_group_deflection,
         )
         return res.bound, _group_info(res, "single")

@@ -436,9 +436,10 @@ class HubModel(Model):
             )
             lb = max(lb, bound)
         if plan.large_bound and not fits and deadline is not None:
-            # the grouped bound first, until it stalls; then Benders where it fits
+            # the grouped bound first, until it stalls; then Benders where it fits (else
+            # the grouped bound goes on to the deadline)
             bound, group_info = large_grouped_bound(
-                self.problem, self.data, opts, hubs, alloc, deadline, (reach, serve)
+                self.problem, self.data, opts, hubs, alloc, deadline, (reach, serve), setup
             )
             lb = max(lb, bound)
             info = {**info, **group_info}

@@ -74,13 +74,15 @@ class GroupBound:
 class StepControl:
     """The Polyak steps of the grouped bounds towards the incumbent ``upper``: the best
     bound, the step factor ``theta`` (halved after ``patience`` steps without a better
-    bound) and the stall test (a rise below ``stall_share`` of the gap left over the
-    last ``stall_window`` steps; 0: never)."""
+    bound), the stall test (a rise below ``stall_share`` of the gap left over the last
+    ``stall_window`` steps; 0: never) and ``handover``, the seconds the bound that
+    follows needs (:meth:`hand_over`)."""
 
     upper: float
     patience: int
     stall_window: int = 0
     stall_share: float = 0.01
+    handover: float = 0.0
     best: float = 0.0
     theta: float = 1.0
     since: int = 0
@@ -110,6 +112,16 @@ class StepControl:
         if not w or len(self.history) <= w:
             return False
         return self.best - self.history[-1 - w] < self.stall_share * (self.upper - self.best)
+
+    def hand_over(self, deadline: float | None) -> bool:
+        """At a stall with the groups at their cap: True when the bound ends there for
+        the one that follows (the time left holds twice its ``handover`` seconds, and
+        3 s); else False, and the steps go on without the stall test, so that the time
+        limit is used."""
+        if deadline is None or deadline - time.perf_counter() >= max(3.0, 2 * self.handover):
+            return True
+        self.stall_window = 0
+        return False
 
     def restart(self) -> None:
         """Start the steps afresh (after the groups were cut)."""
@@ -277,6 +289,7 @@ def grouped_lagrangian_bound(
     stall_share: float = 0.01,
     reduce: bool = True,
     max_groups: int | None = None,
+    handover: float = 0.0,
 ) -> GroupBound:
     """Raise the grouped Lagrangian bound (module docstring) until ``deadline``.
 
@@ -296,7 +309,10 @@ def grouped_lagrangian_bound(
     subproblem (its routes too: every cheaper solution avoids them), which raises the
     bound and speeds up the steps; the sites it opens become fixed hubs.
     ``max_groups`` (``None``: ``groups``): when the bound stalls, every group is cut in
-    two (:func:`split_groups`) while the count stays within it, and the steps go on.
+    two (:func:`split_groups`) while the count stays within it, and the steps go on;
+    beyond it the bound ends at a stall only where the time left holds twice
+    ``handover`` seconds (the bound that follows: Benders), else it goes on to the
+    deadline (:meth:`StepControl.hand_over`).
     """
     t0 = time.perf_counter()
     max_groups = groups if max_groups is None else max(groups, max_groups)
@@ -333,7 +349,7 @@ def grouped_lagrangian_bound(
         lam[:] = (share * np.maximum(0.0, reach[:, None] - chi * to_site))[:, None, :]
         mu[:] = (share * np.maximum(0.0, serve[:, None] - delta * from_site.T))[:, None, :]
     scale_out, scale_in = _inverse(out_w), _inverse(in_w)
-    ctl = StepControl(upper, patience, stall_window, stall_share)
+    ctl = StepControl(upper, patience, stall_window, stall_share, handover)
     stalled = False
     closed: list[int] = []
     opened: list[int] = []
@@ -352,6 +368,8 @@ def grouped_lagrangian_bound(
         if ctl.record(value):
             break
         stalled = ctl.stalled()
+        if stalled and g_count * 2 > max_groups and not ctl.hand_over(deadline):
+            stalled = False  # (nothing follows in the time left: the steps go on)
         if stalled:
             if g_count * 2 > max_groups:
                 break

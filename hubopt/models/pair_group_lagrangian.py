@@ -138,6 +138,7 @@ def pair_grouped_bound(
     stall_share: float = 0.01,
     reduce: bool = True,
     max_groups: int | None = None,
+    handover: float = 0.0,
 ) -> GroupBound:
     """Raise the bound (module docstring) until ``deadline``; the arguments are those of
     :func:`~hubopt.models.group_lagrangian.grouped_lagrangian_bound` (``prices``: each
@@ -182,7 +183,7 @@ def pair_grouped_bound(
         reach = chi * to_site[i, hub_pos] if hub_pos.size else chi * to_site[i]
         nu[i, cols] = (reach[None, :] + tail).min(axis=1)
     scale_in = _inverse(in_w)
-    ctl = StepControl(upper, patience, stall_window, stall_share)
+    ctl = StepControl(upper, patience, stall_window, stall_share, handover)
     stalled = False
     closed: list[int] = []
     opened: list[int] = []
@@ -200,6 +201,8 @@ def pair_grouped_bound(
         if ctl.record(value):
             break
         stalled = ctl.stalled()
+        if stalled and g_count * 2 > max_groups and not ctl.hand_over(deadline):
+            stalled = False  # (nothing follows in the time left: the steps go on)
         if stalled:
             if g_count * 2 > max_groups:
                 break

@@ -168,6 +168,7 @@ def single_allocation_grouped_bound(
     reduce: bool = True,
     max_groups: int | None = None,
     deflection: float = 1.5,
+    handover: float = 0.0,
 ) -> GroupBound:
     """Raise the single-allocation grouped bound (module docstring) until ``deadline``.
 
@@ -178,7 +179,9 @@ def single_allocation_grouped_bound(
     F_ik``.  ``patience`` steps without a better bound halve the step; ``max_steps``
     caps them.  With ``stall_window`` (0: never) a rise below ``stall_share`` of the gap
     left over the last ``stall_window`` steps cuts every group in two while the count
-    stays within ``max_groups`` (``None``: ``groups``), else ends the bound.  ``reduce``:
+    stays within ``max_groups`` (``None``: ``groups``), else ends the bound where the
+    time left holds twice ``handover`` seconds (the bound that follows), or goes on to
+    the deadline.  ``reduce``:
     the sites that :func:`~hubopt.models.group_lagrangian.reduction_test` shuts leave the
     subproblem, the ones it opens become fixed.  ``deflection`` (Camerini, Fratta &
     Maffioli 1975; 0: plain subgradients): where the subgradient ``s`` points against
@@ -211,7 +214,7 @@ def single_allocation_grouped_bound(
             best_value, mu, nu = v, trial, trial_nu
     scale_nu = nu_scale * sub.node_flow
     scale_mu = _inverse(sub.in_w)
-    ctl = StepControl(upper, patience, stall_window, stall_share)
+    ctl = StepControl(upper, patience, stall_window, stall_share, handover)
     stalled = False
     closed: list[int] = []
     opened: list[int] = []
@@ -229,6 +232,8 @@ def single_allocation_grouped_bound(
         if ctl.record(value):
             break
         stalled = ctl.stalled()
+        if stalled and sub.g_count * 2 > max_groups and not ctl.hand_over(deadline):
+            stalled = False  # (nothing follows in the time left: the steps go on)
         if stalled:
             if sub.g_count * 2 > max_groups:
                 break
