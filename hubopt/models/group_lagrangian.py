@@ -106,12 +106,15 @@ class StepControl:
         self.history.append(self.best)
         return False
 
-    def stalled(self) -> bool:
-        """Whether the bound rose too little over the last ``stall_window`` steps."""
+    def stalled(self, at_cap: bool = False, deadline: float | None = None) -> bool:
+        """Whether the bound rose too little over the last ``stall_window`` steps; with
+        its groups ``at_cap``, only where it hands over (:meth:`hand_over`)."""
         w = self.stall_window
         if not w or len(self.history) <= w:
             return False
-        return self.best - self.history[-1 - w] < self.stall_share * (self.upper - self.best)
+        if self.best - self.history[-1 - w] >= self.stall_share * (self.upper - self.best):
+            return False
+        return not at_cap or self.hand_over(deadline)
 
     def hand_over(self, deadline: float | None) -> bool:
         """At a stall with the groups at their cap: True when the bound ends there for
@@ -367,9 +370,7 @@ def grouped_lagrangian_bound(
             value += float(fixed_costs @ y)
         if ctl.record(value):
             break
-        stalled = ctl.stalled()
-        if stalled and g_count * 2 > max_groups and not ctl.hand_over(deadline):
-            stalled = False  # (nothing follows in the time left: the steps go on)
+        stalled = ctl.stalled(g_count * 2 > max_groups, deadline)
         if stalled:
             if g_count * 2 > max_groups:
                 break

@@ -200,9 +200,7 @@ def pair_grouped_bound(
             value += float(fixed_costs @ y)
         if ctl.record(value):
             break
-        stalled = ctl.stalled()
-        if stalled and g_count * 2 > max_groups and not ctl.hand_over(deadline):
-            stalled = False  # (nothing follows in the time left: the steps go on)
+        stalled = ctl.stalled(g_count * 2 > max_groups, deadline)
         if stalled:
             if g_count * 2 > max_groups:
                 break

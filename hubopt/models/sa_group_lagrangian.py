@@ -231,9 +231,7 @@ def single_allocation_grouped_bound(
         value, score, y, x, via = sub.value(mu, nu, fixed, fixed_costs)
         if ctl.record(value):
             break
-        stalled = ctl.stalled()
-        if stalled and sub.g_count * 2 > max_groups and not ctl.hand_over(deadline):
-            stalled = False  # (nothing follows in the time left: the steps go on)
+        stalled = ctl.stalled(sub.g_count * 2 > max_groups, deadline)
         if stalled:
             if sub.g_count * 2 > max_groups:
                 break
