@@ -205,6 +205,18 @@ def _group_flows(W: FloatArray, group: IntArray) -> tuple[FloatArray, FloatArray
     return out_w, in_w
 
 
+def _site_positions(
+    data: HubData, sites: IntArray, hubs: tuple[int, ...] = ()
+) -> tuple[IntArray, IntArray, FloatArray | None]:
+    """The positions in ``sites`` of the fixed hubs and of ``hubs`` (those among the
+    sites), and the sites' fixed costs (None without)."""
+    position = {int(k): a for a, k in enumerate(sites)}
+    fixed = np.asarray([position[h] for h in data.fixed_hubs], dtype=np.int64)
+    hub_pos = np.asarray([position[h] for h in hubs if h in position], dtype=np.int64)
+    fixed_costs = None if data.fixed_costs is None else np.asarray(data.fixed_costs)[sites]
+    return fixed, hub_pos, fixed_costs
+
+
 def _inverse(flows: FloatArray) -> FloatArray:
     """``1 / flows`` where positive, else 0 (the steps' scale per node and group)."""
     with np.errstate(divide="ignore"):
@@ -324,9 +336,7 @@ def grouped_lagrangian_bound(
     n = data.n
     sites = np.asarray(data.candidates, dtype=np.int64)
     m = sites.shape[0]
-    position = {int(k): a for a, k in enumerate(sites)}
-    fixed = np.asarray([position[h] for h in data.fixed_hubs], dtype=np.int64)
-    fixed_costs = None if data.fixed_costs is None else np.asarray(data.fixed_costs)[sites]
+    fixed, _, fixed_costs = _site_positions(data, sites)
     chi, alpha, delta = data.chi, data.alpha, data.delta
     group = node_groups(C, groups)
     g_count = int(group.max()) + 1

@@ -45,6 +45,7 @@ from hubopt.models.group_lagrangian import (
     _group_flows,
     _inverse,
     _open_hubs,
+    _site_positions,
     node_groups,
     reduction_test,
     split_groups,
@@ -152,9 +153,7 @@ def pair_grouped_bound(
     n = data.n
     sites = np.asarray(data.candidates, dtype=np.int64)
     m = sites.shape[0]
-    position = {int(k): a for a, k in enumerate(sites)}
-    fixed = np.asarray([position[h] for h in data.fixed_hubs], dtype=np.int64)
-    fixed_costs = None if data.fixed_costs is None else np.asarray(data.fixed_costs)[sites]
+    fixed, hub_pos, fixed_costs = _site_positions(data, sites, hubs)
     chi, alpha, delta = data.chi, data.alpha, data.delta
     group = node_groups(C, groups)
     g_count = int(group.max()) + 1
@@ -175,7 +174,6 @@ def pair_grouped_bound(
     mu = np.repeat(np.maximum(0.0, serve[:, None] - delta * last_leg)[:, None, :], g_count,
                    axis=1)  # fmt: skip
     best_cost, _ = cheapest_first_hubs(last_leg, between_t, delta, alpha, mu, cols, prune, e1)
-    hub_pos = np.asarray([position[h] for h in hubs if h in position], dtype=np.int64)
     nu = np.full((n, n), 0.0)
     for i in rows:
         tail = best_cost[cols, group[i]][:, hub_pos] if hub_pos.size else best_cost[cols,

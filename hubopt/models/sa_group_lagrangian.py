@@ -48,6 +48,7 @@ from hubopt.models.group_lagrangian import (
     _group_flows,
     _inverse,
     _open_hubs,
+    _site_positions,
     node_groups,
     reduction_test,
     split_groups,
@@ -198,10 +199,7 @@ def single_allocation_grouped_bound(
     m = sub.sites.shape[0]
     if m == 0 or sub.origins.size == 0 or upper <= 0:
         return GroupBound(0.0, 0, sub.g_count, time.perf_counter() - t0)
-    position = {int(k): a for a, k in enumerate(sub.sites)}
-    fixed = np.asarray([position[h] for h in data.fixed_hubs], dtype=np.int64)
-    fixed_costs = None if data.fixed_costs is None else np.asarray(data.fixed_costs)[sub.sites]
-    hub_pos = np.asarray([position[h] for h in hubs if h in position], dtype=np.int64)
+    fixed, hub_pos, fixed_costs = _site_positions(data, sub.sites, hubs)
     mu = np.zeros((n, sub.g_count, m))
     nu = np.zeros(n)
     best_value = -math.inf
