@@ -3,8 +3,9 @@ single-allocation optimum on tiny instances of both kinds (every node a site wit
 Euclidean costs; demand points and separate sites with asymmetric non-metric costs),
 with fixed hubs, excluded sites and fixed costs, and above the multiple-allocation
 optimum where single allocation costs more, with plain and deflected steps; its
-allocation costs match a plain loop; its pruning changes no value; the engine runs it
-for single allocation where the path formulation's relaxation does not fit."""
+allocation costs match a plain loop, also after shut sites leave its kept scan orders;
+its pruning changes no value; the engine runs it for single allocation where the path
+formulation's relaxation does not fit."""
 
 from __future__ import annotations
 
@@ -107,7 +108,7 @@ def test_allocation_costs_match_a_plain_loop(prune) -> None:
     sites = list(d.candidates)
     rng = np.random.default_rng(0)
     mu = rng.normal(0.0, 3.0, (d.n, 2, len(sites)))
-    F, _ = sub.allocation_costs(mu)
+    F = sub.allocation_costs(mu)
     expect = np.zeros((d.n, len(sites)))
     for i in range(d.n):
         for a, k in enumerate(sites):
@@ -119,6 +120,63 @@ def test_allocation_costs_match_a_plain_loop(prune) -> None:
             v -= sum(W[group == g, i].sum() * mu[i, g, a] for g in range(2))
             expect[i, a] = v
     np.testing.assert_allclose(F, expect, rtol=1e-12, atol=1e-9)
+
+
+def test_subgradient_matches_a_plain_loop() -> None:
+    inst = random_case(6, 4, seed=3, flow_density=0.7, p=2)
+    model = build_model("usaphmp", inst.C, inst.W, **inst.model_kwargs(problem="usaphmp",
+                                                                       p=2))  # fmt: skip
+    d = model.data
+    C, W = np.asarray(d.costs), np.asarray(d.flows)
+    group = node_groups(C, 2)
+    sub = SingleAllocationGroups(d, group)
+    sites = list(d.candidates)
+    rng = np.random.default_rng(4)
+    mu = rng.normal(0.0, 3.0, (d.n, 2, len(sites)))
+    sub.allocation_costs(mu)
+    x = rng.random((d.n, len(sites))) < 0.4
+    s_mu, s_nu, _, _ = sub.subgradient(x, mu)
+    expect = np.zeros_like(mu)
+    for j in range(d.n):
+        for a, k in enumerate(sites):
+            for g in range(2):
+                costs = [d.alpha * C[k, ll] + d.delta * C[ll, j] + mu[j, g, b]
+                         for b, ll in enumerate(sites)]
+                b = int(np.argmin(costs))
+                expect[j, g, b] += sum(W[i, j] for i in range(d.n) if group[i] == g and x[i, a])
+        for g in range(2):
+            expect[j, g] -= W[group == g, j].sum() * x[j]
+    np.testing.assert_allclose(s_mu, expect, rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(s_nu, 1.0 - x.sum(axis=1))
+    # its weighted inner products with itself and with a last direction
+    scale, last = rng.uniform(size=(d.n, 2)), rng.normal(size=mu.shape)
+    _, _, own, cross = sub.subgradient(x, mu, scale, last)
+    assert own == pytest.approx(float(np.einsum("jgl,jgl,jg->", expect, expect, scale)),
+                                rel=1e-10)
+    assert cross == pytest.approx(float(np.einsum("jgl,jgl,jg->", expect, last, scale)),
+                                  rel=1e-10)
+
+
+def test_shut_sites_leave_the_kept_scan_orders_with_the_same_costs() -> None:
+    inst = random_case(12, 8, seed=4, flow_density=0.6, p=3)
+    model = build_model("usaphmp", inst.C, inst.W, **inst.model_kwargs(problem="usaphmp",
+                                                                       p=3))  # fmt: skip
+    d = model.data
+    group = node_groups(np.asarray(d.costs), 3)
+    rng = np.random.default_rng(5)
+    m = len(d.candidates)
+    mu = rng.normal(0.0, 4.0, (d.n, 3, m))
+    warm = SingleAllocationGroups(d, group)
+    warm.allocation_costs(mu)  # the scan orders are kept
+    alive = np.ones(m, dtype=bool)
+    alive[[1, 4, 5]] = False
+    warm.drop_sites(alive)
+    fresh = SingleAllocationGroups(d, group)
+    fresh.drop_sites(alive)
+    mu = np.ascontiguousarray(mu[:, :, alive] + rng.normal(0.0, 1.0, (d.n, 3, m - 3)))
+    np.testing.assert_array_equal(warm.allocation_costs(mu), fresh.allocation_costs(mu))
+    seq = warm.order[warm.dests]
+    assert np.array_equal(np.sort(seq, axis=2), np.broadcast_to(np.arange(m - 3), seq.shape))
 
 
 def test_pruning_changes_no_value() -> None:

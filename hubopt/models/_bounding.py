@@ -111,6 +111,7 @@ def large_grouped_bound(
     deadline: float,
     prices: tuple[FloatArray, FloatArray] | None = None,
     handover: float = 0.0,
+    end: float | None = None,
 ) -> tuple[float, dict[str, Any]]:
     """The grouped Lagrangian bound until ``deadline``, aimed at the incumbent ``hubs``
     (0 where ``opts.group_lagrangian`` is off), and what to report: for single
@@ -122,7 +123,9 @@ def large_grouped_bound(
     the seconds Benders' set-up needs; a multiple-allocation form that stalls with its
     groups at their cap ends there for Benders only where the time left holds twice
     that, else it goes on to the deadline.  The single-allocation form always goes on:
-    Benders' bound is a multiple-allocation one, below it on every training case."""
+    Benders' bound is a multiple-allocation one, below it on every training case.  As
+    nothing follows it, it runs until ``end`` where that is later than ``deadline``
+    (``EngineOptions.sa_group_end_share``)."""
     if not opts.group_lagrangian:
         return 0.0, {}
     upper = evaluate(problem, data, hubs, alloc)
@@ -135,8 +138,10 @@ def large_grouped_bound(
     if problem.single_allocation and opts.sa_group_lagrangian:
         # its single-allocation form: it rises above the multiple-allocation optimum,
         # where Benders' bound stays
+        last = deadline if end is None else max(deadline, end)
         res = single_allocation_grouped_bound(
-            data, **{**common, "handover": math.inf}, max_groups=opts.sa_group_max_count,
+            data, **{**common, "handover": math.inf, "deadline": last},
+            max_groups=opts.sa_group_max_count,
             nu_scale=opts.sa_group_nu_scale, deflection=opts.sa_group_deflection,
         )
         return res.bound, _group_info(res, "single")

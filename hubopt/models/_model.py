@@ -438,8 +438,10 @@ class HubModel(Model):
         if plan.large_bound and not fits and deadline is not None:
             # the grouped bound first, until it stalls; then Benders where it fits (else
             # the grouped bound goes on to the deadline)
+            end = None if limit is None else t0 + opts.sa_group_end_share * limit
             bound, group_info = large_grouped_bound(
-                self.problem, self.data, opts, hubs, alloc, deadline, (reach, serve), setup
+                self.problem, self.data, opts, hubs, alloc, deadline, (reach, serve), setup,
+                end,
             )
             lb = max(lb, bound)
             info = {**info, **group_info}

@@ -20,7 +20,7 @@ Relaxing them with free multipliers ``mu_jgl`` leaves each origin ``i`` allocate
            - sum_g W_gi mu_igk
 
 (the min over ``l`` is a min-plus product over the site-to-site costs,
-:func:`~hubopt.models._group_kernels.cheapest_first_hubs` on the transposed costs, and
+:func:`~hubopt.models._group_kernels.cheapest_first_costs` on the transposed costs, and
 the sum over ``j`` a matrix product per group).  What remains is a p-median problem
 over the costs ``F`` (a hub serves itself); its Lagrangian relaxation with a multiplier
 ``nu_i`` per node on ``sum_k x_ik = 1`` gives every site the score ``rho_k = sum_i
@@ -40,7 +40,14 @@ import time
 
 import numpy as np
 
-from hubopt.models._group_kernels import cheapest_first_hubs, triangle_slack
+from hubopt.models._group_kernels import (
+    cheapest_first_costs,
+    deflect_and_move,
+    first_hubs_at,
+    routed_minus_allocated,
+    triangle_slack,
+    weighted_dot,
+)
 from hubopt.models.base import FloatArray, HubData, IntArray
 from hubopt.models.group_lagrangian import (
     GroupBound,
@@ -77,16 +84,22 @@ class SingleAllocationGroups:
         self.set_groups(group)
         self._site_arrays()
 
-    def set_groups(self, group: IntArray) -> None:
+    def set_groups(self, group: IntArray, parent: IntArray | None = None) -> None:
+        """Regroup the nodes (``parent``: each new group's old one, whose scan orders it
+        keeps)."""
         self.group = np.asarray(group, dtype=np.int64)
         self.g_count = int(self.group.max()) + 1
+        if parent is None:
+            self.order = np.full((self.C.shape[0], self.g_count, self.sites.shape[0]), -1,
+                                 dtype=np.int32)
+        else:
+            self.order = np.ascontiguousarray(self.order[:, parent, :])
         _, self.in_w = _group_flows(self.W, self.group)  # in_w[j, g] = W_gj
         self.members = [
             np.intersect1d(np.flatnonzero(self.group == g), self.origins)
             for g in range(self.g_count)
         ]
-        self.flows_of = [np.ascontiguousarray(self.W[np.ix_(mem, self.dests)])
-                         for mem in self.members]
+        self.rows_of = [np.ascontiguousarray(self.W[mem]) for mem in self.members]
 
     def _site_arrays(self) -> None:
         C, s = self.C, self.sites
@@ -100,28 +113,42 @@ class SingleAllocationGroups:
         """Keep the sites where ``alive`` (the rest are shut in every cheaper solution)."""
         self.sites = self.sites[alive]
         self._site_arrays()
+        # every scan order without the shut sites, renumbered (rows never sorted stay so)
+        n, g, m = self.order.shape
+        fresh = self.order[:, :, 0] < 0
+        order = np.where(fresh[:, :, None], np.arange(m, dtype=np.int32), self.order)
+        kept = order[alive[order]].reshape(n, g, self.sites.shape[0])
+        self.order = (np.cumsum(alive) - 1).astype(np.int32)[kept]
+        self.order[fresh] = -1
 
-    def allocation_costs(self, mu: FloatArray) -> tuple[FloatArray, np.ndarray]:
-        """``F[i, k]`` (module docstring) and the last hub ``via[j, g, k]`` of the OD
-        pairs from group ``g``'s origins allocated to ``k`` to destination ``j``."""
+    def allocation_costs(self, mu: FloatArray) -> FloatArray:
+        """``F[i, k]`` (module docstring)."""
         d = self.data
-        best, via = cheapest_first_hubs(
+        best = cheapest_first_costs(
             self.last_leg, self.between_t, d.delta, d.alpha, mu, self.dests, self.prune,
-            self.e1,
+            self.e1, self.order,
         )
         F = d.chi * self.out_total[:, None] * self.to_site
         F -= np.einsum("jg,jgk->jk", self.in_w, mu)
         for g, mem in enumerate(self.members):
             if mem.size:
-                F[mem] += self.flows_of[g] @ best[self.dests, g, :]
-        return F, via
+                F[mem] += self.rows_of[g] @ best[g]
+        return F
+
+    def last_hubs(self, mu: FloatArray, cols: IntArray) -> np.ndarray:
+        """``via[j, g, c]``: the last hub of the OD pairs from group ``g``'s origins
+        allocated to the site ``cols[c]`` to destination ``j``, at the ``mu`` of the last
+        :meth:`allocation_costs` (whose scan orders it reads)."""
+        d = self.data
+        return first_hubs_at(self.last_leg, self.between_t, d.delta, d.alpha, mu, self.dests,
+                             self.prune, self.e1, self.order, cols)
 
     def value(
         self, mu: FloatArray, nu: FloatArray, fixed: IntArray, fixed_costs: FloatArray | None
-    ) -> tuple[float, FloatArray, FloatArray, np.ndarray, np.ndarray]:
+    ) -> tuple[float, FloatArray, FloatArray, np.ndarray]:
         """The subproblem at ``(mu, nu)``: its value (a lower bound), the site scores, the
-        open sites ``y``, the allocations ``x (n, m)`` and ``via``."""
-        F, via = self.allocation_costs(mu)
+        open sites ``y`` and the allocations ``x (n, m)``."""
+        F = self.allocation_costs(mu)
         R = F - nu[:, None]
         x = R < 0
         m = self.sites.shape[0]
@@ -133,23 +160,27 @@ class SingleAllocationGroups:
         if fixed_costs is not None:
             value += float(fixed_costs @ y)
         x &= y[None, :] > 0
-        return value, score, y, x, via
+        return value, score, y, x
 
-    def subgradient(self, x: np.ndarray, via: np.ndarray) -> tuple[FloatArray, FloatArray]:
-        """``(s_mu, s_nu)``: routed minus allocated flow per ``(j, g, l)``, and ``1 -
-        sum_k x_ik`` per node."""
-        n, m = x.shape
-        used = np.zeros((n, self.g_count, m))
+    def subgradient(
+        self, x: np.ndarray, mu: FloatArray, scale: FloatArray | None = None,
+        last: FloatArray | None = None,
+    ) -> tuple[FloatArray, FloatArray, float, float]:
+        """``(s_mu, s_nu)`` at the allocations ``x`` of the subproblem at ``mu``: routed
+        minus allocated flow per ``(j, g, l)``, and ``1 - sum_k x_ik`` per node; then
+        ``s_mu``'s inner products with itself and with ``last`` (0 where ``None``),
+        each term weighted by ``scale[j, g]`` (1 where ``None``)."""
         open_ = np.flatnonzero(x.any(axis=0))
-        dests = self.dests
+        via = self.last_hubs(mu, open_)
+        # sent[g, c, j]: the flow to j from group g's origins allocated to open_[c]
+        sent = np.zeros((self.g_count, open_.shape[0], x.shape[0]))
         for g, mem in enumerate(self.members):
-            if not mem.size:
-                continue
-            sent = x[np.ix_(mem, open_)].T.astype(np.float64) @ self.flows_of[g]  # (k, j)
-            for row, k in enumerate(open_):
-                used[dests, g, via[dests, g, k]] += sent[row]
-        used -= self.in_w[:, :, None] * x[:, None, :]
-        return used, 1.0 - x.sum(axis=1)
+            if mem.size:
+                sent[g] = x[np.ix_(mem, open_)].T.astype(np.float64) @ self.rows_of[g]
+        weight = np.ones_like(self.in_w) if scale is None else scale
+        before = np.empty((0, 0, 0)) if last is None else last
+        used, own, cross = routed_minus_allocated(sent, via, x, self.in_w, weight, before)
+        return used, 1.0 - x.sum(axis=1), own, cross
 
 
 def single_allocation_grouped_bound(
@@ -171,7 +202,8 @@ def single_allocation_grouped_bound(
     deflection: float = 1.5,
     handover: float = 0.0,
 ) -> GroupBound:
-    """Raise the single-allocation grouped bound (module docstring) until ``deadline``.
+    """Raise the single-allocation grouped bound (module docstring) until ``deadline``
+    (a step starts only where the last step's time fits before it).
 
     ``upper`` is the incumbent's objective (the steps aim at it; the bound stops there)
     and ``hubs`` its hub set.  The first multipliers are ``mu_jgl = -s delta C_lj`` for
@@ -205,7 +237,7 @@ def single_allocation_grouped_bound(
     best_value = -math.inf
     for share in starts:
         trial = np.repeat((-share * data.delta * sub.last_leg)[:, None, :], sub.g_count, axis=1)
-        F, _ = sub.allocation_costs(trial)
+        F = sub.allocation_costs(trial)
         trial_nu = F[:, hub_pos].min(axis=1) if hub_pos.size else F.min(axis=1)
         v = sub.value(trial, trial_nu, fixed, fixed_costs)[0]
         if v > best_value:
@@ -217,16 +249,18 @@ def single_allocation_grouped_bound(
     closed: list[int] = []
     opened: list[int] = []
     last: tuple[FloatArray, FloatArray] | None = None  # the last step's direction
+    last_norm = 0.0  # its norm
 
     def dot(a: tuple[FloatArray, FloatArray], b: tuple[FloatArray, FloatArray]) -> float:
         # the inner product of the steps' metric
-        return float(np.einsum("jgl,jgl,jg->", a[0], b[0], scale_mu)) + float(
-            (a[1] * b[1]) @ scale_nu)
+        return weighted_dot(a[0], b[0], scale_mu) + float((a[1] * b[1]) @ scale_nu)
 
+    step_seconds = 0.0  # the last step's time: a step starts only where it fits
     while max_steps is None or ctl.steps < max_steps:
-        if deadline is not None and time.perf_counter() > deadline:
+        started = time.perf_counter()
+        if deadline is not None and started + step_seconds > deadline:
             break
-        value, score, y, x, via = sub.value(mu, nu, fixed, fixed_costs)
+        value, score, y, x = sub.value(mu, nu, fixed, fixed_costs)
         if ctl.record(value):
             break
         stalled = ctl.stalled(sub.g_count * 2 > max_groups, deadline)
@@ -237,12 +271,13 @@ def single_allocation_grouped_bound(
             if parent.shape[0] == sub.g_count:
                 break  # no group can be cut
             # the children keep their parent's multipliers: the same subproblem
-            sub.set_groups(group)
+            sub.set_groups(group, parent)
             mu = np.ascontiguousarray(mu[:, parent, :])
             scale_mu = _inverse(sub.in_w)
             ctl.restart()
             stalled = False
             last = None
+            step_seconds *= 2  # twice the groups
             continue
         out = np.zeros(0, dtype=np.int64)
         if reduce:
@@ -250,23 +285,29 @@ def single_allocation_grouped_bound(
             if keep.size:
                 fixed = np.union1d(fixed, keep).astype(np.int64)
                 opened.extend(int(k) for k in sub.sites[keep])
-        s_mu, s_nu = sub.subgradient(x, via)
-
-        norm = dot((s_mu, s_nu), (s_mu, s_nu))
+        before = last if deflection > 0 else None  # the last direction, to deflect from
+        s_mu, s_nu, norm_mu, cross_mu = sub.subgradient(
+            x, mu, scale_mu, None if before is None else before[0])
+        norm = norm_mu + float((s_nu * s_nu) @ scale_nu)
         if not math.isfinite(norm) or norm <= 0:
             break  # the subproblem's allocation is consistent: its value is the optimum
-        if deflection > 0 and last is not None:
-            against = dot((s_mu, s_nu), last)
+        beta = 0.0
+        if before is not None:
+            against = cross_mu + float((s_nu * before[1]) @ scale_nu)
             if against < 0:
-                beta = -deflection * against / dot(last, last)
-                d_mu, d_nu = s_mu + beta * last[0], s_nu + beta * last[1]
-                d_norm = dot((d_mu, d_nu), (d_mu, d_nu))
+                # |s + beta d|^2, without a pass over the multipliers
+                b = -deflection * against / last_norm
+                d_norm = norm + 2 * b * against + b * b * last_norm
                 if math.isfinite(d_norm) and d_norm > 0:
-                    s_mu, s_nu, norm = d_mu, d_nu, d_norm
-        last = (s_mu, s_nu)
+                    beta, norm = b, d_norm
         t = ctl.length(value, norm)
-        mu += t * scale_mu[:, :, None] * s_mu
+        # the direction s + beta d (in place), and the step along it
+        deflect_and_move(mu, s_mu, s_mu if before is None else before[0], beta, t, scale_mu)
+        if before is not None and beta:
+            s_nu += beta * before[1]
         nu += t * scale_nu * s_nu
+        last, last_norm = (s_mu, s_nu), norm
+        step_seconds = time.perf_counter() - started
         if reduce and out.size:
             alive = np.ones(sub.sites.shape[0], dtype=bool)
             alive[out] = False
@@ -275,7 +316,8 @@ def single_allocation_grouped_bound(
             sub.drop_sites(alive)
             mu = np.ascontiguousarray(mu[:, :, alive])
             if last is not None:
-                last = (last[0][:, :, alive], last[1])
+                last = (np.ascontiguousarray(last[0][:, :, alive]), last[1])
+                last_norm = dot(last, last)
             if fixed_costs is not None:
                 fixed_costs = fixed_costs[alive]
     return GroupBound(min(ctl.best, upper), ctl.steps, sub.g_count, time.perf_counter() - t0,

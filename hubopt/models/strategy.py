@@ -316,6 +316,10 @@ class EngineOptions:
     # the bound alone for 180 s: plain 1.69 / 1.08 %, with 1.0 / 1.5 / 2.0: 1.66 / 1.03,
     # 1.55 / 0.91, 1.55 / 0.87 %
     sa_group_deflection: float = 1.5
+    # nothing follows the single-allocation form (no Benders, no LP: the time is gone),
+    # so it runs until this share of the time limit, past the 93 % at which the other
+    # phases stop, and starts a step only where the last step's time fits before it
+    sa_group_end_share: float = 0.99
     # multiple allocation (UMApHMP, UMAHLP) where the grouped bound runs: the form with
     # each OD pair's first hub exact among the open sites (``pair_group_lagrangian.py``:
     # only the last hubs' ties summed over groups of origins; the p-median over the OD
