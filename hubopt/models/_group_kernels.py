@@ -191,15 +191,16 @@ def first_hubs_at(
         g = t % groups
         reach = to_site[i]
         seq = order[i, g]
+        base = chi * reach + lam[i, g]  # once per row, not per column
+        key = base - alpha * reach
         for c in range(cols.shape[0]):
             b = cols[c]
             best = np.inf
             arg = 0
             for a in seq:
-                key = chi * reach[a] + lam[i, g, a] - alpha * reach[a]
-                if prune and key >= best - alpha * reach[b] + alpha * e1:
+                if prune and key[a] >= best - alpha * reach[b] + alpha * e1:
                     break
-                v = chi * reach[a] + lam[i, g, a] + alpha * between[a, b]
+                v = base[a] + alpha * between[a, b]
                 if v < best:
                     best = v
                     arg = a
